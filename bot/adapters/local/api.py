@@ -1,0 +1,285 @@
+"""The playground's JSON API (documented in docs/COMMANDS.md, "Local API").
+
+Malformed JSON or a missing field is a 400 naming the field, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.local import PLATFORM, WORKSPACE
+from bot.clock import Clock
+from bot.core.dispatch import Dispatcher
+from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
+from bot.core.replies import Reply, Visibility
+from bot.settings import Settings
+from storage import local_messages, members, presence, workspaces
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_TEXT = 40_000
+MAX_ID = 128
+MAX_CONVERSATION = 200
+
+
+class BadRequest(Exception):
+    """A request the API refuses with 400; `field` names what to fix."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        raw = await request.read()
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _string(data: dict[str, Any], field: str, *, max_len: int, allow_empty: bool = False) -> str:
+    value = data.get(field)
+    if not isinstance(value, str):
+        raise BadRequest(f"'{field}' is required and must be a string", field)
+    if not allow_empty and not value.strip():
+        raise BadRequest(f"'{field}' must not be empty", field)
+    if len(value) > max_len:
+        raise BadRequest(f"'{field}' is longer than {max_len} characters", field)
+    return value if allow_empty else value.strip()
+
+
+def _user(data: dict[str, Any]) -> PlatformUser:
+    raw = data.get("user")
+    if not isinstance(raw, dict):
+        raise BadRequest('\'user\' is required: {"id": "u1", "name": "Alice"}', "user")
+    user_id = _string(raw, "id", max_len=MAX_ID).strip()
+    if any(ch.isspace() for ch in user_id) or "@" in user_id:
+        raise BadRequest("'user.id' must not contain spaces or @", "user.id")
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("'user.name' must be a string", "user.name")
+    locale = raw.get("locale")
+    if locale is not None and not isinstance(locale, str):
+        raise BadRequest("'user.locale' must be a string such as \"fr\"", "user.locale")
+    timezone = raw.get("timezone")
+    if timezone is not None and not isinstance(timezone, str):
+        raise BadRequest("'user.timezone' must be a string", "user.timezone")
+    return PlatformUser(
+        id=user_id,
+        name=(name or user_id).strip()[:200] or user_id,
+        locale=(locale or None) and locale[:16],
+        timezone=(timezone or None) and timezone[:64],
+    )
+
+
+def _origin(data: dict[str, Any]) -> Origin:
+    conversation = _string(data, "conversation", max_len=MAX_CONVERSATION)
+    return Origin(PLATFORM, WORKSPACE, conversation, is_direct=conversation.startswith("dm:"))
+
+
+class LocalApi:
+    """Route handlers of the playground page and its JSON API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        sessions: async_sessionmaker[AsyncSession],
+        dispatcher: Dispatcher,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._sessions = sessions
+        self._dispatcher = dispatcher
+        # People already recorded as present in a conversation (saves a write per command).
+        self._seen: set[tuple[str, str]] = set()
+        dispatcher.presence[PLATFORM] = self._count_present
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """The page, its static files and the JSON API."""
+        return [
+            web.get("/", self.page),
+            web.static("/static", STATIC_DIR),
+            web.post("/local/api/command", self.command),
+            web.post("/local/api/action", self.action),
+            web.get("/local/api/conversations", self.conversations),
+            web.get("/local/api/conversations/{conversation}/messages", self.messages),
+            web.get("/local/api/users", self.users),
+            web.get("/local/api/clock", self.get_clock),
+            web.post("/local/api/clock", self.set_clock),
+        ]
+
+    async def page(self, _request: web.Request) -> web.StreamResponse:
+        """The playground page."""
+        return web.FileResponse(STATIC_DIR / "playground.html")
+
+    async def command(self, request: web.Request) -> web.Response:
+        """POST /local/api/command: run typed text as `user` in `conversation`."""
+        try:
+            data = await _json_object(request)
+            user, origin = _user(data), _origin(data)
+            text = _string(data, "text", max_len=MAX_TEXT, allow_empty=True)
+        except BadRequest as exc:
+            return _error(400, str(exc), exc.field)
+        await self._mark_present(origin, user)
+        replies = await self._dispatcher.command(CommandEvent(origin, user, text))
+        return await self._answer(origin, user, replies)
+
+    async def action(self, request: web.Request) -> web.Response:
+        """POST /local/api/action: a button click or form submission."""
+        try:
+            data = await _json_object(request)
+            user, origin = _user(data), _origin(data)
+            action_id = _string(data, "action_id", max_len=255)
+            value = data.get("value", "")
+            if isinstance(value, dict | list):
+                value = json.dumps(value)  # a form's values may come as an object
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                raise BadRequest("'value' must be a string (or a JSON object for forms)", "value")
+        except BadRequest as exc:
+            return _error(400, str(exc), exc.field)
+        await self._mark_present(origin, user)
+        replies = await self._dispatcher.action(ActionEvent(origin, user, action_id, value))
+        return await self._answer(origin, user, replies)
+
+    async def _answer(
+        self, origin: Origin, user: PlatformUser, replies: list[Reply]
+    ) -> web.Response:
+        # Replies visible to others are real posts in the playground, like Slack's in_channel.
+        visible = [r for r in replies if r.visibility is not Visibility.USER]
+        if visible:
+            now = self._clock.now()
+            async with self._sessions() as session, session.begin():
+                for reply in visible:
+                    target = (
+                        origin.conversation
+                        if reply.visibility is Visibility.CONVERSATION
+                        else f"dm:{user.id}"
+                    )
+                    card = reply.card.to_json() if reply.card else None
+                    await local_messages.post(session, target, reply.text, card, None, now)
+        return web.json_response({"replies": [reply.to_json() for reply in replies]})
+
+    async def _mark_present(self, origin: Origin, user: PlatformUser) -> None:
+        if origin.is_direct or (origin.conversation, user.id) in self._seen:
+            return
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            workspace = await workspaces.get_or_create(session, PLATFORM, WORKSPACE, now)
+            await presence.mark_seen(session, workspace.id, origin.conversation, user.id, now)
+        self._seen.add((origin.conversation, user.id))
+
+    async def _count_present(self, db: AsyncSession, workspace_id: int, conversation: str) -> int:
+        return await presence.count(db, workspace_id, conversation)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """GET …/conversations/{conversation}/messages: the bot's posts there, oldest first."""
+        conversation = request.match_info["conversation"]
+        async with self._sessions() as session:
+            found = await local_messages.in_conversation(session, conversation)
+        return web.json_response(
+            {
+                "messages": [
+                    {
+                        "id": str(message.id),
+                        "text": message.text,
+                        "card": message.card,
+                        "in_reply_to": str(message.in_reply_to) if message.in_reply_to else None,
+                        "created_at": _iso(message.created_at),
+                        "updated_at": _iso(message.updated_at),
+                    }
+                    for message in found
+                ]
+            }
+        )
+
+    async def conversations(self, _request: web.Request) -> web.Response:
+        """GET /local/api/conversations: conversations with at least one message."""
+        async with self._sessions() as session:
+            names = await local_messages.conversations(session)
+        return web.json_response({"conversations": names})
+
+    async def users(self, _request: web.Request) -> web.Response:
+        """GET /local/api/users: the people the bot knows in the playground."""
+        async with self._sessions() as session:
+            workspace = await workspaces.find(session, PLATFORM, WORKSPACE)
+            known = await members.list_members(session, workspace.id) if workspace else []
+        return web.json_response(
+            {
+                "users": [
+                    {
+                        "id": member.user_id,
+                        "name": member.display_name,
+                        "locale": member.locale or member.platform_locale,
+                        "role": "admin"
+                        if self._settings.is_admin(PLATFORM, member.user_id)
+                        else member.role,
+                        "level": member.level,
+                        "joined": member.joined_at is not None,
+                    }
+                    for member in known
+                ]
+            }
+        )
+
+    async def get_clock(self, _request: web.Request) -> web.Response:
+        """GET /local/api/clock: the core's time and whether it can be moved."""
+        return web.json_response(
+            {"now": _iso(self._clock.now()), "controllable": self._settings.local_clock_control}
+        )
+
+    async def set_clock(self, request: web.Request) -> web.Response:
+        """POST /local/api/clock: move the clock forward (LOCAL_CLOCK_CONTROL=1 only)."""
+        if not self._settings.local_clock_control:
+            return _error(403, "clock control is off: start the bot with LOCAL_CLOCK_CONTROL=1")
+        try:
+            data = await _json_object(request)
+            if "advance_seconds" in data:
+                seconds = data["advance_seconds"]
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                    raise BadRequest(
+                        "'advance_seconds' must be a positive number", "advance_seconds"
+                    )
+                now = await self._clock.advance(float(seconds))
+            elif "now" in data:
+                when = _parse_iso(data["now"])
+                if when < self._clock.now():
+                    raise BadRequest("'now' is in the past: the clock never moves back", "now")
+                now = await self._clock.set(when)
+            else:
+                raise BadRequest("give 'now' (ISO 8601) or 'advance_seconds'", "now")
+        except BadRequest as exc:
+            return _error(400, str(exc), exc.field)
+        return web.json_response({"now": _iso(now)})
+
+
+def _parse_iso(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise BadRequest("'now' must be an ISO 8601 date-time", "now")
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            "'now' must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00+01:00", "now"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat()

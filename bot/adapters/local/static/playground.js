@@ -1,0 +1,588 @@
+'use strict';
+// Ambassador bot – local playground. Vanilla JS, no build step, no dependencies.
+// Rule: every string coming from the server goes through textContent, never innerHTML.
+
+const $ = (id) => document.getElementById(id);
+const STORE_USER = 'ambassador.playground.user';
+const STORE_CONV = 'ambassador.playground.conversation';
+const STORE_HISTORY = 'ambassador.playground.history';
+
+const state = {
+  user: { id: 'alice', name: 'Alice', locale: 'fr' },
+  conversation: 'general',
+  users: [],               // known users from /local/api/users
+  conversations: [],       // from /local/api/conversations
+  history: [],             // previously sent commands (Up-arrow recall)
+  historyPos: 0,
+  ephemerals: new Map(),   // "userId|conversation" -> [{id, node, anchor}] (kept in memory only)
+  lastMessages: new Map(), // conversation -> latest messages fetched
+  views: new Map(),        // container element -> {conv, sig, cache}
+};
+let seq = 0;      // unique ids for ephemerals and form inputs
+let pollGen = 0;  // lets a newer poll cancel the scheduling of an older one
+let pollTimer = null;
+
+// ---------- small helpers ----------
+function load(key, fallback) {
+  try { const v = localStorage.getItem(key); return v ? JSON.parse(v) : fallback; } catch { return fallback; }
+}
+function save(key, value) {
+  try { localStorage.setItem(key, JSON.stringify(value)); } catch { /* storage may be disabled */ }
+}
+
+// Build an element; props go to properties when they exist, otherwise attributes.
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = String(v);
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k in node && k !== 'list') node[k] = v;
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node;
+}
+
+// Only allow harmless link schemes (a server string could say "javascript:").
+function safeUrl(u) {
+  try {
+    const url = new URL(String(u), location.href);
+    return ['http:', 'https:', 'mailto:'].includes(url.protocol) ? url.href : null;
+  } catch { return null; }
+}
+
+// Text with clickable http(s) links; everything else stays literal (pre-wrap in CSS).
+const URL_RE = /https?:\/\/[^\s<>"]+/g;
+function richText(text, cls = 'text') {
+  const box = el('div', { class: cls });
+  const s = String(text ?? '');
+  let last = 0;
+  for (const m of s.matchAll(URL_RE)) {
+    const url = m[0].replace(/[.,;:!?)\]]+$/, '');
+    box.append(s.slice(last, m.index));
+    const href = safeUrl(url);
+    box.append(href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', text: url }) : url);
+    last = m.index + url.length;
+  }
+  box.append(s.slice(last));
+  return box;
+}
+
+function fmtTime(iso, withWeekday = false) {
+  const d = new Date(iso);
+  if (!iso || isNaN(d)) return String(iso ?? '');
+  return d.toLocaleString('en-GB', {
+    weekday: withWeekday ? 'short' : undefined, day: 'numeric', month: 'short', year: 'numeric',
+    hour: '2-digit', minute: '2-digit',
+  });
+}
+
+const dmOf = (userId) => `dm:${userId}`;
+const convLabel = (conv) => (conv.startsWith('dm:') ? `DM ${conv}` : `#${conv}`);
+const epKey = (conv) => `${state.user.id}|${conv}`;
+const userPayload = () => ({ id: state.user.id, name: state.user.name, locale: state.user.locale });
+
+// ---------- API ----------
+async function api(method, path, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method, cache: 'no-store',
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new Error('Network error: cannot reach the server.');
+  }
+  let data = null;
+  try { data = await res.json(); } catch { /* non-JSON body */ }
+  if (!res.ok) {
+    const err = new Error((data && data.error) || `HTTP ${res.status} ${res.statusText}`.trim());
+    err.field = data && data.field;
+    err.status = res.status;
+    throw err;
+  }
+  if (!data || typeof data !== 'object') throw new Error('Invalid response from the server.');
+  return data;
+}
+
+// ---------- notices ----------
+function showError(message, field) {
+  $('error-text').textContent = field ? `${message} (field: ${field})` : message;
+  $('error-notice').hidden = false;
+}
+function clearError() { $('error-notice').hidden = true; }
+
+function toast(message) {
+  const box = $('toasts');
+  const t = el('div', { class: 'toast', text: message });
+  box.append(t);
+  while (box.children.length > 4) box.firstChild.remove();
+  setTimeout(() => t.remove(), 5000);
+}
+
+function setConnection(ok, message) {
+  const s = $('connection-status');
+  s.textContent = ok ? 'Connected' : `Server unreachable: ${message}`;
+  s.classList.toggle('offline', !ok);
+}
+
+// ---------- cards and forms ----------
+function renderButton(b, conv) {
+  const cls = `btn${b.style === 'primary' ? ' btn-primary' : b.style === 'danger' ? ' btn-danger' : ''}`;
+  const label = b.label || b.action_id || 'Button';
+  if (b.url) {
+    const href = safeUrl(b.url);
+    return href
+      ? el('a', { class: `${cls} btn-link`, href, target: '_blank', rel: 'noopener noreferrer', text: label })
+      : el('span', { class: `${cls} disabled`, title: 'Unsupported link', text: label });
+  }
+  const btn = el('button', { type: 'button', class: cls, text: label });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;  // avoid double clicks posting the action twice
+    try { await sendAction(conv, b.action_id, b.value ?? '', `You clicked: ${label}`); } catch (e) { showError(e.message, e.field); }
+    btn.disabled = false;
+  });
+  return btn;
+}
+
+function renderCard(card, conv) {
+  const box = el('div', { class: 'card' });
+  if (card.title) box.append(el('div', { class: 'card-title', text: card.title }));
+  if (card.body) box.append(richText(card.body, 'card-body'));
+  if (Array.isArray(card.fields) && card.fields.length) {
+    const table = el('table', { class: 'card-fields' });
+    for (const f of card.fields) {
+      table.append(el('tr', {}, el('th', { scope: 'row', text: f.label ?? '' }), el('td', { text: f.value ?? '' })));
+    }
+    box.append(table);
+  }
+  const img = card.image_url && safeUrl(card.image_url);
+  if (img) box.append(el('img', { class: 'card-image', src: img, alt: card.title || 'Card image', loading: 'lazy' }));
+  if (Array.isArray(card.buttons) && card.buttons.length) {
+    box.append(el('div', { class: 'card-buttons' }, ...card.buttons.map((b) => renderButton(b, conv))));
+  }
+  return box;
+}
+
+// One form field: returns {node, get} where get() reads the current value.
+function renderField(field) {
+  const id = `ff${++seq}`;
+  const wrap = el('div', { class: 'form-field' });
+  wrap.append(el('label', { for: id, text: `${field.label || field.id}${field.required ? ' *' : ''}` }));
+  let input;
+  switch (field.kind) {
+    case 'multiline': input = el('textarea', { id, rows: 3 }); break;
+    case 'datetime': input = el('input', { id, type: 'datetime-local' }); break;
+    case 'select':
+      input = el('select', { id }, el('option', { value: '', text: '— choose —' }),
+        ...(field.options || []).map((o) => el('option', { value: o.value ?? '', text: o.label ?? o.value ?? '' })));
+      break;
+    case 'users': {
+      // Known users as a multi-select, plus free text for people the bot does not know yet.
+      const list = el('select', { id, multiple: true, size: Math.min(6, Math.max(3, state.users.length)) },
+        ...state.users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id})` })));
+      const extraId = `ff${++seq}`;
+      const extra = el('input', { id: extraId, type: 'text', placeholder: 'e.g. Dana, Eve' });
+      wrap.append(list, el('span', { class: 'muted', text: 'Ctrl/Cmd-click to select several.' }),
+        el('label', { for: extraId, class: 'sub-label', text: 'Other people (comma separated)' }), extra);
+      const get = () => [...[...list.selectedOptions].map((o) => o.value),
+        ...extra.value.split(',').map((s) => s.trim()).filter(Boolean)];
+      return { node: wrap, get, focus: list };
+    }
+    default: input = el('input', { id, type: 'text' });
+  }
+  input.required = !!field.required;
+  wrap.append(input);
+  return { node: wrap, get: () => input.value, focus: input };
+}
+
+function renderForm(form, conv) {
+  const f = el('form', { class: 'bot-form' });
+  const fieldset = el('fieldset', {}, el('legend', { text: form.title || 'Form' }));
+  const status = el('p', { class: 'form-status', role: 'status' });
+  const fields = (Array.isArray(form.fields) ? form.fields : []).map((fd) => ({ fd, ...renderField(fd) }));
+  fields.forEach((x) => fieldset.append(x.node));
+  fieldset.append(el('button', { type: 'submit', class: 'btn btn-primary', text: 'Submit' }));
+  f.append(fieldset, status);
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = {};
+    for (const x of fields) value[x.fd.id] = x.get();
+    // Native validation cannot check the "users" pair of inputs, so check all required fields here.
+    const missing = fields.find((x) => x.fd.required &&
+      (Array.isArray(value[x.fd.id]) ? !value[x.fd.id].length : !String(value[x.fd.id]).trim()));
+    if (missing) { status.textContent = `"${missing.fd.label || missing.fd.id}" is required.`; missing.focus.focus(); return; }
+    fieldset.disabled = true;
+    status.textContent = 'Sending…';
+    try {
+      await sendAction(conv, form.submit_action_id, JSON.stringify(value), `You submitted: ${form.title || 'a form'}`);
+      status.textContent = 'Submitted ✓';
+      f.classList.add('submitted');
+    } catch (e) {
+      fieldset.disabled = false;
+      const bad = fields.find((x) => x.fd.id === e.field);
+      status.textContent = bad ? `${bad.fd.label || bad.fd.id}: ${e.message}` : e.message;
+      if (bad) bad.focus.focus();
+      showError(e.message, e.field);
+    }
+  });
+  return f;
+}
+
+// ---------- messages and threads ----------
+// Depth-first order: each root followed by its replies (indented), robust to unknown parents and cycles.
+function threadOrder(messages) {
+  const ids = new Set(messages.map((m) => m.id));
+  const kids = new Map();
+  const roots = [];
+  for (const m of messages) {
+    if (m.in_reply_to && m.in_reply_to !== m.id && ids.has(m.in_reply_to)) {
+      if (!kids.has(m.in_reply_to)) kids.set(m.in_reply_to, []);
+      kids.get(m.in_reply_to).push(m);
+    } else roots.push(m);
+  }
+  const out = [];
+  const seen = new Set();
+  const walk = (m, depth) => {
+    if (seen.has(m)) return;  // keyed by object: survives missing or duplicate ids
+    seen.add(m);
+    out.push({ m, depth });
+    for (const c of kids.get(m.id) || []) walk(c, depth + 1);
+  };
+  roots.forEach((m) => walk(m, 0));
+  messages.forEach((m) => walk(m, 0));  // anything left (cycles) shows as a root
+  return out;
+}
+
+function renderMessage(m, depth, conv) {
+  const edited = m.updated_at && m.updated_at !== m.created_at;
+  const node = el('article', { class: `msg${depth ? ' reply' : ''}`, 'data-id': m.id ?? '' });
+  node.style.setProperty('--depth', Math.min(depth, 4));
+  node.append(el('div', { class: 'msg-meta' },
+    el('span', { class: 'author', text: 'Ambassador' }),
+    el('time', { dateTime: m.created_at || '', text: fmtTime(m.created_at) }),
+    edited ? el('span', { class: 'edited', title: fmtTime(m.updated_at), text: '(edited)' }) : null,
+    depth ? el('span', { class: 'thread-tag', text: 'reply in thread' }) : null));
+  if (m.text) node.append(richText(m.text));
+  if (m.card) node.append(renderCard(m.card, conv));
+  return node;
+}
+
+// Move/insert only what changed, so untouched nodes keep focus and typed form values.
+function syncChildren(parent, nodes) {
+  nodes.forEach((node, i) => {
+    if (parent.childNodes[i] !== node) parent.insertBefore(node, parent.childNodes[i] || null);
+  });
+  while (parent.childNodes.length > nodes.length) parent.lastChild.remove();
+}
+
+function renderView(container, conv, messages, emptyText) {
+  let view = state.views.get(container);
+  const fresh = !view || view.conv !== conv;
+  if (fresh) { view = { conv, sig: null, cache: new Map() }; state.views.set(container, view); }
+  const eps = (conv && state.ephemerals.get(epKey(conv))) || [];
+  const sig = `${emptyText}|${JSON.stringify(messages)}|${eps.map((e) => e.id).join(',')}`;
+  if (sig === view.sig) return;  // nothing changed: no re-render, no flicker
+  view.sig = sig;
+  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+
+  const nodes = [];
+  const cache = new Map();
+  const placed = new Set();
+  const pushEps = (anchor) => eps.forEach((e) => { if (e.anchor === anchor) { nodes.push(e.node); placed.add(e); } });
+  pushEps(null);
+  const order = threadOrder(messages);
+  let root = null;
+  order.forEach(({ m, depth }, i) => {
+    if (depth === 0) root = m.id;
+    const key = `${depth}|${JSON.stringify(m)}`;
+    const node = (!cache.has(key) && view.cache.get(key)) || renderMessage(m, depth, conv);
+    cache.set(key, node);
+    nodes.push(node);
+    // Private replies go after the whole thread of the root that was last when they arrived.
+    if (!order[i + 1] || order[i + 1].depth === 0) pushEps(root);
+  });
+  eps.forEach((e) => { if (!placed.has(e)) nodes.push(e.node); });
+  if (!nodes.length) nodes.push(el('p', { class: 'empty', text: emptyText }));
+  view.cache = cache;
+  syncChildren(container, nodes);
+  if (fresh || atBottom) container.scrollTop = container.scrollHeight;
+}
+
+function renderAll() {
+  const conv = state.conversation;
+  const dm = dmOf(state.user.id);
+  const emptyFor = (c, text) => (state.lastMessages.has(c) ? text : 'Loading…');
+  renderView($('messages'), conv, state.lastMessages.get(conv) || [],
+    emptyFor(conv, `No messages in ${convLabel(conv)} yet. Type a command below, e.g. /ambassador help`));
+  if (conv === dm) renderView($('dm-messages'), null, [], 'Your DM is open in the main pane.');
+  else renderView($('dm-messages'), dm, state.lastMessages.get(dm) || [], emptyFor(dm, 'No direct messages yet.'));
+}
+
+// ---------- replies (command and action results) ----------
+function addEphemeral(conv, reply, origin) {
+  const key = epKey(conv);
+  const roots = threadOrder(state.lastMessages.get(conv) || []).filter((x) => x.depth === 0);
+  const ep = { id: ++seq, anchor: roots.length ? roots[roots.length - 1].m.id : null };
+  const dismiss = () => {
+    state.ephemerals.set(key, (state.ephemerals.get(key) || []).filter((e) => e !== ep));
+    renderAll();
+  };
+  ep.node = el('div', { class: 'msg ephemeral' },
+    el('div', { class: 'msg-meta' },
+      el('span', { class: 'badge', text: '👁 Only visible to you' }),
+      origin ? el('span', { class: 'origin', text: origin }) : null,
+      el('button', { type: 'button', class: 'link-btn', text: 'Dismiss', 'aria-label': 'Dismiss this private reply', onclick: dismiss })),
+    reply.text ? richText(reply.text) : null,
+    reply.card ? renderCard(reply.card, conv) : null,
+    reply.form ? renderForm(reply.form, conv) : null);
+  state.ephemerals.set(key, [...(state.ephemerals.get(key) || []), ep]);
+  renderAll();
+  if (ep.node.isConnected && ep.node.scrollIntoView) ep.node.scrollIntoView({ block: 'nearest' });
+}
+
+function handleReplies(replies, conv, origin) {
+  if (!Array.isArray(replies) || !replies.length) { toast('The bot did not reply.'); return; }
+  for (const r of replies) {
+    if (!r || typeof r !== 'object') continue;
+    if ((r.visibility || 'user') === 'user') { addEphemeral(conv, r, origin); continue; }
+    // Public posts and DMs come back through polling; just say where they went.
+    const where = r.visibility === 'dm' ? 'your DMs' : convLabel(conv);
+    const preview = String(r.text || (r.card && r.card.title) || '').slice(0, 80);
+    toast(`Posted to ${where}${preview ? `: ${preview}` : ''}`);
+    if (r.form) addEphemeral(conv, { form: r.form }, origin);  // forms are never part of stored messages
+  }
+}
+
+async function sendCommand(text) {
+  const conv = state.conversation;
+  const data = await api('POST', '/local/api/command', { user: userPayload(), conversation: conv, text });
+  clearError();
+  handleReplies(data.replies, conv, `You ran: ${text}`);
+  pollMessages();
+}
+
+async function sendAction(conv, actionId, value, origin) {
+  const data = await api('POST', '/local/api/action', { user: userPayload(), conversation: conv, action_id: actionId, value });
+  clearError();
+  handleReplies(data.replies, conv, origin);
+  pollMessages();
+}
+
+// ---------- polling ----------
+async function fetchMessages(conv) {
+  try {
+    const data = await api('GET', `/local/api/conversations/${encodeURIComponent(conv)}/messages`);
+    return Array.isArray(data.messages) ? data.messages : [];
+  } catch (e) {
+    if (e.status === 404) return [];  // a conversation without messages yet
+    throw e;
+  }
+}
+
+async function pollMessages() {
+  clearTimeout(pollTimer);
+  const gen = ++pollGen;
+  const convs = [...new Set([state.conversation, dmOf(state.user.id)])];
+  try {
+    const results = await Promise.all(convs.map(fetchMessages));
+    if (gen === pollGen) convs.forEach((c, i) => state.lastMessages.set(c, results[i]));
+    setConnection(true);
+  } catch (e) {
+    setConnection(false, e.message);
+  }
+  if (gen !== pollGen) return;  // a newer poll took over
+  renderAll();
+  pollTimer = setTimeout(pollMessages, 1000);
+}
+
+async function refreshUsers() {
+  const data = await api('GET', '/local/api/users');
+  const users = Array.isArray(data.users) ? data.users : [];
+  if (JSON.stringify(users) === JSON.stringify(state.users)) return;
+  state.users = users;
+  const sel = $('known-users');
+  sel.replaceChildren(el('option', { value: '', text: '— pick a known user —' }),
+    ...users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id}) · ${u.role || 'learner'}` })));
+  sel.value = users.some((u) => u.id === state.user.id) ? state.user.id : '';
+  renderCurrentUser();
+}
+
+async function refreshConversations() {
+  const data = await api('GET', '/local/api/conversations');
+  const list = Array.isArray(data.conversations) ? data.conversations.map(String) : [];
+  const channels = [...new Set(['general', ...list.filter((c) => !c.startsWith('dm:'))])];
+  if (JSON.stringify(channels) === JSON.stringify(state.conversations)) return;
+  state.conversations = channels;
+  $('conversation-options').replaceChildren(...channels.map((c) => el('option', { value: c })));
+  renderConversationList();
+}
+
+async function refreshClock() {
+  const data = await api('GET', '/local/api/clock');
+  const now = $('clock-now');
+  now.textContent = fmtTime(data.now, true);
+  now.dateTime = data.now || '';
+  now.title = data.now || '';
+  $('clock-controls').hidden = !data.controllable;
+  $('clock-note').textContent = data.controllable ? '' : 'Clock control is disabled on this server.';
+}
+
+function pollSlow() {
+  // Independent: one failing endpoint must not block the others.
+  Promise.allSettled([refreshUsers(), refreshConversations(), refreshClock()])
+    .finally(() => setTimeout(pollSlow, 3000));
+}
+
+async function advanceClock(seconds) {
+  try {
+    const data = await api('POST', '/local/api/clock', { advance_seconds: seconds });
+    clearError();
+    toast(`Bot clock is now ${fmtTime(data.now, true)}`);
+  } catch (e) {
+    showError(e.message, e.field);
+  }
+  refreshClock().catch(() => {});
+  pollMessages();
+}
+
+// ---------- user and conversation ----------
+function renderCurrentUser() {
+  const u = state.user;
+  const known = state.users.find((x) => x.id === u.id);
+  $('current-user').replaceChildren(
+    el('div', { id: 'current-user-name', class: 'current-name', text: u.name }),
+    el('div', { class: 'muted' }, el('span', { id: 'current-user-id', text: `@${u.id}` }), ` · ${u.locale}`),
+    el('div', { class: 'badges' },
+      el('span', { id: 'current-user-role', class: `badge role-${known ? known.role : 'new'}`, text: known ? known.role : 'not known yet' }),
+      known && known.level ? el('span', { id: 'current-user-level', class: 'badge', text: known.level }) : null));
+  $('known-users').value = known ? u.id : '';
+}
+
+function ensureOption(select, value) {
+  if (![...select.options].some((o) => o.value === value)) select.append(el('option', { value, text: value }));
+  select.value = value;
+}
+
+function updateLabels() {
+  const conv = state.conversation;
+  $('conversation-title').textContent = conv.startsWith('dm:') ? `Direct messages · ${conv}` : `#${conv}`;
+  $('open-dm').textContent = `My DM (${dmOf(state.user.id)})`;
+  $('open-dm').setAttribute('aria-pressed', String(conv === dmOf(state.user.id)));
+  $('dm-heading').textContent = `Your DMs (${dmOf(state.user.id)})`;
+  $('command-hint').textContent =
+    `Sending as ${state.user.name} (@${state.user.id}, ${state.user.locale}) in ${convLabel(conv)}. Enter to send, ↑ to recall.`;
+  renderConversationList();
+}
+
+function renderConversationList() {
+  $('conversation-list').replaceChildren(...state.conversations.map((c) => el('li', {},
+    el('button', {
+      type: 'button', class: 'conversation-btn', text: `#${c}`,
+      'aria-current': c === state.conversation ? 'true' : null, onclick: () => setConversation(c),
+    }))));
+}
+
+function setUser(u) {
+  const id = String(u.id || '').trim();
+  if (!id) { showError('A user id is required.', 'id'); return; }
+  const wasOwnDm = state.conversation === dmOf(state.user.id);
+  state.user = { id, name: String(u.name || '').trim() || id, locale: String(u.locale || 'en') };
+  save(STORE_USER, state.user);
+  $('user-id').value = state.user.id;
+  $('user-name').value = state.user.name;
+  ensureOption($('user-locale'), state.user.locale);
+  clearError();
+  renderCurrentUser();
+  // Never stay in somebody else's DM after switching user.
+  if (wasOwnDm || state.conversation.startsWith('dm:')) setConversation(dmOf(id));
+  else { updateLabels(); renderAll(); pollMessages(); }
+}
+
+function setConversation(conv) {
+  state.conversation = String(conv || '').trim().replace(/^#/, '') || 'general';
+  save(STORE_CONV, state.conversation);
+  $('conversation').value = state.conversation;
+  updateLabels();
+  renderAll();
+  pollMessages();
+}
+
+// ---------- wiring ----------
+function pushHistory(text) {
+  if (state.history[state.history.length - 1] !== text) state.history.push(text);
+  state.history = state.history.slice(-50);
+  state.historyPos = state.history.length;
+  save(STORE_HISTORY, state.history);
+}
+
+function wire() {
+  document.querySelectorAll('.preset').forEach((b) => b.addEventListener('click',
+    () => setUser({ id: b.dataset.id, name: b.dataset.name, locale: b.dataset.locale })));
+  $('known-users').addEventListener('change', (ev) => {
+    const u = state.users.find((x) => x.id === ev.target.value);
+    if (u) setUser(u);
+  });
+  $('user-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    setUser({ id: $('user-id').value, name: $('user-name').value, locale: $('user-locale').value });
+  });
+  $('conversation-form').addEventListener('submit', (ev) => { ev.preventDefault(); setConversation($('conversation').value); });
+  $('open-dm').addEventListener('click', () => setConversation(dmOf(state.user.id)));
+  document.querySelectorAll('#clock-controls button').forEach((b) =>
+    b.addEventListener('click', () => advanceClock(Number(b.dataset.seconds))));
+  $('error-dismiss').addEventListener('click', clearError);
+
+  const input = $('command-input');
+  $('command-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    pushHistory(text);
+    input.value = '';
+    try {
+      await sendCommand(text);
+    } catch (e) {
+      showError(e.message, e.field);
+      if (!input.value) input.value = text;  // let the user fix a failed command
+    }
+  });
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowUp' && state.historyPos > 0) {
+      state.historyPos -= 1;
+    } else if (ev.key === 'ArrowDown' && state.historyPos < state.history.length) {
+      state.historyPos += 1;
+    } else return;
+    ev.preventDefault();
+    input.value = state.history[state.historyPos] ?? '';
+    input.setSelectionRange(input.value.length, input.value.length);
+  });
+}
+
+function init() {
+  const saved = load(STORE_USER, null);
+  if (saved && saved.id) state.user = { id: String(saved.id), name: String(saved.name || saved.id), locale: String(saved.locale || 'en') };
+  const hist = load(STORE_HISTORY, []);
+  state.history = Array.isArray(hist) ? hist.map(String) : [];
+  state.historyPos = state.history.length;
+  wire();
+  $('user-id').value = state.user.id;
+  $('user-name').value = state.user.name;
+  ensureOption($('user-locale'), state.user.locale);
+  renderCurrentUser();
+  state.conversations = ['general'];
+  setConversation(load(STORE_CONV, 'general'));
+  pollSlow();
+}
+
+// Safety net: nothing should ever surface as an uncaught promise rejection.
+window.addEventListener('unhandledrejection', (ev) => {
+  ev.preventDefault();
+  showError(ev.reason && ev.reason.message ? ev.reason.message : String(ev.reason));
+});
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();

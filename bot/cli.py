@@ -1,0 +1,140 @@
+"""`ambassador-bot` / `python -m bot`: serve (default) and migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from bot import logs
+from bot.server import build_app, create_runtime
+from bot.settings import Settings, SettingsError, load_settings
+from storage.db import async_url, create_engine, ping
+from storage.migrate import upgrade
+
+log = logging.getLogger("bot")
+EXIT_SETTINGS = 2
+EXIT_DATABASE = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ambassador-bot",
+        description="The Ambassador bot: Slack, Teams and a local playground.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{serve,migrate}")
+    serve = commands.add_parser(
+        "serve",
+        help="apply migrations and run the bot (the default)",
+        description="Apply database migrations, then serve the playground, /healthz, /readyz "
+        "and the platform endpoints.",
+    )
+    serve.add_argument("--host", help="address to listen on (AMBASSADOR_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on (AMBASSADOR_PORT, default 3978; 0 = any free)"
+    )
+    commands.add_parser(
+        "migrate",
+        help="apply database migrations and exit",
+        description="Bring the database named by DATABASE_URL to the newest schema.",
+    )
+    return parser
+
+
+def _safe_url(url: str) -> str:
+    return make_url(async_url(url)).render_as_string(hide_password=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await ping(engine)
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    await _migrate(settings)
+    runtime = create_runtime(settings)
+    app = build_app(runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0] if runner.addresses else (host, port)
+    log.info("listening", extra={"url": f"http://{bound[0]}:{bound[1]}/"})
+    print(f"Ambassador bot ready: playground at http://{bound[0]}:{bound[1]}/", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"ambassador-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    logs.configure(settings.log_format)
+    command = args.command or "serve"
+    try:
+        if command == "migrate":
+            asyncio.run(_migrate(settings))
+            print(f"Database is up to date ({_safe_url(settings.database_url)}).")
+            return 0
+        host = getattr(args, "host", None) or settings.host
+        port = getattr(args, "port", None)
+        asyncio.run(_serve(settings, host, settings.port if port is None else port))
+        return 0
+    except (OSError, ConnectionError) as exc:
+        if _is_bind_error(exc):
+            print(f"ambassador-bot: cannot listen: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(
+            f"ambassador-bot: cannot reach the database at {_safe_url(settings.database_url)}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_DATABASE
+    except Exception as exc:
+        if _is_database_error(exc):
+            print(
+                f"ambassador-bot: cannot reach the database at "
+                f"{_safe_url(settings.database_url)}: {_first_line(exc)}",
+                file=sys.stderr,
+            )
+            return EXIT_DATABASE
+        raise
+    except KeyboardInterrupt:
+        return 0
+
+
+def _is_bind_error(exc: OSError) -> bool:
+    return exc.errno in (98, 13, 99)  # address in use, permission denied, cannot assign
+
+
+def _is_database_error(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(exc, OperationalError | DBAPIError) or "asyncpg" in type(exc).__module__
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -1,0 +1,1 @@
+"""The platform-neutral core: events in, replies out, one router between them."""

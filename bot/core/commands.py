@@ -1,0 +1,117 @@
+"""Command and action tables, and matching typed words against them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from bot.core.context import Context
+from bot.core.parsing import Token, fold, join_tokens
+from bot.core.replies import Reply
+
+
+@dataclass(frozen=True)
+class Args:
+    """What follows the command words."""
+
+    tokens: tuple[Token, ...]
+
+    @property
+    def text(self) -> str:
+        """The rest as free text (quotes removed when the whole rest was quoted)."""
+        return join_tokens(list(self.tokens))
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+
+CommandHandler = Callable[[Context, Args], Awaitable[list[Reply]]]
+ActionHandler = Callable[[Context, str], Awaitable[list[Reply]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its English words, French aliases, handler and the role it needs.
+
+    `key` names its help texts in the catalogues (commands.<key>.usage / .summary).
+    """
+
+    key: str
+    words: tuple[str, ...]
+    handler: CommandHandler
+    role: str = "learner"
+    aliases: tuple[tuple[str, ...], ...] = ()
+    # Shown in `help`; greetings and the like are not.
+    listed: bool = True
+
+    def forms(self) -> tuple[tuple[str, ...], ...]:
+        """Every way of typing it, folded (lower case, no accents)."""
+        return tuple(tuple(fold(w) for w in form) for form in (self.words, *self.aliases))
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button or form submission, matched by its action_id."""
+
+    action_id: str
+    handler: ActionHandler
+    role: str = "learner"
+
+
+@dataclass(frozen=True)
+class Match:
+    """The command found for some text, and its arguments."""
+
+    command: Command
+    args: Args
+
+
+class CommandTable:
+    """Finds the command named by the first words of a text (longest form wins)."""
+
+    def __init__(self, commands: Sequence[Command]) -> None:
+        self.commands = tuple(commands)
+        self._forms = sorted(
+            ((form, command) for command in commands for form in command.forms()),
+            key=lambda item: -len(item[0]),
+        )
+
+    def match(self, tokens: list[Token]) -> Match | None:
+        """The command whose words start `tokens`, or None."""
+        keys = [token.key for token in tokens]
+        for form, command in self._forms:
+            size = len(form)
+            if (
+                len(tokens) >= size
+                and tuple(keys[:size]) == form
+                and not any(token.quoted for token in tokens[:size])
+            ):
+                return Match(command, Args(tuple(tokens[size:])))
+        return None
+
+    def group(self, first_word: str) -> list[Command]:
+        """Commands starting with `first_word` (e.g. every `session …` command)."""
+        key = fold(first_word)
+        return [
+            command
+            for command in self.commands
+            if any(len(form) > 1 and form[0] == key for form in command.forms())
+        ]
+
+    def suggest(self, word: str) -> str | None:
+        """The closest known first word to a mistyped one (`joni` → `join`)."""
+        known = sorted({form[0] for form, _ in self._forms})
+        close = difflib.get_close_matches(fold(word), known, n=1, cutoff=0.75)
+        return close[0] if close else None
+
+
+class ActionTable:
+    """Finds the handler of an action_id."""
+
+    def __init__(self, actions: Sequence[Action]) -> None:
+        self._actions = {action.action_id: action for action in actions}
+
+    def get(self, action_id: str) -> Action | None:
+        """The action registered under `action_id`, or None."""
+        return self._actions.get(action_id)

@@ -1,0 +1,171 @@
+"""Runs one inbound event through the router inside one database transaction.
+
+A handler either returns replies (the transaction commits, the outbox sender is
+woken) or raises UserError (the transaction rolls back: bad input changes nothing).
+Any other exception is logged with its traceback and the user gets a short,
+translated apology: no stack trace ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.core import roles
+from bot.core.context import Context, PresenceCounter
+from bot.core.errors import UserError
+from bot.core.events import ActionEvent, CommandEvent, InboundEvent
+from bot.core.replies import Reply, Visibility
+from bot.i18n import Translator, pick_locale
+from bot.outbox.queue import Outbox
+from bot.settings import Settings
+from storage import members, workspaces
+
+log = logging.getLogger(__name__)
+
+# Concurrent transactions can collide (SQLite busy, PostgreSQL serialization or a
+# unique key raced by another replica); a fresh attempt sees the winner's row.
+ATTEMPTS = 4
+
+Route = Callable[[Context], Awaitable[list[Reply]]]
+
+
+class Dispatcher:
+    """Turns neutral events into replies; the one entry point every adapter calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        sessions: async_sessionmaker[AsyncSession],
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        from bot import router  # the table imports the handlers, which import this module
+
+        self.settings = settings
+        self.clock = clock
+        self._sessions = sessions
+        self._on_commit = on_commit or (lambda: None)
+        self._router = router
+        self.presence: dict[str, PresenceCounter] = {}
+
+    async def command(self, event: CommandEvent) -> list[Reply]:
+        """Handle typed command text."""
+        return await self._run(event, lambda ctx: self._router.route_command(ctx, event.text), "")
+
+    async def action(self, event: ActionEvent) -> list[Reply]:
+        """Handle a button click or a form submission."""
+        return await self._run(
+            event,
+            lambda ctx: self._router.route_action(ctx, event.action_id, event.value),
+            event.action_id,
+        )
+
+    async def _run(self, event: InboundEvent, route: Route, label: str) -> list[Reply]:
+        started = time.perf_counter()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                replies, enqueued, command = await self._transaction(event, route)
+            except UserError as refusal:
+                return [await self._refusal(event, refusal)]
+            except (IntegrityError, DBAPIError) as exc:
+                if attempt < ATTEMPTS and _is_transient(exc):
+                    continue
+                log.exception("event_failed", extra=_log_fields(event, label))
+                return [self._apology(event)]
+            except Exception:
+                log.exception("event_failed", extra=_log_fields(event, label))
+                return [self._apology(event)]
+            if enqueued:
+                self._on_commit()
+            log.info(
+                "event_handled",
+                extra={
+                    **_log_fields(event, label or command),
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return replies
+        raise AssertionError("unreachable")
+
+    async def _transaction(self, event: InboundEvent, route: Route) -> tuple[list[Reply], int, str]:
+        async with self._sessions() as db, db.begin():
+            ctx = await self._context(db, event)
+            replies = await route(ctx)
+            return replies, ctx.outbox.enqueued, ctx.command_key
+
+    async def _context(self, db: AsyncSession, event: InboundEvent) -> Context:
+        now = self.clock.now()
+        origin = event.origin
+        workspace = await workspaces.get_or_create(db, origin.platform, origin.workspace, now)
+        actor = await members.upsert_seen(
+            db,
+            workspace.id,
+            event.user.id,
+            event.user.name or event.user.id,
+            event.user.locale,
+            now,
+        )
+        role = roles.effective_role(
+            actor.role, self.settings.is_admin(origin.platform, actor.user_id)
+        )
+        return Context(
+            settings=self.settings,
+            db=db,
+            origin=origin,
+            user=event.user,
+            workspace=workspace,
+            actor=actor,
+            role=role,
+            now=now,
+            outbox=Outbox(db, origin.platform, workspace.id, now),
+            count_present=self.presence.get(origin.platform),
+        )
+
+    async def _refusal(self, event: InboundEvent, refusal: UserError) -> Reply:
+        # The transaction rolled back: read the asker's language without writing.
+        locale = await self._locale_of(event)
+        return Reply(Translator(locale)(refusal.key, **refusal.params), Visibility.USER)
+
+    def _apology(self, event: InboundEvent) -> Reply:
+        locale = pick_locale(event.user.locale, self.settings.locale)
+        return Reply(Translator(locale)("errors.internal"), Visibility.USER)
+
+    async def _locale_of(self, event: InboundEvent) -> str:
+        try:
+            async with self._sessions() as db:
+                workspace = await workspaces.find(db, event.origin.platform, event.origin.workspace)
+                member = await members.find(db, workspace.id, event.user.id) if workspace else None
+        except Exception:
+            workspace, member = None, None
+        return pick_locale(
+            member.locale if member else None,
+            event.user.locale,
+            workspace.locale if workspace else None,
+            self.settings.locale,
+        )
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    message = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(
+        marker in message
+        for marker in ("database is locked", "serializ", "deadlock", "could not obtain lock")
+    )
+
+
+def _log_fields(event: InboundEvent, command: str) -> dict[str, str]:
+    # Never the message body or a token: platform, workspace and command are enough.
+    return {
+        "platform": event.origin.platform,
+        "workspace": event.origin.workspace,
+        "command": command,
+        "kind": "action" if isinstance(event, ActionEvent) else "command",
+    }

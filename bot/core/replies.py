@@ -1,0 +1,181 @@
+"""The neutral reply model every adapter renders (Block Kit, Adaptive Cards, playground JSON).
+
+Text is always present: it is the fallback for notifications, screen readers and
+platforms that cannot show the card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Visibility(StrEnum):
+    """Who sees a reply."""
+
+    USER = "user"  # only the person who asked (Slack ephemeral; Teams 1:1 chat)
+    CONVERSATION = "conversation"  # everyone in the conversation
+    DM = "dm"  # a direct message to the person who asked
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: an action (action_id + value) or a link (url)."""
+
+    label: str
+    action_id: str = ""
+    value: str = ""
+    url: str | None = None
+    style: str | None = None  # "primary" | "danger" | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The playground/API shape of this button."""
+        data: dict[str, Any] = {"label": self.label}
+        if self.url:
+            data["url"] = self.url
+        else:
+            data["action_id"] = self.action_id
+            data["value"] = self.value
+        if self.style:
+            data["style"] = self.style
+        return data
+
+
+@dataclass(frozen=True)
+class Field:
+    """A label/value pair shown on a card."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """A rich message: title, body, fields and as many buttons as the feature needs."""
+
+    title: str
+    body: str = ""
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    image_url: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The playground/API shape of this card (CARD in docs/COMMANDS.md)."""
+        data: dict[str, Any] = {
+            "title": self.title,
+            "body": self.body,
+            "fields": [{"label": f.label, "value": f.value} for f in self.fields],
+            "buttons": [b.to_json() for b in self.buttons],
+        }
+        if self.image_url:
+            data["image_url"] = self.image_url
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Card:
+        """Rebuild a card stored as JSON (outbox payloads)."""
+        return cls(
+            title=str(data.get("title", "")),
+            body=str(data.get("body", "")),
+            fields=tuple(Field(str(f["label"]), str(f["value"])) for f in data.get("fields", [])),
+            buttons=tuple(
+                Button(
+                    label=str(b["label"]),
+                    action_id=str(b.get("action_id", "")),
+                    value=str(b.get("value", "")),
+                    url=b.get("url"),
+                    style=b.get("style"),
+                )
+                for b in data.get("buttons", [])
+            ),
+            image_url=data.get("image_url"),
+        )
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form."""
+
+    id: str
+    label: str
+    kind: str = "text"  # text | multiline | datetime | select | users
+    options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
+    required: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """The playground/API shape of this field."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "kind": self.kind,
+            "options": [{"label": label, "value": value} for label, value in self.options],
+            "required": self.required,
+        }
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form every platform renders (Slack modal, Teams card form, playground form)."""
+
+    title: str
+    submit_action_id: str
+    fields: tuple[FormField, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The playground/API shape of this form (FORM in docs/COMMANDS.md)."""
+        return {
+            "title": self.title,
+            "submit_action_id": self.submit_action_id,
+            "fields": [f.to_json() for f in self.fields],
+        }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers: text always, optionally a card or a form."""
+
+    text: str
+    visibility: Visibility = Visibility.USER
+    card: Card | None = None
+    form: Form | None = None
+    in_reply_to: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The playground/API shape of this reply."""
+        return {
+            "visibility": self.visibility.value,
+            "text": self.text,
+            "card": self.card.to_json() if self.card else None,
+            "form": self.form.to_json() if self.form else None,
+        }
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message for the outbox: a post (or an edit) of text and an optional card."""
+
+    text: str
+    card: Card | None = None
+    in_reply_to: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise for the outbox payload column."""
+        return {
+            "text": self.text,
+            "card": self.card.to_json() if self.card else None,
+            "in_reply_to": self.in_reply_to,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutboundMessage:
+        """Rebuild from the outbox payload column."""
+        card = data.get("card")
+        return cls(
+            text=str(data.get("text", "")),
+            card=Card.from_json(card) if card else None,
+            in_reply_to=data.get("in_reply_to"),
+            extra=dict(data.get("extra") or {}),
+        )

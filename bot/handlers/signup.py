@@ -1,0 +1,337 @@
+"""The in-training sign-up: a join window during the live session, joined together.
+
+`session start` posts a join card with a short code and a Join button; learners
+`join` (or click); the card's live count follows; `session close` posts a summary.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import roles
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import tokenize
+from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibility
+from bot.i18n import Translator
+from storage import members, training_sessions
+from storage.models import Member, TrainingSession
+
+JOIN_ACTION = "signup.join"
+CLOSE_ACTION = "signup.close"
+CARD_REFRESHER = "signup_card"
+# Letters and digits that cannot be mistaken for one another when read aloud or on a slide.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MAX_NAME = 150
+MAX_NAMES_SHOWN = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def card_key(session_id: int) -> str:
+    """Idempotency key of a session's join card in the outbox."""
+    return f"session:{session_id}:card"
+
+
+def _new_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def _clean_name(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def join_card(t: Translator, session: TrainingSession, count: int) -> OutboundMessage:
+    """The join card as it should look now: live count while open, a closed notice after."""
+    title = t("signup.card_title", name=session.name)
+    joined = t("signup.joined_count", count=count)
+    fields = (Field(t("signup.code_label"), session.code), Field(t("signup.joined_label"), joined))
+    if session.closed_at is None:
+        body = t("signup.card_body_open", code=session.code)
+        buttons: tuple[Button, ...] = (
+            Button(t("signup.join_button"), JOIN_ACTION, session.code, style="primary"),
+        )
+    else:
+        body = t("signup.card_body_closed")
+        buttons = ()
+    card = Card(title=title, body=body, fields=fields, buttons=buttons)
+    return OutboundMessage(text=f"{title} — {body} {joined}", card=card)
+
+
+async def refresh_card(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | None:
+    """Outbox refresher: rebuild the join card from the database at send time.
+
+    Rendering at send time is what makes the count right under concurrent joins:
+    the last edit sent always reads the committed count.
+    """
+    session = await training_sessions.by_id(db, int(args["session_id"]))
+    if session is None:
+        return None
+    count = await training_sessions.participant_count(db, session.id)
+    return join_card(Translator(str(args.get("locale", "en"))), session, count)
+
+
+async def _enqueue_card_update(ctx: Context, session: TrainingSession, cause: str) -> None:
+    count = await training_sessions.participant_count(ctx.db, session.id)
+    await ctx.outbox.update(
+        f"{card_key(session.id)}:update:{cause}",
+        card_key(session.id),
+        session.conversation,
+        join_card(ctx.community_translator, session, count),
+        coalesce_key=f"{card_key(session.id)}:update",
+        refresh={
+            "name": CARD_REFRESHER,
+            "session_id": session.id,
+            "locale": ctx.community_translator.locale,
+        },
+    )
+
+
+# --- session start -------------------------------------------------------------------------
+
+
+async def start(ctx: Context, args: Args) -> list[Reply]:
+    """`session start <name>`: open a join window in this conversation and post the card."""
+    name = _clean_name(args.text)
+    if not name:
+        raise UserError("signup.start_usage")
+    if len(name) > MAX_NAME:
+        raise UserError("signup.name_too_long", max=MAX_NAME)
+    if ctx.origin.is_direct:
+        raise UserError("signup.start_in_channel")
+    session = None
+    for _ in range(10):  # a code collision is rare; draw another
+        session = await training_sessions.create(
+            ctx.db,
+            ctx.workspace.id,
+            name,
+            _new_code(ctx.settings.signup_code_length),
+            ctx.origin.conversation,
+            ctx.actor.id,
+            ctx.now,
+        )
+        if session is not None:
+            break
+    if session is None:
+        raise UserError("errors.try_again")
+    community_t = ctx.community_translator
+    await ctx.outbox.post(
+        card_key(session.id),
+        session.conversation,
+        join_card(community_t, session, 0),
+        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": community_t.locale},
+    )
+    text = ctx.t("signup.started", name=name, code=session.code)
+    return [Reply(text)]
+
+
+# --- join ----------------------------------------------------------------------------------
+
+
+async def join(ctx: Context, args: Args) -> list[Reply]:
+    """`join [CODE]`: join the community, tagged with the session open here (or CODE)."""
+    if args:
+        return await _join_code(ctx, args.tokens[0].value)
+    open_here = await training_sessions.open_in_conversation(
+        ctx.db, ctx.workspace.id, ctx.origin.conversation
+    )
+    if len(open_here) > 1:
+        buttons = tuple(Button(s.name, JOIN_ACTION, s.code) for s in open_here)
+        card = Card(title=ctx.t("signup.which_session"), buttons=buttons)
+        return [Reply(ctx.t("signup.which_session"), card=card)]
+    return await _join(ctx, open_here[0] if open_here else None)
+
+
+async def join_button(ctx: Context, value: str) -> list[Reply]:
+    """The Join button of a join card (its value is the session's code)."""
+    return await _join_code(ctx, value)
+
+
+async def _join_code(ctx: Context, code: str) -> list[Reply]:
+    shown = code[:16]
+    session = await training_sessions.by_code(ctx.db, ctx.workspace.id, code.strip()[:16])
+    if session is None:
+        raise UserError("signup.unknown_code", code=shown)
+    if session.closed_at is not None:
+        raise UserError("signup.closed_code", code=session.code, name=session.name)
+    return await _join(ctx, session)
+
+
+async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
+    member = ctx.actor
+    took_part = False
+    if session is not None:
+        took_part = await training_sessions.add_participant(ctx.db, session.id, member.id, ctx.now)
+        if not took_part:
+            return [Reply(ctx.t("signup.already_in_session", name=session.name))]
+    first_join = await members.mark_joined(
+        ctx.db, member.id, session.id if session else None, ctx.now
+    )
+    if not first_join and session is None:
+        return [Reply(ctx.t("signup.already_member"))]
+    await members.record_event(
+        ctx.db,
+        member.id,
+        "joined" if first_join else "took_part",
+        ctx.now,
+        session_id=session.id if session else None,
+    )
+    if first_join:
+        await _send_welcome(ctx, member, session)
+    if session is None:
+        return [Reply(ctx.t("signup.joined_community"))]
+    await _enqueue_card_update(ctx, session, f"join:{member.id}")
+    count = await training_sessions.participant_count(ctx.db, session.id)
+    key = "signup.joined_session" if first_join else "signup.took_part"
+    return [Reply(ctx.t(key, name=session.name, count=count))]
+
+
+async def _send_welcome(ctx: Context, member: Member, session: TrainingSession | None) -> None:
+    t = ctx.translator_for(member)
+    training = session.name if session else t("signup.the_community")
+    title = t("signup.welcome_title", training=training)
+    body = t("signup.welcome_body", name=member.display_name, training=training)
+    card = Card(
+        title=title,
+        body=body,
+        fields=(Field(t("signup.first_step_label"), t("signup.first_step")),),
+    )
+    await ctx.outbox.post(
+        f"welcome:{member.id}",
+        f"dm:{member.user_id}",
+        OutboundMessage(text=f"{title}\n{body}\n{t('signup.first_step')}", card=card),
+    )
+
+
+# --- close, status, list -------------------------------------------------------------------
+
+
+async def _pick(
+    ctx: Context, args: Args, action_id: str, *, open_only: bool
+) -> TrainingSession | list[Reply]:
+    """The session named by CODE, else the one open here; buttons when there are several."""
+    if args:
+        code = args.tokens[0].value
+        session = await training_sessions.by_code(ctx.db, ctx.workspace.id, code[:16])
+        if session is None:
+            raise UserError("signup.unknown_code", code=code[:16])
+        return session
+    open_here = await training_sessions.open_in_conversation(
+        ctx.db, ctx.workspace.id, ctx.origin.conversation
+    )
+    if len(open_here) == 1:
+        return open_here[0]
+    if len(open_here) > 1:
+        buttons = tuple(Button(s.name, action_id, s.code) for s in open_here)
+        card = Card(title=ctx.t("signup.which_session"), buttons=buttons)
+        return [Reply(ctx.t("signup.which_session"), card=card)]
+    if not open_only:
+        latest = await training_sessions.latest(ctx.db, ctx.workspace.id)
+        if latest is not None:
+            return latest
+    raise UserError("signup.none_open_here")
+
+
+async def close(ctx: Context, args: Args) -> list[Reply]:
+    """`session close [CODE]`: close the join window and post the summary."""
+    picked = await _pick(ctx, args, CLOSE_ACTION, open_only=True)
+    if isinstance(picked, list):
+        return picked
+    return await _close(ctx, picked)
+
+
+async def close_button(ctx: Context, value: str) -> list[Reply]:
+    """A session chosen among several to close."""
+    return await close(ctx, Args(tuple(tokenize(value))))
+
+
+async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
+    if session.closed_at is not None:
+        raise UserError("signup.already_closed", name=session.name)
+    present = None
+    if ctx.count_present is not None:
+        seen = await ctx.count_present(ctx.db, ctx.workspace.id, session.conversation)
+        if seen is not None:
+            # The trainer who opened (and the one closing) are present but are not learners.
+            trainers = {session.opened_by_id, ctx.actor.id}
+            present = max(seen - len(trainers), 0)
+    if not await training_sessions.close(ctx.db, session.id, ctx.actor.id, present, ctx.now):
+        raise UserError("signup.already_closed", name=session.name)
+    session.closed_at = ctx.now
+    count = await training_sessions.participant_count(ctx.db, session.id)
+    if present is not None:
+        present = max(present, count)
+    t = ctx.community_translator
+    duration = t.duration(ctx.now - session.opened_at)
+    summary = t("signup.summary", name=session.name, count=count, duration=duration)
+    if present is not None:
+        summary = t(
+            "signup.summary_present",
+            name=session.name,
+            count=count,
+            present=present,
+            duration=duration,
+        )
+    await ctx.outbox.post(
+        f"session:{session.id}:summary", session.conversation, OutboundMessage(text=summary)
+    )
+    await _enqueue_card_update(ctx, session, "closed")
+    return [Reply(ctx.t("signup.closed", name=session.name, count=count))]
+
+
+async def status(ctx: Context, args: Args) -> list[Reply]:
+    """`session status [CODE]`: who joined, by name (animators)."""
+    picked = await _pick(ctx, args, JOIN_ACTION, open_only=False)
+    if isinstance(picked, list):
+        return picked
+    session = picked
+    names = await training_sessions.participant_names(ctx.db, session.id)
+    shown = ", ".join(names[:MAX_NAMES_SHOWN]) or ctx.t("signup.nobody_yet")
+    if len(names) > MAX_NAMES_SHOWN:
+        shown += " " + ctx.t("signup.and_more", count=len(names) - MAX_NAMES_SHOWN)
+    state = (
+        ctx.t("signup.state_open")
+        if session.closed_at is None
+        else ctx.t("signup.state_closed", when=ctx.t.datetime(session.closed_at, ctx.timezone))
+    )
+    title = ctx.t("signup.status_title", name=session.name, count=len(names))
+    card = Card(
+        title=title,
+        body=shown,
+        fields=(
+            Field(ctx.t("signup.code_label"), session.code),
+            Field(ctx.t("signup.opened_label"), ctx.t.datetime(session.opened_at, ctx.timezone)),
+            Field(ctx.t("signup.state_label"), state),
+        ),
+    )
+    return [Reply(f"{title}\n{shown}\n{state}", card=card)]
+
+
+async def list_sessions(ctx: Context, _args: Args) -> list[Reply]:
+    """`session list`: open sessions first, then the latest closed ones, with counts."""
+    sessions = await training_sessions.recent(ctx.db, ctx.workspace.id)
+    if not sessions:
+        hint = (
+            "signup.list_empty_animator"
+            if roles.allows(ctx.role, roles.ANIMATOR)
+            else "signup.list_empty"
+        )
+        return [Reply(ctx.t(hint))]
+    counts = await training_sessions.counts(ctx.db, [s.id for s in sessions])
+    lines = [ctx.t("signup.list_title")]
+    for session in sessions:
+        key = "signup.list_line_open" if session.closed_at is None else "signup.list_line_closed"
+        lines.append(
+            ctx.t(
+                key,
+                name=session.name,
+                code=session.code,
+                count=counts.get(session.id, 0),
+                when=ctx.t.datetime(session.opened_at, ctx.timezone),
+            )
+        )
+    return [Reply("\n".join(lines), Visibility.USER)]

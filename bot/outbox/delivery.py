@@ -1,0 +1,33 @@
+"""What a platform sender must do, and how it reports failures to the outbox."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.core.replies import OutboundMessage
+
+
+class RetryLater(Exception):
+    """A temporary failure (429, 5xx, timeout): try again, after `retry_after` if given."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(Exception):
+    """A failure that no retry will cure (channel not found, bot removed): park the message."""
+
+
+class PlatformSender(Protocol):
+    """Posts and edits messages on one platform; raises RetryLater or PermanentFailure."""
+
+    async def post(self, workspace: str, target: str, message: OutboundMessage) -> str:
+        """Post `message` to `target` (a conversation, or dm:<user id>); return its id."""
+        ...
+
+    async def update(
+        self, workspace: str, target: str, message_id: str, message: OutboundMessage
+    ) -> None:
+        """Replace the message `message_id` in place."""
+        ...

@@ -1,0 +1,77 @@
+"""Enqueueing outbound messages inside the caller's database transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.replies import OutboundMessage
+from storage import outbox_store
+
+
+class Outbox:
+    """Adds messages to the outbox in the same transaction as what caused them.
+
+    Nothing is sent until that transaction commits, and a retry of the same cause
+    (same idempotency key) adds nothing.
+    """
+
+    def __init__(
+        self, session: AsyncSession, platform: str, workspace_id: int, now: datetime
+    ) -> None:
+        self._session = session
+        self._platform = platform
+        self._workspace_id = workspace_id
+        self._now = now
+        self.enqueued = 0
+
+    async def post(
+        self,
+        key: str,
+        target: str,
+        message: OutboundMessage,
+        *,
+        refresh: dict[str, Any] | None = None,
+    ) -> bool:
+        """Post `message` to `target` once per `key`; False when `key` was already used."""
+        added = await outbox_store.enqueue(
+            self._session,
+            key=key,
+            platform=self._platform,
+            workspace_id=self._workspace_id,
+            target=target,
+            payload=message.to_json(),
+            now=self._now,
+            refresh=refresh,
+        )
+        self.enqueued += int(added)
+        return added
+
+    async def update(
+        self,
+        key: str,
+        update_of: str,
+        target: str,
+        message: OutboundMessage,
+        *,
+        coalesce_key: str | None = None,
+        refresh: dict[str, Any] | None = None,
+    ) -> bool:
+        """Edit, in place, the message posted under `update_of` (coalescing bursts of edits)."""
+        added = await outbox_store.enqueue(
+            self._session,
+            key=key,
+            platform=self._platform,
+            workspace_id=self._workspace_id,
+            target=target,
+            payload=message.to_json(),
+            now=self._now,
+            kind="update",
+            update_of=update_of,
+            coalesce_key=coalesce_key,
+            refresh=refresh,
+        )
+        self.enqueued += int(added)
+        return added

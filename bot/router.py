@@ -1,0 +1,131 @@
+"""Every command and every action of the bot, in one place, top to bottom.
+
+English words first, French aliases after. `role` is the least role allowed.
+docs/COMMANDS.md documents this table; tests/test_commands_doc.py runs its examples.
+"""
+
+from __future__ import annotations
+
+from bot.core.commands import Action, ActionTable, Command, CommandTable
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import strip_prefix, tokenize
+from bot.core.replies import Reply
+from bot.handlers import general, members_admin, preferences, signup
+
+COMMANDS = CommandTable(
+    [
+        # Everyone
+        Command("help", ("help",), general.help_, aliases=(("aide",), ("?",))),
+        Command(
+            "hello",
+            ("hello",),
+            general.hello,
+            listed=False,
+            aliases=(("hi",), ("hey",), ("bonjour",), ("salut",), ("coucou",)),
+        ),
+        Command("join", ("join",), signup.join, aliases=(("rejoindre",),)),
+        Command(
+            "session.list",
+            ("session", "list"),
+            signup.list_sessions,
+            aliases=(("session", "liste"), ("sessions",)),
+        ),
+        Command(
+            "settings.language",
+            ("settings", "language"),
+            preferences.language,
+            aliases=(("reglages", "langue"), ("parametres", "langue")),
+        ),
+        Command(
+            "settings.timezone",
+            ("settings", "timezone"),
+            preferences.timezone,
+            aliases=(("reglages", "fuseau"), ("parametres", "fuseau")),
+        ),
+        # Animators
+        Command(
+            "session.start",
+            ("session", "start"),
+            signup.start,
+            role="animator",
+            aliases=(("session", "ouvrir"), ("session", "demarrer")),
+        ),
+        Command(
+            "session.close",
+            ("session", "close"),
+            signup.close,
+            role="animator",
+            aliases=(("session", "fermer"), ("session", "clore")),
+        ),
+        Command(
+            "session.status",
+            ("session", "status"),
+            signup.status,
+            role="animator",
+            aliases=(("session", "statut"), ("session", "etat")),
+        ),
+        # Admins
+        Command(
+            "role.add",
+            ("role", "add"),
+            members_admin.role_add,
+            role="admin",
+            aliases=(("role", "ajouter"),),
+        ),
+        Command(
+            "role.remove",
+            ("role", "remove"),
+            members_admin.role_remove,
+            role="admin",
+            aliases=(("role", "retirer"),),
+        ),
+        Command(
+            "level.set",
+            ("level", "set"),
+            members_admin.level_set,
+            role="admin",
+            aliases=(("niveau", "definir"),),
+        ),
+        Command(
+            "community.here",
+            ("community", "here"),
+            members_admin.community_here,
+            role="admin",
+            aliases=(("communaute", "ici"),),
+        ),
+    ]
+)
+
+ACTIONS = ActionTable(
+    [
+        Action(signup.JOIN_ACTION, signup.join_button),
+        Action(signup.CLOSE_ACTION, signup.close_button, role="animator"),
+        Action(general.HELP_ACTION, general.help_button),
+    ]
+)
+
+
+async def route_command(ctx: Context, text: str) -> list[Reply]:
+    """Find the command named by `text` and run it, or explain what can be typed."""
+    tokens = tokenize(strip_prefix(text))
+    if not tokens:
+        ctx.command_key = "empty"
+        return await general.help_(ctx, None)
+    match = COMMANDS.match(tokens)
+    if match is None:
+        ctx.command_key = "unknown"
+        return await general.unknown(ctx, tokens, COMMANDS)
+    ctx.command_key = match.command.key
+    ctx.require(match.command.role)
+    return await match.command.handler(ctx, match.args)
+
+
+async def route_action(ctx: Context, action_id: str, value: str) -> list[Reply]:
+    """Run the handler of a clicked button or submitted form."""
+    action = ACTIONS.get(action_id)
+    if action is None:
+        raise UserError("errors.unknown_action")
+    ctx.command_key = action_id
+    ctx.require(action.role)
+    return await action.handler(ctx, value)

@@ -1,0 +1,101 @@
+"""The one aiohttp application: playground, health probes, and the platform endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapters.local import PLATFORM as LOCAL
+from bot.adapters.local.api import LocalApi
+from bot.adapters.local.sender import LocalSender
+from bot.clock import Clock
+from bot.core.dispatch import Dispatcher
+from bot.handlers import signup
+from bot.outbox.sender import OutboxSender
+from bot.settings import Settings
+from storage.db import create_engine, ping, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The long-lived parts of a running bot, shared by every request."""
+
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    dispatcher: Dispatcher
+    sender: OutboxSender
+
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Wire engine, dispatcher and outbox sender (nothing starts until the app does)."""
+    clock = clock or Clock(controllable=settings.local_clock_control)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    sender = OutboxSender(sessions, clock, settings.outbox)
+    dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
+    sender.register_platform(LOCAL, LocalSender(sessions, clock))
+    sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
+
+    async def run_due(_now: object) -> None:
+        # Moving the clock runs what became due at once (retries now; schedules later).
+        await sender.drain()
+
+    clock.on_advance(run_due)
+    return Runtime(settings, clock, engine, sessions, dispatcher, sender)
+
+
+@web.middleware
+async def _no_stack_traces(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request_failed", extra={"path": request.path})
+        return web.json_response({"error": "internal error; nothing was changed"}, status=500)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers."""
+    try:
+        await ping(request.app[RUNTIME].engine)
+    except Exception as exc:
+        log.warning("readyz_database_unreachable", extra={"error": type(exc).__name__})
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ready", "database": "ok"})
+
+
+def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application:
+    """The aiohttp application; every route is listed here."""
+    app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
+    app[RUNTIME] = runtime
+    local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
+    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), *local.routes()])
+
+    async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+        if start_sender:
+            runtime.sender.start()
+        yield
+        await runtime.sender.stop()
+        await runtime.engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,224 @@
+"""Typed settings, read once at start-up from the environment and config/ambassador.toml.
+
+Secrets come only from the environment. A wrong value raises SettingsError with one
+line naming the setting; the CLI turns it into exit code 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SUPPORTED_LOCALES = ("en", "fr")
+DEFAULT_CONFIG_PATH = "config/ambassador.toml"
+DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.db"
+ADMIN_PLATFORMS = ("local", "slack", "teams")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """One rung of the badge ladder as configured."""
+
+    id: str
+    name_en: str
+    name_fr: str
+
+    def name(self, locale: str) -> str:
+        """The level's display name in `locale`."""
+        return self.name_fr if locale == "fr" else self.name_en
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """How the outbox sender polls and retries."""
+
+    poll_interval: float = 1.0
+    max_attempts: int = 12
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, typed and validated."""
+
+    host: str = "127.0.0.1"
+    port: int = 3978
+    locale: str = "en"
+    timezone: str = "Europe/Paris"
+    config_path: str = DEFAULT_CONFIG_PATH
+    admins: frozenset[tuple[str, str]] = frozenset()
+    database_url: str = DEFAULT_DATABASE_URL
+    log_format: str = "text"
+    local_clock_control: bool = False
+    signup_code_length: int = 6
+    levels: tuple[LevelSpec, ...] = (
+        LevelSpec("junior", "Junior", "Junior"),
+        LevelSpec("confirmed", "Confirmed", "Confirmé"),
+        LevelSpec("senior", "Senior", "Senior"),
+    )
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    raw_config: Mapping[str, Any] = field(default_factory=dict)
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        """True when `platform:user_id` is listed in AMBASSADOR_ADMINS."""
+        return (platform, user_id) in self.admins
+
+
+def _parse_port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise SettingsError(
+            "AMBASSADOR_PORT must be a number between 0 and 65535 (0 picks a free port), "
+            f"got {value!r}"
+        ) from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"AMBASSADOR_PORT must be between 0 and 65535, got {port}")
+    return port
+
+
+def _parse_locale(name: str, value: str) -> str:
+    locale = value.strip().lower()
+    if locale not in SUPPORTED_LOCALES:
+        raise SettingsError(f"{name} must be one of {', '.join(SUPPORTED_LOCALES)}, got {value!r}")
+    return locale
+
+
+def _parse_timezone(name: str, value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{name} must be an IANA time zone such as Europe/Paris, got {value!r}"
+        ) from None
+    return value
+
+
+def parse_admins(value: str) -> frozenset[tuple[str, str]]:
+    """Parse AMBASSADOR_ADMINS: comma-separated `platform:user id` entries.
+
+    The platform prefix is mandatory so that an id on one platform never grants
+    rights on another.
+    """
+    admins: set[tuple[str, str]] = set()
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        platform, sep, user_id = entry.partition(":")
+        if not sep or platform not in ADMIN_PLATFORMS or not user_id.strip():
+            raise SettingsError(
+                "AMBASSADOR_ADMINS entries must look like local:anim1, slack:U0123ABCD or "
+                f"teams:<AAD object id>, got {entry!r}"
+            )
+        admins.add((platform, user_id.strip()))
+    return frozenset(admins)
+
+
+def _parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0, got {value!r}")
+
+
+def _read_config(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise SettingsError(f"AMBASSADOR_CONFIG: no such file {path!r}")
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"AMBASSADOR_CONFIG: {path} is not valid TOML ({exc})") from None
+
+
+def _levels(config: Mapping[str, Any], path: str) -> tuple[LevelSpec, ...]:
+    raw_levels = config.get("ladder", {}).get("levels")
+    if raw_levels is None:
+        return Settings.levels
+    if not isinstance(raw_levels, list) or not raw_levels:
+        raise SettingsError(f"{path}: [ladder] levels must be a non-empty list of tables")
+    levels = []
+    for index, raw in enumerate(raw_levels, start=1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            raise SettingsError(f"{path}: ladder level #{index} needs an id")
+        level_id = raw["id"]
+        levels.append(
+            LevelSpec(
+                id=level_id,
+                name_en=str(raw.get("name_en", level_id)),
+                name_fr=str(raw.get("name_fr", raw.get("name_en", level_id))),
+            )
+        )
+    if len({level.id for level in levels}) != len(levels):
+        raise SettingsError(f"{path}: ladder level ids must be unique")
+    return tuple(levels)
+
+
+def _number(config: Mapping[str, Any], section: str, key: str, default: float, path: str) -> float:
+    value = config.get(section, {}).get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SettingsError(f"{path}: [{section}] {key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first wrong one."""
+    env = os.environ if env is None else env
+    config_path = env.get("AMBASSADOR_CONFIG", DEFAULT_CONFIG_PATH)
+    config = _read_config(config_path)
+    general = config.get("general", {})
+
+    locale = _parse_locale(
+        "AMBASSADOR_LOCALE" if "AMBASSADOR_LOCALE" in env else f"{config_path}: locale",
+        env.get("AMBASSADOR_LOCALE", str(general.get("locale", "en"))),
+    )
+    timezone = _parse_timezone(
+        "AMBASSADOR_TIMEZONE" if "AMBASSADOR_TIMEZONE" in env else f"{config_path}: timezone",
+        env.get("AMBASSADOR_TIMEZONE", str(general.get("timezone", "Europe/Paris"))),
+    )
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not database_url.startswith(("sqlite", "postgresql", "postgres://")):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite:/// or postgresql://, got "
+            f"{database_url.split(':', 1)[0]}:…"
+        )
+    code_length = int(_number(config, "signup", "code_length", 6, config_path))
+    if not 4 <= code_length <= 12:
+        raise SettingsError(f"{config_path}: [signup] code_length must be between 4 and 12")
+    outbox = OutboxSettings(
+        poll_interval=_number(config, "outbox", "poll_interval", 1.0, config_path),
+        max_attempts=int(_number(config, "outbox", "max_attempts", 12, config_path)),
+        backoff_base=_number(config, "outbox", "backoff_base", 2.0, config_path),
+        backoff_cap=_number(config, "outbox", "backoff_cap", 600.0, config_path),
+    )
+    return Settings(
+        host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
+        locale=locale,
+        timezone=timezone,
+        config_path=config_path,
+        admins=parse_admins(env.get("AMBASSADOR_ADMINS", "")),
+        database_url=database_url,
+        log_format=log_format,
+        local_clock_control=_parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
+        signup_code_length=code_length,
+        levels=_levels(config, config_path),
+        outbox=outbox,
+        raw_config=config,
+    )

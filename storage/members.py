@@ -1,0 +1,116 @@
+"""Members: people the bot knows in a workspace, and the history of what happened to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, MembershipEvent
+from storage.upsert import insert_for
+
+
+async def upsert_seen(
+    session: AsyncSession,
+    workspace_id: int,
+    user_id: str,
+    display_name: str,
+    platform_locale: str | None,
+    now: datetime,
+) -> Member:
+    """Create the member on first sight, else refresh the name and locale the platform sent.
+
+    One statement (INSERT … ON CONFLICT DO UPDATE … RETURNING) so that concurrent
+    first events of the same person create one row.
+    """
+    insert = insert_for(session, Member).values(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        display_name=display_name,
+        platform_locale=platform_locale,
+        role="learner",
+        created_at=now,
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["workspace_id", "user_id"],
+        set_={
+            "display_name": insert.excluded.display_name,
+            "platform_locale": func.coalesce(
+                insert.excluded.platform_locale, Member.platform_locale
+            ),
+        },
+    ).returning(Member)
+    member = (
+        await session.execute(statement, execution_options={"populate_existing": True})
+    ).scalar_one()
+    return member
+
+
+async def find(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
+    """The member with platform id `user_id`, if the bot knows them."""
+    query = select(Member).where(Member.workspace_id == workspace_id, Member.user_id == user_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_or_create(
+    session: AsyncSession, workspace_id: int, user_id: str, now: datetime
+) -> Member:
+    """The member `user_id`, created with their id as name when only mentioned so far."""
+    member = await find(session, workspace_id, user_id)
+    if member is not None:
+        return member
+    insert = insert_for(session, Member).values(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        display_name=user_id,
+        role="learner",
+        created_at=now,
+    )
+    await session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+    found = await find(session, workspace_id, user_id)
+    assert found is not None
+    return found
+
+
+async def mark_joined(
+    session: AsyncSession, member_id: int, session_id: int | None, now: datetime
+) -> bool:
+    """Make the member part of the community; False when they already were (race-safe)."""
+    result = await session.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.joined_at.is_(None))
+        .values(joined_at=now, joined_session_id=session_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def record_event(
+    session: AsyncSession,
+    member_id: int,
+    kind: str,
+    now: datetime,
+    *,
+    session_id: int | None = None,
+    actor_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append to the member's history (joins, role and level changes)."""
+    session.add(
+        MembershipEvent(
+            member_id=member_id,
+            kind=kind,
+            session_id=session_id,
+            actor_id=actor_id,
+            detail=detail,
+            created_at=now,
+        )
+    )
+
+
+async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]:
+    """Everyone the bot knows in the workspace, by name."""
+    query = select(Member).where(Member.workspace_id == workspace_id).order_by(Member.display_name)
+    return list((await session.execute(query)).scalars())

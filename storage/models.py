@@ -1,0 +1,223 @@
+"""ORM models: the one schema shared by SQLite and PostgreSQL.
+
+Changing a model means adding an Alembic migration under storage/migrations/versions/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so that migrations are the same on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite drops the offset on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: read the time from bot.clock")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON}
+
+
+class Workspace(Base):
+    """A Slack workspace, a Teams tenant, or the local playground."""
+
+    __tablename__ = "workspace"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_workspace_platform"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    community_conversation: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Member(Base):
+    """A person the bot knows in one workspace; a community member once joined_at is set."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200))
+    # The language the member chose with `settings language`; None means "use the platform's".
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # The locale the platform last sent with an event (fallback when locale is None).
+    platform_locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    level: Mapped[str | None] = mapped_column(String(32))
+    joined_at: Mapped[datetime | None]
+    # No foreign key: training_session already points at member (opened_by), and a
+    # cycle of foreign keys cannot be created in order on PostgreSQL.
+    joined_session_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime]
+
+
+class TrainingSession(Base):
+    """A live training session with its join window."""
+
+    __tablename__ = "training_session"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "code", name="uq_training_session_code"),
+        Index("ix_training_session_open", "workspace_id", "conversation", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(16))
+    conversation: Mapped[str] = mapped_column(String(200))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    # Who was present in the conversation when the window closed, if the platform tells.
+    present_count: Mapped[int | None]
+
+
+class SessionParticipation(Base):
+    """A member took part in a training session (joined during its window)."""
+
+    __tablename__ = "session_participation"
+    __table_args__ = (UniqueConstraint("session_id", "member_id", name="uq_session_participation"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime]
+
+
+class MembershipEvent(Base):
+    """An append-only history of what happened to a member (joins, roles, levels)."""
+
+    __tablename__ = "membership_event"
+    __table_args__ = (Index("ix_membership_event_member", "member_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session.id", ondelete="SET NULL")
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message the bot must post or edit, written in the same transaction as its cause.
+
+    The sender claims due rows with a lease, so a crash mid-send only delays the
+    message; the unique idempotency key makes a second enqueue a no-op.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_coalesce", "coalesce_key", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # A conversation id, or dm:<user id> for a direct message.
+    target: Mapped[str] = mapped_column(String(200))
+    # post | update (an edit in place of the message sent for `update_of`).
+    kind: Mapped[str] = mapped_column(String(16), default="post")
+    update_of: Mapped[str | None] = mapped_column(String(255))
+    # Later rows with the same coalesce_key make earlier pending ones redundant.
+    coalesce_key: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]
+    # Names a live renderer that rebuilds the payload from the database at send time.
+    refresh: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_message_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class LocalMessage(Base):
+    """A message posted in the local playground (the local adapter's "platform")."""
+
+    __tablename__ = "local_message"
+    __table_args__ = (Index("ix_local_message_conversation", "conversation", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    card: Mapped[dict[str, Any] | None]
+    in_reply_to: Mapped[int | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConversationPresence(Base):
+    """Who the platform says is in a conversation (the local adapter: who spoke there)."""
+
+    __tablename__ = "conversation_presence"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "conversation", "user_id", name="uq_conversation_presence"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    conversation: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(128))
+    seen_at: Mapped[datetime]

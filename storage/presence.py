@@ -1,0 +1,32 @@
+"""Who is in a conversation, as far as the platform lets us know."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ConversationPresence
+from storage.upsert import insert_for
+
+
+async def mark_seen(
+    session: AsyncSession, workspace_id: int, conversation: str, user_id: str, now: datetime
+) -> None:
+    """Remember that `user_id` is in `conversation` (idempotent)."""
+    insert = insert_for(session, ConversationPresence).values(
+        workspace_id=workspace_id, conversation=conversation, user_id=user_id, seen_at=now
+    )
+    await session.execute(
+        insert.on_conflict_do_nothing(index_elements=["workspace_id", "conversation", "user_id"])
+    )
+
+
+async def count(session: AsyncSession, workspace_id: int, conversation: str) -> int:
+    """How many people were seen in `conversation`."""
+    query = select(func.count()).where(
+        ConversationPresence.workspace_id == workspace_id,
+        ConversationPresence.conversation == conversation,
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -1,0 +1,147 @@
+"""Training sessions, their join windows and who took part."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, SessionParticipation, TrainingSession
+from storage.upsert import insert_for
+
+
+async def create(
+    session: AsyncSession,
+    workspace_id: int,
+    name: str,
+    code: str,
+    conversation: str,
+    opened_by_id: int,
+    now: datetime,
+) -> TrainingSession | None:
+    """Open a session; None when `code` is already taken in the workspace (pick another)."""
+    insert = insert_for(session, TrainingSession).values(
+        workspace_id=workspace_id,
+        name=name,
+        code=code,
+        conversation=conversation,
+        opened_by_id=opened_by_id,
+        opened_at=now,
+    )
+    statement = insert.on_conflict_do_nothing(index_elements=["workspace_id", "code"]).returning(
+        TrainingSession
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def by_code(session: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
+    """The session with join code `code` (codes are stored upper case)."""
+    query = select(TrainingSession).where(
+        TrainingSession.workspace_id == workspace_id, TrainingSession.code == code.upper()
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def by_id(session: AsyncSession, session_id: int) -> TrainingSession | None:
+    """The session with primary key `session_id`."""
+    return await session.get(TrainingSession, session_id)
+
+
+async def open_in_conversation(
+    session: AsyncSession, workspace_id: int, conversation: str
+) -> list[TrainingSession]:
+    """Sessions whose join window is open in `conversation`, oldest first."""
+    query = (
+        select(TrainingSession)
+        .where(
+            TrainingSession.workspace_id == workspace_id,
+            TrainingSession.conversation == conversation,
+            TrainingSession.closed_at.is_(None),
+        )
+        .order_by(TrainingSession.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def recent(
+    session: AsyncSession, workspace_id: int, limit: int = 10
+) -> list[TrainingSession]:
+    """The newest sessions of the workspace, open ones first."""
+    query = (
+        select(TrainingSession)
+        .where(TrainingSession.workspace_id == workspace_id)
+        .order_by(TrainingSession.closed_at.is_not(None), TrainingSession.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def latest(session: AsyncSession, workspace_id: int) -> TrainingSession | None:
+    """The most recently opened session of the workspace."""
+    query = (
+        select(TrainingSession)
+        .where(TrainingSession.workspace_id == workspace_id)
+        .order_by(TrainingSession.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def close(
+    session: AsyncSession,
+    session_id: int,
+    closed_by_id: int,
+    present_count: int | None,
+    now: datetime,
+) -> bool:
+    """Close the join window; False when it was already closed (race-safe)."""
+    result = await session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == session_id, TrainingSession.closed_at.is_(None))
+        .values(closed_at=now, closed_by_id=closed_by_id, present_count=present_count)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def add_participant(
+    session: AsyncSession, session_id: int, member_id: int, now: datetime
+) -> bool:
+    """Record that the member took part; False when they already had (race-safe)."""
+    insert = insert_for(session, SessionParticipation).values(
+        session_id=session_id, member_id=member_id, joined_at=now
+    )
+    statement = insert.on_conflict_do_nothing(index_elements=["session_id", "member_id"]).returning(
+        SessionParticipation.id
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def participant_count(session: AsyncSession, session_id: int) -> int:
+    """How many members took part in the session."""
+    query = select(func.count()).where(SessionParticipation.session_id == session_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def participant_names(session: AsyncSession, session_id: int) -> list[str]:
+    """Display names of the participants, in the order they joined."""
+    query = (
+        select(Member.display_name)
+        .join(SessionParticipation, SessionParticipation.member_id == Member.id)
+        .where(SessionParticipation.session_id == session_id)
+        .order_by(SessionParticipation.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def counts(session: AsyncSession, session_ids: list[int]) -> dict[int, int]:
+    """Participant counts for several sessions at once."""
+    if not session_ids:
+        return {}
+    query = (
+        select(SessionParticipation.session_id, func.count())
+        .where(SessionParticipation.session_id.in_(session_ids))
+        .group_by(SessionParticipation.session_id)
+    )
+    return {sid: int(n) for sid, n in (await session.execute(query)).all()}

@@ -1,0 +1,123 @@
+"""The in-training sign-up, end to end through the local API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.support.playground import Playground
+
+
+async def _card(playground: Playground, conversation: str = "general") -> dict:
+    cards = [m for m in await playground.messages(conversation) if m["card"]]
+    assert cards, "no join card posted"
+    return cards[0]
+
+
+async def test_three_learners_in_two_languages_join_and_the_card_counts_them(
+    playground: Playground,
+) -> None:
+    started = await playground.say("anim1", "session start Management 101")
+    card = await _card(playground)
+    code = card["card"]["fields"][0]["value"]
+    assert code in started and len(code) == 6
+
+    assert "Bienvenue" in await playground.say("alice", "rejoindre")
+    assert "Welcome aboard" in await playground.say("bob", f"join {code}")
+    replies = await playground.action("chloe", "signup.join", code)
+    assert "3 apprenants" in replies[0]["text"]
+
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == "3 learners joined"
+    assert card["updated_at"] > card["created_at"]
+    assert len([m for m in await playground.messages() if m["card"]]) == 1, "edited, not reposted"
+
+    dm_alice = await playground.messages("dm:alice")
+    dm_bob = await playground.messages("dm:bob")
+    assert len(dm_alice) == 1 and "Bienvenue, ambassadeur de Management 101" in dm_alice[0]["text"]
+    assert len(dm_bob) == 1 and "Welcome, ambassador of Management 101" in dm_bob[0]["text"]
+
+    closed = await playground.say("anim1", "session close")
+    assert "3 learners joined" in closed
+    messages = await playground.messages()
+    summary = messages[-1]["text"]
+    assert "3 learners joined out of 3 present" in summary
+    card = await _card(playground)
+    assert card["card"]["buttons"] == []
+
+
+async def test_joining_twice_changes_nothing(playground: Playground) -> None:
+    await playground.command("anim1", "session start Onboarding")
+    await playground.command("bob", "join")
+    again = await playground.say("bob", "join")
+    assert "already in" in again
+    assert len(await playground.messages("dm:bob")) == 1
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == "1 learner joined"
+
+
+async def test_an_ambassador_joining_another_session_takes_part_without_a_second_welcome(
+    playground: Playground,
+) -> None:
+    await playground.command("anim1", "session start Day 1", conversation="room-a")
+    await playground.command("bob", "join", conversation="room-a")
+    await playground.command("anim1", "session start Day 2", conversation="room-b")
+    reply = await playground.say("bob", "join", conversation="room-b")
+    assert "also take part" in reply
+    assert len(await playground.messages("dm:bob")) == 1
+    card = await _card(playground, "room-b")
+    assert card["card"]["fields"][1]["value"] == "1 learner joined"
+
+
+async def test_wrong_and_closed_codes_say_how_to_get_the_right_one(playground: Playground) -> None:
+    await playground.command("anim1", "session start Onboarding")
+    code = (await _card(playground))["card"]["fields"][0]["value"]
+    wrong = await playground.say("bob", "join ZZZZZZ")
+    assert "No session has the code" in wrong and "join card" in wrong
+    await playground.command("anim1", "session close")
+    closed = await playground.say("bob", f"join {code.lower()}")
+    assert "is closed" in closed and "session list" in closed
+    assert await playground.messages("dm:bob") == []
+
+
+async def test_learners_cannot_start_or_close_a_session(playground: Playground) -> None:
+    refused = await playground.say("bob", "session start Hack")
+    assert refused.startswith("Only animators")
+    assert await playground.messages() == []
+    await playground.command("anim1", "session start Real")
+    refused = await playground.say("alice", "session fermer")
+    assert refused.startswith("Seuls les animateurs")
+    assert "open" in await playground.say("anim1", "session list")
+
+
+async def test_join_without_open_session_joins_the_community(playground: Playground) -> None:
+    reply = await playground.say("bob", "join")
+    assert "Welcome to the ambassador community" in reply
+    assert "already an ambassador" in await playground.say("bob", "join")
+    assert len(await playground.messages("dm:bob")) == 1
+
+
+async def test_several_open_sessions_ask_which_one_with_buttons(playground: Playground) -> None:
+    await playground.command("anim1", "session start Morning")
+    await playground.command("anim1", "session start Afternoon")
+    replies = await playground.command("bob", "join")
+    buttons = replies[0]["card"]["buttons"]
+    assert [b["label"] for b in buttons] == ["Morning", "Afternoon"]
+    chosen = await playground.action("bob", buttons[1]["action_id"], buttons[1]["value"])
+    assert "Afternoon" in chosen[0]["text"]
+
+
+async def test_status_lists_who_joined_by_name(playground: Playground) -> None:
+    await playground.command("anim1", "session start Onboarding")
+    await playground.command({"id": "u7", "name": "Zoé Martin", "locale": "fr"}, "join")
+    status = await playground.command("anim1", "session status")
+    assert "Zoé Martin" in status[0]["text"]
+    assert status[0]["card"]["title"] == "“Onboarding”: 1 learner joined"
+    refused = await playground.say("bob", "session status")
+    assert refused.startswith("Only animators")
+
+
+async def test_session_start_needs_a_name_and_a_channel(playground: Playground) -> None:
+    assert "Give the session a name" in await playground.say("anim1", "session start")
+    assert "not in a direct message" in await playground.say(
+        "anim1", "session start X", conversation="dm:anim1"
+    )
+    assert "too long" in await playground.say("anim1", "session start " + "x" * 151)
+    assert await playground.messages() == []

@@ -1,0 +1,1 @@
+"""Test helpers shared by the suite: databases, the running app, a playground client."""
