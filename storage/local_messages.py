@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LocalMessage
@@ -58,5 +58,5 @@ async def in_conversation(session: AsyncSession, conversation: str) -> list[Loca
 
 async def conversations(session: AsyncSession) -> list[str]:
     """Conversations that have at least one message."""
-    query = select(distinct(LocalMessage.conversation)).order_by(LocalMessage.conversation)
+    query = select(LocalMessage.conversation).distinct().order_by(LocalMessage.conversation)
     return list((await session.execute(query)).scalars())

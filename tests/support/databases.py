@@ -24,7 +24,9 @@ from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
 
-SKIP_REASON = "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+SKIP_REASON = (
+    "PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+)
 
 
 def postgres_server_url() -> str | None:

@@ -31,7 +31,11 @@ class Playground:
         self, who: str | dict[str, Any], text: str, conversation: str = "general"
     ) -> list[dict[str, Any]]:
         """Run `text` as `who`; return the replies (and send what the outbox holds)."""
-        body = {"user": user(who) if isinstance(who, str) else who, "conversation": conversation, "text": text}
+        body = {
+            "user": user(who) if isinstance(who, str) else who,
+            "conversation": conversation,
+            "text": text,
+        }
         response = await self.client.post("/local/api/command", json=body)
         assert response.status == 200, await response.text()
         replies: list[dict[str, Any]] = (await response.json())["replies"]

@@ -1,0 +1,77 @@
+"""Settings are read once, typed, and a wrong value names itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings, parse_admins
+
+CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "ambassador.toml")
+
+
+def test_defaults() -> None:
+    settings = load_settings({"AMBASSADOR_CONFIG": CONFIG})
+    assert (settings.host, settings.port) == ("127.0.0.1", 3978)
+    assert settings.database_url == "sqlite:///var/ambassador.db"
+    assert settings.locale == "en" and settings.timezone == "Europe/Paris"
+    assert [level.id for level in settings.levels] == ["junior", "confirmed", "senior"]
+    assert settings.levels[1].name("fr") == "Confirmé"
+    assert not settings.local_clock_control
+
+
+def test_environment_overrides_the_config_file() -> None:
+    settings = load_settings(
+        {
+            "AMBASSADOR_CONFIG": CONFIG,
+            "AMBASSADOR_PORT": "8080",
+            "AMBASSADOR_LOCALE": "fr",
+            "AMBASSADOR_TIMEZONE": "America/Montreal",
+            "DATABASE_URL": "postgresql://u@h/db",
+            "LOG_FORMAT": "json",
+        }
+    )
+    assert settings.port == 8080 and settings.locale == "fr"
+    assert settings.timezone == "America/Montreal"
+    assert settings.database_url == "postgresql://u@h/db" and settings.log_format == "json"
+
+
+def test_admins_are_scoped_to_their_platform() -> None:
+    admins = parse_admins("local:anim1, slack:U0123ABCD,teams:29:1abc")
+    assert ("slack", "U0123ABCD") in admins and ("teams", "29:1abc") in admins
+    settings = load_settings({"AMBASSADOR_CONFIG": CONFIG, "AMBASSADOR_ADMINS": "slack:U1"})
+    assert settings.is_admin("slack", "U1")
+    assert not settings.is_admin("teams", "U1") and not settings.is_admin("local", "U1")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("AMBASSADOR_PORT", "eighty", "AMBASSADOR_PORT"),
+        ("AMBASSADOR_PORT", "70000", "AMBASSADOR_PORT"),
+        ("AMBASSADOR_LOCALE", "de", "AMBASSADOR_LOCALE"),
+        ("AMBASSADOR_TIMEZONE", "Mars/Olympus", "AMBASSADOR_TIMEZONE"),
+        ("AMBASSADOR_ADMINS", "U0123", "AMBASSADOR_ADMINS"),
+        ("AMBASSADOR_ADMINS", "discord:1", "AMBASSADOR_ADMINS"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT"),
+        ("LOCAL_CLOCK_CONTROL", "maybe", "LOCAL_CLOCK_CONTROL"),
+        ("AMBASSADOR_CONFIG", "/nonexistent.toml", "AMBASSADOR_CONFIG"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(name: str, value: str, named: str) -> None:
+    env = {"AMBASSADOR_CONFIG": CONFIG, name: value}
+    with pytest.raises(SettingsError, match=named):
+        load_settings(env)
+
+
+def test_a_broken_config_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[general\nlocale = 'en'")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings({"AMBASSADOR_CONFIG": str(broken)})
+    bad_ladder = tmp_path / "ladder.toml"
+    bad_ladder.write_text("[[ladder.levels]]\nname_en = 'No id'\n")
+    with pytest.raises(SettingsError, match="ladder level #1 needs an id"):
+        load_settings({"AMBASSADOR_CONFIG": str(bad_ladder)})
