@@ -17,6 +17,8 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/ambassador-bot migrate
 
+# The playground's demo animator is an admin unless you say otherwise.
+run: export AMBASSADOR_ADMINS ?= local:anim1
 run: $(STAMP)
 	$(BIN)/ambassador-bot migrate
 	$(BIN)/ambassador-bot serve
