@@ -13,14 +13,15 @@ from storage.upsert import insert_for
 
 async def mark_seen(
     session: AsyncSession, workspace_id: int, conversation: str, user_id: str, now: datetime
-) -> None:
-    """Remember that `user_id` is in `conversation` (idempotent)."""
+) -> bool:
+    """Remember that `user_id` is in `conversation`; False when it was already known."""
     insert = insert_for(session, ConversationPresence).values(
         workspace_id=workspace_id, conversation=conversation, user_id=user_id, seen_at=now
     )
-    await session.execute(
-        insert.on_conflict_do_nothing(index_elements=["workspace_id", "conversation", "user_id"])
-    )
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["workspace_id", "conversation", "user_id"]
+    ).returning(ConversationPresence.id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def count(session: AsyncSession, workspace_id: int, conversation: str) -> int:

@@ -53,6 +53,8 @@ class Dispatcher:
         self._on_commit = on_commit or (lambda: None)
         self._router = router
         self.presence: dict[str, PresenceCounter] = {}
+        # Per-platform work done in every event's transaction (e.g. who is present where).
+        self.observers: dict[str, Callable[[Context], Awaitable[None]]] = {}
 
     async def command(self, event: CommandEvent) -> list[Reply]:
         """Handle typed command text."""
@@ -96,6 +98,9 @@ class Dispatcher:
     async def _transaction(self, event: InboundEvent, route: Route) -> tuple[list[Reply], int, str]:
         async with self._sessions() as db, db.begin():
             ctx = await self._context(db, event)
+            observer = self.observers.get(event.origin.platform)
+            if observer is not None:
+                await observer(ctx)
             replies = await route(ctx)
             return replies, ctx.outbox.enqueued, ctx.command_key
 

@@ -75,8 +75,9 @@ async def refresh_card(db: AsyncSession, args: dict[str, Any]) -> OutboundMessag
     return join_card(Translator(str(args.get("locale", "en"))), session, count)
 
 
-async def _enqueue_card_update(ctx: Context, session: TrainingSession, cause: str) -> None:
-    count = await training_sessions.participant_count(ctx.db, session.id)
+async def _enqueue_card_update(
+    ctx: Context, session: TrainingSession, cause: str, count: int
+) -> None:
     await ctx.outbox.update(
         f"{card_key(session.id)}:update:{cause}",
         card_key(session.id),
@@ -168,7 +169,8 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         took_part = await training_sessions.add_participant(ctx.db, session.id, member.id, ctx.now)
         if not took_part:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
-    first_join = await members.mark_joined(
+    # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
+    first_join = member.joined_at is None and await members.mark_joined(
         ctx.db, member.id, session.id if session else None, ctx.now
     )
     if not first_join and session is None:
@@ -184,8 +186,8 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         await _send_welcome(ctx, member, session)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
-    await _enqueue_card_update(ctx, session, f"join:{member.id}")
     count = await training_sessions.participant_count(ctx.db, session.id)
+    await _enqueue_card_update(ctx, session, f"join:{member.id}", count)
     key = "signup.joined_session" if first_join else "signup.took_part"
     return [Reply(ctx.t(key, name=session.name, count=count))]
 
@@ -279,7 +281,7 @@ async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
     await ctx.outbox.post(
         f"session:{session.id}:summary", session.conversation, OutboundMessage(text=summary)
     )
-    await _enqueue_card_update(ctx, session, "closed")
+    await _enqueue_card_update(ctx, session, "closed", count)
     return [Reply(ctx.t("signup.closed", name=session.name, count=count))]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.local import PLATFORM, WORKSPACE
 from bot.clock import Clock
+from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply, Visibility
@@ -110,6 +111,7 @@ class LocalApi:
         # People already recorded as present in a conversation (saves a write per command).
         self._seen: set[tuple[str, str]] = set()
         dispatcher.presence[PLATFORM] = self._count_present
+        dispatcher.observers[PLATFORM] = self._observe
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """The page, its static files and the JSON API."""
@@ -137,7 +139,6 @@ class LocalApi:
             text = _string(data, "text", max_len=MAX_TEXT, allow_empty=True)
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        await self._mark_present(origin, user)
         replies = await self._dispatcher.command(CommandEvent(origin, user, text))
         return await self._answer(origin, user, replies)
 
@@ -154,7 +155,6 @@ class LocalApi:
                 raise BadRequest("'value' must be a string (or a JSON object for forms)", "value")
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        await self._mark_present(origin, user)
         replies = await self._dispatcher.action(ActionEvent(origin, user, action_id, value))
         return await self._answer(origin, user, replies)
 
@@ -176,14 +176,17 @@ class LocalApi:
                     await local_messages.post(session, target, reply.text, card, None, now)
         return web.json_response({"replies": [reply.to_json() for reply in replies]})
 
-    async def _mark_present(self, origin: Origin, user: PlatformUser) -> None:
-        if origin.is_direct or (origin.conversation, user.id) in self._seen:
+    async def _observe(self, ctx: Context) -> None:
+        """In each event's transaction: the playground counts who spoke in a conversation."""
+        key = (ctx.origin.conversation, ctx.user.id)
+        if ctx.origin.is_direct or key in self._seen:
             return
-        now = self._clock.now()
-        async with self._sessions() as session, session.begin():
-            workspace = await workspaces.get_or_create(session, PLATFORM, WORKSPACE, now)
-            await presence.mark_seen(session, workspace.id, origin.conversation, user.id, now)
-        self._seen.add((origin.conversation, user.id))
+        inserted = await presence.mark_seen(
+            ctx.db, ctx.workspace.id, ctx.origin.conversation, ctx.user.id, ctx.now
+        )
+        # Remember only what is surely committed: a refused command rolls its insert back.
+        if not inserted:
+            self._seen.add(key)
 
     async def _count_present(self, db: AsyncSession, workspace_id: int, conversation: str) -> int:
         return await presence.count(db, workspace_id, conversation)
