@@ -51,7 +51,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         _prepare_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        kwargs.update(pool_size=20, max_overflow=20)
     engine = create_async_engine(driver_url, **kwargs)
     if is_sqlite(url):
         _install_sqlite_hooks(engine)

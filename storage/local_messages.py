@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LocalMessage
+from storage.upsert import InsertInto, Prepared, table_of
 
 
 async def post(
@@ -18,32 +19,47 @@ async def post(
     card: dict[str, Any] | None,
     in_reply_to: int | None,
     now: datetime,
-) -> LocalMessage:
-    """Add a message to a conversation."""
-    message = LocalMessage(
-        conversation=conversation,
-        text=text,
-        card=card,
-        in_reply_to=in_reply_to,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(message)
-    await session.flush()
-    return message
+) -> int:
+    """Add a message to a conversation; return its id."""
+    params = {
+        "conversation": conversation,
+        "text": text,
+        "card": card,
+        "in_reply_to": in_reply_to,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return int((await _POST.execute(session, params)).scalar_one())
+
+
+_POST = Prepared(
+    lambda _insert_into: insert(table_of(LocalMessage)).returning(table_of(LocalMessage).c.id)
+)
 
 
 async def edit(
     session: AsyncSession, message_id: int, text: str, card: dict[str, Any] | None, now: datetime
 ) -> bool:
     """Replace a message's text and card in place; False when it does not exist."""
-    message = await session.get(LocalMessage, message_id)
-    if message is None:
-        return False
-    message.text = text
-    message.card = card
-    message.updated_at = now
-    return True
+    params = {"b_id": message_id, "b_text": text, "b_card": card, "b_now": now}
+    result = await _EDIT.execute(session, params)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _build_edit(_insert_into: InsertInto) -> Any:
+    message = table_of(LocalMessage)
+    return (
+        update(message)
+        .where(message.c.id == bindparam("b_id"))
+        .values(
+            text=bindparam("b_text"),
+            card=bindparam("b_card", type_=message.c.card.type),
+            updated_at=bindparam("b_now", type_=message.c.updated_at.type),
+        )
+    )
+
+
+_EDIT = Prepared(_build_edit)
 
 
 async def in_conversation(session: AsyncSession, conversation: str) -> list[LocalMessage]:

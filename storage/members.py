@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, MembershipEvent
-from storage.upsert import insert_for
+from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
 
 
 async def upsert_seen(
@@ -25,27 +25,35 @@ async def upsert_seen(
     One statement (INSERT … ON CONFLICT DO UPDATE … RETURNING) so that concurrent
     first events of the same person create one row.
     """
-    insert = insert_for(session, Member).values(
-        workspace_id=workspace_id,
-        user_id=user_id,
-        display_name=display_name,
-        platform_locale=platform_locale,
-        role="learner",
-        created_at=now,
+    result = await _UPSERT_SEEN.execute(
+        session,
+        {
+            "workspace_id": workspace_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "platform_locale": platform_locale,
+            "role": "learner",
+            "created_at": now,
+        },
     )
-    statement = insert.on_conflict_do_update(
+    return attach(session, Member, result.one())
+
+
+def _build_upsert_seen(insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    insert = insert_into(member)
+    return insert.on_conflict_do_update(
         index_elements=["workspace_id", "user_id"],
         set_={
             "display_name": insert.excluded.display_name,
             "platform_locale": func.coalesce(
-                insert.excluded.platform_locale, Member.platform_locale
+                insert.excluded.platform_locale, member.c.platform_locale
             ),
         },
-    ).returning(Member)
-    member = (
-        await session.execute(statement, execution_options={"populate_existing": True})
-    ).scalar_one()
-    return member
+    ).returning(*member.c)
+
+
+_UPSERT_SEEN = Prepared(_build_upsert_seen)
 
 
 async def find(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
@@ -78,13 +86,22 @@ async def mark_joined(
     session: AsyncSession, member_id: int, session_id: int | None, now: datetime
 ) -> bool:
     """Make the member part of the community; False when they already were (race-safe)."""
-    result = await session.execute(
-        update(Member)
-        .where(Member.id == member_id, Member.joined_at.is_(None))
-        .values(joined_at=now, joined_session_id=session_id)
-        .execution_options(synchronize_session=False)
+    result = await _MARK_JOINED.execute(
+        session, {"member_id": member_id, "now": now, "session_id": session_id}
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def _build_mark_joined(_insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    return (
+        update(member)
+        .where(member.c.id == bindparam("member_id"), member.c.joined_at.is_(None))
+        .values(joined_at=bindparam("now"), joined_session_id=bindparam("session_id"))
+    )
+
+
+_MARK_JOINED = Prepared(_build_mark_joined)
 
 
 async def record_event(
@@ -98,15 +115,16 @@ async def record_event(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append to the member's history (joins, role and level changes)."""
-    session.add(
-        MembershipEvent(
-            member_id=member_id,
-            kind=kind,
-            session_id=session_id,
-            actor_id=actor_id,
-            detail=detail,
-            created_at=now,
-        )
+    await _RECORD_EVENT.execute(
+        session,
+        {
+            "member_id": member_id,
+            "kind": kind,
+            "session_id": session_id,
+            "actor_id": actor_id,
+            "detail": detail,
+            "created_at": now,
+        },
     )
 
 
@@ -114,3 +132,6 @@ async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]
     """Everyone the bot knows in the workspace, by name."""
     query = select(Member).where(Member.workspace_id == workspace_id).order_by(Member.display_name)
     return list((await session.execute(query)).scalars())
+
+
+_RECORD_EVENT = Prepared(lambda _insert_into: insert(table_of(MembershipEvent)))

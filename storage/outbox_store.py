@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
-from storage.upsert import insert_for
+from storage.upsert import InsertInto, Prepared, table_of
 
 
 async def enqueue(
@@ -27,7 +29,7 @@ async def enqueue(
     refresh: dict[str, Any] | None = None,
 ) -> bool:
     """Add a message; False (and nothing changed) when `key` was already enqueued."""
-    insert = insert_for(session, OutboxMessage).values(
+    params = dict(
         idempotency_key=key,
         platform=platform,
         workspace_id=workspace_id,
@@ -42,101 +44,162 @@ async def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    statement = insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        OutboxMessage.id
+    return (await _ENQUEUE.execute(session, params)).scalar_one_or_none() is not None
+
+
+_ENQUEUE = Prepared(
+    lambda insert_into: (
+        insert_into(table_of(OutboxMessage))
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table_of(OutboxMessage).c.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+)
 
 
 async def claim_due(
     session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for `lease`; another sender skips them meanwhile.
+    """Take up to `limit` due messages for `lease`, oldest first; other senders skip them.
 
+    One statement (UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) RETURNING).
     A message whose lease ran out (its sender crashed) is due again: at-least-once.
     """
+    params = {"now": now, "until": now + lease, "limit": limit}
+    rows = (await _CLAIM.execute(session, params)).all()
+    return sorted((OutboxMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
+
+
+def _build_claim(insert_into: InsertInto) -> Any:
+    outbox = table_of(OutboxMessage)
     due = (
-        select(OutboxMessage.id)
+        select(outbox.c.id)
         .where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            outbox.c.status == "pending",
+            outbox.c.next_attempt_at <= bindparam("now"),
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now")),
         )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit"))
     )
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
+    if insert_into is postgresql.insert:
         due = due.with_for_update(skip_locked=True)
-    ids = list((await session.execute(due)).scalars())
-    if not ids:
-        return []
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(claimed_until=now + lease)
-        .execution_options(synchronize_session=False)
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()))
+        .values(claimed_until=bindparam("until"))
+        .returning(*outbox.c)
     )
-    query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-    result = await session.execute(query, execution_options={"populate_existing": True})
-    return list(result.scalars())
 
 
-async def newer_pending_exists(session: AsyncSession, message: OutboxMessage) -> bool:
-    """True when a later pending message with the same coalesce key makes this one redundant."""
-    if not message.coalesce_key:
-        return False
-    query = select(OutboxMessage.id).where(
-        and_(
-            OutboxMessage.coalesce_key == message.coalesce_key,
-            OutboxMessage.status == "pending",
-            OutboxMessage.id > message.id,
+_CLAIM = Prepared(_build_claim)
+
+
+async def newest_pending(session: AsyncSession, coalesce_key: str) -> int | None:
+    """The id of the newest pending message with `coalesce_key` (the one worth sending)."""
+    result = await _NEWEST_PENDING.execute(session, {"coalesce_key": coalesce_key})
+    value = result.scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+_NEWEST_PENDING = Prepared(
+    lambda _insert_into: select(func.max(table_of(OutboxMessage).c.id)).where(
+        table_of(OutboxMessage).c.coalesce_key == bindparam("coalesce_key"),
+        table_of(OutboxMessage).c.status == "pending",
+    )
+)
+
+
+async def platform_id_of(session: AsyncSession, key: str) -> tuple[str, str | None] | None:
+    """(status, platform message id) of the message enqueued under `key`, or None."""
+    row = (await _STATUS_OF.execute(session, {"key": key})).one_or_none()
+    return (str(row.status), row.platform_message_id) if row is not None else None
+
+
+_STATUS_OF = Prepared(
+    lambda _insert_into: select(
+        table_of(OutboxMessage).c.status, table_of(OutboxMessage).c.platform_message_id
+    ).where(table_of(OutboxMessage).c.idempotency_key == bindparam("key"))
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed message."""
+
+    message_id: int
+    status: str  # sent | superseded | failed | pending (retry)
+    error: str | None = None
+    platform_message_id: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+
+
+async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
+    """Write the outcomes of a batch (one statement per kind of outcome)."""
+    finished = [
+        {
+            "b_id": o.message_id,
+            "b_status": o.status,
+            "b_error": o.error,
+            "b_platform_id": o.platform_message_id,
+            "b_sent_at": now if o.status == "sent" else None,
+        }
+        for o in outcomes
+        if o.status != "pending"
+    ]
+    retries = [
+        {
+            "b_id": o.message_id,
+            "b_attempts": o.attempts,
+            "b_next": o.next_attempt_at,
+            "b_error": o.error,
+        }
+        for o in outcomes
+        if o.status == "pending"
+    ]
+    if finished:
+        await session.execute(_FINISH.for_session(session), finished)
+    if retries:
+        await session.execute(_RETRY.for_session(session), retries)
+
+
+def _build_finish(_insert_into: InsertInto) -> Any:
+    outbox = table_of(OutboxMessage)
+    return (
+        update(outbox)
+        .where(outbox.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            claimed_until=None,
+            last_error=bindparam("b_error"),
+            platform_message_id=func.coalesce(
+                bindparam("b_platform_id", type_=outbox.c.platform_message_id.type),
+                outbox.c.platform_message_id,
+            ),
+            sent_at=bindparam("b_sent_at", type_=outbox.c.sent_at.type),
         )
     )
-    return (await session.execute(query.limit(1))).first() is not None
 
 
-async def by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
-    """The message enqueued under `key`."""
-    query = select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-    return (await session.execute(query)).scalar_one_or_none()
-
-
-async def finish(
-    session: AsyncSession,
-    message_id: int,
-    *,
-    status: str,
-    now: datetime,
-    platform_message_id: str | None = None,
-    error: str | None = None,
-) -> None:
-    """Record the outcome: sent, superseded or failed (kept, never deleted)."""
-    values: dict[str, Any] = {"status": status, "claimed_until": None, "last_error": error}
-    if status == "sent":
-        values["sent_at"] = now
-        values["platform_message_id"] = platform_message_id
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+def _build_retry(_insert_into: InsertInto) -> Any:
+    outbox = table_of(OutboxMessage)
+    return (
+        update(outbox)
+        .where(outbox.c.id == bindparam("b_id"))
+        .values(
+            attempts=bindparam("b_attempts"),
+            next_attempt_at=bindparam("b_next", type_=outbox.c.next_attempt_at.type),
+            claimed_until=None,
+            last_error=bindparam("b_error"),
+        )
     )
 
 
-async def retry_later(
-    session: AsyncSession, message_id: int, attempts: int, when: datetime, error: str
-) -> None:
-    """Schedule another attempt at `when`."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(attempts=attempts, next_attempt_at=when, claimed_until=None, last_error=error)
-        .execution_options(synchronize_session=False)
-    )
+_FINISH = Prepared(_build_finish)
+_RETRY = Prepared(_build_retry)
 
 
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    """How many messages are in each status (for /readyz and tests)."""
+    """How many messages are in each status (for tests and operators)."""
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     return {status: int(n) for status, n in (await session.execute(query)).all()}

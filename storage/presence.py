@@ -8,20 +8,29 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationPresence
-from storage.upsert import insert_for
+from storage.upsert import Prepared, table_of
 
 
 async def mark_seen(
     session: AsyncSession, workspace_id: int, conversation: str, user_id: str, now: datetime
 ) -> bool:
     """Remember that `user_id` is in `conversation`; False when it was already known."""
-    insert = insert_for(session, ConversationPresence).values(
-        workspace_id=workspace_id, conversation=conversation, user_id=user_id, seen_at=now
+    params = {
+        "workspace_id": workspace_id,
+        "conversation": conversation,
+        "user_id": user_id,
+        "seen_at": now,
+    }
+    return (await _MARK_SEEN.execute(session, params)).scalar_one_or_none() is not None
+
+
+_MARK_SEEN = Prepared(
+    lambda insert_into: (
+        insert_into(table_of(ConversationPresence))
+        .on_conflict_do_nothing(index_elements=["workspace_id", "conversation", "user_id"])
+        .returning(table_of(ConversationPresence).c.id)
     )
-    statement = insert.on_conflict_do_nothing(
-        index_elements=["workspace_id", "conversation", "user_id"]
-    ).returning(ConversationPresence.id)
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+)
 
 
 async def count(session: AsyncSession, workspace_id: int, conversation: str) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, SessionParticipation, TrainingSession
-from storage.upsert import insert_for
+from storage.upsert import Prepared, attach, insert_for, table_of
 
 
 async def create(
@@ -30,9 +30,10 @@ async def create(
         opened_at=now,
     )
     statement = insert.on_conflict_do_nothing(index_elements=["workspace_id", "code"]).returning(
-        TrainingSession
+        *table_of(TrainingSession).c
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    row = (await session.execute(statement)).one_or_none()
+    return attach(session, TrainingSession, row) if row is not None else None
 
 
 async def by_code(session: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
@@ -52,16 +53,21 @@ async def open_in_conversation(
     session: AsyncSession, workspace_id: int, conversation: str
 ) -> list[TrainingSession]:
     """Sessions whose join window is open in `conversation`, oldest first."""
-    query = (
+    params = {"workspace_id": workspace_id, "conversation": conversation}
+    return list((await _OPEN_IN_CONVERSATION.execute(session, params)).scalars())
+
+
+_OPEN_IN_CONVERSATION = Prepared(
+    lambda _insert_into: (
         select(TrainingSession)
         .where(
-            TrainingSession.workspace_id == workspace_id,
-            TrainingSession.conversation == conversation,
+            TrainingSession.workspace_id == bindparam("workspace_id"),
+            TrainingSession.conversation == bindparam("conversation"),
             TrainingSession.closed_at.is_(None),
         )
         .order_by(TrainingSession.id)
     )
-    return list((await session.execute(query)).scalars())
+)
 
 
 async def recent(
@@ -109,19 +115,30 @@ async def add_participant(
     session: AsyncSession, session_id: int, member_id: int, now: datetime
 ) -> bool:
     """Record that the member took part; False when they already had (race-safe)."""
-    insert = insert_for(session, SessionParticipation).values(
-        session_id=session_id, member_id=member_id, joined_at=now
+    params = {"session_id": session_id, "member_id": member_id, "joined_at": now}
+    return (await _ADD_PARTICIPANT.execute(session, params)).scalar_one_or_none() is not None
+
+
+_ADD_PARTICIPANT = Prepared(
+    lambda insert_into: (
+        insert_into(table_of(SessionParticipation))
+        .on_conflict_do_nothing(index_elements=["session_id", "member_id"])
+        .returning(table_of(SessionParticipation).c.id)
     )
-    statement = insert.on_conflict_do_nothing(index_elements=["session_id", "member_id"]).returning(
-        SessionParticipation.id
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+)
 
 
 async def participant_count(session: AsyncSession, session_id: int) -> int:
     """How many members took part in the session."""
-    query = select(func.count()).where(SessionParticipation.session_id == session_id)
-    return int((await session.execute(query)).scalar_one())
+    result = await _PARTICIPANT_COUNT.execute(session, {"session_id": session_id})
+    return int(result.scalar_one())
+
+
+_PARTICIPANT_COUNT = Prepared(
+    lambda _insert_into: select(func.count()).where(
+        table_of(SessionParticipation).c.session_id == bindparam("session_id")
+    )
+)
 
 
 async def participant_names(session: AsyncSession, session_id: int) -> list[str]:

@@ -1,17 +1,80 @@
-"""INSERT … ON CONFLICT for whichever database the session talks to."""
+"""Statements for the hot paths: Core, built once per dialect, executed with parameters.
+
+Why: on the machines this runs on, building an INSERT … ON CONFLICT expression costs
+more than executing it, and the ORM's bulk DML path costs several times a Core
+statement. Hot paths (every event, every join, every outbox message) therefore use
+statements built once per dialect on the model's Table and run with a parameter
+dict; `attach` turns a returned row back into a persistent ORM object, without
+another SELECT, for handlers that modify it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from sqlalchemy import Executable, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from storage.models import Base
+
+ModelT = TypeVar("ModelT", bound=Base)
+InsertInto = Callable[[Table], Any]
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
-    """A dialect-specific INSERT for `table` (which offers on_conflict_do_nothing/update)."""
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a mapped class."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _dialect(session: AsyncSession) -> str:
     bind = session.bind
     assert bind is not None, "sessions are always bound to the engine"
-    if bind.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return bind.dialect.name
+
+
+def insert_for(session: AsyncSession, model: type[Base]) -> Any:
+    """A dialect-specific INSERT into `model`'s table (offers on_conflict_do_nothing/update)."""
+    insert_into = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    return insert_into(table_of(model))
+
+
+class Prepared:
+    """A statement built once per dialect by `build(insert_into)`, then reused."""
+
+    def __init__(self, build: Callable[[InsertInto], Executable]) -> None:
+        self._build = build
+        self._built: dict[str, Executable] = {}
+
+    def for_session(self, session: AsyncSession) -> Executable:
+        """The statement for the session's database."""
+        dialect = _dialect(session)
+        statement = self._built.get(dialect)
+        if statement is None:
+            insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = self._built[dialect] = self._build(insert_into)
+        return statement
+
+    async def execute(self, session: AsyncSession, params: dict[str, Any] | None = None) -> Any:
+        """Run it in `session` with `params`."""
+        return await session.execute(self.for_session(session), params or {})
+
+
+def attach(session: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
+    """A persistent `model` instance for `row` (all columns), known to the session, no SELECT."""
+    values = row._asdict()
+    key = session.identity_key(model, values["id"])
+    existing = session.identity_map.get(key)
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)  # fresh from the database: not dirty
+        return existing
+    instance = model(**values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance

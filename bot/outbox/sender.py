@@ -28,6 +28,7 @@ from bot.outbox.delivery import PermanentFailure, PlatformSender, RetryLater
 from bot.settings import OutboxSettings
 from storage import outbox_store
 from storage.models import OutboxMessage, Workspace
+from storage.outbox_store import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -105,101 +106,105 @@ class OutboxSender:
         return total
 
     async def run_once(self) -> int:
-        """Claim one batch of due messages and handle each; return how many were handled."""
+        """Claim one batch of due messages, send each, record the outcomes; return the count.
+
+        Outcomes are written once per batch: a crash before that write only means the
+        batch is sent again when its lease runs out (at-least-once, never lost).
+        """
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             batch = await outbox_store.claim_due(session, now, LEASE, BATCH)
+        if not batch:
+            return 0
+        newest: dict[str, int] = {}
         for message in batch:
-            await self._handle(message)
+            if message.coalesce_key:
+                newest[message.coalesce_key] = max(newest.get(message.coalesce_key, 0), message.id)
+        posted: dict[str, str] = {}  # idempotency key → platform id, for edits in this batch
+        outcomes = []
+        for message in batch:
+            if message.coalesce_key and newest[message.coalesce_key] != message.id:
+                outcomes.append(Outcome(message.id, "superseded"))
+                continue
+            outcome = await self._send(message, posted)
+            if outcome.status == "sent" and outcome.platform_message_id and message.kind == "post":
+                posted[message.idempotency_key] = outcome.platform_message_id
+            outcomes.append(outcome)
+        async with self._sessions() as session, session.begin():
+            await outbox_store.record(session, outcomes, self._clock.now())
         return len(batch)
 
-    async def _handle(self, message: OutboxMessage) -> None:
+    async def _send(self, message: OutboxMessage, posted: dict[str, str]) -> Outcome:
         now = self._clock.now()
         try:
-            async with self._sessions() as session, session.begin():
-                if message.kind == "update" and await outbox_store.newer_pending_exists(
-                    session, message
-                ):
-                    await outbox_store.finish(session, message.id, status="superseded", now=now)
-                    return
-                content = await self._content(session, message)
-                original_id = await self._original_id(session, message)
-                workspace = await self._workspace(session, message.workspace_id)
             sender = self._senders.get(message.platform)
             if sender is None:
                 raise RetryLater(f"no sender configured for platform {message.platform}")
+            content, workspace, original_id = await self._prepare(message, posted)
             if message.kind == "update":
                 if original_id is None:
-                    await self._defer(message, now + WAIT_FOR_ORIGINAL)
-                    return
+                    return Outcome(
+                        message.id,
+                        "pending",
+                        error="waiting for the original post",
+                        attempts=message.attempts,
+                        next_attempt_at=now + WAIT_FOR_ORIGINAL,
+                    )
                 await sender.update(workspace, message.target, original_id, content)
                 platform_id = original_id
             else:
                 platform_id = await sender.post(workspace, message.target, content)
         except RetryLater as exc:
-            await self._retry(message, now, str(exc), exc.retry_after)
-            return
+            return self._retry(message, now, str(exc), exc.retry_after)
         except PermanentFailure as exc:
-            await self._park(message, now, str(exc))
-            return
+            return self._park(message, str(exc))
         except Exception as exc:
             log.exception("outbox_send_error", extra={"outbox_key": message.idempotency_key})
-            await self._retry(message, now, f"{type(exc).__name__}: {exc}", None)
-            return
-        async with self._sessions() as session, session.begin():
-            await outbox_store.finish(
-                session, message.id, status="sent", now=now, platform_message_id=platform_id
-            )
+            return self._retry(message, now, f"{type(exc).__name__}: {exc}", None)
         log.info(
             "outbox_sent",
             extra={"platform": message.platform, "outbox_key": message.idempotency_key},
         )
+        return Outcome(message.id, "sent", platform_message_id=platform_id)
 
-    async def _content(self, session: AsyncSession, message: OutboxMessage) -> OutboundMessage:
-        if message.refresh:
-            refresher = self._refreshers.get(str(message.refresh.get("name")))
-            if refresher is not None:
-                fresh = await refresher(session, message.refresh)
-                if fresh is not None:
-                    return fresh
-        return OutboundMessage.from_json(message.payload)
+    async def _prepare(
+        self, message: OutboxMessage, posted: dict[str, str]
+    ) -> tuple[OutboundMessage, str, str | None]:
+        """The content to send, the workspace's platform id, and the id of the post to edit."""
+        content = OutboundMessage.from_json(message.payload)
+        workspace = self._workspaces.get(message.workspace_id)
+        original_id = posted.get(message.update_of or "")
+        needs_original = message.kind == "update" and original_id is None
+        if message.refresh is None and workspace is not None and not needs_original:
+            return content, workspace, original_id
+        async with self._sessions() as session:
+            if message.refresh:
+                refresher = self._refreshers.get(str(message.refresh.get("name")))
+                fresh = await refresher(session, message.refresh) if refresher else None
+                content = fresh or content
+            if workspace is None:
+                found = await session.get(Workspace, message.workspace_id)
+                workspace = self._workspaces[message.workspace_id] = (
+                    found.external_id if found else ""
+                )
+            if needs_original and message.update_of:
+                original = await outbox_store.platform_id_of(session, message.update_of)
+                if original is None or original[0] in ("failed", "superseded"):
+                    raise PermanentFailure(
+                        f"the message to edit ({message.update_of}) was never posted"
+                    )
+                original_id = original[1]
+        return content, workspace, original_id
 
-    async def _original_id(self, session: AsyncSession, message: OutboxMessage) -> str | None:
-        if message.kind != "update" or not message.update_of:
-            return None
-        original = await outbox_store.by_key(session, message.update_of)
-        if original is None or original.status in ("failed", "superseded"):
-            raise PermanentFailure(f"the message to edit ({message.update_of}) was never posted")
-        return original.platform_message_id
-
-    async def _workspace(self, session: AsyncSession, workspace_id: int) -> str:
-        cached = self._workspaces.get(workspace_id)
-        if cached is None:
-            workspace = await session.get(Workspace, workspace_id)
-            cached = workspace.external_id if workspace else ""
-            self._workspaces[workspace_id] = cached
-        return cached
-
-    async def _defer(self, message: OutboxMessage, when: datetime) -> None:
-        async with self._sessions() as session, session.begin():
-            await outbox_store.retry_later(
-                session, message.id, message.attempts, when, "waiting for the original post"
-            )
-
-    async def _retry(
+    def _retry(
         self, message: OutboxMessage, now: datetime, error: str, retry_after: float | None
-    ) -> None:
+    ) -> Outcome:
         attempts = message.attempts + 1
         if attempts >= self._settings.max_attempts:
-            await self._park(message, now, error)
-            return
+            return self._park(message, error)
         backoff = min(self._settings.backoff_base * 2 ** (attempts - 1), self._settings.backoff_cap)
         # Jitter spreads retries of many messages so they do not hit the platform together.
         delay = max(retry_after or 0.0, backoff * random.uniform(0.8, 1.2))
-        async with self._sessions() as session, session.begin():
-            await outbox_store.retry_later(
-                session, message.id, attempts, now + timedelta(seconds=delay), error
-            )
         log.warning(
             "outbox_retry",
             extra={
@@ -210,10 +215,15 @@ class OutboxSender:
                 "error": error[:200],
             },
         )
+        return Outcome(
+            message.id,
+            "pending",
+            error=error,
+            attempts=attempts,
+            next_attempt_at=now + timedelta(seconds=delay),
+        )
 
-    async def _park(self, message: OutboxMessage, now: datetime, error: str) -> None:
-        async with self._sessions() as session, session.begin():
-            await outbox_store.finish(session, message.id, status="failed", now=now, error=error)
+    def _park(self, message: OutboxMessage, error: str) -> Outcome:
         log.error(
             "outbox_failed",
             extra={
@@ -222,3 +232,4 @@ class OutboxSender:
                 "error": error[:200],
             },
         )
+        return Outcome(message.id, "failed", error=error)

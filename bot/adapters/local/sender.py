@@ -22,7 +22,7 @@ class LocalSender:
         raw_reply_to = message.in_reply_to or ""
         reply_to = int(raw_reply_to) if raw_reply_to.isdigit() else None
         async with self._sessions() as session, session.begin():
-            posted = await local_messages.post(
+            posted_id = await local_messages.post(
                 session,
                 target,
                 message.text,
@@ -30,7 +30,7 @@ class LocalSender:
                 reply_to,
                 self._clock.now(),
             )
-            return str(posted.id)
+            return str(posted_id)
 
     async def update(
         self, workspace: str, target: str, message_id: str, message: OutboundMessage
