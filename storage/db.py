@@ -50,6 +50,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         _prepare_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
+        # One connection: SQLite allows one writer at a time anyway, and queueing for
+        # the pool is fair and immediate where SQLite's busy handler sleeps and retries
+        # (long tails under concurrent joins). Several processes need PostgreSQL.
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
         kwargs.update(pool_size=20, max_overflow=20)
     engine = create_async_engine(driver_url, **kwargs)
