@@ -266,8 +266,9 @@ function renderMessage(m, depth, conv) {
     el('time', { dateTime: m.created_at || '', text: fmtTime(m.created_at) }),
     edited ? el('span', { class: 'edited', title: fmtTime(m.updated_at), text: '(edited)' }) : null,
     depth ? el('span', { class: 'thread-tag', text: 'reply in thread' }) : null));
-  if (m.text) node.append(richText(m.text));
+  // Like Slack and Teams, a card replaces its text: the text is the fallback for notifications.
   if (m.card) node.append(renderCard(m.card, conv));
+  else if (m.text) node.append(richText(m.text));
   return node;
 }
 
@@ -336,8 +337,7 @@ function addEphemeral(conv, reply, origin) {
       el('span', { class: 'badge', text: '👁 Only visible to you' }),
       origin ? el('span', { class: 'origin', text: origin }) : null,
       el('button', { type: 'button', class: 'link-btn', text: 'Dismiss', 'aria-label': 'Dismiss this private reply', onclick: dismiss })),
-    reply.text ? richText(reply.text) : null,
-    reply.card ? renderCard(reply.card, conv) : null,
+    reply.card ? renderCard(reply.card, conv) : (reply.text ? richText(reply.text) : null),
     reply.form ? renderForm(reply.form, conv) : null);
   state.ephemerals.set(key, [...(state.ephemerals.get(key) || []), ep]);
   renderAll();
@@ -346,6 +346,7 @@ function addEphemeral(conv, reply, origin) {
 
 function handleReplies(replies, conv, origin) {
   if (!Array.isArray(replies) || !replies.length) { toast('The bot did not reply.'); return; }
+  refreshUsers().catch(() => {});  // roles and levels may have just changed
   for (const r of replies) {
     if (!r || typeof r !== 'object') continue;
     if ((r.visibility || 'user') === 'user') { addEphemeral(conv, r, origin); continue; }
