@@ -198,8 +198,3 @@ def _build_retry(_insert_into: InsertInto) -> Any:
 _FINISH = Prepared(_build_finish)
 _RETRY = Prepared(_build_retry)
 
-
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    """How many messages are in each status (for tests and operators)."""
-    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    return {status: int(n) for status, n in (await session.execute(query)).all()}

@@ -36,18 +36,7 @@ class Outbox:
         refresh: dict[str, Any] | None = None,
     ) -> bool:
         """Post `message` to `target` once per `key`; False when `key` was already used."""
-        added = await outbox_store.enqueue(
-            self._session,
-            key=key,
-            platform=self._platform,
-            workspace_id=self._workspace_id,
-            target=target,
-            payload=message.to_json(),
-            now=self._now,
-            refresh=refresh,
-        )
-        self.enqueued += int(added)
-        return added
+        return await self._enqueue(key, target, message, kind="post", refresh=refresh)
 
     async def update(
         self,
@@ -60,6 +49,19 @@ class Outbox:
         refresh: dict[str, Any] | None = None,
     ) -> bool:
         """Edit, in place, the message posted under `update_of` (coalescing bursts of edits)."""
+        return await self._enqueue(
+            key,
+            target,
+            message,
+            kind="update",
+            update_of=update_of,
+            coalesce_key=coalesce_key,
+            refresh=refresh,
+        )
+
+    async def _enqueue(
+        self, key: str, target: str, message: OutboundMessage, **options: Any
+    ) -> bool:
         added = await outbox_store.enqueue(
             self._session,
             key=key,
@@ -68,10 +70,7 @@ class Outbox:
             target=target,
             payload=message.to_json(),
             now=self._now,
-            kind="update",
-            update_of=update_of,
-            coalesce_key=coalesce_key,
-            refresh=refresh,
+            **options,
         )
         self.enqueued += int(added)
         return added

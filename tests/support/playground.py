@@ -31,16 +31,7 @@ class Playground:
         self, who: str | dict[str, Any], text: str, conversation: str = "general"
     ) -> list[dict[str, Any]]:
         """Run `text` as `who`; return the replies (and send what the outbox holds)."""
-        body = {
-            "user": user(who) if isinstance(who, str) else who,
-            "conversation": conversation,
-            "text": text,
-        }
-        response = await self.client.post("/local/api/command", json=body)
-        assert response.status == 200, await response.text()
-        replies: list[dict[str, Any]] = (await response.json())["replies"]
-        await self.runtime.sender.drain()
-        return replies
+        return await self._post("/local/api/command", who, conversation, text=text)
 
     async def say(self, who: str | dict[str, Any], text: str, conversation: str = "general") -> str:
         """The text of the single reply to `text`."""
@@ -52,13 +43,19 @@ class Playground:
         self, who: str | dict[str, Any], action_id: str, value: str, conversation: str = "general"
     ) -> list[dict[str, Any]]:
         """Click a button as `who`."""
+        return await self._post(
+            "/local/api/action", who, conversation, action_id=action_id, value=value
+        )
+
+    async def _post(
+        self, path: str, who: str | dict[str, Any], conversation: str, **fields: str
+    ) -> list[dict[str, Any]]:
         body = {
             "user": user(who) if isinstance(who, str) else who,
             "conversation": conversation,
-            "action_id": action_id,
-            "value": value,
+            **fields,
         }
-        response = await self.client.post("/local/api/action", json=body)
+        response = await self.client.post(path, json=body)
         assert response.status == 200, await response.text()
         replies: list[dict[str, Any]] = (await response.json())["replies"]
         await self.runtime.sender.drain()
