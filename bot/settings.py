@@ -48,6 +48,23 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class PulseSettings:
+    """Defaults of NPS pulses (used by the pulses issue; validated from day one)."""
+
+    deadline_days: int = 7
+    reminders: int = 1
+    reminder_after_days: int = 3
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """Messages per second the sender allows itself per conversation, per platform."""
+
+    slack_per_conversation_per_second: float = 1.0
+    teams_per_conversation_per_second: float = 7.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment, typed and validated."""
 
@@ -67,7 +84,8 @@ class Settings:
         LevelSpec("senior", "Senior", "Senior"),
     )
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
-    raw_config: Mapping[str, Any] = field(default_factory=dict)
+    pulse: PulseSettings = field(default_factory=PulseSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         """True when `platform:user_id` is listed in AMBASSADOR_ADMINS."""
@@ -207,6 +225,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         backoff_base=_number(config, "outbox", "backoff_base", 2.0, config_path),
         backoff_cap=_number(config, "outbox", "backoff_cap", 600.0, config_path),
     )
+    reminders = int(_number(config, "pulse", "reminders", 1, config_path))
+    if reminders > 2:
+        raise SettingsError(
+            f"{config_path}: [pulse] reminders must be 1 or 2 (never more than two)"
+        )
+    pulse = PulseSettings(
+        deadline_days=int(_number(config, "pulse", "deadline_days", 7, config_path)),
+        reminders=reminders,
+        reminder_after_days=int(_number(config, "pulse", "reminder_after_days", 3, config_path)),
+    )
+    rate_limits = RateLimitSettings(
+        slack_per_conversation_per_second=_number(
+            config, "rate_limits", "slack_per_conversation_per_second", 1.0, config_path
+        ),
+        teams_per_conversation_per_second=_number(
+            config, "rate_limits", "teams_per_conversation_per_second", 7.0, config_path
+        ),
+    )
     return Settings(
         host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
@@ -220,5 +256,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signup_code_length=code_length,
         levels=_levels(config, config_path),
         outbox=outbox,
-        raw_config=config,
+        pulse=pulse,
+        rate_limits=rate_limits,
     )

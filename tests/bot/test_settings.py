@@ -75,3 +75,17 @@ def test_a_broken_config_file_is_named(tmp_path: Path) -> None:
     bad_ladder.write_text("[[ladder.levels]]\nname_en = 'No id'\n")
     with pytest.raises(SettingsError, match="ladder level #1 needs an id"):
         load_settings({"AMBASSADOR_CONFIG": str(bad_ladder)})
+
+
+def test_pulse_and_rate_limit_defaults_are_typed_and_checked(tmp_path: Path) -> None:
+    settings = load_settings({"AMBASSADOR_CONFIG": CONFIG})
+    assert settings.pulse.deadline_days == 7 and settings.pulse.reminders == 1
+    assert settings.rate_limits.slack_per_conversation_per_second == 1.0
+    too_many = tmp_path / "pulse.toml"
+    too_many.write_text("[pulse]\nreminders = 3\n")
+    with pytest.raises(SettingsError, match="never more than two"):
+        load_settings({"AMBASSADOR_CONFIG": str(too_many)})
+    negative = tmp_path / "limits.toml"
+    negative.write_text("[rate_limits]\nslack_per_conversation_per_second = -1\n")
+    with pytest.raises(SettingsError, match="slack_per_conversation_per_second"):
+        load_settings({"AMBASSADOR_CONFIG": str(negative)})
