@@ -1,0 +1,135 @@
+"""The playground page in a real browser: a session opened, joined in two languages, closed.
+
+Drives Debian's Chromium through Playwright against the real app (outbox sender running), so
+messages reach the page by its own polling. Skips without Chromium or Playwright, unless
+AMBASSADOR_REQUIRE_BROWSER=1 (CI), where a missing browser fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.clock import Clock
+from bot.server import build_app, create_runtime
+from tests.conftest import make_settings
+from tests.support import databases
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright, expect
+except ImportError:  # the dev extra is not installed
+    async_playwright = None
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000  # the page polls every second; leave room for a slow machine
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when CI requires the browser test to run."""
+    if os.environ.get("AMBASSADOR_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"AMBASSADOR_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+async def base_url(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[str]:
+    """The real app on a random loopback port, on a fresh SQLite file, sender running."""
+    settings = make_settings(databases.fresh_sqlite(sqlite_template, tmp_path))
+    runtime = create_runtime(settings, Clock(controllable=True))
+    server = TestServer(build_app(runtime, start_sender=True), host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield str(server.make_url("/"))
+    finally:
+        await server.close()  # stops the sender and disposes of the engine
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """System Chromium (never downloaded), headless."""
+    if async_playwright is None:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    chromium = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
+    if chromium is None:
+        _unavailable("no Chromium on PATH (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+async def _run(page: Page, preset: str, command: str) -> None:
+    """Become `preset` and type `command` into the command box."""
+    await page.click(f"#preset-{preset}")
+    await page.fill("#command-input", command)
+    await page.press("#command-input", "Enter")
+
+
+async def _click_join(page: Page, preset: str) -> None:
+    """Become `preset` and click the card's Join button."""
+    await page.click(f"#preset-{preset}")
+    await page.locator("#messages .card").get_by_role("button", name="Join", exact=True).click()
+
+
+async def _expect_private_reply(page: Page, text: str) -> None:
+    await expect(page.locator("div.msg.ephemeral").last).to_contain_text(text, timeout=TIMEOUT_MS)
+
+
+async def test_a_session_opened_joined_in_two_languages_and_closed(
+    base_url: str, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})  # fresh storage
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    try:
+        await page.goto(base_url)
+        await expect(page.locator("#connection-status")).to_have_text("Connected")
+
+        await _run(page, "anim1", "session start Management 101")
+        card = page.locator("#messages .card")
+        join = card.get_by_role("button", name="Join", exact=True)
+        await expect(join).to_be_visible(timeout=TIMEOUT_MS)
+
+        await _run(page, "alice", "rejoindre")
+        await _expect_private_reply(page, "Bienvenue à bord")
+        dms = page.locator("#dm-messages")
+        await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+
+        await _click_join(page, "bob")
+        await _expect_private_reply(page, "Welcome aboard")
+        await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)
+        await expect(dms).not_to_contain_text("Bienvenue")  # alice's DMs are hers
+
+        await _click_join(page, "chloe")
+        await _expect_private_reply(page, "Bienvenue à bord")
+        await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+
+        count_row = card.locator("table.card-fields tr").nth(1)
+        await expect(count_row).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
+
+        await _run(page, "anim1", "session close")
+        messages = page.locator("#messages")
+        await expect(messages).to_contain_text(
+            "3 learners joined out of 3 present", timeout=TIMEOUT_MS
+        )
+        await expect(join).to_have_count(0, timeout=TIMEOUT_MS)
+        await expect(card).to_have_count(1)  # the card is updated in place, not removed
+    finally:
+        await context.close()
+    assert errors == []
