@@ -11,7 +11,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import strip_prefix, tokenize
 from bot.core.replies import Reply
-from bot.handlers import general, members_admin, preferences, signup
+from bot.handlers import challenges, general, members_admin, preferences, signup
 
 COMMANDS = CommandTable(
     [
@@ -65,6 +65,33 @@ COMMANDS = CommandTable(
             role="animator",
             aliases=(("session", "statut"), ("session", "etat")),
         ),
+        Command(
+            "challenge.answer",
+            ("challenge", "answer"),
+            challenges.answer,
+            aliases=(("defi", "repondre"),),
+        ),
+        Command(
+            "challenge.post",
+            ("challenge", "post"),
+            challenges.post,
+            role="animator",
+            aliases=(("defi", "publier"),),
+        ),
+        Command(
+            "challenge.list",
+            ("challenge", "list"),
+            challenges.list_,
+            role="animator",
+            aliases=(("defi", "liste"), ("challenges",), ("defis",)),
+        ),
+        Command(
+            "challenge.cancel",
+            ("challenge", "cancel"),
+            challenges.cancel,
+            role="animator",
+            aliases=(("defi", "annuler"),),
+        ),
         # Admins
         Command(
             "role.add",
@@ -102,6 +129,8 @@ ACTIONS = ActionTable(
         Action(signup.JOIN_ACTION, signup.join_button),
         Action(signup.CLOSE_ACTION, signup.close_button, role="animator"),
         Action(general.HELP_ACTION, general.help_button),
+        Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
+        Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
     ]
 )
 
@@ -123,9 +152,13 @@ async def route_command(ctx: Context, text: str) -> list[Reply]:
 
 async def route_action(ctx: Context, action_id: str, value: str) -> list[Reply]:
     """Run the handler of a clicked button or submitted form."""
-    action = ACTIONS.get(action_id)
-    if action is None:
+    found = ACTIONS.get(action_id)
+    if found is None:
         raise UserError("errors.unknown_action")
-    ctx.command_key = action_id
+    action, argument = found
+    ctx.command_key = action.action_id
     ctx.require(action.role)
+    if action.with_argument is not None:
+        return await action.with_argument(ctx, value, argument)
+    assert action.handler is not None
     return await action.handler(ctx, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,8 +15,9 @@ from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
-from bot.handlers import signup
+from bot.handlers import challenges, signup
 from bot.outbox.sender import OutboxSender
+from bot.scheduling.service import Scheduler
 from bot.settings import Settings
 from storage.db import create_engine, ping, session_factory
 
@@ -32,6 +34,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     dispatcher: Dispatcher
     sender: OutboxSender
+    scheduler: Scheduler
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -46,13 +49,16 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
+    scheduler = Scheduler(clock, on_work=sender.wake)
+    scheduler.register(challenges.make_due_work(sessions, settings))
 
-    async def run_due(_now: object) -> None:
-        # Moving the clock runs what became due at once (retries now; schedules later).
+    async def run_due(now: datetime) -> None:
+        # Moving the clock runs what became due at once, as the passing of time would.
+        await scheduler.tick(now)
         await sender.drain()
 
     clock.on_advance(run_due)
-    return Runtime(settings, clock, engine, sessions, dispatcher, sender)
+    return Runtime(settings, clock, engine, sessions, dispatcher, sender, scheduler)
 
 
 @web.middleware
@@ -93,7 +99,11 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         if start_sender:
             runtime.sender.start()
+            # Runs missed while the bot was down are handled now, not a tick later.
+            await runtime.scheduler.tick()
+            runtime.scheduler.start()
         yield
+        runtime.scheduler.stop()
         await runtime.sender.stop()
         await runtime.engine.dispose()
 

@@ -57,6 +57,14 @@ class PulseSettings:
 
 
 @dataclass(frozen=True)
+class ChallengeSettings:
+    """How long challenge occurrences stay open, and how late a missed run may still post."""
+
+    open_days: int = 7
+    missed_grace_hours: float = 6.0
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     """Messages per second the sender allows itself per conversation, per platform."""
 
@@ -86,6 +94,7 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     pulse: PulseSettings = field(default_factory=PulseSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    challenges: ChallengeSettings = field(default_factory=ChallengeSettings)
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         """True when `platform:user_id` is listed in AMBASSADOR_ADMINS."""
@@ -258,4 +267,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outbox=outbox,
         pulse=pulse,
         rate_limits=rate_limits,
+        challenges=ChallengeSettings(
+            open_days=int(_number(config, "challenges", "open_days", 7, config_path)),
+            missed_grace_hours=_number(config, "challenges", "missed_grace_hours", 6, config_path),
+        ),
     )

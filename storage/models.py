@@ -221,3 +221,75 @@ class ConversationPresence(Base):
     conversation: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(128))
     seen_at: Mapped[datetime]
+
+
+class Challenge(Base):
+    """A challenge an animator wrote, with its schedule (the source of truth for posting)."""
+
+    __tablename__ = "challenge"
+    __table_args__ = (Index("ix_challenge_due", "status", "next_run_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    text: Mapped[str] = mapped_column(Text)
+    conversation: Mapped[str] = mapped_column(String(200))
+    # The language of the animator who wrote it: the card and its thread speak it too.
+    locale: Mapped[str] = mapped_column(String(8))
+    # bot.scheduling.recurrence.Recurrence as JSON; None for a challenge posted at once.
+    recurrence: Mapped[dict[str, Any] | None]
+    # active | finished (no more runs) | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    next_run_at: Mapped[datetime | None]
+    # How long a one-off occurrence stays open for answers.
+    open_days: Mapped[int] = mapped_column(Integer, default=7)
+    created_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+
+
+class ChallengeOccurrence(Base):
+    """One planned posting of a challenge: posted once, or skipped with a reason."""
+
+    __tablename__ = "challenge_occurrence"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "planned_at", name="uq_challenge_occurrence_planned"),
+        Index("ix_challenge_occurrence_conversation", "workspace_id", "conversation", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    conversation: Mapped[str] = mapped_column(String(200))
+    planned_at: Mapped[datetime]
+    # posted | skipped
+    status: Mapped[str] = mapped_column(String(16))
+    posted_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Contribution(Base):
+    """Learner-generated content: a challenge answer (success / not yet) or a share."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "member_id", name="uq_contribution_answer"),
+        Index("ix_contribution_member", "member_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # answer | share
+    kind: Mapped[str] = mapped_column(String(16))
+    # success | not_yet (answers only)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenge_occurrence.id", ondelete="CASCADE")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)

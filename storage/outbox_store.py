@@ -197,4 +197,3 @@ def _build_retry(_insert_into: InsertInto) -> Any:
 
 _FINISH = Prepared(_build_finish)
 _RETRY = Prepared(_build_retry)
-

@@ -28,6 +28,8 @@ class Args:
 
 CommandHandler = Callable[[Context, Args], Awaitable[list[Reply]]]
 ActionHandler = Callable[[Context, str], Awaitable[list[Reply]]]
+# A form whose action_id carries an argument after a colon: `challenge.answer:12:success`.
+ArgumentActionHandler = Callable[[Context, str, str], Awaitable[list[Reply]]]
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,16 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button or form submission, matched by its action_id."""
+    """A button or form submission, matched by its action_id.
+
+    With `with_argument`, the action_id may carry an argument after a colon (a form
+    remembers what it is about that way on every platform); the handler receives it.
+    """
 
     action_id: str
-    handler: ActionHandler
+    handler: ActionHandler | None = None
     role: str = "learner"
+    with_argument: ArgumentActionHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,17 @@ class ActionTable:
     def __init__(self, actions: Sequence[Action]) -> None:
         self._actions = {action.action_id: action for action in actions}
 
-    def get(self, action_id: str) -> Action | None:
-        """The action registered under `action_id`, or None."""
-        return self._actions.get(action_id)
+    def get(self, action_id: str) -> tuple[Action, str] | None:
+        """The action for `action_id` and its argument ("" when none), or None."""
+        action = self._actions.get(action_id)
+        if action is not None and action.handler is not None:
+            return action, ""
+        base, sep, argument = action_id.partition(":")
+        action = self._actions.get(base) if sep else None
+        if action is not None and action.with_argument is not None:
+            return action, argument
+        return None
+
+    def ids(self) -> list[str]:
+        """Every registered action_id."""
+        return list(self._actions)

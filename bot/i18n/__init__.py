@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 
 SUPPORTED = ("en", "fr")
+Instant = datetime  # the Translator.datetime method shadows the type inside the class
 FALLBACK = "en"
 _DIR = Path(__file__).parent
 
@@ -90,6 +91,10 @@ class Translator:
         return format_datetime(
             when, "EEE d MMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=self.locale
         )
+
+    def date(self, when: Instant, timezone: str) -> str:
+        """A day in the reader's language (`31 Jan 2027`, `31 janv. 2027`)."""
+        return format_date(when.astimezone(ZoneInfo(timezone)), "d MMM y", locale=self.locale)
 
     def duration(self, delta: timedelta) -> str:
         """A rounded duration in words (`2 hours`, `2 heures`)."""

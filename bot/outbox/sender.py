@@ -17,6 +17,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,10 @@ LEASE = timedelta(seconds=60)
 BATCH = 50
 # An edit waits this long when the message it edits has not been posted yet.
 WAIT_FOR_ORIGINAL = timedelta(seconds=1)
+
+
+class _NotPostedYet(Exception):
+    """The post an edit or a reply refers to has not been sent yet."""
 
 
 class OutboxSender:
@@ -143,17 +148,20 @@ class OutboxSender:
             content, workspace, original_id = await self._prepare(message, posted)
             if message.kind == "update":
                 if original_id is None:
-                    return Outcome(
-                        message.id,
-                        "pending",
-                        error="waiting for the original post",
-                        attempts=message.attempts,
-                        next_attempt_at=now + WAIT_FOR_ORIGINAL,
-                    )
+                    raise _NotPostedYet(message.update_of or "")
                 await sender.update(workspace, message.target, original_id, content)
                 platform_id = original_id
             else:
                 platform_id = await sender.post(workspace, message.target, content)
+        except _NotPostedYet as exc:
+            # Edits and thread replies wait for the post they refer to (not an attempt).
+            return Outcome(
+                message.id,
+                "pending",
+                error=f"waiting for {exc}",
+                attempts=message.attempts,
+                next_attempt_at=now + WAIT_FOR_ORIGINAL,
+            )
         except RetryLater as exc:
             return self._retry(message, now, str(exc), exc.retry_after)
         except PermanentFailure as exc:
@@ -175,7 +183,16 @@ class OutboxSender:
         workspace = self._workspaces.get(message.workspace_id)
         original_id = posted.get(message.update_of or "")
         needs_original = message.kind == "update" and original_id is None
-        if message.refresh is None and workspace is not None and not needs_original:
+        thread_key = content.in_reply_to
+        thread_id = posted.get(thread_key) if thread_key else None
+        needs_thread = bool(thread_key) and thread_id is None
+        if thread_id is not None:
+            content = replace(content, in_reply_to=thread_id)
+        if (
+            message.refresh is None
+            and workspace is not None
+            and not (needs_original or needs_thread)
+        ):
             return content, workspace, original_id
         async with self._sessions() as session:
             if message.refresh:
@@ -194,7 +211,18 @@ class OutboxSender:
                         f"the message to edit ({message.update_of}) was never posted"
                     )
                 original_id = original[1]
+            if needs_thread and thread_key:
+                content = replace(content, in_reply_to=await self._thread_id(session, thread_key))
         return content, workspace, original_id
+
+    async def _thread_id(self, session: AsyncSession, key: str) -> str | None:
+        """The platform id of the post a reply belongs under (None: post it unthreaded)."""
+        found = await outbox_store.platform_id_of(session, key)
+        if found is None or found[0] in ("failed", "superseded"):
+            return None
+        if found[1] is None:
+            raise _NotPostedYet(key)
+        return found[1]
 
     def _retry(
         self, message: OutboxMessage, now: datetime, error: str, retry_after: float | None

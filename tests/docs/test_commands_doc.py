@@ -44,7 +44,7 @@ def test_every_command_and_action_is_documented() -> None:
     documented = {_key(_code(row[0])[0]) for row in _rows()}
     assert documented == {command.key for command in COMMANDS.commands}
     text = DOC.read_text(encoding="utf-8")
-    for action_id in ACTIONS._actions:
+    for action_id in ACTIONS.ids():
         assert f"`{action_id}`" in text
 
 

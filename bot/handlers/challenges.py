@@ -1,0 +1,408 @@
+"""Challenges: animators post them (now or on a schedule), learners answer them.
+
+An answer is learner-generated content with an outcome — a success or a not-yet,
+both welcome — posted back under the learner's name in reply to the challenge.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_day_names
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import Token, fold
+from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.i18n import Translator
+from bot.outbox.queue import Outbox
+from bot.scheduling import clauses
+from bot.scheduling.recurrence import Recurrence, next_run
+from bot.settings import Settings
+from storage import challenges, members
+from storage.models import Challenge, Workspace
+
+ANSWER_FORM_ACTION = "challenge.answer_form"
+ANSWER_ACTION = "challenge.answer"
+OUTCOMES = {
+    "success": "success",
+    "reussite": "success",
+    "succes": "success",
+    "not-yet": "not_yet",
+    "notyet": "not_yet",
+    "not_yet": "not_yet",
+    "pas-encore": "not_yet",
+    "pasencore": "not_yet",
+}
+MAX_TEXT = 3000
+MAX_LINK = 500
+
+
+def occurrence_key(occurrence_id: int) -> str:
+    """Outbox key of an occurrence's post (answers reply to it)."""
+    return f"challenge-occurrence:{occurrence_id}"
+
+
+# --- posting --------------------------------------------------------------------------------
+
+
+def challenge_card(t: Translator, text: str, occurrence_id: int) -> OutboundMessage:
+    """The posted challenge, with its two answer buttons."""
+    title = t("challenges.card_title")
+    card = Card(
+        title=title,
+        body=text,
+        buttons=(
+            Button(
+                t("challenges.share_success"),
+                ANSWER_FORM_ACTION,
+                f"{occurrence_id}:success",
+                style="primary",
+            ),
+            Button(t("challenges.share_not_yet"), ANSWER_FORM_ACTION, f"{occurrence_id}:not_yet"),
+        ),
+        fields=(
+            Field(t("challenges.answer_label"), t("challenges.answer_hint", id=occurrence_id)),
+        ),
+    )
+    return OutboundMessage(text=f"{title}: {text}", card=card)
+
+
+async def _post_occurrence(
+    db: AsyncSession,
+    challenge: Challenge,
+    workspace: Workspace,
+    settings: Settings,
+    planned_at: datetime,
+    now: datetime,
+    closes_at: datetime,
+) -> int | None:
+    occurrence_id = await challenges.add_occurrence(
+        db, challenge, planned_at=planned_at, status="posted", now=now, closes_at=closes_at
+    )
+    if occurrence_id is None:
+        return None  # another replica (or an earlier try) already posted it
+    await challenges.close_open_occurrences(db, challenge.id, now, except_id=occurrence_id)
+    t = Translator(challenge.locale)
+    outbox = Outbox(db, workspace.platform, workspace.id, now)
+    await outbox.post(
+        occurrence_key(occurrence_id),
+        challenge.conversation,
+        challenge_card(t, challenge.text, occurrence_id),
+    )
+    return occurrence_id
+
+
+def make_due_work(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> Callable[[datetime], Awaitable[int]]:
+    """The scheduler's finder of due challenges (posted once each, or skipped with a reason)."""
+
+    async def run_due(now: datetime) -> int:
+        done = 0
+        while True:
+            async with sessions() as db, db.begin():
+                due = await challenges.claim_due(db, now, limit=50)
+                for challenge in due:
+                    done += await _run_challenge(db, challenge, settings, now)
+            if len(due) < 50:
+                return done
+
+    return run_due
+
+
+async def _run_challenge(
+    db: AsyncSession, challenge: Challenge, settings: Settings, now: datetime
+) -> int:
+    workspace = await db.get(Workspace, challenge.workspace_id)
+    assert workspace is not None and challenge.recurrence is not None
+    recurrence = Recurrence.from_json(challenge.recurrence)
+    grace = timedelta(hours=settings.challenges.missed_grace_hours)
+    done = 0
+    planned = challenge.next_run_at
+    # Bounded: a long outage records each missed run as skipped, never a flood of posts.
+    for _ in range(500):
+        if planned is None or planned > now:
+            break
+        following = next_run(recurrence, planned)
+        if now - planned > grace:
+            await challenges.add_occurrence(
+                db,
+                challenge,
+                planned_at=planned,
+                status="skipped",
+                now=now,
+                closes_at=None,
+                skip_reason=f"missed:{_hours(now - planned)}",
+            )
+        else:
+            open_until = following or now + timedelta(days=challenge.open_days)
+            if await _post_occurrence(db, challenge, workspace, settings, planned, now, open_until):
+                done += 1
+        planned = following
+    challenge.next_run_at = planned
+    if planned is None:
+        challenge.status = "finished"
+    return done
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f}"
+
+
+# --- challenge post / list / cancel ----------------------------------------------------------
+
+
+def _plain_time(hour: int, minute: int) -> str:
+    return f"{hour:02d}:{minute:02d}"
+
+
+def describe(t: Translator, recurrence: Recurrence | None, first: datetime | None) -> str:
+    """The schedule in plain words, with the next run."""
+    if recurrence is None:
+        return t("challenges.now")
+    zone = recurrence.timezone
+    until = t("challenges.until", date=t.date(recurrence.end, zone)) if recurrence.end else ""
+    next_text = t.datetime(first, zone) if first else t("challenges.never")
+    if recurrence.kind == "once":
+        return t("challenges.once", when=next_text, zone=zone)
+    local = (first or recurrence.start).astimezone(ZoneInfo(zone))
+    at = _plain_time(local.hour, local.minute)
+    cron = recurrence.cron
+    if recurrence.kind == "interval":
+        if recurrence.interval_days % 7 == 0:
+            rule = t("challenges.every_weeks", count=recurrence.interval_days // 7, time=at)
+        else:
+            rule = t("challenges.every_days", count=recurrence.interval_days, time=at)
+    elif set(cron) == {"day_of_week", "hour", "minute"} and cron["day_of_week"].isdigit():
+        day = get_day_names("wide", locale=t.locale)[int(cron["day_of_week"])]
+        rule = t("challenges.every_weekday", day=day, time=at)
+    else:
+        expression = " ".join(
+            cron.get(name, "*") for name in ("minute", "hour", "day", "month", "day_of_week")
+        )
+        rule = t("challenges.every_cron", rule=expression)
+    return t("challenges.recurring", rule=rule, zone=zone, until=until, next=next_text)
+
+
+async def post(ctx: Context, args: Args) -> list[Reply]:
+    """`challenge post <text> [at …] [every …] [until …] [in #conversation] [tz …]`."""
+    text_tokens, schedule = clauses.split(list(args.tokens))
+    text = " ".join(token.value for token in text_tokens).strip()
+    if not text:
+        raise UserError("challenges.post_usage")
+    if len(text) > MAX_TEXT:
+        raise UserError("challenges.too_long", max=MAX_TEXT)
+    conversation = schedule.conversation or ctx.origin.conversation
+    if ctx.origin.is_direct and schedule.conversation is None:
+        raise UserError("challenges.post_in_channel")
+    recurrence = clauses.to_recurrence(schedule, ctx.now, ctx.timezone)
+    open_days = ctx.settings.challenges.open_days
+    if recurrence is None:
+        challenge = await challenges.create(
+            ctx.db,
+            workspace_id=ctx.workspace.id,
+            created_by_id=ctx.actor.id,
+            text=text,
+            conversation=conversation,
+            locale=ctx.t.locale,
+            recurrence=None,
+            next_run_at=None,
+            open_days=open_days,
+            now=ctx.now,
+        )
+        await _post_occurrence(
+            ctx.db,
+            challenge,
+            ctx.workspace,
+            ctx.settings,
+            ctx.now,
+            ctx.now,
+            ctx.now + timedelta(days=open_days),
+        )
+        return [Reply(ctx.t("challenges.posted_now", id=challenge.id))]
+    first = next_run(recurrence, ctx.now - timedelta(microseconds=1))
+    challenge = await challenges.create(
+        ctx.db,
+        workspace_id=ctx.workspace.id,
+        created_by_id=ctx.actor.id,
+        text=text,
+        conversation=conversation,
+        locale=ctx.t.locale,
+        recurrence=recurrence.to_json(),
+        next_run_at=first,
+        open_days=open_days,
+        now=ctx.now,
+    )
+    plan = describe(ctx.t, recurrence, first)
+    return [Reply(ctx.t("challenges.scheduled", id=challenge.id, plan=plan))]
+
+
+async def list_(ctx: Context, _args: Args) -> list[Reply]:
+    """`challenge list`: each challenge with its next run (and the last skipped run, why)."""
+    found = await challenges.listed(ctx.db, ctx.workspace.id)
+    if not found:
+        return [Reply(ctx.t("challenges.list_empty"))]
+    skipped = await challenges.skipped(ctx.db, [c.id for c in found])
+    lines = [ctx.t("challenges.list_title")]
+    for challenge in found:
+        recurrence = Recurrence.from_json(challenge.recurrence) if challenge.recurrence else None
+        if challenge.status == "active":
+            state = describe(ctx.t, recurrence, challenge.next_run_at)
+        else:
+            state = ctx.t(f"challenges.status_{challenge.status}")
+        excerpt = challenge.text if len(challenge.text) <= 60 else challenge.text[:59] + "…"
+        lines.append(ctx.t("challenges.list_line", id=challenge.id, text=excerpt, state=state))
+        missed = skipped.get(challenge.id)
+        if missed is not None:
+            when = ctx.t.datetime(missed.planned_at, ctx.timezone)
+            hours = (missed.skip_reason or "missed:?").partition(":")[2]
+            lines.append(ctx.t("challenges.list_skipped", when=when, hours=hours))
+    return [Reply("\n".join(lines))]
+
+
+async def _challenge_arg(ctx: Context, args: Args, usage: str) -> Challenge:
+    raw = args.tokens[0].value.lstrip("#") if args else ""
+    if not raw.isdigit():
+        raise UserError(usage)
+    challenge = await challenges.by_id(ctx.db, ctx.workspace.id, int(raw))
+    if challenge is None:
+        raise UserError("challenges.unknown", id=raw[:12])
+    return challenge
+
+
+async def cancel(ctx: Context, args: Args) -> list[Reply]:
+    """`challenge cancel <id>`: no more runs (what was posted stays)."""
+    challenge = await _challenge_arg(ctx, args, "challenges.cancel_usage")
+    if challenge.status != "active":
+        raise UserError("challenges.not_active", id=challenge.id)
+    challenge.status = "cancelled"
+    challenge.cancelled_at = ctx.now
+    challenge.next_run_at = None
+    return [Reply(ctx.t("challenges.cancelled", id=challenge.id))]
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+async def answer(ctx: Context, args: Args) -> list[Reply]:
+    """`challenge answer [<id>] success|not-yet <text>` (French réussite / pas-encore)."""
+    tokens: list[Token] = list(args.tokens)
+    occurrence = None
+    if tokens and tokens[0].value.lstrip("#").isdigit():
+        challenge = await challenges.by_id(
+            ctx.db, ctx.workspace.id, int(tokens[0].value.lstrip("#"))
+        )
+        if challenge is None:
+            raise UserError("challenges.unknown", id=tokens[0].value[:12])
+        occurrence = await challenges.latest_open_occurrence(
+            ctx.db, ctx.workspace.id, ctx.now, challenge_id=challenge.id
+        )
+        if occurrence is None:
+            raise UserError("challenges.closed", id=challenge.id)
+        tokens = tokens[1:]
+    outcome = OUTCOMES.get(fold(tokens[0].value)) if tokens else None
+    if outcome is None:
+        raise UserError("challenges.answer_usage")
+    if occurrence is None:
+        occurrence = await challenges.latest_open_occurrence(
+            ctx.db, ctx.workspace.id, ctx.now, conversation=ctx.origin.conversation
+        )
+        if occurrence is None:
+            raise UserError("challenges.none_open_here")
+    text = " ".join(token.value for token in tokens[1:]).strip()
+    return await _save_answer(ctx, occurrence.id, outcome, text, None)
+
+
+async def answer_form(ctx: Context, value: str) -> list[Reply]:
+    """A "Share my success" / "Share a not-yet" button: the form to write the answer."""
+    occurrence_id, _, outcome = value.partition(":")
+    if not occurrence_id.isdigit() or outcome not in ("success", "not_yet"):
+        raise UserError("errors.unknown_action")
+    title = ctx.t(f"challenges.form_title_{outcome}")
+    form = Form(
+        title=title,
+        submit_action_id=f"{ANSWER_ACTION}:{occurrence_id}:{outcome}",
+        fields=(
+            FormField("text", ctx.t("challenges.form_text"), "multiline"),
+            FormField("link", ctx.t("challenges.form_link"), "text", required=False),
+        ),
+    )
+    return [Reply(title, form=form)]
+
+
+async def answer_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
+    """The answer form, submitted (`argument` is "<occurrence id>:<outcome>")."""
+    occurrence_id, _, outcome = argument.partition(":")
+    if not occurrence_id.isdigit() or outcome not in ("success", "not_yet"):
+        raise UserError("errors.unknown_action")
+    try:
+        fields = json.loads(value) if value else {}
+    except json.JSONDecodeError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise UserError("challenges.answer_usage")
+    text = str(fields.get("text") or "").strip()
+    link = str(fields.get("link") or "").strip() or None
+    return await _save_answer(ctx, int(occurrence_id), outcome, text, link)
+
+
+async def _save_answer(
+    ctx: Context, occurrence_id: int, outcome: str, text: str, link: str | None
+) -> list[Reply]:
+    if not text:
+        raise UserError("challenges.answer_needs_text")
+    if len(text) > MAX_TEXT:
+        raise UserError("challenges.too_long", max=MAX_TEXT)
+    if link is not None and (len(link) > MAX_LINK or not link.startswith(("http://", "https://"))):
+        raise UserError("challenges.bad_link")
+    occurrence = await challenges.occurrence(ctx.db, occurrence_id)
+    if occurrence is None or occurrence.workspace_id != ctx.workspace.id:
+        raise UserError("errors.unknown_action")
+    if occurrence.closes_at is not None and occurrence.closes_at <= ctx.now:
+        raise UserError("challenges.closed", id=occurrence.challenge_id)
+    contribution_id, is_new = await challenges.save_answer(
+        ctx.db,
+        workspace_id=ctx.workspace.id,
+        member_id=ctx.actor.id,
+        occurrence_id=occurrence.id,
+        outcome=outcome,
+        text=text,
+        link=link,
+        now=ctx.now,
+    )
+    await members.record_event(
+        ctx.db,
+        ctx.actor.id,
+        "answered" if is_new else "answer_edited",
+        ctx.now,
+        detail={"contribution": contribution_id, "outcome": outcome},
+    )
+    challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
+    t = Translator(challenge.locale if challenge else ctx.community_translator.locale)
+    message = _answer_message(t, ctx.actor.display_name, outcome, text, link, occurrence.id)
+    key = f"answer:{contribution_id}"
+    if is_new:
+        await ctx.outbox.post(key, occurrence.conversation, message)
+        return [Reply(ctx.t(f"challenges.answered_{outcome}"))]
+    stamp = ctx.now.isoformat()
+    await ctx.outbox.update(
+        f"{key}:edit:{stamp}", key, occurrence.conversation, message, coalesce_key=f"{key}:edit"
+    )
+    return [Reply(ctx.t("challenges.answer_updated"))]
+
+
+def _answer_message(
+    t: Translator, name: str, outcome: str, text: str, link: str | None, occurrence_id: int
+) -> OutboundMessage:
+    title = t(f"challenges.posted_{outcome}", name=name)
+    buttons = (Button(t("challenges.open_link"), url=link),) if link else ()
+    card = Card(title=title, body=text, buttons=buttons)
+    return OutboundMessage(
+        text=f"{title}: {text}", card=card, in_reply_to=occurrence_key(occurrence_id)
+    )

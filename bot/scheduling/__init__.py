@@ -1,0 +1,1 @@
+"""Scheduling: recurrences (APScheduler triggers, stored as JSON) and the scheduler service."""

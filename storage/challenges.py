@@ -1,0 +1,208 @@
+"""Challenges, their occurrences, and the answers and shares learners contribute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Challenge, ChallengeOccurrence, Contribution
+from storage.upsert import insert_for, table_of
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    created_by_id: int,
+    text: str,
+    conversation: str,
+    locale: str,
+    recurrence: dict[str, Any] | None,
+    next_run_at: datetime | None,
+    open_days: int,
+    now: datetime,
+) -> Challenge:
+    """Store a new challenge (its schedule included)."""
+    challenge = Challenge(
+        workspace_id=workspace_id,
+        created_by_id=created_by_id,
+        text=text,
+        conversation=conversation,
+        locale=locale,
+        recurrence=recurrence,
+        status="active" if next_run_at else "finished",
+        next_run_at=next_run_at,
+        open_days=open_days,
+        created_at=now,
+    )
+    session.add(challenge)
+    await session.flush()
+    return challenge
+
+
+async def by_id(session: AsyncSession, workspace_id: int, challenge_id: int) -> Challenge | None:
+    """The workspace's challenge `challenge_id`."""
+    challenge = await session.get(Challenge, challenge_id)
+    return challenge if challenge is not None and challenge.workspace_id == workspace_id else None
+
+
+async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> list[Challenge]:
+    """Active challenges first (soonest first), then the latest others."""
+    query = (
+        select(Challenge)
+        .where(Challenge.workspace_id == workspace_id)
+        .order_by(Challenge.status != "active", Challenge.next_run_at, Challenge.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Challenge]:
+    """Active challenges whose next run is due, locked so another replica skips them."""
+    query = (
+        select(Challenge)
+        .where(Challenge.status == "active", Challenge.next_run_at <= now)
+        .order_by(Challenge.next_run_at)
+        .limit(limit)
+    )
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).scalars())
+
+
+async def add_occurrence(
+    session: AsyncSession,
+    challenge: Challenge,
+    *,
+    planned_at: datetime,
+    status: str,
+    now: datetime,
+    closes_at: datetime | None,
+    skip_reason: str | None = None,
+) -> int | None:
+    """Record an occurrence; None when this planned time was already handled (exactly once)."""
+    insert = insert_for(session, ChallengeOccurrence).values(
+        challenge_id=challenge.id,
+        workspace_id=challenge.workspace_id,
+        conversation=challenge.conversation,
+        planned_at=planned_at,
+        status=status,
+        posted_at=now if status == "posted" else None,
+        closes_at=closes_at,
+        skip_reason=skip_reason,
+    )
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["challenge_id", "planned_at"]
+    ).returning(table_of(ChallengeOccurrence).c.id)
+    value = (await session.execute(statement)).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+async def close_open_occurrences(
+    session: AsyncSession, challenge_id: int, now: datetime, except_id: int
+) -> None:
+    """An occurrence is open until the next one is posted."""
+    occurrence = table_of(ChallengeOccurrence)
+    await session.execute(
+        update(occurrence)
+        .where(
+            occurrence.c.challenge_id == challenge_id,
+            occurrence.c.id != except_id,
+            occurrence.c.status == "posted",
+            (occurrence.c.closes_at.is_(None)) | (occurrence.c.closes_at > now),
+        )
+        .values(closes_at=now)
+    )
+
+
+async def occurrence(session: AsyncSession, occurrence_id: int) -> ChallengeOccurrence | None:
+    """The occurrence `occurrence_id`."""
+    return await session.get(ChallengeOccurrence, occurrence_id)
+
+
+async def latest_open_occurrence(
+    session: AsyncSession,
+    workspace_id: int,
+    now: datetime,
+    *,
+    conversation: str | None = None,
+    challenge_id: int | None = None,
+) -> ChallengeOccurrence | None:
+    """The most recently posted occurrence still open (in a conversation, or of a challenge)."""
+    query = select(ChallengeOccurrence).where(
+        ChallengeOccurrence.workspace_id == workspace_id,
+        ChallengeOccurrence.status == "posted",
+        (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
+    )
+    if conversation is not None:
+        query = query.where(ChallengeOccurrence.conversation == conversation)
+    if challenge_id is not None:
+        query = query.where(ChallengeOccurrence.challenge_id == challenge_id)
+    query = query.order_by(ChallengeOccurrence.posted_at.desc()).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def skipped(
+    session: AsyncSession, challenge_ids: list[int]
+) -> dict[int, ChallengeOccurrence]:
+    """The latest skipped occurrence of each challenge, with its reason."""
+    if not challenge_ids:
+        return {}
+    query = (
+        select(ChallengeOccurrence)
+        .where(
+            ChallengeOccurrence.challenge_id.in_(challenge_ids),
+            ChallengeOccurrence.status == "skipped",
+        )
+        .order_by(ChallengeOccurrence.planned_at)
+    )
+    return {o.challenge_id: o for o in (await session.execute(query)).scalars()}
+
+
+async def save_answer(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    member_id: int,
+    occurrence_id: int,
+    outcome: str,
+    text: str,
+    link: str | None,
+    now: datetime,
+) -> tuple[int, bool]:
+    """Store or replace a learner's answer to an occurrence; (id, True when it is new)."""
+    insert = insert_for(session, Contribution).values(
+        workspace_id=workspace_id,
+        member_id=member_id,
+        kind="answer",
+        outcome=outcome,
+        occurrence_id=occurrence_id,
+        text=text,
+        link=link,
+        created_at=now,
+        updated_at=now,
+    )
+    contribution = table_of(Contribution)
+    statement = insert.on_conflict_do_update(
+        index_elements=["occurrence_id", "member_id"],
+        set_={"outcome": outcome, "text": text, "link": link, "updated_at": now},
+    ).returning(contribution.c.id, contribution.c.created_at)
+    row = (await session.execute(statement)).one()
+    return int(row.id), row.created_at == now
+
+
+async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, int]:
+    """A member's visible contributions: answers by outcome, and shares."""
+    query = (
+        select(Contribution.kind, Contribution.outcome, func.count())
+        .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))
+        .group_by(Contribution.kind, Contribution.outcome)
+    )
+    counts: dict[str, int] = {}
+    for kind, outcome, n in (await session.execute(query)).all():
+        counts[outcome or kind] = counts.get(outcome or kind, 0) + int(n)
+    return counts

@@ -1,0 +1,203 @@
+"""Challenges through the local API, on SQLite and PostgreSQL, with the clock moved by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.clock import Clock
+from bot.server import Runtime, build_app, create_runtime
+from bot.settings import Settings
+from storage import challenges, members, workspaces
+from storage.models import Challenge, ChallengeOccurrence, Contribution
+from tests.support.playground import Playground
+
+FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+MONDAY_9_PARIS = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+async def _playground(
+    settings: Settings, start: datetime
+) -> tuple[Playground, Runtime, TestClient]:  # type: ignore[type-arg]
+    runtime = create_runtime(settings, Clock(controllable=True, start=start))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    return Playground(client, runtime), runtime, client
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[Playground]:
+    playground, runtime, client = await _playground(settings, FRIDAY)
+    yield playground
+    await client.close()
+    await runtime.engine.dispose()
+
+
+async def _count(runtime: Runtime, model: type, *where: object) -> int:
+    async with runtime.sessions() as db:
+        return int(
+            (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+        )
+
+
+async def test_weekly_challenge_in_french_posts_on_time_and_collects_both_outcomes(
+    bot: Playground,
+) -> None:
+    await bot.command("anim1", "réglages langue fr")
+    reply = await bot.say(
+        "anim1", "défi publier Racontez un feedback donné cette semaine chaque lundi 9h"
+    )
+    assert (
+        "chaque lundi à 09:00 Europe/Paris" in reply and "prochain : lun. 30 nov., 09:00" in reply
+    )
+    listing = await bot.say("anim1", "défi liste")
+    assert "Racontez un feedback" in listing and "lun. 30 nov., 09:00" in listing
+    assert await bot.messages() == []
+
+    await bot.runtime.clock.set(MONDAY_9_PARIS - timedelta(seconds=1))
+    assert await bot.messages() == [], "not before its time"
+    await bot.runtime.clock.advance(1)
+    posted = await bot.messages()
+    assert len(posted) == 1 and posted[0]["card"]["title"] == "Défi"
+    success, not_yet = posted[0]["card"]["buttons"]
+    assert not_yet["label"] == "Partager un pas-encore"
+    assert success["label"] == "Partager ma réussite"
+
+    form = (await bot.action("alice", success["action_id"], success["value"]))[0]["form"]
+    assert [f["id"] for f in form["fields"]] == ["text", "link"]
+    answer = {"text": "J'ai fait un retour à Paul", "link": "https://example.org/retour"}
+    thanks = await bot.action("alice", form["submit_action_id"], json.dumps(answer))
+    assert "réussite est partagée" in thanks[0]["text"]
+    assert "not-yet" in await bot.say("bob", "challenge answer not-yet I postponed it")
+
+    thread = [m for m in await bot.messages() if m["in_reply_to"] == posted[0]["id"]]
+    assert [m["card"]["title"] for m in thread] == [
+        "Alice partage une réussite",
+        "Bob partage un pas-encore",
+    ]
+    assert thread[0]["card"]["buttons"][0]["url"] == "https://example.org/retour"
+    runtime = bot.runtime
+    async with runtime.sessions() as db:
+        workspace = await workspaces.find(db, "local", "local")
+        assert workspace is not None
+        alice = await members.find(db, workspace.id, "alice")
+        bob = await members.find(db, workspace.id, "bob")
+        assert alice is not None and bob is not None
+        assert await challenges.counts_by_outcome(db, alice.id) == {"success": 1}
+        assert await challenges.counts_by_outcome(db, bob.id) == {"not_yet": 1}
+
+    await bot.runtime.clock.advance(7 * 24 * 3600)
+    cards = [m for m in await bot.messages() if m["card"] and m["card"]["title"] == "Défi"]
+    assert len(cards) == 2, "next Monday, once"
+
+
+async def test_an_answer_can_be_edited_once_per_occurrence(bot: Playground) -> None:
+    await bot.command("anim1", "challenge post Try one new thing")
+    await bot.command("bob", "challenge answer not-yet Not this week")
+    assert "updated" in await bot.say("bob", "challenge answer success Done after all")
+    assert await _count(bot.runtime, Contribution) == 1
+    answers = [m for m in await bot.messages() if m["in_reply_to"]]
+    assert len(answers) == 1 and answers[0]["card"]["title"] == "Bob shares a success"
+    assert answers[0]["card"]["body"] == "Done after all"
+
+
+async def test_learners_cannot_post_list_or_cancel(bot: Playground) -> None:
+    await bot.command("bob", "hello")
+    for text in ("challenge post Hack", "challenge list", "challenge cancel 1"):
+        assert (await bot.say("bob", text)).startswith("Only animators")
+    assert await _count(bot.runtime, Challenge) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("challenge post", "Write the challenge after the command"),
+        ("challenge post Go at 2026-13-45 09:00", "is not a date"),
+        ("challenge post Go at 2020-01-01 09:00", "already past"),
+        ("challenge post Go every monday 09:00 until 2026-11-01", "no run to come"),
+        ("challenge post " + "x" * 10_240, "too long"),
+        ("challenge cancel 999", "There is no challenge #999"),
+        ("challenge cancel abc", "Say which challenge"),
+    ],
+)
+async def test_bad_input_is_explained_and_schedules_nothing(
+    bot: Playground, text: str, expected: str
+) -> None:
+    assert expected in await bot.say("anim1", text)
+    assert await _count(bot.runtime, Challenge) == 0
+    assert await bot.messages() == []
+
+
+async def test_answers_need_an_open_challenge_and_words(bot: Playground) -> None:
+    assert "no open challenge" in await bot.say("bob", "challenge answer success Did it")
+    await bot.command("anim1", "challenge post Try one new thing")
+    assert "Say how it went" in await bot.say("bob", "challenge answer maybe")
+    assert "what happened" in await bot.say("bob", "challenge answer success")
+    await bot.runtime.clock.advance(8 * 24 * 3600)  # one-off challenges close after 7 days
+    assert "no open challenge" in await bot.say("bob", "challenge answer success Late")
+    assert await _count(bot.runtime, Contribution) == 0
+
+
+async def test_cancel_stops_further_posts(bot: Playground) -> None:
+    reply = await bot.say("anim1", "challenge post Daily tip every day 09:00")
+    challenge_id = reply.split("#", 1)[1].split(" ", 1)[0]
+    assert "is cancelled" in await bot.say("anim1", f"challenge cancel {challenge_id}")
+    await bot.runtime.clock.advance(3 * 24 * 3600)
+    assert await bot.messages() == []
+    assert "cancelled" in await bot.say("anim1", "challenge list")
+
+
+async def test_restart_loses_nothing_and_doubles_nothing(settings: Settings) -> None:
+    first, runtime, client = await _playground(settings, FRIDAY)
+    await first.command("anim1", "challenge post Weekly story every monday 09:00")
+    await runtime.clock.set(MONDAY_9_PARIS + timedelta(seconds=5))
+    assert len(await first.messages()) == 1
+    await client.close()
+    await runtime.engine.dispose()
+
+    # A new process on the same database, a minute later: the occurrence is not posted again.
+    second, runtime, client = await _playground(settings, MONDAY_9_PARIS + timedelta(minutes=1))
+    try:
+        await runtime.scheduler.tick()
+        await runtime.sender.drain()
+        assert len(await second.messages()) == 1
+        await runtime.clock.advance(7 * 24 * 3600)
+        assert len(await second.messages()) == 2
+        occurrences = await _count(
+            runtime, ChallengeOccurrence, ChallengeOccurrence.status == "posted"
+        )
+        assert occurrences == 2
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("late", "posted"), [(timedelta(hours=2), True), (timedelta(hours=8), False)]
+)
+async def test_a_run_missed_while_down_posts_once_within_grace_else_is_skipped_visibly(
+    settings: Settings, late: timedelta, posted: bool
+) -> None:
+    first, runtime, client = await _playground(settings, FRIDAY)
+    await first.command("anim1", "challenge post Weekly story every monday 09:00")
+    await client.close()
+    await runtime.engine.dispose()
+
+    # The bot was down at 09:00 on Monday and starts again `late` after.
+    second, runtime, client = await _playground(settings, MONDAY_9_PARIS + late)
+    try:
+        await runtime.scheduler.tick()  # what the server does on start-up
+        await runtime.scheduler.tick()
+        await runtime.sender.drain()
+        assert len(await second.messages()) == (1 if posted else 0)
+        listing = await second.say("anim1", "challenge list")
+        assert ("skipped on" in listing) is (not posted)
+        assert "Mon 7 Dec, 09:00" in listing, "the schedule goes on"
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
