@@ -14,9 +14,10 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import logs
+from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
 from bot.server import build_app, create_runtime
 from bot.settings import Settings, SettingsError, load_settings
-from storage.db import async_url, create_engine, ping
+from storage.db import async_url, create_engine, is_sqlite, ping
 from storage.migrate import upgrade
 
 log = logging.getLogger("bot")
@@ -63,6 +64,11 @@ async def _migrate(settings: Settings) -> None:
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
     await _migrate(settings)
+    single = (
+        SqliteSingleProcess(settings.database_url) if is_sqlite(settings.database_url) else None
+    )
+    if single is not None:
+        single.acquire()
     runtime = create_runtime(settings)
     app = build_app(runtime)
     runner = web.AppRunner(app, access_log=None)
@@ -81,6 +87,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
+        if single is not None:
+            single.release()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,6 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = getattr(args, "port", None)
         asyncio.run(_serve(settings, host, settings.port if port is None else port))
         return 0
+    except AnotherProcessRuns:
+        print(
+            "ambassador-bot: another bot process already uses this SQLite database; "
+            "SQLite is for one process — use PostgreSQL (DATABASE_URL) to run several.",
+            file=sys.stderr,
+        )
+        return 1
     except (OSError, ConnectionError) as exc:
         if _is_bind_error(exc):
             print(f"ambassador-bot: cannot listen: {exc.strerror or exc}", file=sys.stderr)

@@ -11,7 +11,15 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import strip_prefix, tokenize
 from bot.core.replies import Reply
-from bot.handlers import challenges, general, members_admin, preferences, signup
+from bot.handlers import (
+    challenges,
+    contributions,
+    general,
+    members_admin,
+    preferences,
+    profile,
+    signup,
+)
 
 COMMANDS = CommandTable(
     [
@@ -25,6 +33,7 @@ COMMANDS = CommandTable(
             aliases=(("hi",), ("hey",), ("bonjour",), ("salut",), ("coucou",)),
         ),
         Command("join", ("join",), signup.join, aliases=(("rejoindre",),)),
+        Command("me", ("me",), profile.me, aliases=(("moi",), ("profil",), ("profile",))),
         Command(
             "session.list",
             ("session", "list"),
@@ -65,6 +74,8 @@ COMMANDS = CommandTable(
             role="animator",
             aliases=(("session", "statut"), ("session", "etat")),
         ),
+        Command("share", ("share",), contributions.share, aliases=(("partager",),)),
+        Command("hide", ("hide",), contributions.hide, role="animator", aliases=(("masquer",),)),
         Command(
             "challenge.answer",
             ("challenge", "answer"),
@@ -131,6 +142,11 @@ ACTIONS = ActionTable(
         Action(general.HELP_ACTION, general.help_button),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
+        Action(contributions.LIKE_ACTION, contributions.like),
+        Action(contributions.HIDE_FORM_ACTION, contributions.hide_form),
+        Action(
+            contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"
+        ),
     ]
 )
 

@@ -15,8 +15,9 @@ from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
-from bot.handlers import challenges, signup
+from bot.handlers import challenges, contributions, signup
 from bot.outbox.sender import OutboxSender
+from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
 from bot.settings import Settings
 from storage.db import create_engine, ping, session_factory
@@ -35,6 +36,7 @@ class Runtime:
     dispatcher: Dispatcher
     sender: OutboxSender
     scheduler: Scheduler
+    election: LeaderElection
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -49,6 +51,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
+    sender.register_refresher(contributions.REFRESHER, contributions.refresh)
     scheduler = Scheduler(clock, on_work=sender.wake)
     scheduler.register(challenges.make_due_work(sessions, settings))
 
@@ -58,7 +61,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         await sender.drain()
 
     clock.on_advance(run_due)
-    return Runtime(settings, clock, engine, sessions, dispatcher, sender, scheduler)
+    election = LeaderElection(engine, on_elected=scheduler.start, on_lost=scheduler.stop)
+    return Runtime(settings, clock, engine, sessions, dispatcher, sender, scheduler, election)
 
 
 @web.middleware
@@ -86,7 +90,8 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("readyz_database_unreachable", extra={"error": type(exc).__name__})
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ready", "database": "ok"})
+    scheduler = "leader" if request.app[RUNTIME].election.is_leader else "standby"
+    return web.json_response({"status": "ready", "database": "ok", "scheduler": scheduler})
 
 
 def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application:
@@ -99,11 +104,11 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         if start_sender:
             runtime.sender.start()
-            # Runs missed while the bot was down are handled now, not a tick later.
-            await runtime.scheduler.tick()
-            runtime.scheduler.start()
+            # The scheduler runs in one process only (the elected one); its first tick,
+            # at once, handles runs missed while the bot was down.
+            runtime.election.start()
         yield
-        runtime.scheduler.stop()
+        await runtime.election.stop()
         await runtime.sender.stop()
         await runtime.engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Challenge, ChallengeOccurrence, Contribution
@@ -193,16 +193,3 @@ async def save_answer(
     ).returning(contribution.c.id, contribution.c.created_at)
     row = (await session.execute(statement)).one()
     return int(row.id), row.created_at == now
-
-
-async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, int]:
-    """A member's visible contributions: answers by outcome, and shares."""
-    query = (
-        select(Contribution.kind, Contribution.outcome, func.count())
-        .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))
-        .group_by(Contribution.kind, Contribution.outcome)
-    )
-    counts: dict[str, int] = {}
-    for kind, outcome, n in (await session.execute(query)).all():
-        counts[outcome or kind] = counts.get(outcome or kind, 0) + int(n)
-    return counts

@@ -292,4 +292,21 @@ class Contribution(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     hidden_at: Mapped[datetime | None]
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # Where it was posted (the outbox key of its post), so it can be edited or hidden.
+    post_key: Mapped[str | None] = mapped_column(String(255))
+
+
+class ContributionLike(Base):
+    """A member likes a contribution (the Like button; Slack reactions later)."""
+
+    __tablename__ = "contribution_like"
+    __table_args__ = (
+        UniqueConstraint("contribution_id", "member_id", name="uq_contribution_like"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]

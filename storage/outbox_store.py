@@ -197,3 +197,9 @@ def _build_retry(_insert_into: InsertInto) -> Any:
 
 _FINISH = Prepared(_build_finish)
 _RETRY = Prepared(_build_retry)
+
+
+async def by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
+    """The message enqueued under `key`."""
+    query = select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -19,12 +19,13 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.handlers.contributions import publish, republish
 from bot.i18n import Translator
 from bot.outbox.queue import Outbox
 from bot.scheduling import clauses
 from bot.scheduling.recurrence import Recurrence, next_run
 from bot.settings import Settings
-from storage import challenges, members
+from storage import challenges, contributions, members
 from storage.models import Challenge, Workspace
 
 ANSWER_FORM_ACTION = "challenge.answer_form"
@@ -383,26 +384,14 @@ async def _save_answer(
         ctx.now,
         detail={"contribution": contribution_id, "outcome": outcome},
     )
-    challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
-    t = Translator(challenge.locale if challenge else ctx.community_translator.locale)
-    message = _answer_message(t, ctx.actor.display_name, outcome, text, link, occurrence.id)
-    key = f"answer:{contribution_id}"
+    contribution = await contributions.by_id(ctx.db, ctx.workspace.id, contribution_id)
+    assert contribution is not None
     if is_new:
-        await ctx.outbox.post(key, occurrence.conversation, message)
+        challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
+        locale = challenge.locale if challenge else ctx.community_translator.locale
+        await publish(
+            ctx, contribution, occurrence.conversation, locale, occurrence_key(occurrence.id)
+        )
         return [Reply(ctx.t(f"challenges.answered_{outcome}"))]
-    stamp = ctx.now.isoformat()
-    await ctx.outbox.update(
-        f"{key}:edit:{stamp}", key, occurrence.conversation, message, coalesce_key=f"{key}:edit"
-    )
+    await republish(ctx, contribution, f"edit:{ctx.now.isoformat()}")
     return [Reply(ctx.t("challenges.answer_updated"))]
-
-
-def _answer_message(
-    t: Translator, name: str, outcome: str, text: str, link: str | None, occurrence_id: int
-) -> OutboundMessage:
-    title = t(f"challenges.posted_{outcome}", name=name)
-    buttons = (Button(t("challenges.open_link"), url=link),) if link else ()
-    card = Card(title=title, body=text, buttons=buttons)
-    return OutboundMessage(
-        text=f"{title}: {text}", card=card, in_reply_to=occurrence_key(occurrence_id)
-    )

@@ -178,21 +178,16 @@ class OutboxSender:
     async def _prepare(
         self, message: OutboxMessage, posted: dict[str, str]
     ) -> tuple[OutboundMessage, str, str | None]:
-        """The content to send, the workspace's platform id, and the id of the post to edit."""
+        """The content to send, the workspace's platform id, and the id of the post to edit.
+
+        `posted` holds the posts sent earlier in this batch (not yet recorded).
+        """
         content = OutboundMessage.from_json(message.payload)
         workspace = self._workspaces.get(message.workspace_id)
-        original_id = posted.get(message.update_of or "")
+        original_id = posted.get(message.update_of or "") if message.kind == "update" else None
         needs_original = message.kind == "update" and original_id is None
-        thread_key = content.in_reply_to
-        thread_id = posted.get(thread_key) if thread_key else None
-        needs_thread = bool(thread_key) and thread_id is None
-        if thread_id is not None:
-            content = replace(content, in_reply_to=thread_id)
-        if (
-            message.refresh is None
-            and workspace is not None
-            and not (needs_original or needs_thread)
-        ):
+        simple = not (message.refresh or content.in_reply_to or needs_original)
+        if simple and workspace is not None:
             return content, workspace, original_id
         async with self._sessions() as session:
             if message.refresh:
@@ -211,8 +206,11 @@ class OutboxSender:
                         f"the message to edit ({message.update_of}) was never posted"
                     )
                 original_id = original[1]
-            if needs_thread and thread_key:
-                content = replace(content, in_reply_to=await self._thread_id(session, thread_key))
+            if content.in_reply_to:
+                thread = posted.get(content.in_reply_to) or await self._thread_id(
+                    session, content.in_reply_to
+                )
+                content = replace(content, in_reply_to=thread)
         return content, workspace, original_id
 
     async def _thread_id(self, session: AsyncSession, key: str) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from bot.settings import Settings
-from storage import challenges, members, workspaces
+from storage import contributions, members, workspaces
 from storage.models import Challenge, ChallengeOccurrence, Contribution
 from tests.support.playground import Playground
 
@@ -80,7 +80,10 @@ async def test_weekly_challenge_in_french_posts_on_time_and_collects_both_outcom
         "Alice partage une réussite",
         "Bob partage un pas-encore",
     ]
-    assert thread[0]["card"]["buttons"][0]["url"] == "https://example.org/retour"
+    links = [b["url"] for b in thread[0]["card"]["buttons"] if "url" in b]
+    assert links == ["https://example.org/retour"]
+    profile = await bot.say("alice", "moi")
+    assert "1 réussites, 0 pas-encore, 0 partages" in profile
     runtime = bot.runtime
     async with runtime.sessions() as db:
         workspace = await workspaces.find(db, "local", "local")
@@ -88,8 +91,8 @@ async def test_weekly_challenge_in_french_posts_on_time_and_collects_both_outcom
         alice = await members.find(db, workspace.id, "alice")
         bob = await members.find(db, workspace.id, "bob")
         assert alice is not None and bob is not None
-        assert await challenges.counts_by_outcome(db, alice.id) == {"success": 1}
-        assert await challenges.counts_by_outcome(db, bob.id) == {"not_yet": 1}
+        assert await contributions.counts_by_outcome(db, alice.id) == {"success": 1}
+        assert await contributions.counts_by_outcome(db, bob.id) == {"not_yet": 1}
 
     await bot.runtime.clock.advance(7 * 24 * 3600)
     cards = [m for m in await bot.messages() if m["card"] and m["card"]["title"] == "Défi"]

@@ -1,0 +1,219 @@
+"""Learner-generated content in the conversation: answers and shares, likes, hiding.
+
+Each contribution is posted under the learner's name and kept live: its post is
+re-rendered from the database whenever it is sent (likes, an edit, hiding), so every
+edit shows the current state.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.handlers.community import community_conversation
+from bot.i18n import Translator
+from storage import contributions, members, outbox_store
+from storage.models import Contribution, Member
+
+REFRESHER = "contribution"
+LIKE_ACTION = "contribution.like"
+HIDE_FORM_ACTION = "contribution.hide_form"
+HIDE_ACTION = "contribution.hide"
+MAX_TEXT = 3000
+
+
+def post_key(contribution: Contribution) -> str:
+    """Outbox key of the contribution's post."""
+    return f"{contribution.kind}:{contribution.id}"
+
+
+def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
+    """The post as it should look now (hidden content shows only that it was hidden)."""
+    if contribution.hidden_at is not None:
+        text = t("contributions.hidden")
+        return OutboundMessage(text=text, card=Card(title=text))
+    title_key = (
+        f"challenges.posted_{contribution.outcome}"
+        if contribution.kind == "answer"
+        else "contributions.share_title"
+    )
+    title = t(title_key, name=author)
+    buttons = [Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id))]
+    if contribution.link:
+        buttons.append(Button(t("challenges.open_link"), url=contribution.link))
+    buttons.append(Button(t("contributions.hide"), HIDE_FORM_ACTION, str(contribution.id)))
+    card = Card(
+        title=title,
+        body=contribution.text,
+        fields=(Field(t("contributions.number"), f"#{contribution.id}"),),
+        buttons=tuple(buttons),
+    )
+    return OutboundMessage(text=f"{title}: {contribution.text}", card=card)
+
+
+async def refresh(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | None:
+    """Outbox refresher: the contribution's post from the database, at send time."""
+    contribution = await db.get(Contribution, int(args["id"]))
+    if contribution is None:
+        return None
+    author = await db.get(Member, contribution.member_id)
+    likes = await contributions.like_count(db, contribution.id)
+    message = render(
+        Translator(str(args.get("locale", "en"))),
+        contribution,
+        author.display_name if author else "?",
+        likes,
+    )
+    thread = args.get("in_reply_to")
+    return OutboundMessage(message.text, message.card, in_reply_to=thread) if thread else message
+
+
+async def publish(
+    ctx: Context,
+    contribution: Contribution,
+    conversation: str,
+    locale: str,
+    in_reply_to: str | None = None,
+) -> None:
+    """Post the contribution under its author's name (a thread reply for answers)."""
+    key = post_key(contribution)
+    await contributions.set_post_key(ctx.db, contribution.id, key)
+    likes = 0
+    message = render(Translator(locale), contribution, ctx.actor.display_name, likes)
+    if in_reply_to:
+        message = OutboundMessage(message.text, message.card, in_reply_to=in_reply_to)
+    await ctx.outbox.post(
+        key,
+        conversation,
+        message,
+        refresh={
+            "name": REFRESHER,
+            "id": contribution.id,
+            "locale": locale,
+            "in_reply_to": in_reply_to,
+        },
+    )
+
+
+# --- share -----------------------------------------------------------------------------------
+
+
+async def share(ctx: Context, args: Args) -> list[Reply]:
+    """`share <text>`: a tip, a question or an experience, posted to the community."""
+    text = args.text
+    if not text:
+        raise UserError("contributions.share_usage")
+    if len(text) > MAX_TEXT:
+        raise UserError("challenges.too_long", max=MAX_TEXT)
+    conversation = await community_conversation(ctx.db, ctx.workspace)
+    if conversation is None:
+        if ctx.origin.is_direct:
+            raise UserError("contributions.no_community")
+        conversation = ctx.origin.conversation
+    contribution = await contributions.save_share(
+        ctx.db, workspace_id=ctx.workspace.id, member_id=ctx.actor.id, text=text, now=ctx.now
+    )
+    await members.record_event(
+        ctx.db, ctx.actor.id, "shared", ctx.now, detail={"contribution": contribution.id}
+    )
+    await publish(ctx, contribution, conversation, ctx.community_translator.locale)
+    return [Reply(ctx.t("contributions.shared"))]
+
+
+# --- like ------------------------------------------------------------------------------------
+
+
+async def _contribution(ctx: Context, raw: str) -> Contribution:
+    digits = raw.strip().lstrip("#")
+    found = (
+        await contributions.by_id(ctx.db, ctx.workspace.id, int(digits))
+        if digits.isdigit()
+        else None
+    )
+    if found is None:
+        raise UserError("contributions.unknown", id=raw.strip()[:12])
+    return found
+
+
+async def like(ctx: Context, value: str) -> list[Reply]:
+    """The Like button: one like per member, shown on the post."""
+    contribution = await _contribution(ctx, value)
+    if contribution.hidden_at is not None:
+        raise UserError("contributions.unknown", id=value[:12])
+    if not await contributions.like(ctx.db, contribution.id, ctx.actor.id, ctx.now):
+        return [Reply(ctx.t("contributions.already_liked"))]
+    await republish(ctx, contribution, f"like:{ctx.actor.id}")
+    return [Reply(ctx.t("contributions.liked"))]
+
+
+# --- hide ------------------------------------------------------------------------------------
+
+
+async def hide(ctx: Context, args: Args) -> list[Reply]:
+    """`hide <id> [reason]` (animators): the post is hidden and stops counting."""
+    if not args:
+        raise UserError("contributions.hide_usage")
+    contribution = await _contribution(ctx, args.tokens[0].value)
+    reason = " ".join(token.value for token in args.tokens[1:]).strip()
+    return await _hide(ctx, contribution, reason)
+
+
+async def hide_form(ctx: Context, value: str) -> list[Reply]:
+    """The Hide button: asks animators for the reason (learners are refused)."""
+    ctx.require("animator")
+    contribution = await _contribution(ctx, value)
+    form = Form(
+        title=ctx.t("contributions.hide_title", id=contribution.id),
+        submit_action_id=f"{HIDE_ACTION}:{contribution.id}",
+        fields=(FormField("reason", ctx.t("contributions.hide_reason"), "text", required=False),),
+    )
+    return [Reply(ctx.t("contributions.hide_title", id=contribution.id), form=form)]
+
+
+async def hide_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
+    """The Hide form, submitted."""
+    contribution = await _contribution(ctx, argument)
+    try:
+        fields = json.loads(value) if value else {}
+    except json.JSONDecodeError:
+        fields = {}
+    reason = str(fields.get("reason") or "").strip() if isinstance(fields, dict) else ""
+    return await _hide(ctx, contribution, reason)
+
+
+async def _hide(ctx: Context, contribution: Contribution, reason: str) -> list[Reply]:
+    if not await contributions.hide(ctx.db, contribution.id, ctx.actor.id, reason[:500], ctx.now):
+        return [Reply(ctx.t("contributions.already_hidden", id=contribution.id))]
+    await members.record_event(
+        ctx.db,
+        contribution.member_id,
+        "contribution_hidden",
+        ctx.now,
+        actor_id=ctx.actor.id,
+        detail={"contribution": contribution.id, "reason": reason[:500]},
+    )
+    await republish(ctx, contribution, "hidden")
+    return [Reply(ctx.t("contributions.hidden_done", id=contribution.id))]
+
+
+async def republish(ctx: Context, contribution: Contribution, cause: str) -> None:
+    """Edit the contribution's post in place to show its current state."""
+    if contribution.post_key is None:
+        return
+    posted = await outbox_store.by_key(ctx.db, contribution.post_key)
+    if posted is None:
+        return
+    await ctx.outbox.update(
+        f"{contribution.post_key}:edit:{cause}",
+        contribution.post_key,
+        posted.target,
+        OutboundMessage(text=contribution.text),
+        coalesce_key=f"{contribution.post_key}:edit",
+        refresh=posted.refresh,
+    )

@@ -1,0 +1,47 @@
+"""`me`: a member's own page — level, when and where they joined, what they contributed.
+
+The badges issue adds the ladder's progress here ("2 of 5 challenge answers").
+"""
+
+from __future__ import annotations
+
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.replies import Card, Field, Reply
+from storage import contributions, training_sessions
+
+
+async def me(ctx: Context, _args: Args) -> list[Reply]:
+    """Show the asker's profile."""
+    member, t = ctx.actor, ctx.t
+    level = next((lvl for lvl in ctx.settings.levels if lvl.id == member.level), None)
+    if member.joined_at is None:
+        joined = t("profile.not_joined")
+    else:
+        session = (
+            await training_sessions.by_id(ctx.db, member.joined_session_id)
+            if member.joined_session_id
+            else None
+        )
+        when = t.date(member.joined_at, ctx.timezone)
+        joined = (
+            t("profile.joined_session", date=when, session=session.name)
+            if session
+            else t("profile.joined", date=when)
+        )
+    counts = await contributions.counts_by_outcome(ctx.db, member.id)
+    shared = t(
+        "profile.contributions",
+        success=counts.get("success", 0),
+        not_yet=counts.get("not_yet", 0),
+        shares=counts.get("share", 0),
+    )
+    fields = (
+        Field(t("profile.role_label"), t(f"roles.{ctx.role}")),
+        Field(t("profile.level_label"), level.name(t.locale) if level else t("profile.no_level")),
+        Field(t("profile.joined_label"), joined),
+        Field(t("profile.contributions_label"), shared),
+    )
+    title = t("profile.title", name=member.display_name)
+    text = "\n".join([title, *(f"{f.label}: {f.value}" for f in fields)])
+    return [Reply(text, card=Card(title=title, fields=fields))]

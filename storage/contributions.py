@@ -1,0 +1,87 @@
+"""Learner-generated content: shares, likes, hiding; and what counts for a member."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Contribution, ContributionLike
+from storage.upsert import insert_for, table_of
+
+
+async def save_share(
+    session: AsyncSession, *, workspace_id: int, member_id: int, text: str, now: datetime
+) -> Contribution:
+    """Store a share (a tip, a question, an experience)."""
+    contribution = Contribution(
+        workspace_id=workspace_id,
+        member_id=member_id,
+        kind="share",
+        text=text,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contribution)
+    await session.flush()
+    return contribution
+
+
+async def by_id(
+    session: AsyncSession, workspace_id: int, contribution_id: int
+) -> Contribution | None:
+    """The workspace's contribution `contribution_id`."""
+    found = await session.get(Contribution, contribution_id)
+    return found if found is not None and found.workspace_id == workspace_id else None
+
+
+async def set_post_key(session: AsyncSession, contribution_id: int, key: str) -> None:
+    """Remember where the contribution was posted."""
+    contribution = table_of(Contribution)
+    await session.execute(
+        update(contribution).where(contribution.c.id == contribution_id).values(post_key=key)
+    )
+
+
+async def hide(
+    session: AsyncSession, contribution_id: int, by_id_: int, reason: str, now: datetime
+) -> bool:
+    """Hide it (it stops counting), keeping who and why; False when already hidden."""
+    contribution = table_of(Contribution)
+    result = await session.execute(
+        update(contribution)
+        .where(contribution.c.id == contribution_id, contribution.c.hidden_at.is_(None))
+        .values(hidden_at=now, hidden_by_id=by_id_, hidden_reason=reason)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def like(session: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
+    """Record a like; False when this member already liked it."""
+    insert = insert_for(session, ContributionLike).values(
+        contribution_id=contribution_id, member_id=member_id, created_at=now
+    )
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["contribution_id", "member_id"]
+    ).returning(table_of(ContributionLike).c.id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def like_count(session: AsyncSession, contribution_id: int) -> int:
+    """How many members liked it."""
+    query = select(func.count()).where(ContributionLike.contribution_id == contribution_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, int]:
+    """A member's visible contributions: answers by outcome (success, not_yet), and shares."""
+    query = (
+        select(Contribution.kind, Contribution.outcome, func.count())
+        .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))
+        .group_by(Contribution.kind, Contribution.outcome)
+    )
+    counts: dict[str, int] = {}
+    for kind, outcome, n in (await session.execute(query)).all():
+        counts[outcome or kind] = counts.get(outcome or kind, 0) + int(n)
+    return counts
