@@ -75,6 +75,14 @@ COMMANDS = CommandTable(
             aliases=(("session", "statut"), ("session", "etat")),
         ),
         Command("share", ("share",), contributions.share, aliases=(("partager",),)),
+        Command("challenge.new", ("challenge",), challenges.open_form, aliases=(("defi",),)),
+        Command(
+            "challenge.edit",
+            ("challenge", "edit"),
+            challenges.edit,
+            role="animator",
+            aliases=(("defi", "modifier"),),
+        ),
         Command("hide", ("hide",), contributions.hide, role="animator", aliases=(("masquer",),)),
         Command(
             "challenge.answer",
@@ -142,6 +150,12 @@ ACTIONS = ActionTable(
         Action(general.HELP_ACTION, general.help_button),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
+        Action(
+            challenges.FORM_ACTION,
+            challenges.form_submitted,
+            role="animator",
+            with_argument=challenges.edit_form_submitted,
+        ),
         Action(contributions.LIKE_ACTION, contributions.like),
         Action(contributions.HIDE_FORM_ACTION, contributions.hide_form),
         Action(
@@ -174,7 +188,7 @@ async def route_action(ctx: Context, action_id: str, value: str) -> list[Reply]:
     action, argument = found
     ctx.command_key = action.action_id
     ctx.require(action.role)
-    if action.with_argument is not None:
+    if argument and action.with_argument is not None:
         return await action.with_argument(ctx, value, argument)
     assert action.handler is not None
     return await action.handler(ctx, value)

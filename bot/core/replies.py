@@ -102,6 +102,7 @@ class FormField:
     kind: str = "text"  # text | multiline | datetime | select | users
     options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
     required: bool = True
+    value: str = ""  # the initial value, when editing
 
     def to_json(self) -> dict[str, Any]:
         """The playground/API shape of this field."""
@@ -111,6 +112,7 @@ class FormField:
             "kind": self.kind,
             "options": [{"label": label, "value": value} for label, value in self.options],
             "required": self.required,
+            "value": self.value,
         }
 
 

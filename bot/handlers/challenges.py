@@ -197,37 +197,33 @@ async def post(ctx: Context, args: Args) -> list[Reply]:
     text = " ".join(token.value for token in text_tokens).strip()
     if not text:
         raise UserError("challenges.post_usage")
+    return await _save(ctx, text, schedule, None)
+
+
+async def _save(
+    ctx: Context, text: str, schedule: clauses.Schedule, existing: Challenge | None
+) -> list[Reply]:
+    """Create a challenge, or change an existing one's text and schedule; say what will happen."""
     if len(text) > MAX_TEXT:
         raise UserError("challenges.too_long", max=MAX_TEXT)
-    conversation = schedule.conversation or ctx.origin.conversation
-    if ctx.origin.is_direct and schedule.conversation is None:
+    if ctx.origin.is_direct and schedule.conversation is None and existing is None:
         raise UserError("challenges.post_in_channel")
+    conversation = schedule.conversation or (
+        existing.conversation if existing else ctx.origin.conversation
+    )
     recurrence = clauses.to_recurrence(schedule, ctx.now, ctx.timezone)
+    first = next_run(recurrence, ctx.now - timedelta(microseconds=1)) if recurrence else None
     open_days = ctx.settings.challenges.open_days
-    if recurrence is None:
-        challenge = await challenges.create(
-            ctx.db,
-            workspace_id=ctx.workspace.id,
-            created_by_id=ctx.actor.id,
-            text=text,
-            conversation=conversation,
-            locale=ctx.t.locale,
-            recurrence=None,
-            next_run_at=None,
-            open_days=open_days,
-            now=ctx.now,
-        )
-        await _post_occurrence(
-            ctx.db,
-            challenge,
-            ctx.workspace,
-            ctx.settings,
-            ctx.now,
-            ctx.now,
-            ctx.now + timedelta(days=open_days),
-        )
-        return [Reply(ctx.t("challenges.posted_now", id=challenge.id))]
-    first = next_run(recurrence, ctx.now - timedelta(microseconds=1))
+    if existing is not None:
+        existing.text, existing.conversation = text, conversation
+        existing.recurrence = recurrence.to_json() if recurrence else None
+        existing.next_run_at = first or ctx.now  # no schedule: post the new text now
+        existing.status, existing.cancelled_at = "active", None
+        if recurrence is None:
+            existing.recurrence = Recurrence("once", ctx.timezone, start=ctx.now).to_json()
+        await _run_challenge(ctx.db, existing, ctx.settings, ctx.now)
+        plan = describe(ctx.t, recurrence, first)
+        return [Reply(ctx.t("challenges.edited", id=existing.id, plan=plan))]
     challenge = await challenges.create(
         ctx.db,
         workspace_id=ctx.workspace.id,
@@ -235,13 +231,158 @@ async def post(ctx: Context, args: Args) -> list[Reply]:
         text=text,
         conversation=conversation,
         locale=ctx.t.locale,
-        recurrence=recurrence.to_json(),
+        recurrence=recurrence.to_json() if recurrence else None,
         next_run_at=first,
         open_days=open_days,
         now=ctx.now,
     )
+    if recurrence is None:
+        closes = ctx.now + timedelta(days=open_days)
+        await _post_occurrence(
+            ctx.db, challenge, ctx.workspace, ctx.settings, ctx.now, ctx.now, closes
+        )
+        return [Reply(ctx.t("challenges.posted_now", id=challenge.id))]
     plan = describe(ctx.t, recurrence, first)
     return [Reply(ctx.t("challenges.scheduled", id=challenge.id, plan=plan))]
+
+
+async def edit(ctx: Context, args: Args) -> list[Reply]:
+    """`challenge edit <id> [new text] [clauses]`; with only the id, a prefilled form."""
+    challenge = await _challenge_arg(ctx, args, "challenges.edit_usage")
+    rest = list(args.tokens[1:])
+    if not rest:
+        return [_form_reply(ctx, challenge)]
+    text_tokens, schedule = clauses.split(rest)
+    text = " ".join(token.value for token in text_tokens).strip() or challenge.text
+    if schedule.is_now:
+        # Only the text (or the conversation) changes: the schedule stays as it is, and
+        # what was already posted stays as it was posted.
+        if len(text) > MAX_TEXT:
+            raise UserError("challenges.too_long", max=MAX_TEXT)
+        challenge.text = text
+        challenge.conversation = schedule.conversation or challenge.conversation
+        if challenge.recurrence and challenge.status == "active":
+            recurrence = Recurrence.from_json(challenge.recurrence)
+            plan = describe(ctx.t, recurrence, challenge.next_run_at)
+        else:
+            plan = ctx.t("challenges.no_further_run")
+        return [Reply(ctx.t("challenges.edited", id=challenge.id, plan=plan))]
+    return await _save(ctx, text, schedule, challenge)
+
+
+# --- the form (`challenge` alone, or `challenge edit <id>`) -----------------------------------
+
+FORM_ACTION = "challenge.form"
+RECURRENCE_CHOICES = (("once", 0), ("daily", 1), ("weekly", 7), ("fortnightly", 14))
+
+
+async def open_form(ctx: Context, args: Args) -> list[Reply]:
+    """`challenge` alone: the form (text, first date-time, recurrence, end, conversation)."""
+    if args:
+        from bot.handlers import general
+        from bot.router import COMMANDS
+
+        return await general.unknown(ctx, [Token("challenge"), *args.tokens], COMMANDS)
+    ctx.require("animator")
+    return [_form_reply(ctx, None)]
+
+
+def _form_reply(ctx: Context, challenge: Challenge | None) -> Reply:
+    t = ctx.t
+    values: dict[str, str] = {}
+    if challenge is not None:
+        values = {"text": challenge.text, "conversation": challenge.conversation}
+        if challenge.recurrence:
+            recurrence = Recurrence.from_json(challenge.recurrence)
+            when = challenge.next_run_at or recurrence.start
+            values["first"] = when.astimezone(recurrence.zone).strftime("%Y-%m-%dT%H:%M")
+            days = recurrence.interval_days if recurrence.kind == "interval" else 0
+            values["recurrence"] = next((n for n, d in RECURRENCE_CHOICES if d == days), "once")
+            if recurrence.end:
+                values["until"] = recurrence.end.astimezone(recurrence.zone).date().isoformat()
+    options = tuple((t(f"challenges.form_every_{name}"), name) for name, _ in RECURRENCE_CHOICES)
+    fields = (
+        FormField(
+            "text", t("challenges.form_challenge"), "multiline", value=values.get("text", "")
+        ),
+        FormField(
+            "first",
+            t("challenges.form_first"),
+            "datetime",
+            required=False,
+            value=values.get("first", ""),
+        ),
+        FormField(
+            "recurrence",
+            t("challenges.form_recurrence"),
+            "select",
+            options=options,
+            required=False,
+            value=values.get("recurrence", ""),
+        ),
+        FormField(
+            "until",
+            t("challenges.form_until"),
+            "text",
+            required=False,
+            value=values.get("until", ""),
+        ),
+        FormField(
+            "conversation",
+            t("challenges.form_conversation"),
+            "text",
+            required=False,
+            value=values.get("conversation", ""),
+        ),
+    )
+    suffix = f":{challenge.id}" if challenge is not None else ""
+    title = (
+        t("challenges.form_title_edit", id=challenge.id)
+        if challenge
+        else t("challenges.form_title")
+    )
+    return Reply(
+        title, form=Form(title=title, submit_action_id=FORM_ACTION + suffix, fields=fields)
+    )
+
+
+async def form_submitted(ctx: Context, value: str) -> list[Reply]:
+    """The new-challenge form, submitted."""
+    ctx.require("animator")
+    text, schedule = _from_form(value)
+    return await _save(ctx, text, schedule, None)
+
+
+async def edit_form_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
+    """The edit form of challenge <argument>, submitted."""
+    ctx.require("animator")
+    challenge = await _challenge_arg(ctx, Args((Token(argument),)), "challenges.edit_usage")
+    text, schedule = _from_form(value)
+    return await _save(ctx, text, schedule, challenge)
+
+
+def _from_form(value: str) -> tuple[str, clauses.Schedule]:
+    try:
+        fields = json.loads(value) if value else None
+    except json.JSONDecodeError:
+        fields = None
+    if not isinstance(fields, dict):
+        raise UserError("challenges.post_usage")
+    text = str(fields.get("text") or "").strip()
+    if not text:
+        raise UserError("challenges.post_usage")
+    schedule = clauses.Schedule()
+    first = str(fields.get("first") or "").strip()
+    if first:
+        clauses.parse_at_value(first, schedule)
+    days = dict(RECURRENCE_CHOICES).get(str(fields.get("recurrence") or "once"), 0)
+    schedule.every_days = days
+    until = str(fields.get("until") or "").strip()
+    if until:
+        schedule.until = clauses.parse_date_value(until)
+    conversation = str(fields.get("conversation") or "").strip().lstrip("#")
+    schedule.conversation = conversation[:200] or None
+    return text, schedule
 
 
 async def list_(ctx: Context, _args: Args) -> list[Reply]:

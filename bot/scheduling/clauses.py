@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.errors import UserError
-from bot.core.parsing import Token, fold
+from bot.core.parsing import Token, fold, tokenize
 from bot.scheduling.recurrence import _TICK, Recurrence, next_run
 
 WEEKDAY_WORDS = {
@@ -336,3 +336,20 @@ def _start(schedule: Schedule, now: datetime, zone: ZoneInfo) -> datetime | None
     if schedule.at_time is not None and not (schedule.every_cron or schedule.every_days):
         return _next_wall(now, schedule.at_time, zone)
     return None
+
+
+def parse_at_value(value: str, schedule: Schedule) -> None:
+    """A date-time typed in a form (ISO 8601, or date and time): fill `schedule`'s start."""
+    tokens = tokenize(
+        value.replace("T", " ", 1) if "+" not in value and "Z" not in value else value
+    )
+    if _parse_at(tokens, 0, schedule) != len(tokens):
+        raise UserError("schedule.bad_date", value=value[:30])
+
+
+def parse_date_value(value: str) -> date:
+    """A date typed in a form."""
+    day = _date(Token(value))
+    if day is None:
+        raise UserError("schedule.bad_date", value=value[:30])
+    return day

@@ -204,3 +204,48 @@ async def test_a_run_missed_while_down_posts_once_within_grace_else_is_skipped_v
     finally:
         await client.close()
         await runtime.engine.dispose()
+
+
+async def test_the_form_schedules_a_challenge_like_the_command(bot: Playground) -> None:
+    form = (await bot.command("anim1", "challenge"))[0]["form"]
+    assert [f["id"] for f in form["fields"]] == [
+        "text",
+        "first",
+        "recurrence",
+        "until",
+        "conversation",
+    ]
+    assert (await bot.say("bob", "challenge")).startswith("Only animators")
+    values = {
+        "text": "Tell one story",
+        "first": "2026-11-30T09:00",  # as a browser's datetime-local sends it
+        "recurrence": "weekly",
+        "until": "2027-01-31",
+        "conversation": "#ambassadors",
+    }
+    reply = await bot.action("anim1", form["submit_action_id"], json.dumps(values))
+    assert (
+        "every week at 09:00 Europe/Paris until 31 Jan 2027, next: Mon 30 Nov, 09:00"
+        in reply[0]["text"]
+    )
+    bad = await bot.action(
+        "anim1", form["submit_action_id"], json.dumps({**values, "first": "soon"})
+    )
+    assert "is not a date" in bad[0]["text"]
+    await bot.runtime.clock.set(MONDAY_9_PARIS)
+    assert len(await bot.messages("ambassadors")) == 1
+
+
+async def test_edit_changes_the_schedule_or_only_the_text(bot: Playground) -> None:
+    await bot.command("anim1", "challenge post Weekly story every monday 09:00")
+    moved = await bot.say("anim1", "challenge edit 1 every tuesday 10:00")
+    assert "every Tuesday at 10:00" in moved and "next: Tue 1 Dec, 10:00" in moved
+    renamed = await bot.say("anim1", "challenge edit 1 A better story")
+    assert "every Tuesday at 10:00" in renamed
+    form = (await bot.command("anim1", "challenge edit 1"))[0]["form"]
+    prefilled = {f["id"]: f["value"] for f in form["fields"]}
+    assert prefilled["text"] == "A better story" and prefilled["first"] == "2026-12-01T10:00"
+    assert "Say which challenge" in await bot.say("anim1", "challenge edit")
+    await bot.runtime.clock.set(MONDAY_9_PARIS + timedelta(days=1, hours=1))
+    posted = await bot.messages()
+    assert [m["card"]["body"] for m in posted] == ["A better story"]

@@ -195,6 +195,7 @@ function renderField(field) {
     default: input = el('input', { id, type: 'text' });
   }
   input.required = !!field.required;
+  if (field.value) input.value = field.value;  // prefilled (e.g. editing a challenge)
   wrap.append(input);
   return { node: wrap, get: () => input.value, focus: input };
 }
