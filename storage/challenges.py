@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Challenge, ChallengeOccurrence, Contribution
+from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
 from storage.upsert import insert_for, table_of
 
 
@@ -24,6 +24,7 @@ async def create(
     next_run_at: datetime | None,
     open_days: int,
     now: datetime,
+    remind_hours: int | None = None,
 ) -> Challenge:
     """Store a new challenge (its schedule included)."""
     challenge = Challenge(
@@ -36,6 +37,7 @@ async def create(
         status="active" if next_run_at else "finished",
         next_run_at=next_run_at,
         open_days=open_days,
+        remind_hours=remind_hours,
         created_at=now,
     )
     session.add(challenge)
@@ -94,6 +96,7 @@ async def add_occurrence(
         posted_at=now if status == "posted" else None,
         closes_at=closes_at,
         skip_reason=skip_reason,
+        remind_at=_remind_at(challenge, closes_at, now) if status == "posted" else None,
     )
     statement = insert.on_conflict_do_nothing(
         index_elements=["challenge_id", "planned_at"]
@@ -193,3 +196,45 @@ async def save_answer(
     ).returning(contribution.c.id, contribution.c.created_at)
     row = (await session.execute(statement)).one()
     return int(row.id), row.created_at == now
+
+
+def _remind_at(challenge: Challenge, closes_at: datetime | None, now: datetime) -> datetime | None:
+    if challenge.remind_hours is None or closes_at is None:
+        return None
+    when = closes_at - timedelta(hours=challenge.remind_hours)
+    return when if when > now else None
+
+
+async def claim_due_reminders(
+    session: AsyncSession, now: datetime, limit: int
+) -> list[ChallengeOccurrence]:
+    """Posted occurrences whose reminder is due and not yet sent, locked for this replica."""
+    query = (
+        select(ChallengeOccurrence)
+        .where(
+            ChallengeOccurrence.remind_at <= now,
+            ChallengeOccurrence.reminded_at.is_(None),
+            ChallengeOccurrence.status == "posted",
+        )
+        .order_by(ChallengeOccurrence.remind_at)
+        .limit(limit)
+    )
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.execute(query)).scalars())
+
+
+async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence) -> list[Member]:
+    """Community members of the workspace who have not answered `occurrence`."""
+    answered = select(Contribution.member_id).where(Contribution.occurrence_id == occurrence.id)
+    query = (
+        select(Member)
+        .where(
+            Member.workspace_id == occurrence.workspace_id,
+            Member.joined_at.is_not(None),
+            Member.id.not_in(answered),
+        )
+        .order_by(Member.id)
+    )
+    return list((await session.execute(query)).scalars())

@@ -243,6 +243,8 @@ class Challenge(Base):
     next_run_at: Mapped[datetime | None]
     # How long a one-off occurrence stays open for answers.
     open_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Remind members who have not answered this many hours before an occurrence closes.
+    remind_hours: Mapped[int | None]
     created_at: Mapped[datetime]
     cancelled_at: Mapped[datetime | None]
 
@@ -254,6 +256,7 @@ class ChallengeOccurrence(Base):
     __table_args__ = (
         UniqueConstraint("challenge_id", "planned_at", name="uq_challenge_occurrence_planned"),
         Index("ix_challenge_occurrence_conversation", "workspace_id", "conversation", "posted_at"),
+        Index("ix_challenge_occurrence_remind", "remind_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -266,6 +269,9 @@ class ChallengeOccurrence(Base):
     posted_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     skip_reason: Mapped[str | None] = mapped_column(Text)
+    # When the reminder to non-respondents is due, and when it went out.
+    remind_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
 
 
 class Contribution(Base):

@@ -20,13 +20,13 @@ from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
 from bot.handlers.contributions import publish, republish
-from bot.i18n import Translator
+from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.scheduling import clauses
 from bot.scheduling.recurrence import Recurrence, next_run
 from bot.settings import Settings
 from storage import challenges, contributions, members
-from storage.models import Challenge, Workspace
+from storage.models import Challenge, ChallengeOccurrence, Workspace
 
 ANSWER_FORM_ACTION = "challenge.answer_form"
 ANSWER_ACTION = "challenge.answer"
@@ -112,6 +112,13 @@ def make_due_work(
                 for challenge in due:
                     done += await _run_challenge(db, challenge, settings, now)
             if len(due) < 50:
+                break
+        while True:
+            async with sessions() as db, db.begin():
+                reminders = await challenges.claim_due_reminders(db, now, limit=50)
+                for occurrence in reminders:
+                    done += await _remind(db, occurrence, settings, now)
+            if len(reminders) < 50:
                 return done
 
     return run_due
@@ -150,6 +157,37 @@ async def _run_challenge(
     if planned is None:
         challenge.status = "finished"
     return done
+
+
+async def _remind(
+    db: AsyncSession, occurrence: ChallengeOccurrence, settings: Settings, now: datetime
+) -> int:
+    """DM each member who has not answered yet, in their language (once per member)."""
+    occurrence.reminded_at = now
+    if occurrence.closes_at is not None and occurrence.closes_at <= now:
+        return 0
+    challenge = await db.get(Challenge, occurrence.challenge_id)
+    workspace = await db.get(Workspace, occurrence.workspace_id)
+    if challenge is None or workspace is None or challenge.status == "cancelled":
+        return 0
+    outbox = Outbox(db, workspace.platform, workspace.id, now)
+    sent = 0
+    for member in await challenges.non_respondents(db, occurrence):
+        t = Translator(
+            pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
+        )
+        card = challenge_card(t, challenge.text, occurrence.id)
+        closes = t.datetime(occurrence.closes_at or now, member.timezone or settings.timezone)
+        title = t("challenges.reminder", closes=closes)
+        message = OutboundMessage(
+            text=f"{title}\n{challenge.text}",
+            card=Card(
+                title=title, body=challenge.text, buttons=card.card.buttons if card.card else ()
+            ),
+        )
+        await outbox.post(f"reminder:{occurrence.id}:{member.id}", f"dm:{member.user_id}", message)
+        sent += 1
+    return sent
 
 
 def _hours(delta: timedelta) -> str:
@@ -219,6 +257,7 @@ async def _save(
         existing.recurrence = recurrence.to_json() if recurrence else None
         existing.next_run_at = first or ctx.now  # no schedule: post the new text now
         existing.status, existing.cancelled_at = "active", None
+        existing.remind_hours = schedule.remind_hours or existing.remind_hours
         if recurrence is None:
             existing.recurrence = Recurrence("once", ctx.timezone, start=ctx.now).to_json()
         await _run_challenge(ctx.db, existing, ctx.settings, ctx.now)
@@ -235,6 +274,7 @@ async def _save(
         next_run_at=first,
         open_days=open_days,
         now=ctx.now,
+        remind_hours=schedule.remind_hours,
     )
     if recurrence is None:
         closes = ctx.now + timedelta(days=open_days)
@@ -243,6 +283,8 @@ async def _save(
         )
         return [Reply(ctx.t("challenges.posted_now", id=challenge.id))]
     plan = describe(ctx.t, recurrence, first)
+    if schedule.remind_hours:
+        plan += " " + ctx.t("challenges.remind_plan", hours=schedule.remind_hours)
     return [Reply(ctx.t("challenges.scheduled", id=challenge.id, plan=plan))]
 
 

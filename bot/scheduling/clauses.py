@@ -52,6 +52,9 @@ EVERY_PAIRS = {("tous", "les"), ("toutes", "les")}
 UNTIL_WORDS = {"until", "jusqu'au", "jusqu'a", "jusqu’au", "jusqu’a", "jusqua", "jusquau"}
 IN_WORDS = {"in", "dans"}
 TZ_WORDS = {"tz", "fuseau", "timezone"}
+REMIND_WORDS = {"remind", "rappel", "reminder"}
+_HOURS = re.compile(r"^(\d{1,3})h$")
+HOUR_WORDS = {"h", "hour", "hours", "heure", "heures"}
 CRON_WORDS = {"cron"}
 DAY_WORDS = {"day", "days", "jour", "jours", "daily"}
 WEEK_WORDS = {"week", "weeks", "semaine", "semaines", "weekly"}
@@ -76,6 +79,7 @@ class Schedule:
     until: date | None = None
     conversation: str | None = None
     timezone: str | None = None
+    remind_hours: int | None = None
 
     @property
     def is_now(self) -> bool:
@@ -224,6 +228,8 @@ def _parse_clause(tokens: list[Token], i: int, schedule: Schedule) -> int | None
             return None
         schedule.conversation = match.group(1) or match.group(2)
         return nxt + 1
+    if key in REMIND_WORDS and nxt < len(tokens):
+        return _parse_remind(tokens, nxt, schedule)
     if key in TZ_WORDS and nxt < len(tokens):
         try:
             ZoneInfo(tokens[nxt].value)
@@ -236,6 +242,22 @@ def _parse_clause(tokens: list[Token], i: int, schedule: Schedule) -> int | None
         schedule.at_time = _time(tokens[nxt])
         return nxt + 1
     return None
+
+
+def _parse_remind(tokens: list[Token], i: int, schedule: Schedule) -> int | None:
+    """`remind 2h` / `rappel 2 heures`: hours before an occurrence closes."""
+    match = _HOURS.match(tokens[i].key)
+    end = i + 1
+    spelled = end < len(tokens) and tokens[end].key in HOUR_WORDS
+    if match is None and tokens[i].key.isdigit() and spelled:
+        match, end = re.match(r"^(\d+)$", tokens[i].key), end + 1
+    if match is None:
+        return None
+    hours = int(match.group(1))
+    if not 1 <= hours <= 720:
+        raise UserError("schedule.bad_remind")
+    schedule.remind_hours = hours
+    return end
 
 
 def _parse_tail(tokens: list[Token], start: int) -> Schedule | None:
@@ -271,6 +293,7 @@ _CLAUSE_STARTS = (
     | UNTIL_WORDS
     | IN_WORDS
     | TZ_WORDS
+    | REMIND_WORDS
     | set(WEEKDAY_WORDS)
 )
 

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("open_days", sa.Integer(), nullable=False),
+        sa.Column("remind_hours", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -65,6 +66,8 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("skip_reason", sa.Text(), nullable=True),
+        sa.Column("remind_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["challenge_id"],
             ["challenge.id"],
@@ -86,6 +89,7 @@ def upgrade() -> None:
             ["workspace_id", "conversation", "posted_at"],
             unique=False,
         )
+        batch_op.create_index("ix_challenge_occurrence_remind", ["remind_at"], unique=False)
 
     op.create_table(
         "contribution",
@@ -177,6 +181,7 @@ def downgrade() -> None:
 
     op.drop_table("contribution")
     with op.batch_alter_table("challenge_occurrence", schema=None) as batch_op:
+        batch_op.drop_index("ix_challenge_occurrence_remind")
         batch_op.drop_index("ix_challenge_occurrence_conversation")
 
     op.drop_table("challenge_occurrence")

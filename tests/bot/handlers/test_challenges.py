@@ -249,3 +249,28 @@ async def test_edit_changes_the_schedule_or_only_the_text(bot: Playground) -> No
     await bot.runtime.clock.set(MONDAY_9_PARIS + timedelta(days=1, hours=1))
     posted = await bot.messages()
     assert [m["card"]["body"] for m in posted] == ["A better story"]
+
+
+async def test_members_who_have_not_answered_get_one_reminder_before_it_closes(
+    bot: Playground,
+) -> None:
+    for who in ("alice", "bob"):
+        await bot.command(who, "join")
+    reply = await bot.say("anim1", "challenge post Weekly story every monday 09:00 remind 2h")
+    assert "reminder 2 hours before it closes" in reply
+    await bot.runtime.clock.set(MONDAY_9_PARIS)
+    await bot.command("alice", "défi répondre réussite Fait")
+    await bot.runtime.clock.advance(7 * 24 * 3600 - 2 * 3600 - 60)  # Monday 06:59 next week
+    assert len(await bot.messages("dm:bob")) == 1, "only the welcome so far"
+    await bot.runtime.clock.advance(60)
+    reminders = (await bot.messages("dm:bob"))[1:]
+    assert len(reminders) == 1 and reminders[0]["card"]["title"].startswith(
+        "Reminder: this challenge closes"
+    )
+    assert [b["action_id"] for b in reminders[0]["card"]["buttons"]] == [
+        "challenge.answer_form"
+    ] * 2
+    assert len(await bot.messages("dm:alice")) == 1, "alice answered: no reminder"
+    await bot.runtime.clock.advance(3600)
+    assert len(await bot.messages("dm:bob")) == 2, "never twice"
+    assert "1 to 720 hours" in await bot.say("anim1", "challenge post X every day 09:00 remind 0h")
