@@ -53,7 +53,9 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
     sender.register_refresher(contributions.REFRESHER, contributions.refresh)
     scheduler = Scheduler(clock, on_work=sender.wake)
-    scheduler.register(challenges.make_due_work(sessions, settings))
+    scheduler.register(
+        challenges.make_due_work(sessions, settings), challenges.make_next_due(sessions)
+    )
 
     async def run_due(now: datetime) -> None:
         # Moving the clock runs what became due at once, as the passing of time would.

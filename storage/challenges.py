@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
@@ -238,3 +238,14 @@ async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence
         .order_by(Member.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """The earliest moment a challenge run or a reminder is due."""
+    runs = select(func.min(Challenge.next_run_at)).where(Challenge.status == "active")
+    reminders = select(func.min(ChallengeOccurrence.remind_at)).where(
+        ChallengeOccurrence.reminded_at.is_(None), ChallengeOccurrence.status == "posted"
+    )
+    found = [(await session.execute(q)).scalar_one_or_none() for q in (runs, reminders)]
+    moments = [m for m in found if m is not None]
+    return min(moments) if moments else None

@@ -124,6 +124,18 @@ def make_due_work(
     return run_due
 
 
+def make_next_due(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[], Awaitable[datetime | None]]:
+    """When the scheduler should next wake up for challenges."""
+
+    async def next_due() -> datetime | None:
+        async with sessions() as db:
+            return await challenges.next_due(db)
+
+    return next_due
+
+
 async def _run_challenge(
     db: AsyncSession, challenge: Challenge, settings: Settings, now: datetime
 ) -> int:

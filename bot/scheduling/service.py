@@ -24,6 +24,8 @@ from bot.clock import Clock
 log = logging.getLogger(__name__)
 
 DueWork = Callable[[datetime], Awaitable[int]]
+NextDue = Callable[[], Awaitable[datetime | None]]
+# The safety net: a tick at least this often (new work created by another replica).
 TICK_SECONDS = 1.0
 
 
@@ -33,13 +35,20 @@ class Scheduler:
     def __init__(self, clock: Clock, on_work: Callable[[], None] | None = None) -> None:
         self._clock = clock
         self._work: list[DueWork] = []
+        self._next_due: list[NextDue] = []
         self._on_work = on_work or (lambda: None)
         self._lock = asyncio.Lock()
         self._apscheduler: AsyncIOScheduler | None = None
 
-    def register(self, work: DueWork) -> None:
-        """Add a finder of due work (challenges now; pulses and check-ins later)."""
+    def register(self, work: DueWork, next_due: NextDue | None = None) -> None:
+        """Add a finder of due work (challenges now; pulses and check-ins later).
+
+        `next_due` tells when that work is next due, so the tick can be armed for that
+        very moment instead of waiting for the next periodic tick.
+        """
         self._work.append(work)
+        if next_due is not None:
+            self._next_due.append(next_due)
 
     async def tick(self, now: datetime | None = None) -> int:
         """Run what is due at `now` (default: the clock's time); return how much ran."""
@@ -53,7 +62,35 @@ class Scheduler:
                     log.exception("scheduler_work_failed")
             if done:
                 self._on_work()
+            await self._arm()
             return done
+
+    async def _arm(self) -> None:
+        """Wake up exactly when the earliest known work is due (in real time)."""
+        if self._apscheduler is None or not self._next_due:
+            return
+        dues = []
+        for next_due in self._next_due:
+            try:
+                due = await next_due()
+            except Exception:
+                log.exception("scheduler_next_due_failed")
+                continue
+            if due is not None:
+                dues.append(due)
+        if not dues:
+            return
+        # The core's clock may run ahead of real time (rehearsals): convert to real time.
+        offset = self._clock.now() - datetime.now(UTC)
+        when = max(min(dues) - offset, datetime.now(UTC))
+        self._apscheduler.add_job(
+            self.tick,
+            "date",
+            run_date=when,
+            id="next-due",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
 
     def start(self) -> None:
         """Tick every second with APScheduler (coalesced: a slow tick never piles up)."""
