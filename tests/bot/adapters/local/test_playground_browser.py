@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+PARIS = ZoneInfo("Europe/Paris")
 TIMEOUT_MS = 10_000  # the page polls every second; leave room for a slow machine
 
 
@@ -130,6 +133,60 @@ async def test_a_session_opened_joined_in_two_languages_and_closed(
         )
         await expect(join).to_have_count(0, timeout=TIMEOUT_MS)
         await expect(card).to_have_count(1)  # the card is updated in place, not removed
+    finally:
+        await context.close()
+    assert errors == []
+
+
+def _next_monday_9_paris(now: datetime) -> datetime:
+    local = now.astimezone(PARIS)
+    monday = local.date() + timedelta(days=(7 - local.weekday()) % 7 or 7)
+    return datetime.combine(monday, time(9, 0), tzinfo=PARIS)
+
+
+async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
+    base_url: str, browser: Browser
+) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    try:
+        await page.goto(base_url)
+        await expect(page.locator("#connection-status")).to_have_text("Connected")
+        await _run(page, "anim1", "réglages langue fr")
+        await _run(page, "anim1", "défi")
+        form = page.locator("form.bot-form").last
+        await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+        clock = await (await page.request.get(base_url + "local/api/clock")).json()
+        first = _next_monday_9_paris(datetime.fromisoformat(clock["now"]))
+        await form.locator("textarea").fill("Racontez un feedback donné cette semaine")
+        await form.locator("input[type=datetime-local]").fill(first.strftime("%Y-%m-%dT%H:%M"))
+        await form.locator("select").select_option("weekly")
+        await form.locator("button[type=submit]").click()
+        await _expect_private_reply(page, "chaque semaine à 09:00 Europe/Paris")
+
+        moved = await page.request.post(
+            base_url + "local/api/clock", data={"now": (first + timedelta(seconds=5)).isoformat()}
+        )
+        assert moved.ok
+        card = page.locator("#messages .card").first
+        await expect(card).to_contain_text("Racontez un feedback", timeout=TIMEOUT_MS)
+
+        await page.click("#preset-alice")
+        await card.get_by_role("button", name="Partager ma réussite").click()
+        answer_form = page.locator("form.bot-form").last
+        await answer_form.locator("textarea").fill("J'ai fait un retour à Paul")
+        await answer_form.locator("button[type=submit]").click()
+        await _expect_private_reply(page, "réussite est partagée")
+        await _run(page, "bob", "challenge answer not-yet I postponed it")
+
+        messages = page.locator("#messages")
+        await expect(messages).to_contain_text("Alice partage une réussite", timeout=TIMEOUT_MS)
+        await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
+        await _run(page, "alice", "moi")
+        await _expect_private_reply(page, "1 réussites, 0 pas-encore")
     finally:
         await context.close()
     assert errors == []
