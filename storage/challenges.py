@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
-from storage.upsert import insert_for, table_of
+from storage.upsert import insert_for, skip_locked, table_of
 
 
 async def create(
@@ -70,10 +70,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ch
         .order_by(Challenge.next_run_at)
         .limit(limit)
     )
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(skip_locked(session, query))).scalars())
 
 
 async def add_occurrence(
@@ -219,10 +216,7 @@ async def claim_due_reminders(
         .order_by(ChallengeOccurrence.remind_at)
         .limit(limit)
     )
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(skip_locked(session, query))).scalars())
 
 
 async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence) -> list[Member]:

@@ -78,3 +78,11 @@ def attach(session: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
+
+
+def skip_locked(session: AsyncSession, query: Any) -> Any:
+    """Lock the selected rows so another replica's claim skips them (PostgreSQL only;
+    SQLite runs one process and BEGIN IMMEDIATE already serialises writers)."""
+    if _dialect(session) == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query

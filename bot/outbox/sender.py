@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import tasks
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox.delivery import PermanentFailure, PlatformSender, RetryLater
@@ -81,11 +82,8 @@ class OutboxSender:
 
     async def stop(self) -> None:
         """Stop the loop; unsent messages stay in the table for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.cancel(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import tasks
 from storage.db import async_url, is_sqlite
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,8 @@ class LeaderElection:
 
     async def stop(self) -> None:
         """Stop campaigning; step down and release the lock."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.cancel(self._task)
+        self._task = None
         self._step_down()
 
     def _become_leader(self) -> None:
