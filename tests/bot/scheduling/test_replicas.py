@@ -146,6 +146,22 @@ async def test_one_scheduler_among_replicas_and_a_killed_leader_hands_over(
         await _wait_for(lambda: _messages_caught_up(postgres_url), 10)
         occurrences, planned, messages = await _counts(postgres_url)
         assert occurrences == planned == messages, "after the hand-over, still exactly once"
+
+        # Everything stops across planned times; a restart posts the missed ones once.
+        survivor = second if leader is first else first
+        survivor.terminate()
+        survivor.wait(timeout=20)
+        stopped_at = occurrences
+        down_from = datetime.now(UTC)
+        await asyncio.sleep(7)  # at least two planned times pass with no bot running
+        down_until = datetime.now(UTC)
+        restarted, _ = _start(postgres_url)
+        processes.append(restarted)
+        await _wait_for(lambda: _posted_at_least(postgres_url, stopped_at + 2), 30)
+        await _wait_for(lambda: _messages_caught_up(postgres_url), 10)
+        occurrences, planned, messages = await _counts(postgres_url)
+        assert occurrences == planned == messages, "after a restart, missed runs posted once"
+        assert await _posted_between(postgres_url, down_from, down_until) >= 2
     finally:
         for process in processes:
             if process.poll() is None:
@@ -184,3 +200,19 @@ def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     finally:
         first.terminate()
         first.wait(timeout=20)
+
+
+async def _posted_between(database_url: str, start: datetime, end: datetime) -> int:
+    """Occurrences planned while no bot ran, posted after the restart."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as db:
+            query = select(func.count()).where(
+                ChallengeOccurrence.status == "posted",
+                ChallengeOccurrence.planned_at > start,
+                ChallengeOccurrence.planned_at < end,
+                ChallengeOccurrence.posted_at > end,
+            )
+            return int((await db.execute(query)).scalar_one())
+    finally:
+        await engine.dispose()
