@@ -1,5 +1,11 @@
-"""`make bench`: throughput and latency of `join` on SQLite and PostgreSQL, next to a bare
-aiohttp handler measured in the same run, written to bench/results.json.
+"""`make bench`: two suites on SQLite and PostgreSQL, written to bench/results.json.
+
+- joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
+  the same run (below);
+- challenges: start-up restore time and memory with 10,000 active recurring challenges,
+  and the delay between their planned and posted times under load (bench/challenges.py).
+
+Choose with --suites (default: both).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -32,7 +38,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import databases
+from bench import challenges, databases
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -43,6 +49,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
+SUITES = ("joins", "challenges")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -57,7 +64,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
         description="Measure join throughput and latency on SQLite and PostgreSQL next to a "
-        "bare aiohttp handler; write bench/results.json.",
+        "bare aiohttp handler, and the start-up and posting delays of many scheduled "
+        "challenges; write bench/results.json.",
+    )
+    parser.add_argument(
+        "--suites",
+        default=",".join(SUITES),
+        help="comma-separated suites to run (default: joins,challenges)",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="measured joins per run")
     parser.add_argument(
@@ -69,7 +82,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--backends",
         default=",".join(BACKENDS),
-        help="comma-separated databases to measure (default: sqlite,postgresql)",
+        help="comma-separated databases to measure, in every suite (default: sqlite,postgresql)",
     )
     parser.add_argument(
         "--database-url",
@@ -93,11 +106,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep-tmp", action="store_true", help="keep the temporary folder (server logs)"
     )
+    challenges.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backend(s) {', '.join(unknown)}; choose among {BACKENDS}")
+    args.suites = [s.strip() for s in args.suites.split(",") if s.strip()]
+    unknown = sorted(set(args.suites) - set(SUITES))
+    if unknown or not args.suites:
+        parser.error(f"unknown or no suite(s) {', '.join(unknown)}; choose among {SUITES}")
+    challenges.check_arguments(parser, args)
     return args
 
 
@@ -358,6 +377,7 @@ def _versions() -> dict[str, str]:
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
     return {
+        "suites": args.suites,
         "runs": args.runs,
         "concurrency": args.concurrency,
         "join_requests_per_run": args.requests,
@@ -377,7 +397,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]) -> None:
-    """Run every measure, filling `results` as it goes (partial if a BenchError escapes)."""
+    """Run every suite chosen, filling `results` as it goes (partial if a BenchError escapes)."""
     skipped: dict[str, str] = {}
     if "postgresql" in args.backends:
         try:
@@ -389,6 +409,18 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
                 f"{type(exc).__name__}: {exc}"
             )
             print(f"skipping PostgreSQL: {skipped['postgresql']}", flush=True)
+    if "joins" in args.suites:
+        print("joins:", flush=True)
+        await bench_joins(args, workdir, results, skipped)
+    if "challenges" in args.suites:
+        print("challenges:", flush=True)
+        await challenges.run_suite(args, workdir, results, skipped)
+
+
+async def bench_joins(
+    args: argparse.Namespace, workdir: Path, results: dict[str, Any], skipped: dict[str, str]
+) -> None:
+    """The joins suite: bare, then each backend, then the next run (interleaved)."""
     bare_runs: list[dict[str, Any]] = []
     join_runs: dict[str, list[dict[str, Any]]] = {b: [] for b in args.backends}
     results["bare"] = {"runs": bare_runs}
@@ -481,9 +513,18 @@ def summary_table(results: dict[str, Any]) -> str:
     info = results["machine"]
     lines = [
         f"Ambassador bench: {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
-        f"{results['generated_at']}",
-        f"{results['config']['concurrency']} concurrent clients, medians of "
-        f"{results['config']['runs']} run(s)",
+        f"{results['generated_at']}, medians of {results['config']['runs']} run(s)",
+    ]
+    if "bare" in results:
+        lines += ["", *_joins_lines(results)]
+    if "challenges" in results:
+        lines += ["", *challenges.summary_lines(results["challenges"])]
+    return "\n".join(lines)
+
+
+def _joins_lines(results: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Joins: {results['config']['concurrency']} concurrent clients",
         "",
         f"{'':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x bare':>7} "
         f"{'card':>5} {'target':>7} {'server CPU':>11} {'client CPU':>11}",
@@ -515,7 +556,7 @@ def summary_table(results: dict[str, Any]) -> str:
         "(informational)"
     )
     lines.append("CPU columns: cores kept busy during the measured phase (1.00 = one full core)")
-    return "\n".join(lines)
+    return lines
 
 
 def _cell(value: float | None, width: int, decimals: int = 1) -> str:
@@ -538,11 +579,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["config"]["server_logs"] = (
         str(workdir) if args.keep_tmp else "deleted after the run (keep them with --keep-tmp)"
     )
-    print(
-        f"bench: {args.runs} run(s), {args.concurrency} clients, {args.requests} joins and "
-        f"{args.bare_requests} bare requests per run; logs in {workdir}",
-        flush=True,
-    )
+    plan = [f"{args.runs} run(s) of {', '.join(args.suites)} on {', '.join(args.backends)}"]
+    if "joins" in args.suites:
+        plan.append(
+            f"{args.concurrency} clients, {args.requests} joins and {args.bare_requests} bare "
+            "requests per run"
+        )
+    if "challenges" in args.suites:
+        plan.append(
+            f"{args.challenges} challenges, {args.challenge_due} due over "
+            f"{args.challenge_window:g} s"
+        )
+    print(f"bench: {'; '.join(plan)}; logs in {workdir}", flush=True)
     code = 0
     try:
         asyncio.run(bench(args, workdir, results))

@@ -56,3 +56,6 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     root.setLevel(level)
     # aiohttp's access log repeats every request; our own event lines are enough.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # APScheduler logs three lines per tick, and warns when a tick is skipped because the
+    # previous one still runs (expected: ticks are serialised); our own lines say what ran.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -13,10 +13,13 @@ a reason), and unique keys make each occurrence happen once even with replicas.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
@@ -39,6 +42,9 @@ class Scheduler:
         self._on_work = on_work or (lambda: None)
         self._lock = asyncio.Lock()
         self._apscheduler: AsyncIOScheduler | None = None
+        self._ticked = False
+        self._armed_seq = 0
+        self._armed_id = ""
 
     def register(self, work: DueWork, next_due: NextDue | None = None) -> None:
         """Add a finder of due work (challenges now; pulses and check-ins later).
@@ -53,6 +59,7 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> int:
         """Run what is due at `now` (default: the clock's time); return how much ran."""
         async with self._lock:  # one tick at a time in this process
+            started = time.perf_counter()
             moment = now or self._clock.now()
             done = 0
             for work in self._work:
@@ -63,6 +70,11 @@ class Scheduler:
             if done:
                 self._on_work()
             await self._arm()
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            # One line when something ran or a tick was slow (and for the first), not per second.
+            if done or ms >= 100 or not self._ticked:
+                log.info("scheduler_tick", extra={"done": done, "ms": ms, "first": not self._ticked})
+            self._ticked = True
             return done
 
     async def _arm(self) -> None:
@@ -83,13 +95,14 @@ class Scheduler:
         # The core's clock may run ahead of real time (rehearsals): convert to real time.
         offset = self._clock.now() - datetime.now(UTC)
         when = max(min(dues) - offset, datetime.now(UTC))
+        # A new job id each time: re-arming from inside the running "next-due" job under the
+        # same id would be skipped by APScheduler (max_instances=1 counts the running one).
+        with contextlib.suppress(JobLookupError):
+            self._apscheduler.remove_job(self._armed_id)
+        self._armed_seq += 1
+        self._armed_id = f"next-due-{self._armed_seq}"
         self._apscheduler.add_job(
-            self.tick,
-            "date",
-            run_date=when,
-            id="next-due",
-            replace_existing=True,
-            misfire_grace_time=None,
+            self.tick, "date", run_date=when, id=self._armed_id, misfire_grace_time=None
         )
 
     def start(self) -> None:
