@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="ambassador-bot",
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,migrate}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,worker,migrate}")
     serve = commands.add_parser(
         "serve",
         help="apply migrations and run the bot (the default)",
@@ -40,6 +41,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (AMBASSADOR_HOST, default 127.0.0.1)")
     serve.add_argument(
         "--port", type=int, help="port to listen on (AMBASSADOR_PORT, default 3978; 0 = any free)"
+    )
+    serve.add_argument(
+        "--web-only",
+        action="store_true",
+        help="answer requests only; `worker` processes send and schedule (PostgreSQL only)",
+    )
+    commands.add_parser(
+        "worker",
+        help="send the outbox and run the scheduler, without HTTP (PostgreSQL only)",
+        description="Background work only: drain the outbox and, when elected, run the "
+        "scheduler. Pair it with `serve --web-only` so that a burst of requests never delays "
+        "scheduled posts. Needs PostgreSQL (SQLite is for one process).",
     )
     commands.add_parser(
         "migrate",
@@ -62,7 +75,7 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> None:
     await _migrate(settings)
     single = (
         SqliteSingleProcess(settings.database_url) if is_sqlite(settings.database_url) else None
@@ -70,7 +83,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     if single is not None:
         single.acquire()
     runtime = create_runtime(settings)
-    app = build_app(runtime)
+    app = build_app(runtime, start_sender=not web_only)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -78,17 +91,39 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     bound = runner.addresses[0] if runner.addresses else (host, port)
     log.info("listening", extra={"url": f"http://{bound[0]}:{bound[1]}/"})
     print(f"Ambassador bot ready: playground at http://{bound[0]}:{bound[1]}/", flush=True)
+    try:
+        await _until_signal()
+    finally:
+        await runner.cleanup()
+        if single is not None:
+            single.release()
+
+
+async def _until_signal() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _worker(settings: Settings) -> None:
+    await _migrate(settings)
+    # No request wakes this process's sender: poll often (one indexed query each time).
+    outbox = replace(settings.outbox, poll_interval=min(settings.outbox.poll_interval, 0.25))
+    runtime = create_runtime(replace(settings, outbox=outbox))
+    runtime.sender.start()
+    runtime.election.start()
+    log.info("worker_ready")
+    print("Ambassador worker ready: sending the outbox; scheduling when elected", flush=True)
     try:
-        await stop.wait()
+        await _until_signal()
     finally:
-        await runner.cleanup()
-        if single is not None:
-            single.release()
+        await runtime.election.stop()
+        await runtime.scheduler.close()
+        await runtime.sender.stop()
+        await runtime.engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,9 +141,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             print(f"Database is up to date ({_safe_url(settings.database_url)}).")
             return 0
+        web_only = bool(getattr(args, "web_only", False))
+        if (command == "worker" or web_only) and is_sqlite(settings.database_url):
+            print(
+                "ambassador-bot: `worker` and `serve --web-only` split the bot over several "
+                "processes, which needs PostgreSQL (DATABASE_URL); SQLite is for one process.",
+                file=sys.stderr,
+            )
+            return EXIT_SETTINGS
+        if command == "worker":
+            asyncio.run(_worker(settings))
+            return 0
         host = getattr(args, "host", None) or settings.host
         port = getattr(args, "port", None)
-        asyncio.run(_serve(settings, host, settings.port if port is None else port))
+        asyncio.run(_serve(settings, host, settings.port if port is None else port, web_only))
         return 0
     except AnotherProcessRuns:
         print(

@@ -111,6 +111,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
             runtime.election.start()
         yield
         await runtime.election.stop()
+        await runtime.scheduler.close()
         await runtime.sender.stop()
         await runtime.engine.dispose()
 

@@ -43,6 +43,8 @@ class Scheduler:
         self._lock = asyncio.Lock()
         self._apscheduler: AsyncIOScheduler | None = None
         self._ticked = False
+        self._closed = False
+        self._ticks: set[asyncio.Task[int]] = set()
         self._armed_seq = 0
         self._armed_id = ""
 
@@ -59,6 +61,8 @@ class Scheduler:
     async def tick(self, now: datetime | None = None) -> int:
         """Run what is due at `now` (default: the clock's time); return how much ran."""
         async with self._lock:  # one tick at a time in this process
+            if self._closed:
+                return 0
             started = time.perf_counter()
             moment = now or self._clock.now()
             done = 0
@@ -73,7 +77,9 @@ class Scheduler:
             ms = round((time.perf_counter() - started) * 1000, 1)
             # One line when something ran or a tick was slow (and for the first), not per second.
             if done or ms >= 100 or not self._ticked:
-                log.info("scheduler_tick", extra={"done": done, "ms": ms, "first": not self._ticked})
+                log.info(
+                    "scheduler_tick", extra={"done": done, "ms": ms, "first": not self._ticked}
+                )
             self._ticked = True
             return done
 
@@ -102,7 +108,7 @@ class Scheduler:
         self._armed_seq += 1
         self._armed_id = f"next-due-{self._armed_seq}"
         self._apscheduler.add_job(
-            self.tick, "date", run_date=when, id=self._armed_id, misfire_grace_time=None
+            self._fire, "date", run_date=when, id=self._armed_id, misfire_grace_time=None
         )
 
     def start(self) -> None:
@@ -110,7 +116,7 @@ class Scheduler:
         if self._apscheduler is None:
             self._apscheduler = AsyncIOScheduler()
             self._apscheduler.add_job(
-                self.tick,
+                self._fire,
                 "interval",
                 seconds=TICK_SECONDS,
                 id="tick",
@@ -126,3 +132,23 @@ class Scheduler:
         if self._apscheduler is not None:
             self._apscheduler.shutdown(wait=False)
             self._apscheduler = None
+
+    async def close(self) -> None:
+        """At shutdown: no new tick, and wait for the one in progress (it holds a connection)."""
+        self.stop()
+        async with self._lock:
+            self._closed = True
+        await asyncio.gather(*self._ticks, return_exceptions=True)
+
+    async def _fire(self) -> None:
+        """APScheduler's job: start a tick in a task of ours.
+
+        APScheduler cancels its running jobs when it shuts down; a tick cancelled in the
+        middle of a commit would strand its connection, so the tick is not its job. A tick
+        already running or waiting makes this one unnecessary (it will see the same work).
+        """
+        if self._lock.locked() or self._closed:
+            return
+        task = asyncio.create_task(self.tick(), name="scheduler-tick")
+        self._ticks.add(task)
+        task.add_done_callback(self._ticks.discard)

@@ -16,6 +16,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -26,10 +27,12 @@ from storage.models import Challenge, ChallengeOccurrence, LocalMessage, Member,
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _start(database_url: str) -> tuple[subprocess.Popen[str], str]:
+def _start(
+    database_url: str, *args: str, ready: str = "playground at"
+) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "json"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        [sys.executable, "-m", "bot", *(args or ("serve", "--port", "0"))],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -40,7 +43,7 @@ def _start(database_url: str) -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = process.stdout.readline()
-        if "playground at" in line:
+        if ready in line:
             return process, line.rsplit(" ", 1)[-1].strip()
     process.kill()
     raise AssertionError("the bot did not start")
@@ -216,3 +219,50 @@ async def _posted_between(database_url: str, start: datetime, end: datetime) -> 
             return int((await db.execute(query)).scalar_one())
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_web_only_processes_and_a_worker_share_the_work(postgres_url: str) -> None:
+    from tests.support.databases import truncate_all
+
+    await truncate_all(postgres_url)
+    await _schedule_every_three_seconds(postgres_url)
+    web, web_url = _start(postgres_url, "serve", "--port", "0", "--web-only")
+    worker, _ = _start(postgres_url, "worker", ready="worker ready")
+    try:
+        assert _role(web_url) == "standby", "a web-only process never schedules"
+        await _wait_for(lambda: _posted_at_least(postgres_url, 2), 30)
+        await _wait_for(lambda: _messages_caught_up(postgres_url), 10)
+        body = {"user": {"id": "zoe", "name": "Zoé"}, "conversation": "general", "text": "join"}
+        async with aiohttp.ClientSession() as client:
+            response = await client.post(web_url + "local/api/command", json=body)
+            assert response.status == 200
+        await _wait_for(lambda: _has_dm(postgres_url, "dm:zoe"), 10)  # sent by the worker
+    finally:
+        for process in (web, worker):
+            process.terminate()
+            assert process.wait(timeout=20) == 0
+
+
+async def _has_dm(database_url: str, conversation: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as db:
+            query = select(func.count()).where(LocalMessage.conversation == conversation)
+            return int((await db.execute(query)).scalar_one()) > 0
+    finally:
+        await engine.dispose()
+
+
+def test_splitting_needs_postgresql(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/one.db"}
+    for args in (("worker",), ("serve", "--web-only")):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2 and "needs PostgreSQL" in result.stderr
