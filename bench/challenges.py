@@ -135,6 +135,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=20,
         help="concurrent clients sending `help` while challenges fire (0: idle server)",
     )
+    group.add_argument(
+        "--challenge-split",
+        action="store_true",
+        help="PostgreSQL: send the load to a second process started with `serve --web-only`, "
+        "so that the scheduler's process (the measured one) serves no request",
+    )
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -177,6 +183,7 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "lead_s": args.challenge_lead,
         "grace_s": args.challenge_grace,
         "mode": "under_load" if clients else "idle",
+        "split": bool(args.challenge_split),
         "load": f"{clients} concurrent clients sending `help` "
         "from the first tick done to the window's end"
         if clients
@@ -328,6 +335,7 @@ class TimedServer(ServerProcess):
     started_at: float = 0.0
     ready_s: float | None = None  # /readyz 200, leader or standby
     leader_s: float | None = None  # /readyz 200 with "scheduler": "leader"
+    web_only: bool = False  # `serve --web-only`: ready without ever leading
 
     @property
     def pid(self) -> int | None:
@@ -360,6 +368,8 @@ class TimedServer(ServerProcess):
                 elapsed = round(time.monotonic() - self.started_at, 3)
                 if self.ready_s is None:
                     self.ready_s = elapsed
+                if self.web_only:
+                    return
                 if answer.get("scheduler") == "leader":
                     self.leader_s = elapsed
                     return
@@ -678,7 +688,13 @@ async def _measure_on(
         cpu_ready = server.cpu_seconds()
         cpu_clock = time.monotonic()
         until = time.monotonic() + (closes - ready_at).total_seconds()
-        if args.challenge_load_clients:
+        if args.challenge_load_clients and args.challenge_split and backend == "postgresql":
+            web = _server(backend, run, workdir, database_url, "web-only")
+            web.argv = [*web.argv, "--web-only"]
+            web.web_only = True
+            async with web.running(control):
+                load = await help_load(web.url, args.challenge_load_clients, until)
+        elif args.challenge_load_clients:
             load = await help_load(server.url, args.challenge_load_clients, until)
         await asyncio.sleep(max(0.0, until - time.monotonic()))
         drained_s = await _wait_delivered(database_url, len(planned), args.challenge_grace)
