@@ -75,6 +75,23 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+@pytest.fixture
+async def page(base_url: str, browser: Browser) -> AsyncIterator[Page]:
+    """A fresh page (fresh storage) on the playground, connected; no JS error allowed."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = await context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    opened.on(
+        "console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None
+    )
+    await opened.goto(base_url)
+    await expect(opened.locator("#connection-status")).to_have_text("Connected")
+    yield opened
+    await context.close()
+    assert errors == [], "the page logged errors"
+
+
 async def _run(page: Page, preset: str, command: str) -> None:
     """Become `preset` and type `command` into the command box."""
     await page.click(f"#preset-{preset}")
@@ -93,49 +110,36 @@ async def _expect_private_reply(page: Page, text: str) -> None:
 
 
 async def test_a_session_opened_joined_in_two_languages_and_closed(
-    base_url: str, browser: Browser
+    base_url: str, page: Page
 ) -> None:
-    context = await browser.new_context(viewport={"width": 1400, "height": 900})  # fresh storage
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    try:
-        await page.goto(base_url)
-        await expect(page.locator("#connection-status")).to_have_text("Connected")
 
-        await _run(page, "anim1", "session start Management 101")
-        card = page.locator("#messages .card")
-        join = card.get_by_role("button", name="Join", exact=True)
-        await expect(join).to_be_visible(timeout=TIMEOUT_MS)
+    await _run(page, "anim1", "session start Management 101")
+    card = page.locator("#messages .card")
+    join = card.get_by_role("button", name="Join", exact=True)
+    await expect(join).to_be_visible(timeout=TIMEOUT_MS)
 
-        await _run(page, "alice", "rejoindre")
-        await _expect_private_reply(page, "Bienvenue à bord")
-        dms = page.locator("#dm-messages")
-        await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await _run(page, "alice", "rejoindre")
+    await _expect_private_reply(page, "Bienvenue à bord")
+    dms = page.locator("#dm-messages")
+    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
 
-        await _click_join(page, "bob")
-        await _expect_private_reply(page, "Welcome aboard")
-        await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)
-        await expect(dms).not_to_contain_text("Bienvenue")  # alice's DMs are hers
+    await _click_join(page, "bob")
+    await _expect_private_reply(page, "Welcome aboard")
+    await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)
+    await expect(dms).not_to_contain_text("Bienvenue")  # alice's DMs are hers
 
-        await _click_join(page, "chloe")
-        await _expect_private_reply(page, "Bienvenue à bord")
-        await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await _click_join(page, "chloe")
+    await _expect_private_reply(page, "Bienvenue à bord")
+    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
 
-        count_row = card.locator("table.card-fields tr").nth(1)
-        await expect(count_row).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
+    count_row = card.locator("table.card-fields tr").nth(1)
+    await expect(count_row).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
 
-        await _run(page, "anim1", "session close")
-        messages = page.locator("#messages")
-        await expect(messages).to_contain_text(
-            "3 learners joined out of 3 present", timeout=TIMEOUT_MS
-        )
-        await expect(join).to_have_count(0, timeout=TIMEOUT_MS)
-        await expect(card).to_have_count(1)  # the card is updated in place, not removed
-    finally:
-        await context.close()
-    assert errors == []
+    await _run(page, "anim1", "session close")
+    messages = page.locator("#messages")
+    await expect(messages).to_contain_text("3 learners joined out of 3 present", timeout=TIMEOUT_MS)
+    await expect(join).to_have_count(0, timeout=TIMEOUT_MS)
+    await expect(card).to_have_count(1)  # the card is updated in place, not removed
 
 
 def _next_monday_9_paris(now: datetime) -> datetime:
@@ -145,48 +149,37 @@ def _next_monday_9_paris(now: datetime) -> datetime:
 
 
 async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
-    base_url: str, browser: Browser
+    base_url: str, page: Page
 ) -> None:
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    try:
-        await page.goto(base_url)
-        await expect(page.locator("#connection-status")).to_have_text("Connected")
-        await _run(page, "anim1", "réglages langue fr")
-        await _run(page, "anim1", "défi")
-        form = page.locator("form.bot-form").last
-        await expect(form).to_be_visible(timeout=TIMEOUT_MS)
-        clock = await (await page.request.get(base_url + "local/api/clock")).json()
-        first = _next_monday_9_paris(datetime.fromisoformat(clock["now"]))
-        await form.locator("textarea").fill("Racontez un feedback donné cette semaine")
-        await form.locator("input[type=datetime-local]").fill(first.strftime("%Y-%m-%dT%H:%M"))
-        await form.locator("select").select_option("weekly")
-        await form.locator("button[type=submit]").click()
-        await _expect_private_reply(page, "chaque semaine à 09:00 Europe/Paris")
+    await _run(page, "anim1", "réglages langue fr")
+    await _run(page, "anim1", "défi")
+    form = page.locator("form.bot-form").last
+    await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    clock = await (await page.request.get(base_url + "local/api/clock")).json()
+    first = _next_monday_9_paris(datetime.fromisoformat(clock["now"]))
+    await form.locator("textarea").fill("Racontez un feedback donné cette semaine")
+    await form.locator("input[type=datetime-local]").fill(first.strftime("%Y-%m-%dT%H:%M"))
+    await form.locator("select").select_option("weekly")
+    await form.locator("button[type=submit]").click()
+    await _expect_private_reply(page, "chaque semaine à 09:00 Europe/Paris")
 
-        moved = await page.request.post(
-            base_url + "local/api/clock", data={"now": (first + timedelta(seconds=5)).isoformat()}
-        )
-        assert moved.ok
-        card = page.locator("#messages .card").first
-        await expect(card).to_contain_text("Racontez un feedback", timeout=TIMEOUT_MS)
+    moved = await page.request.post(
+        base_url + "local/api/clock", data={"now": (first + timedelta(seconds=5)).isoformat()}
+    )
+    assert moved.ok
+    card = page.locator("#messages .card").first
+    await expect(card).to_contain_text("Racontez un feedback", timeout=TIMEOUT_MS)
 
-        await page.click("#preset-alice")
-        await card.get_by_role("button", name="Partager ma réussite").click()
-        answer_form = page.locator("form.bot-form").last
-        await answer_form.locator("textarea").fill("J'ai fait un retour à Paul")
-        await answer_form.locator("button[type=submit]").click()
-        await _expect_private_reply(page, "réussite est partagée")
-        await _run(page, "bob", "challenge answer not-yet I postponed it")
+    await page.click("#preset-alice")
+    await card.get_by_role("button", name="Partager ma réussite").click()
+    answer_form = page.locator("form.bot-form").last
+    await answer_form.locator("textarea").fill("J'ai fait un retour à Paul")
+    await answer_form.locator("button[type=submit]").click()
+    await _expect_private_reply(page, "réussite est partagée")
+    await _run(page, "bob", "challenge answer not-yet I postponed it")
 
-        messages = page.locator("#messages")
-        await expect(messages).to_contain_text("Alice partage une réussite", timeout=TIMEOUT_MS)
-        await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
-        await _run(page, "alice", "moi")
-        await _expect_private_reply(page, "1 réussites, 0 pas-encore")
-    finally:
-        await context.close()
-    assert errors == []
+    messages = page.locator("#messages")
+    await expect(messages).to_contain_text("Alice partage une réussite", timeout=TIMEOUT_MS)
+    await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
+    await _run(page, "alice", "moi")
+    await _expect_private_reply(page, "1 réussites, 0 pas-encore")
