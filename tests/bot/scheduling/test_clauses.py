@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserError
@@ -94,6 +94,7 @@ def test_wrong_schedules_are_refused_with_a_reason(text: str, key: str) -> None:
     assert refused.value.key == key
 
 
+@settings(deadline=None)  # CI machines are shared: no per-example time limit
 @given(st.text(max_size=200))
 def test_split_never_fails_unexpectedly(text: str) -> None:
     try:
