@@ -23,7 +23,7 @@ from bot.handlers.contributions import publish, republish
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.scheduling import clauses
-from bot.scheduling.recurrence import Recurrence, next_run
+from bot.scheduling.recurrence import Recurrence, first_run, next_run
 from bot.settings import Settings
 from storage import challenges, contributions, members
 from storage.models import Challenge, ChallengeOccurrence, Workspace
@@ -262,7 +262,7 @@ async def _save(
         existing.conversation if existing else ctx.origin.conversation
     )
     recurrence = clauses.to_recurrence(schedule, ctx.now, ctx.timezone)
-    first = next_run(recurrence, ctx.now - timedelta(microseconds=1)) if recurrence else None
+    first = first_run(recurrence, ctx.now) if recurrence else None
     open_days = ctx.settings.challenges.open_days
     if existing is not None:
         existing.text, existing.conversation = text, conversation

@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.errors import UserError
 from bot.core.parsing import Token, fold, tokenize
-from bot.scheduling.recurrence import _TICK, Recurrence, next_run
+from bot.scheduling.recurrence import Recurrence, first_run
 
 WEEKDAY_WORDS = {
     **{name: i for i, name in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
@@ -331,7 +331,7 @@ def to_recurrence(schedule: Schedule, now: datetime, timezone: str) -> Recurrenc
         if end is not None and start > end:
             raise UserError("schedule.no_future_run")
         return Recurrence("once", zone_name, start=start)
-    if next_run(recurrence, now - _TICK) is None:
+    if first_run(recurrence, now) is None:
         raise UserError("schedule.no_future_run")
     return recurrence
 

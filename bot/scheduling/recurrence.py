@@ -139,6 +139,11 @@ def _next_interval(recurrence: Recurrence, after: datetime) -> datetime | None:
     return None
 
 
+def first_run(recurrence: Recurrence, now: datetime) -> datetime | None:
+    """The first run at or after `now` (a run due this very instant counts)."""
+    return next_run(recurrence, now - _TICK)
+
+
 def upcoming(recurrence: Recurrence, after: datetime, count: int) -> list[datetime]:
     """The next `count` runs after `after` (for tests and for showing a schedule)."""
     runs: list[datetime] = []
