@@ -19,9 +19,16 @@ async def post(
     card: dict[str, Any] | None,
     in_reply_to: int | None,
     now: datetime,
+    dedupe_key: str | None = None,
 ) -> int:
-    """Add a message to a conversation; return its id."""
+    """Add a message to a conversation; return its id (the first one's, for a known key)."""
+    if dedupe_key is not None:
+        query = select(LocalMessage.id).where(LocalMessage.dedupe_key == dedupe_key)
+        existing = (await session.execute(query)).scalar_one_or_none()
+        if existing is not None:
+            return int(existing)
     params = {
+        "dedupe_key": dedupe_key,
         "conversation": conversation,
         "text": text,
         "card": card,

@@ -101,6 +101,8 @@ class Member(Base):
     # cycle of foreign keys cannot be created in order on PostgreSQL.
     joined_session_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime]
+    # Set when the member asked for no more referral invitations ("stop such messages").
+    invitations_off_at: Mapped[datetime | None]
 
 
 class TrainingSession(Base):
@@ -204,6 +206,9 @@ class LocalMessage(Base):
     in_reply_to: Mapped[int | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The outbox key it was sent for: the playground, unlike Slack, can refuse a second
+    # delivery of the same message after a crash between "posted" and "recorded".
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class ConversationPresence(Base):
@@ -315,4 +320,134 @@ class ContributionLike(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+
+
+class Pulse(Base):
+    """An NPS pulse about a training session (or the whole community), sent once by DM."""
+
+    __tablename__ = "pulse"
+    __table_args__ = (
+        Index("ix_pulse_send", "status", "send_at"),
+        Index("ix_pulse_reminder", "status", "next_reminder_at"),
+        Index("ix_pulse_close", "status", "closes_at"),
+        Index("ix_pulse_workspace", "workspace_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    # None: the whole community.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    # Where it was asked for (`pulse results` there defaults to it).
+    conversation: Mapped[str] = mapped_column(String(200))
+    # scheduled | sending | open | closed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # None while waiting for its session to close (`at close + N days`).
+    send_at: Mapped[datetime | None]
+    after_close_days: Mapped[int | None]
+    # The deadline asked for (`until`); else closes_at = sent + settings.pulse.deadline_days.
+    until_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    next_reminder_at: Mapped[datetime | None]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class PulseRecipient(Base):
+    """A member a pulse was sent to (written with the outbox message that asks them)."""
+
+    __tablename__ = "pulse_recipient"
+    __table_args__ = (UniqueConstraint("pulse_id", "member_id", name="uq_pulse_recipient"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    asked_at: Mapped[datetime]
+
+
+class PulseAnswer(Base):
+    """A member's current, named answer to a pulse (the last one counts)."""
+
+    __tablename__ = "pulse_answer"
+    __table_args__ = (UniqueConstraint("pulse_id", "member_id", name="uq_pulse_answer"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # NPS question, 0-10.
+    score: Mapped[int] = mapped_column(Integer)
+    # Learner satisfaction, 1-5 (None until given).
+    lsat: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PulseAnswerChange(Base):
+    """The history of answers: every score, LSAT or comment given, in order."""
+
+    __tablename__ = "pulse_answer_change"
+    __table_args__ = (Index("ix_pulse_answer_change_answer", "pulse_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # score | lsat | comment
+    field: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Referral(Base):
+    """A learner recommends the training to a colleague (a member, or a name typed freely)."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        UniqueConstraint("pulse_id", "referrer_id", "referred_key", name="uq_referral"),
+        Index("ix_referral_referred", "referred_member_id", "converted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session.id", ondelete="SET NULL")
+    )
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    referred_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
+    referred_name: Mapped[str] = mapped_column(String(200))
+    # m:<member id> or n:<folded name>: one referral per colleague per answer.
+    referred_key: Mapped[str] = mapped_column(String(220))
+    # interested | not_now | stop (the invitation's buttons)
+    response: Mapped[str | None] = mapped_column(String(16))
+    responded_at: Mapped[datetime | None]
+    converted_at: Mapped[datetime | None]
+    converted_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+
+class Download(Base):
+    """A short-lived link to a file (a CSV export), for the animator who asked for it."""
+
+    __tablename__ = "download"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # SHA-256 of the token in the link: a leaked database does not leak working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime]
     created_at: Mapped[datetime]

@@ -83,6 +83,22 @@ async def recent(
     return list((await session.execute(query)).scalars())
 
 
+async def latest_in_conversation(
+    session: AsyncSession, workspace_id: int, conversation: str
+) -> TrainingSession | None:
+    """The session most recently opened in `conversation`, open or closed."""
+    query = (
+        select(TrainingSession)
+        .where(
+            TrainingSession.workspace_id == workspace_id,
+            TrainingSession.conversation == conversation,
+        )
+        .order_by(TrainingSession.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def latest(session: AsyncSession, workspace_id: int) -> TrainingSession | None:
     """The most recently opened session of the workspace."""
     query = (

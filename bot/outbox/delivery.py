@@ -22,8 +22,14 @@ class PermanentFailure(Exception):
 class PlatformSender(Protocol):
     """Posts and edits messages on one platform; raises RetryLater or PermanentFailure."""
 
-    async def post(self, workspace: str, target: str, message: OutboundMessage) -> str:
-        """Post `message` to `target` (a conversation, or dm:<user id>); return its id."""
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        """Post `message` to `target` (a conversation, or dm:<user id>); return its id.
+
+        `key` is the outbox idempotency key: a platform that can deduplicate on it (the
+        playground) posts once even when a crash made the outbox send twice.
+        """
         ...
 
     async def update(

@@ -150,7 +150,9 @@ class OutboxSender:
                 await sender.update(workspace, message.target, original_id, content)
                 platform_id = original_id
             else:
-                platform_id = await sender.post(workspace, message.target, content)
+                platform_id = await sender.post(
+                    workspace, message.target, content, key=message.idempotency_key
+                )
         except _NotPostedYet as exc:
             # Edits and thread replies wait for the post they refer to (not an attempt).
             return Outcome(

@@ -17,8 +17,13 @@ class LocalSender:
         self._sessions = sessions
         self._clock = clock
 
-    async def post(self, workspace: str, target: str, message: OutboundMessage) -> str:
-        """Add the message to conversation `target` (dm:<id> for a DM); return its id."""
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        """Add the message to conversation `target` (dm:<id> for a DM); return its id.
+
+        A second delivery of the same outbox `key` returns the first message's id.
+        """
         raw_reply_to = message.in_reply_to or ""
         reply_to = int(raw_reply_to) if raw_reply_to.isdigit() else None
         async with self._sessions() as session, session.begin():
@@ -29,6 +34,7 @@ class LocalSender:
                 message.card.to_json() if message.card else None,
                 reply_to,
                 self._clock.now(),
+                dedupe_key=key or None,
             )
             return str(posted_id)
 

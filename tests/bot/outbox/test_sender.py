@@ -23,7 +23,9 @@ class RecordingSender:
         self.updates: list[tuple[str, str]] = []
         self.failures: list[Exception] = []
 
-    async def post(self, workspace: str, target: str, message: OutboundMessage) -> str:
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
         if self.failures:
             raise self.failures.pop(0)
         self.posts.append((target, message.text))

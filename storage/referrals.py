@@ -1,0 +1,130 @@
+"""Referrals: a learner recommends the training to a colleague; converted when they join."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Member, Referral
+from storage.upsert import insert_for, table_of
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    pulse_id: int,
+    session_id: int | None,
+    referrer_id: int,
+    referred_member_id: int | None,
+    referred_name: str,
+    referred_key: str,
+    now: datetime,
+) -> int | None:
+    """Record a referral; None when this learner already named this colleague for it."""
+    statement = (
+        insert_for(session, Referral)
+        .values(
+            workspace_id=workspace_id,
+            pulse_id=pulse_id,
+            session_id=session_id,
+            referrer_id=referrer_id,
+            referred_member_id=referred_member_id,
+            referred_name=referred_name,
+            referred_key=referred_key,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["pulse_id", "referrer_id", "referred_key"])
+        .returning(table_of(Referral).c.id)
+    )
+    value = (await session.execute(statement)).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+async def by_id(session: AsyncSession, workspace_id: int, referral_id: int) -> Referral | None:
+    """The workspace's referral `referral_id`."""
+    referral = await session.get(Referral, referral_id)
+    return referral if referral is not None and referral.workspace_id == workspace_id else None
+
+
+async def convert(
+    session: AsyncSession, member_id: int, training_session_id: int, now: datetime
+) -> int:
+    """The member joined a session: every earlier referral of them counts as converted."""
+    result = await session.execute(
+        update(Referral)
+        .where(
+            Referral.referred_member_id == member_id,
+            Referral.converted_at.is_(None),
+            Referral.created_at < now,
+        )
+        .values(converted_at=now, converted_session_id=training_session_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class ReferralCounts:
+    """Referrals made for a pulse, and what became of them."""
+
+    made: int = 0
+    converted: int = 0
+    interested: int = 0
+
+
+async def counts(session: AsyncSession, pulse_ids: list[int]) -> dict[int, ReferralCounts]:
+    """Referral counts per pulse."""
+    if not pulse_ids:
+        return {}
+    query = (
+        select(
+            Referral.pulse_id,
+            func.count(),
+            func.count(Referral.converted_at),
+            func.sum(case((Referral.response == "interested", 1), else_=0)),
+        )
+        .where(Referral.pulse_id.in_(pulse_ids))
+        .group_by(Referral.pulse_id)
+    )
+    return {
+        int(pid): ReferralCounts(int(made), int(converted), int(interested or 0))
+        for pid, made, converted, interested in (await session.execute(query)).all()
+    }
+
+
+@dataclass(frozen=True)
+class NamedReferral:
+    """Who recommended the training to whom, and what became of it."""
+
+    referrer_member_id: int
+    referrer: str
+    referred: str
+    on_platform: bool
+    response: str | None
+    converted_at: datetime | None
+
+
+async def of_pulse(session: AsyncSession, pulse_id: int) -> list[NamedReferral]:
+    """The pulse's referrals, in the order they were made."""
+    referrer = aliased(Member)
+    referred = aliased(Member)
+    query = (
+        select(
+            Referral.referrer_id,
+            referrer.display_name,
+            func.coalesce(referred.display_name, Referral.referred_name),
+            Referral.referred_member_id.is_not(None),
+            Referral.response,
+            Referral.converted_at,
+        )
+        .join(referrer, referrer.id == Referral.referrer_id)
+        .outerjoin(referred, referred.id == Referral.referred_member_id)
+        .where(Referral.pulse_id == pulse_id)
+        .order_by(Referral.id)
+    )
+    return [NamedReferral(*row) for row in (await session.execute(query)).all()]

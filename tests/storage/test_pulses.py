@@ -1,0 +1,72 @@
+"""The database's sums of pulse answers equal a naive computation, on both databases."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+
+from storage import pulses
+from storage.db import create_engine, session_factory
+from storage.models import Member, Pulse, PulseAnswer, Workspace
+from tests.bot.core.test_stats import sums_of
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    rng = random.Random(7)
+    expected: dict[int, list[tuple[int, int | None]]] = {}
+    try:
+        async with sessions() as db, db.begin():
+            workspace = Workspace(platform="local", external_id="w", created_at=NOW)
+            db.add(workspace)
+            await db.flush()
+            people = [
+                Member(
+                    workspace_id=workspace.id,
+                    user_id=f"u{n}",
+                    display_name=f"U{n}",
+                    created_at=NOW,
+                    role="learner",
+                )
+                for n in range(60)
+            ]
+            db.add_all(people)
+            await db.flush()
+            for number in range(3):
+                pulse = Pulse(
+                    workspace_id=workspace.id,
+                    created_by_id=people[0].id,
+                    conversation="general",
+                    status="open",
+                    reminders_sent=0,
+                    recipients=60,
+                    created_at=NOW,
+                )
+                db.add(pulse)
+                await db.flush()
+                rows = []
+                for person in people[: 20 + 15 * number]:
+                    score = rng.randint(0, 10)
+                    lsat = rng.choice([None, 1, 2, 3, 4, 5])
+                    expected.setdefault(pulse.id, []).append((score, lsat))
+                    rows.append(
+                        {
+                            "pulse_id": pulse.id,
+                            "member_id": person.id,
+                            "score": score,
+                            "lsat": lsat,
+                            "created_at": NOW,
+                            "updated_at": NOW,
+                        }
+                    )
+                await db.execute(insert(PulseAnswer), rows)
+        async with sessions() as db:
+            found = await pulses.sums(db, [*expected, 999])
+        assert found == {pid: sums_of(answers) for pid, answers in expected.items()}
+    finally:
+        await engine.dispose()
