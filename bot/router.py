@@ -18,6 +18,12 @@ from bot.handlers import (
     members_admin,
     preferences,
     profile,
+    pulse_answers,
+    pulse_cards,
+    pulse_export,
+    pulse_results,
+    pulses,
+    referral_invites,
     signup,
 )
 
@@ -52,7 +58,55 @@ COMMANDS = CommandTable(
             preferences.timezone,
             aliases=(("reglages", "fuseau"), ("parametres", "fuseau")),
         ),
+        Command(
+            "settings.invitations",
+            ("settings", "invitations"),
+            preferences.invitations,
+            aliases=(("reglages", "invitations"), ("parametres", "invitations")),
+        ),
+        Command(
+            "pulse.results",
+            ("pulse", "results"),
+            pulse_results.results,
+            aliases=(("pulse", "resultats"), ("sondage", "resultats")),
+        ),
         # Animators
+        Command("pulse.new", ("pulse",), pulses.open_form, aliases=(("sondage",),)),
+        Command(
+            "pulse.send",
+            ("pulse", "send"),
+            pulses.send,
+            role="animator",
+            aliases=(("pulse", "envoyer"), ("sondage", "envoyer")),
+        ),
+        Command(
+            "pulse.list",
+            ("pulse", "list"),
+            pulses.list_,
+            role="animator",
+            aliases=(("pulse", "liste"), ("sondage", "liste"), ("pulses",), ("sondages",)),
+        ),
+        Command(
+            "pulse.close",
+            ("pulse", "close"),
+            pulses.close,
+            role="animator",
+            aliases=(("pulse", "fermer"), ("sondage", "fermer"), ("pulse", "clore")),
+        ),
+        Command(
+            "pulse.cancel",
+            ("pulse", "cancel"),
+            pulses.cancel,
+            role="animator",
+            aliases=(("pulse", "annuler"), ("sondage", "annuler")),
+        ),
+        Command(
+            "pulse.export",
+            ("pulse", "export"),
+            pulse_export.export,
+            role="animator",
+            aliases=(("pulse", "exporter"), ("sondage", "exporter")),
+        ),
         Command(
             "session.start",
             ("session", "start"),
@@ -161,6 +215,11 @@ ACTIONS = ActionTable(
         Action(
             contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"
         ),
+        Action(pulses.FORM_ACTION, pulses.form_submitted, role="animator"),
+        Action(pulse_cards.SCORE_ACTION, pulse_answers.score),
+        Action(pulse_cards.LSAT_ACTION, pulse_answers.lsat),
+        Action(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
+        Action(referral_invites.RESPOND_ACTION, referral_invites.respond),
     ]
 )
 

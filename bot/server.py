@@ -15,7 +15,8 @@ from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
-from bot.handlers import challenges, contributions, signup
+from bot.downloads import Downloads
+from bot.handlers import challenges, contributions, pulse_rounds, signup
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
@@ -55,6 +56,9 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     scheduler = Scheduler(clock, on_work=sender.wake)
     scheduler.register(
         challenges.make_due_work(sessions, settings), challenges.make_next_due(sessions)
+    )
+    scheduler.register(
+        pulse_rounds.make_due_work(sessions, settings), pulse_rounds.make_next_due(sessions)
     )
 
     async def run_due(now: datetime) -> None:
@@ -101,7 +105,10 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
-    app.add_routes([web.get("/healthz", healthz), web.get("/readyz", readyz), *local.routes()])
+    files = Downloads(runtime.sessions, runtime.clock)
+    app.add_routes(
+        [web.get("/healthz", healthz), web.get("/readyz", readyz), *local.routes(), *files.routes()]
+    )
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
         if start_sender:

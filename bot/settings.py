@@ -95,6 +95,13 @@ class Settings:
     pulse: PulseSettings = field(default_factory=PulseSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     challenges: ChallengeSettings = field(default_factory=ChallengeSettings)
+    # Where people reach this bot from their browser (download links); "" = host and port.
+    public_url: str = ""
+
+    @property
+    def base_url(self) -> str:
+        """The bot's address for links it gives out (AMBASSADOR_PUBLIC_URL, else host:port)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         """True when `platform:user_id` is listed in AMBASSADOR_ADMINS."""
@@ -201,6 +208,15 @@ def _number(config: Mapping[str, Any], section: str, key: str, default: float, p
     return float(value)
 
 
+def _parse_public_url(value: str) -> str:
+    url = value.strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"AMBASSADOR_PUBLIC_URL must start with http:// or https:// (got {url[:80]!r})"
+        )
+    return url
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError naming the first wrong one."""
     env = os.environ if env is None else env
@@ -255,6 +271,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
+        public_url=_parse_public_url(env.get("AMBASSADOR_PUBLIC_URL", "")),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

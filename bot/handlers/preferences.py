@@ -40,3 +40,19 @@ async def timezone(ctx: Context, args: Args) -> list[Reply]:
         raise UserError("preferences.timezone_unknown", zone=name[:64]) from None
     ctx.actor.timezone = name
     return [Reply(ctx.t("preferences.timezone_set", zone=name))]
+
+
+ON_WORDS = {"on", "yes", "oui", "true", "1"}
+OFF_WORDS = {"off", "no", "non", "false", "0"}
+
+
+async def invitations(ctx: Context, args: Args) -> list[Reply]:
+    """`settings invitations on|off`: whether colleagues' recommendations reach this member."""
+    choice = fold(args.text) if args else ""
+    if choice in ON_WORDS:
+        ctx.actor.invitations_off_at = None
+        return [Reply(ctx.t("preferences.invitations_on"))]
+    if choice in OFF_WORDS:
+        ctx.actor.invitations_off_at = ctx.actor.invitations_off_at or ctx.now
+        return [Reply(ctx.t("preferences.invitations_off"))]
+    raise UserError("preferences.invitations_usage")

@@ -18,8 +18,9 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import tokenize
 from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibility
+from bot.handlers import pulse_rounds
 from bot.i18n import Translator
-from storage import members, training_sessions
+from storage import members, referrals, training_sessions
 from storage.models import Member, TrainingSession
 
 JOIN_ACTION = "signup.join"
@@ -169,6 +170,8 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         took_part = await training_sessions.add_participant(ctx.db, session.id, member.id, ctx.now)
         if not took_part:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
+        # A colleague someone recommended the training to has come: the referral converted.
+        await referrals.convert(ctx.db, member.id, session.id, ctx.now)
     # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
     first_join = member.joined_at is None and await members.mark_joined(
         ctx.db, member.id, session.id if session else None, ctx.now
@@ -264,6 +267,7 @@ async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
     if not await training_sessions.close(ctx.db, session.id, ctx.actor.id, present, ctx.now):
         raise UserError("signup.already_closed", name=session.name)
     session.closed_at = ctx.now
+    await pulse_rounds.schedule_after_close(ctx.db, session.id, ctx.now)
     count = await training_sessions.participant_count(ctx.db, session.id)
     if present is not None:
         present = max(present, count)

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_decimal
 
 SUPPORTED = ("en", "fr")
 Instant = datetime  # the Translator.datetime method shadows the type inside the class
@@ -99,3 +100,8 @@ class Translator:
     def duration(self, delta: timedelta) -> str:
         """A rounded duration in words (`2 hours`, `2 heures`)."""
         return format_timedelta(delta, locale=self.locale, threshold=1.0)
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """A number with `digits` decimals in the reader's language (`3.67`, `3,67`)."""
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)

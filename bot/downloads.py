@@ -1,0 +1,45 @@
+"""GET /downloads/{token}: files the bot made for someone (CSV exports), while valid."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.handlers import pulse_export
+from storage import downloads
+
+
+class Downloads:
+    """Serves a download link to whoever holds it, for its lifetime only."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """The download route."""
+        return [web.get("/downloads/{token}", self.download)]
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """Stream the file, or 404 (unknown or expired link: the animator asks for a new one)."""
+        async with self._sessions() as db:
+            found = await downloads.valid(db, request.match_info["token"], self._clock.now())
+            if found is None or found.kind != pulse_export.KIND:
+                return web.Response(
+                    status=404,
+                    text="This link is unknown or has expired: type `pulse export` for a new one.",
+                )
+            pulse_id = int(found.params["pulse_id"])
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": "text/csv; charset=utf-8",
+                    "Content-Disposition": f'attachment; filename="pulse-{pulse_id}.csv"',
+                    "Cache-Control": "no-store",
+                }
+            )
+            await response.prepare(request)
+            async for chunk in pulse_export.csv_chunks(db, pulse_id):
+                await response.write(chunk)
+            await response.write_eof()
+            return response

@@ -1,0 +1,123 @@
+"""Referrals from a pulse answer, the one invitation a colleague gets, and their reply.
+
+A colleague is a member when the picker (or the text) names someone the platform
+knows; else a free name, kept for the animators to follow up. A member gets at most
+one invitation per training (one outbox key), never after saying "stop such messages".
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import Token, fold
+from bot.core.replies import Button, Card, OutboundMessage, Reply
+from bot.handlers.pulse_cards import training_name
+from storage import referrals
+from storage.models import Member, Pulse
+
+RESPOND_ACTION = "referral.respond"
+RESPONSES = ("interested", "not_now", "stop")
+MAX_REFERRALS = 20
+MAX_NAME = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f<>]+")
+
+
+def invitation_key(pulse: Pulse, member_id: int) -> str:
+    """One invitation per colleague per training (a session, or a community pulse)."""
+    training = f"s{pulse.session_id}" if pulse.session_id is not None else f"p{pulse.id}"
+    return f"invite:{training}:{member_id}"
+
+
+async def _resolve(ctx: Context, entry: str) -> Member | None:
+    """The member an entry names: a user id, a mention, or a unique display name."""
+    user_id = Token(entry).mention or entry
+    query = select(Member).where(Member.workspace_id == ctx.workspace.id, Member.user_id == user_id)
+    found = (await ctx.db.execute(query)).scalar_one_or_none()
+    if found is not None:
+        return found
+    by_name = select(Member).where(
+        Member.workspace_id == ctx.workspace.id,
+        func.lower(Member.display_name) == entry.lower(),
+    )
+    named = list((await ctx.db.execute(by_name.limit(2))).scalars())
+    return named[0] if len(named) == 1 else None
+
+
+async def record_referrals(ctx: Context, pulse: Pulse, entries: list[str]) -> list[str]:
+    """Store the colleagues named in an answer and invite those on the platform; return
+    the names as recorded. Naming someone again adds nothing."""
+    if len(entries) > MAX_REFERRALS:
+        raise UserError("referrals.too_many", max=MAX_REFERRALS)
+    recorded: list[str] = []
+    for entry in entries:
+        cleaned = _CONTROL.sub(" ", entry).strip()[:MAX_NAME]
+        if not any(ch.isalnum() for ch in cleaned):
+            raise UserError("referrals.bad_name", name=entry[:40])
+        member = await _resolve(ctx, cleaned)
+        if member is not None and member.id == ctx.actor.id:
+            raise UserError("referrals.not_yourself")
+        name = member.display_name if member is not None else cleaned
+        key = f"m:{member.id}" if member is not None else f"n:{fold(cleaned)}"
+        referral_id = await referrals.add(
+            ctx.db,
+            workspace_id=ctx.workspace.id,
+            pulse_id=pulse.id,
+            session_id=pulse.session_id,
+            referrer_id=ctx.actor.id,
+            referred_member_id=member.id if member is not None else None,
+            referred_name=name,
+            referred_key=key,
+            now=ctx.now,
+        )
+        recorded.append(name)
+        if referral_id is not None and member is not None and member.invitations_off_at is None:
+            await _invite(ctx, pulse, member, referral_id)
+    return recorded
+
+
+async def _invite(ctx: Context, pulse: Pulse, member: Member, referral_id: int) -> None:
+    t = ctx.translator_for(member)
+    training = await training_name(ctx.db, pulse, t)
+    title = t("referrals.invitation_title", referrer=ctx.actor.display_name, training=training)
+    body = t("referrals.invitation_body", referrer=ctx.actor.display_name, training=training)
+    card = Card(
+        title=title,
+        body=body,
+        buttons=(
+            Button(
+                t("referrals.interested"),
+                RESPOND_ACTION,
+                f"{referral_id}:interested",
+                style="primary",
+            ),
+            Button(t("referrals.not_now"), RESPOND_ACTION, f"{referral_id}:not_now"),
+            Button(t("referrals.stop"), RESPOND_ACTION, f"{referral_id}:stop", style="danger"),
+        ),
+    )
+    await ctx.outbox.post(
+        invitation_key(pulse, member.id),
+        f"dm:{member.user_id}",
+        OutboundMessage(text=f"{title}\n{body}", card=card),
+    )
+
+
+async def respond(ctx: Context, value: str) -> list[Reply]:
+    """An invitation's button (`<referral id>:interested|not_now|stop`)."""
+    raw_id, _, choice = value.partition(":")
+    if not raw_id.isdigit() or len(raw_id) > 18 or choice not in RESPONSES:
+        raise UserError("errors.unknown_action")
+    referral = await referrals.by_id(ctx.db, ctx.workspace.id, int(raw_id))
+    if referral is None or referral.referred_member_id != ctx.actor.id:
+        raise UserError("referrals.not_yours")
+    pulse = await ctx.db.get(Pulse, referral.pulse_id)
+    assert pulse is not None
+    training = await training_name(ctx.db, pulse, ctx.t)
+    referral.response = choice
+    referral.responded_at = ctx.now
+    if choice == "stop":
+        ctx.actor.invitations_off_at = ctx.now
+    return [Reply(ctx.t(f"referrals.answered_{choice}", training=training))]
