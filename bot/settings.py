@@ -45,6 +45,8 @@ class OutboxSettings:
     max_attempts: int = 12
     backoff_base: float = 2.0
     backoff_cap: float = 600.0
+    # How long a claimed batch is reserved for its sender; after a crash, it waits that long.
+    lease_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_attempts=int(_number(config, "outbox", "max_attempts", 12, config_path)),
         backoff_base=_number(config, "outbox", "backoff_base", 2.0, config_path),
         backoff_cap=_number(config, "outbox", "backoff_cap", 600.0, config_path),
+        lease_seconds=_number(config, "outbox", "lease_seconds", 60.0, config_path),
     )
     reminders = int(_number(config, "pulse", "reminders", 1, config_path))
     if reminders > 2:

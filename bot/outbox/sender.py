@@ -35,7 +35,6 @@ from storage.outbox_store import Outcome
 log = logging.getLogger(__name__)
 
 Refresher = Callable[[AsyncSession, dict[str, Any]], Awaitable[OutboundMessage | None]]
-LEASE = timedelta(seconds=60)
 BATCH = 50
 # An edit waits this long when the message it edits has not been posted yet.
 WAIT_FOR_ORIGINAL = timedelta(seconds=1)
@@ -116,7 +115,8 @@ class OutboxSender:
         """
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            batch = await outbox_store.claim_due(session, now, LEASE, BATCH)
+            lease = timedelta(seconds=self._settings.lease_seconds)
+            batch = await outbox_store.claim_due(session, now, lease, BATCH)
         if not batch:
             return 0
         newest: dict[str, int] = {}

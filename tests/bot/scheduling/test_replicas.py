@@ -23,30 +23,9 @@ from sqlalchemy import func, select
 from bot.scheduling.recurrence import Recurrence, next_run
 from storage.db import create_engine, session_factory
 from storage.models import Challenge, ChallengeOccurrence, LocalMessage, Member, Workspace
+from tests.support.processes import start_bot as _start
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _start(
-    database_url: str, *args: str, ready: str = "playground at"
-) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "json"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", *(args or ("serve", "--port", "0"))],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if ready in line:
-            return process, line.rsplit(" ", 1)[-1].strip()
-    process.kill()
-    raise AssertionError("the bot did not start")
 
 
 def _role(url: str) -> str:
