@@ -1,11 +1,13 @@
-"""`make bench`: two suites on SQLite and PostgreSQL, written to bench/results.json.
+"""`make bench`: three suites on SQLite and PostgreSQL, written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
 - challenges: start-up restore time and memory with 10,000 active recurring challenges,
-  and the delay between their planned and posted times under load (bench/challenges.py).
+  and the delay between their planned and posted times under load (bench/challenges.py);
+- pulses: `pulse results` latency over 1,000,000 answers and 100,000 members
+  (bench/pulses.py).
 
-Choose with --suites (default: both).
+Choose with --suites (default: all three).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -38,7 +40,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import challenges, databases
+from bench import challenges, databases, pulses
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -49,7 +51,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges")
+SUITES = ("joins", "challenges", "pulses")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -65,12 +67,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.run",
         description="Measure join throughput and latency on SQLite and PostgreSQL next to a "
         "bare aiohttp handler, and the start-up and posting delays of many scheduled "
-        "challenges; write bench/results.json.",
+        "challenges, and the latency of pulse results over a million answers; write "
+        "bench/results.json.",
     )
     parser.add_argument(
         "--suites",
         default=",".join(SUITES),
-        help="comma-separated suites to run (default: joins,challenges)",
+        help="comma-separated suites to run (default: joins,challenges,pulses)",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="measured joins per run")
     parser.add_argument(
@@ -107,6 +110,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--keep-tmp", action="store_true", help="keep the temporary folder (server logs)"
     )
     challenges.add_arguments(parser)
+    pulses.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -415,6 +419,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "challenges" in args.suites:
         print("challenges:", flush=True)
         await challenges.run_suite(args, workdir, results, skipped)
+    if "pulses" in args.suites:
+        print("pulses:", flush=True)
+        await pulses.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -519,6 +526,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *_joins_lines(results)]
     if "challenges" in results:
         lines += ["", *challenges.summary_lines(results["challenges"])]
+    if "pulses" in results:
+        lines += ["", *pulses.summary_lines(results["pulses"])]
     return "\n".join(lines)
 
 

@@ -357,6 +357,9 @@ class Pulse(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     next_reminder_at: Mapped[datetime | None]
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The sums of its answers, computed by the database when it closed: a closed pulse's
+    # answers never change again, so results over years of pulses scan only open ones.
+    final_sums: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
 
 
@@ -376,7 +379,13 @@ class PulseAnswer(Base):
     """A member's current, named answer to a pulse (the last one counts)."""
 
     __tablename__ = "pulse_answer"
-    __table_args__ = (UniqueConstraint("pulse_id", "member_id", name="uq_pulse_answer"),)
+    __table_args__ = (
+        UniqueConstraint("pulse_id", "member_id", name="uq_pulse_answer"),
+        # Results read only these columns: the sums scan this index, not the table.
+        Index("ix_pulse_answer_scores", "pulse_id", "score", "lsat"),
+        # Named answers, most recent first, without sorting a whole pulse.
+        Index("ix_pulse_answer_recent", "pulse_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))

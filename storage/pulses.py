@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -307,18 +307,6 @@ async def save(
     return True
 
 
-async def answer_counts(session: AsyncSession, pulse_ids: list[int]) -> dict[int, int]:
-    """How many members answered each pulse."""
-    if not pulse_ids:
-        return {}
-    query = (
-        select(PulseAnswer.pulse_id, func.count())
-        .where(PulseAnswer.pulse_id.in_(pulse_ids))
-        .group_by(PulseAnswer.pulse_id)
-    )
-    return {pid: int(n) for pid, n in (await session.execute(query)).all()}
-
-
 async def sums(session: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSums]:
     """Counts and sums of each pulse's answers, computed by the database in one pass."""
     if not pulse_ids:
@@ -358,6 +346,20 @@ async def sums(session: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSu
             sum_xy=sxy,
         )
     return found
+
+
+async def results_sums(session: AsyncSession, found: list[Pulse]) -> dict[int, PulseSums]:
+    """Sums of each pulse's answers: frozen at close for closed pulses, live for the others."""
+    result = {p.id: PulseSums(**p.final_sums) for p in found if p.final_sums is not None}
+    live = [p.id for p in found if p.final_sums is None]
+    result.update(await sums(session, live))
+    return result
+
+
+async def freeze_sums(session: AsyncSession, pulse: Pulse) -> None:
+    """Keep the sums of a closing pulse's answers (they cannot change any more)."""
+    computed = (await sums(session, [pulse.id])).get(pulse.id, PulseSums())
+    pulse.final_sums = asdict(computed)
 
 
 @dataclass(frozen=True)

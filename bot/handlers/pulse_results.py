@@ -89,7 +89,7 @@ async def results(ctx: Context, args: Args) -> list[Reply]:
 async def _pulse_results(ctx: Context, pulse: Pulse, is_animator: bool) -> Reply:
     t = ctx.t
     training = await training_name(ctx.db, pulse, t)
-    sums = (await pulses.sums(ctx.db, [pulse.id])).get(pulse.id, PulseSums())
+    sums = (await pulses.results_sums(ctx.db, [pulse])).get(pulse.id, PulseSums())
     counted = (await referrals.counts(ctx.db, [pulse.id])).get(pulse.id, referrals.ReferralCounts())
     sent = pulse.recipients
     rate = round(100 * sums.answers / sent) if sent else 0
@@ -170,7 +170,7 @@ async def _trend(ctx: Context, pulse: Pulse) -> list[str]:
     shown = earlier[-TREND_SHOWN:]
     if len(shown) < 2:
         return []
-    sums = await pulses.sums(ctx.db, [p.id for p in shown])
+    sums = await pulses.results_sums(ctx.db, shown)
     lines = [t("pulses.trend_title")]
     for item in shown:
         found = sums.get(item.id, PulseSums())
@@ -199,7 +199,7 @@ async def _overview(ctx: Context) -> list[Reply]:
     sent = await pulses.in_workspace(ctx.db, ctx.workspace.id)
     if not sent:
         raise UserError("pulses.none_yet")
-    sums = await pulses.sums(ctx.db, [p.id for p in sent])
+    sums = await pulses.results_sums(ctx.db, sent)
     zone = ZoneInfo(ctx.timezone)
     per_session: dict[str, PulseSums] = defaultdict(PulseSums)
     per_month: dict[str, PulseSums] = defaultdict(PulseSums)

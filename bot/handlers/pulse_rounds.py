@@ -146,9 +146,8 @@ async def _send_some(
     db: AsyncSession, pulse: Pulse, workspace: Workspace, settings: Settings, now: datetime
 ) -> bool:
     if pulse.closes_at is not None and pulse.closes_at <= now:
-        # Sent so late that its deadline has passed (the bot was down): say so, ask nobody.
-        pulse.status = "closed"
-        pulse.closed_at = now
+        # Sent so late that its deadline has passed (the bot was down): ask nobody.
+        await close(db, pulse, now)
         return True
     return await send_batch(db, pulse, workspace, settings, now)
 
@@ -183,11 +182,11 @@ async def _remind(
 async def _close(
     db: AsyncSession, pulse: Pulse, workspace: Workspace, settings: Settings, now: datetime
 ) -> bool:
-    close(pulse, now)
+    await close(db, pulse, now)
     creator = await db.get(Member, pulse.created_by_id)
     if creator is not None:
         t = _translator(creator, workspace, settings)
-        answered = (await pulses.answer_counts(db, [pulse.id])).get(pulse.id, 0)
+        answered = int((pulse.final_sums or {}).get("answers", 0))
         text = t("pulses.closed_notice", id=pulse.id, answered=answered, sent=pulse.recipients)
         outbox = Outbox(db, workspace.platform, workspace.id, now)
         await outbox.post(
@@ -196,8 +195,9 @@ async def _close(
     return True
 
 
-def close(pulse: Pulse, now: datetime) -> None:
-    """No more answers, no more reminders."""
+async def close(db: AsyncSession, pulse: Pulse, now: datetime) -> None:
+    """No more answers, no more reminders; the sums of its answers are kept."""
+    await pulses.freeze_sums(db, pulse)
     pulse.status = "closed"
     pulse.closed_at = now
     pulse.next_reminder_at = None

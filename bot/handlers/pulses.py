@@ -272,7 +272,7 @@ async def list_(ctx: Context, _args: Args) -> list[Reply]:
     found = await pulses.listed(ctx.db, ctx.workspace.id)
     if not found:
         return [Reply(ctx.t("pulses.list_empty"))]
-    answered = await pulses.answer_counts(ctx.db, [p.id for p in found])
+    answered = {pid: s.answers for pid, s in (await pulses.results_sums(ctx.db, found)).items()}
     lines = [ctx.t("pulses.list_title")]
     for pulse in found:
         training = await training_name(ctx.db, pulse, ctx.t)
@@ -338,8 +338,8 @@ async def close(ctx: Context, args: Args) -> list[Reply]:
         raise UserError("pulses.not_sent_yet", id=pulse.id)
     if pulse.status != "open":
         raise UserError("pulses.not_open", id=pulse.id)
-    close_pulse(pulse, ctx.now)
-    answered = (await pulses.answer_counts(ctx.db, [pulse.id])).get(pulse.id, 0)
+    await close_pulse(ctx.db, pulse, ctx.now)
+    answered = int((pulse.final_sums or {}).get("answers", 0))
     text = ctx.t("pulses.closed", id=pulse.id, answered=answered, sent=pulse.recipients)
     return [Reply(text)]
 

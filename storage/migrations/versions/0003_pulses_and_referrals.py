@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("reminders_sent", sa.Integer(), nullable=False),
         sa.Column("next_reminder_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("final_sums", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["member.id"], name=op.f("fk_pulse_created_by_id_member")
@@ -122,6 +123,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pulse_answer")),
         sa.UniqueConstraint("pulse_id", "member_id", name="uq_pulse_answer"),
     )
+    with op.batch_alter_table("pulse_answer", schema=None) as batch_op:
+        batch_op.create_index("ix_pulse_answer_scores", ["pulse_id", "score", "lsat"], unique=False)
+        batch_op.create_index(
+            "ix_pulse_answer_recent", ["pulse_id", "updated_at", "id"], unique=False
+        )
     op.create_table(
         "pulse_answer_change",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -274,6 +280,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_pulse_answer_change_answer")
 
     op.drop_table("pulse_answer_change")
+    with op.batch_alter_table("pulse_answer", schema=None) as batch_op:
+        batch_op.drop_index("ix_pulse_answer_recent")
+        batch_op.drop_index("ix_pulse_answer_scores")
+
     op.drop_table("pulse_answer")
     with op.batch_alter_table("pulse", schema=None) as batch_op:
         batch_op.drop_index("ix_pulse_workspace")

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from bot.settings import Settings
+from storage import pulses
 from storage.models import Pulse, PulseAnswer, PulseAnswerChange, PulseRecipient, Referral
+from storage.pulses import PulseSums
 from tests.support.playground import Playground
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -235,6 +237,10 @@ async def test_reminder_once_to_non_respondents_then_close_at_the_deadline(
     assert len(_questions(await bot.messages("dm:bob"))) == 2, "never a second reminder"
     notices = [m["text"] for m in await bot.messages("dm:anim1")]
     assert any("Pulse #1 is closed: 1 of 3 answered" in text for text in notices)
+    async with bot.runtime.sessions() as db:
+        pulse = (await db.execute(select(Pulse))).scalar_one()
+        live = await pulses.sums(db, [pulse.id])
+    assert pulse.final_sums is not None and PulseSums(**pulse.final_sums) == live[pulse.id]
     late = await bot.action("bob", "pulse.score", "1:8", "dm:bob")
     assert "is closed" in late[0]["text"]
     assert await _count(bot.runtime, PulseAnswer) == 1

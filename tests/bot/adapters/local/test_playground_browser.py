@@ -183,3 +183,38 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
     await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
     await _run(page, "alice", "moi")
     await _expect_private_reply(page, "1 réussites, 0 pas-encore")
+
+
+async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
+    base_url: str, page: Page
+) -> None:
+    await _run(page, "anim1", "session start Management 101")
+    await _run(page, "bob", "join")
+    await _expect_private_reply(page, "Welcome aboard")
+    await _run(page, "alice", "rejoindre")
+    await _expect_private_reply(page, "Bienvenue à bord")
+    await _run(page, "anim1", "session close")
+    await _run(page, "anim1", "pulse send")
+    await _expect_private_reply(page, "sent by DM to 2 members")
+
+    await page.click("#preset-alice")
+    question = page.locator("#dm-messages .card").filter(has_text="Quelle est la probabilité")
+    await expect(question).to_be_visible(timeout=TIMEOUT_MS)
+    await question.get_by_role("button", name="10", exact=True).click()
+    satisfaction = page.locator(".card").filter(has_text="Quelle est votre satisfaction").last
+    await satisfaction.get_by_role("button", name="4", exact=True).click()
+    form = page.locator("form.bot-form").last
+    await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    await form.locator("textarea").fill("Très concret")
+    await form.locator("select[multiple]").select_option("bob")
+    await form.locator("input[type=text]").fill("Eve Martin")
+    await form.locator("button[type=submit]").click()
+    await _expect_private_reply(page, "recommandée à Bob, Eve Martin")
+
+    await page.click("#preset-bob")
+    dms = page.locator("#dm-messages")
+    await expect(dms).to_contain_text(
+        "Alice recommends “Management 101” to you", timeout=TIMEOUT_MS
+    )
+    await _run(page, "anim1", "pulse results")
+    await _expect_private_reply(page, "Alice — 10/10 · LSAT 4 · “Très concret”")
