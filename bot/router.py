@@ -71,7 +71,13 @@ COMMANDS = CommandTable(
             aliases=(("pulse", "resultats"), ("sondage", "resultats")),
         ),
         # Animators
-        Command("pulse.new", ("pulse",), pulses.open_form, aliases=(("sondage",),)),
+        Command(
+            "pulse.new",
+            ("pulse",),
+            pulses.open_form,
+            aliases=(("sondage",),),
+            help_role="animator",
+        ),
         Command(
             "pulse.send",
             ("pulse", "send"),
@@ -129,7 +135,13 @@ COMMANDS = CommandTable(
             aliases=(("session", "statut"), ("session", "etat")),
         ),
         Command("share", ("share",), contributions.share, aliases=(("partager",),)),
-        Command("challenge.new", ("challenge",), challenges.open_form, aliases=(("defi",),)),
+        Command(
+            "challenge.new",
+            ("challenge",),
+            challenges.open_form,
+            aliases=(("defi",),),
+            help_role="animator",
+        ),
         Command(
             "challenge.edit",
             ("challenge", "edit"),

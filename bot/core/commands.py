@@ -46,6 +46,14 @@ class Command:
     aliases: tuple[tuple[str, ...], ...] = ()
     # Shown in `help`; greetings and the like are not.
     listed: bool = True
+    # The least role `help` lists it for, when the handler checks a higher role itself
+    # (a form command such as `challenge` must match for everyone, to suggest its siblings).
+    help_role: str = ""
+
+    @property
+    def listed_for(self) -> str:
+        """The least role that sees it in `help`."""
+        return self.help_role or self.role
 
     def forms(self) -> tuple[tuple[str, ...], ...]:
         """Every way of typing it, folded (lower case, no accents)."""

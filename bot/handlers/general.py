@@ -26,7 +26,7 @@ def _help_lines(ctx: Context, group: str | None) -> list[str]:
     commands = COMMANDS.group(group) if group else COMMANDS.commands
     lines = []
     for command in commands:
-        if not command.listed or not roles.allows(ctx.role, command.role):
+        if not command.listed or not roles.allows(ctx.role, command.listed_for):
             continue
         usage = ctx.t(f"commands.{command.key}.usage")
         summary = ctx.t(f"commands.{command.key}.summary")

@@ -16,11 +16,15 @@ async def test_hello_in_both_languages_gives_the_next_step(playground: Playgroun
 async def test_help_lists_only_what_the_role_allows(playground: Playground) -> None:
     learner = await playground.say("bob", "help")
     assert "join [CODE]" in learner and "session start" not in learner and "role add" not in learner
+    # Forms only animators can open are not offered to learners; what learners may do is.
+    assert "`pulse` —" not in learner and "`challenge` —" not in learner
+    assert "pulse results" in learner and "settings invitations" in learner
     admin = await playground.say("anim1", "help")
     assert "session start <name>" in admin and "role add @user animator" in admin
     await playground.command("anim1", "role add @carol animator")
     animator = await playground.say("carol", "help")
     assert "session start <name>" in animator and "role add" not in animator
+    assert "`pulse` —" in animator and "pulse send" in animator
     french = await playground.say("alice", "aide")
     assert "rejoindre [CODE]" in french and "apprenant" in french
 
