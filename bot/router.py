@@ -12,6 +12,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import strip_prefix, tokenize
 from bot.core.replies import Reply
 from bot.handlers import (
+    badges,
     challenges,
     contributions,
     general,
@@ -40,6 +41,9 @@ COMMANDS = CommandTable(
         ),
         Command("join", ("join",), signup.join, aliases=(("rejoindre",),)),
         Command("me", ("me",), profile.me, aliases=(("moi",), ("profil",), ("profile",))),
+        Command(
+            "badges", ("badges",), badges.ladder_list, aliases=(("badge", "list"), ("echelle",))
+        ),
         Command(
             "session.list",
             ("session", "list"),
@@ -193,11 +197,18 @@ COMMANDS = CommandTable(
             aliases=(("role", "retirer"),),
         ),
         Command(
-            "level.set",
-            ("level", "set"),
-            members_admin.level_set,
-            role="admin",
-            aliases=(("niveau", "definir"),),
+            "badge.grant",
+            ("badge", "grant"),
+            badges.grant,
+            role="animator",
+            aliases=(("badge", "attribuer"),),
+        ),
+        Command(
+            "badge.revoke",
+            ("badge", "revoke"),
+            badges.revoke,
+            role="animator",
+            aliases=(("badge", "retirer"), ("badge", "revoquer")),
         ),
         Command(
             "community.here",

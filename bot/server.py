@@ -16,7 +16,7 @@ from bot.adapters.local.sender import LocalSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
-from bot.handlers import challenges, contributions, pulse_rounds, signup
+from bot.handlers import badges, challenges, contributions, pulse_rounds, signup
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
@@ -53,6 +53,9 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
     sender.register_refresher(contributions.REFRESHER, contributions.refresh)
+    sender.register_refresher(
+        badges.DM_REFRESHER, lambda db, args: badges.render(db, args, settings)
+    )
     scheduler = Scheduler(clock, on_work=sender.wake)
     scheduler.register(
         challenges.make_due_work(sessions, settings), challenges.make_next_due(sessions)
@@ -60,6 +63,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     scheduler.register(
         pulse_rounds.make_due_work(sessions, settings), pulse_rounds.make_next_due(sessions)
     )
+    scheduler.register(*badges.make_due_work(sessions, settings))
 
     async def run_due(now: datetime) -> None:
         # Moving the clock runs what became due at once, as the passing of time would.

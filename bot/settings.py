@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.ladder import DEFAULT_LADDER, Ladder, LadderError, parse_ladder
+
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_CONFIG_PATH = "config/ambassador.toml"
 DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.db"
@@ -22,19 +24,6 @@ ADMIN_PLATFORMS = ("local", "slack", "teams")
 
 class SettingsError(ValueError):
     """A setting is missing or wrong; the message names it and says what is expected."""
-
-
-@dataclass(frozen=True)
-class LevelSpec:
-    """One rung of the badge ladder as configured."""
-
-    id: str
-    name_en: str
-    name_fr: str
-
-    def name(self, locale: str) -> str:
-        """The level's display name in `locale`."""
-        return self.name_fr if locale == "fr" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -88,11 +77,7 @@ class Settings:
     log_format: str = "text"
     local_clock_control: bool = False
     signup_code_length: int = 6
-    levels: tuple[LevelSpec, ...] = (
-        LevelSpec("junior", "Junior", "Junior"),
-        LevelSpec("confirmed", "Confirmed", "Confirmé"),
-        LevelSpec("senior", "Senior", "Senior"),
-    )
+    ladder: Ladder = DEFAULT_LADDER
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     pulse: PulseSettings = field(default_factory=PulseSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
@@ -180,27 +165,11 @@ def _read_config(path: str) -> dict[str, Any]:
         raise SettingsError(f"AMBASSADOR_CONFIG: {path} is not valid TOML ({exc})") from None
 
 
-def _levels(config: Mapping[str, Any], path: str) -> tuple[LevelSpec, ...]:
-    raw_levels = config.get("ladder", {}).get("levels")
-    if raw_levels is None:
-        return Settings.levels
-    if not isinstance(raw_levels, list) or not raw_levels:
-        raise SettingsError(f"{path}: [ladder] levels must be a non-empty list of tables")
-    levels = []
-    for index, raw in enumerate(raw_levels, start=1):
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
-            raise SettingsError(f"{path}: ladder level #{index} needs an id")
-        level_id = raw["id"]
-        levels.append(
-            LevelSpec(
-                id=level_id,
-                name_en=str(raw.get("name_en", level_id)),
-                name_fr=str(raw.get("name_fr", raw.get("name_en", level_id))),
-            )
-        )
-    if len({level.id for level in levels}) != len(levels):
-        raise SettingsError(f"{path}: ladder level ids must be unique")
-    return tuple(levels)
+def _ladder(config: Mapping[str, Any], path: str) -> Ladder:
+    try:
+        return parse_ladder(config, path)
+    except LadderError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _number(config: Mapping[str, Any], section: str, key: str, default: float, path: str) -> float:
@@ -283,7 +252,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         local_clock_control=_parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
         signup_code_length=code_length,
-        levels=_levels(config, config_path),
+        ladder=_ladder(config, config_path),
         outbox=outbox,
         pulse=pulse,
         rate_limits=rate_limits,

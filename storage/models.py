@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -460,3 +461,41 @@ class Download(Base):
     params: Mapped[dict[str, Any]]
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class BadgeAward(Base):
+    """A level of the badge ladder awarded to a member: an Open Badges assertion.
+
+    At most one active award per member and level (a partial unique index, so a
+    revoked award stays, answering 410, and a new grant makes a new assertion).
+    """
+
+    __tablename__ = "badge_award"
+    __table_args__ = (
+        Index(
+            "uq_badge_award_active",
+            "member_id",
+            "level",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index("ix_badge_award_level", "member_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The public id of the assertion in its URLs (random: award URLs cannot be guessed).
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(32))
+    # 1 for the ladder's first level, and so on (the member's level is the highest held).
+    rank: Mapped[int] = mapped_column(Integer)
+    awarded_at: Mapped[datetime]
+    # auto (the ladder's criteria were met) | grant (an animator's `badge grant`)
+    source: Mapped[str] = mapped_column(String(16))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

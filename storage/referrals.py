@@ -53,8 +53,9 @@ async def by_id(session: AsyncSession, workspace_id: int, referral_id: int) -> R
 
 async def convert(
     session: AsyncSession, member_id: int, training_session_id: int, now: datetime
-) -> int:
-    """The member joined a session: every earlier referral of them counts as converted."""
+) -> list[int]:
+    """The member joined a session: every earlier referral of them counts as converted;
+    returns who had recommended it (their converted referrals count on the ladder)."""
     result = await session.execute(
         update(Referral)
         .where(
@@ -63,9 +64,10 @@ async def convert(
             Referral.created_at < now,
         )
         .values(converted_at=now, converted_session_id=training_session_id)
+        .returning(Referral.referrer_id)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return sorted({int(referrer) for referrer in result.scalars()})
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.handlers import badges
 from bot.handlers.contributions import publish, republish
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
@@ -582,6 +583,7 @@ async def _save_answer(
     contribution = await contributions.by_id(ctx.db, ctx.workspace.id, contribution_id)
     assert contribution is not None
     if is_new:
+        await badges.promote_after(ctx, ctx.actor.id)
         challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
         locale = challenge.locale if challenge else ctx.community_translator.locale
         await publish(

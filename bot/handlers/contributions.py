@@ -16,6 +16,7 @@ from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.handlers import badges
 from bot.handlers.community import community_conversation
 from bot.i18n import Translator
 from storage import contributions, members, outbox_store
@@ -123,6 +124,7 @@ async def share(ctx: Context, args: Args) -> list[Reply]:
         ctx.db, ctx.actor.id, "shared", ctx.now, detail={"contribution": contribution.id}
     )
     await publish(ctx, contribution, conversation, ctx.community_translator.locale)
+    await badges.promote_after(ctx, ctx.actor.id)
     return [Reply(ctx.t("contributions.shared"))]
 
 

@@ -1,4 +1,4 @@
-"""Admin commands on members: roles, interim levels, and the community conversation."""
+"""Admin commands on members: roles and the community conversation."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import fold
 from bot.core.replies import Reply
-from bot.settings import LevelSpec
 from storage import members
 from storage.models import Member
 
 ROLE_WORDS = {"animator": roles.ANIMATOR, "animateur": roles.ANIMATOR, "animatrice": roles.ANIMATOR}
 
 
-async def _target(ctx: Context, args: Args, usage_key: str) -> tuple[Member, Args]:
+async def target_member(ctx: Context, args: Args, usage_key: str) -> tuple[Member, Args]:
     """The member named by the first argument (`@id`, `<@U123>`), and the remaining args."""
     if not args or args.tokens[0].mention is None:
         raise UserError(usage_key)
@@ -34,7 +33,7 @@ def _role_word(ctx: Context, rest: Args, usage_key: str) -> str:
 
 async def role_add(ctx: Context, args: Args) -> list[Reply]:
     """`role add @user animator` (admins)."""
-    member, rest = await _target(ctx, args, "members_admin.role_add_usage")
+    member, rest = await target_member(ctx, args, "members_admin.role_add_usage")
     role = _role_word(ctx, rest, "members_admin.role_add_usage")
     role_name = ctx.t(f"roles.{role}")
     if member.role == role:
@@ -50,7 +49,7 @@ async def role_add(ctx: Context, args: Args) -> list[Reply]:
 
 async def role_remove(ctx: Context, args: Args) -> list[Reply]:
     """`role remove @user animator` (admins)."""
-    member, rest = await _target(ctx, args, "members_admin.role_remove_usage")
+    member, rest = await target_member(ctx, args, "members_admin.role_remove_usage")
     role = _role_word(ctx, rest, "members_admin.role_remove_usage")
     role_name = ctx.t(f"roles.{role}")
     if member.role != role:
@@ -62,41 +61,6 @@ async def role_remove(ctx: Context, args: Args) -> list[Reply]:
         ctx.db, member.id, "role_removed", ctx.now, actor_id=ctx.actor.id, detail={"role": role}
     )
     return [Reply(ctx.t("members_admin.role_removed", name=member.display_name, role=role_name))]
-
-
-def find_level(levels: tuple[LevelSpec, ...], word: str) -> LevelSpec | None:
-    """The level named `word` in English or French, with or without accents."""
-    key = fold(word)
-    for level in levels:
-        if key in (fold(level.id), fold(level.name_en), fold(level.name_fr)):
-            return level
-    return None
-
-
-async def level_set(ctx: Context, args: Args) -> list[Reply]:
-    """`level set @user <level>` (admins; interim until the badge ladder exists)."""
-    member, rest = await _target(ctx, args, "members_admin.level_usage")
-    level = find_level(ctx.settings.levels, rest.text) if rest else None
-    if level is None:
-        names = ", ".join(lvl.name(ctx.t.locale) for lvl in ctx.settings.levels)
-        raise UserError("members_admin.level_unknown", levels=names)
-    previous = member.level
-    member.level = level.id
-    await members.record_event(
-        ctx.db,
-        member.id,
-        "level_set",
-        ctx.now,
-        actor_id=ctx.actor.id,
-        detail={"level": level.id, "previous": previous},
-    )
-    return [
-        Reply(
-            ctx.t(
-                "members_admin.level_set", name=member.display_name, level=level.name(ctx.t.locale)
-            )
-        )
-    ]
 
 
 async def community_here(ctx: Context, _args: Args) -> list[Reply]:

@@ -1,6 +1,6 @@
 """`me`: a member's own page — level, when and where they joined, what they contributed.
 
-The badges issue adds the ladder's progress here ("2 of 5 challenge answers").
+With the ladder's progress toward the next level ("2 of 5 challenge answers, 12 of 30 days").
 """
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ from __future__ import annotations
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.replies import Card, Field, Reply
-from storage import contributions, training_sessions
+from bot.handlers.badges import image_url, progress
+from storage import badges, contributions, training_sessions
 
 
 async def me(ctx: Context, _args: Args) -> list[Reply]:
     """Show the asker's profile."""
     member, t = ctx.actor, ctx.t
-    level = next((lvl for lvl in ctx.settings.levels if lvl.id == member.level), None)
+    ladder = ctx.settings.ladder
+    level = ladder.find(member.level) if member.level else None
     if member.joined_at is None:
         joined = t("profile.not_joined")
     else:
@@ -36,12 +38,21 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
         not_yet=counts.get("not_yet", 0),
         shares=counts.get("share", 0),
     )
-    fields = (
+    fields = [
         Field(t("profile.role_label"), t(f"roles.{ctx.role}")),
         Field(t("profile.level_label"), level.name(t.locale) if level else t("profile.no_level")),
         Field(t("profile.joined_label"), joined),
         Field(t("profile.contributions_label"), shared),
-    )
+    ]
+    rank = ladder.rank(level.id) if level else 0
+    counted = await badges.counts_of(ctx.db, member.id, ladder.daily_caps, ladder.points)
+    if counted is not None and rank < len(ladder.levels):
+        following = ladder.levels[rank]
+        left = progress(t, counted, ladder, following, ctx.now)
+        fields.append(Field(t("profile.next_level_label", level=following.name(t.locale)), left))
+    elif counted is not None:
+        fields.append(Field(t("profile.next_level_label_top"), t("profile.top_level")))
     title = t("profile.title", name=member.display_name)
     text = "\n".join([title, *(f"{f.label}: {f.value}" for f in fields)])
-    return [Reply(text, card=Card(title=title, fields=fields))]
+    image = image_url(ctx.settings, level.id) if level else None
+    return [Reply(text, card=Card(title=title, fields=tuple(fields), image_url=image))]

@@ -13,6 +13,7 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.replies import Card, Reply
+from bot.handlers import badges
 from bot.handlers.pulse_cards import LSATS, SCORES, details_form, lsat_card, training_name
 from bot.handlers.referral_invites import record_referrals
 from storage import pulses
@@ -46,7 +47,8 @@ async def score(ctx: Context, value: str) -> list[Reply]:
     raw_id, _, raw_score = value.partition(":")
     pulse = await _answerable(ctx, raw_id)
     chosen = _on_scale(raw_score, SCORES, "pulses.bad_score")
-    await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, score=chosen)
+    if await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, score=chosen):
+        await badges.promote_after(ctx, ctx.actor.id)
     training = await training_name(ctx.db, pulse, ctx.t)
     card = lsat_card(ctx.t, pulse.id, training, chosen)
     return [Reply(f"{card.title} {card.body}", card=card)]

@@ -18,7 +18,7 @@ from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import tokenize
 from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibility
-from bot.handlers import pulse_rounds
+from bot.handlers import badges, pulse_rounds
 from bot.i18n import Translator
 from storage import members, referrals, training_sessions
 from storage.models import Member, TrainingSession
@@ -171,7 +171,8 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         if not took_part:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
         # A colleague someone recommended the training to has come: the referral converted.
-        await referrals.convert(ctx.db, member.id, session.id, ctx.now)
+        referrers = await referrals.convert(ctx.db, member.id, session.id, ctx.now)
+        await badges.promote_after(ctx, *referrers)
     # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
     first_join = member.joined_at is None and await members.mark_joined(
         ctx.db, member.id, session.id if session else None, ctx.now
@@ -187,6 +188,7 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
     )
     if first_join:
         await _send_welcome(ctx, member, session)
+    await badges.promote_after(ctx, member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
     count = await training_sessions.participant_count(ctx.db, session.id)

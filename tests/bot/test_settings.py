@@ -16,8 +16,8 @@ def test_defaults() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 3978)
     assert settings.database_url == "sqlite:///var/ambassador.db"
     assert settings.locale == "en" and settings.timezone == "Europe/Paris"
-    assert [level.id for level in settings.levels] == ["junior", "confirmed", "senior"]
-    assert settings.levels[1].name("fr") == "Confirmé"
+    assert [level.id for level in settings.ladder.levels] == ["junior", "confirmed", "senior"]
+    assert settings.ladder.levels[1].name("fr") == "Confirmé"
     assert not settings.local_clock_control
 
 

@@ -1,4 +1,4 @@
-"""Admins manage roles, interim levels and the community conversation; others cannot."""
+"""Admins manage roles and the community conversation; others cannot."""
 
 from __future__ import annotations
 
@@ -46,24 +46,6 @@ async def test_learners_are_refused_and_nothing_changes(
     refused = await playground.say("bob", "role add @bob animator")
     assert refused.startswith("Only admins")
     assert (await _member(runtime, "bob")).role == "learner"
-    assert (await playground.say("bob", "level set @bob senior")).startswith("Only admins")
-    assert (await _member(runtime, "bob")).level is None
-
-
-async def test_level_names_in_both_languages_with_or_without_accents(
-    playground: Playground, runtime: Runtime
-) -> None:
-    for word, expected in [
-        ("confirmé", "confirmed"),
-        ("confirme", "confirmed"),
-        ("Senior", "senior"),
-        ("CONFIRMED", "confirmed"),
-    ]:
-        await playground.command("anim1", f"level set @bob {word}")
-        assert (await _member(runtime, "bob")).level == expected
-    unknown = await playground.say("anim1", "level set @bob expert")
-    assert "Junior, Confirmed, Senior" in unknown
-    assert (await _member(runtime, "bob")).level == "confirmed"
 
 
 async def test_community_conversation_defaults_to_the_latest_session_then_follows_the_admin(

@@ -4,6 +4,7 @@ member has exactly one question and at most one reminder. Real processes, both d
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import subprocess
 import time
@@ -147,6 +148,7 @@ async def test_fan_out_to_2000_members_survives_kill_9(database_url: str, tmp_pa
     (tmp_path / "bot.toml").write_text(
         config.replace("lease_seconds = 60.0", "lease_seconds = 3.0")
     )
+    shutil.copytree(REPO / "config" / "badges", tmp_path / "badges")  # the ladder's images
     env = {
         "AMBASSADOR_ADMINS": "local:anim1",
         "LOCAL_CLOCK_CONTROL": "1",

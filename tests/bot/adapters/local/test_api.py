@@ -140,7 +140,7 @@ _json_values = st.recursive(
                 '"""',
                 'session start "',
                 "role add @ animator",
-                "level set @u1 confirmé",
+                "badge grant @u1 confirmé",
             ]
         ),
     ),

@@ -1,0 +1,398 @@
+"""The badge ladder at work: promotions when something counts, `badge grant|revoke`, `badges`.
+
+Promotions are evaluated in the transaction of whatever counted (an answer, a share, a
+pulse answer, a join, a converted referral) and by the scheduler every hour (for the
+"days a member" criteria), in bulk SQL (storage/badges.py). Each promotion is announced
+once: a celebration card in the community conversation and a DM to the member, under
+outbox keys of the award. Never an automatic demotion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.replies import Button, Card, OutboundMessage, Reply
+from bot.handlers.community import community_conversation
+from bot.handlers.members_admin import target_member
+from bot.i18n import Translator, pick_locale
+from bot.ladder import Ladder, LevelSpec
+from bot.outbox.queue import Outbox
+from bot.settings import Settings
+from storage import badges, members
+from storage.badges import LevelRule, NewAward
+from storage.models import BadgeAward, Member, Workspace
+
+DM_REFRESHER = "badge_dm"
+# More promotions than this at once (a bulk import) make one grouped card, not a flood.
+GROUP_ABOVE = 10
+NAMES_IN_GROUP = 20
+EVALUATE_EVERY = timedelta(hours=1)
+MAX_REASON = 500
+
+
+def rules(ladder: Ladder) -> list[LevelRule]:
+    """Each level's cumulative criteria, as storage evaluates them."""
+    found = []
+    for rank, level in enumerate(ladder.levels, start=1):
+        requires, groups = ladder.cumulative(level)
+        found.append(LevelRule(level.id, rank, requires, tuple(groups)))
+    return found
+
+
+# --- links of an award (served by bot/open_badges.py) ---------------------------------------
+
+
+def assertion_url(settings: Settings, uid: str) -> str:
+    """The hosted Open Badges 2.0 assertion."""
+    return f"{settings.base_url}/badges/assertions/{uid}"
+
+
+def baked_url(settings: Settings, uid: str) -> str:
+    """The badge image with the assertion baked in."""
+    return f"{assertion_url(settings, uid)}/badge.png"
+
+
+def credential_url(settings: Settings, uid: str) -> str:
+    """The signed Open Badges 3.0 credential."""
+    return f"{assertion_url(settings, uid)}/credential"
+
+
+def image_url(settings: Settings, level_id: str) -> str:
+    """The level's badge image."""
+    return f"{settings.base_url}/badges/images/{level_id}.png"
+
+
+def linkedin_url(settings: Settings, award: BadgeAward, level: LevelSpec, issuer: str) -> str:
+    """LinkedIn's "Add licence or certification" form, prefilled from the badge."""
+    query = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": f"{issuer} — {level.name_en} ambassador",
+        "organizationName": issuer,
+        "issueYear": award.awarded_at.year,
+        "issueMonth": award.awarded_at.month,
+        "certUrl": assertion_url(settings, award.uid),
+        "certId": award.uid,
+    }
+    return "https://www.linkedin.com/profile/add?" + urlencode(query)
+
+
+def issuer_name(workspace: Workspace) -> str:
+    """Who issues the badges: the workspace's name (the organisation)."""
+    return workspace.name or "Ambassador programme"
+
+
+# --- what the member did -------------------------------------------------------------------
+
+
+def achievements(t: Translator, counts: dict[str, Any], level: LevelSpec, now: datetime) -> str:
+    """What earned the level, in words: "5 challenge answers · 1 pulse answer · 31 days"."""
+    parts = []
+    for kind in (*level.requires, *level.requires_one_of):
+        value = _value(counts, kind, now)
+        if value:
+            parts.append(t(f"badges.count_{kind}", count=value))
+    return " · ".join(dict.fromkeys(parts))
+
+
+def _value(counts: dict[str, Any], kind: str, now: datetime) -> int:
+    if kind == "days_member":
+        joined = counts.get("joined_at")
+        return (now - joined).days if joined is not None else 0
+    return int(counts.get(kind) or 0)
+
+
+def progress(
+    t: Translator, counts: dict[str, Any], ladder: Ladder, level: LevelSpec, now: datetime
+) -> str:
+    """What is left for `level`: "2 of 5 challenge answers, 12 of 30 days"."""
+    requires, groups = ladder.cumulative(level)
+    implied = requires.get("challenge_answers", 0) + requires.get("shares", 0)
+    if requires.get("contributions", 0) <= implied:
+        requires.pop("contributions", None)  # "5 challenge answers" says it already
+    parts = []
+    for kind, needed in requires.items():
+        value = min(_value(counts, kind, now), needed)
+        parts.append(t(f"badges.progress_{kind}", value=value, count=needed))
+    for group in groups:
+        options = [
+            t(f"badges.progress_{kind}", value=min(_value(counts, kind, now), needed), count=needed)
+            for kind, needed in group.items()
+        ]
+        parts.append(t("badges.one_of", options=t("badges.or").join(options)))
+    return ", ".join(parts)
+
+
+# --- promotion -----------------------------------------------------------------------------
+
+
+async def promote(
+    db: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    *,
+    workspace_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[NewAward]:
+    """Award what is due (to these members, or everyone) and announce each promotion."""
+    made = await badges.award_due(
+        db,
+        rules(settings.ladder),
+        settings.ladder.daily_caps,
+        settings.ladder.points,
+        now,
+        workspace_id=workspace_id,
+        member_ids=member_ids,
+    )
+    await announce(db, settings, made, now)
+    return made
+
+
+async def promote_after(ctx: Context, *member_ids: int) -> None:
+    """Something that counts was recorded for these members: promote them if due."""
+    await promote(
+        ctx.db, ctx.settings, ctx.now, workspace_id=ctx.workspace.id, member_ids=member_ids
+    )
+
+
+async def announce(
+    db: AsyncSession, settings: Settings, made: list[NewAward], now: datetime
+) -> None:
+    """One announcement per member promoted (their highest new level), once each."""
+    top: dict[int, NewAward] = {}
+    for award in made:
+        if award.member_id not in top or award.rank > top[award.member_id].rank:
+            top[award.member_id] = award
+    by_workspace: dict[int, list[NewAward]] = {}
+    for award in top.values():
+        by_workspace.setdefault(award.workspace_id, []).append(award)
+    for workspace_id, awards in by_workspace.items():
+        workspace = await db.get(Workspace, workspace_id)
+        assert workspace is not None
+        outbox = Outbox(db, workspace.platform, workspace.id, now)
+        conversation = await community_conversation(db, workspace)
+        if conversation is not None and len(awards) > GROUP_ABOVE:
+            await _announce_group(db, settings, workspace, outbox, conversation, awards)
+        for award in awards:
+            if conversation is not None and len(awards) <= GROUP_ABOVE:
+                await outbox.post(
+                    f"award:{award.id}:celebration",
+                    conversation,
+                    OutboundMessage(text=""),
+                    refresh={"name": DM_REFRESHER, "award_id": award.id, "to": "community"},
+                )
+            member = await db.get(Member, award.member_id)
+            assert member is not None
+            await outbox.post(
+                f"award:{award.id}:dm",
+                f"dm:{member.user_id}",
+                OutboundMessage(text=""),
+                refresh={"name": DM_REFRESHER, "award_id": award.id, "to": "member"},
+            )
+
+
+async def _announce_group(
+    db: AsyncSession,
+    settings: Settings,
+    workspace: Workspace,
+    outbox: Outbox,
+    conversation: str,
+    awards: list[NewAward],
+) -> None:
+    t = Translator(pick_locale(workspace.locale, settings.locale))
+    ids = sorted(a.id for a in awards)
+    names = []
+    for award in awards[:NAMES_IN_GROUP]:
+        member = await db.get(Member, award.member_id)
+        level = settings.ladder.find(award.level)
+        if member is not None and level is not None:
+            names.append(f"{member.display_name} ({level.name(t.locale)})")
+    more = len(awards) - len(names)
+    body = ", ".join(names) + (" " + t("badges.and_more", count=more) if more else "")
+    title = t("badges.group_title", count=len(awards))
+    await outbox.post(
+        f"award:{ids[0]}-{ids[-1]}:{len(ids)}:celebration",
+        conversation,
+        OutboundMessage(text=f"{title} {body}", card=Card(title=title, body=body)),
+    )
+
+
+async def render(
+    db: AsyncSession, args: dict[str, Any], settings: Settings
+) -> OutboundMessage | None:
+    """Outbox refresher: the celebration card or the member's DM, rendered at send time."""
+    award = await badges.by_id(db, int(args["award_id"]))
+    if award is None:
+        return None
+    member = await db.get(Member, award.member_id)
+    workspace = await db.get(Workspace, award.workspace_id)
+    level = settings.ladder.find(award.level)
+    if member is None or workspace is None or level is None:
+        return None
+    counts = (
+        await badges.counts_of(db, member.id, settings.ladder.daily_caps, settings.ladder.points)
+        or {}
+    )
+    if args.get("to") == "community":
+        t = Translator(pick_locale(workspace.locale, settings.locale))
+        title = t("badges.celebration_title", name=member.display_name, level=level.name(t.locale))
+        did = achievements(t, counts, level, award.awarded_at)
+        body = t(
+            "badges.celebration_body",
+            name=member.display_name,
+            did=did or level.description(t.locale),
+        )
+        card = Card(title=title, body=body, image_url=image_url(settings, level.id))
+        return OutboundMessage(text=f"{title} {body}", card=card)
+    t = Translator(
+        pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
+    )
+    title = t("badges.dm_title", level=level.name(t.locale))
+    body = t("badges.dm_body", level=level.name(t.locale), description=level.description(t.locale))
+    card = Card(
+        title=title,
+        body=body,
+        image_url=image_url(settings, level.id),
+        buttons=(
+            Button(
+                t("badges.linkedin"),
+                url=linkedin_url(settings, award, level, issuer_name(workspace)),
+            ),
+            Button(t("badges.download"), url=baked_url(settings, award.uid)),
+            Button(t("badges.assertion"), url=assertion_url(settings, award.uid)),
+            Button(t("badges.credential"), url=credential_url(settings, award.uid)),
+        ),
+    )
+    return OutboundMessage(text=f"{title} {body} {assertion_url(settings, award.uid)}", card=card)
+
+
+def make_due_work(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> tuple[Callable[[datetime], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]:
+    """The scheduler's hourly evaluation of everyone (days-a-member criteria pass with time)."""
+    state: dict[str, datetime | None] = {"next": None}
+
+    async def run_due(now: datetime) -> int:
+        due = state["next"]
+        if due is not None and now < due:
+            return 0
+        async with sessions() as db, db.begin():
+            made = await promote(db, settings, now)
+        state["next"] = now + EVALUATE_EVERY
+        return len(made)
+
+    async def next_due() -> datetime | None:
+        return state["next"]
+
+    return run_due, next_due
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def _level_arg(ctx: Context, rest: Args, usage: str) -> tuple[LevelSpec, str]:
+    if not rest:
+        raise UserError(usage)
+    level = ctx.settings.ladder.find(rest.tokens[0].value)
+    if level is None:
+        names = ", ".join(lvl.name(ctx.t.locale) for lvl in ctx.settings.ladder.levels)
+        raise UserError("badges.unknown_level", word=rest.tokens[0].value[:30], levels=names)
+    reason = " ".join(token.value for token in rest.tokens[1:]).strip()
+    if len(reason) > MAX_REASON:
+        raise UserError("badges.reason_too_long", max=MAX_REASON)
+    return level, reason
+
+
+async def grant(ctx: Context, args: Args) -> list[Reply]:
+    """`badge grant @member <level> [reason]`: award it (and the levels below) by hand."""
+    member, rest = await target_member(ctx, args, "badges.grant_usage")
+    level, reason = _level_arg(ctx, rest, "badges.grant_usage")
+    if member.joined_at is None:
+        raise UserError("badges.not_a_member", name=member.display_name)
+    ladder = ctx.settings.ladder
+    rank = ladder.rank(level.id)
+    made = []
+    for lower_rank, lower in enumerate(ladder.levels[:rank], start=1):
+        award_id = await badges.grant(
+            ctx.db,
+            workspace_id=ctx.workspace.id,
+            member_id=member.id,
+            level=lower.id,
+            rank=lower_rank,
+            granted_by_id=ctx.actor.id,
+            reason=reason or None,
+            now=ctx.now,
+        )
+        if award_id is not None:
+            made.append(NewAward(award_id, member.id, ctx.workspace.id, lower.id, lower_rank))
+    if not any(a.level == level.id for a in made):
+        raise UserError(
+            "badges.already_held", name=member.display_name, level=level.name(ctx.t.locale)
+        )
+    await badges.refresh_levels(ctx.db, {member.id})
+    await members.record_event(
+        ctx.db,
+        member.id,
+        "badge_granted",
+        ctx.now,
+        actor_id=ctx.actor.id,
+        detail={"levels": [a.level for a in made], "reason": reason},
+    )
+    await announce(ctx.db, ctx.settings, made, ctx.now)
+    return [
+        Reply(ctx.t("badges.granted", name=member.display_name, level=level.name(ctx.t.locale)))
+    ]
+
+
+async def revoke(ctx: Context, args: Args) -> list[Reply]:
+    """`badge revoke @member <level> <reason>`: revoke it and the levels above; kept with why."""
+    member, rest = await target_member(ctx, args, "badges.revoke_usage")
+    level, reason = _level_arg(ctx, rest, "badges.revoke_usage")
+    if not reason:
+        raise UserError("badges.revoke_needs_reason")
+    ladder = ctx.settings.ladder
+    above = [lvl.id for lvl in ladder.levels[ladder.rank(level.id) - 1 :]]
+    revoked = await badges.revoke(ctx.db, member.id, above, ctx.actor.id, reason, ctx.now)
+    if revoked == 0:
+        raise UserError("badges.not_held", name=member.display_name, level=level.name(ctx.t.locale))
+    await badges.refresh_levels(ctx.db, {member.id})
+    await members.record_event(
+        ctx.db,
+        member.id,
+        "badge_revoked",
+        ctx.now,
+        actor_id=ctx.actor.id,
+        detail={"levels": above, "reason": reason},
+    )
+    return [
+        Reply(ctx.t("badges.revoked", name=member.display_name, level=level.name(ctx.t.locale)))
+    ]
+
+
+async def ladder_list(ctx: Context, _args: Args) -> list[Reply]:
+    """`badges`: the ladder, each level with what it takes."""
+    t = ctx.t
+    lines = [t("badges.ladder_title")]
+    ladder = ctx.settings.ladder
+    for rank, level in enumerate(ladder.levels, start=1):
+        parts = [t(f"badges.count_{kind}", count=needed) for kind, needed in level.requires.items()]
+        if level.requires_one_of:
+            options = [
+                t(f"badges.count_{kind}", count=needed)
+                for kind, needed in level.requires_one_of.items()
+            ]
+            parts.append(t("badges.one_of", options=t("badges.or").join(options)))
+        key = "badges.ladder_line" if rank == 1 else "badges.ladder_line_above"
+        lines.append(t(key, level=level.name(t.locale), criteria=", ".join(parts)))
+    caps = ladder.daily_caps
+    if caps:
+        capped = ", ".join(t(f"badges.count_{kind}", count=cap) for kind, cap in caps.items())
+        lines.append(t("badges.daily_cap", caps=capped))
+    return [Reply("\n".join(lines))]

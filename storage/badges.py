@@ -1,0 +1,362 @@
+"""Badge awards, and the ladder's counts for many members at once, in bulk SQL.
+
+`member_counts` is one query: per member, what the ladder counts (answers and shares
+capped per UTC day, hidden ones left out; pulse answers; converted referrals; sessions).
+`award_due` turns it into one INSERT … SELECT per evaluation: every level whose criteria a
+member meets and that they never held (nor had revoked) becomes an award, race-safe
+against a concurrent evaluation by the partial unique index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from storage.models import (
+    BadgeAward,
+    Contribution,
+    Member,
+    PulseAnswer,
+    Referral,
+    SessionParticipation,
+)
+from storage.upsert import insert_for, table_of
+
+COUNTED = (
+    "challenge_answers",
+    "shares",
+    "contributions",
+    "pulse_answers",
+    "converted_referrals",
+    "novices_mentored",
+    "sessions",
+    "points",
+)
+
+
+@dataclass(frozen=True)
+class LevelRule:
+    """What one level takes, in the terms of the counts (built from the ladder)."""
+
+    level: str
+    rank: int
+    requires: Mapping[str, int]
+    one_of: tuple[Mapping[str, int], ...]
+
+
+def _utc_day(session: AsyncSession, column: Any) -> Any:
+    """The UTC calendar day of a timestamp (SQLite stores naive UTC text)."""
+    bind = session.bind
+    assert bind is not None
+    if bind.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def _capped(count: Any, cap: int | None) -> Any:
+    return count if cap is None else case((count > cap, cap), else_=count)
+
+
+def member_counts(
+    session: AsyncSession,
+    caps: Mapping[str, int],
+    points: Mapping[str, int],
+    *,
+    workspace_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> Select[Any]:
+    """Per community member: joined_at and every count the ladder uses (one query).
+
+    With `member_ids`, every aggregate is restricted to them (an event's evaluation reads
+    one member's rows, not the whole history).
+    """
+    ids = list(member_ids) if member_ids is not None else None
+
+    def only(column: Any) -> ColumnElement[bool]:
+        return column.in_(ids) if ids is not None else true_condition()
+
+    day = _utc_day(session, Contribution.created_at)
+    daily = (
+        select(
+            Contribution.member_id.label("member_id"),
+            Contribution.kind.label("kind"),
+            func.count().label("n"),
+        )
+        .where(Contribution.hidden_at.is_(None), only(Contribution.member_id))
+        .group_by(Contribution.member_id, Contribution.kind, day)
+        .subquery("daily")
+    )
+    contributed = (
+        select(
+            daily.c.member_id,
+            func.sum(
+                case(
+                    (daily.c.kind == "answer", _capped(daily.c.n, caps.get("challenge_answers"))),
+                    else_=0,
+                )
+            ).label("answers"),
+            func.sum(
+                case((daily.c.kind == "share", _capped(daily.c.n, caps.get("shares"))), else_=0)
+            ).label("shares"),
+        )
+        .group_by(daily.c.member_id)
+        .subquery("contributed")
+    )
+    pulsed = (
+        select(PulseAnswer.member_id, func.count().label("n"))
+        .where(only(PulseAnswer.member_id))
+        .group_by(PulseAnswer.member_id)
+        .subquery("pulsed")
+    )
+    referred = (
+        select(Referral.referrer_id.label("member_id"), func.count().label("n"))
+        .where(Referral.converted_at.is_not(None), only(Referral.referrer_id))
+        .group_by(Referral.referrer_id)
+        .subquery("referred")
+    )
+    attended = (
+        select(SessionParticipation.member_id, func.count().label("n"))
+        .where(only(SessionParticipation.member_id))
+        .group_by(SessionParticipation.member_id)
+        .subquery("attended")
+    )
+    answers = func.coalesce(contributed.c.answers, 0)
+    shares = func.coalesce(contributed.c.shares, 0)
+    pulse_answers = func.coalesce(pulsed.c.n, 0)
+    referrals = func.coalesce(referred.c.n, 0)
+    mentored = literal(0)  # the mentoring issue records check-ins; nothing to count yet
+    weighted = (
+        answers * points.get("challenge_answers", 0)
+        + shares * points.get("shares", 0)
+        + pulse_answers * points.get("pulse_answers", 0)
+        + referrals * points.get("converted_referrals", 0)
+        + mentored * points.get("novices_mentored", 0)
+    )
+    query = (
+        select(
+            Member.id.label("member_id"),
+            Member.workspace_id.label("workspace_id"),
+            Member.joined_at.label("joined_at"),
+            answers.label("challenge_answers"),
+            shares.label("shares"),
+            (answers + shares).label("contributions"),
+            pulse_answers.label("pulse_answers"),
+            referrals.label("converted_referrals"),
+            mentored.label("novices_mentored"),
+            func.coalesce(attended.c.n, 0).label("sessions"),
+            weighted.label("points"),
+        )
+        .outerjoin(contributed, contributed.c.member_id == Member.id)
+        .outerjoin(pulsed, pulsed.c.member_id == Member.id)
+        .outerjoin(referred, referred.c.member_id == Member.id)
+        .outerjoin(attended, attended.c.member_id == Member.id)
+        .where(Member.joined_at.is_not(None))
+    )
+    if workspace_id is not None:
+        query = query.where(Member.workspace_id == workspace_id)
+    if ids is not None:
+        query = query.where(Member.id.in_(ids))
+    return query
+
+
+async def counts_of(
+    session: AsyncSession, member_id: int, caps: Mapping[str, int], points: Mapping[str, int]
+) -> dict[str, Any] | None:
+    """One member's counts (for `me`), or None when they are not a community member."""
+    query = member_counts(session, caps, points, member_ids=[member_id])
+    row = (await session.execute(query)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _meets(stats: Any, rule: LevelRule, now: datetime) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    for kind, needed in rule.requires.items():
+        if kind == "days_member":
+            conditions.append(stats.c.joined_at <= now - timedelta(days=needed))
+        elif needed:
+            conditions.append(stats.c[kind] >= needed)
+    for group in rule.one_of:
+        options = [
+            stats.c.joined_at <= now - timedelta(days=needed)
+            if kind == "days_member"
+            else stats.c[kind] >= needed
+            for kind, needed in group.items()
+        ]
+        conditions.append(or_(*options))
+    return and_(true_condition(), *conditions)
+
+
+def true_condition() -> ColumnElement[bool]:
+    """A WHERE that is always true (SQLite needs one before ON CONFLICT in INSERT … SELECT)."""
+    return literal(1) == 1
+
+
+@dataclass(frozen=True)
+class NewAward:
+    """An award just made."""
+
+    id: int
+    member_id: int
+    workspace_id: int
+    level: str
+    rank: int
+
+
+async def award_due(
+    session: AsyncSession,
+    rules: list[LevelRule],
+    caps: Mapping[str, int],
+    points: Mapping[str, int],
+    now: datetime,
+    *,
+    workspace_id: int | None = None,
+    member_ids: Iterable[int] | None = None,
+) -> list[NewAward]:
+    """Award every level whose criteria are met and that the member never held; one
+    statement for all members and levels. Replays and concurrent runs award nothing twice."""
+    stats = member_counts(
+        session, caps, points, workspace_id=workspace_id, member_ids=member_ids
+    ).cte("stats")
+    award = table_of(BadgeAward)
+    selects = []
+    for rule in rules:
+        held_or_revoked = exists().where(
+            award.c.member_id == stats.c.member_id, award.c.level == rule.level
+        )
+        selects.append(
+            select(
+                _uid(session),
+                stats.c.workspace_id,
+                stats.c.member_id,
+                literal(rule.level),
+                literal(rule.rank),
+                literal(now, type_=award.c.awarded_at.type),
+                literal("auto"),
+            ).where(_meets(stats, rule, now), ~held_or_revoked)
+        )
+    if not selects:
+        return []
+    columns = ["uid", "workspace_id", "member_id", "level", "rank", "awarded_at", "source"]
+    source = selects[0] if len(selects) == 1 else union_all(*selects)
+    statement = (
+        insert_for(session, BadgeAward)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(
+            index_elements=["member_id", "level"], index_where=text("revoked_at IS NULL")
+        )
+        .returning(award.c.id, award.c.member_id, award.c.workspace_id, award.c.level, award.c.rank)
+    )
+    made = [NewAward(*row) for row in (await session.execute(statement)).all()]
+    if made:
+        await refresh_levels(session, {a.member_id for a in made})
+    return made
+
+
+def _uid(session: AsyncSession) -> Any:
+    bind = session.bind
+    assert bind is not None
+    if bind.dialect.name == "postgresql":
+        return func.cast(func.gen_random_uuid(), BadgeAward.uid.type)
+    return func.lower(func.hex(func.randomblob(16)))
+
+
+async def refresh_levels(session: AsyncSession, member_ids: set[int]) -> None:
+    """Set each member's level to the highest level they hold (in one UPDATE)."""
+    award = table_of(BadgeAward)
+    member = table_of(Member)
+    highest = (
+        select(award.c.level)
+        .where(award.c.member_id == member.c.id, award.c.revoked_at.is_(None))
+        .order_by(award.c.rank.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    ids = list(member_ids)
+    for start in range(0, len(ids), 10_000):  # bounded IN lists
+        await session.execute(
+            update(member).where(member.c.id.in_(ids[start : start + 10_000])).values(level=highest)
+        )
+
+
+async def active_awards(session: AsyncSession, member_id: int) -> list[BadgeAward]:
+    """The member's awards not revoked, lowest level first."""
+    query = (
+        select(BadgeAward)
+        .where(BadgeAward.member_id == member_id, BadgeAward.revoked_at.is_(None))
+        .order_by(BadgeAward.rank)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def by_id(session: AsyncSession, award_id: int) -> BadgeAward | None:
+    """The award `award_id`."""
+    return await session.get(BadgeAward, award_id)
+
+
+async def grant(
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    member_id: int,
+    level: str,
+    rank: int,
+    granted_by_id: int,
+    reason: str | None,
+    now: datetime,
+) -> int | None:
+    """Award `level` by hand; None when the member already holds it."""
+    statement = (
+        insert_for(session, BadgeAward)
+        .values(
+            uid=_uid(session),
+            workspace_id=workspace_id,
+            member_id=member_id,
+            level=level,
+            rank=rank,
+            awarded_at=now,
+            source="grant",
+            granted_by_id=granted_by_id,
+            reason=reason,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["member_id", "level"], index_where=text("revoked_at IS NULL")
+        )
+        .returning(table_of(BadgeAward).c.id)
+    )
+    value = (await session.execute(statement)).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+async def revoke(
+    session: AsyncSession, member_id: int, levels: list[str], by_id: int, reason: str, now: datetime
+) -> int:
+    """Revoke the member's active awards of `levels`; how many were revoked."""
+    result = await session.execute(
+        update(BadgeAward)
+        .where(
+            BadgeAward.member_id == member_id,
+            BadgeAward.level.in_(levels),
+            BadgeAward.revoked_at.is_(None),
+        )
+        .values(revoked_at=now, revoked_by_id=by_id, revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,81 @@
+"""The ladder file: read, and refused with one line naming the problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "ambassador.toml"
+
+
+def _config(tmp_path: Path, ladder: str) -> dict[str, str]:
+    shutil.copytree(REPO / "config" / "badges", tmp_path / "badges")
+    text = CONFIG.read_text()
+    start = text.index("[[ladder.levels]]")
+    end = text.index("[challenges]")
+    (tmp_path / "bot.toml").write_text(text[:start] + ladder + "\n" + text[end:])
+    return {"AMBASSADOR_CONFIG": str(tmp_path / "bot.toml")}
+
+
+LEVEL = '[[ladder.levels]]\nid = "{id}"\nimage = "badges/junior.png"\nrequires = {req}\n'
+
+
+def test_the_shipped_ladder() -> None:
+    ladder = load_settings({"AMBASSADOR_CONFIG": str(CONFIG)}).ladder
+    assert [level.id for level in ladder.levels] == ["junior", "confirmed", "senior"]
+    assert ladder.find("confirmé") is ladder.find("CONFIRME") is ladder.levels[1]
+    assert ladder.find("expert") is None
+    assert ladder.levels[1].name("fr") == "Confirmé"
+    requires, groups = ladder.cumulative(ladder.levels[2])
+    assert requires == {
+        "contributions": 15,
+        "challenge_answers": 5,
+        "pulse_answers": 1,
+        "days_member": 90,
+    }
+    assert groups == [{"converted_referrals": 1, "novices_mentored": 1}]
+    assert all(ladder.image_path(level).is_file() for level in ladder.levels)
+
+
+@pytest.mark.parametrize(
+    ("ladder", "named"),
+    [
+        (
+            LEVEL.format(id="a", req="{ contributions = 5 }")
+            + LEVEL.format(id="b", req="{ contributions = 3 }"),
+            "thresholds must increase: b asks contributions = 3, less than a's 5",
+        ),
+        (
+            LEVEL.format(id="a", req="{ contributions = 5 }")
+            + LEVEL.format(id="b", req="{ contributions = 5 }"),
+            "b asks nothing more than a",
+        ),
+        (LEVEL.format(id="a", req="{ likes = 5 }"), "unknown criterion 'likes'"),
+        (LEVEL.format(id="a", req="{ contributions = -1 }"), "whole number"),
+        (LEVEL.format(id="a", req="{}"), "needs criteria"),
+        (LEVEL.format(id="a", req="5"), "must be a table"),
+        (
+            LEVEL.format(id="a", req="{ shares = 1 }").replace("junior.png", "missing.png"),
+            "badge image",
+        ),
+        (
+            LEVEL.format(id="a", req="{ shares = 1 }") + LEVEL.format(id="a", req="{ shares = 2 }"),
+            "unique",
+        ),
+        (
+            LEVEL.format(id="a", req="{ shares = 1 }") + "[ladder.daily_cap]\nshares = 0\n",
+            "at least 1",
+        ),
+    ],
+)
+def test_a_wrong_ladder_stops_start_up_with_one_line(
+    tmp_path: Path, ladder: str, named: str
+) -> None:
+    with pytest.raises(SettingsError, match=named.replace("(", r"\(")) as caught:
+        load_settings(_config(tmp_path, ladder))
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,213 @@
+"""Promotion rules on hand-built histories: each boundary, the daily cap, hidden content,
+replays, and two evaluations at once (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handlers.badges import rules
+from bot.ladder import DEFAULT_LADDER
+from storage import badges
+from storage.db import create_engine, session_factory
+from storage.models import (
+    BadgeAward,
+    Contribution,
+    Member,
+    Pulse,
+    PulseAnswer,
+    Referral,
+    Workspace,
+)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LADDER = DEFAULT_LADDER  # junior: 1 contribution; confirmed: 5 answers, 1 pulse, 30 days;
+# senior: 15 contributions, 90 days, and a converted referral (or a novice mentored)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def _member(db: AsyncSession, name: str, joined_days_ago: int) -> Member:
+    workspace = (await db.execute(select(Workspace))).scalar_one_or_none()
+    if workspace is None:
+        workspace = Workspace(platform="local", external_id="local", created_at=NOW)
+        db.add(workspace)
+        await db.flush()
+    member = Member(
+        workspace_id=workspace.id,
+        user_id=name,
+        display_name=name,
+        role="learner",
+        joined_at=NOW - timedelta(days=joined_days_ago),
+        created_at=NOW,
+    )
+    db.add(member)
+    await db.flush()
+    return member
+
+
+async def _contribute(
+    db: AsyncSession, member: Member, kind: str, days_ago: int, hidden: bool = False
+) -> None:
+    when = NOW - timedelta(days=days_ago, hours=1)
+    db.add(
+        Contribution(
+            workspace_id=member.workspace_id,
+            member_id=member.id,
+            kind=kind,
+            outcome="success" if kind == "answer" else None,
+            text="x",
+            created_at=when,
+            updated_at=when,
+            hidden_at=when if hidden else None,
+        )
+    )
+    await db.flush()
+
+
+async def _pulse_answer(db: AsyncSession, member: Member) -> Pulse:
+    pulse = Pulse(
+        workspace_id=member.workspace_id,
+        created_by_id=member.id,
+        conversation="general",
+        status="open",
+        reminders_sent=0,
+        recipients=1,
+        created_at=NOW,
+    )
+    db.add(pulse)
+    await db.flush()
+    db.add(
+        PulseAnswer(pulse_id=pulse.id, member_id=member.id, score=9, created_at=NOW, updated_at=NOW)
+    )
+    await db.flush()
+    return pulse
+
+
+async def _evaluate(db: AsyncSession, now: datetime = NOW) -> list[tuple[str, str]]:
+    made = await badges.award_due(db, rules(LADDER), LADDER.daily_caps, LADDER.points, now)
+    names = {m.id: m.user_id for m in (await db.execute(select(Member))).scalars()}
+    return sorted((names[a.member_id], a.level) for a in made)
+
+
+async def test_each_level_boundary(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as db, db.begin():
+        nobody = await _member(db, "nobody", 100)  # noqa: F841 - joined, never contributed
+        one = await _member(db, "one", 0)
+        await _contribute(db, one, "share", 0)
+        # Five answers on five days, a pulse answer, but 29 days a member: junior only.
+        almost = await _member(db, "almost", 29)
+        for day in range(5):
+            await _contribute(db, almost, "answer", day)
+        await _pulse_answer(db, almost)
+        # The same at 30 days: confirmed (and junior, on the way).
+        confirmed = await _member(db, "confirmed", 30)
+        for day in range(5):
+            await _contribute(db, confirmed, "answer", day)
+        await _pulse_answer(db, confirmed)
+        # 15 contributions and 90 days, but no converted referral: confirmed, not senior.
+        senior = await _member(db, "senior", 90)
+        for day in range(15):
+            await _contribute(db, senior, "answer", day)
+        pulse = await _pulse_answer(db, senior)
+        assert await _evaluate(db) == [
+            ("almost", "junior"),
+            ("confirmed", "confirmed"),
+            ("confirmed", "junior"),
+            ("one", "junior"),
+            ("senior", "confirmed"),
+            ("senior", "junior"),
+        ]
+        db.add(
+            Referral(
+                workspace_id=senior.workspace_id,
+                pulse_id=pulse.id,
+                referrer_id=senior.id,
+                referred_name="Zoe",
+                referred_key="n:zoe",
+                created_at=NOW,
+                converted_at=NOW,
+            )
+        )
+        await db.flush()
+        assert await _evaluate(db) == [("senior", "senior")]
+        fresh = select(Member).execution_options(populate_existing=True)
+        levels = {m.user_id: m.level for m in (await db.execute(fresh)).scalars()}
+    assert levels == {
+        "nobody": None,
+        "one": "junior",
+        "almost": "junior",
+        "confirmed": "confirmed",
+        "senior": "senior",
+    }
+
+
+async def test_the_daily_cap_and_hidden_content(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as db, db.begin():
+        spammer = await _member(db, "spammer", 40)
+        for _ in range(10):  # ten answers in one day count as three
+            await _contribute(db, spammer, "answer", 1)
+        await _contribute(db, spammer, "answer", 2, hidden=True)  # hidden: never counts
+        await _pulse_answer(db, spammer)
+        counts = await badges.counts_of(db, spammer.id, LADDER.daily_caps, LADDER.points)
+        assert counts is not None and counts["challenge_answers"] == 3
+        assert await _evaluate(db) == [("spammer", "junior")]
+        await _contribute(db, spammer, "answer", 3)
+        await _contribute(db, spammer, "answer", 4)
+        assert await _evaluate(db) == [("spammer", "confirmed")]
+
+
+async def test_replayed_evaluations_award_once_and_revoked_levels_stay_revoked(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as db, db.begin():
+        member = await _member(db, "ana", 1)
+        await _contribute(db, member, "share", 0)
+        assert await _evaluate(db) == [("ana", "junior")]
+        assert await _evaluate(db) == []
+        assert await _evaluate(db, NOW + timedelta(days=1)) == []
+        await badges.revoke(db, member.id, ["junior"], member.id, "test", NOW)
+        await badges.refresh_levels(db, {member.id})
+        assert await _evaluate(db) == [], "a revoked level is not re-awarded automatically"
+        count = await db.execute(select(func.count()).select_from(BadgeAward))
+        assert count.scalar_one() == 1
+        await db.refresh(member)
+        assert member.level is None
+
+
+@pytest.mark.postgres
+async def test_two_evaluations_at_once_award_once(postgres_url: str) -> None:
+    from tests.support.databases import truncate_all
+
+    await truncate_all(postgres_url)
+    engine = create_engine(postgres_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as db, db.begin():
+            for n in range(200):
+                member = await _member(db, f"m{n}", 1)
+                await _contribute(db, member, "share", 0)
+
+        async def evaluate() -> int:
+            async with sessions() as db, db.begin():
+                return len(await _evaluate(db))
+
+        made = await asyncio.gather(*(evaluate() for _ in range(4)))
+        assert sum(made) == 200
+        async with sessions() as db:
+            awards = await db.execute(select(func.count()).select_from(BadgeAward))
+            assert awards.scalar_one() == 200
+    finally:
+        await engine.dispose()
