@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
 from bot.handlers import badges, challenges, contributions, pulse_rounds, signup
+from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
@@ -110,8 +111,15 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     app[RUNTIME] = runtime
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.sessions, runtime.clock)
+    open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
     app.add_routes(
-        [web.get("/healthz", healthz), web.get("/readyz", readyz), *local.routes(), *files.routes()]
+        [
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            *local.routes(),
+            *files.routes(),
+            *open_badges.routes(),
+        ]
     )
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]

@@ -56,6 +56,16 @@ class ChallengeSettings:
 
 
 @dataclass(frozen=True)
+class BadgeIssuerSettings:
+    """Who issues the Open Badges (the Issuer Profile); empty name/url: the workspace's
+    name and the bot's public address."""
+
+    name: str = ""
+    email: str = "badges@example.org"
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     """Messages per second the sender allows itself per conversation, per platform."""
 
@@ -82,12 +92,14 @@ class Settings:
     pulse: PulseSettings = field(default_factory=PulseSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     challenges: ChallengeSettings = field(default_factory=ChallengeSettings)
-    # Where people reach this bot from their browser (download links); "" = host and port.
+    # Where people reach this bot from their browser (download links, Open Badges URLs);
+    # PUBLIC_BASE_URL (or AMBASSADOR_PUBLIC_URL); "" = host and port.
     public_url: str = ""
+    issuer: BadgeIssuerSettings = field(default_factory=BadgeIssuerSettings)
 
     @property
     def base_url(self) -> str:
-        """The bot's address for links it gives out (AMBASSADOR_PUBLIC_URL, else host:port)."""
+        """The bot's address for links it gives out (PUBLIC_BASE_URL, else host:port)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def is_admin(self, platform: str, user_id: str) -> bool:
@@ -179,11 +191,25 @@ def _number(config: Mapping[str, Any], section: str, key: str, default: float, p
     return float(value)
 
 
+def _issuer(config: Mapping[str, Any], path: str) -> BadgeIssuerSettings:
+    section = config.get("badges", {})
+    values = {key: section.get(key, "") for key in ("issuer_name", "issuer_email", "issuer_url")}
+    if not all(isinstance(value, str) for value in values.values()):
+        raise SettingsError(f"{path}: [badges] issuer_name, issuer_email, issuer_url are text")
+    email = values["issuer_email"] or BadgeIssuerSettings.email
+    if email.count("@") != 1 or " " in email:
+        raise SettingsError(f"{path}: [badges] issuer_email must be an email address")
+    url = values["issuer_url"]
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{path}: [badges] issuer_url must start with http:// or https://")
+    return BadgeIssuerSettings(values["issuer_name"], email, url)
+
+
 def _parse_public_url(value: str) -> str:
     url = value.strip()
     if url and not url.startswith(("http://", "https://")):
         raise SettingsError(
-            f"AMBASSADOR_PUBLIC_URL must start with http:// or https:// (got {url[:80]!r})"
+            f"PUBLIC_BASE_URL must start with http:// or https:// (got {url[:80]!r})"
         )
     return url
 
@@ -243,7 +269,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
-        public_url=_parse_public_url(env.get("AMBASSADOR_PUBLIC_URL", "")),
+        public_url=_parse_public_url(
+            env.get("PUBLIC_BASE_URL") or env.get("AMBASSADOR_PUBLIC_URL", "")
+        ),
+        issuer=_issuer(config, config_path),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

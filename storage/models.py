@@ -104,6 +104,8 @@ class Member(Base):
     created_at: Mapped[datetime]
     # Set when the member asked for no more referral invitations ("stop such messages").
     invitations_off_at: Mapped[datetime | None]
+    # Given by the platform when it can (Slack profile, Teams): the badge recipient's identity.
+    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class TrainingSession(Base):
@@ -499,3 +501,20 @@ class BadgeAward(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningKey(Base):
+    """A key the bot generated once to sign Open Badges 3.0 credentials (Ed25519).
+
+    Only the newest key signs; older ones stay published so what they signed still verifies.
+    """
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    # PKCS#8 PEM of the private key (kept in the database, like the rest of the bot's state).
+    private_pem: Mapped[str] = mapped_column(Text)
+    # The public key as a JWK (RFC 8037 OKP/Ed25519), as published.
+    public_jwk: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

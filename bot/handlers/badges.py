@@ -24,6 +24,7 @@ from bot.handlers.community import community_conversation
 from bot.handlers.members_admin import target_member
 from bot.i18n import Translator, pick_locale
 from bot.ladder import Ladder, LevelSpec
+from bot.open_badges import documents
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import badges, members
@@ -47,46 +48,26 @@ def rules(ladder: Ladder) -> list[LevelRule]:
     return found
 
 
-# --- links of an award (served by bot/open_badges.py) ---------------------------------------
-
-
-def assertion_url(settings: Settings, uid: str) -> str:
-    """The hosted Open Badges 2.0 assertion."""
-    return f"{settings.base_url}/badges/assertions/{uid}"
-
-
-def baked_url(settings: Settings, uid: str) -> str:
-    """The badge image with the assertion baked in."""
-    return f"{assertion_url(settings, uid)}/badge.png"
-
-
-def credential_url(settings: Settings, uid: str) -> str:
-    """The signed Open Badges 3.0 credential."""
-    return f"{assertion_url(settings, uid)}/credential"
+# --- links of an award (served by bot/open_badges/routes.py) --------------------------------
 
 
 def image_url(settings: Settings, level_id: str) -> str:
     """The level's badge image."""
-    return f"{settings.base_url}/badges/images/{level_id}.png"
+    return documents.urls(settings).image(level_id)
 
 
 def linkedin_url(settings: Settings, award: BadgeAward, level: LevelSpec, issuer: str) -> str:
     """LinkedIn's "Add licence or certification" form, prefilled from the badge."""
     query = {
         "startTask": "CERTIFICATION_NAME",
-        "name": f"{issuer} — {level.name_en} ambassador",
+        "name": f"{level.name_en} ambassador",
         "organizationName": issuer,
         "issueYear": award.awarded_at.year,
         "issueMonth": award.awarded_at.month,
-        "certUrl": assertion_url(settings, award.uid),
+        "certUrl": documents.urls(settings).assertion(award.uid),
         "certId": award.uid,
     }
     return "https://www.linkedin.com/profile/add?" + urlencode(query)
-
-
-def issuer_name(workspace: Workspace) -> str:
-    """Who issues the badges: the workspace's name (the organisation)."""
-    return workspace.name or "Ambassador programme"
 
 
 # --- what the member did -------------------------------------------------------------------
@@ -254,6 +235,8 @@ async def render(
     t = Translator(
         pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
     )
+    at = documents.urls(settings)
+    issuer = documents.issuer_name(workspace, settings)
     title = t("badges.dm_title", level=level.name(t.locale))
     body = t("badges.dm_body", level=level.name(t.locale), description=level.description(t.locale))
     card = Card(
@@ -261,16 +244,13 @@ async def render(
         body=body,
         image_url=image_url(settings, level.id),
         buttons=(
-            Button(
-                t("badges.linkedin"),
-                url=linkedin_url(settings, award, level, issuer_name(workspace)),
-            ),
-            Button(t("badges.download"), url=baked_url(settings, award.uid)),
-            Button(t("badges.assertion"), url=assertion_url(settings, award.uid)),
-            Button(t("badges.credential"), url=credential_url(settings, award.uid)),
+            Button(t("badges.linkedin"), url=linkedin_url(settings, award, level, issuer)),
+            Button(t("badges.download"), url=at.baked(award.uid)),
+            Button(t("badges.assertion"), url=at.assertion(award.uid)),
+            Button(t("badges.credential"), url=at.credential(award.uid)),
         ),
     )
-    return OutboundMessage(text=f"{title} {body} {assertion_url(settings, award.uid)}", card=card)
+    return OutboundMessage(text=f"{title} {body} {at.assertion(award.uid)}", card=card)
 
 
 def make_due_work(

@@ -1,0 +1,216 @@
+"""The public Open Badges URLs: anyone holding a badge's link can verify it here.
+
+Malformed ids are 404s (never a 500), revoked assertions are 410 with the reason, as the
+Open Badges 2.0 hosted verification specifies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.open_badges import credentials, documents, keys
+from bot.open_badges.baking import bake
+from bot.settings import Settings
+from storage.models import BadgeAward, Member, Workspace
+
+_UID = re.compile(r"^[0-9a-f-]{32,36}$")
+_LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+JSON_LD = "application/ld+json"
+
+
+def _json(data: dict[str, Any], status: int = 200, cache: bool = False) -> web.Response:
+    return web.Response(
+        body=json.dumps(data, indent=2, ensure_ascii=False).encode(),
+        status=status,
+        content_type=JSON_LD,
+        charset="utf-8",
+        headers={
+            "Cache-Control": "public, max-age=300" if cache else "no-cache",
+            "Access-Control-Allow-Origin": "*",  # verifiers run in browsers too
+        },
+    )
+
+
+def _not_found(what: str) -> web.Response:
+    return web.json_response({"error": f"no such {what}"}, status=404)
+
+
+class OpenBadgesRoutes:
+    """Serves issuers, badge classes, assertions, baked images, credentials and keys."""
+
+    def __init__(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._clock = clock
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """Every public badge URL."""
+        return [
+            web.get("/badges/issuers/{workspace}", self.issuer),
+            web.get("/badges/issuers/{workspace}/revocations", self.revocations),
+            web.get("/badges/issuers/{workspace}/levels/{level}", self.badge_class),
+            web.get("/badges/issuers/{workspace}/levels/{level}/criteria", self.criteria),
+            web.get("/badges/assertions/{uid}", self.assertion),
+            web.get("/badges/assertions/{uid}/badge.png", self.baked),
+            web.get("/badges/assertions/{uid}/credential", self.credential),
+            web.get("/badges/images/{level}.png", self.image),
+            web.get("/badges/keys/{kid}", self.key),
+            web.get("/badges/jwks.json", self.jwks),
+        ]
+
+    async def _workspace(self, db: AsyncSession, request: web.Request) -> Workspace | None:
+        raw = request.match_info["workspace"]
+        return await db.get(Workspace, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+
+    def _level(self, request: web.Request) -> Any:
+        raw = request.match_info["level"]
+        return self._settings.ladder.find(raw) if _LEVEL.match(raw) else None
+
+    async def _award(
+        self, db: AsyncSession, request: web.Request
+    ) -> tuple[BadgeAward, Member, Workspace] | None:
+        uid = request.match_info["uid"]
+        if not _UID.match(uid):
+            return None
+        award = (
+            await db.execute(select(BadgeAward).where(BadgeAward.uid == uid))
+        ).scalar_one_or_none()
+        if award is None:
+            return None
+        member = await db.get(Member, award.member_id)
+        workspace = await db.get(Workspace, award.workspace_id)
+        if member is None or workspace is None:
+            return None
+        return award, member, workspace
+
+    async def issuer(self, request: web.Request) -> web.Response:
+        """GET /badges/issuers/{workspace}: the 2.0 Issuer Profile."""
+        async with self._sessions() as db:
+            workspace = await self._workspace(db, request)
+        if workspace is None:
+            return _not_found("issuer")
+        return _json(documents.issuer(workspace, self._settings), cache=True)
+
+    async def badge_class(self, request: web.Request) -> web.Response:
+        """GET …/levels/{level}: the 2.0 BadgeClass of a level."""
+        async with self._sessions() as db:
+            workspace = await self._workspace(db, request)
+        level = self._level(request)
+        if workspace is None or level is None:
+            return _not_found("badge class")
+        return _json(documents.badge_class(workspace, level, self._settings), cache=True)
+
+    async def criteria(self, request: web.Request) -> web.Response:
+        """GET …/levels/{level}/criteria: what the level takes, for people (EN and FR)."""
+        level = self._level(request)
+        if level is None:
+            return _not_found("level")
+        body = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(level.name_en)}"
+            f"</title></head><body><h1>{escape(level.name_en)}</h1>"
+            f"<p>{escape(level.description('en'))}</p><h1 lang='fr'>{escape(level.name_fr)}</h1>"
+            f"<p lang='fr'>{escape(level.description('fr'))}</p></body></html>"
+        )
+        return web.Response(text=body, content_type="text/html")
+
+    async def revocations(self, request: web.Request) -> web.Response:
+        """GET …/revocations: the 2.0 RevocationList of the issuer."""
+        async with self._sessions() as db:
+            workspace = await self._workspace(db, request)
+            if workspace is None:
+                return _not_found("issuer")
+            revoked = (
+                await db.execute(
+                    select(BadgeAward)
+                    .where(
+                        BadgeAward.workspace_id == workspace.id,
+                        BadgeAward.revoked_at.is_not(None),
+                    )
+                    .order_by(BadgeAward.id)
+                )
+            ).scalars()
+            return _json(documents.revocation_list(workspace, list(revoked), self._settings))
+
+    async def assertion(self, request: web.Request) -> web.Response:
+        """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked."""
+        async with self._sessions() as db:
+            found = await self._award(db, request)
+        if found is None:
+            return _not_found("assertion")
+        award, member, _workspace = found
+        if award.revoked_at is not None:
+            return _json(documents.revoked_assertion(award, self._settings), status=410)
+        return _json(documents.assertion(award, member, self._settings))
+
+    async def baked(self, request: web.Request) -> web.Response:
+        """GET …/badge.png: the badge image with the assertion baked in."""
+        async with self._sessions() as db:
+            found = await self._award(db, request)
+        if found is None:
+            return _not_found("assertion")
+        award, member, _workspace = found
+        if award.revoked_at is not None:
+            return _json(documents.revoked_assertion(award, self._settings), status=410)
+        level = self._settings.ladder.find(award.level)
+        if level is None:
+            return _not_found("level")
+        image = self._settings.ladder.image_path(level).read_bytes()
+        text = json.dumps(documents.assertion(award, member, self._settings))
+        return web.Response(
+            body=bake(image, text),
+            content_type="image/png",
+            headers={"Content-Disposition": f'attachment; filename="{level.id}-badge.png"'},
+        )
+
+    async def credential(self, request: web.Request) -> web.Response:
+        """GET …/credential: the 3.0 OpenBadgeCredential as a signed VC-JWT."""
+        async with self._sessions() as db, db.begin():
+            found = await self._award(db, request)
+            if found is None:
+                return _not_found("credential")
+            award, member, workspace = found
+            if award.revoked_at is not None:
+                return _json(documents.revoked_assertion(award, self._settings), status=410)
+            level = self._settings.ladder.find(award.level)
+            if level is None:
+                return _not_found("level")
+            signer = await keys.current(db, self._clock.now())
+        document = documents.credential(award, member, workspace, level, self._settings)
+        token = credentials.sign(document, signer, documents.urls(self._settings))
+        return web.Response(text=token, content_type="application/vc+jwt")
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        """GET /badges/images/{level}.png: the level's badge image."""
+        level = self._level(request)
+        if level is None:
+            return _not_found("badge image")
+        return web.FileResponse(self._settings.ladder.image_path(level))
+
+    async def key(self, request: web.Request) -> web.Response:
+        """GET /badges/keys/{kid}: one public key, as a JWK."""
+        kid = request.match_info["kid"]
+        if not _KID.match(kid):
+            return _not_found("key")
+        async with self._sessions() as db:
+            published = await keys.published(db)
+        found = next((jwk for jwk in published if jwk.get("kid") == kid), None)
+        if found is None:
+            return _not_found("key")
+        return web.json_response(found, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def jwks(self, _request: web.Request) -> web.Response:
+        """GET /badges/jwks.json: every public key the bot signs (or signed) with."""
+        async with self._sessions() as db:
+            published = await keys.published(db)
+        return web.json_response({"keys": published}, headers={"Access-Control-Allow-Origin": "*"})
