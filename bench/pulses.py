@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -20,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import databases
+from bench import bulk, databases
 from bench.servers import BenchError, ServerProcess, free_port
 from storage import pulses
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Base, Pulse
+from storage.models import Pulse
 
 TARGET_MS = 300.0
 BACKENDS = ("sqlite", "postgresql")
@@ -171,55 +169,6 @@ def _rows(args: argparse.Namespace, now: datetime) -> dict[str, list[dict[str, A
     return data
 
 
-def _tuples(table: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The table's columns (from the models) and each row's values in that order."""
-    columns = [column.name for column in Base.metadata.tables[table].columns]
-    return columns, [tuple(row.get(name) for name in columns) for row in rows]
-
-
-async def _load_postgres(url: str, data: dict[str, list[dict[str, Any]]]) -> None:
-    connection = await asyncpg.connect(databases._dsn(url))
-    try:
-        for table, rows in data.items():
-            columns, records = _tuples(table, rows)
-            await connection.copy_records_to_table(table, records=records, columns=columns)
-        for table in data:
-            highest = f"(SELECT max(id) FROM {table})"
-            await connection.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {highest})"
-            )
-        # What autovacuum does soon after a bulk load: statistics and the visibility map
-        # (which lets the results read the answers' index without visiting the table).
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
-
-
-def _load_sqlite(path: Path, data: dict[str, list[dict[str, Any]]]) -> None:
-    connection = sqlite3.connect(path)
-    try:
-        with connection:
-            for table, rows in data.items():
-                columns, records = _tuples(table, rows)
-                marks = ", ".join("?" for _ in columns)
-                connection.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    [tuple(_sqlite_value(v) for v in record) for record in records],
-                )
-        connection.execute("ANALYZE")
-    finally:
-        connection.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    # The format SQLAlchemy's SQLite DateTime stores (naive UTC text).
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        if isinstance(value, datetime)
-        else value
-    )
-
-
 async def _close_history(engine: AsyncEngine) -> None:
     """What closing did to each closed pulse: keep the sums of its answers (the bot's code)."""
     async with session_factory(engine)() as db, db.begin():
@@ -247,9 +196,9 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
             await upgrade(engine)
             started = time.perf_counter()
             if backend == "sqlite":
-                _load_sqlite(path, data)
+                bulk.load_sqlite(path, data)
             else:
-                await _load_postgres(url, data)
+                await bulk.load_postgres(url, data)
             loaded_s = time.perf_counter() - started
             started = time.perf_counter()
             if not args.pulse_live:

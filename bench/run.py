@@ -1,13 +1,15 @@
-"""`make bench`: three suites on SQLite and PostgreSQL, written to bench/results.json.
+"""`make bench`: four suites on SQLite and PostgreSQL, written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
 - challenges: start-up restore time and memory with 10,000 active recurring challenges,
   and the delay between their planned and posted times under load (bench/challenges.py);
 - pulses: `pulse results` latency over 1,000,000 answers and 100,000 members
-  (bench/pulses.py).
+  (bench/pulses.py);
+- badges: one promotion evaluation for 100,000 members after a bulk import of 1,000,000
+  contributions (bench/badges.py).
 
-Choose with --suites (default: all three).
+Choose with --suites (default: all four).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -40,7 +42,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import challenges, databases, pulses
+from bench import badges, challenges, databases, pulses
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -51,7 +53,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses")
+SUITES = ("joins", "challenges", "pulses", "badges")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -73,7 +75,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--suites",
         default=",".join(SUITES),
-        help="comma-separated suites to run (default: joins,challenges,pulses)",
+        help="comma-separated suites to run (default: joins,challenges,pulses,badges)",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="measured joins per run")
     parser.add_argument(
@@ -111,6 +113,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     challenges.add_arguments(parser)
     pulses.add_arguments(parser)
+    badges.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -422,6 +425,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "pulses" in args.suites:
         print("pulses:", flush=True)
         await pulses.run_suite(args, workdir, results, skipped)
+    if "badges" in args.suites:
+        print("badges:", flush=True)
+        await badges.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -528,6 +534,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *challenges.summary_lines(results["challenges"])]
     if "pulses" in results:
         lines += ["", *pulses.summary_lines(results["pulses"])]
+    if "badges" in results:
+        lines += ["", *badges.summary_lines(results["badges"])]
     return "\n".join(lines)
 
 

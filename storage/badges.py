@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -34,9 +34,11 @@ from storage.models import (
     BadgeAward,
     Contribution,
     Member,
+    OutboxMessage,
     PulseAnswer,
     Referral,
     SessionParticipation,
+    Workspace,
 )
 from storage.upsert import insert_for, table_of
 
@@ -232,15 +234,37 @@ async def award_due(
 ) -> list[NewAward]:
     """Award every level whose criteria are met and that the member never held; one
     statement for all members and levels. Replays and concurrent runs award nothing twice."""
-    stats = member_counts(
-        session, caps, points, workspace_id=workspace_id, member_ids=member_ids
-    ).cte("stats")
+    ids = list(member_ids) if member_ids is not None else None
+    counts = member_counts(
+        session, caps, points, workspace_id=workspace_id, member_ids=ids
+    ).subquery("counts")
     award = table_of(BadgeAward)
+    # Which levels each member ever held (or had revoked), aggregated once, before any
+    # insert: an anti-join on badge_award itself lets PostgreSQL choose a nested loop over
+    # a table this very statement grows (quadratic on a bulk import).
+    held_query = select(
+        award.c.member_id,
+        *(
+            func.max(case((award.c.level == rule.level, 1), else_=0)).label(f"held_{rule.rank}")
+            for rule in rules
+        ),
+    ).group_by(award.c.member_id)
+    if ids is not None:
+        held_query = held_query.where(award.c.member_id.in_(ids))
+    held = held_query.subquery("held")
+    stats = (
+        select(
+            counts,
+            *(
+                func.coalesce(held.c[f"held_{rule.rank}"], 0).label(f"held_{rule.rank}")
+                for rule in rules
+            ),
+        )
+        .outerjoin(held, held.c.member_id == counts.c.member_id)
+        .cte("stats")
+    )
     selects = []
     for rule in rules:
-        held_or_revoked = exists().where(
-            award.c.member_id == stats.c.member_id, award.c.level == rule.level
-        )
         selects.append(
             select(
                 _uid(session),
@@ -250,7 +274,7 @@ async def award_due(
                 literal(rule.rank),
                 literal(now, type_=award.c.awarded_at.type),
                 literal("auto"),
-            ).where(_meets(stats, rule, now), ~held_or_revoked)
+            ).where(_meets(stats, rule, now), stats.c[f"held_{rule.rank}"] == 0)
         )
     if not selects:
         return []
@@ -360,3 +384,60 @@ async def revoke(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _json_object(session: AsyncSession, *pairs: Any) -> Any:
+    """A JSON object built by the database (json_build_object / json_object)."""
+    bind = session.bind
+    assert bind is not None
+    builder = func.json_build_object if bind.dialect.name == "postgresql" else func.json_object
+    return builder(*pairs)
+
+
+async def enqueue_dms(
+    session: AsyncSession, award_ids: list[int], refresher: str, fallback: str, now: datetime
+) -> None:
+    """Queue the promotion DM of each award in one INSERT … SELECT per 10,000 awards
+    (rendered at send time by `refresher`); an award's DM is queued once (its key)."""
+    award = table_of(BadgeAward)
+    member = table_of(Member)
+    workspace = table_of(Workspace)
+    outbox = table_of(OutboxMessage)
+    columns = [
+        "idempotency_key",
+        "platform",
+        "workspace_id",
+        "target",
+        "kind",
+        "payload",
+        "refresh",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    for start in range(0, len(award_ids), 10_000):
+        chunk = award_ids[start : start + 10_000]
+        rows = (
+            select(
+                literal("award:") + func.cast(award.c.id, String) + literal(":dm"),
+                workspace.c.platform,
+                award.c.workspace_id,
+                literal("dm:") + member.c.user_id,
+                literal("post"),
+                _json_object(session, "text", fallback),
+                _json_object(session, "name", refresher, "award_id", award.c.id, "to", "member"),
+                literal("pending"),
+                literal(0),
+                literal(now, type_=outbox.c.next_attempt_at.type),
+                literal(now, type_=outbox.c.created_at.type),
+            )
+            .join(member, member.c.id == award.c.member_id)
+            .join(workspace, workspace.c.id == award.c.workspace_id)
+            .where(award.c.id.in_(chunk))
+        )
+        await session.execute(
+            insert_for(session, OutboxMessage)
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )

@@ -32,6 +32,8 @@ from storage.badges import LevelRule, NewAward
 from storage.models import BadgeAward, Member, Workspace
 
 DM_REFRESHER = "badge_dm"
+# What a promotion message says if its award disappeared before it was sent.
+FALLBACK_TEXT = "🎉"
 # More promotions than this at once (a bulk import) make one grouped card, not a flood.
 GROUP_ABOVE = 10
 NAMES_IN_GROUP = 20
@@ -161,22 +163,16 @@ async def announce(
         conversation = await community_conversation(db, workspace)
         if conversation is not None and len(awards) > GROUP_ABOVE:
             await _announce_group(db, settings, workspace, outbox, conversation, awards)
-        for award in awards:
-            if conversation is not None and len(awards) <= GROUP_ABOVE:
+        elif conversation is not None:
+            for award in awards:
                 await outbox.post(
                     f"award:{award.id}:celebration",
                     conversation,
-                    OutboundMessage(text=""),
+                    OutboundMessage(text=FALLBACK_TEXT),
                     refresh={"name": DM_REFRESHER, "award_id": award.id, "to": "community"},
                 )
-            member = await db.get(Member, award.member_id)
-            assert member is not None
-            await outbox.post(
-                f"award:{award.id}:dm",
-                f"dm:{member.user_id}",
-                OutboundMessage(text=""),
-                refresh={"name": DM_REFRESHER, "award_id": award.id, "to": "member"},
-            )
+        # One INSERT … SELECT for the DMs: a bulk import may promote thousands at once.
+        await badges.enqueue_dms(db, [a.id for a in awards], DM_REFRESHER, FALLBACK_TEXT, now)
 
 
 async def _announce_group(
