@@ -211,3 +211,21 @@ async def test_two_evaluations_at_once_award_once(postgres_url: str) -> None:
             assert awards.scalar_one() == 200
     finally:
         await engine.dispose()
+
+
+async def test_points_weigh_what_counts_after_the_daily_cap(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    points = {"challenge_answers": 2, "shares": 1, "pulse_answers": 3}
+    rule = badges.LevelRule("star", 1, {"points": 10}, ())
+    async with sessions() as db, db.begin():
+        member = await _member(db, "pia", 5)
+        for _ in range(5):  # five answers in a day, capped at 3: 6 points
+            await _contribute(db, member, "answer", 1)
+        await _contribute(db, member, "share", 2)  # 1 point
+        counts = await badges.counts_of(db, member.id, LADDER.daily_caps, points)
+        assert counts is not None and counts["points"] == 7
+        assert await badges.award_due(db, [rule], LADDER.daily_caps, points, NOW) == []
+        await _pulse_answer(db, member)  # 3 points: 10
+        made = await badges.award_due(db, [rule], LADDER.daily_caps, points, NOW)
+        assert [(a.level, a.rank) for a in made] == [("star", 1)]
