@@ -1,4 +1,4 @@
-"""`make bench`: four suites on SQLite and PostgreSQL, written to bench/results.json.
+"""`make bench`: five suites (four on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -7,9 +7,11 @@
 - pulses: `pulse results` latency over 1,000,000 answers and 100,000 members
   (bench/pulses.py);
 - badges: one promotion evaluation for 100,000 members after a bulk import of 1,000,000
-  contributions (bench/badges.py).
+  contributions (bench/badges.py);
+- mentoring: one matching round of 10,000 novices and 1,000 mentors, and exactness against
+  a linear-programming solver (bench/mentoring.py; no database).
 
-Choose with --suites (default: all four).
+Choose with --suites (default: all five).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -42,7 +44,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import badges, challenges, databases, pulses
+from bench import badges, challenges, databases, mentoring, pulses
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -53,7 +55,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses", "badges")
+SUITES = ("joins", "challenges", "pulses", "badges", "mentoring")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -75,7 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--suites",
         default=",".join(SUITES),
-        help="comma-separated suites to run (default: joins,challenges,pulses,badges)",
+        help="comma-separated suites to run (default: joins,challenges,pulses,badges,mentoring)",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="measured joins per run")
     parser.add_argument(
@@ -114,6 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     challenges.add_arguments(parser)
     pulses.add_arguments(parser)
     badges.add_arguments(parser)
+    mentoring.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -428,6 +431,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "badges" in args.suites:
         print("badges:", flush=True)
         await badges.run_suite(args, workdir, results, skipped)
+    if "mentoring" in args.suites:
+        print("mentoring:", flush=True)
+        await mentoring.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -536,6 +542,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *pulses.summary_lines(results["pulses"])]
     if "badges" in results:
         lines += ["", *badges.summary_lines(results["badges"])]
+    if "mentoring" in results:
+        lines += ["", *mentoring.summary_lines(results["mentoring"])]
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.ladder import DEFAULT_LADDER, Ladder, LadderError, parse_ladder
+from bot.mentoring.weights import Weights
 
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_CONFIG_PATH = "config/ambassador.toml"
@@ -66,6 +67,13 @@ class BadgeIssuerSettings:
 
 
 @dataclass(frozen=True)
+class MentoringSettings:
+    """What makes a mentoring pair better: the matcher's weights ([mentoring])."""
+
+    weights: Weights = field(default_factory=Weights)
+
+
+@dataclass(frozen=True)
 class RateLimitSettings:
     """Messages per second the sender allows itself per conversation, per platform."""
 
@@ -96,6 +104,7 @@ class Settings:
     # PUBLIC_BASE_URL (or AMBASSADOR_PUBLIC_URL); "" = host and port.
     public_url: str = ""
     issuer: BadgeIssuerSettings = field(default_factory=BadgeIssuerSettings)
+    mentoring: MentoringSettings = field(default_factory=MentoringSettings)
 
     @property
     def base_url(self) -> str:
@@ -273,6 +282,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("PUBLIC_BASE_URL") or env.get("AMBASSADOR_PUBLIC_URL", "")
         ),
         issuer=_issuer(config, config_path),
+        mentoring=MentoringSettings(
+            Weights(
+                **{
+                    name: _number(config, "mentoring", name, default, config_path)
+                    for name, default in (
+                        ("pair", 10.0),
+                        ("topic", 3.0),
+                        ("session", 2.0),
+                        ("timezone", 1.0),
+                        ("spread", 1.0),
+                    )
+                }
+            )
+        ),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

@@ -89,3 +89,13 @@ def test_pulse_and_rate_limit_defaults_are_typed_and_checked(tmp_path: Path) -> 
     negative.write_text("[rate_limits]\nslack_per_conversation_per_second = -1\n")
     with pytest.raises(SettingsError, match="slack_per_conversation_per_second"):
         load_settings({"AMBASSADOR_CONFIG": str(negative)})
+
+
+def test_mentoring_weights_are_read_and_checked(tmp_path: Path) -> None:
+    settings = load_settings({"AMBASSADOR_CONFIG": CONFIG})
+    assert settings.mentoring.weights.pair == 10.0 and settings.mentoring.weights.spread == 1.0
+    text = Path(CONFIG).read_text().replace("spread = 1.0", "spread = -1")
+    (tmp_path / "badges").symlink_to(Path(CONFIG).parent / "badges")
+    (tmp_path / "bot.toml").write_text(text)
+    with pytest.raises(SettingsError, match=r"\[mentoring\] spread must be a positive number"):
+        load_settings({"AMBASSADOR_CONFIG": str(tmp_path / "bot.toml")})

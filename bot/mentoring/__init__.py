@@ -1,0 +1,1 @@
+"""Mentoring: pairing novices with experienced ambassadors (the matcher first)."""
