@@ -17,6 +17,8 @@ from bot.handlers import (
     contributions,
     general,
     members_admin,
+    mentoring,
+    mentoring_rounds,
     preferences,
     profile,
     pulse_answers,
@@ -74,7 +76,52 @@ COMMANDS = CommandTable(
             pulse_results.results,
             aliases=(("pulse", "resultats"), ("sondage", "resultats")),
         ),
+        Command(
+            "mentor.on",
+            ("mentor", "on"),
+            mentoring.mentor_on,
+            aliases=(("mentor", "oui"), ("mentorat", "oui"), ("mentorat", "on")),
+        ),
+        Command(
+            "mentor.off",
+            ("mentor", "off"),
+            mentoring.mentor_off,
+            aliases=(("mentor", "non"), ("mentorat", "non"), ("mentorat", "off")),
+        ),
+        Command(
+            "mentor.pause",
+            ("mentor", "pause"),
+            mentoring.mentor_pause,
+            aliases=(("mentorat", "pause"),),
+        ),
+        Command(
+            "mentor.request",
+            ("mentor", "request"),
+            mentoring.request,
+            aliases=(("mentor", "demander"), ("mentorat", "demander")),
+        ),
+        Command(
+            "mentor.stop",
+            ("mentor", "stop"),
+            mentoring.stop,
+            aliases=(("mentor", "arreter"), ("mentorat", "arreter")),
+        ),
         # Animators
+        Command("pair", ("pair",), mentoring.pair, aliases=(("jumeler",),), help_role="animator"),
+        Command(
+            "pair.preview",
+            ("pair", "preview"),
+            mentoring.pair_preview,
+            role="animator",
+            aliases=(("jumeler", "apercu"),),
+        ),
+        Command(
+            "mentoring.stats",
+            ("mentoring", "stats"),
+            mentoring.stats,
+            role="animator",
+            aliases=(("mentorat", "stats"), ("mentorat", "statistiques")),
+        ),
         Command(
             "pulse.new",
             ("pulse",),
@@ -243,6 +290,8 @@ ACTIONS = ActionTable(
         Action(pulse_cards.LSAT_ACTION, pulse_answers.lsat),
         Action(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
         Action(referral_invites.RESPOND_ACTION, referral_invites.respond),
+        Action(mentoring.CONSENT_ACTION, mentoring.consent),
+        Action(mentoring_rounds.CHECK_IN_ACTION, mentoring.check_in),
     ]
 )
 

@@ -16,7 +16,14 @@ from bot.adapters.local.sender import LocalSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
-from bot.handlers import badges, challenges, contributions, pulse_rounds, signup
+from bot.handlers import (
+    badges,
+    challenges,
+    contributions,
+    mentoring_rounds,
+    pulse_rounds,
+    signup,
+)
 from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
@@ -65,6 +72,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         pulse_rounds.make_due_work(sessions, settings), pulse_rounds.make_next_due(sessions)
     )
     scheduler.register(*badges.make_due_work(sessions, settings))
+    scheduler.register(*mentoring_rounds.make_due_work(sessions, settings))
 
     async def run_due(now: datetime) -> None:
         # Moving the clock runs what became due at once, as the passing of time would.

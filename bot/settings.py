@@ -68,9 +68,14 @@ class BadgeIssuerSettings:
 
 @dataclass(frozen=True)
 class MentoringSettings:
-    """What makes a mentoring pair better: the matcher's weights ([mentoring])."""
+    """Mentoring ([mentoring]): who may mentor, rounds, check-ins, the matcher's weights."""
 
     weights: Weights = field(default_factory=Weights)
+    # The lowest badge level that may volunteer; members below it are novices.
+    mentor_level: str = "confirmed"
+    default_capacity: int = 2
+    round_every_days: int = 14
+    check_in_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,33 @@ def _read_config(path: str) -> dict[str, Any]:
         raise SettingsError(f"AMBASSADOR_CONFIG: {path} is not valid TOML ({exc})") from None
 
 
+def _mentoring(config: Mapping[str, Any], path: str, ladder: Ladder) -> MentoringSettings:
+    weights = Weights(
+        **{
+            name: _number(config, "mentoring", name, default, path)
+            for name, default in (
+                ("pair", 10.0),
+                ("topic", 3.0),
+                ("session", 2.0),
+                ("timezone", 1.0),
+                ("spread", 1.0),
+            )
+        }
+    )
+    level = config.get("mentoring", {}).get("mentor_level", "confirmed")
+    found = ladder.find(level) if isinstance(level, str) else None
+    if found is None:
+        names = ", ".join(lvl.id for lvl in ladder.levels)
+        raise SettingsError(f"{path}: [mentoring] mentor_level must be one of {names}")
+    return MentoringSettings(
+        weights=weights,
+        mentor_level=found.id,
+        default_capacity=int(_number(config, "mentoring", "default_capacity", 2, path)),
+        round_every_days=int(_number(config, "mentoring", "round_every_days", 14, path)),
+        check_in_days=int(_number(config, "mentoring", "check_in_days", 14, path)),
+    )
+
+
 def _ladder(config: Mapping[str, Any], path: str) -> Ladder:
     try:
         return parse_ladder(config, path)
@@ -275,6 +307,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             config, "rate_limits", "teams_per_conversation_per_second", 7.0, config_path
         ),
     )
+    ladder = _ladder(config, config_path)
     return Settings(
         host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
@@ -282,20 +315,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env.get("PUBLIC_BASE_URL") or env.get("AMBASSADOR_PUBLIC_URL", "")
         ),
         issuer=_issuer(config, config_path),
-        mentoring=MentoringSettings(
-            Weights(
-                **{
-                    name: _number(config, "mentoring", name, default, config_path)
-                    for name, default in (
-                        ("pair", 10.0),
-                        ("topic", 3.0),
-                        ("session", 2.0),
-                        ("timezone", 1.0),
-                        ("spread", 1.0),
-                    )
-                }
-            )
-        ),
+        mentoring=_mentoring(config, config_path, ladder),
         locale=locale,
         timezone=timezone,
         config_path=config_path,
@@ -304,7 +324,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=log_format,
         local_clock_control=_parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
         signup_code_length=code_length,
-        ladder=_ladder(config, config_path),
+        ladder=ladder,
         outbox=outbox,
         pulse=pulse,
         rate_limits=rate_limits,

@@ -34,6 +34,7 @@ from storage.models import (
     BadgeAward,
     Contribution,
     Member,
+    MentoringPair,
     OutboxMessage,
     PulseAnswer,
     Referral,
@@ -144,7 +145,14 @@ def member_counts(
     shares = func.coalesce(contributed.c.shares, 0)
     pulse_answers = func.coalesce(pulsed.c.n, 0)
     referrals = func.coalesce(referred.c.n, 0)
-    mentored = literal(0)  # the mentoring issue records check-ins; nothing to count yet
+    met = or_(MentoringPair.mentor_answer == "met", MentoringPair.novice_answer == "met")
+    mentoring_done = (
+        select(MentoringPair.mentor_id.label("member_id"), func.count().label("n"))
+        .where(met, only(MentoringPair.mentor_id))
+        .group_by(MentoringPair.mentor_id)
+        .subquery("mentored")
+    )
+    mentored = func.coalesce(mentoring_done.c.n, 0)
     weighted = (
         answers * points.get("challenge_answers", 0)
         + shares * points.get("shares", 0)
@@ -170,6 +178,7 @@ def member_counts(
         .outerjoin(pulsed, pulsed.c.member_id == Member.id)
         .outerjoin(referred, referred.c.member_id == Member.id)
         .outerjoin(attended, attended.c.member_id == Member.id)
+        .outerjoin(mentoring_done, mentoring_done.c.member_id == Member.id)
         .where(Member.joined_at.is_not(None))
     )
     if workspace_id is not None:

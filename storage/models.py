@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -518,3 +519,82 @@ class SigningKey(Base):
     # The public key as a JWK (RFC 8037 OKP/Ed25519), as published.
     public_jwk: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class MentorProfile(Base):
+    """A member who volunteered to mentor: places, languages, topics, availability."""
+
+    __tablename__ = "mentor_profile"
+    __table_args__ = (UniqueConstraint("member_id", name="uq_mentor_profile_member"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # active | off
+    status: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[int] = mapped_column(Integer)
+    # Comma-separated language codes (ISO 639-1) and free topics.
+    languages: Mapped[str] = mapped_column(String(200))
+    topics: Mapped[str] = mapped_column(Text, default="")
+    paused_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class MenteeWish(Base):
+    """A novice's consent to be mentored, and where they stand."""
+
+    __tablename__ = "mentee_wish"
+    __table_args__ = (UniqueConstraint("member_id", name="uq_mentee_wish_member"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    # waiting | paired | stopped | declined
+    status: Mapped[str] = mapped_column(String(16))
+    # Languages asked for (`mentor request languages pt`); empty: the member's language.
+    languages: Mapped[str] = mapped_column(String(200), default="")
+    # Why the last round left them waiting (a matcher reason code).
+    waiting_reason: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class MentoringRound(Base):
+    """One matching round (run by an animator, or by the schedule)."""
+
+    __tablename__ = "mentoring_round"
+    __table_args__ = (Index("ix_mentoring_round_workspace", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    run_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    pairs: Mapped[int] = mapped_column(Integer)
+    waiting: Mapped[int] = mapped_column(Integer)
+    repeats_avoided: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime]
+
+
+class MentoringPair(Base):
+    """A mentor and a novice paired by a round, until it ends."""
+
+    __tablename__ = "mentoring_pair"
+    __table_args__ = (
+        Index("ix_mentoring_pair_members", "mentor_id", "novice_id"),
+        Index("ix_mentoring_pair_check_in", "check_in_at", "checked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("mentoring_round.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    novice_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    # When both are asked "Have you met?", and when that went out.
+    check_in_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None]
+    # met | not_yet | another (the novice asked for another mentor)
+    mentor_answer: Mapped[str | None] = mapped_column(String(16))
+    novice_answer: Mapped[str | None] = mapped_column(String(16))
+    ended_at: Mapped[datetime | None]
+    # another | mentor_off | novice_stop
+    end_reason: Mapped[str | None] = mapped_column(String(32))

@@ -19,6 +19,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import tokenize
 from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibility
 from bot.handlers import badges, pulse_rounds
+from bot.handlers.mentoring import consent_question
 from bot.i18n import Translator
 from storage import members, referrals, training_sessions
 from storage.models import Member, TrainingSession
@@ -188,6 +189,10 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
     )
     if first_join:
         await _send_welcome(ctx, member, session)
+        # Nobody is paired without saying yes: the question is asked once, at join.
+        await ctx.outbox.post(
+            f"mentoring:ask:{member.id}", f"dm:{member.user_id}", consent_question(ctx, member)
+        )
     await badges.promote_after(ctx, member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]

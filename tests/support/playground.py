@@ -61,6 +61,14 @@ class Playground:
         await self.runtime.sender.drain()
         return replies
 
+    async def welcomes(self, user_id: str) -> list[dict[str, Any]]:
+        """The welcome DMs `user_id` received (not the other DMs a join brings)."""
+        return [
+            m
+            for m in await self.messages(f"dm:{user_id}")
+            if m["text"].startswith(("Welcome", "Bienvenue"))
+        ]
+
     async def messages(self, conversation: str = "general") -> list[dict[str, Any]]:
         """The bot's posts in `conversation`, oldest first."""
         response = await self.client.get(f"/local/api/conversations/{conversation}/messages")

@@ -29,8 +29,8 @@ async def test_three_learners_in_two_languages_join_and_the_card_counts_them(
     assert card["updated_at"] > card["created_at"]
     assert len([m for m in await playground.messages() if m["card"]]) == 1, "edited, not reposted"
 
-    dm_alice = await playground.messages("dm:alice")
-    dm_bob = await playground.messages("dm:bob")
+    dm_alice = await playground.welcomes("alice")
+    dm_bob = await playground.welcomes("bob")
     assert len(dm_alice) == 1 and "Bienvenue, ambassadeur de Management 101" in dm_alice[0]["text"]
     assert len(dm_bob) == 1 and "Welcome, ambassador of Management 101" in dm_bob[0]["text"]
 
@@ -48,7 +48,7 @@ async def test_joining_twice_changes_nothing(playground: Playground) -> None:
     await playground.command("bob", "join")
     again = await playground.say("bob", "join")
     assert "already in" in again
-    assert len(await playground.messages("dm:bob")) == 1
+    assert len(await playground.welcomes("bob")) == 1
     card = await _card(playground)
     assert card["card"]["fields"][1]["value"] == "1 learner joined"
 
@@ -61,7 +61,7 @@ async def test_an_ambassador_joining_another_session_takes_part_without_a_second
     await playground.command("anim1", "session start Day 2", conversation="room-b")
     reply = await playground.say("bob", "join", conversation="room-b")
     assert "also take part" in reply
-    assert len(await playground.messages("dm:bob")) == 1
+    assert len(await playground.welcomes("bob")) == 1
     card = await _card(playground, "room-b")
     assert card["card"]["fields"][1]["value"] == "1 learner joined"
 
@@ -74,7 +74,7 @@ async def test_wrong_and_closed_codes_say_how_to_get_the_right_one(playground: P
     await playground.command("anim1", "session close")
     closed = await playground.say("bob", f"join {code.lower()}")
     assert "is closed" in closed and "session list" in closed
-    assert await playground.messages("dm:bob") == []
+    assert await playground.welcomes("bob") == []
 
 
 async def test_learners_cannot_start_or_close_a_session(playground: Playground) -> None:
@@ -91,7 +91,7 @@ async def test_join_without_open_session_joins_the_community(playground: Playgro
     reply = await playground.say("bob", "join")
     assert "Welcome to the ambassador community" in reply
     assert "already an ambassador" in await playground.say("bob", "join")
-    assert len(await playground.messages("dm:bob")) == 1
+    assert len(await playground.welcomes("bob")) == 1
 
 
 async def test_several_open_sessions_ask_which_one_with_buttons(playground: Playground) -> None:

@@ -65,6 +65,6 @@ async def test_the_same_learner_joining_20_times_at_once_is_one_member(
         == 1
     )
     assert await _count(runtime, select(func.count()).select_from(SessionParticipation)) == 1
-    assert len(await playground.messages("dm:bob")) == 1
+    assert len(await playground.welcomes("bob")) == 1
     card = next(m for m in await playground.messages() if m["card"])
     assert card["card"]["fields"][1]["value"] == "1 learner joined"

@@ -1,0 +1,350 @@
+"""Mentoring commands: volunteers and novices say yes (or stop), animators run rounds.
+
+Nobody is paired without having said yes: mentors with `mentor on`, novices with the
+button of the question they get at join, or `mentor request`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+
+from bot.core import roles
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import Token, fold
+from bot.core.replies import Button, Card, OutboundMessage, Reply
+from bot.handlers import badges, mentoring_rounds
+from bot.scheduling import clauses
+from storage import mentoring
+from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
+
+CONSENT_ACTION = "mentoring.consent"
+CAPACITY_WORDS = {"capacity", "capacite", "places"}
+LANGUAGE_WORDS = {"languages", "language", "langues", "langue"}
+TOPIC_WORDS = {"topics", "topic", "sujets", "sujet", "themes"}
+UNTIL_WORDS = {"until", "jusqu'au", "jusqua", "jusquau", "jusqu’au"}
+MAX_CAPACITY = 20
+MAX_TOPICS = 300
+_CODE = re.compile(r"^[a-z]{2,3}$")
+KNOWN_LANGUAGES = frozenset(Locale("en").languages)
+
+
+def _is_novice(ctx: Context, member: Member) -> bool:
+    ladder = ctx.settings.ladder
+    return ladder.rank(member.level) < ladder.rank(ctx.settings.mentoring.mentor_level)
+
+
+def _languages(ctx: Context, text: str) -> str:
+    codes = mentoring_rounds.split_codes(text)
+    unknown = [c for c in codes if not _CODE.match(c) or c not in KNOWN_LANGUAGES]
+    if not codes or unknown:
+        raise UserError("mentoring.bad_languages", codes=", ".join(unknown)[:60] or text[:60])
+    return ",".join(sorted(codes))
+
+
+def _options(args: Args, allowed: set[str]) -> dict[str, str]:
+    """`capacity 3 languages fr,en topics sales, onboarding` → {word: value}."""
+    found: dict[str, list[str]] = {}
+    current: str | None = None
+    for token in args.tokens:
+        key = fold(token.value)
+        if key in CAPACITY_WORDS | LANGUAGE_WORDS | TOPIC_WORDS and not token.quoted:
+            current = (
+                "capacity"
+                if key in CAPACITY_WORDS
+                else "languages"
+                if key in LANGUAGE_WORDS
+                else "topics"
+            )
+            if current not in allowed:
+                raise UserError("mentoring.on_usage")
+            found[current] = []
+        elif current is None:
+            raise UserError("mentoring.on_usage")
+        else:
+            found[current].append(token.value)
+    return {key: " ".join(words) for key, words in found.items()}
+
+
+async def mentor_on(ctx: Context, args: Args) -> list[Reply]:
+    """`mentor on [capacity N] [languages fr,en] [topics …]`: volunteer, or change it."""
+    member = ctx.actor
+    if member.joined_at is None or _is_novice(ctx, member):
+        level = ctx.settings.ladder.find(ctx.settings.mentoring.mentor_level)
+        assert level is not None
+        raise UserError("mentoring.mentors_are", level=level.name(ctx.t.locale))
+    options = _options(args, {"capacity", "languages", "topics"})
+    profile = await mentoring.profile_of(ctx.db, member.id)
+    capacity = profile.capacity if profile else ctx.settings.mentoring.default_capacity
+    if "capacity" in options:
+        raw = options["capacity"].strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_CAPACITY:
+            raise UserError("mentoring.bad_capacity", max=MAX_CAPACITY)
+        capacity = int(raw)
+    default_language = mentoring_rounds.language_of(member, ctx.workspace, ctx.settings)
+    languages = (
+        _languages(ctx, options["languages"])
+        if "languages" in options
+        else profile.languages
+        if profile
+        else default_language
+    )
+    topics = options.get("topics", profile.topics if profile else "").strip()[:MAX_TOPICS]
+    if profile is None:
+        profile = MentorProfile(workspace_id=ctx.workspace.id, member_id=member.id)
+        ctx.db.add(profile)
+    profile.status, profile.capacity, profile.languages = "active", capacity, languages
+    profile.topics, profile.paused_until, profile.updated_at = topics, None, ctx.now
+    return [
+        Reply(
+            ctx.t(
+                "mentoring.on",
+                capacity=capacity,
+                languages=languages,
+                topics=topics or "—",
+            )
+        )
+    ]
+
+
+async def _end_pairs(ctx: Context, pairs: list[MentoringPair], reason: str) -> None:
+    """End pairs; their novices wait again, and the other person is told."""
+    for pair in pairs:
+        pair.ended_at, pair.end_reason = ctx.now, reason
+        novice = await ctx.db.get(Member, pair.novice_id)
+        mentor = await ctx.db.get(Member, pair.mentor_id)
+        assert novice is not None and mentor is not None
+        if reason == "mentor_off":
+            wish = await mentoring.wish_of(ctx.db, novice.id)
+            if wish is not None and wish.status == "paired":
+                wish.status, wish.updated_at = "waiting", ctx.now
+            told, key = novice, "mentoring.mentor_left"
+            other = mentor
+        else:
+            told, key, other = mentor, "mentoring.novice_left", novice
+        text = ctx.translator_for(told)(key, name=other.display_name)
+        await ctx.outbox.post(
+            f"mentoring-pair:{pair.id}:ended", f"dm:{told.user_id}", OutboundMessage(text)
+        )
+
+
+async def mentor_off(ctx: Context, _args: Args) -> list[Reply]:
+    """`mentor off`: no more mentees; current ones wait for another mentor (and are told)."""
+    profile = await mentoring.profile_of(ctx.db, ctx.actor.id)
+    if profile is None or profile.status != "active":
+        raise UserError("mentoring.not_a_mentor")
+    profile.status, profile.updated_at = "off", ctx.now
+    pairs = await mentoring.active_pairs(ctx.db, mentor_id=ctx.actor.id)
+    await _end_pairs(ctx, pairs, "mentor_off")
+    return [Reply(ctx.t("mentoring.off", count=len(pairs)))]
+
+
+async def mentor_pause(ctx: Context, args: Args) -> list[Reply]:
+    """`mentor pause until <date>`: no new mentee before that day (current ones stay)."""
+    profile = await mentoring.profile_of(ctx.db, ctx.actor.id)
+    if profile is None or profile.status != "active":
+        raise UserError("mentoring.not_a_mentor")
+    tokens = list(args.tokens)
+    if len(tokens) != 2 or fold(tokens[0].value) not in UNTIL_WORDS:
+        raise UserError("mentoring.pause_usage")
+    day = clauses.parse_date_value(tokens[1].value)
+    until = datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(ctx.timezone))
+    if until <= ctx.now:
+        raise UserError("mentoring.pause_usage")
+    profile.paused_until, profile.updated_at = until, ctx.now
+    return [Reply(ctx.t("mentoring.paused", date=ctx.t.date(until, ctx.timezone)))]
+
+
+async def _want(ctx: Context, languages: str) -> list[Reply]:
+    member = ctx.actor
+    if member.joined_at is None:
+        raise UserError("mentoring.join_first")
+    if not _is_novice(ctx, member):
+        raise UserError("mentoring.not_a_novice")
+    wish = await mentoring.wish_of(ctx.db, member.id)
+    if wish is not None and wish.status == "paired":
+        return [Reply(ctx.t("mentoring.already_paired"))]
+    if wish is None:
+        wish = MenteeWish(workspace_id=ctx.workspace.id, member_id=member.id)
+        ctx.db.add(wish)
+    wish.status, wish.waiting_reason, wish.updated_at = "waiting", None, ctx.now
+    wish.languages = languages or (wish.languages or "")
+    return [Reply(ctx.t("mentoring.waiting"))]
+
+
+async def request(ctx: Context, args: Args) -> list[Reply]:
+    """`mentor request [languages pt,es]`: ask for a mentor."""
+    options = _options(args, {"languages"}) if args else {}
+    languages = _languages(ctx, options["languages"]) if "languages" in options else ""
+    return await _want(ctx, languages)
+
+
+async def stop(ctx: Context, _args: Args) -> list[Reply]:
+    """`mentor stop`: no mentor any more (a current mentor is told)."""
+    wish = await mentoring.wish_of(ctx.db, ctx.actor.id)
+    if wish is None or wish.status in ("stopped", "declined"):
+        raise UserError("mentoring.nothing_to_stop")
+    wish.status, wish.updated_at = "stopped", ctx.now
+    await _end_pairs(
+        ctx, await mentoring.active_pairs(ctx.db, novice_id=ctx.actor.id), "novice_stop"
+    )
+    return [Reply(ctx.t("mentoring.stopped"))]
+
+
+async def consent(ctx: Context, value: str) -> list[Reply]:
+    """The question asked at join: "Would you like a mentor?" (`yes` / `no`)."""
+    if value == "yes":
+        return await _want(ctx, "")
+    if value != "no":
+        raise UserError("errors.unknown_action")
+    wish = await mentoring.wish_of(ctx.db, ctx.actor.id)
+    if wish is None:
+        wish = MenteeWish(workspace_id=ctx.workspace.id, member_id=ctx.actor.id, languages="")
+        ctx.db.add(wish)
+    if wish.status != "paired":
+        wish.status, wish.updated_at = "declined", ctx.now
+    return [Reply(ctx.t("mentoring.declined"))]
+
+
+def consent_question(ctx: Context, member: Member) -> OutboundMessage:
+    """The DM asking a new member whether they want a mentor (sent once, at join)."""
+    t = ctx.translator_for(member)
+    title = t("mentoring.ask_title")
+    card = Card(
+        title=title,
+        body=t("mentoring.ask_body"),
+        buttons=(
+            Button(t("mentoring.ask_yes"), CONSENT_ACTION, "yes", style="primary"),
+            Button(t("mentoring.ask_no"), CONSENT_ACTION, "no"),
+        ),
+    )
+    return OutboundMessage(text=f"{title} {card.body}", card=card)
+
+
+async def check_in(ctx: Context, value: str) -> list[Reply]:
+    """A check-in button (`<pair>:met|not_yet|another`), from the mentor or the novice."""
+    raw_id, _, answer = value.partition(":")
+    if not raw_id.isdigit() or len(raw_id) > 18 or answer not in ("met", "not_yet", "another"):
+        raise UserError("errors.unknown_action")
+    pair = await mentoring.pair_by_id(ctx.db, ctx.workspace.id, int(raw_id))
+    if pair is None or ctx.actor.id not in (pair.mentor_id, pair.novice_id):
+        raise UserError("mentoring.not_your_pair")
+    if pair.ended_at is not None:
+        raise UserError("mentoring.pair_ended")
+    is_novice = ctx.actor.id == pair.novice_id
+    if answer == "another" and not is_novice:
+        raise UserError("errors.unknown_action")
+    if is_novice:
+        pair.novice_answer = answer
+    else:
+        pair.mentor_answer = answer
+    if answer == "met":
+        await badges.promote_after(ctx, pair.mentor_id)
+    if answer == "another":
+        pair.ended_at, pair.end_reason = ctx.now, "another"
+        wish = await mentoring.wish_of(ctx.db, ctx.actor.id)
+        if wish is not None:
+            wish.status, wish.updated_at = "waiting", ctx.now
+    return [Reply(ctx.t(f"mentoring.answered_{answer}"))]
+
+
+# --- rounds (animators) --------------------------------------------------------------------
+
+
+def _reason_text(ctx: Context, reason: str, languages: frozenset[str]) -> str:
+    names = Locale.parse(ctx.t.locale).languages
+    spoken = ", ".join(names.get(code, code) for code in sorted(languages))
+    return ctx.t(f"mentoring.reason_{reason}", languages=spoken)
+
+
+def _round_lines(ctx: Context, planned: mentoring_rounds.RoundPlan) -> list[str]:
+    lines = [
+        ctx.t("mentoring.pair_line", novice=novice.display_name, mentor=mentor.display_name)
+        for novice, mentor in planned.pairs
+    ]
+    for novice, reason, languages in planned.waiting:
+        lines.append(
+            ctx.t(
+                "mentoring.waiting_line",
+                novice=novice.display_name,
+                reason=_reason_text(ctx, reason, languages),
+            )
+        )
+    return lines
+
+
+async def pair_preview(ctx: Context, _args: Args) -> list[Reply]:
+    """`pair preview`: the round's proposal, nothing sent."""
+    planned = await mentoring_rounds.plan(ctx.db, ctx.workspace, ctx.settings, ctx.now)
+    if not planned.pairs and not planned.waiting:
+        return [Reply(ctx.t("mentoring.nobody_waiting"))]
+    title = ctx.t("mentoring.preview_title", pairs=len(planned.pairs), waiting=len(planned.waiting))
+    return [Reply("\n".join([title, *_round_lines(ctx, planned)]))]
+
+
+async def pair(ctx: Context, args: Args) -> list[Reply]:
+    """`pair`: run a round now (pairs introduced by DM)."""
+    if args:
+        from bot.handlers import general
+        from bot.router import COMMANDS
+
+        return await general.unknown(ctx, [Token("pair"), *args.tokens], COMMANDS)
+    ctx.require(roles.ANIMATOR)
+    planned = await mentoring_rounds.run(ctx.db, ctx.workspace, ctx.settings, ctx.now, ctx.actor.id)
+    if not planned.pairs and not planned.waiting:
+        return [Reply(ctx.t("mentoring.nobody_waiting"))]
+    title = ctx.t("mentoring.round_title", pairs=len(planned.pairs), waiting=len(planned.waiting))
+    return [Reply("\n".join([title, *_round_lines(ctx, planned)]))]
+
+
+async def stats(ctx: Context, _args: Args) -> list[Reply]:
+    """`mentoring stats`: pairs, how many met, who waits and why, mentor load, repeats avoided."""
+    t = ctx.t
+    pairs = await mentoring.pairs_of_workspace(ctx.db, ctx.workspace.id)
+    checked = [p for p in pairs if p.checked_at is not None]
+    met = [p for p in pairs if "met" in (p.mentor_answer, p.novice_answer)]
+    rate = round(100 * len(met) / len(checked)) if checked else 0
+    lines = [
+        t("mentoring.stats_title"),
+        t("mentoring.stats_pairs", count=len(pairs), active=sum(p.ended_at is None for p in pairs)),
+        t("mentoring.stats_met", met=len(met), checked=len(checked), rate=rate),
+    ]
+    waiting = await mentoring.waiting(ctx.db, ctx.workspace.id)
+    lines.append(t("mentoring.stats_waiting", count=len(waiting)))
+    for wish, member in waiting[:20]:
+        codes = mentoring_rounds.split_codes(wish.languages) or frozenset(
+            {mentoring_rounds.language_of(member, ctx.workspace, ctx.settings)}
+        )
+        reason = (
+            _reason_text(ctx, wish.waiting_reason, codes)
+            if wish.waiting_reason
+            else t("mentoring.reason_no_round_yet")
+        )
+        lines.append(t("mentoring.waiting_line", novice=member.display_name, reason=reason))
+    volunteers = await mentoring.available_mentors(ctx.db, ctx.workspace.id, ctx.now)
+    if volunteers:
+        loads = [load for _, _, load in volunteers]
+        capacity = sum(profile.capacity for profile, _, _ in volunteers)
+        lines.append(
+            t(
+                "mentoring.stats_load",
+                mentors=len(volunteers),
+                low=min(loads),
+                mean=t.number(sum(loads) / len(loads), 1),
+                high=max(loads),
+                taken=sum(loads),
+                capacity=capacity,
+            )
+        )
+    lines.append(
+        t(
+            "mentoring.stats_repeats",
+            count=await mentoring.repeats_avoided(ctx.db, ctx.workspace.id),
+        )
+    )
+    return [Reply("\n".join(lines))]
