@@ -109,6 +109,13 @@ COMMANDS = CommandTable(
         # Animators
         Command("pair", ("pair",), mentoring.pair, aliases=(("jumeler",),), help_role="animator"),
         Command(
+            "pair.allow",
+            ("pair", "allow"),
+            mentoring.allow,
+            role="animator",
+            aliases=(("jumeler", "autoriser"),),
+        ),
+        Command(
             "pair.preview",
             ("pair", "preview"),
             mentoring.pair_preview,

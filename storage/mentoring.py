@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     Member,
     MenteeWish,
+    MentoringAllowance,
     MentoringPair,
     MentoringRound,
     MentorProfile,
     SessionParticipation,
     TrainingSession,
 )
+from storage.upsert import insert_for
 
 
 async def profile_of(session: AsyncSession, member_id: int) -> MentorProfile | None:
@@ -87,11 +89,40 @@ async def available_mentors(
 
 
 async def history(session: AsyncSession, workspace_id: int) -> set[tuple[int, int]]:
-    """Every (novice, mentor) ever paired in the workspace (never again)."""
+    """Every (novice, mentor) ever paired in the workspace and not allowed again by an
+    animator (never again)."""
     query = select(MentoringPair.novice_id, MentoringPair.mentor_id).where(
         MentoringPair.workspace_id == workspace_id
     )
-    return {(int(n), int(m)) for n, m in (await session.execute(query)).all()}
+    made = {(int(n), int(m)) for n, m in (await session.execute(query)).all()}
+    allowed = select(MentoringAllowance.novice_id, MentoringAllowance.mentor_id).where(
+        MentoringAllowance.workspace_id == workspace_id
+    )
+    return made - {(int(n), int(m)) for n, m in (await session.execute(allowed)).all()}
+
+
+async def allow(
+    session: AsyncSession,
+    workspace_id: int,
+    mentor_id: int,
+    novice_id: int,
+    by_id: int,
+    now: datetime,
+) -> bool:
+    """Let this pair be made again; False when it already was allowed."""
+    statement = (
+        insert_for(session, MentoringAllowance)
+        .values(
+            workspace_id=workspace_id,
+            mentor_id=mentor_id,
+            novice_id=novice_id,
+            allowed_by_id=by_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["mentor_id", "novice_id"])
+        .returning(MentoringAllowance.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def sessions_of(
@@ -190,14 +221,5 @@ async def repeats_avoided(session: AsyncSession, workspace_id: int) -> int:
     """Pairs the rounds did not repeat although they would otherwise have been possible."""
     query = select(func.coalesce(func.sum(MentoringRound.repeats_avoided), 0)).where(
         MentoringRound.workspace_id == workspace_id
-    )
-    return int((await session.execute(query)).scalar_one())
-
-
-async def met_count(session: AsyncSession, mentor_id: int) -> int:
-    """Novices this mentor met (a check-in answer said so)."""
-    query = select(func.count()).where(
-        MentoringPair.mentor_id == mentor_id,
-        or_(MentoringPair.mentor_answer == "met", MentoringPair.novice_answer == "met"),
     )
     return int((await session.execute(query)).scalar_one())

@@ -598,3 +598,19 @@ class MentoringPair(Base):
     ended_at: Mapped[datetime | None]
     # another | mentor_off | novice_stop
     end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class MentoringAllowance(Base):
+    """An animator allows a mentor and a novice to be paired again."""
+
+    __tablename__ = "mentoring_allowance"
+    __table_args__ = (
+        UniqueConstraint("mentor_id", "novice_id", name="uq_mentoring_allowance_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    novice_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

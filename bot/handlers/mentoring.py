@@ -19,6 +19,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, OutboundMessage, Reply
 from bot.handlers import badges, mentoring_rounds
+from bot.handlers.members_admin import target_member
 from bot.scheduling import clauses
 from storage import mentoring
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
@@ -300,6 +301,18 @@ async def pair(ctx: Context, args: Args) -> list[Reply]:
         return [Reply(ctx.t("mentoring.nobody_waiting"))]
     title = ctx.t("mentoring.round_title", pairs=len(planned.pairs), waiting=len(planned.waiting))
     return [Reply("\n".join([title, *_round_lines(ctx, planned)]))]
+
+
+async def allow(ctx: Context, args: Args) -> list[Reply]:
+    """`pair allow @mentor @novice`: they may be paired again (by the next rounds)."""
+    mentor, rest = await target_member(ctx, args, "mentoring.allow_usage")
+    novice, rest = await target_member(ctx, rest, "mentoring.allow_usage")
+    if rest or mentor.id == novice.id:
+        raise UserError("mentoring.allow_usage")
+    await mentoring.allow(ctx.db, ctx.workspace.id, mentor.id, novice.id, ctx.actor.id, ctx.now)
+    return [
+        Reply(ctx.t("mentoring.allowed", mentor=mentor.display_name, novice=novice.display_name))
+    ]
 
 
 async def stats(ctx: Context, _args: Args) -> list[Reply]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-28 00:34:13.503552
+Create Date: 2026-11-28 00:47:08.586994
 """
 
 from collections.abc import Sequence
@@ -75,6 +75,49 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mentor_profile")),
         sa.UniqueConstraint("member_id", name="uq_mentor_profile_member"),
+    )
+    op.create_table(
+        "mentoring_allowance",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "workspace_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "mentor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "novice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column(
+            "allowed_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["allowed_by_id"],
+            ["member.id"],
+            name=op.f("fk_mentoring_allowance_allowed_by_id_member"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["mentor_id"],
+            ["member.id"],
+            name=op.f("fk_mentoring_allowance_mentor_id_member"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["novice_id"],
+            ["member.id"],
+            name=op.f("fk_mentoring_allowance_novice_id_member"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name=op.f("fk_mentoring_allowance_workspace_id_workspace"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mentoring_allowance")),
+        sa.UniqueConstraint("mentor_id", "novice_id", name="uq_mentoring_allowance_pair"),
     )
     op.create_table(
         "mentoring_round",
@@ -173,6 +216,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_mentoring_round_workspace")
 
     op.drop_table("mentoring_round")
+    op.drop_table("mentoring_allowance")
     op.drop_table("mentor_profile")
     op.drop_table("mentee_wish")
     # ### end Alembic commands ###

@@ -202,3 +202,52 @@ async def test_forged_check_ins_are_refused(bot: Playground) -> None:
     assert "not yours" in unknown[0]["text"]
     assert await _count(bot.runtime, MentoringPair, MentoringPair.ended_at.is_not(None)) == 0
     assert await _count(bot.runtime, MentoringPair, MentoringPair.mentor_answer.is_not(None)) == 0
+
+
+async def test_two_mentors_of_capacity_one_and_two_and_four_novices(bot: Playground) -> None:
+    await _setup(bot, capacities=(1, 2))
+    await _novices_say_yes(bot)
+    done = await bot.say("anim1", "pair")
+    assert "pairs introduced by DM: 3, waiting: 1" in done
+    assert "Dan waits: no mentor speaks Portuguese yet" in done
+    for novice in ("alice", "bob", "chloe"):
+        assert len(await _dms(bot, novice, "Meet your mentor")) == 1
+    await bot.runtime.clock.advance(14 * DAY - 60)
+    assert await _dms(bot, "alice", "Have you met") == [], "not before the delay"
+    await bot.runtime.clock.advance(60)
+    for user_id in ("alice", "bob", "chloe"):
+        assert len(await _dms(bot, user_id, "Have you met")) == 1
+    assert len(await _dms(bot, "nina", "Have you met")) == 2
+    assert len(await _dms(bot, "marc", "Have you met")) == 1
+
+
+async def test_an_animator_may_allow_a_pair_again(bot: Playground) -> None:
+    await _setup(bot, capacities=(1, 1))
+    await bot.command(who("alice"), "mentor request")
+    await bot.command("anim1", "pair")
+    async with bot.runtime.sessions() as db:
+        first = (await db.execute(select(MentoringPair))).scalar_one()
+        mentor = await db.get(Member, first.mentor_id)
+        assert mentor is not None
+    await bot.command(who(mentor.user_id), "mentor off")
+    other = "nina" if mentor.user_id == "marc" else "marc"
+    await bot.command(who(other), "mentor off")
+    await bot.command(who(mentor.user_id), "mentor on")
+    preview = await bot.say("anim1", "pair preview")
+    assert "Alice waits: the only mentors with a place were theirs before" in preview
+    assert "may be paired again" in await bot.say("anim1", f"pair allow @{mentor.user_id} @alice")
+    assert "pairs introduced by DM: 1, waiting: 0" in await bot.say("anim1", "pair")
+    assert await _count(bot.runtime, MentoringPair, MentoringPair.ended_at.is_(None)) == 1
+    assert "Name the mentor" in await bot.say("anim1", "pair allow @alice")
+
+
+async def test_rounds_also_run_on_their_own_every_two_weeks(bot: Playground) -> None:
+    await _setup(bot)
+    await _novices_say_yes(bot)
+    await bot.runtime.clock.advance(14 * DAY - 60)
+    assert await _dms(bot, "alice", "Meet your mentor") == []
+    await bot.runtime.clock.advance(61)
+    assert len(await _dms(bot, "alice", "Meet your mentor")) == 1
+    assert await _count(bot.runtime, MentoringPair) == 3
+    await bot.runtime.clock.advance(3600)  # Dan still waits: the next round is in 14 days
+    assert await _count(bot.runtime, MentoringPair) == 3
