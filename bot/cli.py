@@ -154,7 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         host = getattr(args, "host", None) or settings.host
         port = getattr(args, "port", None)
-        asyncio.run(_serve(settings, host, settings.port if port is None else port, web_only))
+        port = settings.port if port is None else port
+        if port:
+            # Links the bot gives out (downloads, badges) name the port it listens on, unless
+            # PUBLIC_BASE_URL says where people reach it.
+            settings = replace(settings, port=port)
+        asyncio.run(_serve(settings, host, port, web_only))
         return 0
     except AnotherProcessRuns:
         print(
