@@ -135,7 +135,11 @@ class SessionParticipation(Base):
     """A member took part in a training session (joined during its window)."""
 
     __tablename__ = "session_participation"
-    __table_args__ = (UniqueConstraint("session_id", "member_id", name="uq_session_participation"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "member_id", name="uq_session_participation"),
+        # A member's sessions (the ladder's counts, mentoring's lineage).
+        Index("ix_session_participation_member", "member_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"))
@@ -385,6 +389,8 @@ class PulseAnswer(Base):
     __tablename__ = "pulse_answer"
     __table_args__ = (
         UniqueConstraint("pulse_id", "member_id", name="uq_pulse_answer"),
+        # A member's answers, for the ladder's counts after each event.
+        Index("ix_pulse_answer_member", "member_id"),
         # Results read only these columns: the sums scan this index, not the table.
         Index("ix_pulse_answer_scores", "pulse_id", "score", "lsat"),
         # Named answers, most recent first, without sorting a whole pulse.
@@ -425,6 +431,7 @@ class Referral(Base):
     __table_args__ = (
         UniqueConstraint("pulse_id", "referrer_id", "referred_key", name="uq_referral"),
         Index("ix_referral_referred", "referred_member_id", "converted_at"),
+        Index("ix_referral_referrer", "referrer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
