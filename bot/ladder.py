@@ -81,6 +81,18 @@ class Ladder:
     points: Mapping[str, int] = field(default_factory=dict)
     config_dir: str = ""
 
+    @property
+    def counted_kinds(self) -> frozenset[str]:
+        """What can change a member's standing on this ladder (besides time passing)."""
+        kinds: set[str] = set()
+        for level in self.levels:
+            kinds |= set(level.requires) | set(level.requires_one_of)
+        if "contributions" in kinds:
+            kinds |= {"challenge_answers", "shares"}
+        if "points" in kinds:
+            kinds |= {kind for kind, weight in self.points.items() if weight}
+        return frozenset(kinds)
+
     def find(self, word: str) -> LevelSpec | None:
         """The level named `word` (`confirmed`, `confirmé`, `confirme`), or None."""
         return next((level for level in self.levels if level.matches(word)), None)

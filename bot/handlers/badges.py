@@ -138,11 +138,16 @@ async def promote(
     return made
 
 
-async def promote_after(ctx: Context, *member_ids: int) -> None:
-    """Something that counts was recorded for these members: promote them if due."""
-    await promote(
-        ctx.db, ctx.settings, ctx.now, workspace_id=ctx.workspace.id, member_ids=member_ids
-    )
+async def promote_after(ctx: Context, counted: str, *member_ids: int) -> None:
+    """Something of kind `counted` was recorded for these members: promote them if due.
+
+    Nothing runs when the ladder does not count that kind (a join, under the default
+    ladder): the evaluation is a real query, and joins come by the dozen in a session.
+    """
+    if member_ids and counted in ctx.settings.ladder.counted_kinds:
+        await promote(
+            ctx.db, ctx.settings, ctx.now, workspace_id=ctx.workspace.id, member_ids=member_ids
+        )
 
 
 async def announce(

@@ -583,7 +583,7 @@ async def _save_answer(
     contribution = await contributions.by_id(ctx.db, ctx.workspace.id, contribution_id)
     assert contribution is not None
     if is_new:
-        await badges.promote_after(ctx, ctx.actor.id)
+        await badges.promote_after(ctx, "challenge_answers", ctx.actor.id)
         challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
         locale = challenge.locale if challenge else ctx.community_translator.locale
         await publish(

@@ -124,7 +124,7 @@ async def share(ctx: Context, args: Args) -> list[Reply]:
         ctx.db, ctx.actor.id, "shared", ctx.now, detail={"contribution": contribution.id}
     )
     await publish(ctx, contribution, conversation, ctx.community_translator.locale)
-    await badges.promote_after(ctx, ctx.actor.id)
+    await badges.promote_after(ctx, "shares", ctx.actor.id)
     return [Reply(ctx.t("contributions.shared"))]
 
 

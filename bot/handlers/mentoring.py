@@ -245,7 +245,7 @@ async def check_in(ctx: Context, value: str) -> list[Reply]:
     else:
         pair.mentor_answer = answer
     if answer == "met":
-        await badges.promote_after(ctx, pair.mentor_id)
+        await badges.promote_after(ctx, "novices_mentored", pair.mentor_id)
     if answer == "another":
         pair.ended_at, pair.end_reason = ctx.now, "another"
         wish = await mentoring.wish_of(ctx.db, ctx.actor.id)

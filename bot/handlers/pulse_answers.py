@@ -48,7 +48,7 @@ async def score(ctx: Context, value: str) -> list[Reply]:
     pulse = await _answerable(ctx, raw_id)
     chosen = _on_scale(raw_score, SCORES, "pulses.bad_score")
     if await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, score=chosen):
-        await badges.promote_after(ctx, ctx.actor.id)
+        await badges.promote_after(ctx, "pulse_answers", ctx.actor.id)
     training = await training_name(ctx.db, pulse, ctx.t)
     card = lsat_card(ctx.t, pulse.id, training, chosen)
     return [Reply(f"{card.title} {card.body}", card=card)]

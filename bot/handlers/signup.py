@@ -173,7 +173,7 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
         # A colleague someone recommended the training to has come: the referral converted.
         referrers = await referrals.convert(ctx.db, member.id, session.id, ctx.now)
-        await badges.promote_after(ctx, *referrers)
+        await badges.promote_after(ctx, "converted_referrals", *referrers)
     # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
     first_join = member.joined_at is None and await members.mark_joined(
         ctx.db, member.id, session.id if session else None, ctx.now
@@ -193,7 +193,8 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         await ctx.outbox.post(
             f"mentoring:ask:{member.id}", f"dm:{member.user_id}", consent_question(ctx, member)
         )
-    await badges.promote_after(ctx, member.id)
+    if session is not None:
+        await badges.promote_after(ctx, "sessions", member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
     count = await training_sessions.participant_count(ctx.db, session.id)

@@ -79,3 +79,13 @@ def test_a_wrong_ladder_stops_start_up_with_one_line(
     with pytest.raises(SettingsError, match=named.replace("(", r"\(")) as caught:
         load_settings(_config(tmp_path, ladder))
     assert "\n" not in str(caught.value)
+
+
+def test_what_the_ladder_counts() -> None:
+    ladder = load_settings({"AMBASSADOR_CONFIG": str(CONFIG)}).ladder
+    # A join (sessions) does not count under the shipped ladder: no evaluation runs for it.
+    assert "sessions" not in ladder.counted_kinds
+    assert {"contributions", "challenge_answers", "shares", "pulse_answers"} <= (
+        ladder.counted_kinds
+    )
+    assert {"converted_referrals", "novices_mentored", "days_member"} <= ladder.counted_kinds
