@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.ladder import LevelSpec
 from bot.open_badges import credentials, documents, keys
 from bot.open_badges.baking import bake
 from bot.settings import Settings
@@ -38,6 +40,16 @@ def _json(data: dict[str, Any], status: int = 200, cache: bool = False) -> web.R
             "Access-Control-Allow-Origin": "*",  # verifiers run in browsers too
         },
     )
+
+
+@dataclass(frozen=True)
+class Live:
+    """A badge award that is not revoked, with what its documents need."""
+
+    award: BadgeAward
+    member: Member
+    workspace: Workspace
+    level: LevelSpec
 
 
 def _not_found(what: str) -> web.Response:
@@ -77,22 +89,24 @@ class OpenBadgesRoutes:
         raw = request.match_info["level"]
         return self._settings.ladder.find(raw) if _LEVEL.match(raw) else None
 
-    async def _award(
-        self, db: AsyncSession, request: web.Request
-    ) -> tuple[BadgeAward, Member, Workspace] | None:
+    async def _live(self, db: AsyncSession, request: web.Request) -> Live | web.Response:
+        """The award named by the URL with its member, workspace and level; else the answer
+        to give instead: 404 (unknown or malformed) or 410 with the reason (revoked)."""
         uid = request.match_info["uid"]
-        if not _UID.match(uid):
-            return None
-        award = (
-            await db.execute(select(BadgeAward).where(BadgeAward.uid == uid))
-        ).scalar_one_or_none()
+        award = None
+        if _UID.match(uid):
+            query = select(BadgeAward).where(BadgeAward.uid == uid)
+            award = (await db.execute(query)).scalar_one_or_none()
         if award is None:
-            return None
+            return _not_found("assertion")
+        if award.revoked_at is not None:
+            return _json(documents.revoked_assertion(award, self._settings), status=410)
         member = await db.get(Member, award.member_id)
         workspace = await db.get(Workspace, award.workspace_id)
-        if member is None or workspace is None:
-            return None
-        return award, member, workspace
+        level = self._settings.ladder.find(award.level)
+        if member is None or workspace is None or level is None:
+            return _not_found("assertion")
+        return Live(award, member, workspace, level)
 
     async def issuer(self, request: web.Request) -> web.Response:
         """GET /badges/issuers/{workspace}: the 2.0 Issuer Profile."""
@@ -145,48 +159,36 @@ class OpenBadgesRoutes:
     async def assertion(self, request: web.Request) -> web.Response:
         """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked."""
         async with self._sessions() as db:
-            found = await self._award(db, request)
-        if found is None:
-            return _not_found("assertion")
-        award, member, _workspace = found
-        if award.revoked_at is not None:
-            return _json(documents.revoked_assertion(award, self._settings), status=410)
-        return _json(documents.assertion(award, member, self._settings))
+            found = await self._live(db, request)
+        if isinstance(found, web.Response):
+            return found
+        return _json(documents.assertion(found.award, found.member, self._settings))
 
     async def baked(self, request: web.Request) -> web.Response:
         """GET …/badge.png: the badge image with the assertion baked in."""
         async with self._sessions() as db:
-            found = await self._award(db, request)
-        if found is None:
-            return _not_found("assertion")
-        award, member, _workspace = found
-        if award.revoked_at is not None:
-            return _json(documents.revoked_assertion(award, self._settings), status=410)
-        level = self._settings.ladder.find(award.level)
-        if level is None:
-            return _not_found("level")
-        image = self._settings.ladder.image_path(level).read_bytes()
-        text = json.dumps(documents.assertion(award, member, self._settings))
+            found = await self._live(db, request)
+        if isinstance(found, web.Response):
+            return found
+        image = self._settings.ladder.image_path(found.level).read_bytes()
+        text = json.dumps(documents.assertion(found.award, found.member, self._settings))
+        name = f"{found.level.id}-badge.png"
         return web.Response(
             body=bake(image, text),
             content_type="image/png",
-            headers={"Content-Disposition": f'attachment; filename="{level.id}-badge.png"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     async def credential(self, request: web.Request) -> web.Response:
         """GET …/credential: the 3.0 OpenBadgeCredential as a signed VC-JWT."""
         async with self._sessions() as db, db.begin():
-            found = await self._award(db, request)
-            if found is None:
-                return _not_found("credential")
-            award, member, workspace = found
-            if award.revoked_at is not None:
-                return _json(documents.revoked_assertion(award, self._settings), status=410)
-            level = self._settings.ladder.find(award.level)
-            if level is None:
-                return _not_found("level")
+            found = await self._live(db, request)
+            if isinstance(found, web.Response):
+                return found
             signer = await keys.current(db, self._clock.now())
-        document = documents.credential(award, member, workspace, level, self._settings)
+        document = documents.credential(
+            found.award, found.member, found.workspace, found.level, self._settings
+        )
         token = credentials.sign(document, signer, documents.urls(self._settings))
         return web.Response(text=token, content_type="application/vc+jwt")
 
