@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,17 @@ async def client(runtime: Runtime) -> AsyncIterator[TestClient]:  # type: ignore
 @pytest.fixture
 async def playground(client: TestClient, runtime: Runtime) -> Playground:  # type: ignore[type-arg]
     return Playground(client, runtime)
+
+
+FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[Playground]:
+    """The playground with the core's clock at a known moment (moved by hand in tests)."""
+    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    yield Playground(client, runtime)
+    await client.close()
+    await runtime.engine.dispose()

@@ -4,31 +4,13 @@ revoked by hand with the reason kept. Both databases, the clock moved by hand.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.server import build_app, create_runtime
-from bot.settings import Settings
 from storage.models import BadgeAward, MembershipEvent
 from tests.support.playground import Playground
 
-FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 DAY = 24 * 3600
-
-
-@pytest.fixture
-async def bot(settings: Settings) -> AsyncIterator[Playground]:
-    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield Playground(client, runtime)
-    await client.close()
-    await runtime.engine.dispose()
 
 
 def _celebrations(messages: list[dict[str, object]]) -> list[str]:

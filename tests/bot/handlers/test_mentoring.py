@@ -3,37 +3,21 @@ another mentor, stats; refusals that change nothing. Both databases, the clock b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.clock import Clock
-from bot.server import Runtime, build_app, create_runtime
-from bot.settings import Settings
+from bot.server import Runtime
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
 from tests.support.playground import Playground
 
-FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 DAY = 24 * 3600
 EN = {"locale": "en"}
 
 
 def who(user_id: str, locale: str = "en") -> dict[str, Any]:
     return {"id": user_id, "name": user_id.capitalize(), "locale": locale}
-
-
-@pytest.fixture
-async def bot(settings: Settings) -> AsyncIterator[Playground]:
-    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield Playground(client, runtime)
-    await client.close()
-    await runtime.engine.dispose()
 
 
 async def _count(runtime: Runtime, model: type, *where: object) -> int:

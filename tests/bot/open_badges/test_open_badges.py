@@ -7,26 +7,20 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft201909Validator
 from PIL import Image
 
-from bot.clock import Clock
-from bot.server import build_app, create_runtime
-from bot.settings import Settings
 from tests.support.playground import Playground
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[3]
-FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 OB2_CONTEXT_TERMS = set(json.loads((DATA / "context_openbadges_v2.json").read_text())["@context"])
 # Open Badges 2.0, "Assertion", "BadgeClass", "Profile" (Issuer): the REQUIRED properties.
 REQUIRED = {
@@ -34,16 +28,6 @@ REQUIRED = {
     "BadgeClass": {"id", "type", "name", "description", "image", "criteria", "issuer"},
     "Issuer": {"id", "type", "name", "url", "email"},
 }
-
-
-@pytest.fixture
-async def bot(settings: Settings) -> AsyncIterator[Playground]:
-    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield Playground(client, runtime)
-    await client.close()
-    await runtime.engine.dispose()
 
 
 async def _get(bot: Playground, url: str, status: int = 200) -> Any:
