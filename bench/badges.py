@@ -20,11 +20,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, func, select
 
-from bench import bulk, databases
+from bench import bulk
 from bot.handlers.badges import promote
 from bot.settings import load_settings
-from storage.db import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.db import session_factory
 from storage.models import BadgeAward, OutboxMessage
 
 TARGET_S = 10.0
@@ -114,24 +113,13 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
     """Load the import on `backend`, then time one full evaluation."""
     now = datetime.now(UTC)
     data = _rows(args, now)
-    name = None
-    if backend == "sqlite":
-        path = workdir / "badges.db"
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        name, url = await databases.create_database(args.database_url)
     settings = load_settings({"AMBASSADOR_CONFIG": str(ROOT / "config" / "ambassador.toml")})
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        started = time.perf_counter()
-        if backend == "sqlite":
-            bulk.load_sqlite(path, data)
-        else:
-            await bulk.load_postgres(url, data)
-        load_s = time.perf_counter() - started
-        contributions = len(data["contribution"])
+    contributions = len(data["contribution"])
+    async with bulk.loaded_database(backend, args.database_url, workdir, "badges", data) as (
+        _url,
+        engine,
+        load_s,
+    ):
         del data
         statements: list[str] = []
 
@@ -155,10 +143,6 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
             queued = (
                 await db.execute(select(func.count()).select_from(OutboxMessage))
             ).scalar_one()
-    finally:
-        await engine.dispose()
-        if name is not None:
-            await databases.drop_database(args.database_url, name)
     return {
         "members": args.badge_members,
         "contributions": contributions,

@@ -4,13 +4,19 @@ database's fast path (COPY on PostgreSQL, one executemany transaction on SQLite)
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import databases
+from storage.db import create_engine
+from storage.migrate import upgrade
 from storage.models import Base
 
 
@@ -64,3 +70,31 @@ def sqlite_value(value: Any) -> Any:
         if isinstance(value, datetime)
         else value
     )
+
+
+@asynccontextmanager
+async def loaded_database(
+    backend: str, server_url: str, workdir: Path, name: str, data: dict[str, list[dict[str, Any]]]
+) -> AsyncIterator[tuple[str, AsyncEngine, float]]:
+    """A fresh, migrated database on `backend` holding `data`: (its URL, an engine, the
+    seconds the load took). The PostgreSQL database is dropped afterwards."""
+    dropped = None
+    if backend == "sqlite":
+        path = workdir / f"{name}.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        dropped, url = await databases.create_database(server_url)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        started = time.perf_counter()
+        if backend == "sqlite":
+            load_sqlite(path, data)
+        else:
+            await load_postgres(url, data)
+        yield url, engine, time.perf_counter() - started
+    finally:
+        await engine.dispose()
+        if dropped is not None:
+            await databases.drop_database(server_url, dropped)

@@ -22,11 +22,10 @@ import aiohttp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import bulk, databases
+from bench import bulk
 from bench.servers import BenchError, ServerProcess, free_port
 from storage import pulses
-from storage.db import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.db import session_factory
 from storage.models import Pulse
 
 TARGET_MS = 300.0
@@ -183,35 +182,18 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
     started = time.perf_counter()
     data = _rows(args, now)
     generated_s = time.perf_counter() - started
-    name = None
-    if backend == "sqlite":
-        path = workdir / "pulses.db"
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        name, url = await databases.create_database(args.database_url)
-    try:
-        engine = create_engine(url)
-        try:
-            await upgrade(engine)
-            started = time.perf_counter()
-            if backend == "sqlite":
-                bulk.load_sqlite(path, data)
-            else:
-                await bulk.load_postgres(url, data)
-            loaded_s = time.perf_counter() - started
-            started = time.perf_counter()
-            if not args.pulse_live:
-                await _close_history(engine)
-            frozen_s = time.perf_counter() - started
-        finally:
-            await engine.dispose()
-        answers = len(data["pulse_answer"])
+    answers = len(data["pulse_answer"])
+    async with bulk.loaded_database(backend, args.database_url, workdir, "pulses", data) as (
+        url,
+        engine,
+        loaded_s,
+    ):
         del data
+        started = time.perf_counter()
+        if not args.pulse_live:
+            await _close_history(engine)
+        frozen_s = time.perf_counter() - started
         figures = await _time_commands(args, backend, url, workdir)
-    finally:
-        if name is not None:
-            await databases.drop_database(args.database_url, name)
     return {
         "answers": answers,
         "generate_s": round(generated_s, 1),
