@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.handlers import pulse_export
+from bot.i18n import SUPPORTED, translate
 from storage import downloads
 
 
@@ -26,10 +27,9 @@ class Downloads:
         async with self._sessions() as db:
             found = await downloads.valid(db, request.match_info["token"], self._clock.now())
             if found is None or found.kind != pulse_export.KIND:
-                return web.Response(
-                    status=404,
-                    text="This link is unknown or has expired: type `pulse export` for a new one.",
-                )
+                # No reader's language here: say it in both.
+                text = "\n".join(translate(lang, "pulses.export_expired") for lang in SUPPORTED)
+                return web.Response(status=404, text=text)
             pulse_id = int(found.params["pulse_id"])
             response = web.StreamResponse(
                 headers={

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.replies import Button, Card, Form, FormField
+from bot.i18n import Translator
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -151,7 +152,7 @@ def _option(label: str, value: str) -> dict[str, Any]:
     return {"text": _plain(label, MAX_OPTION_TEXT), "value": value[:MAX_OPTION_VALUE]}
 
 
-def _input(field: FormField) -> list[dict[str, Any]]:
+def _input(field: FormField, t: Translator) -> list[dict[str, Any]]:
     label = _plain(field.label or field.id, MAX_LABEL)
     common = {"type": "input", "block_id": field.id, "label": label, "optional": not field.required}
     if field.kind == "datetime":
@@ -168,7 +169,7 @@ def _input(field: FormField) -> list[dict[str, Any]]:
         free = {
             "type": "input",
             "block_id": field.id + FREE_NAMES_SUFFIX,
-            "label": _plain("Other people (comma separated)", MAX_LABEL),
+            "label": _plain(t("slack.other_people"), MAX_LABEL),
             "optional": True,
             "element": {"type": "plain_text_input", "action_id": "value"},
         }
@@ -184,15 +185,16 @@ def _input(field: FormField) -> list[dict[str, Any]]:
     return [{**common, "element": element}]
 
 
-def modal(form: Form, private_metadata: str = "") -> dict[str, Any]:
-    """The modal view of a neutral form; its callback_id is the form's submit action."""
-    blocks = [block for field in form.fields for block in _input(field)][:MAX_VIEW_BLOCKS]
+def modal(form: Form, t: Translator, private_metadata: str = "") -> dict[str, Any]:
+    """The modal view of a neutral form, in the reader's language; its callback_id is the
+    form's submit action."""
+    blocks = [block for field in form.fields for block in _input(field, t)][:MAX_VIEW_BLOCKS]
     return {
         "type": "modal",
         "callback_id": form.submit_action_id[:MAX_ACTION_ID],
         "title": _plain(form.title, MAX_MODAL_TITLE),
-        "submit": _plain("OK", MAX_MODAL_TITLE),
-        "close": _plain("Cancel", MAX_MODAL_TITLE),
+        "submit": _plain(t("slack.submit"), MAX_MODAL_TITLE),
+        "close": _plain(t("slack.cancel"), MAX_MODAL_TITLE),
         "private_metadata": private_metadata[:3000],
         "blocks": blocks,
     }

@@ -325,6 +325,8 @@ async def test_export_is_a_csv_of_named_answers_behind_a_short_lived_link(
     assert lines[0].startswith("pulse,member_id,name,score,category,lsat,comment,recommended_to")
     assert lines[1].startswith("1,bob,Bob,6,detractor,2,'=HYPERLINK(1),Eve,")
     assert len(lines) == 2
-    assert (await bot.client.get("/downloads/forged-token")).status == 404
+    forged = await bot.client.get("/downloads/forged-token")
+    assert forged.status == 404
+    assert "`pulse export`" in await forged.text() and "`sondage exporter`" in await forged.text()
     await bot.runtime.clock.advance(3601)
     assert (await bot.client.get(path)).status == 404, "expired after one hour"

@@ -88,7 +88,7 @@ def test_the_challenge_card() -> None:
 
 def test_forms_become_modals_and_their_submission_comes_back_as_the_form_values() -> None:
     form = pulse_cards.details_form(Translator("en"), 12, "Great")
-    view = blocks.modal(form, private_metadata="dm:U1")
+    view = blocks.modal(form, Translator("en"), private_metadata="dm:U1")
     _golden("pulse_details_modal", view)
     assert view["callback_id"] == "pulse.details:12"
     assert len(view["title"]["text"]) <= 24 and len(view["blocks"]) <= 100
@@ -121,7 +121,7 @@ def test_every_field_kind_of_the_challenge_form() -> None:
             FormField("until", "Until", "text", required=False),
         ),
     )
-    view = blocks.modal(form)
+    view = blocks.modal(form, Translator("fr"))
     _golden("challenge_form_modal", view)
     assert view["title"]["text"] == "Schedule a challenge fo…"
     state = {
