@@ -1,0 +1,127 @@
+"""Delivers outbox messages to Slack with slack_sdk's AsyncWebClient.
+
+Every client is built from one setting, SLACK_API_BASE_URL (default Slack's own), so the
+bot can run against a test double or a Slack-compatible proxy. Rate limits: slack_sdk's
+AsyncRateLimitErrorRetryHandler waits Retry-After and retries a few times; past that, the
+outbox reschedules the message after Retry-After (https://api.slack.com/apis/rate-limits).
+Errors no retry can cure (channel_not_found, not_in_channel, a disabled user…) park the
+message with that reason instead of retrying forever.
+
+A message's platform id is "<channel>:<ts>", what chat.update and thread replies need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import blocks
+from bot.core.replies import OutboundMessage
+from bot.outbox.delivery import PermanentFailure, RetryLater
+
+DEFAULT_API_BASE_URL = "https://slack.com/api/"
+# Slack's error codes that no retry can cure (https://api.slack.com/methods/chat.postMessage).
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "user_disabled",
+        "user_not_found",
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "no_permission",
+        "missing_scope",
+        "restricted_action",
+        "msg_too_long",
+        "invalid_blocks",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+    }
+)
+RATE_LIMIT_RETRIES = 2
+
+
+def client(token: str, base_url: str = DEFAULT_API_BASE_URL) -> AsyncWebClient:
+    """An AsyncWebClient for `token` against `base_url`, with the rate-limit retry handler."""
+    made = AsyncWebClient(token=token, base_url=base_url)
+    made.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return made
+
+
+def _channel_and_ts(platform_id: str) -> tuple[str, str]:
+    channel, _, ts = platform_id.partition(":")
+    if not channel or not ts:
+        raise PermanentFailure(f"not a Slack message id: {platform_id!r}")
+    return channel, ts
+
+
+class SlackSender:
+    """Posts and edits messages on Slack (the outbox's PlatformSender for "slack")."""
+
+    def __init__(self, token_for: Callable[[str], str | None], base_url: str) -> None:
+        self._token_for = token_for
+        self._base_url = base_url
+        self._clients: dict[str, AsyncWebClient] = {}
+
+    def _client(self, workspace: str) -> AsyncWebClient:
+        token = self._token_for(workspace)
+        if not token:
+            raise PermanentFailure(f"no Slack token for workspace {workspace}")
+        found = self._clients.get(token)
+        if found is None:
+            found = self._clients[token] = client(token, self._base_url)
+        return found
+
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        """chat.postMessage to a channel, or to a user id for a DM (the app's Messages tab)."""
+        channel = target.removeprefix("dm:")
+        arguments = blocks.message(message.text, message.card)
+        if message.in_reply_to:
+            _, arguments["thread_ts"] = _channel_and_ts(message.in_reply_to)
+        response = await self._call(workspace, "chat_postMessage", channel=channel, **arguments)
+        return f"{response['channel']}:{response['ts']}"
+
+    async def update(
+        self, workspace: str, target: str, message_id: str, message: OutboundMessage
+    ) -> None:
+        """chat.update of the message posted as `message_id`."""
+        channel, ts = _channel_and_ts(message_id)
+        arguments = blocks.message(message.text, message.card)
+        await self._call(workspace, "chat_update", channel=channel, ts=ts, **arguments)
+
+    async def _call(self, workspace: str, method: str, **arguments: object) -> dict[str, object]:
+        api = self._client(workspace)
+        try:
+            response = await getattr(api, method)(**arguments)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            data = exc.response.data  # a dict, or the text of a non-JSON answer (a 5xx page)
+            error = str(data.get("error", "")) if isinstance(data, dict) else ""
+            if status == 429:
+                retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+                    "retry-after"
+                )
+                raise RetryLater("slack ratelimited", _seconds(retry_after)) from None
+            if error in PERMANENT:
+                raise PermanentFailure(f"slack: {error}") from None
+            raise RetryLater(f"slack {status}: {error or 'error'}") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryLater(f"slack unreachable: {type(exc).__name__}") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def _seconds(value: object) -> float | None:
+    try:
+        return float(str(value))
+    except (TypeError, ValueError):
+        return None
