@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.adapters.local import PLATFORM as LOCAL
 from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
+from bot.adapters.slack import PLATFORM as SLACK
+from bot.adapters.slack.app import SlackAdapter
+from bot.adapters.slack.sender import SlackSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
@@ -59,6 +62,11 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender = OutboxSender(sessions, clock, settings.outbox)
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
+    if settings.slack_enabled:
+        token = settings.slack_bot_token
+        sender.register_platform(
+            SLACK, SlackSender(lambda _team: token, settings.slack_api_base_url)
+        )
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
     sender.register_refresher(contributions.REFRESHER, contributions.refresh)
     sender.register_refresher(
@@ -120,6 +128,8 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
+    if runtime.settings.slack_enabled:
+        app.add_routes(SlackAdapter(runtime.settings, runtime.dispatcher).routes())
     app.add_routes(
         [
             web.get("/healthz", healthz),

@@ -110,6 +110,15 @@ class Settings:
     public_url: str = ""
     issuer: BadgeIssuerSettings = field(default_factory=BadgeIssuerSettings)
     mentoring: MentoringSettings = field(default_factory=MentoringSettings)
+    # Slack, single workspace (HTTP mode): both set turns the Slack endpoint on.
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_base_url: str = "https://slack.com/api/"
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Whether Slack is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)."""
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @property
     def base_url(self) -> str:
@@ -246,6 +255,14 @@ def _issuer(config: Mapping[str, Any], path: str) -> BadgeIssuerSettings:
     return BadgeIssuerSettings(values["issuer_name"], email, url)
 
 
+def _parse_api_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"SLACK_API_BASE_URL must start with http:// or https:// (got {value!r})"
+        )
+    return value if value.endswith("/") else value + "/"
+
+
 def _parse_public_url(value: str) -> str:
     url = value.strip()
     if url and not url.startswith(("http://", "https://")):
@@ -316,6 +333,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         issuer=_issuer(config, config_path),
         mentoring=_mentoring(config, config_path, ladder),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+        slack_api_base_url=_parse_api_url(
+            env.get("SLACK_API_BASE_URL", "").strip() or "https://slack.com/api/"
+        ),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

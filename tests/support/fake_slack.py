@@ -43,6 +43,7 @@ class FakeSlack:
         """Serve on a random loopback port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/response/{id}", self._response_url)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
@@ -51,8 +52,21 @@ class FakeSlack:
         if self.server is not None:
             await self.server.close()
 
+    def response_url(self, name: str = "1") -> str:
+        """A response_url for interactivity payloads, served by this fake."""
+        assert self.server is not None
+        return str(self.server.make_url(f"/response/{name}"))
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(("response_url", await request.json()))
+        return web.json_response({"ok": True})
+
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+            )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         body: dict[str, Any] = (

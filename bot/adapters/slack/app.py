@@ -1,0 +1,122 @@
+"""Slack inbound, HTTP mode, one workspace: slash commands, button clicks, modal submissions.
+
+A slack-bolt AsyncApp is mounted at POST /slack/events. Bolt checks each request's v0
+signature and its timestamp (five minutes) before anything runs, and answers 401
+otherwise. With `process_before_response` the handler runs before the HTTP answer, which
+carries the reply: the core's work is one short transaction, well inside Slack's three
+seconds (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt);
+slower work (posts, DMs, card edits) is already in the outbox, sent after the answer.
+
+Replies "only for you" are ephemeral; a form opens as a modal (views.open with the
+click's trigger_id), whose submission comes back as the form's action.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.adapters.slack import PLATFORM, blocks
+from bot.adapters.slack.sender import client
+from bot.core.dispatch import Dispatcher
+from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
+from bot.core.replies import Reply
+from bot.i18n import Translator
+from bot.settings import Settings
+
+ANY = re.compile(r".+")
+
+
+def _origin(team_id: str, channel_id: str) -> Origin:
+    # Channel ids of DMs with the bot start with D (https://api.slack.com/docs/conversations-api).
+    return Origin(PLATFORM, team_id, channel_id, is_direct=channel_id.startswith("D"))
+
+
+def _user(user_id: str, name: str | None = None) -> PlatformUser:
+    return PlatformUser(id=user_id, name=(name or user_id)[:200])
+
+
+def _ephemeral(replies: list[Reply]) -> dict[str, Any]:
+    """All replies of one command as one ephemeral answer (the first card's blocks)."""
+    text = "\n\n".join(reply.text for reply in replies if not reply.form) or " "
+    card = next((reply.card for reply in replies if reply.card is not None), None)
+    return {"response_type": "ephemeral", **blocks.message(text, card)}
+
+
+class SlackAdapter:
+    """The Slack endpoint and its handlers, on the shared dispatcher."""
+
+    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+        self._settings = settings
+        self._dispatcher = dispatcher
+        self.app = AsyncApp(
+            signing_secret=settings.slack_signing_secret,
+            token=settings.slack_bot_token,
+            client=client(settings.slack_bot_token, settings.slack_api_base_url),
+            process_before_response=True,
+        )
+        self.app.command(ANY)(self._command)
+        self.app.action(ANY)(self._action)
+        self.app.view(ANY)(self._view)
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """POST /slack/events: slash commands, interactivity and events."""
+        return [web.post("/slack/events", self.events)]
+
+    async def events(self, request: web.Request) -> web.Response:
+        """Hand the request to bolt (signature, ack, listeners) and return its answer."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _open_forms(self, replies: list[Reply], trigger_id: str, channel: str) -> None:
+        for reply in replies:
+            if reply.form is not None and trigger_id:
+                # Slack does not tell the clicker's language here: the workspace's default.
+                t = Translator(self._settings.locale)
+                view = blocks.modal(reply.form, t, private_metadata=channel)
+                await self.app.client.views_open(trigger_id=trigger_id, view=view)
+                return
+
+    async def _command(self, ack: Any, command: dict[str, Any]) -> None:
+        origin = _origin(str(command.get("team_id", "")), str(command.get("channel_id", "")))
+        user = _user(str(command.get("user_id", "")), command.get("user_name"))
+        event = CommandEvent(origin, user, str(command.get("text", "")))
+        replies = await self._dispatcher.command(event)
+        await self._open_forms(replies, str(command.get("trigger_id", "")), origin.conversation)
+        shown = [reply for reply in replies if reply.form is None]
+        await ack(**_ephemeral(shown)) if shown else await ack()
+
+    async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        action = (body.get("actions") or [{}])[0]
+        channel = str((body.get("channel") or {}).get("id", ""))
+        origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
+        person = body.get("user") or {}
+        user = _user(str(person.get("id", "")), person.get("name") or person.get("username"))
+        action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
+        event = ActionEvent(origin, user, action_id, str(action.get("value", "")))
+        replies = await self._dispatcher.action(event)
+        await self._open_forms(replies, str(body.get("trigger_id", "")), channel)
+        shown = [reply for reply in replies if reply.form is None]
+        if shown:
+            await respond(replace_original=False, **_ephemeral(shown))
+
+    async def _view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()
+        channel = str(view.get("private_metadata", ""))
+        origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
+        person = body.get("user") or {}
+        user = _user(str(person.get("id", "")), person.get("name") or person.get("username"))
+        values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
+        event = ActionEvent(origin, user, str(view.get("callback_id", "")), json.dumps(values))
+        replies = await self._dispatcher.action(event)
+        shown = [reply for reply in replies if reply.form is None]
+        if shown and channel:
+            answer = _ephemeral(shown)
+            answer.pop("response_type")
+            await self.app.client.chat_postEphemeral(channel=channel, user=user.id, **answer)

@@ -1,0 +1,215 @@
+"""Slack at the wire: signed requests shaped as Slack sends them, to the real app on a
+loopback port, with a fake Slack Web API receiving what the bot posts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import func, select
+
+from bot.clock import Clock
+from bot.server import Runtime, build_app, create_runtime
+from storage.models import Workspace
+from tests.conftest import make_settings
+from tests.support.fake_slack import FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
+
+
+def sign(body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request signature (https://api.slack.com/authentication/verifying-requests-from-slack)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+@pytest.fixture
+async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack, Runtime]]:  # type: ignore[type-arg]
+    fake = FakeSlack()
+    await fake.start()
+    settings = make_settings(
+        database_url,
+        SLACK_BOT_TOKEN=fake.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_BASE_URL=fake.base_url,
+        AMBASSADOR_ADMINS="slack:UANIM",
+    )
+    runtime = create_runtime(settings, Clock(controllable=True))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    yield client, fake, runtime
+    await client.close()
+    await runtime.engine.dispose()
+    await fake.close()
+
+
+def _command(user: str, text: str, channel: str = "C1") -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "training",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/ambassador",
+            "text": text,
+            "response_url": "https://hooks.slack.com/commands/T1/1/x",
+            "trigger_id": "1.2.3",
+        }
+    )
+
+
+async def _send(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
+    response = await client.post("/slack/events", data=body, headers={**sign(body), **headers})
+    return response
+
+
+class Pinned:
+    """A clock stopped at the example's time (the example is years old)."""
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+def test_slacks_documented_signature_example_verifies() -> None:
+    vectors = json.loads(VECTORS.read_text())["vectors"]
+    for vector in vectors[:2]:
+        verifier = SignatureVerifier(vector["secret"], clock=Pinned(float(vector["timestamp"])))
+        headers = {
+            "x-slack-request-timestamp": vector["timestamp"],
+            "x-slack-signature": vector["signature"],
+        }
+        assert verifier.is_valid_request(vector["body"], headers) is vector["valid"]
+    first = vectors[0]
+    ours = sign(first["body"], int(first["timestamp"]))["X-Slack-Signature"]
+    assert ours == first["signature"], "the tests sign requests exactly as Slack does"
+
+
+async def test_unsigned_stale_or_forged_requests_are_401_and_change_nothing(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    body = _command("U1", "join")
+    stale = sign(body, int(time.time()) - 301)
+    forged = {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64}
+    for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, stale, forged):
+        response = await client.post("/slack/events", data=body, headers=headers)
+        assert response.status == 401
+    async with runtime.sessions() as db:
+        assert (await db.execute(select(func.count()).select_from(Workspace))).scalar_one() == 0
+    assert fake.calls == []
+
+
+async def test_the_whole_sign_up_through_slack(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    started = await _send(client, _command("UANIM", "session start Feedback"))
+    assert started.status == 200
+    answer = await started.json()
+    assert answer["response_type"] == "ephemeral" and "is open" in answer["text"]
+    await runtime.sender.drain()
+    card = next(body for method, body in fake.calls if method == "chat.postMessage")
+    assert card["channel"] == "C1" and card["blocks"][0]["type"] == "header"
+    join = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
+    assert join["action_id"] == "signup.join#0"
+
+    for user in ("U1", "U2"):
+        joined = await (await _send(client, _command(user, "join"))).json()
+        assert "Welcome aboard" in joined["text"]
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U3", "username": "u3", "name": "u3", "team_id": "T1"},
+        "channel": {"id": "C1", "name": "training"},
+        "trigger_id": "1.2.4",
+        "response_url": fake.response_url("click"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": join["action_id"],
+                "block_id": "b",
+                "value": join["value"],
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(click)})
+    assert (await _send(client, body)).status == 200
+    responded = [b for m, b in fake.calls if m == "response_url"]
+    assert len(responded) == 1 and "Welcome aboard" in responded[0]["text"]
+    assert responded[0]["response_type"] == "ephemeral"
+
+    await runtime.sender.drain()
+    updates = [b for m, b in fake.calls if m == "chat.update"]
+    assert updates and "3 learners joined" in json.dumps(updates[-1])
+    dms = {b["channel"] for m, b in fake.calls if m == "chat.postMessage"} - {"C1"}
+    assert {"U1", "U2", "U3"} <= dms, "welcome DMs to each learner"
+    closed = await (await _send(client, _command("UANIM", "session close"))).json()
+    assert "3" in closed["text"]
+    await runtime.sender.drain()
+    posted = [b["text"] for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "C1"]
+    assert any("3 learners joined" in text for text in posted[1:]), "the summary"
+
+
+async def test_a_learner_cannot_run_animator_commands_on_slack(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    refused = await (await _send(client, _command("U1", "session start Hack"))).json()
+    assert refused["text"].startswith("Only animators")
+    await runtime.sender.drain()
+    assert [m for m, _ in fake.calls] == []
+
+
+async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    assert (await _send(client, _command("UANIM", "challenge"))).status == 200
+    opened = [b for m, b in fake.calls if m == "views.open"]
+    assert len(opened) == 1 and opened[0]["trigger_id"] == "1.2.3"
+    view = opened[0]["view"]
+    assert view["callback_id"] == "challenge.form" and view["private_metadata"] == "C1"
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "UANIM", "username": "anim", "name": "anim", "team_id": "T1"},
+        "view": {
+            **view,
+            "id": "V1",
+            "state": {
+                "values": {
+                    "text": {"value": {"type": "plain_text_input", "value": "Share one win"}}
+                }
+            },
+        },
+    }
+    body = urlencode({"payload": json.dumps(submission)})
+    assert (await _send(client, body)).status == 200
+    ephemeral = [b for m, b in fake.calls if m == "chat.postEphemeral"]
+    assert len(ephemeral) == 1 and ephemeral[0]["user"] == "UANIM"
+    assert "Challenge #1 is posted" in ephemeral[0]["text"]
+    await runtime.sender.drain()
+    posted = [b for m, b in fake.calls if m == "chat.postMessage"]
+    assert posted and posted[0]["channel"] == "C1" and "Share one win" in posted[0]["text"]
