@@ -621,3 +621,15 @@ class MentoringAllowance(Base):
     novice_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     allowed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class InboundEvent(Base):
+    """A platform event already handled (Slack event ids): a retry or a duplicate delivery,
+    even to another replica, finds it here and has no second effect."""
+
+    __tablename__ = "inbound_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # <platform>:<event id>
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    received_at: Mapped[datetime]

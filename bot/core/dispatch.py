@@ -24,7 +24,7 @@ from bot.core.replies import Reply, Visibility
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
-from storage import members, workspaces
+from storage import inbound_events, members, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,10 @@ class Dispatcher:
 
     async def _transaction(self, event: InboundEvent, route: Route) -> tuple[list[Reply], int, str]:
         async with self._sessions() as db, db.begin():
+            if event.event_id is not None:
+                key = f"{event.origin.platform}:{event.event_id}"
+                if not await inbound_events.first_time(db, key, self.clock.now()):
+                    return [], 0, "duplicate"  # a platform's retry: handled once already
             ctx = await self._context(db, event)
             observer = self.observers.get(event.origin.platform)
             if observer is not None:

@@ -30,6 +30,7 @@ from bot.i18n import Translator
 from bot.settings import Settings
 
 ANY = re.compile(r".+")
+_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 
 
 def _origin(team_id: str, channel_id: str) -> Origin:
@@ -63,6 +64,8 @@ class SlackAdapter:
         self.app.command(ANY)(self._command)
         self.app.action(ANY)(self._action)
         self.app.view(ANY)(self._view)
+        self.app.event("app_mention")(self._mention)
+        self.app.event("message")(self._direct_message)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """POST /slack/events: slash commands, interactivity and events."""
@@ -105,6 +108,45 @@ class SlackAdapter:
         shown = [reply for reply in replies if reply.form is None]
         if shown:
             await respond(replace_original=False, **_ephemeral(shown))
+
+    async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """`@Ambassador join` in a channel: a command; the answer is ephemeral to the asker."""
+        text = _MENTION.sub("", str(event.get("text", "")), count=1)
+        channel = str(event.get("channel", ""))
+        replies = await self._event_command(body, event, text)
+        shown = [reply for reply in replies if reply.form is None]
+        if shown and channel:
+            answer = _ephemeral(shown)
+            answer.pop("response_type")
+            user = str(event.get("user", ""))
+            await self.app.client.chat_postEphemeral(channel=channel, user=user, **answer)
+
+    async def _direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A message in the bot's DM (Messages tab): a command, answered in the same DM."""
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins, the bot's own posts: not commands
+        replies = await self._event_command(body, event, str(event.get("text", "")))
+        shown = [reply for reply in replies if reply.form is None]
+        if shown:
+            answer = _ephemeral(shown)
+            answer.pop("response_type")
+            await self.app.client.chat_postMessage(channel=str(event.get("channel")), **answer)
+
+    async def _event_command(
+        self, body: dict[str, Any], event: dict[str, Any], text: str
+    ) -> list[Reply]:
+        # Slack resends an event it thinks was not received (X-Slack-Retry-Num): its
+        # event_id makes the second delivery a no-op, on every replica
+        # (https://api.slack.com/apis/events-api#retries).
+        origin = _origin(str(body.get("team_id", "")), str(event.get("channel", "")))
+        event_id = body.get("event_id")
+        command = CommandEvent(
+            origin,
+            _user(str(event.get("user", ""))),
+            text,
+            event_id=str(event_id) if event_id else None,
+        )
+        return await self._dispatcher.command(command)
 
     async def _view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         await ack()

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
-from storage.models import Workspace
+from storage.models import MembershipEvent, Workspace
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 
@@ -213,3 +213,88 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
     await runtime.sender.drain()
     posted = [b for m, b in fake.calls if m == "chat.postMessage"]
     assert posted and posted[0]["channel"] == "C1" and "Share one win" in posted[0]["text"]
+
+
+def _event(event: dict[str, Any], event_id: str = "Ev1") -> str:
+    """An Events API callback, shaped like Slack's (golden sample event_app_mention_docs)."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1700000000,
+            "authed_users": ["UBOT"],
+        }
+    )
+
+
+async def _send_json(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
+    signed = {**sign(body), "Content-Type": "application/json", **headers}
+    return await client.post("/slack/events", data=body, headers=signed)
+
+
+async def test_a_mention_is_a_command_and_a_retried_event_has_one_effect(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    mention = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": "<@UBOT> join",
+        "ts": "1700000000.000100",
+        "channel": "C1",
+        "event_ts": "1700000000.000100",
+    }
+    assert (await _send_json(client, _event(mention))).status == 200
+    # Slack thinks it was not received and sends it again, twice.
+    for retry in ("1", "2"):
+        again = await _send_json(
+            client,
+            _event(mention),
+            **{"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "timeout"},
+        )
+        assert again.status == 200
+    replies = [b for m, b in fake.calls if m == "chat.postEphemeral"]
+    assert len(replies) == 1 and replies[0]["user"] == "U1" and replies[0]["channel"] == "C1"
+    assert "Welcome" in replies[0]["text"]
+    async with runtime.sessions() as db:
+        joined = await db.execute(
+            select(func.count())
+            .select_from(MembershipEvent)
+            .where(MembershipEvent.kind == "joined")
+        )
+        assert joined.scalar_one() == 1
+
+
+async def test_a_direct_message_is_a_command_answered_in_the_dm(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, _runtime = slack
+    message = {
+        "type": "message",
+        "channel": "D1",
+        "channel_type": "im",
+        "user": "U2",
+        "text": "help",
+        "ts": "1700000000.000200",
+    }
+    assert (await _send_json(client, _event(message, "Ev2"))).status == 200
+    own = {**message, "user": "UBOT", "bot_id": "BBOT", "text": "Here is what you can do"}
+    assert (await _send_json(client, _event(own, "Ev3"))).status == 200
+    answers = [b for m, b in fake.calls if m == "chat.postMessage"]
+    assert len(answers) == 1 and answers[0]["channel"] == "D1"
+    assert "Here is what you can do" in answers[0]["text"]
+
+
+async def test_the_request_url_check_is_answered(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, _fake, _runtime = slack
+    sample = Path(__file__).parent / "golden" / "url_verification.json"
+    body = sample.read_text().strip()
+    answer = await _send_json(client, body)
+    assert answer.status == 200
+    assert json.loads(body)["challenge"] in await answer.text()

@@ -1,0 +1,25 @@
+"""Platform events already handled, for exactly-once effects across retries and replicas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboundEvent
+from storage.upsert import insert_for, table_of
+
+
+async def first_time(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record `key` in the caller's transaction; False when it was already recorded.
+
+    Recorded with the event's effects, in one transaction: either both happen or neither,
+    and a concurrent duplicate waits on the unique key, then finds it.
+    """
+    statement = (
+        insert_for(session, InboundEvent)
+        .values(key=key, received_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table_of(InboundEvent).c.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
