@@ -42,11 +42,20 @@ def _user(user_id: str, name: str | None = None) -> PlatformUser:
     return PlatformUser(id=user_id, name=(name or user_id)[:200])
 
 
-def _ephemeral(replies: list[Reply]) -> dict[str, Any]:
-    """All replies of one command as one ephemeral answer (the first card's blocks)."""
-    text = "\n\n".join(reply.text for reply in replies if not reply.form) or " "
-    card = next((reply.card for reply in replies if reply.card is not None), None)
-    return {"response_type": "ephemeral", **blocks.message(text, card)}
+def _answer(replies: list[Reply]) -> dict[str, Any] | None:
+    """The replies to show (forms open as modals instead) as one Slack message's arguments:
+    the texts joined, the first card's blocks; None when there is nothing to show."""
+    shown = [reply for reply in replies if reply.form is None]
+    if not shown:
+        return None
+    card = next((reply.card for reply in shown if reply.card is not None), None)
+    return blocks.message("\n\n".join(reply.text for reply in shown), card)
+
+
+def _clicker(body: dict[str, Any]) -> PlatformUser:
+    """Who clicked or submitted, from an interactivity payload."""
+    person = body.get("user") or {}
+    return _user(str(person.get("id", "")), person.get("name") or person.get("username"))
 
 
 class SlackAdapter:
@@ -91,33 +100,29 @@ class SlackAdapter:
         event = CommandEvent(origin, user, str(command.get("text", "")))
         replies = await self._dispatcher.command(event)
         await self._open_forms(replies, str(command.get("trigger_id", "")), origin.conversation)
-        shown = [reply for reply in replies if reply.form is None]
-        await ack(**_ephemeral(shown)) if shown else await ack()
+        answer = _answer(replies)
+        await ack(response_type="ephemeral", **answer) if answer else await ack()
 
     async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         channel = str((body.get("channel") or {}).get("id", ""))
         origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
-        person = body.get("user") or {}
-        user = _user(str(person.get("id", "")), person.get("name") or person.get("username"))
+        user = _clicker(body)
         action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
         event = ActionEvent(origin, user, action_id, str(action.get("value", "")))
         replies = await self._dispatcher.action(event)
         await self._open_forms(replies, str(body.get("trigger_id", "")), channel)
-        shown = [reply for reply in replies if reply.form is None]
-        if shown:
-            await respond(replace_original=False, **_ephemeral(shown))
+        answer = _answer(replies)
+        if answer:
+            await respond(replace_original=False, response_type="ephemeral", **answer)
 
     async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """`@Ambassador join` in a channel: a command; the answer is ephemeral to the asker."""
         text = _MENTION.sub("", str(event.get("text", "")), count=1)
         channel = str(event.get("channel", ""))
-        replies = await self._event_command(body, event, text)
-        shown = [reply for reply in replies if reply.form is None]
-        if shown and channel:
-            answer = _ephemeral(shown)
-            answer.pop("response_type")
+        answer = _answer(await self._event_command(body, event, text))
+        if answer and channel:
             user = str(event.get("user", ""))
             await self.app.client.chat_postEphemeral(channel=channel, user=user, **answer)
 
@@ -125,11 +130,8 @@ class SlackAdapter:
         """A message in the bot's DM (Messages tab): a command, answered in the same DM."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts: not commands
-        replies = await self._event_command(body, event, str(event.get("text", "")))
-        shown = [reply for reply in replies if reply.form is None]
-        if shown:
-            answer = _ephemeral(shown)
-            answer.pop("response_type")
+        answer = _answer(await self._event_command(body, event, str(event.get("text", ""))))
+        if answer:
             await self.app.client.chat_postMessage(channel=str(event.get("channel")), **answer)
 
     async def _event_command(
@@ -152,13 +154,9 @@ class SlackAdapter:
         await ack()
         channel = str(view.get("private_metadata", ""))
         origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
-        person = body.get("user") or {}
-        user = _user(str(person.get("id", "")), person.get("name") or person.get("username"))
+        user = _clicker(body)
         values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
         event = ActionEvent(origin, user, str(view.get("callback_id", "")), json.dumps(values))
-        replies = await self._dispatcher.action(event)
-        shown = [reply for reply in replies if reply.form is None]
-        if shown and channel:
-            answer = _ephemeral(shown)
-            answer.pop("response_type")
+        answer = _answer(await self._dispatcher.action(event))
+        if answer and channel:
             await self.app.client.chat_postEphemeral(channel=channel, user=user.id, **answer)
