@@ -15,7 +15,7 @@ from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
 from bot.adapters.slack import PLATFORM as SLACK
 from bot.adapters.slack.app import SlackAdapter
-from bot.adapters.slack.sender import SlackSender
+from bot.adapters.slack.sender import SlackPacing, SlackSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
@@ -65,7 +65,12 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     if settings.slack_enabled:
         token = settings.slack_bot_token
         sender.register_platform(
-            SLACK, SlackSender(lambda _team: token, settings.slack_api_base_url)
+            SLACK,
+            SlackSender(
+                lambda _team: token,
+                settings.slack_api_base_url,
+                SlackPacing.from_settings(settings.rate_limits, clock),
+            ),
         )
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
     sender.register_refresher(contributions.REFRESHER, contributions.refresh)

@@ -83,6 +83,14 @@ class RateLimitSettings:
     """Messages per second the sender allows itself per conversation, per platform."""
 
     slack_per_conversation_per_second: float = 1.0
+    # Posts to one channel allowed back to back before the per-second pace applies.
+    slack_channel_burst: int = 3
+    # Slack keeps a workspace-wide limit on chat.postMessage too, unpublished; a 429
+    # beyond it is still honoured (Retry-After).
+    slack_workspace_posts_per_minute: float = 600.0
+    # chat.update is a Tier 3 method (50+ per minute per workspace).
+    slack_workspace_edits_per_minute: float = 50.0
+    slack_edit_burst: int = 10
     teams_per_conversation_per_second: float = 7.0
 
 
@@ -241,6 +249,20 @@ def _number(config: Mapping[str, Any], section: str, key: str, default: float, p
     return float(value)
 
 
+def _rate_limits(config: Mapping[str, Any], path: str) -> RateLimitSettings:
+    defaults = RateLimitSettings()
+    values: dict[str, Any] = {}
+    for name in RateLimitSettings.__dataclass_fields__:
+        default = getattr(defaults, name)
+        value = _number(config, "rate_limits", name, default, path)
+        if isinstance(default, int):
+            if value != int(value):
+                raise SettingsError(f"{path}: [rate_limits] {name} must be a whole number")
+            value = int(value)
+        values[name] = value
+    return RateLimitSettings(**values)
+
+
 def _issuer(config: Mapping[str, Any], path: str) -> BadgeIssuerSettings:
     section = config.get("badges", {})
     values = {key: section.get(key, "") for key in ("issuer_name", "issuer_email", "issuer_url")}
@@ -316,14 +338,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reminders=reminders,
         reminder_after_days=int(_number(config, "pulse", "reminder_after_days", 3, config_path)),
     )
-    rate_limits = RateLimitSettings(
-        slack_per_conversation_per_second=_number(
-            config, "rate_limits", "slack_per_conversation_per_second", 1.0, config_path
-        ),
-        teams_per_conversation_per_second=_number(
-            config, "rate_limits", "teams_per_conversation_per_second", 7.0, config_path
-        ),
-    )
+    rate_limits = _rate_limits(config, config_path)
     ladder = _ladder(config, config_path)
     return Settings(
         host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",

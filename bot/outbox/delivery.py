@@ -15,6 +15,17 @@ class RetryLater(Exception):
         self.retry_after = retry_after
 
 
+class NotNow(Exception):
+    """Not a failure: the platform's pacing wants this message later (`after` seconds).
+
+    The message keeps its place and its attempts; other conversations go on meanwhile.
+    """
+
+    def __init__(self, after: float) -> None:
+        super().__init__(f"paced: {after:.2f} s")
+        self.after = after
+
+
 class PermanentFailure(Exception):
     """A failure that no retry will cure (channel not found, bot removed): park the message."""
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import tasks
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
-from bot.outbox.delivery import PermanentFailure, PlatformSender, RetryLater
+from bot.outbox.delivery import NotNow, PermanentFailure, PlatformSender, RetryLater
 from bot.settings import OutboxSettings
 from storage import outbox_store
 from storage.models import OutboxMessage, Workspace
@@ -155,13 +155,10 @@ class OutboxSender:
                 )
         except _NotPostedYet as exc:
             # Edits and thread replies wait for the post they refer to (not an attempt).
-            return Outcome(
-                message.id,
-                "pending",
-                error=f"waiting for {exc}",
-                attempts=message.attempts,
-                next_attempt_at=now + WAIT_FOR_ORIGINAL,
-            )
+            return _postpone(message, f"waiting for {exc}", now + WAIT_FOR_ORIGINAL)
+        except NotNow as exc:
+            # Pacing (one message per second per Slack channel…): no attempt is used up.
+            return _postpone(message, str(exc), now + timedelta(seconds=exc.after))
         except RetryLater as exc:
             return self._retry(message, now, str(exc), exc.retry_after)
         except PermanentFailure as exc:
@@ -259,3 +256,10 @@ class OutboxSender:
             },
         )
         return Outcome(message.id, "failed", error=error)
+
+
+def _postpone(message: OutboxMessage, reason: str, until: datetime) -> Outcome:
+    """Send `message` at `until`, keeping its attempts: waiting is not failing."""
+    return Outcome(
+        message.id, "pending", error=reason, attempts=message.attempts, next_attempt_at=until
+    )

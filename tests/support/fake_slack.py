@@ -21,6 +21,7 @@ class FakeSlack:
     """State and behaviour of the fake; `calls` is every accepted call, in order."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() of each accepted call
     rejected_429: int = 0
     # At most this many accepted calls per `window` seconds; beyond it, 429.
     rate: int | None = None
@@ -91,5 +92,6 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": self.errors_for[channel]})
         self._accepted.append(now)
         self.calls.append((method, body))
+        self.times.append(now)
         ts = body.get("ts") or f"1700000000.{next(self._ts):06d}"
         return web.json_response({"ok": True, "channel": channel, "ts": ts})

@@ -7,12 +7,19 @@ outbox reschedules the message after Retry-After (https://api.slack.com/apis/rat
 Errors no retry can cure (channel_not_found, not_in_channel, a disabled user…) park the
 message with that reason instead of retrying forever.
 
+Pacing keeps the bot under those limits in the first place: posts go at most about one
+per second per channel (a later one waits in the outbox, other channels go on), and a
+workspace-wide rate of posts that the sender keeps by sleeping, so that a fan-out of
+DMs flows at that rate; edits (chat.update, a Tier 3 method) are paced per workspace and,
+while they wait, coalesce into the newest.
+
 A message's platform id is "<channel>:<ts>", what chat.update and thread replies need.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -20,8 +27,11 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import blocks
+from bot.clock import Clock
 from bot.core.replies import OutboundMessage
-from bot.outbox.delivery import PermanentFailure, RetryLater
+from bot.outbox.delivery import NotNow, PermanentFailure, RetryLater
+from bot.outbox.pacing import Pacer
+from bot.settings import RateLimitSettings
 
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
 # Slack's error codes that no retry can cure (https://api.slack.com/methods/chat.postMessage).
@@ -63,12 +73,45 @@ def _channel_and_ts(platform_id: str) -> tuple[str, str]:
     return channel, ts
 
 
+@dataclass(frozen=True)
+class SlackPacing:
+    """The three paces of the Slack sender (see the module's docstring)."""
+
+    per_channel: Pacer
+    posts_per_workspace: Pacer
+    edits_per_workspace: Pacer
+
+    @classmethod
+    def from_settings(cls, limits: RateLimitSettings, clock: Clock) -> SlackPacing:
+        """Per-channel and edit pacing follow the outbox's clock (a waiting message is
+        rescheduled on it); the workspace's post rate is kept in real time."""
+
+        def on_clock() -> float:
+            return clock.now().timestamp()
+
+        return cls(
+            per_channel=Pacer(
+                limits.slack_per_conversation_per_second, limits.slack_channel_burst, on_clock
+            ),
+            posts_per_workspace=Pacer(limits.slack_workspace_posts_per_minute / 60.0),
+            edits_per_workspace=Pacer(
+                limits.slack_workspace_edits_per_minute / 60.0, limits.slack_edit_burst, on_clock
+            ),
+        )
+
+
 class SlackSender:
     """Posts and edits messages on Slack (the outbox's PlatformSender for "slack")."""
 
-    def __init__(self, token_for: Callable[[str], str | None], base_url: str) -> None:
+    def __init__(
+        self,
+        token_for: Callable[[str], str | None],
+        base_url: str,
+        pacing: SlackPacing | None = None,
+    ) -> None:
         self._token_for = token_for
         self._base_url = base_url
+        self._pacing = pacing or SlackPacing.from_settings(RateLimitSettings(), Clock())
         self._clients: dict[str, AsyncWebClient] = {}
 
     def _client(self, workspace: str) -> AsyncWebClient:
@@ -88,6 +131,11 @@ class SlackSender:
         arguments = blocks.message(message.text, message.card)
         if message.in_reply_to:
             _, arguments["thread_ts"] = _channel_and_ts(message.in_reply_to)
+        pacing = self._pacing
+        if (wait := pacing.per_channel.delay((workspace, channel))) > 0:
+            raise NotNow(wait)
+        await pacing.posts_per_workspace.wait_and_take(workspace)
+        pacing.per_channel.take((workspace, channel))
         response = await self._call(workspace, "chat_postMessage", channel=channel, **arguments)
         return f"{response['channel']}:{response['ts']}"
 
@@ -97,6 +145,9 @@ class SlackSender:
         """chat.update of the message posted as `message_id`."""
         channel, ts = _channel_and_ts(message_id)
         arguments = blocks.message(message.text, message.card)
+        if (wait := self._pacing.edits_per_workspace.delay(workspace)) > 0:
+            raise NotNow(wait)
+        self._pacing.edits_per_workspace.take(workspace)
         await self._call(workspace, "chat_update", channel=channel, ts=ts, **arguments)
 
     async def _call(self, workspace: str, method: str, **arguments: object) -> dict[str, object]:

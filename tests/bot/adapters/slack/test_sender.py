@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.adapters.slack.sender import SlackSender
+from bot.adapters.slack.sender import SlackPacing, SlackSender
 from bot.core.replies import Button, Card, OutboundMessage
 from bot.outbox.queue import Outbox
 from bot.server import Runtime
+from bot.settings import RateLimitSettings
 from storage import workspaces
 from storage.models import OutboxMessage
 from tests.support.fake_slack import FakeSlack
@@ -23,10 +24,14 @@ from tests.support.fake_slack import FakeSlack
 async def slack(runtime: Runtime) -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
     await fake.start()
-    sender = SlackSender(lambda team: fake.token if team == "T1" else None, fake.base_url)
-    runtime.sender.register_platform("slack", sender)
+    runtime.sender.register_platform("slack", _sender(runtime, fake, RateLimitSettings()))
     yield fake
     await fake.close()
+
+
+def _sender(runtime: Runtime, fake: FakeSlack, limits: RateLimitSettings) -> SlackSender:
+    pacing = SlackPacing.from_settings(limits, runtime.clock)
+    return SlackSender(lambda team: fake.token if team == "T1" else None, fake.base_url, pacing)
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
@@ -77,6 +82,9 @@ async def test_a_429_storm_during_a_fan_out_delivers_every_message_once(
     runtime: Runtime, slack: FakeSlack
 ) -> None:
     slack.rate, slack.window, slack.retry_after = 15, 1.0, "1"
+    # The bot believes the workspace allows more than the fake does: a storm of 429s.
+    limits = RateLimitSettings(slack_workspace_posts_per_minute=6000)
+    runtime.sender.register_platform("slack", _sender(runtime, slack, limits))
     for n in range(45):
         await _post(runtime, f"dm:{n}", f"dm:U{n}", OutboundMessage(f"Hello {n}"))
     for _ in range(20):
@@ -125,3 +133,60 @@ async def test_a_workspace_without_a_token_is_a_clear_failure(
     await runtime.sender.drain()
     row = (await _rows(runtime))["orphan"]
     assert row.status == "failed" and "no Slack token" in (row.last_error or "")
+
+
+async def test_posts_to_one_channel_are_paced_and_wait_without_using_attempts(
+    runtime: Runtime, slack: FakeSlack
+) -> None:
+    for n in range(5):
+        await _post(runtime, f"c{n}", "C1", OutboundMessage(f"Post {n}"))
+    await _post(runtime, "dm", "dm:U1", OutboundMessage("A DM is another channel"))
+    await runtime.sender.drain()
+    # A burst of three, then one per second (https://docs.slack.dev/apis/web-api/rate-limits).
+    assert [body["text"] for _, body in slack.calls] == [
+        "Post 0",
+        "Post 1",
+        "Post 2",
+        "A DM is another channel",
+    ]
+    rows = await _rows(runtime)
+    assert rows["c3"].status == "pending" and rows["c3"].attempts == 0
+    await runtime.clock.advance(1)
+    await runtime.sender.drain()
+    assert [body["text"] for _, body in slack.calls][4:] == ["Post 3"]
+    await runtime.clock.advance(1)
+    await runtime.sender.drain()
+    assert [body["text"] for _, body in slack.calls][5:] == ["Post 4"]
+    rows = await _rows(runtime)
+    assert all(row.status == "sent" and row.attempts == 0 for row in rows.values())
+
+
+async def test_a_fan_out_flows_at_the_workspace_rate(runtime: Runtime, slack: FakeSlack) -> None:
+    limits = RateLimitSettings(slack_workspace_posts_per_minute=1200)  # one each 50 ms
+    runtime.sender.register_platform("slack", _sender(runtime, slack, limits))
+    for n in range(8):
+        await _post(runtime, f"dm:{n}", f"dm:U{n}", OutboundMessage(f"Hello {n}"))
+    await runtime.sender.drain()
+    assert len(slack.calls) == 8
+    gaps = [later - earlier for earlier, later in zip(slack.times, slack.times[1:], strict=False)]
+    assert min(gaps) >= 0.045, gaps
+
+
+async def test_bursts_of_card_edits_are_paced_per_workspace(
+    runtime: Runtime, slack: FakeSlack
+) -> None:
+    limits = RateLimitSettings(slack_workspace_edits_per_minute=60, slack_edit_burst=2)
+    runtime.sender.register_platform("slack", _sender(runtime, slack, limits))
+    for n in range(3):
+        await _post(runtime, f"card{n}", f"C{n}", OutboundMessage(f"Card {n}"))
+    await runtime.sender.drain()
+    async with runtime.sessions() as db, db.begin():
+        workspace = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
+        outbox = Outbox(db, "slack", workspace.id, runtime.clock.now())
+        for n in range(3):
+            await outbox.update(f"edit{n}", f"card{n}", f"C{n}", OutboundMessage(f"Card {n}!"))
+    await runtime.sender.drain()
+    assert [method for method, _ in slack.calls].count("chat.update") == 2
+    await runtime.clock.advance(1)
+    await runtime.sender.drain()
+    assert [method for method, _ in slack.calls].count("chat.update") == 3

@@ -1,0 +1,56 @@
+"""The pacer on a hand-driven clock: bursts, steady rate, keys kept apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.outbox.pacing import Pacer
+
+
+class HandClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_then_one_per_interval() -> None:
+    clock = HandClock()
+    pacer = Pacer(per_second=1.0, burst=3, now=clock)
+    for _ in range(3):
+        assert pacer.delay("C1") == 0
+        pacer.take("C1")
+    assert pacer.delay("C1") == pytest.approx(1.0)
+    clock.now += 0.4
+    assert pacer.delay("C1") == pytest.approx(0.6)
+    clock.now += 0.6
+    assert pacer.delay("C1") == 0
+    pacer.take("C1")
+    assert pacer.delay("C1") == pytest.approx(1.0)
+
+
+def test_keys_do_not_share_a_pace_and_idle_keys_are_forgotten() -> None:
+    clock = HandClock()
+    pacer = Pacer(per_second=2.0, now=clock)
+    pacer.take("C1")
+    assert pacer.delay("C1") == pytest.approx(0.5)
+    assert pacer.delay("C2") == 0
+    clock.now += 120
+    pacer.take("C2")  # prunes what is long past
+    assert "C1" not in pacer._next and pacer.delay("C1") == 0
+
+
+def test_a_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        Pacer(per_second=0)
+
+
+async def test_wait_and_take_sleeps_until_the_next_slot() -> None:
+    import time
+
+    pacer = Pacer(per_second=20.0)  # real time: one each 50 ms
+    started = time.monotonic()
+    for _ in range(3):
+        await pacer.wait_and_take("W")
+    assert time.monotonic() - started >= 0.09
