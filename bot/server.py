@@ -15,7 +15,9 @@ from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
 from bot.adapters.slack import PLATFORM as SLACK
 from bot.adapters.slack.app import SlackAdapter
+from bot.adapters.slack.installations import SlackTokens
 from bot.adapters.slack.sender import SlackPacing, SlackSender
+from bot.adapters.slack.sender import client as slack_client
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
@@ -49,6 +51,7 @@ class Runtime:
     sender: OutboxSender
     scheduler: Scheduler
     election: LeaderElection
+    slack_tokens: SlackTokens | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -62,13 +65,14 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender = OutboxSender(sessions, clock, settings.outbox)
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
-    if settings.slack_enabled:
-        token = settings.slack_bot_token
+    slack_tokens = None
+    if settings.slack.enabled:
+        slack_tokens, token_for = _slack_tokens(settings, sessions, clock)
         sender.register_platform(
             SLACK,
             SlackSender(
-                lambda _team: token,
-                settings.slack_api_base_url,
+                token_for,
+                settings.slack.api_base_url,
                 SlackPacing.from_settings(settings.rate_limits, clock),
             ),
         )
@@ -94,7 +98,27 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
     clock.on_advance(run_due)
     election = LeaderElection(engine, on_elected=scheduler.start, on_lost=scheduler.stop)
-    return Runtime(settings, clock, engine, sessions, dispatcher, sender, scheduler, election)
+    return Runtime(
+        settings, clock, engine, sessions, dispatcher, sender, scheduler, election, slack_tokens
+    )
+
+
+def _slack_tokens(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> tuple[SlackTokens | None, Callable[[str], Awaitable[str | None]]]:
+    """Where the Slack sender finds a workspace's token: SLACK_BOT_TOKEN for any
+    workspace, or (OAuth) each installed workspace's own, from the database."""
+    slack = settings.slack
+    if not slack.oauth:
+        token = slack.bot_token
+
+        async def the_one(_team: str) -> str | None:
+            return token
+
+        return None, the_one
+    api = slack_client("", slack.api_base_url)
+    tokens = SlackTokens(sessions, clock, api, slack.client_id, slack.client_secret)
+    return tokens, tokens.bot_token
 
 
 @web.middleware
@@ -133,8 +157,16 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
-    if runtime.settings.slack_enabled:
-        app.add_routes(SlackAdapter(runtime.settings, runtime.dispatcher).routes())
+    slack = None
+    if runtime.settings.slack.enabled:
+        slack = SlackAdapter(
+            runtime.settings,
+            runtime.dispatcher,
+            runtime.sessions,
+            runtime.clock,
+            runtime.slack_tokens,
+        )
+        app.add_routes(slack.routes())
     app.add_routes(
         [
             web.get("/healthz", healthz),
@@ -146,12 +178,16 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     )
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+        if slack is not None:
+            await slack.start()  # Socket Mode, when configured
         if start_sender:
             runtime.sender.start()
             # The scheduler runs in one process only (the elected one); its first tick,
             # at once, handles runs missed while the bot was down.
             runtime.election.start()
         yield
+        if slack is not None:
+            await slack.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()

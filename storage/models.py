@@ -633,3 +633,29 @@ class InboundEvent(Base):
     # <platform>:<event id>
     key: Mapped[str] = mapped_column(String(255), unique=True)
     received_at: Mapped[datetime]
+
+
+class SlackInstallation(Base):
+    """One Slack workspace's installation of the app (OAuth), the latest only: its bot token
+    (and refresh token when token rotation is on) and who installed it."""
+
+    __tablename__ = "slack_installation"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installation_team"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # "" rather than NULL, so that the unique key holds for workspaces outside a grid.
+    enterprise_id: Mapped[str] = mapped_column(String(32), default="")
+    team_id: Mapped[str] = mapped_column(String(32))
+    team_name: Mapped[str | None] = mapped_column(String(200))
+    app_id: Mapped[str | None] = mapped_column(String(32))
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    bot_token: Mapped[str] = mapped_column(String(255))
+    bot_refresh_token: Mapped[str | None] = mapped_column(String(255))
+    bot_token_expires_at: Mapped[datetime | None]
+    bot_scopes: Mapped[str | None] = mapped_column(Text)
+    installer_user_id: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -1,14 +1,21 @@
-"""A fake Slack Web API on loopback: records what it receives and misbehaves on demand.
+"""A fake Slack on loopback: the Web API, OAuth's code exchange, and a Socket Mode WebSocket.
 
 Answers chat.postMessage and chat.update the way Slack does (JSON, `ok`, `channel`, `ts`),
 and can answer 429 with Retry-After beyond a rate, 5xx a number of times, or `ok: false`
-with a given error for a channel — what the Slack sender must survive.
+with a given error for a channel — what the Slack sender must survive. Each bot token
+belongs to one workspace (`tokens`); oauth.v2.access exchanges an install code for a
+new one or refreshes a rotating one; apps.connections.open hands out the ws:// URL of a
+Socket Mode connection served here, through which a test sends envelopes as Slack does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import itertools
+import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +29,7 @@ class FakeSlack:
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # time.monotonic() of each accepted call
+    teams: list[str] = field(default_factory=list)  # whose token made each accepted call
     rejected_429: int = 0
     # At most this many accepted calls per `window` seconds; beyond it, 429.
     rate: int | None = None
@@ -32,6 +40,19 @@ class FakeSlack:
     _accepted: list[float] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     token: str = "xoxb-test"
+    # bot token → workspace; the default token is T1's.
+    tokens: dict[str, str] = field(default_factory=lambda: {"xoxb-test": "T1"})
+    client_id: str = "111.222"
+    client_secret: str = "client-secret"
+    app_token: str = "xapp-1-test"
+    # install code → (workspace, installing user); a code works once, as on Slack.
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
+    refreshes: int = 0
+    _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_replies: dict[str, dict[str, Any]] = field(default_factory=dict)  # envelope → ack
+    _socket_connected: asyncio.Event = field(default_factory=asyncio.Event)
     server: TestServer | None = None
 
     @property
@@ -45,6 +66,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
 
@@ -64,17 +86,29 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
-            )
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         body: dict[str, Any] = (
             await request.json()
             if request.content_type == "application/json"
             else dict(await request.post())
         )
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if method == "oauth.v2.access":
+            return self._oauth_access(request, body)
+        if method == "apps.connections.open":
+            if bearer != self.app_token:
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            assert self.server is not None
+            url = str(self.server.make_url("/socket")).replace("http://", "ws://")
+            return web.json_response({"ok": True, "url": url})
+        team = self.tokens.get(bearer)
+        if team is None:
+            error = "token_revoked" if bearer.startswith("xoxb-") else "invalid_auth"
+            return web.json_response({"ok": False, "error": error})
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "team_id": team, "user_id": "UBOT", "bot_id": "BBOT", "team": "Acme"}
+            )
+
         if self.server_errors > 0:
             self.server_errors -= 1
             return web.Response(status=500, text="internal error")
@@ -93,5 +127,90 @@ class FakeSlack:
         self._accepted.append(now)
         self.calls.append((method, body))
         self.times.append(now)
+        self.teams.append(team)
         ts = body.get("ts") or f"1700000000.{next(self._ts):06d}"
         return web.json_response({"ok": True, "channel": channel, "ts": ts})
+
+    def _oauth_access(self, request: web.Request, body: dict[str, Any]) -> web.Response:
+        """oauth.v2.access: an install code, or a refresh token (token rotation)."""
+        basic = request.headers.get("Authorization", "").removeprefix("Basic ")
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if basic != expected:
+            return web.json_response({"ok": False, "error": "invalid_client_id"})
+        if body.get("grant_type") == "refresh_token":
+            team = self._refresh_tokens.pop(str(body.get("refresh_token")), None)
+            if team is None:
+                return web.json_response({"ok": False, "error": "invalid_refresh_token"})
+            self.refreshes += 1
+            return web.json_response({"ok": True, "token_type": "bot", **self._issue(team)})
+        found = self.codes.pop(str(body.get("code")), None)
+        if found is None:
+            return web.json_response({"ok": False, "error": "invalid_code"})
+        team, installer = found
+        self.calls.append(("oauth.v2.access", {"team": team}))
+        return web.json_response(
+            {
+                "ok": True,
+                "app_id": "A1",
+                "token_type": "bot",
+                "scope": "commands,chat:write",
+                "bot_user_id": "UBOT",
+                "team": {"id": team, "name": f"Team {team}"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "authed_user": {"id": installer},
+                **self._issue(team),
+            }
+        )
+
+    def _issue(self, team: str) -> dict[str, Any]:
+        token = f"xoxb-{team}-{uuid.uuid4().hex[:8]}"
+        self.tokens[token] = team
+        if self.rotate_expires_in is None:
+            return {"access_token": token}
+        refresh = f"xoxe-1-{uuid.uuid4().hex}"
+        self._refresh_tokens[refresh] = team
+        return {
+            "access_token": token,
+            "refresh_token": refresh,
+            "expires_in": self.rotate_expires_in,
+        }
+
+    def revoke(self, team: str) -> None:
+        """The workspace uninstalled the app: its tokens stop working."""
+        self.tokens = {token: owner for token, owner in self.tokens.items() if owner != team}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self._socket_connected.set()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                self.socket_replies[str(ack.get("envelope_id"))] = ack
+        return socket
+
+    async def socket_connected(self) -> None:
+        """Wait until the bot has opened its Socket Mode connection."""
+        await asyncio.wait_for(self._socket_connected.wait(), 10)
+
+    async def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send an envelope over Socket Mode as Slack does; return the bot's ack."""
+        envelope_id = uuid.uuid4().hex
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        for _ in range(500):
+            if envelope_id in self.socket_replies:
+                return self.socket_replies.pop(envelope_id)
+            await asyncio.sleep(0.01)
+        raise AssertionError("no ack over Socket Mode within 5 s")

@@ -1,8 +1,13 @@
-"""Slack inbound, HTTP mode, one workspace: slash commands, button clicks, modal submissions.
+"""Slack inbound: slash commands, button clicks, modal submissions, mentions and DMs.
 
-A slack-bolt AsyncApp is mounted at POST /slack/events. Bolt checks each request's v0
-signature and its timestamp (five minutes) before anything runs, and answers 401
-otherwise. With `process_before_response` the handler runs before the HTTP answer, which
+A slack-bolt AsyncApp, reached two ways: POST /slack/events (HTTP mode), where bolt checks
+each request's v0 signature and its timestamp (five minutes) before anything runs, and
+answers 401 otherwise; and Socket Mode when SLACK_APP_TOKEN is set, a WebSocket the bot
+opens itself (no public URL needed; https://api.slack.com/apis/socket-mode). One workspace
+(SLACK_BOT_TOKEN) or several installed through OAuth (GET /slack/install, then
+/slack/oauth_redirect; tokens in the database, see installations.py).
+
+With `process_before_response` the handler runs before the HTTP answer, which
 carries the reply: the core's work is one short transaction, well inside Slack's three
 seconds (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt);
 slower work (posts, DMs, card edits) is already in the outbox, sent after the answer.
@@ -19,10 +24,22 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.slack import PLATFORM, blocks
+from bot.adapters.slack.installations import (
+    DatabaseAuthorize,
+    DatabaseInstallationStore,
+    SlackTokens,
+)
+from bot.adapters.slack.oauth_state import SignedStateStore
 from bot.adapters.slack.sender import client
+from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply
@@ -30,6 +47,21 @@ from bot.i18n import Translator
 from bot.settings import Settings
 
 ANY = re.compile(r".+")
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# Only what the bot uses (config/slack/manifest.yml lists the same, with why).
+BOT_SCOPES = (
+    "app_mentions:read",
+    "chat:write",
+    "chat:write.public",
+    "commands",
+    "im:history",
+    "im:write",
+    "mpim:write",
+    "users:read",
+    "users:read.email",
+)
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 
 
@@ -52,6 +84,14 @@ def _answer(replies: list[Reply]) -> dict[str, Any] | None:
     return blocks.message("\n\n".join(reply.text for reply in shown), card)
 
 
+def _not_installed(settings: Settings) -> str:
+    """What someone in a workspace without the app's token is told (language unknown there)."""
+    link = f"{settings.base_url}{INSTALL_PATH}"
+    return " / ".join(
+        Translator(locale)("slack.not_installed", link=link) for locale in ("en", "fr")
+    )
+
+
 def _clicker(body: dict[str, Any]) -> PlatformUser:
     """Who clicked or submitted, from an interactivity payload."""
     person = body.get("user") or {}
@@ -59,17 +99,58 @@ def _clicker(body: dict[str, Any]) -> PlatformUser:
 
 
 class SlackAdapter:
-    """The Slack endpoint and its handlers, on the shared dispatcher."""
+    """The Slack endpoints and handlers, on the shared dispatcher."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        tokens: SlackTokens | None = None,
+    ) -> None:
         self._settings = settings
         self._dispatcher = dispatcher
-        self.app = AsyncApp(
-            signing_secret=settings.slack_signing_secret,
-            token=settings.slack_bot_token,
-            client=client(settings.slack_bot_token, settings.slack_api_base_url),
-            process_before_response=True,
-        )
+        slack = settings.slack
+        api = client(slack.bot_token, slack.api_base_url)
+        self._oauth: AsyncOAuthFlow | None = None
+        if slack.oauth:
+            assert tokens is not None, "OAuth needs the database's tokens"
+            redirect = f"{settings.base_url}{REDIRECT_PATH}" if settings.public_url else None
+            oauth = AsyncOAuthSettings(
+                client_id=slack.client_id,
+                client_secret=slack.client_secret,
+                scopes=list(BOT_SCOPES),
+                redirect_uri=redirect,
+                install_path=INSTALL_PATH,
+                redirect_uri_path=REDIRECT_PATH,
+                installation_store=DatabaseInstallationStore(sessions, clock, tokens),
+                state_store=SignedStateStore(slack.state_secret, sessions, clock),
+            )
+            self.app = AsyncApp(
+                signing_secret=slack.signing_secret,
+                client=api,
+                oauth_settings=oauth,
+                # an AsyncAuthorize is accepted too: bolt keeps it as it is
+                authorize=DatabaseAuthorize(tokens),  # type: ignore[arg-type]
+                process_before_response=True,
+                user_facing_authorize_error_message=_not_installed(settings),
+            )
+            self._oauth = self.app.oauth_flow
+            # app_uninstalled and tokens_revoked delete that workspace's tokens.
+            self.app.enable_token_revocation_listeners()
+        else:
+            self.app = AsyncApp(
+                signing_secret=slack.signing_secret,
+                token=slack.bot_token,
+                client=api,
+                process_before_response=True,
+            )
+        self._socket: AsyncSocketModeHandler | None = None
+        if slack.socket_mode:
+            # apps.connections.open goes through the same base URL as every other call.
+            socket_api = AsyncWebClient(base_url=slack.api_base_url)
+            self._socket = AsyncSocketModeHandler(self.app, slack.app_token, web_client=socket_api)
         self.app.command(ANY)(self._command)
         self.app.action(ANY)(self._action)
         self.app.view(ANY)(self._view)
@@ -77,33 +158,66 @@ class SlackAdapter:
         self.app.event("message")(self._direct_message)
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        """POST /slack/events: slash commands, interactivity and events."""
-        return [web.post("/slack/events", self.events)]
+        """POST /slack/events (slash commands, interactivity, events); with OAuth, the
+        install page and the redirect Slack sends the installer back to."""
+        found: list[web.AbstractRouteDef] = []
+        if self._settings.slack.signing_secret:
+            found.append(web.post(EVENTS_PATH, self.events))
+        if self._oauth is not None:
+            found += [web.get(INSTALL_PATH, self.install), web.get(REDIRECT_PATH, self.redirect)]
+        return found
+
+    async def start(self) -> None:
+        """Open the Socket Mode connection, when configured (it reconnects by itself)."""
+        if self._socket is not None:
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        """Close the Socket Mode connection."""
+        if self._socket is not None:
+            await self._socket.close_async()
 
     async def events(self, request: web.Request) -> web.Response:
         """Hand the request to bolt (signature, ack, listeners) and return its answer."""
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    async def _open_forms(self, replies: list[Reply], trigger_id: str, channel: str) -> None:
+    async def install(self, request: web.Request) -> web.Response:
+        """The "Add to Slack" page (a fresh, signed state in a cookie and in the link)."""
+        assert self._oauth is not None
+        response = await self._oauth.handle_installation(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def redirect(self, request: web.Request) -> web.Response:
+        """Slack's redirect after the installer approved: exchange the code, keep the token."""
+        assert self._oauth is not None
+        response = await self._oauth.handle_callback(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _open_forms(
+        self, api: AsyncWebClient, replies: list[Reply], trigger_id: str, channel: str
+    ) -> None:
         for reply in replies:
             if reply.form is not None and trigger_id:
                 # Slack does not tell the clicker's language here: the workspace's default.
                 t = Translator(self._settings.locale)
                 view = blocks.modal(reply.form, t, private_metadata=channel)
-                await self.app.client.views_open(trigger_id=trigger_id, view=view)
+                await api.views_open(trigger_id=trigger_id, view=view)
                 return
 
-    async def _command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         origin = _origin(str(command.get("team_id", "")), str(command.get("channel_id", "")))
         user = _user(str(command.get("user_id", "")), command.get("user_name"))
         event = CommandEvent(origin, user, str(command.get("text", "")))
         replies = await self._dispatcher.command(event)
-        await self._open_forms(replies, str(command.get("trigger_id", "")), origin.conversation)
+        trigger = str(command.get("trigger_id", ""))
+        await self._open_forms(client, replies, trigger, origin.conversation)
         answer = _answer(replies)
         await ack(response_type="ephemeral", **answer) if answer else await ack()
 
-    async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _action(
+        self, ack: Any, body: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
         channel = str((body.get("channel") or {}).get("id", ""))
@@ -112,27 +226,31 @@ class SlackAdapter:
         action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
         event = ActionEvent(origin, user, action_id, str(action.get("value", "")))
         replies = await self._dispatcher.action(event)
-        await self._open_forms(replies, str(body.get("trigger_id", "")), channel)
+        await self._open_forms(client, replies, str(body.get("trigger_id", "")), channel)
         answer = _answer(replies)
         if answer:
             await respond(replace_original=False, response_type="ephemeral", **answer)
 
-    async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _mention(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """`@Ambassador join` in a channel: a command; the answer is ephemeral to the asker."""
         text = _MENTION.sub("", str(event.get("text", "")), count=1)
         channel = str(event.get("channel", ""))
         answer = _answer(await self._event_command(body, event, text))
         if answer and channel:
             user = str(event.get("user", ""))
-            await self.app.client.chat_postEphemeral(channel=channel, user=user, **answer)
+            await client.chat_postEphemeral(channel=channel, user=user, **answer)
 
-    async def _direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _direct_message(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """A message in the bot's DM (Messages tab): a command, answered in the same DM."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts: not commands
         answer = _answer(await self._event_command(body, event, str(event.get("text", ""))))
         if answer:
-            await self.app.client.chat_postMessage(channel=str(event.get("channel")), **answer)
+            await client.chat_postMessage(channel=str(event.get("channel")), **answer)
 
     async def _event_command(
         self, body: dict[str, Any], event: dict[str, Any], text: str
@@ -150,7 +268,9 @@ class SlackAdapter:
         )
         return await self._dispatcher.command(command)
 
-    async def _view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _view(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         await ack()
         channel = str(view.get("private_metadata", ""))
         origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
@@ -159,4 +279,4 @@ class SlackAdapter:
         event = ActionEvent(origin, user, str(view.get("callback_id", "")), json.dumps(values))
         answer = _answer(await self._dispatcher.action(event))
         if answer and channel:
-            await self.app.client.chat_postEphemeral(channel=channel, user=user.id, **answer)
+            await client.chat_postEphemeral(channel=channel, user=user.id, **answer)

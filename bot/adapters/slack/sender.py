@@ -18,7 +18,7 @@ A message's platform id is "<channel>:<ts>", what chat.update and thread replies
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -105,7 +105,7 @@ class SlackSender:
 
     def __init__(
         self,
-        token_for: Callable[[str], str | None],
+        token_for: Callable[[str], Awaitable[str | None]],
         base_url: str,
         pacing: SlackPacing | None = None,
     ) -> None:
@@ -114,8 +114,8 @@ class SlackSender:
         self._pacing = pacing or SlackPacing.from_settings(RateLimitSettings(), Clock())
         self._clients: dict[str, AsyncWebClient] = {}
 
-    def _client(self, workspace: str) -> AsyncWebClient:
-        token = self._token_for(workspace)
+    async def _client(self, workspace: str) -> AsyncWebClient:
+        token = await self._token_for(workspace)
         if not token:
             raise PermanentFailure(f"no Slack token for workspace {workspace}")
         found = self._clients.get(token)
@@ -151,7 +151,7 @@ class SlackSender:
         await self._call(workspace, "chat_update", channel=channel, ts=ts, **arguments)
 
     async def _call(self, workspace: str, method: str, **arguments: object) -> dict[str, object]:
-        api = self._client(workspace)
+        api = await self._client(workspace)
         try:
             response = await getattr(api, method)(**arguments)
         except SlackApiError as exc:

@@ -3,8 +3,6 @@ loopback port, with a fake Slack Web API receiving what the bot posts."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -22,20 +20,9 @@ from bot.server import Runtime, build_app, create_runtime
 from storage.models import MembershipEvent, Workspace
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SECRET, command, event, sign
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
-
-
-def sign(body: str, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's v0 request signature (https://api.slack.com/authentication/verifying-requests-from-slack)."""
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-    return {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": "v0=" + digest.hexdigest(),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
 
 
 @pytest.fixture
@@ -56,24 +43,6 @@ async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack,
     await client.close()
     await runtime.engine.dispose()
     await fake.close()
-
-
-def _command(user: str, text: str, channel: str = "C1") -> str:
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T1",
-            "team_domain": "acme",
-            "channel_id": channel,
-            "channel_name": "training",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/ambassador",
-            "text": text,
-            "response_url": "https://hooks.slack.com/commands/T1/1/x",
-            "trigger_id": "1.2.3",
-        }
-    )
 
 
 async def _send(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
@@ -109,7 +78,7 @@ async def test_unsigned_stale_or_forged_requests_are_401_and_change_nothing(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    body = _command("U1", "join")
+    body = command("U1", "join")
     stale = sign(body, int(time.time()) - 301)
     forged = {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64}
     for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, stale, forged):
@@ -124,7 +93,7 @@ async def test_the_whole_sign_up_through_slack(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    started = await _send(client, _command("UANIM", "session start Feedback"))
+    started = await _send(client, command("UANIM", "session start Feedback"))
     assert started.status == 200
     answer = await started.json()
     assert answer["response_type"] == "ephemeral" and "is open" in answer["text"]
@@ -135,7 +104,7 @@ async def test_the_whole_sign_up_through_slack(
     assert join["action_id"] == "signup.join#0"
 
     for user in ("U1", "U2"):
-        joined = await (await _send(client, _command(user, "join"))).json()
+        joined = await (await _send(client, command(user, "join"))).json()
         assert "Welcome aboard" in joined["text"]
     click = {
         "type": "block_actions",
@@ -165,7 +134,7 @@ async def test_the_whole_sign_up_through_slack(
     assert updates and "3 learners joined" in json.dumps(updates[-1])
     dms = {b["channel"] for m, b in fake.calls if m == "chat.postMessage"} - {"C1"}
     assert {"U1", "U2", "U3"} <= dms, "welcome DMs to each learner"
-    closed = await (await _send(client, _command("UANIM", "session close"))).json()
+    closed = await (await _send(client, command("UANIM", "session close"))).json()
     assert "3" in closed["text"]
     await runtime.sender.drain()
     posted = [b["text"] for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "C1"]
@@ -176,7 +145,7 @@ async def test_a_learner_cannot_run_animator_commands_on_slack(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    refused = await (await _send(client, _command("U1", "session start Hack"))).json()
+    refused = await (await _send(client, command("U1", "session start Hack"))).json()
     assert refused["text"].startswith("Only animators")
     await runtime.sender.drain()
     assert [m for m, _ in fake.calls] == []
@@ -186,7 +155,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    assert (await _send(client, _command("UANIM", "challenge"))).status == 200
+    assert (await _send(client, command("UANIM", "challenge"))).status == 200
     opened = [b for m, b in fake.calls if m == "views.open"]
     assert len(opened) == 1 and opened[0]["trigger_id"] == "1.2.3"
     view = opened[0]["view"]
@@ -215,22 +184,6 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
     assert posted and posted[0]["channel"] == "C1" and "Share one win" in posted[0]["text"]
 
 
-def _event(event: dict[str, Any], event_id: str = "Ev1") -> str:
-    """An Events API callback, shaped like Slack's (golden sample event_app_mention_docs)."""
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T1",
-            "api_app_id": "A1",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": 1700000000,
-            "authed_users": ["UBOT"],
-        }
-    )
-
-
 async def _send_json(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
     signed = {**sign(body), "Content-Type": "application/json", **headers}
     return await client.post("/slack/events", data=body, headers=signed)
@@ -248,12 +201,12 @@ async def test_a_mention_is_a_command_and_a_retried_event_has_one_effect(
         "channel": "C1",
         "event_ts": "1700000000.000100",
     }
-    assert (await _send_json(client, _event(mention))).status == 200
+    assert (await _send_json(client, event(mention))).status == 200
     # Slack thinks it was not received and sends it again, twice.
     for retry in ("1", "2"):
         again = await _send_json(
             client,
-            _event(mention),
+            event(mention),
             **{"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "timeout"},
         )
         assert again.status == 200
@@ -281,9 +234,9 @@ async def test_a_direct_message_is_a_command_answered_in_the_dm(
         "text": "help",
         "ts": "1700000000.000200",
     }
-    assert (await _send_json(client, _event(message, "Ev2"))).status == 200
+    assert (await _send_json(client, event(message, "Ev2"))).status == 200
     own = {**message, "user": "UBOT", "bot_id": "BBOT", "text": "Here is what you can do"}
-    assert (await _send_json(client, _event(own, "Ev3"))).status == 200
+    assert (await _send_json(client, event(own, "Ev3"))).status == 200
     answers = [b for m, b in fake.calls if m == "chat.postMessage"]
     assert len(answers) == 1 and answers[0]["channel"] == "D1"
     assert "Here is what you can do" in answers[0]["text"]

@@ -30,8 +30,11 @@ async def slack(runtime: Runtime) -> AsyncIterator[FakeSlack]:
 
 
 def _sender(runtime: Runtime, fake: FakeSlack, limits: RateLimitSettings) -> SlackSender:
+    async def token_for(team: str) -> str | None:
+        return fake.token if team == "T1" else None
+
     pacing = SlackPacing.from_settings(limits, runtime.clock)
-    return SlackSender(lambda team: fake.token if team == "T1" else None, fake.base_url, pacing)
+    return SlackSender(token_for, fake.base_url, pacing)
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
@@ -168,8 +171,8 @@ async def test_a_fan_out_flows_at_the_workspace_rate(runtime: Runtime, slack: Fa
         await _post(runtime, f"dm:{n}", f"dm:U{n}", OutboundMessage(f"Hello {n}"))
     await runtime.sender.drain()
     assert len(slack.calls) == 8
-    gaps = [later - earlier for earlier, later in zip(slack.times, slack.times[1:], strict=False)]
-    assert min(gaps) >= 0.045, gaps
+    # Seven intervals of 50 ms between the first and the last (arrival jitter aside).
+    assert slack.times[-1] - slack.times[0] >= 0.33
 
 
 async def test_bursts_of_card_edits_are_paced_per_workspace(

@@ -1,0 +1,98 @@
+"""Slack installations (OAuth, several workspaces): save, find, lock for a token refresh, delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SlackInstallation
+from storage.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class BotToken:
+    """What the app needs to act in one workspace."""
+
+    enterprise_id: str
+    team_id: str
+    bot_token: str
+    bot_id: str | None
+    bot_user_id: str | None
+    bot_scopes: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+    installer_user_id: str | None
+    team_name: str | None = None
+
+
+async def save(session: AsyncSession, token: BotToken, app_id: str | None, now: datetime) -> None:
+    """Insert or replace the installation of (enterprise, team): the latest one counts."""
+    values = {
+        "bot_token": token.bot_token,
+        "bot_id": token.bot_id,
+        "bot_user_id": token.bot_user_id,
+        "bot_scopes": token.bot_scopes,
+        "bot_refresh_token": token.refresh_token,
+        "bot_token_expires_at": token.expires_at,
+        "installer_user_id": token.installer_user_id,
+        "team_name": token.team_name,
+        "app_id": app_id,
+        "updated_at": now,
+    }
+    statement = insert_for(session, SlackInstallation).values(
+        enterprise_id=token.enterprise_id, team_id=token.team_id, installed_at=now, **values
+    )
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["enterprise_id", "team_id"], set_=values)
+    )
+
+
+async def find(
+    session: AsyncSession, team_id: str, enterprise_id: str = "", *, for_update: bool = False
+) -> BotToken | None:
+    """The installation of a workspace; `for_update` locks it until the transaction ends,
+    so that only one replica refreshes a rotating token at a time.
+
+    The lock is taken by a no-op UPDATE: a row lock on PostgreSQL, the database's write
+    lock on SQLite (where SELECT … FOR UPDATE does not exist); a second caller waits,
+    then reads what the first one wrote.
+    """
+    matches = (
+        SlackInstallation.team_id == team_id,
+        SlackInstallation.enterprise_id == enterprise_id,
+    )
+    if for_update:
+        await session.execute(
+            update(SlackInstallation)
+            .where(*matches)
+            .values(updated_at=SlackInstallation.updated_at)
+        )
+    query = select(SlackInstallation).where(*matches)
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        return None
+    return BotToken(
+        enterprise_id=row.enterprise_id,
+        team_id=row.team_id,
+        bot_token=row.bot_token,
+        bot_id=row.bot_id,
+        bot_user_id=row.bot_user_id,
+        bot_scopes=row.bot_scopes,
+        refresh_token=row.bot_refresh_token,
+        expires_at=row.bot_token_expires_at,
+        installer_user_id=row.installer_user_id,
+        team_name=row.team_name,
+    )
+
+
+async def remove(session: AsyncSession, team_id: str, enterprise_id: str = "") -> int:
+    """Forget a workspace's tokens (app uninstalled, tokens revoked); the number removed."""
+    result = await session.execute(
+        delete(SlackInstallation).where(
+            SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,208 @@
+"""Several workspaces through Slack's OAuth, at the wire: the install page and redirect,
+tokens kept per workspace in the database, the installer as admin, uninstall and
+revocation deleting the tokens, and rotating tokens refreshed once across replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from bot.adapters.slack.installations import SlackTokens
+from bot.adapters.slack.sender import client as slack_client
+from bot.clock import Clock
+from bot.server import Runtime, build_app, create_runtime
+from storage import slack_installations, workspaces
+from storage.models import Member, OutboxMessage, SlackInstallation
+from tests.conftest import make_settings
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SECRET, command, event, json_headers, sign
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+async def oauth(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
+    fake = FakeSlack()
+    await fake.start()
+    settings = make_settings(
+        database_url,
+        SLACK_CLIENT_ID=fake.client_id,
+        SLACK_CLIENT_SECRET=fake.client_secret,
+        SLACK_STATE_SECRET="a-long-random-state-secret-for-tests",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_BASE_URL=fake.base_url,
+    )
+    runtime = create_runtime(settings, Clock(controllable=True))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    yield client, fake, runtime
+    await client.close()
+    await runtime.engine.dispose()
+    await fake.close()
+
+
+async def _start_install(client: Client) -> tuple[str, str]:
+    """Open the install page: the state in the Slack link, and the cookie that pairs with it."""
+    page = await client.get("/slack/install")
+    assert page.status == 200
+    html = await page.text()
+    link = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', html)
+    assert link, html
+    assert "scope=app_mentions:read,chat:write," in link.group(1)
+    state = re.search(r"state=([^&]+)", link.group(1))
+    assert state
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    return state.group(1), cookie
+
+
+async def _redirect(client: Client, code: str, state: str, cookie: str) -> Any:
+    return await client.get(
+        "/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": cookie}
+    )
+
+
+async def _install(client: Client, fake: FakeSlack, team: str, installer: str) -> None:
+    fake.codes[f"code-{team}"] = (team, installer)
+    state, cookie = await _start_install(client)
+    response = await _redirect(client, f"code-{team}", state, cookie)
+    assert response.status == 200, await response.text()
+
+
+async def _installations(runtime: Runtime) -> dict[str, SlackInstallation]:
+    async with runtime.sessions() as db:
+        rows = (await db.execute(select(SlackInstallation))).scalars()
+        return {row.team_id: row for row in rows}
+
+
+async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
+    oauth: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = oauth
+    await _install(client, fake, "T1", "UBOSS1")
+    await _install(client, fake, "T2", "UBOSS2")
+    stored = await _installations(runtime)
+    assert set(stored) == {"T1", "T2"} and stored["T2"].installer_user_id == "UBOSS2"
+    assert stored["T1"].bot_token != stored["T2"].bot_token
+
+    # The installer is that workspace's admin: they may open a session; a colleague may not.
+    body = command("UBOSS2", "session start Onboarding", team="T2")
+    opened = await (await client.post("/slack/events", data=body, headers=sign(body))).json()
+    assert "is open" in opened["text"]
+    body = command("UOTHER", "session start Other", team="T2")
+    refused = await (await client.post("/slack/events", data=body, headers=sign(body))).json()
+    assert "is open" not in refused["text"]
+    async with runtime.sessions() as db:
+        t2 = await workspaces.find(db, "slack", "T2")
+        assert t2 is not None and t2.name == "Team T2"
+        query = select(Member.user_id, Member.role).where(Member.workspace_id == t2.id)
+        roles = {user: role for user, role in (await db.execute(query)).all()}
+    assert roles["UBOSS2"] == "admin" and "UOTHER" not in roles  # refused: nothing stored
+
+    await runtime.sender.drain()
+    posts = [n for n, (method, _) in enumerate(fake.calls) if method == "chat.postMessage"]
+    assert posts and {fake.teams[n - _offset(fake, n)] for n in posts} == {"T2"}
+
+
+def _offset(fake: FakeSlack, index: int) -> int:
+    # oauth.v2.access calls are recorded in `calls` without a team; line the lists up.
+    return sum(1 for method, _ in fake.calls[:index] if method == "oauth.v2.access")
+
+
+async def test_a_state_works_once_and_a_forged_one_installs_nothing(
+    oauth: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = oauth
+    fake.codes["code-a"] = ("T1", "UBOSS")
+    fake.codes["code-b"] = ("T2", "UBOSS")
+    state, cookie = await _start_install(client)
+    forged = state[:-4] + ("0000" if not state.endswith("0000") else "1111")
+    response = await _redirect(client, "code-b", forged, cookie.replace(state, forged))
+    assert response.status != 200 or "Thank you" not in await response.text()
+    assert await _installations(runtime) == {}
+    assert "code-b" in fake.codes, "a forged state never reaches Slack"
+
+    assert (await _redirect(client, "code-a", state, cookie)).status == 200
+    replayed = await _redirect(client, "code-b", state, cookie)
+    assert replayed.status != 200 or "Thank you" not in await replayed.text()
+    assert set(await _installations(runtime)) == {"T1"}
+
+
+async def test_uninstalling_deletes_the_workspace_tokens_and_parks_its_messages(
+    oauth: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = oauth
+    await _install(client, fake, "T1", "UBOSS1")
+    await _install(client, fake, "T2", "UBOSS2")
+    body = event({"type": "app_uninstalled", "event_ts": "1700000000.1"}, "EvU", team="T2")
+    response = await client.post("/slack/events", data=body, headers=json_headers(body))
+    assert response.status == 200
+    assert set(await _installations(runtime)) == {"T1"}
+    fake.revoke("T2")
+
+    # A message still waiting for T2 cannot be sent: parked with a clear reason.
+    async with runtime.sessions() as db, db.begin():
+        t2 = await workspaces.get_or_create(db, "slack", "T2", runtime.clock.now())
+        from bot.core.replies import OutboundMessage
+        from bot.outbox.queue import Outbox
+
+        await Outbox(db, "slack", t2.id, runtime.clock.now()).post(
+            "late", "C1", OutboundMessage("Too late")
+        )
+    await runtime.sender.drain()
+    async with runtime.sessions() as db:
+        row = (
+            await db.execute(select(OutboxMessage).where(OutboxMessage.idempotency_key == "late"))
+        ).scalar_one()
+    assert row.status == "failed" and "no Slack token" in (row.last_error or "")
+
+    # A command from the uninstalled workspace changes nothing; the user is told, in both
+    # languages (nobody's language is known there any more), how to get the app back.
+    body = command("UBOSS2", "session start Ghost", team="T2", response_url=fake.response_url())
+    ghost = await client.post("/slack/events", data=body, headers=sign(body))
+    assert ghost.status < 500 and "Traceback" not in await ghost.text()
+    told = [b["text"] for m, b in fake.calls if m == "response_url"]
+    assert told and "/slack/install" in told[-1] and "réinstaller" in told[-1]
+    async with runtime.sessions() as db:
+        assert (await db.execute(select(Member).where(Member.user_id == "UBOSS2"))).first()
+
+
+async def test_revoked_bot_tokens_are_deleted(oauth: tuple[Client, FakeSlack, Runtime]) -> None:
+    client, fake, runtime = oauth
+    await _install(client, fake, "T1", "UBOSS1")
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    body = event(revoked, "EvR", team="T1")
+    assert (await client.post("/slack/events", data=body, headers=json_headers(body))).status == 200
+    assert await _installations(runtime) == {}
+
+
+async def test_a_rotating_token_is_refreshed_once_even_by_two_replicas(
+    oauth: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = oauth
+    fake.rotate_expires_in = 12 * 3600
+    await _install(client, fake, "T1", "UBOSS")
+    first = (await _installations(runtime))["T1"]
+    assert first.bot_refresh_token and first.bot_token_expires_at
+    await runtime.clock.advance(12 * 3600 - 60)  # one minute left: due for a refresh
+
+    def replica() -> SlackTokens:
+        api = slack_client("", fake.base_url)
+        return SlackTokens(runtime.sessions, runtime.clock, api, fake.client_id, fake.client_secret)
+
+    one, two = replica(), replica()
+    found = await asyncio.gather(one.bot("T1"), two.bot("T1"), one.bot("T1"), two.bot("T1"))
+    assert fake.refreshes == 1
+    tokens = {token.bot_token for token in found if token is not None}
+    assert len(tokens) == 1 and first.bot_token not in tokens
+    async with runtime.sessions() as db:
+        saved = await slack_installations.find(db, "T1")
+    assert saved is not None and saved.bot_token in tokens
+    assert fake.tokens[saved.bot_token] == "T1", "the refreshed token works on Slack"
+    assert json.dumps(sorted(tokens))  # the same token for everyone
