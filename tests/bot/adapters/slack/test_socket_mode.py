@@ -1,0 +1,99 @@
+"""Socket Mode at the wire: the bot opens apps.connections.open on the fake Slack Web API,
+connects to the ws:// URL it answers (served on loopback by the test), and handles the
+envelopes Slack sends there — slash commands, clicks, events — acknowledging each one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.clock import Clock
+from bot.server import Runtime, build_app, create_runtime
+from storage.models import MembershipEvent
+from tests.conftest import make_settings
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import command_fields, event_payload
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+async def socket(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
+    fake = FakeSlack()
+    await fake.start()
+    settings = make_settings(
+        database_url,
+        SLACK_BOT_TOKEN=fake.token,
+        SLACK_APP_TOKEN=fake.app_token,
+        SLACK_API_BASE_URL=fake.base_url,
+        AMBASSADOR_ADMINS="slack:UANIM",
+    )
+    runtime = create_runtime(settings, Clock(controllable=True))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()  # the app's start-up opens the Socket Mode connection
+    await fake.socket_connected()
+    yield client, fake, runtime
+    await client.close()
+    await runtime.engine.dispose()
+    await fake.close()
+
+
+async def _joins(runtime: Runtime) -> int:
+    async with runtime.sessions() as db:
+        query = select(func.count()).select_from(MembershipEvent)
+        return int((await db.execute(query.where(MembershipEvent.kind == "joined"))).scalar_one())
+
+
+async def test_commands_clicks_and_events_arrive_over_socket_mode(
+    socket: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = socket
+    # No signing secret: nothing is served over HTTP for Slack.
+    assert (await client.post("/slack/events", data="x")).status in (404, 405)
+
+    ack = await fake.push("slash_commands", command_fields("UANIM", "session start Feedback"))
+    assert "is open" in ack["payload"]["text"] and ack["payload"]["response_type"] == "ephemeral"
+    await runtime.sender.drain()
+    card = next(body for method, body in fake.calls if method == "chat.postMessage")
+    join = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
+
+    ack = await fake.push("slash_commands", command_fields("U1", "join"))
+    assert "Welcome aboard" in ack["payload"]["text"]
+
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U2", "username": "u2", "name": "u2", "team_id": "T1"},
+        "channel": {"id": "C1", "name": "training"},
+        "trigger_id": "1.2.4",
+        "response_url": fake.response_url("click"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": join["action_id"],
+                "block_id": "b",
+                "value": join["value"],
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
+    await fake.push("interactive", click)
+    told = [b["text"] for m, b in fake.calls if m == "response_url"]
+    assert told and "Welcome aboard" in told[-1]
+
+    mention = {
+        "type": "app_mention",
+        "user": "U3",
+        "text": "<@UBOT> join",
+        "ts": "1700000001.000100",
+        "channel": "C1",
+        "event_ts": "1700000001.000100",
+    }
+    await fake.push("events_api", event_payload(mention, "EvSock1"))
+    await fake.push("events_api", event_payload(mention, "EvSock1"))  # Slack's retry
+    assert await _joins(runtime) == 3
+    ephemeral = [b for m, b in fake.calls if m == "chat.postEphemeral"]
+    assert len(ephemeral) == 1 and ephemeral[0]["user"] == "U3"
