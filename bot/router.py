@@ -16,6 +16,7 @@ from bot.handlers import (
     challenges,
     contributions,
     general,
+    home,
     members_admin,
     mentoring,
     mentoring_rounds,
@@ -43,6 +44,7 @@ COMMANDS = CommandTable(
         ),
         Command("join", ("join",), signup.join, aliases=(("rejoindre",),)),
         Command("me", ("me",), profile.me, aliases=(("moi",), ("profil",), ("profile",))),
+        Command("home", ("home",), home.home, aliases=(("accueil",),)),
         Command(
             "badges", ("badges",), badges.ladder_list, aliases=(("badge", "list"), ("echelle",))
         ),
@@ -279,6 +281,7 @@ ACTIONS = ActionTable(
         Action(signup.JOIN_ACTION, signup.join_button),
         Action(signup.CLOSE_ACTION, signup.close_button, role="animator"),
         Action(general.HELP_ACTION, general.help_button),
+        Action(home.SHORTCUT_ACTION, lambda ctx, value: _shortcut(ctx, value)),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
         Action(
@@ -316,6 +319,14 @@ async def route_command(ctx: Context, text: str) -> list[Reply]:
     ctx.command_key = match.command.key
     ctx.require(match.command.role)
     return await match.command.handler(ctx, match.args)
+
+
+async def _shortcut(ctx: Context, value: str) -> list[Reply]:
+    """A home-page shortcut runs its command exactly as if it had been typed."""
+    text = home.shortcut_command(value)
+    if text is None:
+        raise UserError("errors.unknown_action")
+    return await route_command(ctx, text)
 
 
 async def route_action(ctx: Context, action_id: str, value: str) -> list[Reply]:

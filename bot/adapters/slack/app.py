@@ -65,9 +65,19 @@ BOT_SCOPES = (
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 
 
-def _origin(team_id: str, channel_id: str) -> Origin:
-    # Channel ids of DMs with the bot start with D (https://api.slack.com/docs/conversations-api).
-    return Origin(PLATFORM, team_id, channel_id, is_direct=channel_id.startswith("D"))
+def _origin(team_id: str, channel_id: str, user_id: str = "") -> Origin:
+    # Channel ids of DMs with the bot start with D (https://api.slack.com/docs/conversations-api);
+    # from the App Home tab there is no channel: the conversation is the user's DM (their id).
+    direct = channel_id.startswith("D") or (bool(user_id) and channel_id == user_id)
+    return Origin(PLATFORM, team_id, channel_id, is_direct=direct)
+
+
+async def _tell(api: AsyncWebClient, channel: str, user_id: str, answer: dict[str, Any]) -> None:
+    """An "only for you" answer: ephemeral in a channel, a message in the DM with the bot."""
+    if channel.startswith("D") or channel == user_id:
+        await api.chat_postMessage(channel=user_id, **answer)
+    elif channel:
+        await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
 
 
 def _user(user_id: str, name: str | None = None) -> PlatformUser:
@@ -155,6 +165,7 @@ class SlackAdapter:
         self.app.action(ANY)(self._action)
         self.app.view(ANY)(self._view)
         self.app.event("app_mention")(self._mention)
+        self.app.event("app_home_opened")(self._home)
         self.app.event("message")(self._direct_message)
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -220,16 +231,19 @@ class SlackAdapter:
     ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
-        channel = str((body.get("channel") or {}).get("id", ""))
-        origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
         user = _clicker(body)
+        # A click in the App Home tab comes with no channel and no response_url.
+        channel = str((body.get("channel") or {}).get("id", "")) or user.id
+        origin = _origin(str((body.get("team") or {}).get("id", "")), channel, user.id)
         action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
         event = ActionEvent(origin, user, action_id, str(action.get("value", "")))
         replies = await self._dispatcher.action(event)
         await self._open_forms(client, replies, str(body.get("trigger_id", "")), channel)
         answer = _answer(replies)
-        if answer:
+        if answer and body.get("response_url"):
             await respond(replace_original=False, response_type="ephemeral", **answer)
+        elif answer:
+            await _tell(client, channel, user.id, answer)
 
     async def _mention(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
@@ -268,15 +282,26 @@ class SlackAdapter:
         )
         return await self._dispatcher.command(command)
 
+    async def _home(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The App Home tab, drawn afresh each time it is opened (the `home` command)."""
+        if event.get("tab") != "home":
+            return  # the Messages tab
+        user_id = str(event.get("user", ""))
+        origin = _origin(str(body.get("team_id", "")), user_id, user_id)
+        replies = await self._dispatcher.command(CommandEvent(origin, _user(user_id), "home"))
+        await client.views_publish(user_id=user_id, view=blocks.home(replies))
+
     async def _view(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        channel = str(view.get("private_metadata", ""))
-        origin = _origin(str((body.get("team") or {}).get("id", "")), channel)
         user = _clicker(body)
+        channel = str(view.get("private_metadata", "")) or user.id
+        origin = _origin(str((body.get("team") or {}).get("id", "")), channel, user.id)
         values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
         event = ActionEvent(origin, user, str(view.get("callback_id", "")), json.dumps(values))
         answer = _answer(await self._dispatcher.action(event))
-        if answer and channel:
-            await client.chat_postEphemeral(channel=channel, user=user.id, **answer)
+        if answer:
+            await _tell(client, channel, user.id, answer)

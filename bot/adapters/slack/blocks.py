@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.replies import Button, Card, Form, FormField
+from bot.core.replies import Button, Card, Form, FormField, Reply
 from bot.i18n import Translator
 
 MAX_MESSAGE_BLOCKS = 50
@@ -146,6 +146,26 @@ def message(text: str, card: Card | None) -> dict[str, Any]:
     if card is not None:
         payload["blocks"] = card_blocks(card)
     return payload
+
+
+def home(replies: list[Reply]) -> dict[str, Any]:
+    """The App Home tab (views.publish): each reply as a card or a text section, divided,
+    within the 100 blocks of a view."""
+    blocks: list[dict[str, Any]] = []
+    for reply in replies:
+        if reply.form is not None:
+            continue
+        room = MAX_VIEW_BLOCKS - len(blocks) - 1
+        if room < 1:
+            break
+        if blocks:
+            blocks.append({"type": "divider"})
+        if reply.card is not None:
+            blocks += card_blocks(reply.card, budget=room)
+        else:
+            chunks = _chunks(escape(reply.text), MAX_SECTION_TEXT)[:room]
+            blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in chunks]
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
 def _option(label: str, value: str) -> dict[str, Any]:

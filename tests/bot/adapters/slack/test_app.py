@@ -251,3 +251,58 @@ async def test_the_request_url_check_is_answered(
     answer = await _send_json(client, body)
     assert answer.status == 200
     assert json.loads(body)["challenge"] in await answer.text()
+
+
+async def test_the_app_home_tab_shows_the_profile_and_its_shortcuts_work(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    await _send(client, command("UANIM", "session start Feedback"))
+    opened = {
+        "type": "app_home_opened",
+        "user": "UANIM",
+        "channel": "D0LAN2Q65",
+        "tab": "home",
+        "event_ts": "1515449522000016",
+    }
+    assert (await _send_json(client, event(opened, "EvHome1"))).status == 200
+    published = [b for m, b in fake.calls if m == "views.publish"]
+    assert len(published) == 1 and published[0]["user_id"] == "UANIM"
+    view = published[0]["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    assert "Feedback" in json.dumps(view), "the animator's open session"
+    shortcuts = [
+        element
+        for block in view["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    sessions = next(e for e in shortcuts if e["value"] == "sessions")
+    assert sessions["action_id"].startswith("home.shortcut#")
+
+    # A click in the Home tab has no channel and no response_url: answered in the DM.
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "UANIM", "username": "uanim", "name": "uanim", "team_id": "T1"},
+        "view": {"id": "V1", "type": "home"},
+        "trigger_id": "1.2.9",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": sessions["action_id"],
+                "block_id": "b",
+                "value": "sessions",
+                "action_ts": "1700000000.2",
+            }
+        ],
+    }
+    assert (await _send(client, urlencode({"payload": json.dumps(click)}))).status == 200
+    dm = [b for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "UANIM"]
+    assert dm and "Feedback" in dm[-1]["text"]
+
+    # The Messages tab opening is not a reason to redraw anything.
+    opened["tab"] = "messages"
+    await _send_json(client, event(opened, "EvHome2"))
+    assert len([m for m, _ in fake.calls if m == "views.publish"]) == 1

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack import blocks
-from bot.core.replies import Button, Card, Field, Form, FormField
+from bot.core.replies import Button, Card, Field, Form, FormField, Reply
 from bot.handlers import challenges, pulse_cards, signup
 from bot.i18n import Translator
 from storage.models import Pulse, TrainingSession
@@ -196,3 +196,19 @@ def test_what_people_type_cannot_ping_everyone_or_fake_a_link() -> None:
 def test_a_value_slack_would_refuse_is_an_error_not_a_silent_cut() -> None:
     with pytest.raises(ValueError, match="over 2000"):
         blocks.message("x", Card(title="t", buttons=(Button("b", "a", "v" * 2001),)))
+
+
+def test_the_home_tab_stays_within_a_views_hundred_blocks() -> None:
+    many = [
+        Reply(
+            "x" * 7000,
+            card=Card(title=f"Card {n}", body="y" * 9000, buttons=(Button("Go", "a", "v"),)),
+        )
+        if n % 2
+        else Reply("z" * 7000)
+        for n in range(60)
+    ]
+    view = blocks.home(many)
+    assert view["type"] == "home" and len(view["blocks"]) == 100
+    _within_limits(view, 100)
+    assert view["blocks"][0]["type"] == "section" and view["blocks"][1]["type"] == "divider"
