@@ -155,11 +155,11 @@ def home(replies: list[Reply]) -> dict[str, Any]:
     for reply in replies:
         if reply.form is not None:
             continue
-        room = MAX_VIEW_BLOCKS - len(blocks) - 1
-        if room < 1:
-            break
         if blocks:
+            if len(blocks) + 2 > MAX_VIEW_BLOCKS:
+                break
             blocks.append({"type": "divider"})
+        room = MAX_VIEW_BLOCKS - len(blocks)
         if reply.card is not None:
             blocks += card_blocks(reply.card, budget=room)
         else:

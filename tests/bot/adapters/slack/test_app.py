@@ -256,7 +256,7 @@ async def test_the_request_url_check_is_answered(
 async def test_the_app_home_tab_shows_the_profile_and_its_shortcuts_work(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
-    client, fake, runtime = slack
+    client, fake, _runtime = slack
     await _send(client, command("UANIM", "session start Feedback"))
     opened = {
         "type": "app_home_opened",
