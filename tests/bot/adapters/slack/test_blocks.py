@@ -209,6 +209,6 @@ def test_the_home_tab_stays_within_a_views_hundred_blocks() -> None:
         for n in range(60)
     ]
     view = blocks.home(many)
-    assert view["type"] == "home" and len(view["blocks"]) == 100
+    assert view["type"] == "home" and 99 <= len(view["blocks"]) <= 100
     _within_limits(view, 100)
     assert view["blocks"][0]["type"] == "section" and view["blocks"][1]["type"] == "divider"
