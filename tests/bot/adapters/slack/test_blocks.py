@@ -211,4 +211,4 @@ def test_the_home_tab_stays_within_a_views_hundred_blocks() -> None:
     view = blocks.home(many)
     assert view["type"] == "home" and 99 <= len(view["blocks"]) <= 100
     _within_limits(view, 100)
-    assert view["blocks"][0]["type"] == "section" and view["blocks"][1]["type"] == "divider"
+    assert [b["type"] for b in view["blocks"][:5]] == ["section"] * 3 + ["divider", "header"]
