@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, MembershipEvent
@@ -45,7 +45,11 @@ def _build_upsert_seen(insert_into: InsertInto) -> Any:
     return insert.on_conflict_do_update(
         index_elements=["workspace_id", "user_id"],
         set_={
-            "display_name": insert.excluded.display_name,
+            # A platform that only knows the id (a Slack event) must not erase a real name.
+            "display_name": case(
+                (insert.excluded.display_name == insert.excluded.user_id, member.c.display_name),
+                else_=insert.excluded.display_name,
+            ),
             "platform_locale": func.coalesce(
                 insert.excluded.platform_locale, member.c.platform_locale
             ),
@@ -54,6 +58,35 @@ def _build_upsert_seen(insert_into: InsertInto) -> Any:
 
 
 _UPSERT_SEEN = Prepared(_build_upsert_seen)
+
+
+async def update_profile(
+    session: AsyncSession,
+    workspace_id: int,
+    user_id: str,
+    *,
+    name: str | None,
+    platform_locale: str | None,
+    email: str | None,
+    timezone: str | None,
+) -> None:
+    """What the platform's directory says about someone already known: their name, language,
+    email; their time zone only when they never chose one (`settings timezone` wins)."""
+    values: dict[str, Any] = {}
+    if name:
+        values["display_name"] = name[:200]
+    if platform_locale:
+        values["platform_locale"] = platform_locale[:16]
+    if email:
+        values["email"] = email[:320]
+    if timezone:
+        values["timezone"] = func.coalesce(Member.timezone, timezone[:64])
+    if values:
+        await session.execute(
+            update(Member)
+            .where(Member.workspace_id == workspace_id, Member.user_id == user_id)
+            .values(**values)
+        )
 
 
 async def find(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:

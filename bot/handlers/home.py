@@ -32,9 +32,7 @@ async def home(ctx: Context, args: Args) -> list[Reply]:
     if animator:
         replies += await signup.list_sessions(ctx, args)
     names = _ANIMATOR if animator else _LEARNER
-    buttons = tuple(
-        Button(ctx.t(f"home.shortcut_{name}"), SHORTCUT_ACTION, name) for name in names
-    )
+    buttons = tuple(Button(ctx.t(f"home.shortcut_{name}"), SHORTCUT_ACTION, name) for name in names)
     title = ctx.t("home.shortcuts_title")
     replies.append(Reply(title, card=Card(title=title, buttons=buttons)))
     return replies

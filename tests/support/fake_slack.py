@@ -50,6 +50,8 @@ class FakeSlack:
     rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
     refreshes: int = 0
     _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
+    # user id → users.info's `user` object; anyone else gets a plain English profile.
+    directory: dict[str, dict[str, Any]] = field(default_factory=dict)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_replies: dict[str, dict[str, Any]] = field(default_factory=dict)  # envelope → ack
     _socket_connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -64,7 +66,7 @@ class FakeSlack:
     async def start(self) -> None:
         """Serve on a random loopback port."""
         app = web.Application()
-        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_route("*", "/api/{method}", self._handle)  # users.info is a GET
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
@@ -89,7 +91,7 @@ class FakeSlack:
         body: dict[str, Any] = (
             await request.json()
             if request.content_type == "application/json"
-            else dict(await request.post())
+            else {**request.query, **(await request.post())}
         )
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if method == "oauth.v2.access":
@@ -121,15 +123,33 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": self.retry_after},
             )
+        if method == "users.info":
+            self._record(method, body, team)
+            return web.json_response({"ok": True, "user": self._person(str(body.get("user")))})
         channel = str(body.get("channel", ""))
         if channel in self.errors_for:
             return web.json_response({"ok": False, "error": self.errors_for[channel]})
         self._accepted.append(now)
-        self.calls.append((method, body))
-        self.times.append(now)
-        self.teams.append(team)
+        self._record(method, body, team)
         ts = body.get("ts") or f"1700000000.{next(self._ts):06d}"
         return web.json_response({"ok": True, "channel": channel, "ts": ts})
+
+    def _record(self, method: str, body: dict[str, Any], team: str) -> None:
+        self.calls.append((method, body))
+        self.times.append(time.monotonic())
+        self.teams.append(team)
+
+    def _person(self, user_id: str) -> dict[str, Any]:
+        found = self.directory.get(user_id)
+        if found is not None:
+            return found
+        return {
+            "id": user_id,
+            "name": user_id.lower(),
+            "locale": "en-US",
+            "tz": "Europe/London",
+            "profile": {"display_name": "", "real_name": f"Person {user_id}"},
+        }
 
     def _oauth_access(self, request: web.Request, body: dict[str, Any]) -> web.Response:
         """oauth.v2.access: an install code, or a refresh token (token rotation)."""
@@ -147,7 +167,7 @@ class FakeSlack:
         if found is None:
             return web.json_response({"ok": False, "error": "invalid_code"})
         team, installer = found
-        self.calls.append(("oauth.v2.access", {"team": team}))
+        self._record("oauth.v2.access", {"team": team}, "")
         return web.json_response(
             {
                 "ok": True,

@@ -38,12 +38,13 @@ from bot.adapters.slack.installations import (
     SlackTokens,
 )
 from bot.adapters.slack.oauth_state import SignedStateStore
+from bot.adapters.slack.profiles import SlackProfiles
 from bot.adapters.slack.sender import client
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply
-from bot.i18n import Translator
+from bot.i18n import Translator, pick_locale
 from bot.settings import Settings
 
 ANY = re.compile(r".+")
@@ -80,10 +81,6 @@ async def _tell(api: AsyncWebClient, channel: str, user_id: str, answer: dict[st
         await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
 
 
-def _user(user_id: str, name: str | None = None) -> PlatformUser:
-    return PlatformUser(id=user_id, name=(name or user_id)[:200])
-
-
 def _answer(replies: list[Reply]) -> dict[str, Any] | None:
     """The replies to show (forms open as modals instead) as one Slack message's arguments:
     the texts joined, the first card's blocks; None when there is nothing to show."""
@@ -102,10 +99,11 @@ def _not_installed(settings: Settings) -> str:
     )
 
 
-def _clicker(body: dict[str, Any]) -> PlatformUser:
-    """Who clicked or submitted, from an interactivity payload."""
+def _clicker(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Workspace, user id and handle of who clicked or submitted (interactivity payload)."""
     person = body.get("user") or {}
-    return _user(str(person.get("id", "")), person.get("name") or person.get("username"))
+    team = str((body.get("team") or {}).get("id", "") or person.get("team_id", ""))
+    return team, str(person.get("id", "")), person.get("name") or person.get("username")
 
 
 class SlackAdapter:
@@ -156,6 +154,7 @@ class SlackAdapter:
                 client=api,
                 process_before_response=True,
             )
+        self._profiles = SlackProfiles(sessions)
         self._socket: AsyncSocketModeHandler | None = None
         if slack.socket_mode:
             # apps.connections.open goes through the same base URL as every other call.
@@ -184,9 +183,10 @@ class SlackAdapter:
             await self._socket.connect_async()
 
     async def stop(self) -> None:
-        """Close the Socket Mode connection."""
+        """Close the Socket Mode connection; stop directory lookups."""
         if self._socket is not None:
             await self._socket.close_async()
+        await self._profiles.close()
 
     async def events(self, request: web.Request) -> web.Response:
         """Hand the request to bolt (signature, ack, listeners) and return its answer."""
@@ -205,24 +205,45 @@ class SlackAdapter:
         response = await self._oauth.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
+    def _who(
+        self, team: str, user_id: str, handle: str | None, api: AsyncWebClient
+    ) -> PlatformUser:
+        """The person behind a request (directory name and language once looked up)."""
+        return self._profiles.user(team, user_id, handle)
+
+    async def _run(self, event: CommandEvent | ActionEvent, api: AsyncWebClient) -> list[Reply]:
+        """The core's replies; then, once the person surely exists, a directory lookup."""
+        if isinstance(event, CommandEvent):
+            replies = await self._dispatcher.command(event)
+        else:
+            replies = await self._dispatcher.action(event)
+        self._profiles.refresh_later(event.origin.workspace, event.user.id, api)
+        return replies
+
     async def _open_forms(
-        self, api: AsyncWebClient, replies: list[Reply], trigger_id: str, channel: str
+        self,
+        api: AsyncWebClient,
+        replies: list[Reply],
+        trigger_id: str,
+        channel: str,
+        user: PlatformUser,
     ) -> None:
         for reply in replies:
             if reply.form is not None and trigger_id:
-                # Slack does not tell the clicker's language here: the workspace's default.
-                t = Translator(self._settings.locale)
+                # The modal's own buttons in the person's Slack language, when known.
+                t = Translator(pick_locale(user.locale, self._settings.locale))
                 view = blocks.modal(reply.form, t, private_metadata=channel)
                 await api.views_open(trigger_id=trigger_id, view=view)
                 return
 
     async def _command(self, ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
-        origin = _origin(str(command.get("team_id", "")), str(command.get("channel_id", "")))
-        user = _user(str(command.get("user_id", "")), command.get("user_name"))
+        team = str(command.get("team_id", ""))
+        origin = _origin(team, str(command.get("channel_id", "")))
+        user = self._who(team, str(command.get("user_id", "")), command.get("user_name"), client)
         event = CommandEvent(origin, user, str(command.get("text", "")))
-        replies = await self._dispatcher.command(event)
+        replies = await self._run(event, client)
         trigger = str(command.get("trigger_id", ""))
-        await self._open_forms(client, replies, trigger, origin.conversation)
+        await self._open_forms(client, replies, trigger, origin.conversation, user)
         answer = _answer(replies)
         await ack(response_type="ephemeral", **answer) if answer else await ack()
 
@@ -231,14 +252,15 @@ class SlackAdapter:
     ) -> None:
         await ack()
         action = (body.get("actions") or [{}])[0]
-        user = _clicker(body)
+        team, user_id, handle = _clicker(body)
+        user = self._who(team, user_id, handle, client)
         # A click in the App Home tab comes with no channel and no response_url.
         channel = str((body.get("channel") or {}).get("id", "")) or user.id
-        origin = _origin(str((body.get("team") or {}).get("id", "")), channel, user.id)
+        origin = _origin(team, channel, user.id)
         action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
         event = ActionEvent(origin, user, action_id, str(action.get("value", "")))
-        replies = await self._dispatcher.action(event)
-        await self._open_forms(client, replies, str(body.get("trigger_id", "")), channel)
+        replies = await self._run(event, client)
+        await self._open_forms(client, replies, str(body.get("trigger_id", "")), channel, user)
         answer = _answer(replies)
         if answer and body.get("response_url"):
             await respond(replace_original=False, response_type="ephemeral", **answer)
@@ -251,7 +273,7 @@ class SlackAdapter:
         """`@Ambassador join` in a channel: a command; the answer is ephemeral to the asker."""
         text = _MENTION.sub("", str(event.get("text", "")), count=1)
         channel = str(event.get("channel", ""))
-        answer = _answer(await self._event_command(body, event, text))
+        answer = _answer(await self._event_command(body, event, text, client))
         if answer and channel:
             user = str(event.get("user", ""))
             await client.chat_postEphemeral(channel=channel, user=user, **answer)
@@ -262,25 +284,27 @@ class SlackAdapter:
         """A message in the bot's DM (Messages tab): a command, answered in the same DM."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts: not commands
-        answer = _answer(await self._event_command(body, event, str(event.get("text", ""))))
+        text = str(event.get("text", ""))
+        answer = _answer(await self._event_command(body, event, text, client))
         if answer:
             await client.chat_postMessage(channel=str(event.get("channel")), **answer)
 
     async def _event_command(
-        self, body: dict[str, Any], event: dict[str, Any], text: str
+        self, body: dict[str, Any], event: dict[str, Any], text: str, api: AsyncWebClient
     ) -> list[Reply]:
         # Slack resends an event it thinks was not received (X-Slack-Retry-Num): its
         # event_id makes the second delivery a no-op, on every replica
         # (https://api.slack.com/apis/events-api#retries).
-        origin = _origin(str(body.get("team_id", "")), str(event.get("channel", "")))
+        team = str(body.get("team_id", ""))
+        origin = _origin(team, str(event.get("channel", "")))
         event_id = body.get("event_id")
         command = CommandEvent(
             origin,
-            _user(str(event.get("user", ""))),
+            self._who(team, str(event.get("user", "")), None, api),
             text,
             event_id=str(event_id) if event_id else None,
         )
-        return await self._dispatcher.command(command)
+        return await self._run(command, api)
 
     async def _home(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
@@ -288,20 +312,22 @@ class SlackAdapter:
         """The App Home tab, drawn afresh each time it is opened (the `home` command)."""
         if event.get("tab") != "home":
             return  # the Messages tab
-        user_id = str(event.get("user", ""))
-        origin = _origin(str(body.get("team_id", "")), user_id, user_id)
-        replies = await self._dispatcher.command(CommandEvent(origin, _user(user_id), "home"))
+        user_id, team = str(event.get("user", "")), str(body.get("team_id", ""))
+        origin = _origin(team, user_id, user_id)
+        user = self._who(team, user_id, None, client)
+        replies = await self._run(CommandEvent(origin, user, "home"), client)
         await client.views_publish(user_id=user_id, view=blocks.home(replies))
 
     async def _view(
         self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        user = _clicker(body)
+        team, user_id, handle = _clicker(body)
+        user = self._who(team, user_id, handle, client)
         channel = str(view.get("private_metadata", "")) or user.id
-        origin = _origin(str((body.get("team") or {}).get("id", "")), channel, user.id)
+        origin = _origin(team, channel, user.id)
         values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
         event = ActionEvent(origin, user, str(view.get("callback_id", "")), json.dumps(values))
-        answer = _answer(await self._dispatcher.action(event))
+        answer = _answer(await self._run(event, client))
         if answer:
             await _tell(client, channel, user.id, answer)

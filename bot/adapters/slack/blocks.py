@@ -142,7 +142,11 @@ def card_blocks(card: Card, budget: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, 
 
 def message(text: str, card: Card | None) -> dict[str, Any]:
     """The arguments of chat.postMessage / chat.update: the text fallback, and blocks."""
-    payload: dict[str, Any] = {"text": cut(escape(text), MAX_FALLBACK) or " "}
+    fallback = cut(escape(text), MAX_FALLBACK)
+    if not fallback.strip() and card is not None:
+        fallback = cut(escape(card.title), MAX_FALLBACK)
+    # Whitespace alone is no text for Slack's notifications: one space marks "none".
+    payload: dict[str, Any] = {"text": fallback if fallback.strip() else " "}
     if card is not None:
         payload["blocks"] = card_blocks(card)
     return payload

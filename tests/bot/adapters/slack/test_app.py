@@ -3,6 +3,7 @@ loopback port, with a fake Slack Web API receiving what the bot posts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
-from storage.models import MembershipEvent, Workspace
+from storage.models import Member, MembershipEvent, Workspace
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SECRET, command, event, sign
@@ -148,7 +149,7 @@ async def test_a_learner_cannot_run_animator_commands_on_slack(
     refused = await (await _send(client, command("U1", "session start Hack"))).json()
     assert refused["text"].startswith("Only animators")
     await runtime.sender.drain()
-    assert [m for m, _ in fake.calls] == []
+    assert [m for m, _ in fake.calls if m != "users.info"] == [], "nothing posted"
 
 
 async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
@@ -306,3 +307,49 @@ async def test_the_app_home_tab_shows_the_profile_and_its_shortcuts_work(
     opened["tab"] = "messages"
     await _send_json(client, event(opened, "EvHome2"))
     assert len([m for m, _ in fake.calls if m == "views.publish"]) == 1
+
+
+async def test_people_get_their_directory_name_language_and_email(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    fake.directory["UANIM"] = {
+        "id": "UANIM",
+        "name": "chloe",
+        "locale": "fr-FR",
+        "tz": "Europe/Paris",
+        "profile": {
+            "display_name": "Chloé",
+            "real_name": "Chloé Martin",
+            "email": "chloe@example.org",
+        },
+    }
+    mention = {
+        "type": "app_mention",
+        "user": "UANIM",
+        "text": "<@UBOT> help",
+        "ts": "1700000001.000100",
+        "channel": "C1",
+        "event_ts": "1700000001.000100",
+    }
+    assert (await _send_json(client, event(mention, "EvWho"))).status == 200
+    for _ in range(100):  # the lookup runs after the answer
+        async with runtime.sessions() as db:
+            member = (
+                await db.execute(select(Member).where(Member.user_id == "UANIM"))
+            ).scalar_one()
+        if member.email:
+            break
+        await asyncio.sleep(0.02)
+    assert (member.display_name, member.email) == ("Chloé", "chloe@example.org")
+    assert member.platform_locale == "fr-FR" and member.timezone == "Europe/Paris"
+    assert [m for m, _ in fake.calls].count("users.info") == 1
+
+    # An event with only the id does not erase the name; a modal speaks her language.
+    assert (await _send(client, command("UANIM", "challenge"))).status == 200
+    opened = [b for m, b in fake.calls if m == "views.open"][-1]["view"]
+    assert opened["submit"]["text"] == "Envoyer"
+    async with runtime.sessions() as db:
+        member = (await db.execute(select(Member).where(Member.user_id == "UANIM"))).scalar_one()
+    assert member.display_name == "Chloé"
+    assert [m for m, _ in fake.calls].count("users.info") == 1, "once per hour, not per event"
