@@ -51,18 +51,18 @@ ANY = re.compile(r".+")
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-# Only what the bot uses (config/slack/manifest.yml lists the same, with why).
+# Only what the bot uses (config/slack/manifest.json asks for the same).
 BOT_SCOPES = (
-    "app_mentions:read",
-    "chat:write",
-    "chat:write.public",
-    "commands",
-    "im:history",
-    "im:write",
-    "mpim:write",
-    "users:read",
-    "users:read.email",
+    "app_mentions:read",  # app_mention events: `@Ambassador join`
+    "chat:write",  # posts, DMs (to a user id), edits, ephemeral answers
+    "chat:write.public",  # post in a public channel the bot was not invited to
+    "commands",  # /ambassador
+    "im:history",  # message.im: commands typed in the DM with the bot
+    "users:read",  # users.info: names, language, time zone
+    "users:read.email",  # users.info: the email an Open Badge is issued to
 )
+# Events the manifest subscribes to (app_uninstalled/tokens_revoked: OAuth installs).
+BOT_EVENTS = ("app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked")
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 
 
