@@ -30,6 +30,14 @@ BodyFactory = Callable[[int], dict[str, Any]]
 ReplyCheck = Callable[[Any], str | None]
 """Judges a decoded 200 answer: None when it is as expected, else what is wrong."""
 
+Encoder = Callable[[dict[str, Any]], tuple[bytes, dict[str, str]]]
+"""Turns a body into the bytes and headers sent (default: JSON), e.g. a signed Slack form."""
+
+
+def as_json(body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The default encoding: a JSON body."""
+    return json.dumps(body).encode(), JSON_HEADERS
+
 
 @dataclass
 class LoadResult:
@@ -112,6 +120,7 @@ async def run_load(
     *,
     total: int,
     concurrency: int,
+    encode: Encoder = as_json,
 ) -> LoadResult:
     """POST `total` bodies to `url` from `concurrency` workers; time each request."""
     counter = itertools.count()
@@ -121,9 +130,9 @@ async def run_load(
         for index in counter:
             if index >= total:
                 return
-            payload = json.dumps(body_for(index)).encode()
+            payload, headers = encode(body_for(index))
             started = time.perf_counter()
-            problem = await _post(client, url, payload, check)
+            problem = await _post(client, url, payload, headers, check)
             latency_ms = (time.perf_counter() - started) * 1000
             if problem is None:
                 result.latencies_ms.append(latency_ms)
@@ -137,10 +146,14 @@ async def run_load(
 
 
 async def _post(
-    client: aiohttp.ClientSession, url: str, payload: bytes, check: ReplyCheck
+    client: aiohttp.ClientSession,
+    url: str,
+    payload: bytes,
+    headers: dict[str, str],
+    check: ReplyCheck,
 ) -> str | None:
     try:
-        async with client.post(url, data=payload, headers=JSON_HEADERS) as response:
+        async with client.post(url, data=payload, headers=headers) as response:
             raw = await response.read()
             if response.status != 200:
                 return f"HTTP {response.status}: {raw[:120].decode('utf-8', 'replace')}"

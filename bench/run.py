@@ -1,4 +1,4 @@
-"""`make bench`: five suites (four on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: six suites (five on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -9,9 +9,11 @@
 - badges: one promotion evaluation for 100,000 members after a bulk import of 1,000,000
   contributions (bench/badges.py);
 - mentoring: one matching round of 10,000 novices and 1,000 mentors, and exactness against
-  a linear-programming solver (bench/mentoring.py; no database).
+  a linear-programming solver (bench/mentoring.py; no database);
+- slack: the ack of signed `/ambassador join` next to a bare slack-bolt app, and a 1,000-DM
+  fan-out against a rate-limited fake Slack (bench/slack.py).
 
-Choose with --suites (default: all five).
+Choose with --suites (default: all six).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -44,7 +46,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import badges, challenges, databases, mentoring, pulses
+from bench import badges, challenges, databases, mentoring, pulses, slack
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -55,7 +57,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses", "badges", "mentoring")
+SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -77,7 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--suites",
         default=",".join(SUITES),
-        help="comma-separated suites to run (default: joins,challenges,pulses,badges,mentoring)",
+        help="comma-separated suites to run (default: all of " + ",".join(SUITES) + ")",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="measured joins per run")
     parser.add_argument(
@@ -117,6 +119,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     pulses.add_arguments(parser)
     badges.add_arguments(parser)
     mentoring.add_arguments(parser)
+    slack.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -434,6 +437,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "mentoring" in args.suites:
         print("mentoring:", flush=True)
         await mentoring.run_suite(args, workdir, results, skipped)
+    if "slack" in args.suites:
+        print("slack:", flush=True)
+        await slack.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -544,6 +550,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *badges.summary_lines(results["badges"])]
     if "mentoring" in results:
         lines += ["", *mentoring.summary_lines(results["mentoring"])]
+    if "slack" in results:
+        lines += ["", *slack.summary_lines(results["slack"])]
     return "\n".join(lines)
 
 

@@ -57,6 +57,7 @@ PERMANENT = frozenset(
     }
 )
 RATE_LIMIT_RETRIES = 2
+MAX_SLEEP_SECONDS = 2.0
 
 
 def client(token: str, base_url: str = DEFAULT_API_BASE_URL) -> AsyncWebClient:
@@ -133,6 +134,10 @@ class SlackSender:
             _, arguments["thread_ts"] = _channel_and_ts(message.in_reply_to)
         pacing = self._pacing
         if (wait := pacing.per_channel.delay((workspace, channel))) > 0:
+            raise NotNow(wait)
+        # A short wait is slept (a fan-out flows at the workspace's rate); a long one gives
+        # the message back to the outbox, so no batch outlives its lease (slow rates).
+        if (wait := pacing.posts_per_workspace.delay(workspace)) > MAX_SLEEP_SECONDS:
             raise NotNow(wait)
         await pacing.posts_per_workspace.wait_and_take(workspace)
         pacing.per_channel.take((workspace, channel))
