@@ -29,6 +29,8 @@ from bot.handlers import (
     pulse_rounds,
     signup,
 )
+from bot.inbox.journal import Journal
+from bot.inbox.worker import InboxWorker
 from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
@@ -51,6 +53,8 @@ class Runtime:
     sender: OutboxSender
     scheduler: Scheduler
     election: LeaderElection
+    journal: Journal
+    inbox: InboxWorker
     slack_tokens: SlackTokens | None = None
 
 
@@ -63,6 +67,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sender = OutboxSender(sessions, clock, settings.outbox)
+    inbox = InboxWorker(sessions, clock)
+    journal = Journal(sessions, clock, on_recorded=inbox.wake)
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     slack_tokens = None
@@ -99,7 +105,17 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock.on_advance(run_due)
     election = LeaderElection(engine, on_elected=scheduler.start, on_lost=scheduler.stop)
     return Runtime(
-        settings, clock, engine, sessions, dispatcher, sender, scheduler, election, slack_tokens
+        settings,
+        clock,
+        engine,
+        sessions,
+        dispatcher,
+        sender,
+        scheduler,
+        election,
+        journal,
+        inbox,
+        slack_tokens,
     )
 
 
@@ -164,8 +180,10 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
             runtime.dispatcher,
             runtime.sessions,
             runtime.clock,
+            runtime.journal,
             runtime.slack_tokens,
         )
+        runtime.inbox.register(SLACK, slack.handling.process)
         app.add_routes(slack.routes())
     app.add_routes(
         [
@@ -182,12 +200,14 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
             await slack.start()  # Socket Mode, when configured
         if start_sender:
             runtime.sender.start()
+            runtime.inbox.start()  # first, what a crash left recorded but not handled
             # The scheduler runs in one process only (the elected one); its first tick,
             # at once, handles runs missed while the bot was down.
             runtime.election.start()
         yield
         if slack is not None:
             await slack.stop()
+        await runtime.inbox.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()

@@ -659,3 +659,28 @@ class SlackInstallation(Base):
     installer_user_id: Mapped[str | None] = mapped_column(String(32))
     installed_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class InboxEvent(Base):
+    """A platform request recorded before it is acknowledged, handled after (the inbox).
+
+    Slack wants an answer within 3 seconds and Teams within a few: the adapter writes the
+    raw request here (many per transaction), answers at once, and a worker on any replica
+    handles it; a crash after the answer only delays it (the lease runs out, it is due again).
+    """
+
+    __tablename__ = "inbox_event"
+    __table_args__ = (Index("ix_inbox_event_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    # What the adapter received: command | action | view | event | activity …
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]

@@ -50,6 +50,8 @@ class FakeSlack:
     rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
     refreshes: int = 0
     _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
+    # response_url name → what was posted to it
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # user id → users.info's `user` object; anyone else gets a plain English profile.
     directory: dict[str, dict[str, Any]] = field(default_factory=dict)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -83,7 +85,9 @@ class FakeSlack:
         return str(self.server.make_url(f"/response/{name}"))
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.calls.append(("response_url", await request.json()))
+        body = await request.json()
+        self._record("response_url", body, "")
+        self.responses.setdefault(request.match_info["id"], []).append(body)
         return web.json_response({"ok": True})
 
     async def _handle(self, request: web.Request) -> web.Response:

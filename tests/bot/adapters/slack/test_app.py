@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from bot.clock import Clock
-from bot.server import Runtime, build_app, create_runtime
+from bot.server import RUNTIME, Runtime, build_app, create_runtime
 from storage.models import Member, MembershipEvent, Workspace
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
@@ -47,8 +47,20 @@ async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack,
 
 
 async def _send(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
+    """Post a signed request, then let the inbox worker handle what it recorded."""
     response = await client.post("/slack/events", data=body, headers={**sign(body), **headers})
+    await client.server.app[RUNTIME].inbox.drain()
     return response
+
+
+async def _ask(client: TestClient, fake: FakeSlack, user: str, text: str) -> dict[str, Any]:  # type: ignore[type-arg]
+    """`/ambassador <text>` as `user`: acknowledged at once, empty; the answer posted to the
+    command's response_url once handled."""
+    name = f"cmd{len(fake.calls)}-{user}"
+    response = await _send(client, command(user, text, response_url=fake.response_url(name)))
+    assert response.status == 200 and await response.text() == ""
+    [answer] = fake.responses[name]
+    return answer
 
 
 class Pinned:
@@ -94,9 +106,7 @@ async def test_the_whole_sign_up_through_slack(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    started = await _send(client, command("UANIM", "session start Feedback"))
-    assert started.status == 200
-    answer = await started.json()
+    answer = await _ask(client, fake, "UANIM", "session start Feedback")
     assert answer["response_type"] == "ephemeral" and "is open" in answer["text"]
     await runtime.sender.drain()
     card = next(body for method, body in fake.calls if method == "chat.postMessage")
@@ -105,7 +115,7 @@ async def test_the_whole_sign_up_through_slack(
     assert join["action_id"] == "signup.join#0"
 
     for user in ("U1", "U2"):
-        joined = await (await _send(client, command(user, "join"))).json()
+        joined = await _ask(client, fake, user, "join")
         assert "Welcome aboard" in joined["text"]
     click = {
         "type": "block_actions",
@@ -126,7 +136,7 @@ async def test_the_whole_sign_up_through_slack(
     }
     body = urlencode({"payload": json.dumps(click)})
     assert (await _send(client, body)).status == 200
-    responded = [b for m, b in fake.calls if m == "response_url"]
+    responded = fake.responses["click"]
     assert len(responded) == 1 and "Welcome aboard" in responded[0]["text"]
     assert responded[0]["response_type"] == "ephemeral"
 
@@ -135,7 +145,7 @@ async def test_the_whole_sign_up_through_slack(
     assert updates and "3 learners joined" in json.dumps(updates[-1])
     dms = {b["channel"] for m, b in fake.calls if m == "chat.postMessage"} - {"C1"}
     assert {"U1", "U2", "U3"} <= dms, "welcome DMs to each learner"
-    closed = await (await _send(client, command("UANIM", "session close"))).json()
+    closed = await _ask(client, fake, "UANIM", "session close")
     assert "3" in closed["text"]
     await runtime.sender.drain()
     posted = [b["text"] for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "C1"]
@@ -146,10 +156,12 @@ async def test_a_learner_cannot_run_animator_commands_on_slack(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    refused = await (await _send(client, command("U1", "session start Hack"))).json()
+    refused = await _ask(client, fake, "U1", "session start Hack")
     assert refused["text"].startswith("Only animators")
     await runtime.sender.drain()
-    assert [m for m, _ in fake.calls if m != "users.info"] == [], "nothing posted"
+    assert [m for m, _ in fake.calls if m not in ("users.info", "response_url")] == [], (
+        "nothing posted"
+    )
 
 
 async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
@@ -187,7 +199,9 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
 
 async def _send_json(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
     signed = {**sign(body), "Content-Type": "application/json", **headers}
-    return await client.post("/slack/events", data=body, headers=signed)
+    response = await client.post("/slack/events", data=body, headers=signed)
+    await client.server.app[RUNTIME].inbox.drain()
+    return response
 
 
 async def test_a_mention_is_a_command_and_a_retried_event_has_one_effect(
@@ -353,3 +367,41 @@ async def test_people_get_their_directory_name_language_and_email(
         member = (await db.execute(select(Member).where(Member.user_id == "UANIM"))).scalar_one()
     assert member.display_name == "Chloé"
     assert [m for m, _ in fake.calls].count("users.info") == 1, "once per hour, not per event"
+
+
+async def test_a_command_acknowledged_before_a_crash_is_handled_after_the_restart(
+    database_url: str,
+) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    settings = make_settings(
+        database_url,
+        SLACK_BOT_TOKEN=fake.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_BASE_URL=fake.base_url,
+        AMBASSADOR_ADMINS="slack:UANIM",
+    )
+    try:
+        # The first process records and acknowledges, then dies before handling it.
+        first = create_runtime(settings, Clock(controllable=True))
+        body = command("UANIM", "session start Feedback", response_url=fake.response_url("r"))
+        async with TestClient(TestServer(build_app(first, start_sender=False))) as client:
+            acked = await client.post("/slack/events", data=body, headers=sign(body))
+            assert acked.status == 200 and await acked.text() == ""
+        await first.engine.dispose()
+        assert "r" not in fake.responses
+
+        # The restarted process picks the request up at start and answers it.
+        second = create_runtime(settings, Clock(controllable=True))
+        async with TestClient(TestServer(build_app(second))):
+            for _ in range(200):
+                if "r" in fake.responses:
+                    break
+                await asyncio.sleep(0.02)
+        await second.engine.dispose()
+        [answer] = fake.responses["r"]
+        assert "is open" in answer["text"]
+        cards = [b for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "C1"]
+        assert len(cards) == 1, "the join card, posted once"
+    finally:
+        await fake.close()

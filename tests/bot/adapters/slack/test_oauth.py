@@ -75,6 +75,18 @@ async def _install(client: Client, fake: FakeSlack, team: str, installer: str) -
     assert response.status == 200, await response.text()
 
 
+async def _ask(
+    client: Client, fake: FakeSlack, runtime: Runtime, user: str, text: str, team: str
+) -> dict[str, Any]:
+    """A slash command; its answer, posted to the response_url once the inbox handled it."""
+    name = f"{user}-{len(fake.calls)}"
+    body = command(user, text, team=team, response_url=fake.response_url(name))
+    assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
+    await runtime.inbox.drain()
+    [answer] = fake.responses[name]
+    return answer
+
+
 async def _installations(runtime: Runtime) -> dict[str, SlackInstallation]:
     async with runtime.sessions() as db:
         rows = (await db.execute(select(SlackInstallation))).scalars()
@@ -92,11 +104,9 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     assert stored["T1"].bot_token != stored["T2"].bot_token
 
     # The installer is that workspace's admin: they may open a session; a colleague may not.
-    body = command("UBOSS2", "session start Onboarding", team="T2")
-    opened = await (await client.post("/slack/events", data=body, headers=sign(body))).json()
+    opened = await _ask(client, fake, runtime, "UBOSS2", "session start Onboarding", "T2")
     assert "is open" in opened["text"]
-    body = command("UOTHER", "session start Other", team="T2")
-    refused = await (await client.post("/slack/events", data=body, headers=sign(body))).json()
+    refused = await _ask(client, fake, runtime, "UOTHER", "session start Other", "T2")
     assert "is open" not in refused["text"]
     async with runtime.sessions() as db:
         t2 = await workspaces.find(db, "slack", "T2")

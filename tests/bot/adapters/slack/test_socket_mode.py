@@ -5,6 +5,7 @@ envelopes Slack sends there — slash commands, clicks, events — acknowledging
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -41,6 +42,19 @@ async def socket(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Ru
     await fake.close()
 
 
+async def _ask(fake: FakeSlack, runtime: Runtime, user: str, text: str) -> dict[str, Any]:
+    """A slash command over the socket: acknowledged at once (no payload: the answer
+    follows), then handled; its answer as posted to the response_url."""
+    name = f"{user}-{len(fake.calls)}"
+    ack = await fake.push(
+        "slash_commands", command_fields(user, text, response_url=fake.response_url(name))
+    )
+    assert "payload" not in ack, "acknowledged before the work"
+    await runtime.inbox.drain()
+    [answer] = fake.responses[name]
+    return answer
+
+
 async def _joins(runtime: Runtime) -> int:
     async with runtime.sessions() as db:
         query = select(func.count()).select_from(MembershipEvent)
@@ -54,14 +68,13 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
     # No signing secret: nothing is served over HTTP for Slack.
     assert (await client.post("/slack/events", data="x")).status in (404, 405)
 
-    ack = await fake.push("slash_commands", command_fields("UANIM", "session start Feedback"))
-    assert "is open" in ack["payload"]["text"] and ack["payload"]["response_type"] == "ephemeral"
+    answer = await _ask(fake, runtime, "UANIM", "session start Feedback")
+    assert "is open" in answer["text"] and answer["response_type"] == "ephemeral"
     await runtime.sender.drain()
     card = next(body for method, body in fake.calls if method == "chat.postMessage")
     join = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
 
-    ack = await fake.push("slash_commands", command_fields("U1", "join"))
-    assert "Welcome aboard" in ack["payload"]["text"]
+    assert "Welcome aboard" in (await _ask(fake, runtime, "U1", "join"))["text"]
 
     click = {
         "type": "block_actions",
@@ -81,6 +94,7 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
         ],
     }
     await fake.push("interactive", click)
+    await runtime.inbox.drain()
     told = [b["text"] for m, b in fake.calls if m == "response_url"]
     assert told and "Welcome aboard" in told[-1]
 
@@ -94,6 +108,7 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
     }
     await fake.push("events_api", event_payload(mention, "EvSock1"))
     await fake.push("events_api", event_payload(mention, "EvSock1"))  # Slack's retry
+    await runtime.inbox.drain()
     assert await _joins(runtime) == 3
     ephemeral = [b for m, b in fake.calls if m == "chat.postEphemeral"]
     assert len(ephemeral) == 1 and ephemeral[0]["user"] == "U3"

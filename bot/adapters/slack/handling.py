@@ -1,0 +1,218 @@
+"""What the bot does with a Slack request recorded in the inbox (after its ack).
+
+The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
+neutral event for the core; the replies go back the Slack way: "only for you" answers
+to the response_url (ephemeral), or ephemeral in the channel, or in the DM with the bot
+when there is no channel (the App Home tab); a form opens as a modal (views.open with
+the request's trigger_id, valid 3 seconds); the App Home tab is published (views.publish).
+
+A request handled twice (a crash before it was marked done) has one effect: the core's
+transaction records `inbox-<id>` (or, for events, Slack's own event_id, which also makes
+Slack's retries no-ops: https://api.slack.com/apis/events-api#retries).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack import PLATFORM, blocks
+from bot.adapters.slack.profiles import SlackProfiles
+from bot.core.dispatch import Dispatcher
+from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
+from bot.core.replies import Reply
+from bot.i18n import Translator, pick_locale
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
+
+ApiFor = Callable[[str], Awaitable[AsyncWebClient | None]]
+"""The Web API client acting in a workspace (None: the app is not installed there)."""
+
+
+def origin_of(team_id: str, channel_id: str, user_id: str = "") -> Origin:
+    """Where a request comes from. DM channel ids start with D
+    (https://api.slack.com/docs/conversations-api); from the App Home tab there is no
+    channel: the conversation is then the user's DM (their id)."""
+    direct = channel_id.startswith("D") or (bool(user_id) and channel_id == user_id)
+    return Origin(PLATFORM, team_id, channel_id, is_direct=direct)
+
+
+def answer_of(replies: list[Reply]) -> dict[str, Any] | None:
+    """The replies to show (forms open as modals instead) as one Slack message's arguments:
+    the texts joined, the first card's blocks; None when there is nothing to show."""
+    shown = [reply for reply in replies if reply.form is None]
+    if not shown:
+        return None
+    card = next((reply.card for reply in shown if reply.card is not None), None)
+    return blocks.message("\n\n".join(reply.text for reply in shown), card)
+
+
+def clicker_of(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Workspace, user id and handle of who clicked or submitted (interactivity payload)."""
+    person = body.get("user") or {}
+    team = str((body.get("team") or {}).get("id", "") or person.get("team_id", ""))
+    return team, str(person.get("id", "")), person.get("name") or person.get("username")
+
+
+async def tell(api: AsyncWebClient, channel: str, user_id: str, answer: dict[str, Any]) -> None:
+    """An "only for you" answer: ephemeral in a channel, a message in the DM with the bot."""
+    if channel.startswith("D") or channel == user_id:
+        await api.chat_postMessage(channel=user_id, **answer)
+    elif channel:
+        await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
+
+
+async def respond(url: str, answer: dict[str, Any]) -> None:
+    """An ephemeral answer through the request's response_url (valid 30 minutes, 5 uses)."""
+    await AsyncWebhookClient(url).send(response_type="ephemeral", replace_original=False, **answer)
+
+
+class SlackHandling:
+    """Turns recorded Slack requests into core events and the replies into Slack calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        profiles: SlackProfiles,
+        api_for: ApiFor,
+    ) -> None:
+        self._settings = settings
+        self._dispatcher = dispatcher
+        self._profiles = profiles
+        self._api_for = api_for
+
+    async def process(self, kind: str, payload: dict[str, Any], inbox_id: int) -> None:
+        """Handle one recorded request (the inbox worker's processor for Slack)."""
+        team = _team_of(kind, payload)
+        api = await self._api_for(team)
+        if api is None:
+            log.warning("slack_not_installed", extra={"workspace": team, "kind": kind})
+            return  # uninstalled since: nobody to answer, nothing to do
+        handler = {
+            "command": self._command,
+            "action": self._action,
+            "view": self._view,
+            "event": self._event,
+        }.get(kind)
+        if handler is None:
+            log.error("slack_unknown_inbox_kind", extra={"kind": kind})
+            return
+        await handler(payload, f"inbox-{inbox_id}", api)
+
+    async def _run(self, event: CommandEvent | ActionEvent, api: AsyncWebClient) -> list[Reply]:
+        """The core's replies; then, the person surely existing now, a directory lookup."""
+        if isinstance(event, CommandEvent):
+            replies = await self._dispatcher.command(event)
+        else:
+            replies = await self._dispatcher.action(event)
+        self._profiles.refresh_later(event.origin.workspace, event.user.id, api)
+        return replies
+
+    async def _open_forms(
+        self,
+        api: AsyncWebClient,
+        replies: list[Reply],
+        trigger_id: str,
+        channel: str,
+        user: PlatformUser,
+    ) -> None:
+        for reply in replies:
+            if reply.form is not None and trigger_id:
+                # The modal's own buttons in the person's Slack language, when known.
+                t = Translator(pick_locale(user.locale, self._settings.locale))
+                view = blocks.modal(reply.form, t, private_metadata=channel)
+                await api.views_open(trigger_id=trigger_id, view=view)
+                return
+
+    async def _command(self, command: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+        team = str(command.get("team_id", ""))
+        channel = str(command.get("channel_id", ""))
+        user = self._profiles.user(team, str(command.get("user_id", "")), command.get("user_name"))
+        event = CommandEvent(origin_of(team, channel), user, str(command.get("text", "")), key)
+        replies = await self._run(event, api)
+        await self._open_forms(api, replies, str(command.get("trigger_id", "")), channel, user)
+        await self._answer(api, replies, str(command.get("response_url", "")), channel, user)
+
+    async def _action(self, body: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+        action = (body.get("actions") or [{}])[0]
+        team, user_id, handle = clicker_of(body)
+        user = self._profiles.user(team, user_id, handle)
+        # A click in the App Home tab comes with no channel and no response_url.
+        channel = str((body.get("channel") or {}).get("id", "")) or user.id
+        action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
+        value = str(action.get("value", ""))
+        event = ActionEvent(origin_of(team, channel, user.id), user, action_id, value, key)
+        replies = await self._run(event, api)
+        await self._open_forms(api, replies, str(body.get("trigger_id", "")), channel, user)
+        await self._answer(api, replies, str(body.get("response_url") or ""), channel, user)
+
+    async def _view(self, body: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        team, user_id, handle = clicker_of(body)
+        user = self._profiles.user(team, user_id, handle)
+        channel = str(view.get("private_metadata", "")) or user.id
+        values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
+        callback = str(view.get("callback_id", ""))
+        event = ActionEvent(
+            origin_of(team, channel, user.id), user, callback, json.dumps(values), key
+        )
+        answer = answer_of(await self._run(event, api))
+        if answer:
+            await tell(api, channel, user.id, answer)
+
+    async def _answer(
+        self,
+        api: AsyncWebClient,
+        replies: list[Reply],
+        response_url: str,
+        channel: str,
+        user: PlatformUser,
+    ) -> None:
+        answer = answer_of(replies)
+        if answer is None:
+            return
+        if response_url:
+            await respond(response_url, answer)
+        else:
+            await tell(api, channel, user.id, answer)
+
+    async def _event(self, body: dict[str, Any], _key: str, api: AsyncWebClient) -> None:
+        event = body.get("event") or {}
+        kind = event.get("type")
+        team = str(body.get("team_id", ""))
+        user_id = str(event.get("user", ""))
+        user = self._profiles.user(team, user_id)
+        event_id = str(body.get("event_id") or "") or None
+        if kind == "app_home_opened":
+            # The App Home tab, drawn afresh each time it is opened (the `home` command).
+            home = CommandEvent(origin_of(team, user_id, user_id), user, "home")
+            await api.views_publish(user_id=user_id, view=blocks.home(await self._run(home, api)))
+            return
+        channel = str(event.get("channel", ""))
+        text = str(event.get("text", ""))
+        if kind == "app_mention":
+            text = _MENTION.sub("", text, count=1)
+        command = CommandEvent(origin_of(team, channel), user, text, event_id)
+        answer = answer_of(await self._run(command, api))
+        if answer is None or not channel:
+            return
+        if kind == "app_mention":  # `@Ambassador join` in a channel: ephemeral to the asker
+            await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
+        else:  # a message in the DM with the bot: answered in that DM
+            await api.chat_postMessage(channel=channel, **answer)
+
+
+def _team_of(kind: str, payload: dict[str, Any]) -> str:
+    if kind in ("command", "event"):
+        return str(payload.get("team_id", ""))
+    return clicker_of(payload)[0]

@@ -1,0 +1,1 @@
+"""The inbox: platform requests recorded before they are acknowledged, handled right after."""

@@ -1,0 +1,124 @@
+"""Handles the requests recorded in the inbox, on whichever replica claims them first.
+
+A request is claimed with a lease; its platform's processor runs it (the core's own
+transaction dedupes on the request, so a second run after a crash has no second effect);
+then it is marked done. A processor that raises is retried with backoff, then parked as
+failed with its error — never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import tasks
+from bot.clock import Clock
+from storage import inbox
+from storage.models import InboxEvent
+
+log = logging.getLogger(__name__)
+
+Processor = Callable[[str, dict[str, Any], int], Awaitable[None]]
+"""Handles one request: (kind, payload, inbox id)."""
+
+BATCH = 50
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+POLL_SECONDS = 1.0
+
+
+class InboxWorker:
+    """One background task per process; several requests handled at once."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        concurrency: int = 4,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._processors: dict[str, Processor] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, platform: str, processor: Processor) -> None:
+        """Route requests of `platform` to `processor`."""
+        self._processors[platform] = processor
+
+    def wake(self) -> None:
+        """New requests were recorded: look now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the background loop (it first picks up what a crash left pending)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="inbox-worker")
+
+    async def stop(self) -> None:
+        """Stop; requests not handled yet stay pending for the next start or another replica."""
+        await tasks.cancel(self._task)
+        self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                handled = await self.run_once()
+            except Exception:  # the loop must survive a database outage
+                log.exception("inbox_loop_failed")
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Handle everything pending now (tests, and shutdown of a test process)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    async def run_once(self) -> int:
+        """Claim a batch and handle it; the number claimed."""
+        async with self._sessions() as db, db.begin():
+            batch = await inbox.claim_due(db, self._clock.now(), LEASE, BATCH)
+        await asyncio.gather(*(self._handle(event) for event in batch))
+        return len(batch)
+
+    async def _handle(self, event: InboxEvent) -> None:
+        async with self._slots:
+            processor = self._processors.get(event.platform)
+            try:
+                if processor is None:
+                    raise RuntimeError(f"no processor for platform {event.platform}")
+                await processor(event.kind, event.payload, event.id)
+            except Exception as exc:
+                await self._failed(event, exc)
+                return
+            async with self._sessions() as db, db.begin():
+                await inbox.finish(db, event.id, self._clock.now())
+
+    async def _failed(self, event: InboxEvent, exc: Exception) -> None:
+        attempts = event.attempts + 1
+        give_up = attempts >= MAX_ATTEMPTS
+        log.exception(
+            "inbox_event_failed",
+            extra={"platform": event.platform, "kind": event.kind, "attempt": attempts},
+        )
+        at = self._clock.now() + timedelta(seconds=2**attempts)
+        async with self._sessions() as db, db.begin():
+            await inbox.retry_later(
+                db, event.id, attempts, f"{type(exc).__name__}: {exc}", at, give_up
+            )

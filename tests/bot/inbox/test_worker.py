@@ -1,0 +1,73 @@
+"""The inbox worker on both databases: handled requests are marked done; a processor that
+fails is retried later, then parked with its error; a request claimed by a worker that
+crashed is handled once its lease runs out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.inbox import worker as worker_module
+from bot.inbox.journal import Journal
+from bot.inbox.worker import InboxWorker
+from bot.server import Runtime
+from storage import inbox
+from storage.models import InboxEvent
+
+
+async def _rows(runtime: Runtime) -> list[InboxEvent]:
+    async with runtime.sessions() as db:
+        return list((await db.execute(select(InboxEvent).order_by(InboxEvent.id))).scalars())
+
+
+async def test_handled_requests_are_done_and_failures_retried_then_parked(
+    runtime: Runtime,
+) -> None:
+    seen: list[tuple[str, dict[str, Any], int]] = []
+
+    async def process(kind: str, payload: dict[str, Any], event_id: int) -> None:
+        if payload.get("fail"):
+            raise ValueError("cannot")
+        seen.append((kind, payload, event_id))
+
+    worker = InboxWorker(runtime.sessions, runtime.clock)
+    worker.register("slack", process)
+    journal = Journal(runtime.sessions, runtime.clock, on_recorded=worker.wake)
+    good = await journal.record("slack", "command", {"text": "join"})
+    bad = await journal.record("slack", "command", {"fail": True})
+    orphan = await journal.record("nowhere", "command", {})
+    assert await worker.drain() == 3
+    assert seen == [("command", {"text": "join"}, good)]
+    rows = {row.id: row for row in await _rows(runtime)}
+    assert rows[good].status == "done" and rows[good].done_at is not None
+    assert rows[bad].status == "pending" and rows[bad].attempts == 1
+    assert "ValueError: cannot" in (rows[bad].last_error or "")
+    assert "no processor" in (rows[orphan].last_error or "")
+    for _ in range(worker_module.MAX_ATTEMPTS):
+        await runtime.clock.advance(3600)
+        await worker.drain()
+    rows = {row.id: row for row in await _rows(runtime)}
+    assert rows[bad].status == "failed" and rows[bad].attempts == worker_module.MAX_ATTEMPTS
+    assert len(seen) == 1, "the good one was never handled twice"
+
+
+async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(
+    runtime: Runtime,
+) -> None:
+    handled: list[int] = []
+
+    async def process(_kind: str, _payload: dict[str, Any], event_id: int) -> None:
+        handled.append(event_id)
+
+    journal = Journal(runtime.sessions, runtime.clock, on_recorded=lambda: None)
+    event_id = await journal.record("slack", "command", {"text": "join"})
+    async with runtime.sessions() as db, db.begin():  # a worker claims it, then dies
+        claimed = await inbox.claim_due(db, runtime.clock.now(), timedelta(seconds=60), 10)
+    assert [row.id for row in claimed] == [event_id]
+    survivor = InboxWorker(runtime.sessions, runtime.clock)
+    survivor.register("slack", process)
+    assert await survivor.drain() == 0, "still leased to the crashed worker"
+    await runtime.clock.advance(61)
+    assert await survivor.drain() == 1 and handled == [event_id]
