@@ -157,7 +157,7 @@ async def _post(
             raw = await response.read()
             if response.status != 200:
                 return f"HTTP {response.status}: {raw[:120].decode('utf-8', 'replace')}"
-            return check(json.loads(raw))
+            return check(json.loads(raw) if raw else None)  # an empty ack is an answer too
     except (aiohttp.ClientError, TimeoutError) as exc:
         return f"{type(exc).__name__}: {str(exc)[:120]}"
     except ValueError:  # not JSON, or not UTF-8

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -70,15 +71,23 @@ def signed_form(fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return body.encode(), sign(body)
 
 
-def _learner(prefix: str) -> Any:
-    return lambda index: command_fields(f"U{prefix}{index}", "join")
+def _learner(prefix: str, fake: FakeSlack | None) -> Any:
+    """Request i: learner U<prefix><i> joins; with a fake Slack, its answer is posted to
+    the response_url named <prefix><i> there."""
+
+    def body(index: int) -> dict[str, str]:
+        user = f"U{prefix}{index}"
+        if fake is None:
+            return command_fields(user, "join")
+        return command_fields(user, "join", response_url=fake.response_url(f"{prefix}{index}"))
+
+    return body
 
 
-def check_joined(answer: Any) -> str | None:
-    """The bot's ack must carry the welcome, ephemeral."""
-    if not isinstance(answer, dict) or JOINED not in str(answer.get("text", "")):
-        return f"unexpected answer: {str(answer)[:100]}"
-    return None
+def check_recorded(answer: Any) -> str | None:
+    """The bot acknowledges with an empty 200 once the request is recorded (the welcome
+    follows through the response_url)."""
+    return None if answer is None else f"unexpected ack: {str(answer)[:100]}"
 
 
 def check_acked(answer: Any) -> str | None:
@@ -87,8 +96,6 @@ def check_acked(answer: Any) -> str | None:
 
 
 def _env(fake: FakeSlack, **more: str) -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env.update(
         SLACK_SIGNING_SECRET=SECRET,
@@ -102,12 +109,14 @@ def _env(fake: FakeSlack, **more: str) -> dict[str, str]:
     return env
 
 
-async def _load(url: str, args: argparse.Namespace, prefix: str, check: Any) -> LoadResult:
+async def _load(
+    url: str, args: argparse.Namespace, prefix: str, check: Any, fake: FakeSlack | None
+) -> LoadResult:
     async with client_session(args.concurrency) as client:
         await run_load(
             client,
             url,
-            _learner(f"{prefix}w"),
+            _learner(f"{prefix}w", fake),
             check,
             total=args.warmup,
             concurrency=args.concurrency,
@@ -116,7 +125,7 @@ async def _load(url: str, args: argparse.Namespace, prefix: str, check: Any) -> 
         return await run_load(
             client,
             url,
-            _learner(f"{prefix}m"),
+            _learner(f"{prefix}m", fake),
             check,
             total=args.slack_requests,
             concurrency=args.concurrency,
@@ -124,21 +133,57 @@ async def _load(url: str, args: argparse.Namespace, prefix: str, check: Any) -> 
         )
 
 
+async def _open_session(
+    control: aiohttp.ClientSession, base_url: str, fake: FakeSlack, name: str
+) -> None:
+    """`session start Bench` as the animator; wait for its answer at the response_url."""
+    fields = command_fields(ANIMATOR, "session start Bench", response_url=fake.response_url(name))
+    payload, headers = signed_form(fields)
+    async with control.post(f"{base_url}/slack/events", data=payload, headers=headers) as answer:
+        if answer.status != 200:
+            raise BenchError(f"session start over Slack: HTTP {answer.status}")
+    for _ in range(100):
+        if any("is open" in body["text"] for body in fake.responses.get(name, [])):
+            return
+        await asyncio.sleep(0.1)
+    raise BenchError(f"session start over Slack was not answered: {fake.responses.get(name)}")
+
+
+async def _until_handled(fake: FakeSlack, prefix: str, expected: int) -> tuple[bool, float]:
+    """Wait until every join of the run was handled (its welcome posted to its
+    response_url); whether all were, and how many seconds after the last ack."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < 600:
+        welcomed = sum(
+            1
+            for name, bodies in fake.responses.items()
+            if name.startswith(prefix) and any(JOINED in body["text"] for body in bodies)
+        )
+        if welcomed >= expected:
+            return True, round(time.perf_counter() - started, 1)
+        await asyncio.sleep(0.2)
+    return False, round(time.perf_counter() - started, 1)
+
+
 async def _measure(
-    server: ServerProcess, args: argparse.Namespace, prefix: str, check: Any, setup: bool
+    server: ServerProcess,
+    args: argparse.Namespace,
+    prefix: str,
+    check: Any,
+    setup: bool,
+    fake: FakeSlack | None = None,
 ) -> dict[str, Any]:
+    """One load against `server`; with `fake`, also how long until every join was handled."""
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout) as control, server.running(control):
-        if setup:
-            payload, headers = signed_form(command_fields(ANIMATOR, "session start Bench"))
-            async with control.post(
-                f"{server.url}/slack/events", data=payload, headers=headers
-            ) as response:
-                answer = await response.json(content_type=None)
-                if "is open" not in str(answer):
-                    raise BenchError(f"session start over Slack failed: {answer}")
-        measured = await _load(f"{server.url}/slack/events", args, prefix, check)
+        if setup and fake is not None:
+            await _open_session(control, server.url, fake, f"setup-{prefix}")
+        measured = await _load(f"{server.url}/slack/events", args, prefix, check, fake)
+        expected = args.warmup + args.slack_requests
+        handled = await _until_handled(fake, prefix, expected) if fake is not None else None
     figures = measured.figures()
+    if handled is not None:
+        figures["all_handled"], figures["handled_within_s"] = handled
     figures["server_log"] = scan_log(server.log_path)
     return figures
 
@@ -176,7 +221,9 @@ async def measure_bot(
         port=port,
     )
     try:
-        return await _measure(server, args, f"{backend[0]}{run}", check_joined, setup=True)
+        return await _measure(
+            server, args, f"{backend[0]}{run}", check_recorded, setup=True, fake=fake
+        )
     finally:
         if database is not None:
             await databases.drop_database(args.database_url, database)
