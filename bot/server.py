@@ -67,8 +67,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sender = OutboxSender(sessions, clock, settings.outbox)
-    inbox = InboxWorker(sessions, clock)
-    journal = Journal(sessions, clock, on_recorded=inbox.wake)
+    journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
+    inbox = InboxWorker(sessions, clock, quiet_for=journal.quiet_for)
     dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     slack_tokens = None

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from storage import inbox
@@ -30,18 +31,24 @@ class Journal:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         clock: Clock,
         on_recorded: Callable[[], None],
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._clock = clock
         self._on_recorded = on_recorded
         self._waiting: list[tuple[Entry, asyncio.Future[int]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._last_request = float("-inf")
+
+    def quiet_for(self) -> float:
+        """Seconds since the last request arrived (the worker yields to a burst of them)."""
+        return time.monotonic() - self._last_request
 
     async def record(self, platform: str, kind: str, payload: dict[str, Any]) -> int:
         """Durably record one request; its inbox id. Raises when the database refuses."""
+        self._last_request = time.monotonic()
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append(((platform, kind, payload), future))
         if self._writer is None or self._writer.done():
@@ -52,9 +59,9 @@ class Journal:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
-                async with self._sessions() as db, db.begin():
+                async with self._engine.begin() as connection:
                     ids = await inbox.record_many(
-                        db, [entry for entry, _ in batch], self._clock.now()
+                        connection, [entry for entry, _ in batch], self._clock.now()
                     )
             except Exception as exc:
                 log.exception("inbox_record_failed", extra={"count": len(batch)})

@@ -1,5 +1,12 @@
 """Handles the requests recorded in the inbox, on whichever replica claims them first.
 
+Acknowledgements come first: while requests are pouring in, the worker waits for a lull
+(QUIET seconds without a new request), but never more than MAX_DEFER since its last
+batch, so that a burst of 1,000 joins is acknowledged at the speed of the journal and
+answered right after, and a steady stream is still answered as it goes. (On SQLite, whose
+one connection the journal and the worker share, this also keeps a join's transaction
+from sitting between a request and its ack.)
+
 A request is claimed with a lease; its platform's processor runs it (the core's own
 transaction dedupes on the request, so a second run after a crash has no second effect);
 then it is marked done. A processor that raises is retried with backoff, then parked as
@@ -31,6 +38,10 @@ BATCH = 50
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 POLL_SECONDS = 1.0
+QUIET = 0.05
+MAX_DEFER = 1.0
+# While a burst goes on, the worker takes this few at a time between its waits.
+BURST_BATCH = 4
 
 
 class InboxWorker:
@@ -41,9 +52,11 @@ class InboxWorker:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         concurrency: int = 4,
+        quiet_for: Callable[[], float] = lambda: float("inf"),
     ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._quiet_for = quiet_for
         self._processors: dict[str, Processor] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -70,8 +83,9 @@ class InboxWorker:
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
+            busy = await self._yield_to_a_burst()
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(BURST_BATCH if busy else BATCH)
             except Exception:  # the loop must survive a database outage
                 log.exception("inbox_loop_failed")
                 handled = 0
@@ -79,6 +93,16 @@ class InboxWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _yield_to_a_burst(self) -> bool:
+        """Wait for a lull in requests (at most MAX_DEFER); whether the burst still goes on."""
+        deferred = 0.0
+        while self._quiet_for() < QUIET:
+            if deferred >= MAX_DEFER:
+                return True
+            await asyncio.sleep(QUIET)
+            deferred += QUIET
+        return False
 
     async def drain(self, max_rounds: int = 100) -> int:
         """Handle everything pending now (tests, and shutdown of a test process)."""
@@ -90,10 +114,10 @@ class InboxWorker:
             total += handled
         return total
 
-    async def run_once(self) -> int:
-        """Claim a batch and handle it; the number claimed."""
+    async def run_once(self, limit: int = BATCH) -> int:
+        """Claim up to `limit` requests and handle them; the number claimed."""
         async with self._sessions() as db, db.begin():
-            batch = await inbox.claim_due(db, self._clock.now(), LEASE, BATCH)
+            batch = await inbox.claim_due(db, self._clock.now(), LEASE, limit)
         await asyncio.gather(*(self._handle(event) for event in batch))
         return len(batch)
 

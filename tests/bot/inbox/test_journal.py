@@ -21,7 +21,7 @@ async def test_concurrent_requests_share_commits_and_each_is_recorded(runtime: R
         nonlocal commits
         commits += 1
 
-    journal = Journal(runtime.sessions, runtime.clock, on_recorded=counted)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=counted)
     ids = await asyncio.gather(
         *(journal.record("slack", "command", {"text": f"join {n}"}) for n in range(50))
     )
@@ -34,7 +34,7 @@ async def test_concurrent_requests_share_commits_and_each_is_recorded(runtime: R
 
 
 async def test_a_database_refusal_reaches_the_caller(runtime: Runtime) -> None:
-    journal = Journal(runtime.sessions, runtime.clock, on_recorded=lambda: None)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
     with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
         await journal.record("slack", "command", {"not JSON": {1, 2}})
     assert await journal.record("slack", "command", {"ok": True}) > 0, "the next one works"

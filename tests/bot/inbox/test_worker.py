@@ -34,7 +34,7 @@ async def test_handled_requests_are_done_and_failures_retried_then_parked(
 
     worker = InboxWorker(runtime.sessions, runtime.clock)
     worker.register("slack", process)
-    journal = Journal(runtime.sessions, runtime.clock, on_recorded=worker.wake)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=worker.wake)
     good = await journal.record("slack", "command", {"text": "join"})
     bad = await journal.record("slack", "command", {"fail": True})
     orphan = await journal.record("nowhere", "command", {})
@@ -61,7 +61,7 @@ async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(
     async def process(_kind: str, _payload: dict[str, Any], event_id: int) -> None:
         handled.append(event_id)
 
-    journal = Journal(runtime.sessions, runtime.clock, on_recorded=lambda: None)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
     event_id = await journal.record("slack", "command", {"text": "join"})
     async with runtime.sessions() as db, db.begin():  # a worker claims it, then dies
         claimed = await inbox.claim_due(db, runtime.clock.now(), timedelta(seconds=60), 10)
