@@ -41,7 +41,7 @@ POLL_SECONDS = 1.0
 QUIET = 0.05
 MAX_DEFER = 1.0
 # While a burst goes on, the worker takes this few at a time between its waits.
-BURST_BATCH = 4
+BURST_BATCH = 1
 
 
 class InboxWorker:
