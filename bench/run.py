@@ -644,8 +644,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+# The results.json keys each suite writes.
+SECTIONS = {
+    "joins": ("bare", "join_sqlite", "join_postgresql", "targets"),
+    "challenges": ("challenges",),
+    "pulses": ("pulses",),
+    "badges": ("badges",),
+    "mentoring": ("mentoring",),
+    "slack": ("slack",),
+}
+
+
 def _write(path: Path, results: dict[str, Any]) -> None:
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write `results`, keeping the sections of suites not run this time from the file
+    already there (each suite's latest figures stay side by side, with when they were
+    measured in `measured_at`)."""
+    merged: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            merged = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            merged = {}
+    suites = results["config"].get("suites", [])
+    measured_at = dict(merged.get("measured_at", {}))
+    for suite, keys in SECTIONS.items():  # a file from before measured_at existed
+        if suite not in measured_at and any(key in merged for key in keys):
+            measured_at[suite] = {
+                "at": merged.get("generated_at"),
+                "machine": merged.get("machine"),
+                "config": merged.get("config"),
+            }
+    for suite in suites:
+        for key in SECTIONS.get(suite, ()):
+            merged.pop(key, None)
+    for suite in suites:
+        measured_at[suite] = {
+            "at": results["generated_at"],
+            "machine": results["machine"],
+            "config": results["config"],
+        }
+    merged.update(results)
+    merged["measured_at"] = measured_at
+    path.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
