@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot import logs
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
-from bot.server import build_app, create_runtime
+from bot.server import attach_slack, build_app, create_runtime
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import async_url, create_engine, is_sqlite, ping
 from storage.migrate import upgrade
@@ -119,13 +119,22 @@ async def _worker(settings: Settings) -> None:
     # No request wakes this process's sender: poll often (one indexed query each time).
     outbox = replace(settings.outbox, poll_interval=min(settings.outbox.poll_interval, 0.25))
     runtime = create_runtime(replace(settings, outbox=outbox))
+    slack = attach_slack(runtime)  # handles the Slack requests web-only replicas record
     runtime.sender.start()
+    runtime.inbox.start()
     runtime.election.start()
     log.info("worker_ready")
-    print("Ambassador worker ready: sending the outbox; scheduling when elected", flush=True)
+    print(
+        "Ambassador worker ready: handling recorded requests, sending the outbox; "
+        "scheduling when elected",
+        flush=True,
+    )
     try:
         await _until_signal()
     finally:
+        await runtime.inbox.stop()
+        if slack is not None:
+            await slack.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()

@@ -166,6 +166,23 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "database": "ok", "scheduler": scheduler})
 
 
+def attach_slack(runtime: Runtime) -> SlackAdapter | None:
+    """The Slack adapter when Slack is configured, its requests' handling registered with
+    the inbox worker (a `worker` process handles what `serve --web-only` records)."""
+    if not runtime.settings.slack.enabled:
+        return None
+    slack = SlackAdapter(
+        runtime.settings,
+        runtime.dispatcher,
+        runtime.sessions,
+        runtime.clock,
+        runtime.journal,
+        runtime.slack_tokens,
+    )
+    runtime.inbox.register(SLACK, slack.handling.process)
+    return slack
+
+
 def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application:
     """The aiohttp application; every route is listed here."""
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
@@ -173,17 +190,8 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
-    slack = None
-    if runtime.settings.slack.enabled:
-        slack = SlackAdapter(
-            runtime.settings,
-            runtime.dispatcher,
-            runtime.sessions,
-            runtime.clock,
-            runtime.journal,
-            runtime.slack_tokens,
-        )
-        runtime.inbox.register(SLACK, slack.handling.process)
+    slack = attach_slack(runtime)
+    if slack is not None:
         app.add_routes(slack.routes())
     app.add_routes(
         [
