@@ -405,3 +405,40 @@ async def test_a_command_acknowledged_before_a_crash_is_handled_after_the_restar
         assert len(cards) == 1, "the join card, posted once"
     finally:
         await fake.close()
+
+
+async def test_malformed_requests_are_400_or_401_and_record_nothing(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    form = "application/x-www-form-urlencoded"
+    cases = [
+        ("payload=notjson", form, "`payload` is not JSON"),
+        (urlencode({"payload": "[1, 2]"}), form, "not a JSON object"),
+        (
+            urlencode({"payload": json.dumps({"type": "view_submission", "view": "x"})}),
+            form,
+            "`view`",
+        ),
+        (
+            urlencode({"payload": json.dumps({"type": "block_actions", "actions": ["x"]})}),
+            form,
+            "`actions`",
+        ),
+        ("command=%2Fambassador&text=join", form, "lacks team_id, channel_id, user_id"),
+        ("[1, 2]", "application/json", "not a JSON object"),
+        ("{not json", "application/json", "is not JSON"),
+        (json.dumps({"type": "event_callback", "event": "x"}), "application/json", "`event`"),
+    ]
+    for body, content_type, says in cases:
+        signed = await client.post(
+            "/slack/events", data=body, headers={**sign(body), "Content-Type": content_type}
+        )
+        assert signed.status == 400, body
+        assert says in (await signed.json())["error"], body
+        unsigned = await client.post(
+            "/slack/events", data=body, headers={"Content-Type": content_type}
+        )
+        assert unsigned.status == 401, body
+    assert await runtime.inbox.drain() == 0, "nothing was recorded"
+    assert fake.calls == []
