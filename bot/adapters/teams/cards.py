@@ -1,0 +1,243 @@
+"""Neutral replies → Adaptive Cards for Teams, and card submissions → neutral actions.
+
+Pure functions, no Bot Framework classes. Rules they keep
+(https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-reference,
+https://adaptivecards.io/explorer/):
+- schema 1.5, the highest Teams renders on desktop, web and mobile alike;
+- the text of the message is always set too (notifications, screen readers, clients
+  without cards): `fallbackText` on the card, and the activity's own text;
+- at most 6 buttons per ActionSet (Teams hides the rest behind "…"): more buttons, more
+  rows — a 0–10 score is a row of 6 and a row of 5;
+- a whole activity stays under Teams' message size (about 28 KB): long texts are cut;
+- what people typed cannot turn into a link: `](` is broken apart.
+
+A button is an Action.Submit whose data is {"action_id", "value"}: the same pair as on
+Slack, which the core gets back unchanged. A form is a card of inputs whose submit carries
+{"action_id": <the form's submit action>, "form": 1}; Teams adds each input's value under
+its id. Date-times are an Input.Date and an Input.Time (there is no date-time input);
+people are the people picker (an Input.ChoiceSet on the graph users dataset) plus a text
+input for names outside the organisation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.core.replies import Button, Card, Form, FormField
+from bot.i18n import Translator
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+MAX_ACTIONS_PER_SET = 6
+MAX_TEXT = 12_000  # a card body; fields and titles are cut shorter
+MAX_FIELD = 1_000
+MAX_TITLE = 300
+MAX_CHOICES = 100
+MAX_VALUE = 2_000
+DATE, TIME, PEOPLE, FREE = "__date", "__time", "__people", "__free"
+_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe(text: str) -> str:
+    """What people typed, unable to become a Markdown link in a TextBlock."""
+    return text.replace("](", "]\u200b(")
+
+
+def _some(text: str) -> str:
+    """Never an empty text: Teams would show a blank bubble and readers hear nothing."""
+    return text if text.strip() else "…"
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _action(button: Button) -> dict[str, Any]:
+    title = cut(button.label, 80) or "…"
+    if button.url:
+        return {"type": "Action.OpenUrl", "title": title, "url": button.url}
+    if len(button.value) > MAX_VALUE:
+        raise ValueError(f"button value of {button.action_id} is over {MAX_VALUE}")
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"action_id": button.action_id, "value": button.value},
+    }
+    if button.style in _STYLES:
+        action["style"] = _STYLES[button.style]
+    return action
+
+
+def action_rows(buttons: tuple[Button, ...]) -> list[dict[str, Any]]:
+    """Buttons as ActionSets of at most six, in order."""
+    return [
+        {
+            "type": "ActionSet",
+            "actions": [_action(b) for b in buttons[start : start + MAX_ACTIONS_PER_SET]],
+        }
+        for start in range(0, len(buttons), MAX_ACTIONS_PER_SET)
+    ]
+
+
+def _card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": _some(cut(fallback, MAX_TEXT)),
+        "body": body,
+    }
+
+
+def card(card: Card, fallback: str) -> dict[str, Any]:
+    """The Adaptive Card of a neutral card: title, body, facts, image, rows of buttons."""
+    body = [_text(cut(safe(card.title), MAX_TITLE), weight="Bolder", size="Medium")]
+    if card.body:
+        body.append(_text(cut(safe(card.body), MAX_TEXT)))
+    if card.fields:
+        facts = [
+            {"title": cut(safe(f.label), MAX_TITLE), "value": cut(safe(f.value), MAX_FIELD)}
+            for f in card.fields
+        ]
+        body.append({"type": "FactSet", "facts": facts})
+    if card.image_url:
+        body.append(
+            {
+                "type": "Image",
+                "url": card.image_url,
+                "altText": cut(card.title, 200),
+                "size": "Medium",
+            }
+        )
+    body += action_rows(card.buttons)
+    return _card(body, fallback or card.title)
+
+
+def message(text: str, card_: Card | None) -> dict[str, Any]:
+    """A message activity's content: its text always, its card as an attachment."""
+    shown = text if text.strip() or card_ is None else card_.title
+    activity: dict[str, Any] = {"type": "message", "text": _some(cut(shown, MAX_TEXT))}
+    if card_ is not None:
+        activity["attachments"] = [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card(card_, text)}
+        ]
+    return activity
+
+
+def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:
+    label = cut(field.label or field.id, MAX_TITLE)
+    common: dict[str, Any] = {"label": label, "isRequired": field.required}
+    if field.required:
+        common["errorMessage"] = t("teams.required")
+    if field.kind == "datetime":
+        date, _, time = field.value.partition("T")
+        return [
+            {"type": "Input.Date", "id": field.id + DATE, "value": date, **common},
+            {
+                "type": "Input.Time",
+                "id": field.id + TIME,
+                "value": time[:5],
+                **{**common, "label": t("teams.time")},
+            },
+        ]
+    if field.kind == "select":
+        choices = [
+            {"title": cut(title, MAX_TITLE), "value": value[:MAX_VALUE]}
+            for title, value in field.options[:MAX_CHOICES]
+        ]
+        return [
+            {
+                "type": "Input.ChoiceSet",
+                "id": field.id,
+                "choices": choices,
+                "style": "compact",
+                "value": field.value,
+                **common,
+            }
+        ]
+    if field.kind == "users":
+        picker = {
+            "type": "Input.ChoiceSet",
+            "id": field.id + PEOPLE,
+            "choices": [],
+            "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
+            "isMultiSelect": True,
+            "label": label,
+            "isRequired": False,
+        }
+        free = {
+            "type": "Input.Text",
+            "id": field.id + FREE,
+            "label": t("slack.other_people"),
+            "isRequired": False,
+        }
+        return [picker, free]
+    return [
+        {
+            "type": "Input.Text",
+            "id": field.id,
+            "isMultiline": field.kind == "multiline",
+            "value": field.value[:MAX_TEXT],
+            **common,
+        }
+    ]
+
+
+def form(form_: Form, t: Translator) -> dict[str, Any]:
+    """The Adaptive Card form of a neutral form, in the reader's language."""
+    body = [_text(cut(form_.title, MAX_TITLE), weight="Bolder", size="Medium")]
+    body += [element for field in form_.fields for element in _inputs(field, t)]
+    submit = {
+        "type": "Action.Submit",
+        "title": t("slack.submit"),
+        "style": "positive",
+        "data": {"action_id": form_.submit_action_id, "form": 1},
+    }
+    card_ = _card(body, form_.title)
+    card_["actions"] = [submit]
+    return card_
+
+
+def submission(data: Any) -> tuple[str, str] | None:
+    """What a card sent back (Action.Submit's `value`, or Action.Execute's `action.data`)
+    → the neutral (action_id, value); None when it is not one of ours."""
+    if not isinstance(data, dict) or not isinstance(data.get("action_id"), str):
+        return None
+    action_id = data["action_id"]
+    if not data.get("form"):
+        value = data.get("value", "")
+        return action_id, value if isinstance(value, str) else json.dumps(value)
+    return action_id, json.dumps(form_values(data), ensure_ascii=False)
+
+
+def form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A submitted form's inputs → the neutral form's values (as the playground sends them)."""
+    values: dict[str, Any] = {}
+    dates: dict[str, dict[str, str]] = {}
+    people: dict[str, list[str]] = {}
+    for key, raw in data.items():
+        if key in ("action_id", "form", "msteams") or not isinstance(raw, str | int | float):
+            continue
+        text = str(raw).strip()
+        for suffix in (DATE, TIME):
+            if key.endswith(suffix):
+                dates.setdefault(key[: -len(suffix)], {})[suffix] = text
+                break
+        else:
+            if key.endswith(PEOPLE) or key.endswith(FREE):
+                base = key[: -len(PEOPLE)] if key.endswith(PEOPLE) else key[: -len(FREE)]
+                people.setdefault(base, []).extend(n.strip() for n in text.split(",") if n.strip())
+            else:
+                values[key] = text
+    for base, parts in dates.items():
+        date, time = parts.get(DATE, ""), parts.get(TIME, "")
+        values[base] = f"{date}T{time or '00:00'}" if date else ""
+    for base, names in people.items():
+        values[base] = names
+    return values
