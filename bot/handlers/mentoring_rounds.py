@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.parsing import fold
 from bot.core.replies import Button, Card, OutboundMessage
 from bot.i18n import Translator, pick_locale
+from bot.outbox import targets
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import mentoring
@@ -180,10 +181,37 @@ async def _introduce(
     novice: Member,
     mentor: Member,
 ) -> None:
-    """A message to each, naming the other (a group DM comes with the Slack adapter)."""
+    """Where the platform allows it (Slack), one conversation with both of them and the bot,
+    in the novice's language (and the mentor's too when it differs); elsewhere a message to
+    each, naming the other."""
     profile = await mentoring.profile_of(db, mentor.id)
     topics = profile.topics if profile and profile.topics else "—"
     languages = profile.languages if profile else "—"
+    if targets.supports_groups(workspace.platform):
+        texts = []
+        for person in (novice, mentor):
+            t = _translator(person, workspace, settings)
+            text = t(
+                "mentoring.intro_group",
+                novice=novice.display_name,
+                mentor=mentor.display_name,
+                languages=languages,
+                topics=topics,
+                days=settings.mentoring.check_in_days,
+            )
+            if text not in texts:
+                texts.append(text)
+        t = _translator(novice, workspace, settings)
+        title = t(
+            "mentoring.intro_group_title", novice=novice.display_name, mentor=mentor.display_name
+        )
+        body = "\n\n".join(texts)
+        await outbox.post(
+            f"mentoring-pair:{pair.id}:intro:group",
+            targets.group([novice.user_id, mentor.user_id]),
+            OutboundMessage(text=f"{title}\n{body}", card=Card(title=title, body=body)),
+        )
+        return
     t = _translator(novice, workspace, settings)
     title = t("mentoring.intro_novice_title", mentor=mentor.display_name)
     body = t(

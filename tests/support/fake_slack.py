@@ -127,6 +127,10 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": self.retry_after},
             )
+        if method == "conversations.open":
+            self._record(method, body, team)
+            users = sorted(str(body.get("users", "")).split(","))
+            return web.json_response({"ok": True, "channel": {"id": "G" + "".join(users)}})
         if method == "users.info":
             self._record(method, body, team)
             return web.json_response({"ok": True, "user": self._person(str(body.get("user")))})

@@ -58,6 +58,7 @@ BOT_SCOPES = (
     "chat:write.public",  # post in a public channel the bot was not invited to
     "commands",  # /ambassador
     "im:history",  # message.im: commands typed in the DM with the bot
+    "mpim:write",  # conversations.open: a group DM introducing a mentor and a novice
     "users:read",  # users.info: names, language, time zone
     "users:read.email",  # users.info: the email an Open Badge is issued to
 )

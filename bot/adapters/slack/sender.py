@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import blocks
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
+from bot.outbox import targets
 from bot.outbox.delivery import NotNow, PermanentFailure, RetryLater
 from bot.outbox.pacing import Pacer
 from bot.settings import RateLimitSettings
@@ -114,6 +115,7 @@ class SlackSender:
         self._base_url = base_url
         self._pacing = pacing or SlackPacing.from_settings(RateLimitSettings(), Clock())
         self._clients: dict[str, AsyncWebClient] = {}
+        self._groups: dict[tuple[str, str], str] = {}
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self._token_for(workspace)
@@ -127,8 +129,14 @@ class SlackSender:
     async def post(
         self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
     ) -> str:
-        """chat.postMessage to a channel, or to a user id for a DM (the app's Messages tab)."""
-        channel = target.removeprefix("dm:")
+        """chat.postMessage to a channel, to a user id for a DM (the app's Messages tab), or
+        to the group DM of several people (conversations.open, once per group)."""
+        people = targets.group_members(target)
+        channel = (
+            await self._group_channel(workspace, people)
+            if people is not None
+            else target.removeprefix("dm:")
+        )
         arguments = blocks.message(message.text, message.card)
         if message.in_reply_to:
             _, arguments["thread_ts"] = _channel_and_ts(message.in_reply_to)
@@ -143,6 +151,18 @@ class SlackSender:
         pacing.per_channel.take((workspace, channel))
         response = await self._call(workspace, "chat_postMessage", channel=channel, **arguments)
         return f"{response['channel']}:{response['ts']}"
+
+    async def _group_channel(self, workspace: str, people: list[str]) -> str:
+        """The group DM of `people` and the bot (Slack returns the same one each time)."""
+        key = (workspace, ",".join(sorted(people)))
+        found = self._groups.get(key)
+        if found is None:
+            response = await self._call(workspace, "conversations_open", users=",".join(people))
+            channel = response.get("channel")
+            if not isinstance(channel, dict) or not channel.get("id"):
+                raise RetryLater("slack conversations.open: no channel")
+            found = self._groups[key] = str(channel["id"])
+        return found
 
     async def update(
         self, workspace: str, target: str, message_id: str, message: OutboundMessage

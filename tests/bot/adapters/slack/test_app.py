@@ -442,3 +442,28 @@ async def test_malformed_requests_are_400_or_401_and_record_nothing(
         assert unsigned.status == 401, body
     assert await runtime.inbox.drain() == 0, "nothing was recorded"
     assert fake.calls == []
+
+
+async def test_a_mentoring_pair_is_introduced_in_a_group_dm(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    await _ask(client, fake, "UANIM", "session start Feedback")
+    for user in ("UMARC", "UNOVA"):
+        await _ask(client, fake, user, "join")
+    granted = await _ask(client, fake, "UANIM", "badge grant <@UMARC|marc> confirmed")
+    assert "UMARC" in granted["text"] or "marc" in granted["text"].lower()
+    assert "mentor" in (await _ask(client, fake, "UMARC", "mentor on"))["text"].lower()
+    await _ask(client, fake, "UNOVA", "mentor request")
+    await _ask(client, fake, "UANIM", "pair")
+    await runtime.sender.drain()
+    opened = [b for m, b in fake.calls if m == "conversations.open"]
+    assert [b["users"] for b in opened] == ["UNOVA,UMARC"]
+    group = [b for m, b in fake.calls if m == "chat.postMessage" and b["channel"] == "GUMARCUNOVA"]
+    assert len(group) == 1 and "mentor" in group[0]["text"].lower()
+    one_to_one = [
+        b["text"]
+        for m, b in fake.calls
+        if m == "chat.postMessage" and b["channel"] in ("UMARC", "UNOVA")
+    ]
+    assert not any("Meet your mentor" in text for text in one_to_one), "no separate intros"
