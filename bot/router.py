@@ -291,6 +291,7 @@ ACTIONS = ActionTable(
             with_argument=challenges.edit_form_submitted,
         ),
         Action(contributions.LIKE_ACTION, contributions.like),
+        Action(contributions.REACT_ACTION, contributions.react),
         Action(contributions.HIDE_FORM_ACTION, contributions.hide_form),
         Action(
             contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"

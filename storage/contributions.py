@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Contribution, ContributionLike
+from storage.models import Contribution, ContributionLike, OutboxMessage
 from storage.upsert import insert_for, table_of
 
 
@@ -85,3 +85,20 @@ async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, 
     for kind, outcome, n in (await session.execute(query)).all():
         counts[outcome or kind] = counts.get(outcome or kind, 0) + int(n)
     return counts
+
+
+async def by_posted_message(
+    session: AsyncSession, workspace_id: int, platform: str, message_id: str
+) -> Contribution | None:
+    """The contribution whose post is the platform message `message_id` (a reaction's
+    target), through the outbox row that posted it."""
+    query = (
+        select(Contribution)
+        .join(OutboxMessage, OutboxMessage.idempotency_key == Contribution.post_key)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.platform_message_id == message_id,
+            Contribution.workspace_id == workspace_id,
+        )
+    )
+    return (await session.execute(query)).scalars().first()

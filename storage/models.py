@@ -175,6 +175,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
         Index("ix_outbox_message_coalesce", "coalesce_key", "status"),
+        # A reaction names the message it is on: find what the bot posted there.
+        Index("ix_outbox_message_platform_id", "platform_message_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -24,6 +24,7 @@ from storage.models import Contribution, Member
 
 REFRESHER = "contribution"
 LIKE_ACTION = "contribution.like"
+REACT_ACTION = "contribution.react"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
 MAX_TEXT = 3000
@@ -145,7 +146,22 @@ async def _contribution(ctx: Context, raw: str) -> Contribution:
 
 async def like(ctx: Context, value: str) -> list[Reply]:
     """The Like button: one like per member, shown on the post."""
-    contribution = await _contribution(ctx, value)
+    return await _like(ctx, await _contribution(ctx, value))
+
+
+async def react(ctx: Context, value: str) -> list[Reply]:
+    """A reaction (an emoji on Slack) on a posted contribution: a like. `value` is the
+    platform id of the message reacted to; a message that is no contribution is ignored."""
+    contribution = await contributions.by_posted_message(
+        ctx.db, ctx.workspace.id, ctx.origin.platform, value.strip()[:255]
+    )
+    if contribution is None:
+        return []
+    return await _like(ctx, contribution)
+
+
+async def _like(ctx: Context, contribution: Contribution) -> list[Reply]:
+    value = str(contribution.id)
     if contribution.hidden_at is not None:
         raise UserError("contributions.unknown", id=value[:12])
     if not await contributions.like(ctx.db, contribution.id, ctx.actor.id, ctx.now):

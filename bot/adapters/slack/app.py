@@ -59,11 +59,21 @@ BOT_SCOPES = (
     "commands",  # /ambassador
     "im:history",  # message.im: commands typed in the DM with the bot
     "mpim:write",  # conversations.open: a group DM introducing a mentor and a novice
+    "reactions:read",  # reaction_added: an emoji on a posted answer or share is a like
     "users:read",  # users.info: names, language, time zone
     "users:read.email",  # users.info: the email an Open Badge is issued to
 )
 # Events the manifest subscribes to (app_uninstalled/tokens_revoked: OAuth installs).
-BOT_EVENTS = ("app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked")
+BOT_EVENTS = (
+    "app_home_opened",
+    "app_mention",
+    "app_uninstalled",
+    "message.im",
+    "reaction_added",
+    "tokens_revoked",
+)
+# Reactions that say "no": they are not likes.
+NOT_LIKES = frozenset({"-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed"})
 
 
 def _not_installed(settings: Settings) -> str:
@@ -145,6 +155,7 @@ class SlackAdapter:
         self.app.event("app_mention")(self._record_event)
         self.app.event("app_home_opened")(self._record_event)
         self.app.event("message")(self._record_direct_message)
+        self.app.event("reaction_added")(self._record_reaction)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """POST /slack/events (slash commands, interactivity, events); with OAuth, the
@@ -213,6 +224,15 @@ class SlackAdapter:
         """Only what people type in their DM with the bot (Messages tab) is a command."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts
+        await self._journal.record(PLATFORM, "event", body)
+
+    async def _record_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """An emoji on a message: maybe a like of a posted contribution (the core decides)."""
+        item = event.get("item") or {}
+        if not isinstance(item, dict) or item.get("type") != "message":
+            return
+        if str(event.get("reaction", "")).split("::")[0] in NOT_LIKES:
+            return
         await self._journal.record(PLATFORM, "event", body)
 
     async def _api_for(self, team: str) -> AsyncWebClient | None:

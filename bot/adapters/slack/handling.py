@@ -27,6 +27,7 @@ from bot.adapters.slack.profiles import SlackProfiles
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply
+from bot.handlers import contributions
 from bot.i18n import Translator, pick_locale
 from bot.settings import Settings
 
@@ -197,6 +198,15 @@ class SlackHandling:
             # The App Home tab, drawn afresh each time it is opened (the `home` command).
             home = CommandEvent(origin_of(team, user_id, user_id), user, "home")
             await api.views_publish(user_id=user_id, view=blocks.home(await self._run(home, api)))
+            return
+        if kind == "reaction_added":
+            item = event.get("item") or {}
+            channel = str(item.get("channel", ""))
+            message = f"{channel}:{item.get('ts', '')}"
+            liked = ActionEvent(
+                origin_of(team, channel), user, contributions.REACT_ACTION, message, event_id
+            )
+            await self._run(liked, api)  # silent: the post's like count is the answer
             return
         channel = str(event.get("channel", ""))
         text = str(event.get("text", ""))

@@ -17,8 +17,9 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
 from bot.clock import Clock
+from bot.i18n import Translator
 from bot.server import RUNTIME, Runtime, build_app, create_runtime
-from storage.models import Member, MembershipEvent, Workspace
+from storage.models import ContributionLike, Member, MembershipEvent, OutboxMessage, Workspace
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SECRET, command, event, sign
@@ -467,3 +468,65 @@ async def test_a_mentoring_pair_is_introduced_in_a_group_dm(
         if m == "chat.postMessage" and b["channel"] in ("UMARC", "UNOVA")
     ]
     assert not any("Meet your mentor" in text for text in one_to_one), "no separate intros"
+
+
+async def test_an_emoji_on_a_posted_share_is_a_like_once(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    shared = await _ask(client, fake, "U1", "share I gave my first feedback today")
+    assert "shared" in shared["text"].lower() or "partag" in shared["text"].lower()
+    await runtime.sender.drain()
+    post = next(b for m, b in fake.calls if m == "chat.postMessage" and "feedback" in b["text"])
+    channel = post["channel"]
+    async with runtime.sessions() as db:
+        row = (
+            (
+                await db.execute(
+                    select(OutboxMessage).where(
+                        OutboxMessage.platform_message_id.like(f"{channel}:%")
+                    )
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert row is not None and row.platform_message_id
+    ts = row.platform_message_id.split(":", 1)[1]
+
+    def reaction(user: str, emoji: str, event_id: str, on_ts: str = ts) -> str:
+        added = {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": emoji,
+            "item_user": "U1",
+            "item": {"type": "message", "channel": channel, "ts": on_ts},
+            "event_ts": "1700000100.000100",
+        }
+        return event(added, event_id)
+
+    await _send_json(client, reaction("U2", "tada", "EvR1"))
+    await _send_json(client, reaction("U2", "heart", "EvR2"))  # the same person: one like
+    await _send_json(client, reaction("U3", "-1", "EvR3"))  # not a like
+    await _send_json(client, reaction("U3", "tada", "EvR4", on_ts="1.000001"))  # not a share
+    async with runtime.sessions() as db:
+        likes = (await db.execute(select(func.count()).select_from(ContributionLike))).scalar_one()
+    assert likes == 1
+    await runtime.clock.advance(2)
+    await runtime.sender.drain()
+    edits = [b for m, b in fake.calls if m == "chat.update"]
+    assert edits, "the post is edited to show its like"
+    buttons = [
+        element
+        for block in edits[-1]["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"].startswith("contribution.like")
+    ]
+    assert [b["text"]["text"] for b in buttons] == [Translator("en")("contributions.like", count=1)]
+    told = [
+        m
+        for m, b in fake.calls
+        if m == "chat.postEphemeral" or (m == "chat.postMessage" and b["channel"] == "U2")
+    ]
+    assert told == [], "a reaction gets no answer"
