@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench migrate install clean
+.PHONY: run test lint typecheck check bench migrate install clean teams-package
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The Teams app zip to upload (needs MicrosoftAppId and PUBLIC_BASE_URL).
+teams-package: $(STAMP)
+	$(BIN)/ambassador-bot teams-package --output var/ambassador-teams.zip
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -7,15 +7,18 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import logs
+from bot.adapters.teams import package as teams_package
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
 from bot.server import attach_slack, build_app, create_runtime
 from bot.settings import Settings, SettingsError, load_settings
@@ -32,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="ambassador-bot",
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,worker,migrate}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,worker,migrate,teams-package}")
     serve = commands.add_parser(
         "serve",
         help="apply migrations and run the bot (the default)",
@@ -60,7 +63,31 @@ def _parser() -> argparse.ArgumentParser:
         help="apply database migrations and exit",
         description="Bring the database named by DATABASE_URL to the newest schema.",
     )
+    package = commands.add_parser(
+        "teams-package",
+        help="build the Teams app zip to upload (MicrosoftAppId, PUBLIC_BASE_URL)",
+        description="Write the Teams app package (manifest.json and icons, with this bot's "
+        "Microsoft App ID and public address) to upload in Teams or its admin center.",
+    )
+    package.add_argument(
+        "--output", default="var/ambassador-teams.zip", help="where to write the zip"
+    )
     return parser
+
+
+def _teams_package(output: str) -> int:
+    try:
+        public_url = os.environ.get("PUBLIC_BASE_URL") or os.environ.get("AMBASSADOR_PUBLIC_URL")
+        written = teams_package.build(
+            os.environ.get(teams_package.APP_ID_VARIABLE, "").strip(),
+            (public_url or "").strip(),
+            Path(output),
+        )
+    except teams_package.PackageError as exc:
+        print(f"ambassador-bot: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    print(f"Teams app package: {written} (upload it in Teams: Apps > Manage your apps)")
+    return 0
 
 
 def _safe_url(url: str) -> str:
@@ -151,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SETTINGS
     logs.configure(settings.log_format)
     command = args.command or "serve"
+    if command == "teams-package":
+        return _teams_package(args.output)
     try:
         if command == "migrate":
             asyncio.run(_migrate(settings))
