@@ -92,6 +92,8 @@ class RateLimitSettings:
     slack_workspace_edits_per_minute: float = 50.0
     slack_edit_burst: int = 10
     teams_per_conversation_per_second: float = 7.0
+    # Teams allows 50 requests/s per app per tenant; the bot keeps some margin.
+    teams_tenant_per_second: float = 40.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,35 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class TeamsSettings:
+    """Teams' credentials, under the Bot Framework samples' names (MicrosoftAppId, …).
+
+    None set: local testing only (no token asked for, none required); the start-up log
+    says so loudly.
+    """
+
+    app_id: str = ""
+    app_password: str = ""
+    tenant_id: str = ""
+    app_type: str = "SingleTenant"
+    # Where the bot's own tokens come from (client credentials); a test double in tests.
+    token_url: str = ""
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether credentials are configured (requests must then carry a valid token)."""
+        return bool(self.app_id and self.app_password)
+
+    @property
+    def token_endpoint(self) -> str:
+        """The token endpoint: the tenant's for single-tenant bots, else Bot Framework's."""
+        if self.token_url:
+            return self.token_url
+        authority = self.tenant_id if self.app_type == "SingleTenant" else "botframework.com"
+        return f"https://login.microsoftonline.com/{authority}/oauth2/v2.0/token"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment, typed and validated."""
 
@@ -152,6 +183,7 @@ class Settings:
     issuer: BadgeIssuerSettings = field(default_factory=BadgeIssuerSettings)
     mentoring: MentoringSettings = field(default_factory=MentoringSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
+    teams: TeamsSettings = field(default_factory=TeamsSettings)
 
     @property
     def base_url(self) -> str:
@@ -341,6 +373,30 @@ def _slack(env: Mapping[str, str]) -> SlackSettings:
     return slack
 
 
+def _teams(env: Mapping[str, str]) -> TeamsSettings:
+    names = {
+        "app_id": "MicrosoftAppId",
+        "app_password": "MicrosoftAppPassword",
+        "tenant_id": "MicrosoftAppTenantId",
+        "token_url": "TEAMS_TOKEN_URL",
+    }
+    values = {field_name: env.get(name, "").strip() for field_name, name in names.items()}
+    app_type = env.get("MicrosoftAppType", "").strip() or "SingleTenant"
+    if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
+        raise SettingsError(
+            "MicrosoftAppType must be SingleTenant, MultiTenant or UserAssignedMSI, "
+            f"got {app_type!r}"
+        )
+    teams = TeamsSettings(**values, app_type=app_type)
+    if bool(teams.app_id) != bool(teams.app_password):
+        raise SettingsError("Teams needs both MicrosoftAppId and MicrosoftAppPassword (or neither)")
+    if teams.authenticated and app_type == "SingleTenant" and not teams.tenant_id:
+        raise SettingsError(
+            "A single-tenant bot needs MicrosoftAppTenantId (the Azure Bot's tenant id)"
+        )
+    return teams
+
+
 def _parse_api_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise SettingsError(
@@ -413,6 +469,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         issuer=_issuer(config, config_path),
         mentoring=_mentoring(config, config_path, ladder),
         slack=_slack(env),
+        teams=_teams(env),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

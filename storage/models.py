@@ -686,3 +686,41 @@ class InboxEvent(Base):
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+
+
+class TeamsConversation(Base):
+    """Where the bot can write in Teams (a conversation reference): every conversation it
+    has seen, with the service URL and tenant a proactive message needs after a restart."""
+
+    __tablename__ = "teams_conversation"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id", name="uq_teams_conversation"),
+        Index("ix_teams_conversation_personal", "tenant_id", "aad_object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str] = mapped_column(String(400))
+    # personal | channel | groupChat
+    conversation_type: Mapped[str] = mapped_column(String(16))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    # For a personal (1:1) conversation: the person's AAD object id and Teams user id.
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class TeamsMember(Base):
+    """A Teams user the bot has seen (in any conversation): their Teams id, which a new 1:1
+    conversation needs, under the AAD object id the core knows them by."""
+
+    __tablename__ = "teams_member"
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_object_id", name="uq_teams_member"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    aad_object_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(200))
+    service_url: Mapped[str] = mapped_column(String(400))
+    updated_at: Mapped[datetime]

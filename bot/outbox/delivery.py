@@ -8,11 +8,18 @@ from bot.core.replies import OutboundMessage
 
 
 class RetryLater(Exception):
-    """A temporary failure (429, 5xx, timeout): try again, after `retry_after` if given."""
+    """A temporary failure (429, 5xx, timeout): try again, after `retry_after` if given.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    `throttled` marks a rate limit (429): the platform said "later", not "broken", so the
+    message waits without using up its attempts — a long storm never parks it.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, throttled: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.throttled = throttled
 
 
 class NotNow(Exception):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 
 # Keys whose schedule is this far in the past are forgotten (a fan-out to 100,000 DM
@@ -58,3 +59,38 @@ class Pacer:
         self.take(key)
         if wait > 0:
             await asyncio.sleep(wait)
+
+
+class WindowPacer:
+    """At most `count` requests per key in any `seconds`-long window, for each limit given
+    (Teams per conversation: 7 per second, 8 per 2 s, 60 per 30 s, 1,800 per hour)."""
+
+    def __init__(
+        self, limits: list[tuple[int, float]], now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limits = sorted(limits, key=lambda limit: limit[1])
+        self._longest = max(seconds for _, seconds in limits)
+        self._now = now
+        self._sent: dict[Hashable, deque[float]] = {}
+
+    def delay(self, key: Hashable) -> float:
+        """Seconds until one more request for `key` stays within every window (0: now)."""
+        sent = self._sent.get(key)
+        if not sent:
+            return 0.0
+        now = self._now()
+        wait = 0.0
+        for count, seconds in self._limits:
+            within = [at for at in sent if at > now - seconds]
+            if len(within) >= count:
+                # The oldest request that must leave the window before one more fits.
+                wait = max(wait, within[len(within) - count] + seconds - now)
+        return wait
+
+    def take(self, key: Hashable) -> None:
+        """Count one request for `key`, sent now; forget what left the longest window."""
+        now = self._now()
+        sent = self._sent.setdefault(key, deque())
+        sent.append(now)
+        while sent and sent[0] <= now - self._longest:
+            sent.popleft()

@@ -160,6 +160,9 @@ class OutboxSender:
             # Pacing (one message per second per Slack channel…): no attempt is used up.
             return _postpone(message, str(exc), now + timedelta(seconds=exc.after))
         except RetryLater as exc:
+            if exc.throttled:  # a rate limit: wait as told, no attempt used
+                delay = (exc.retry_after or 1.0) * random.uniform(1.0, 1.2)
+                return _postpone(message, str(exc), now + timedelta(seconds=delay))
             return self._retry(message, now, str(exc), exc.retry_after)
         except PermanentFailure as exc:
             return self._park(message, str(exc))

@@ -187,7 +187,9 @@ class SlackSender:
                 retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
                     "retry-after"
                 )
-                raise RetryLater("slack ratelimited", _seconds(retry_after)) from None
+                raise RetryLater(
+                    "slack ratelimited", _seconds(retry_after), throttled=True
+                ) from None
             if error in PERMANENT:
                 raise PermanentFailure(f"slack: {error}") from None
             raise RetryLater(f"slack {status}: {error or 'error'}") from None

@@ -54,3 +54,27 @@ async def test_wait_and_take_sleeps_until_the_next_slot() -> None:
     for _ in range(3):
         await pacer.wait_and_take("W")
     assert time.monotonic() - started >= 0.09
+
+
+def test_windows_hold_each_limit() -> None:
+    from bot.outbox.pacing import WindowPacer
+
+    clock = HandClock()
+    pacer = WindowPacer([(7, 1.0), (8, 2.0), (60, 30.0)], now=clock)
+    for _ in range(7):
+        assert pacer.delay("conv") == 0
+        pacer.take("conv")
+    assert pacer.delay("conv") == pytest.approx(1.0), "7 per second"
+    clock.now += 1.0
+    pacer.take("conv")  # the 8th, one second later
+    assert pacer.delay("conv") == pytest.approx(1.0), "8 per 2 s: wait for the first ones"
+    clock.now += 1.0
+    sent = 8
+    while sent < 60:
+        wait = pacer.delay("conv")
+        clock.now += wait
+        pacer.take("conv")
+        sent += 1
+    assert clock.now - 1000.0 <= 30.0
+    assert pacer.delay("conv") > 0, "60 per 30 s"
+    assert pacer.delay("other") == 0, "each conversation its own"

@@ -1,0 +1,158 @@
+"""The Bot Connector REST API, spoken directly with aiohttp (no Bot Framework classes), so
+the SDK under the inbound side can be replaced without touching what goes out.
+
+Calls: send to a conversation, update an activity, create a 1:1 conversation
+(https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference).
+The bot's token comes from the client-credentials flow against the tenant's token endpoint
+(single-tenant, the default for new bots) and is reused until five minutes before expiry.
+Without credentials (local testing) no token is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.outbox.delivery import PermanentFailure, RetryLater
+from bot.settings import TeamsSettings
+
+SCOPE = "https://api.botframework.com/.default"
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+# Teams asks for retries on these (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit).
+RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
+# The bot was removed, the conversation or the person is gone: no retry will cure it.
+GONE_CODES = frozenset(
+    {"BotNotInConversationRoster", "ConversationNotFound", "ConversationBlockedByUser", "NotFound"}
+)
+
+
+class BotToken:
+    """The bot's own access token, fetched once and renewed before it expires."""
+
+    def __init__(self, teams: TeamsSettings) -> None:
+        self._teams = teams
+        self._token = ""
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def header(self, http: aiohttp.ClientSession) -> dict[str, str]:
+        """The Authorization header (none without credentials)."""
+        if not self._teams.authenticated:
+            return {}
+        async with self._lock:
+            if time.monotonic() > self._expires - 300:
+                await self._fetch(http)
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def _fetch(self, http: aiohttp.ClientSession) -> None:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._teams.app_id,
+            "client_secret": self._teams.app_password,
+            "scope": SCOPE,
+        }
+        try:
+            async with http.post(self._teams.token_endpoint, data=form) as response:
+                data = await response.json(content_type=None)
+                if response.status != 200 or not isinstance(data, dict):
+                    raise RetryLater(f"teams token endpoint answered {response.status}")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryLater(f"teams token endpoint unreachable: {type(exc).__name__}") from None
+        self._token = str(data.get("access_token", ""))
+        self._expires = time.monotonic() + float(data.get("expires_in") or 3600)
+
+
+class Connector:
+    """Send, update and create conversations on a Bot Connector (any service URL)."""
+
+    def __init__(self, teams: TeamsSettings) -> None:
+        self._token = BotToken(teams)
+        self._http: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._http
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._http is not None:
+            await self._http.close()
+
+    async def send(self, service_url: str, conversation: str, activity: dict[str, Any]) -> str:
+        """POST an activity to a conversation; its id."""
+        url = f"{_base(service_url)}/v3/conversations/{quote(conversation, safe='')}/activities"
+        data = await self._call("POST", url, activity)
+        return str(data.get("id", ""))
+
+    async def update(
+        self, service_url: str, conversation: str, activity_id: str, activity: dict[str, Any]
+    ) -> None:
+        """PUT a new version of an activity (a card updated in place)."""
+        url = (
+            f"{_base(service_url)}/v3/conversations/{quote(conversation, safe='')}"
+            f"/activities/{quote(activity_id, safe='')}"
+        )
+        await self._call("PUT", url, {**activity, "id": activity_id})
+
+    async def create_personal(
+        self, service_url: str, tenant_id: str, bot_id: str, user_id: str
+    ) -> str:
+        """Open the 1:1 conversation of the bot with a person; its id."""
+        body = {
+            "bot": {"id": bot_id},
+            "members": [{"id": user_id}],
+            "channelData": {"tenant": {"id": tenant_id}},
+            "tenantId": tenant_id,
+            "isGroup": False,
+        }
+        data = await self._call("POST", f"{_base(service_url)}/v3/conversations", body)
+        conversation = data.get("id")
+        if not conversation:
+            raise RetryLater("teams: the new conversation has no id")
+        return str(conversation)
+
+    async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        http = self._session()
+        headers = await self._token.header(http)
+        try:
+            async with http.request(method, url, json=body, headers=headers) as response:
+                data = await response.json(content_type=None) if response.content_length else {}
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryLater(f"teams unreachable: {type(exc).__name__}") from None
+        except ValueError:
+            data, status, retry_after = {}, 502, None
+        if 200 <= status < 300:
+            return data if isinstance(data, dict) else {}
+        code = _error_code(data)
+        if status in RETRY_STATUSES:
+            reason = f"teams {status} {code}".strip()
+            raise RetryLater(reason, _seconds(retry_after), throttled=status == 429)
+        if status in (403, 404) and (code in GONE_CODES or status == 404):
+            raise PermanentFailure(f"teams: {code or 'not found'} (the bot was removed?)")
+        if status == 401:
+            raise RetryLater("teams 401: token refused")
+        raise PermanentFailure(f"teams {status} {code}".strip())
+
+
+def _base(service_url: str) -> str:
+    return service_url.rstrip("/")
+
+
+def _error_code(data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return str(data["error"].get("code", ""))
+    return ""
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

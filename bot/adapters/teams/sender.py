@@ -1,0 +1,133 @@
+"""Delivers outbox messages to Teams through the Bot Connector.
+
+Targets: a conversation id the bot has seen (its stored reference gives the service URL),
+or `dm:<AAD object id>`: the person's 1:1 chat with the bot, opened first when the bot has
+seen them but never written to them (their Teams id and tenant are stored). A message's
+platform id is `<conversation>|<activity id>`, what an update in place needs.
+
+Pacing keeps the bot under Teams' limits
+(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit): per
+conversation 7 per second, 8 per 2 s, 60 per 30 s and 1,800 per hour (a message that would
+go over waits in the outbox, other conversations go on); per tenant a ceiling under the 50
+requests/s allowed (`[rate_limits] teams_tenant_per_second`, default 40), kept by sleeping.
+Retries on 429/412/502/503/504 honour Retry-After, else the outbox's jittered backoff.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.teams import cards
+from bot.adapters.teams.connector import Connector
+from bot.clock import Clock
+from bot.core.replies import OutboundMessage
+from bot.outbox import targets
+from bot.outbox.delivery import NotNow, PermanentFailure
+from bot.outbox.pacing import Pacer, WindowPacer
+from bot.settings import RateLimitSettings
+from storage import teams_references
+from storage.teams_references import Reference
+
+CONVERSATION_LIMITS = [(7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)]
+MAX_SLEEP_SECONDS = 2.0
+
+
+class TeamsSender:
+    """Posts and updates messages on Teams (the outbox's PlatformSender for "teams")."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        connector: Connector,
+        limits: RateLimitSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._connector = connector
+
+        def on_clock() -> float:
+            return clock.now().timestamp()
+
+        self._per_conversation = WindowPacer(CONVERSATION_LIMITS, on_clock)
+        self._per_tenant = Pacer(limits.teams_tenant_per_second)
+
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        """Send to a conversation, or to a person's 1:1 chat (opened if needed)."""
+        reference = await self._reference_for(workspace, target)
+        await self._pace(workspace, reference.conversation_id)
+        conversation = reference.conversation_id
+        if message.in_reply_to and reference.conversation_type == "channel":
+            # A reply in a channel thread: the conversation id names the thread's root.
+            root = message.in_reply_to.partition("|")[2]
+            conversation = f"{conversation};messageid={root}"
+        activity = cards.message(message.text, message.card)
+        activity_id = await self._connector.send(reference.service_url, conversation, activity)
+        return f"{reference.conversation_id}|{activity_id}"
+
+    async def update(
+        self, workspace: str, target: str, message_id: str, message: OutboundMessage
+    ) -> None:
+        """Replace the activity posted as `message_id` (the live sign-up card)."""
+        conversation, _, activity_id = message_id.partition("|")
+        if not conversation or not activity_id:
+            raise PermanentFailure(f"not a Teams message id: {message_id!r}")
+        reference = await self._known(workspace, conversation)
+        await self._pace(workspace, conversation)
+        activity = cards.message(message.text, message.card)
+        await self._connector.update(reference.service_url, conversation, activity_id, activity)
+
+    async def _pace(self, tenant: str, conversation: str) -> None:
+        if (wait := self._per_conversation.delay(conversation)) > 0:
+            raise NotNow(wait)
+        if (wait := self._per_tenant.delay(tenant)) > MAX_SLEEP_SECONDS:
+            raise NotNow(wait)
+        await self._per_tenant.wait_and_take(tenant)
+        self._per_conversation.take(conversation)
+
+    async def _reference_for(self, tenant: str, target: str) -> Reference:
+        if targets.group_members(target) is not None:
+            raise PermanentFailure("teams: a bot cannot open a group chat")
+        if target.startswith("dm:"):
+            return await self._personal(tenant, target.removeprefix("dm:"))
+        return await self._known(tenant, target)
+
+    async def _known(self, tenant: str, conversation: str) -> Reference:
+        async with self._sessions() as db:
+            found = await teams_references.conversation(db, tenant, conversation)
+        if found is None:
+            raise PermanentFailure(
+                f"teams: the bot has no reference of conversation {conversation[:80]} "
+                "(it must be added there, or be written to, first)"
+            )
+        return found
+
+    async def _personal(self, tenant: str, aad_object_id: str) -> Reference:
+        async with self._sessions() as db:
+            found = await teams_references.personal(db, tenant, aad_object_id)
+            person = await teams_references.member(db, tenant, aad_object_id)
+            any_reference = await teams_references.any_in_tenant(db, tenant)
+        if found is not None:
+            return found
+        if person is None or any_reference is None:
+            raise PermanentFailure(
+                f"teams: {aad_object_id} was never seen by the bot in this tenant, so no "
+                "1:1 chat can be opened (they must be in a team or chat with the bot)"
+            )
+        conversation = await self._connector.create_personal(
+            person.service_url, tenant, any_reference.bot_id, person.user_id
+        )
+        reference = Reference(
+            tenant_id=tenant,
+            conversation_id=conversation,
+            service_url=person.service_url,
+            conversation_type="personal",
+            bot_id=any_reference.bot_id,
+            aad_object_id=aad_object_id,
+            user_id=person.user_id,
+        )
+        async with self._sessions() as db, db.begin():
+            await teams_references.remember(db, reference, self._clock.now())
+        return reference

@@ -1,0 +1,149 @@
+"""A fake Bot Connector on loopback: what Teams' service URL answers to a bot.
+
+Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/activities`
+and `PUT /v3/conversations/{id}/activities/{activity}`, with the Authorization header each
+came with; serves a token endpoint for the client-credentials flow; and misbehaves on
+demand: 429 with Retry-After beyond a rate per conversation, a number of 503s, or 403
+BotNotInConversationRoster for conversations the bot was removed from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    """One accepted call."""
+
+    method: str
+    conversation: str
+    body: dict[str, Any]
+    authorization: str
+    activity_id: str = ""
+
+
+@dataclass
+class FakeConnector:
+    """State and behaviour of the fake; `calls` is every accepted call, in order."""
+
+    calls: list[Call] = field(default_factory=list)
+    token: str = "fake-bot-token"
+    tokens_issued: int = 0
+    rate: int | None = None  # at most this many sends per conversation per `window` s
+    window: float = 1.0
+    retry_after: str = "1"
+    rejected_429: int = 0
+    unavailable: int = 0  # answer the next N calls with 503
+    removed_from: set[str] = field(default_factory=set)
+    _sent: dict[str, list[float]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+
+    @property
+    def service_url(self) -> str:
+        """What activities carry as serviceUrl in the tests (with a trailing slash, as Teams)."""
+        assert self.server is not None
+        return str(self.server.make_url("/teams/"))
+
+    @property
+    def token_url(self) -> str:
+        """TEAMS_TOKEN_URL in the tests."""
+        assert self.server is not None
+        return str(self.server.make_url("/token"))
+
+    async def start(self) -> None:
+        """Serve on a random loopback port."""
+        app = web.Application()
+        app.router.add_post("/token", self._token)
+        app.router.add_post("/teams/v3/conversations", self._create)
+        app.router.add_post("/teams/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_put(
+            "/teams/v3/conversations/{conversation}/activities/{activity}", self._update
+        )
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        """Stop serving."""
+        if self.server is not None:
+            await self.server.close()
+
+    def sent(self, conversation: str | None = None) -> list[Call]:
+        """The activities posted (to one conversation, or all)."""
+        return [
+            call
+            for call in self.calls
+            if call.method == "send" and (conversation is None or call.conversation == conversation)
+        ]
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials" or not form.get("client_secret"):
+            return web.json_response({"error": "invalid_client"}, status=401)
+        self.tokens_issued += 1
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3600, "access_token": self.token}
+        )
+
+    def _refuse(self, conversation: str) -> web.Response | None:
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            return web.json_response({"error": {"code": "ServiceUnavailable"}}, status=503)
+        if conversation.split(";")[0] in self.removed_from:
+            return web.json_response(
+                {"error": {"code": "BotNotInConversationRoster", "message": "removed"}},
+                status=403,
+            )
+        if self.rate is not None:
+            now = time.monotonic()
+            recent = [t for t in self._sent.get(conversation, []) if now - t < self.window]
+            if len(recent) >= self.rate:
+                self.rejected_429 += 1
+                return web.json_response(
+                    {"error": {"code": "TooManyRequests"}},
+                    status=429,
+                    headers={"Retry-After": self.retry_after},
+                )
+            self._sent[conversation] = [*recent, now]
+        return None
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        conversation = f"a:personal-{next(self._ids)}"
+        self.calls.append(
+            Call("create", conversation, body, request.headers.get("Authorization", ""))
+        )
+        return web.json_response({"id": conversation})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        refused = self._refuse(conversation)
+        if refused is not None:
+            return refused
+        body = await request.json()
+        activity_id = f"1:{next(self._ids)}"
+        self.calls.append(
+            Call("send", conversation, body, request.headers.get("Authorization", ""), activity_id)
+        )
+        return web.json_response({"id": activity_id})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        refused = self._refuse(conversation)
+        if refused is not None:
+            return refused
+        body = await request.json()
+        activity_id = request.match_info["activity"]
+        self.calls.append(
+            Call(
+                "update", conversation, body, request.headers.get("Authorization", ""), activity_id
+            )
+        )
+        return web.json_response({"id": activity_id})
