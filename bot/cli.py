@@ -171,6 +171,8 @@ async def _worker(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "teams-package":  # needs the app id only, not the whole set-up
+        return _teams_package(args.output)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -178,8 +180,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SETTINGS
     logs.configure(settings.log_format)
     command = args.command or "serve"
-    if command == "teams-package":
-        return _teams_package(args.output)
     try:
         if command == "migrate":
             asyncio.run(_migrate(settings))
