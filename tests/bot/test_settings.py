@@ -99,3 +99,44 @@ def test_mentoring_weights_are_read_and_checked(tmp_path: Path) -> None:
     (tmp_path / "bot.toml").write_text(text)
     with pytest.raises(SettingsError, match=r"\[mentoring\] spread must be a positive number"):
         load_settings({"AMBASSADOR_CONFIG": str(tmp_path / "bot.toml")})
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_CLIENT_ID": "1.2"}, "not both"),
+        ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "xapp-"),
+        ({"MicrosoftAppId": "6f1c7d3e-2b4a-4c5d-8e9f-0a1b2c3d4e5f"}, "MicrosoftAppPassword"),
+        (
+            {"MicrosoftAppId": "6f1c7d3e-2b4a-4c5d-8e9f-0a1b2c3d4e5f", "MicrosoftAppPassword": "p"},
+            "MicrosoftAppTenantId",
+        ),
+        ({"MicrosoftAppType": "Anything"}, "MicrosoftAppType"),
+    ],
+)
+def test_platform_credentials_that_cannot_work_are_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings({"AMBASSADOR_CONFIG": CONFIG, **env})
+
+
+def test_platform_credentials_that_work() -> None:
+    slack = load_settings(
+        {"AMBASSADOR_CONFIG": CONFIG, "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+    ).slack
+    assert slack.enabled and slack.socket_mode and not slack.oauth
+    teams = load_settings(
+        {
+            "AMBASSADOR_CONFIG": CONFIG,
+            "MicrosoftAppId": "6f1c7d3e-2b4a-4c5d-8e9f-0a1b2c3d4e5f",
+            "MicrosoftAppPassword": "p",
+            "MicrosoftAppTenantId": "56653e9d-2158-46ee-90d7-675c39642038",
+        }
+    ).teams
+    assert teams.authenticated
+    assert teams.token_endpoint == (
+        "https://login.microsoftonline.com/56653e9d-2158-46ee-90d7-675c39642038/oauth2/v2.0/token"
+    )
+    local = load_settings({"AMBASSADOR_CONFIG": CONFIG})
+    assert not local.slack.enabled and not local.teams.authenticated
