@@ -143,6 +143,8 @@ class TeamsSettings:
     app_type: str = "SingleTenant"
     # Where the bot's own tokens come from (client credentials); a test double in tests.
     token_url: str = ""
+    # Where the keys that sign the Bot Connector's requests are published.
+    openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
     @property
     def authenticated(self) -> bool:
@@ -381,6 +383,7 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
         "token_url": "TEAMS_TOKEN_URL",
     }
     values = {field_name: env.get(name, "").strip() for field_name, name in names.items()}
+    values["openid_url"] = env.get("TEAMS_OPENID_URL", "").strip() or TeamsSettings.openid_url
     app_type = env.get("MicrosoftAppType", "").strip() or "SingleTenant"
     if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
         raise SettingsError(
