@@ -1,4 +1,4 @@
-"""`make bench`: six suites (five on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: seven suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -11,9 +11,11 @@
 - mentoring: one matching round of 10,000 novices and 1,000 mentors, and exactness against
   a linear-programming solver (bench/mentoring.py; no database);
 - slack: the ack of signed `/ambassador join` next to a bare slack-bolt app, and a 1,000-DM
-  fan-out against a rate-limited fake Slack (bench/slack.py).
+  fan-out against a rate-limited fake Slack (bench/slack.py);
+- teams: a 1,000-DM fan-out against a fake Bot Connector enforcing Teams' limits
+  (bench/teams.py).
 
-Choose with --suites (default: all six).
+Choose with --suites (default: all seven).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -46,7 +48,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import badges, challenges, databases, mentoring, pulses, slack
+from bench import badges, challenges, databases, mentoring, pulses, slack, teams
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -57,7 +59,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack")
+SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack", "teams")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -120,6 +122,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     badges.add_arguments(parser)
     mentoring.add_arguments(parser)
     slack.add_arguments(parser)
+    teams.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -440,6 +443,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "slack" in args.suites:
         print("slack:", flush=True)
         await slack.run_suite(args, workdir, results, skipped)
+    if "teams" in args.suites:
+        print("teams:", flush=True)
+        await teams.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -552,6 +558,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *mentoring.summary_lines(results["mentoring"])]
     if "slack" in results:
         lines += ["", *slack.summary_lines(results["slack"])]
+    if "teams" in results:
+        lines += ["", *teams.summary_lines(results["teams"])]
     return "\n".join(lines)
 
 
@@ -652,6 +660,7 @@ SECTIONS = {
     "badges": ("badges",),
     "mentoring": ("mentoring",),
     "slack": ("slack",),
+    "teams": ("teams",),
 }
 
 

@@ -38,6 +38,8 @@ class FakeConnector:
     tokens_issued: int = 0
     rate: int | None = None  # at most this many sends per conversation per `window` s
     window: float = 1.0
+    tenant_rate: int | None = None  # at most this many calls per second in all (Teams: 50)
+    _all: list[float] = field(default_factory=list)
     retry_after: str = "1"
     rejected_429: int = 0
     unavailable: int = 0  # answer the next N calls with 503
@@ -101,8 +103,18 @@ class FakeConnector:
                 {"error": {"code": "BotNotInConversationRoster", "message": "removed"}},
                 status=403,
             )
+        now = time.monotonic()
+        if self.tenant_rate is not None:
+            self._all = [t for t in self._all if now - t < 1.0]
+            if len(self._all) >= self.tenant_rate:
+                self.rejected_429 += 1
+                return web.json_response(
+                    {"error": {"code": "TooManyRequests"}},
+                    status=429,
+                    headers={"Retry-After": self.retry_after},
+                )
+            self._all.append(now)
         if self.rate is not None:
-            now = time.monotonic()
             recent = [t for t in self._sent.get(conversation, []) if now - t < self.window]
             if len(recent) >= self.rate:
                 self.rejected_429 += 1

@@ -107,10 +107,10 @@ class TeamsSender:
     async def _personal(self, tenant: str, aad_object_id: str) -> Reference:
         async with self._sessions() as db:
             found = await teams_references.personal(db, tenant, aad_object_id)
+            if found is not None:  # the usual case: one query per DM of a fan-out
+                return found
             person = await teams_references.member(db, tenant, aad_object_id)
             any_reference = await teams_references.any_in_tenant(db, tenant)
-        if found is not None:
-            return found
         if person is None or any_reference is None:
             raise PermanentFailure(
                 f"teams: {aad_object_id} was never seen by the bot in this tenant, so no "
