@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from bot import logs
 from bot.adapters.teams import package as teams_package
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
-from bot.server import attach_slack, build_app, create_runtime
+from bot.server import attach_slack, attach_teams, build_app, create_runtime
 from bot.settings import Settings, SettingsError, load_settings
 from storage.db import async_url, create_engine, is_sqlite, ping
 from storage.migrate import upgrade
@@ -147,6 +147,7 @@ async def _worker(settings: Settings) -> None:
     outbox = replace(settings.outbox, poll_interval=min(settings.outbox.poll_interval, 0.25))
     runtime = create_runtime(replace(settings, outbox=outbox))
     slack = attach_slack(runtime)  # handles the Slack requests web-only replicas record
+    attach_teams(runtime)  # and the Teams activities
     runtime.sender.start()
     runtime.inbox.start()
     runtime.election.start()
@@ -165,6 +166,7 @@ async def _worker(settings: Settings) -> None:
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()
+        await runtime.teams_connector.close()
         await runtime.engine.dispose()
 
 

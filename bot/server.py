@@ -18,6 +18,10 @@ from bot.adapters.slack.app import SlackAdapter
 from bot.adapters.slack.installations import SlackTokens
 from bot.adapters.slack.sender import SlackPacing, SlackSender
 from bot.adapters.slack.sender import client as slack_client
+from bot.adapters.teams import PLATFORM as TEAMS
+from bot.adapters.teams.app import TeamsAdapter
+from bot.adapters.teams.connector import Connector
+from bot.adapters.teams.sender import TeamsSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.downloads import Downloads
@@ -55,6 +59,7 @@ class Runtime:
     election: LeaderElection
     journal: Journal
     inbox: InboxWorker
+    teams_connector: Connector
     slack_tokens: SlackTokens | None = None
 
 
@@ -82,6 +87,10 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
                 SlackPacing.from_settings(settings.rate_limits, clock),
             ),
         )
+    teams_connector = Connector(settings.teams)
+    sender.register_platform(
+        TEAMS, TeamsSender(sessions, clock, teams_connector, settings.rate_limits)
+    )
     sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
     sender.register_refresher(contributions.REFRESHER, contributions.refresh)
     sender.register_refresher(
@@ -115,6 +124,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         election,
         journal,
         inbox,
+        teams_connector,
         slack_tokens,
     )
 
@@ -183,6 +193,20 @@ def attach_slack(runtime: Runtime) -> SlackAdapter | None:
     return slack
 
 
+def attach_teams(runtime: Runtime) -> TeamsAdapter:
+    """The Teams endpoint, its activities' handling registered with the inbox worker."""
+    teams = TeamsAdapter(
+        runtime.settings,
+        runtime.dispatcher,
+        runtime.sessions,
+        runtime.clock,
+        runtime.journal,
+        runtime.sender.wake,
+    )
+    runtime.inbox.register(TEAMS, teams.handling.process)
+    return teams
+
+
 def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application:
     """The aiohttp application; every route is listed here."""
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
@@ -193,6 +217,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     slack = attach_slack(runtime)
     if slack is not None:
         app.add_routes(slack.routes())
+    app.add_routes(attach_teams(runtime).routes())
     app.add_routes(
         [
             web.get("/healthz", healthz),
@@ -219,6 +244,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()
+        await runtime.teams_connector.close()
         await runtime.engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)

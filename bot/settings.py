@@ -145,6 +145,8 @@ class TeamsSettings:
     token_url: str = ""
     # Where the keys that sign the Bot Connector's requests are published.
     openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    # Only these tenants may use the bot (empty: any tenant that installs it).
+    allowed_tenants: frozenset[str] = frozenset()
 
     @property
     def authenticated(self) -> bool:
@@ -390,7 +392,12 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
             "MicrosoftAppType must be SingleTenant, MultiTenant or UserAssignedMSI, "
             f"got {app_type!r}"
         )
-    teams = TeamsSettings(**values, app_type=app_type)
+    allowed = frozenset(
+        tenant.strip()
+        for tenant in env.get("TEAMS_ALLOWED_TENANTS", "").split(",")
+        if tenant.strip()
+    )
+    teams = TeamsSettings(**values, app_type=app_type, allowed_tenants=allowed)
     if bool(teams.app_id) != bool(teams.app_password):
         raise SettingsError("Teams needs both MicrosoftAppId and MicrosoftAppPassword (or neither)")
     if teams.authenticated and app_type == "SingleTenant" and not teams.tenant_id:

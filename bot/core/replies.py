@@ -132,6 +132,25 @@ class Form:
             "fields": [f.to_json() for f in self.fields],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Form:
+        """Rebuild a form stored as JSON (an outbox payload, for platforms that post forms)."""
+        return cls(
+            title=str(data.get("title", "")),
+            submit_action_id=str(data.get("submit_action_id", "")),
+            fields=tuple(
+                FormField(
+                    id=str(f["id"]),
+                    label=str(f.get("label", "")),
+                    kind=str(f.get("kind", "text")),
+                    options=tuple((str(o["label"]), str(o["value"])) for o in f.get("options", [])),
+                    required=bool(f.get("required", True)),
+                    value=str(f.get("value", "")),
+                )
+                for f in data.get("fields", [])
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -1,4 +1,5 @@
-"""A fake Bot Connector on loopback: what Teams' service URL answers to a bot.
+"""A fake Bot Connector on loopback: what Teams' service URL answers to a bot, and what
+login.botframework.com publishes (OpenID metadata and the key that signs requests).
 
 Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/activities`
 and `PUT /v3/conversations/{id}/activities/{activity}`, with the Authorization header each
@@ -10,12 +11,18 @@ BotNotInConversationRoster for conversations the bot was removed from.
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+# One signing key for the whole test run (generating RSA keys is slow).
+_SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass
@@ -55,6 +62,26 @@ class FakeConnector:
         return str(self.server.make_url("/teams/"))
 
     @property
+    def openid_url(self) -> str:
+        """TEAMS_OPENID_URL in the tests."""
+        assert self.server is not None
+        return str(self.server.make_url("/openid"))
+
+    def bearer(self, app_id: str, service_url: str | None = None, **claims: Any) -> str:
+        """The Authorization header the Bot Connector sends with an activity for `app_id`."""
+        now = int(time.time())
+        payload = {
+            "iss": "https://api.botframework.com",
+            "aud": app_id,
+            "exp": now + 3600,
+            "nbf": now - 10,
+            "serviceurl": service_url or self.service_url,
+            **claims,
+        }
+        token = jwt.encode(payload, _SIGNING_KEY, algorithm="RS256", headers={"kid": "fake-1"})
+        return f"Bearer {token}"
+
+    @property
     def token_url(self) -> str:
         """TEAMS_TOKEN_URL in the tests."""
         assert self.server is not None
@@ -64,6 +91,8 @@ class FakeConnector:
         """Serve on a random loopback port."""
         app = web.Application()
         app.router.add_post("/token", self._token)
+        app.router.add_get("/openid", self._openid)
+        app.router.add_get("/keys", self._keys)
         app.router.add_post("/teams/v3/conversations", self._create)
         app.router.add_post("/teams/v3/conversations/{conversation}/activities", self._send)
         app.router.add_put(
@@ -84,6 +113,20 @@ class FakeConnector:
             for call in self.calls
             if call.method == "send" and (conversation is None or call.conversation == conversation)
         ]
+
+    async def _openid(self, _request: web.Request) -> web.Response:
+        assert self.server is not None
+        return web.json_response(
+            {
+                "issuer": "https://api.botframework.com",
+                "jwks_uri": str(self.server.make_url("/keys")),
+            }
+        )
+
+    async def _keys(self, _request: web.Request) -> web.Response:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_SIGNING_KEY.public_key()))
+        key = {**public, "kid": "fake-1", "use": "sig", "endorsements": ["msteams"]}
+        return web.json_response({"keys": [key]})
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()

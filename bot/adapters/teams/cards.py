@@ -122,12 +122,20 @@ def card(card: Card, fallback: str) -> dict[str, Any]:
 def message(text: str, card_: Card | None) -> dict[str, Any]:
     """A message activity's content: its text always, its card as an attachment."""
     shown = text if text.strip() or card_ is None else card_.title
-    activity: dict[str, Any] = {"type": "message", "text": _some(cut(shown, MAX_TEXT))}
-    if card_ is not None:
-        activity["attachments"] = [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card(card_, text)}
-        ]
-    return activity
+    if card_ is None:
+        return {"type": "message", "text": _some(cut(shown, MAX_TEXT))}
+    return message_with_card(shown, card(card_, text))
+
+
+def message_with_card(text: str, adaptive_card: dict[str, Any]) -> dict[str, Any]:
+    """A message activity carrying an Adaptive Card (a card or a form) and its text."""
+    return {
+        "type": "message",
+        "text": _some(cut(text, MAX_TEXT)),
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": adaptive_card}
+        ],
+    }
 
 
 def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.teams import cards
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
-from bot.core.replies import OutboundMessage
+from bot.core.replies import Form, OutboundMessage
+from bot.i18n import Translator
 from bot.outbox import targets
 from bot.outbox.delivery import NotNow, PermanentFailure
 from bot.outbox.pacing import Pacer, WindowPacer
@@ -63,7 +64,7 @@ class TeamsSender:
             # A reply in a channel thread: the conversation id names the thread's root.
             root = message.in_reply_to.partition("|")[2]
             conversation = f"{conversation};messageid={root}"
-        activity = cards.message(message.text, message.card)
+        activity = _activity(message)
         activity_id = await self._connector.send(reference.service_url, conversation, activity)
         return f"{reference.conversation_id}|{activity_id}"
 
@@ -76,7 +77,7 @@ class TeamsSender:
             raise PermanentFailure(f"not a Teams message id: {message_id!r}")
         reference = await self._known(workspace, conversation)
         await self._pace(workspace, conversation)
-        activity = cards.message(message.text, message.card)
+        activity = _activity(message)
         await self._connector.update(reference.service_url, conversation, activity_id, activity)
 
     async def _pace(self, tenant: str, conversation: str) -> None:
@@ -131,3 +132,12 @@ class TeamsSender:
         async with self._sessions() as db, db.begin():
             await teams_references.remember(db, reference, self._clock.now())
         return reference
+
+
+def _activity(message: OutboundMessage) -> dict[str, object]:
+    """The message activity: a card, or a form (Teams has no modals: forms are cards)."""
+    form = message.extra.get("form")
+    if isinstance(form, dict):
+        t = Translator(str(message.extra.get("locale") or "en"))
+        return cards.message_with_card(message.text, cards.form(Form.from_json(form), t))
+    return cards.message(message.text, message.card)

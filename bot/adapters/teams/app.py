@@ -1,0 +1,126 @@
+"""Teams inbound: `POST /api/messages`, the Bot Framework messaging endpoint.
+
+The body must be a JSON activity (400 otherwise, never a 500). With credentials
+(MicrosoftAppId/MicrosoftAppPassword), its bearer token must be the Bot Connector's (401
+otherwise; 503 when Bot Framework's keys cannot be fetched — never accepted). Without
+credentials only local testing is possible: requests from this machine only, and the
+start-up log says so loudly. An optional tenant allow-list refuses other tenants (403).
+
+Teams wants an answer within seconds: the activity is recorded in the inbox and answered
+202 at once; the inbox worker handles it and the replies go through the outbox
+(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit). Invokes
+(Universal Actions, `adaptiveCard/action`) want their answer in the HTTP body: they are
+handled at once, their replies sent through the outbox too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.teams import PLATFORM
+from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
+from bot.adapters.teams.handling import TeamsHandling, tenant_of
+from bot.clock import Clock
+from bot.core.dispatch import Dispatcher
+from bot.inbox.journal import Journal
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+
+
+class TeamsAdapter:
+    """The Teams endpoint, on the shared dispatcher and inbox."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        journal: Journal,
+        wake_outbox: Any,
+    ) -> None:
+        teams = settings.teams
+        self._settings = settings
+        self._journal = journal
+        self._auth = (
+            BotFrameworkAuth(teams.app_id, teams.openid_url) if teams.authenticated else None
+        )
+        self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox)
+        if self._auth is None:
+            log.warning(
+                "teams_without_credentials",
+                extra={
+                    "meaning": "MicrosoftAppId/MicrosoftAppPassword not set: /api/messages "
+                    "accepts unauthenticated requests from this machine only (local testing)"
+                },
+            )
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """POST /api/messages."""
+        return [web.post(MESSAGES_PATH, self.messages)]
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """Check, record, answer 202 (invokes: handle and answer in the body)."""
+        try:
+            activity = json.loads(await request.read())
+        except ValueError:
+            return _refused(400, "the body is not JSON")
+        if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+            return _refused(400, "not a Bot Framework activity (a JSON object with a type)")
+        if self._auth is not None:
+            try:
+                problem = await self._auth.problem(
+                    request.headers.get("Authorization", ""), activity
+                )
+            except IdentityUnavailable:
+                return _refused(503, "Bot Framework's keys cannot be fetched; try again")
+            if problem is not None:
+                return _refused(401, problem)
+        elif not _from_this_machine(request):
+            return _refused(401, "no credentials configured: local testing only")
+        allowed = self._settings.teams.allowed_tenants
+        if allowed and tenant_of(activity) not in allowed:
+            return _refused(403, "this tenant may not use this bot")
+        if activity["type"] == "invoke":
+            return await self._invoke(activity)
+        await self._journal.record(PLATFORM, "activity", activity)
+        return web.Response(status=202)
+
+    async def _invoke(self, activity: dict[str, Any]) -> web.Response:
+        value = activity.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        data = action.get("data") if isinstance(action, dict) else None
+        if activity.get("name") != "adaptiveCard/action" or not isinstance(data, dict):
+            return web.json_response({"status": 200})  # other invokes: acknowledged
+        message = {**activity, "type": "message", "value": data, "text": ""}
+        event_id = f"invoke-{activity.get('id') or ''}"
+        replies = await self.handling.run(message, event_id)
+        text = "\n\n".join(reply.text for reply in replies if reply.form is None)
+        await self.handling.deliver(message, [r for r in replies if r.form], event_id)
+        return web.json_response(
+            {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": text or "OK",
+            }
+        )
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+def _from_this_machine(request: web.Request) -> bool:
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
