@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,45 @@ async def test_bad_requests_are_refused_and_change_nothing(
     assert (await _send(client, fake, genuine, Authorization=other_bot)).status == 401
     assert await runtime.inbox.drain() == 0, "nothing was recorded"
     assert fake.calls == []
+
+
+async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url: str) -> None:
+    fake = FakeConnector()
+    await fake.start()
+    settings = make_settings(
+        database_url,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="secret",
+        MicrosoftAppTenantId=TENANT,
+        TEAMS_TOKEN_URL=fake.token_url,
+        TEAMS_OPENID_URL=fake.openid_url,
+        AMBASSADOR_ADMINS=f"teams:{ANIM}",
+    )
+    try:
+        morning = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+        first = create_runtime(settings, Clock(controllable=True, start=morning))
+        app = build_app(first, start_sender=False)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            text = "challenge post Share one win with the team at 2026-11-27 18:00"
+            assert (await _send(client, fake, activity(fake, ANIM, text))).status == 202
+            await first.inbox.drain()
+            await first.sender.drain()
+        answers = [call.body["text"] for call in fake.sent() if call.conversation != CHANNEL]
+        assert any("#1" in answer for answer in answers), answers
+        posted_before = len(fake.sent(CHANNEL))
+        await first.teams_connector.close()
+        await first.engine.dispose()
+
+        # A new process: nothing in memory, only what the database kept.
+        second = create_runtime(settings, Clock(controllable=True, start=morning))
+        try:
+            # 18:00 in Paris: the clock moved, what became due runs and is sent.
+            await second.clock.set(datetime(2026, 11, 27, 17, 5, tzinfo=UTC))
+            await second.sender.drain()
+        finally:
+            await second.teams_connector.close()
+            await second.engine.dispose()
+        posts = fake.sent(CHANNEL)[posted_before:]
+        assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
+    finally:
+        await fake.close()
