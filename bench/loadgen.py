@@ -155,7 +155,7 @@ async def _post(
     try:
         async with client.post(url, data=payload, headers=headers) as response:
             raw = await response.read()
-            if response.status != 200:
+            if not 200 <= response.status < 300:  # Teams' endpoint answers 202
                 return f"HTTP {response.status}: {raw[:120].decode('utf-8', 'replace')}"
             return check(json.loads(raw) if raw else None)  # an empty ack is an answer too
     except (aiohttp.ClientError, TimeoutError) as exc:

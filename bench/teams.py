@@ -1,21 +1,35 @@
-"""The Teams suite, so far its fan-out (issue 8; the /api/messages latency bench comes with
-the endpoint): 1,000 DMs through the real outbox and Teams sender to a fake Bot Connector
-that enforces Teams' 50 requests/s per tenant (429 with Retry-After beyond). Each person has
-a 1:1 chat with the bot already (stored references), so each DM is one request; the bot
-keeps its own ceiling of 40/s. Ideal: 1000 / 40 s. Target: within 10 % of it, none lost,
-none duplicated.
+"""The Teams suite (issue 8's targets), next to its reference measured in the same run.
+
+- latency: `join` messages to /api/messages from distinct learners in a channel, 50
+  concurrent, against the bot (fresh process and database per run and backend) and a bare
+  botbuilder echo bot (bench/bare_teams.py) that answers each HTTP request after its one
+  reply through the same fake Bot Connector. Target: at least 3× its throughput and a p99
+  under half of its p99. The bot answers 202 once the activity is recorded; the run also
+  waits until every learner got their answer, and says how long that took.
+- fan-out: 1,000 DMs through the real outbox and Teams sender to a fake Bot Connector that
+  enforces Teams' 50 requests/s per tenant (429 with Retry-After beyond). Each person has a
+  1:1 chat with the bot already (stored references), so each DM is one request; the bot
+  keeps its own ceiling of 40/s. Ideal: 1000 / 40 s. Target: within 10 % of it, none lost,
+  none duplicated.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from bench import databases
+from bench.loadgen import client_session, run_load
+from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.sender import TeamsSender
 from bot.clock import Clock
@@ -38,6 +52,133 @@ REPO = Path(__file__).resolve().parents[1]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The Teams suite's options."""
     parser.add_argument("--teams-dms", type=int, default=1000, help="DMs of the Teams fan-out")
+    parser.add_argument(
+        "--teams-requests", type=int, default=1000, help="measured messages per run"
+    )
+
+
+ANIMATOR = "00000000-0000-4000-8000-00000000a11a"
+CHANNEL = "19:bench@thread.tacv2"
+TARGET_THROUGHPUT_RATIO = 3.0
+TARGET_P99_RATIO = 0.5
+
+
+def _activity(service_url: str, who: str, text: str) -> dict[str, Any]:
+    """A channel message as Teams sends it (shape of golden/message_channel_mention_teamsnet)."""
+    return {
+        "type": "message",
+        "channelId": "msteams",
+        "id": f"{who}-{text}"[:60],
+        "serviceUrl": service_url,
+        "channelData": {"tenant": {"id": TENANT}, "channel": {"id": CHANNEL}},
+        "from": {"id": f"29:{who}", "name": who[-6:], "aadObjectId": who},
+        "recipient": {"id": BOT, "name": "Ambassador"},
+        "conversation": {
+            "id": CHANNEL,
+            "isGroup": True,
+            "conversationType": "channel",
+            "tenantId": TENANT,
+        },
+        "text": f"<at>Ambassador</at> {text}",
+        "locale": "en-US",
+    }
+
+
+def _learners(service_url: str, prefix: str) -> Any:
+    def body(index: int) -> dict[str, Any]:
+        who = f"{prefix}-{index:08d}"
+        return _activity(service_url, who, "join")
+
+    return body
+
+
+def _ok(answer: Any) -> str | None:
+    return None if answer is None else f"unexpected body: {str(answer)[:80]}"
+
+
+async def _load(url: str, args: argparse.Namespace, service_url: str, prefix: str) -> Any:
+    async with client_session(args.concurrency) as client:
+        await run_load(
+            client,
+            url,
+            _learners(service_url, f"{prefix}w"),
+            _ok,
+            total=args.warmup,
+            concurrency=args.concurrency,
+        )
+        return await run_load(
+            client,
+            url,
+            _learners(service_url, f"{prefix}m"),
+            _ok,
+            total=args.teams_requests,
+            concurrency=args.concurrency,
+        )
+
+
+async def _welcomed(fake: FakeConnector, expected: int) -> tuple[bool, float]:
+    started = time.perf_counter()
+    while time.perf_counter() - started < 900:
+        done = sum(1 for call in fake.sent() if "Welcome aboard" in call.body.get("text", ""))
+        if done >= expected:
+            return True, round(time.perf_counter() - started, 1)
+        await asyncio.sleep(0.25)
+    return False, round(time.perf_counter() - started, 1)
+
+
+async def measure_latency(
+    args: argparse.Namespace, which: str, run: int, workdir: Path
+) -> dict[str, Any]:
+    """One run against the bare echo bot (`which` = "bare") or the bot on a backend."""
+    fake = FakeConnector()
+    await fake.start()
+    port = free_port()
+    database: str | None = None
+    env = {**os.environ, "LOG_FORMAT": "json", "AMBASSADOR_LOCALE": "en"}
+    for name in ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppTenantId"):
+        env.pop(name, None)
+    if which == "bare":
+        argv = [sys.executable, "-m", "bench.bare_teams", "--port", str(port)]
+    else:
+        if which == "sqlite":
+            url = f"sqlite:///{workdir / f'teams-{which}-run{run}.db'}"
+        else:
+            database, url = await databases.create_database(args.database_url)
+        env.update(DATABASE_URL=url, AMBASSADOR_ADMINS=f"teams:{ANIMATOR}")
+        argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = ServerProcess(
+        name=f"teams {which} (run {run})",
+        argv=argv,
+        env=env,
+        log_path=workdir / f"teams-{which}-run{run}.log",
+        port=port,
+    )
+    try:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(timeout=timeout) as control, server.running(control):
+            endpoint = f"{server.url}/api/messages"
+            if which != "bare":
+                opening = _activity(fake.service_url, ANIMATOR, "session start Bench")
+                async with control.post(endpoint, json=opening) as answer:
+                    if answer.status != 202:
+                        raise BenchError(f"session start over Teams: HTTP {answer.status}")
+                for _ in range(200):
+                    if any("is open" in c.body.get("text", "") for c in fake.sent()):
+                        break
+                    await asyncio.sleep(0.1)
+                else:
+                    raise BenchError("session start over Teams was not answered")
+            measured = await _load(endpoint, args, fake.service_url, f"{which[0]}{run}")
+            figures = measured.figures()
+            if which != "bare":
+                handled = await _welcomed(fake, args.warmup + args.teams_requests)
+                figures["all_handled"], figures["handled_within_s"] = handled
+        figures["server_log"] = scan_log(server.log_path)
+        return figures
+    finally:
+        await fake.close()
+        if database is not None:
+            await databases.drop_database(args.database_url, database)
 
 
 async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any]:
@@ -109,16 +250,52 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
 async def run_suite(
     args: argparse.Namespace, workdir: Path, results: dict[str, Any], skipped: dict[str, str]
 ) -> None:
-    """The fan-out on PostgreSQL when reachable, else SQLite."""
-    backend = (
-        "postgresql" if "postgresql" in args.backends and "postgresql" not in skipped else "sqlite"
-    )
+    """Latency runs interleaved (bare, then each backend, then the next run); the fan-out on
+    PostgreSQL when reachable, else SQLite."""
+    backends = [b for b in args.backends if b not in skipped]
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], **{b: [] for b in backends}}
+    for run in range(1, args.runs + 1):
+        for which in ("bare", *backends):
+            runs[which].append(await measure_latency(args, which, run, workdir))
+            found = runs[which][-1]
+            print(
+                f"  teams {which}: {found['rps']} req/s, p50 {found['p50_ms']} ms, "
+                f"p99 {found['p99_ms']} ms, errors {found['errors']}, "
+                f"handled within {found.get('handled_within_s')} s",
+                flush=True,
+            )
+    latency: dict[str, Any] = {"bare": {"runs": runs["bare"]}}
+    for backend in backends:
+        pairs = [
+            (b["rps"] / a["rps"], b["p99_ms"] / a["p99_ms"])
+            for a, b in zip(runs["bare"], runs[backend], strict=False)
+            if a.get("rps") and b.get("rps") and a.get("p99_ms") and b.get("p99_ms")
+        ]
+        throughput = round(statistics.median(x for x, _ in pairs), 3) if pairs else None
+        tail = round(statistics.median(y for _, y in pairs), 3) if pairs else None
+        latency[backend] = {
+            "runs": runs[backend],
+            "throughput_vs_bare_per_run": [round(x, 3) for x, _ in pairs],
+            "p99_vs_bare_per_run": [round(y, 3) for _, y in pairs],
+            "throughput_vs_bare": throughput,
+            "p99_vs_bare": tail,
+            "met": bool(
+                throughput is not None
+                and tail is not None
+                and throughput >= TARGET_THROUGHPUT_RATIO
+                and tail <= TARGET_P99_RATIO
+            ),
+        }
+    backend = "postgresql" if "postgresql" in backends else "sqlite"
     print(f"  Teams fan-out of {args.teams_dms} DMs…", flush=True)
     found = await measure_fanout(args, backend, workdir)
     results["teams"] = {
-        "targets": {"fanout_vs_ideal": TARGET_FANOUT_RATIO},
-        "not_measured_yet": "the /api/messages latency next to a bare botbuilder bot: the "
-        "endpoint is not built yet",
+        "targets": {
+            "throughput_vs_bare": TARGET_THROUGHPUT_RATIO,
+            "p99_vs_bare": TARGET_P99_RATIO,
+            "fanout_vs_ideal": TARGET_FANOUT_RATIO,
+        },
+        "latency": latency,
         "fanout": {backend: found},
     }
     print(f"  Teams fan-out: {found}", flush=True)
@@ -127,6 +304,15 @@ async def run_suite(
 def summary_lines(section: dict[str, Any]) -> list[str]:
     """The Teams suite in a few lines, for the terminal."""
     lines = []
+    for backend, found in section.get("latency", {}).items():
+        if backend == "bare":
+            continue
+        lines.append(
+            f"teams latency ({backend}): run by run {found['throughput_vs_bare_per_run']}× the "
+            f"bare bot's throughput (target ≥ {TARGET_THROUGHPUT_RATIO}) and "
+            f"{found['p99_vs_bare_per_run']}× its p99 (target ≤ {TARGET_P99_RATIO}): "
+            f"{'met' if found['met'] else 'NOT met'}"
+        )
     for backend, found in section.get("fanout", {}).items():
         lines.append(
             f"teams fan-out ({backend}): {found['dms']} DMs in {found['elapsed_s']} s, ideal "

@@ -2,10 +2,11 @@
 login.botframework.com publishes (OpenID metadata and the key that signs requests).
 
 Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/activities`
-and `PUT /v3/conversations/{id}/activities/{activity}`, with the Authorization header each
-came with; serves a token endpoint for the client-credentials flow; and misbehaves on
-demand: 429 with Retry-After beyond a rate per conversation, a number of 503s, or 403
-BotNotInConversationRoster for conversations the bot was removed from.
+(and `…/activities/{activity}`, a reply), `PUT /v3/conversations/{id}/activities/{activity}`,
+with the Authorization header each came with. Serves a token endpoint for the
+client-credentials flow. Misbehaves on demand: 429 with Retry-After beyond a rate per
+conversation or per tenant, a number of 503s, or 403 BotNotInConversationRoster for
+conversations the bot was removed from.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class FakeConnector:
         app.router.add_post("/teams/v3/conversations/{conversation}/activities", self._send)
         app.router.add_put(
             "/teams/v3/conversations/{conversation}/activities/{activity}", self._update
+        )
+        # A reply to an activity (what botbuilder's send_activity does in a turn).
+        app.router.add_post(
+            "/teams/v3/conversations/{conversation}/activities/{activity}", self._send
         )
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
