@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -46,7 +47,7 @@ class TeamsAdapter:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         journal: Journal,
-        wake_outbox: Any,
+        wake_outbox: Callable[[], None],
     ) -> None:
         teams = settings.teams
         self._settings = settings

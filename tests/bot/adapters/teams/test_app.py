@@ -189,3 +189,96 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
         assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
     finally:
         await fake.close()
+
+
+async def _client_with(
+    database_url: str, fake: FakeConnector, **env: str
+) -> tuple[Client, Runtime]:
+    settings = make_settings(database_url, AMBASSADOR_ADMINS=f"teams:{ANIM}", **env)
+    runtime = create_runtime(settings, Clock(controllable=True))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    return client, runtime
+
+
+async def test_a_universal_action_is_answered_in_the_http_body(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, _runtime = teams
+    invoke = activity(fake, ANIM, type="invoke", name="adaptiveCard/action")
+    invoke["value"] = {
+        "action": {"type": "Action.Execute", "data": {"action_id": "help.show", "value": "help"}},
+        "trigger": "manual",
+    }
+    answer = await _send(client, fake, invoke)
+    assert answer.status == 200
+    body = await answer.json()
+    assert (
+        body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.activity.message"
+    )
+    assert "session" in body["value"].lower(), "the help text"
+
+
+async def test_other_tenants_are_refused_when_a_list_is_set(database_url: str) -> None:
+    fake = FakeConnector()
+    await fake.start()
+    client, runtime = await _client_with(
+        database_url,
+        fake,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="secret",
+        MicrosoftAppTenantId=TENANT,
+        TEAMS_OPENID_URL=fake.openid_url,
+        TEAMS_ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555",
+    )
+    try:
+        refused = await _send(client, fake, activity(fake, ANIM, "help"))
+        assert refused.status == 403
+        assert await runtime.inbox.drain() == 0
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
+        await fake.close()
+
+
+async def test_keys_out_of_reach_refuse_the_request_as_unavailable(database_url: str) -> None:
+    fake = FakeConnector()
+    await fake.start()
+    client, runtime = await _client_with(
+        database_url,
+        fake,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="secret",
+        MicrosoftAppTenantId=TENANT,
+        TEAMS_OPENID_URL="http://127.0.0.1:9/openid",
+    )
+    try:
+        answer = await _send(client, fake, activity(fake, ANIM, "help"))
+        assert answer.status == 503
+        assert await runtime.inbox.drain() == 0
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
+        await fake.close()
+
+
+async def test_without_credentials_local_requests_work_and_the_log_says_so(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeConnector()
+    await fake.start()
+    with caplog.at_level("WARNING"):
+        client, runtime = await _client_with(database_url, fake)
+    try:
+        assert any("teams_without_credentials" in r.getMessage() for r in caplog.records)
+        hello = activity(fake, ANIM, "hello")
+        answer = await client.post("/api/messages", json=hello)  # no token at all
+        assert answer.status == 202
+        await runtime.inbox.drain()
+        await runtime.sender.drain()
+        assert any("I help the learners" in call.body.get("text", "") for call in fake.sent())
+        assert all(call.authorization == "" for call in fake.calls), "no token without credentials"
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
+        await fake.close()
