@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from storage import leases
 from storage.models import InboxEvent
-from storage.upsert import InsertInto, Prepared, table_of
+from storage.upsert import table_of
 
 
 async def record_many(
@@ -44,34 +44,10 @@ async def claim_due(
     session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[InboxEvent]:
     """Take up to `limit` due requests for `lease`, oldest first; other workers skip them."""
-    params = {"now": now, "until": now + lease, "limit": limit}
-    rows = (await _CLAIM.execute(session, params)).all()
-    return sorted((InboxEvent(**row._asdict()) for row in rows), key=lambda event: event.id)
+    return await leases.claim(session, _CLAIM, InboxEvent, now, lease, limit)
 
 
-def _build_claim(insert_into: InsertInto) -> Any:
-    inbox = table_of(InboxEvent)
-    due = (
-        select(inbox.c.id)
-        .where(
-            inbox.c.status == "pending",
-            inbox.c.next_attempt_at <= bindparam("now"),
-            or_(inbox.c.claimed_until.is_(None), inbox.c.claimed_until < bindparam("now")),
-        )
-        .order_by(inbox.c.id)
-        .limit(bindparam("limit"))
-    )
-    if insert_into is postgresql.insert:
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(inbox)
-        .where(inbox.c.id.in_(due.scalar_subquery()))
-        .values(claimed_until=bindparam("until"))
-        .returning(*inbox.c)
-    )
-
-
-_CLAIM = Prepared(_build_claim)
+_CLAIM = leases.claim_statement(InboxEvent)
 
 
 async def finish(session: AsyncSession, event_id: int, now: datetime) -> None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import leases
 from storage.models import OutboxMessage
 from storage.upsert import InsertInto, Prepared, table_of
 
@@ -64,34 +64,10 @@ async def claim_due(
     One statement (UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) RETURNING).
     A message whose lease ran out (its sender crashed) is due again: at-least-once.
     """
-    params = {"now": now, "until": now + lease, "limit": limit}
-    rows = (await _CLAIM.execute(session, params)).all()
-    return sorted((OutboxMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
+    return await leases.claim(session, _CLAIM, OutboxMessage, now, lease, limit)
 
 
-def _build_claim(insert_into: InsertInto) -> Any:
-    outbox = table_of(OutboxMessage)
-    due = (
-        select(outbox.c.id)
-        .where(
-            outbox.c.status == "pending",
-            outbox.c.next_attempt_at <= bindparam("now"),
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < bindparam("now")),
-        )
-        .order_by(outbox.c.id)
-        .limit(bindparam("limit"))
-    )
-    if insert_into is postgresql.insert:
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(outbox)
-        .where(outbox.c.id.in_(due.scalar_subquery()))
-        .values(claimed_until=bindparam("until"))
-        .returning(*outbox.c)
-    )
-
-
-_CLAIM = Prepared(_build_claim)
+_CLAIM = leases.claim_statement(OutboxMessage)
 
 
 async def newest_pending(session: AsyncSession, coalesce_key: str) -> int | None:

@@ -30,22 +30,21 @@ ANIM = "b15a9416-0ad3-4172-9210-7beb711d3f70"
 Client = TestClient  # type: ignore[type-arg]
 
 
+def _credentials(fake: FakeConnector) -> dict[str, str]:
+    return {
+        "MicrosoftAppId": APP_ID,
+        "MicrosoftAppPassword": "secret",
+        "MicrosoftAppTenantId": TENANT,
+        "TEAMS_TOKEN_URL": fake.token_url,
+        "TEAMS_OPENID_URL": fake.openid_url,
+    }
+
+
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[tuple[Client, FakeConnector, Runtime]]:
     fake = FakeConnector()
     await fake.start()
-    settings = make_settings(
-        database_url,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="secret",
-        MicrosoftAppTenantId=TENANT,
-        TEAMS_TOKEN_URL=fake.token_url,
-        TEAMS_OPENID_URL=fake.openid_url,
-        AMBASSADOR_ADMINS=f"teams:{ANIM}",
-    )
-    runtime = create_runtime(settings, Clock(controllable=True))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
+    client, runtime = await _client_with(database_url, fake, **_credentials(fake))
     yield client, fake, runtime
     await client.close()
     await runtime.teams_connector.close()
@@ -152,15 +151,7 @@ async def test_bad_requests_are_refused_and_change_nothing(
 async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url: str) -> None:
     fake = FakeConnector()
     await fake.start()
-    settings = make_settings(
-        database_url,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="secret",
-        MicrosoftAppTenantId=TENANT,
-        TEAMS_TOKEN_URL=fake.token_url,
-        TEAMS_OPENID_URL=fake.openid_url,
-        AMBASSADOR_ADMINS=f"teams:{ANIM}",
-    )
+    settings = make_settings(database_url, AMBASSADOR_ADMINS=f"teams:{ANIM}", **_credentials(fake))
     try:
         morning = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
         first = create_runtime(settings, Clock(controllable=True, start=morning))
