@@ -21,6 +21,7 @@ from bot.adapters.slack.sender import client as slack_client
 from bot.adapters.teams import PLATFORM as TEAMS
 from bot.adapters.teams.app import TeamsAdapter
 from bot.adapters.teams.connector import Connector
+from bot.adapters.teams.roster import Roster
 from bot.adapters.teams.sender import TeamsSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
@@ -88,6 +89,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
             ),
         )
     teams_connector = Connector(settings.teams)
+    dispatcher.presence[TEAMS] = Roster(teams_connector).count_present
     sender.register_platform(
         TEAMS, TeamsSender(sessions, clock, teams_connector, settings.rate_limits)
     )

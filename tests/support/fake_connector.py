@@ -3,10 +3,11 @@ login.botframework.com publishes (OpenID metadata and the key that signs request
 
 Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/activities`
 (and `…/activities/{activity}`, a reply), `PUT /v3/conversations/{id}/activities/{activity}`,
-with the Authorization header each came with. Serves a token endpoint for the
-client-credentials flow. Misbehaves on demand: 429 with Retry-After beyond a rate per
-conversation or per tenant, a number of 503s, or 403 BotNotInConversationRoster for
-conversations the bot was removed from.
+with the Authorization header each came with, and `GET /v3/conversations/{id}/pagedmembers`
+(served from `rosters`, at most `page_cap` members a page, with continuation tokens).
+Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
+Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
+BotNotInConversationRoster for conversations the bot was removed from.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class FakeConnector:
     rejected_429: int = 0
     unavailable: int = 0  # answer the next N calls with 503
     removed_from: set[str] = field(default_factory=set)
+    rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    page_cap: int = 500
     _sent: dict[str, list[float]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
@@ -98,6 +101,9 @@ class FakeConnector:
         app.router.add_post("/teams/v3/conversations/{conversation}/activities", self._send)
         app.router.add_put(
             "/teams/v3/conversations/{conversation}/activities/{activity}", self._update
+        )
+        app.router.add_get(
+            "/teams/v3/conversations/{conversation}/pagedmembers", self._paged_members
         )
         # A reply to an activity (what botbuilder's send_activity does in a turn).
         app.router.add_post(
@@ -207,3 +213,27 @@ class FakeConnector:
             )
         )
         return web.json_response({"id": activity_id})
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        refused = self._refuse(conversation)
+        if refused is not None:
+            return refused
+        if conversation not in self.rosters:
+            return web.json_response({"error": {"code": "ConversationNotFound"}}, status=404)
+        size = min(int(request.query.get("pageSize", "500")), self.page_cap)
+        start = int(request.query.get("continuationToken") or 0)
+        members = self.rosters[conversation][start : start + size]
+        self.calls.append(
+            Call(
+                "members",
+                conversation,
+                dict(request.query),
+                request.headers.get("Authorization", ""),
+            )
+        )
+        following = start + size
+        page: dict[str, Any] = {"members": members}
+        if following < len(self.rosters[conversation]):
+            page["continuationToken"] = str(following)
+        return web.json_response(page)

@@ -1,7 +1,8 @@
 """The Bot Connector REST API, spoken directly with aiohttp (no Bot Framework classes), so
 the SDK under the inbound side can be replaced without touching what goes out.
 
-Calls: send to a conversation, update an activity, create a 1:1 conversation
+Calls: send to a conversation, update an activity, create a 1:1 conversation, read a
+conversation's members page by page
 (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference).
 The bot's token comes from the client-credentials flow against the tenant's token endpoint
 (single-tenant, the default for new bots) and is reused until five minutes before expiry.
@@ -116,11 +117,42 @@ class Connector:
             raise RetryLater("teams: the new conversation has no id")
         return str(conversation)
 
-    async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def roster_size(self, service_url: str, conversation: str, page_size: int = 500) -> int:
+        """How many people are in a team, channel or chat: the paged members call, page by
+        page (Teams serves at most 500 per page and has deprecated the unpaged call,
+        https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context).
+        Bots are not counted (their entries have no AAD object id)."""
+        # A channel thread's id names its root message; the roster is the channel's.
+        url = (
+            f"{_base(service_url)}/v3/conversations/"
+            f"{quote(conversation.split(';')[0], safe='')}/pagedmembers"
+        )
+        count, token = 0, ""
+        while True:
+            params = {"pageSize": str(page_size)}
+            if token:
+                params["continuationToken"] = token
+            data = await self._call("GET", url, None, params=params)
+            members = data.get("members")
+            if isinstance(members, list):
+                count += sum(1 for m in members if isinstance(m, dict) and m.get("aadObjectId"))
+            token = str(data.get("continuationToken") or "")
+            if not token:
+                return count
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         http = self._session()
         headers = await self._token.header(http)
         try:
-            async with http.request(method, url, json=body, headers=headers) as response:
+            async with http.request(
+                method, url, json=body, params=params, headers=headers
+            ) as response:
                 data = await response.json(content_type=None) if response.content_length else {}
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
