@@ -65,6 +65,7 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
+TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
 
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -204,6 +205,7 @@ def attach_teams(runtime: Runtime) -> TeamsAdapter:
         runtime.clock,
         runtime.journal,
         runtime.sender.wake,
+        runtime.teams_connector,
     )
     runtime.inbox.register(TEAMS, teams.handling.process)
     return teams
@@ -219,7 +221,8 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     slack = attach_slack(runtime)
     if slack is not None:
         app.add_routes(slack.routes())
-    app.add_routes(attach_teams(runtime).routes())
+    teams = app[TEAMS_ADAPTER] = attach_teams(runtime)
+    app.add_routes(teams.routes())
     app.add_routes(
         [
             web.get("/healthz", healthz),
@@ -242,6 +245,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
         yield
         if slack is not None:
             await slack.stop()
+        await teams.typing.close()
         await runtime.inbox.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage import leases
@@ -74,3 +74,9 @@ async def retry_later(
             claimed_until=None,
         )
     )
+
+
+async def is_done(session: AsyncSession, event_id: int) -> bool:
+    """Whether the request was handled (its replies are in the outbox)."""
+    status = await session.scalar(select(InboxEvent.status).where(InboxEvent.id == event_id))
+    return status == "done"

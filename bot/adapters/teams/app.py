@@ -8,7 +8,8 @@ start-up log says so loudly. An optional tenant allow-list refuses other tenants
 
 Teams wants an answer within seconds: the activity is recorded in the inbox and answered
 202 at once; the inbox worker handles it and the replies go through the outbox
-(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit). Invokes
+(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit); a typed
+command still waiting after a moment gets a typing indicator (typing.py). Invokes
 (Universal Actions, `adaptiveCard/action`) want their answer in the HTTP body: they are
 handled at once, their replies sent through the outbox too.
 """
@@ -26,7 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.teams import PLATFORM
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
+from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.handling import TeamsHandling, tenant_of
+from bot.adapters.teams.typing import TypingIndicator
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.inbox.journal import Journal
@@ -48,6 +51,7 @@ class TeamsAdapter:
         clock: Clock,
         journal: Journal,
         wake_outbox: Callable[[], None],
+        connector: Connector,
     ) -> None:
         teams = settings.teams
         self._settings = settings
@@ -56,6 +60,7 @@ class TeamsAdapter:
             BotFrameworkAuth(teams.app_id, teams.openid_url) if teams.authenticated else None
         )
         self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox)
+        self.typing = TypingIndicator(sessions, connector)
         if self._auth is None:
             log.warning(
                 "teams_without_credentials",
@@ -93,7 +98,9 @@ class TeamsAdapter:
             return _refused(403, "this tenant may not use this bot")
         if activity["type"] == "invoke":
             return await self._invoke(activity)
-        await self._journal.record(PLATFORM, "activity", activity)
+        inbox_id = await self._journal.record(PLATFORM, "activity", activity)
+        if activity["type"] == "message" and activity.get("value") is None:
+            self.typing.watch(inbox_id, tenant_of(activity), activity)  # a typed command
         return web.Response(status=202)
 
     async def _invoke(self, activity: dict[str, Any]) -> web.Response:
