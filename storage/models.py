@@ -716,7 +716,10 @@ class TeamsMember(Base):
     conversation needs, under the AAD object id the core knows them by."""
 
     __tablename__ = "teams_member"
-    __table_args__ = (UniqueConstraint("tenant_id", "aad_object_id", name="uq_teams_member"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "aad_object_id", name="uq_teams_member"),
+        Index("ix_teams_member_user", "tenant_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64))

@@ -122,6 +122,39 @@ async def member(session: AsyncSession, tenant_id: str, aad_object_id: str) -> T
     ).scalar_one_or_none()
 
 
+async def member_by_user_id(
+    session: AsyncSession, tenant_id: str, user_id: str
+) -> TeamsMember | None:
+    """The person behind a Teams user id (`29:…`, what a mention carries), if seen."""
+    return (
+        (
+            await session.execute(
+                select(TeamsMember).where(
+                    TeamsMember.tenant_id == tenant_id, TeamsMember.user_id == user_id
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+async def recent_shared(session: AsyncSession, tenant_id: str, limit: int) -> list[Reference]:
+    """The tenant's team channels and group chats the bot was most recently active in."""
+    rows = (
+        await session.execute(
+            select(TeamsConversation)
+            .where(
+                TeamsConversation.tenant_id == tenant_id,
+                TeamsConversation.conversation_type != "personal",
+            )
+            .order_by(TeamsConversation.updated_at.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    return [_reference(row) for row in rows]
+
+
 async def any_in_tenant(session: AsyncSession, tenant_id: str) -> Reference | None:
     """Any reference of the tenant (its service URL and bot id, to open a new conversation)."""
     row = (

@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from bot.core.parsing import tokenize
 from bot.router import ACTIONS, COMMANDS
+from tests.support.commands_doc import DOC, FAILURES, code, examples, rows
 from tests.support.playground import Playground
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "COMMANDS.md"
-FAILURES = (
-    "I don't know",
-    "Je ne connais pas",
-    "Only ",
-    "Seuls ",
-    "went wrong",
-    "problème est survenu",
-)
-
-
-def _rows() -> list[list[str]]:
-    text = DOC.read_text(encoding="utf-8")
-    table = text.split("| Command | French |", 1)[1].split("\n\n", 1)[0]
-    rows = []
-    for line in table.splitlines()[2:]:
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        rows.append(cells)
-    return rows
-
-
-def _code(cell: str) -> list[str]:
-    return re.findall(r"`([^`]+)`", cell)
 
 
 def _key(text: str) -> str:
@@ -41,7 +15,7 @@ def _key(text: str) -> str:
 
 
 def test_every_command_and_action_is_documented() -> None:
-    documented = {_key(_code(row[0])[0]) for row in _rows()}
+    documented = {_key(code(row[0])[0]) for row in rows()}
     assert documented == {command.key for command in COMMANDS.commands}
     text = DOC.read_text(encoding="utf-8")
     for action_id in ACTIONS.ids():
@@ -49,18 +23,17 @@ def test_every_command_and_action_is_documented() -> None:
 
 
 def test_french_forms_are_the_same_commands() -> None:
-    for row in _rows():
-        english = _key(_code(row[0])[0])
-        for french in _code(row[1]):
+    for row in rows():
+        english = _key(code(row[0])[0])
+        for french in code(row[1]):
             assert _key(french + " x") == english, (french, english)
 
 
 async def test_every_example_runs(playground: Playground) -> None:
     await playground.command({"id": "carol", "name": "Carol"}, "hello")
-    for row in _rows():
-        who = "anim1" if row[3] in ("animators", "admins") else "alice"
-        for example in _code(row[4]):
-            replies = await playground.command(who, example)
-            assert replies, example
-            for reply in replies:
-                assert not any(marker in reply["text"] for marker in FAILURES), (example, reply)
+    for role, example in examples():
+        who = "anim1" if role == "animator" else "alice"
+        replies = await playground.command(who, example)
+        assert replies, example
+        for reply in replies:
+            assert not any(marker in reply["text"] for marker in FAILURES), (example, reply)

@@ -4,7 +4,8 @@ login.botframework.com publishes (OpenID metadata and the key that signs request
 Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/activities`
 (and `…/activities/{activity}`, a reply), `PUT /v3/conversations/{id}/activities/{activity}`,
 with the Authorization header each came with, and `GET /v3/conversations/{id}/pagedmembers`
-(served from `rosters`, at most `page_cap` members a page, with continuation tokens).
+(served from `rosters`, at most `page_cap` members a page, with continuation tokens) and
+`GET /v3/conversations/{id}/members/{member}` (one of them).
 Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
 Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
 BotNotInConversationRoster for conversations the bot was removed from.
@@ -105,6 +106,7 @@ class FakeConnector:
         app.router.add_get(
             "/teams/v3/conversations/{conversation}/pagedmembers", self._paged_members
         )
+        app.router.add_get("/teams/v3/conversations/{conversation}/members/{member}", self._member)
         # A reply to an activity (what botbuilder's send_activity does in a turn).
         app.router.add_post(
             "/teams/v3/conversations/{conversation}/activities/{activity}", self._send
@@ -237,3 +239,20 @@ class FakeConnector:
         if following < len(self.rosters[conversation]):
             page["continuationToken"] = str(following)
         return web.json_response(page)
+
+    async def _member(self, request: web.Request) -> web.Response:
+        conversation = request.match_info["conversation"]
+        refused = self._refuse(conversation)
+        if refused is not None:
+            return refused
+        wanted = request.match_info["member"]
+        self.calls.append(
+            Call("member", conversation, {"id": wanted}, request.headers.get("Authorization", ""))
+        )
+        for member in self.rosters.get(conversation, []):
+            if member.get("id") == wanted:
+                return web.json_response(member)
+        return web.json_response(
+            {"error": {"code": "MemberNotFoundInConversation", "message": "no such member"}},
+            status=404,
+        )

@@ -59,7 +59,7 @@ class TeamsAdapter:
         self._auth = (
             BotFrameworkAuth(teams.app_id, teams.openid_url) if teams.authenticated else None
         )
-        self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox)
+        self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox, connector)
         self.typing = TypingIndicator(sessions, connector)
         if self._auth is None:
             log.warning(

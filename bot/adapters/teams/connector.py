@@ -2,7 +2,7 @@
 the SDK under the inbound side can be replaced without touching what goes out.
 
 Calls: send to a conversation, update an activity, create a 1:1 conversation, read a
-conversation's members page by page
+conversation's members page by page or one by one
 (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference).
 The bot's token comes from the client-credentials flow against the tenant's token endpoint
 (single-tenant, the default for new bots) and is reused until five minutes before expiry.
@@ -116,6 +116,14 @@ class Connector:
         if not conversation:
             raise RetryLater("teams: the new conversation has no id")
         return str(conversation)
+
+    async def member(self, service_url: str, conversation: str, user_id: str) -> dict[str, Any]:
+        """One member of a conversation (their AAD object id and name), by Teams user id."""
+        url = (
+            f"{_base(service_url)}/v3/conversations/"
+            f"{quote(conversation.split(';')[0], safe='')}/members/{quote(user_id, safe='')}"
+        )
+        return await self._call("GET", url, None)
 
     async def roster_size(self, service_url: str, conversation: str, page_size: int = 500) -> int:
         """How many people are in a team, channel or chat: the paged members call, page by

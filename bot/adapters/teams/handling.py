@@ -4,8 +4,11 @@ Every activity first refreshes what proactive messages need later: the conversat
 reference (service URL, tenant, bot id) and the sender's Teams id under their AAD object id.
 Then:
 - a message is a command: the text, @mentions of the bot removed (`<at>…</at>`), in a 1:1
-  chat, a group chat or a channel; or, when it carries a `value`, a card's Action.Submit —
-  the same action_id and value as a Slack click;
+  chat, a group chat or a channel; a person @mentioned becomes `<@AAD object id>`, the
+  form the core reads (their id comes from the directory kept here, else from the Bot
+  Connector's members call, and they are remembered so that a 1:1 chat can be opened with
+  them later); or, when it carries a `value`, a card's Action.Submit — the same action_id
+  and value as a Slack click;
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
   added: Teams store rules count that as spam);
 - the replies go through the outbox (paced, retried, never lost): to the conversation when
@@ -15,6 +18,7 @@ Then:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -22,16 +26,22 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Card, OutboundMessage, Reply, Visibility
 from bot.i18n import Translator, pick_locale
+from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
-from storage import teams_references, workspaces
+from storage import members, teams_references, workspaces
 from storage.teams_references import Reference
 
+log = logging.getLogger(__name__)
+
+# Where a person mentioned in a 1:1 chat is looked for, besides that chat.
+LOOK_UP_CONVERSATIONS = 3
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -71,7 +81,9 @@ class TeamsHandling:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         wake_outbox: Callable[[], None],
+        connector: Connector,
     ) -> None:
+        self._connector = connector
         self._settings = settings
         self._dispatcher = dispatcher
         self._sessions = sessions
@@ -98,9 +110,52 @@ class TeamsHandling:
             return await self._dispatcher.action(ActionEvent(origin, user, action_id, value, key))
         if activity.get("value") is not None and not activity.get("text"):
             return []  # a card that is not ours: nothing to do
-        return await self._dispatcher.command(
-            CommandEvent(origin, user, command_text(activity), key)
-        )
+        text = await self._with_people(activity)
+        return await self._dispatcher.command(CommandEvent(origin, user, text, key))
+
+    async def _with_people(self, activity: dict[str, Any]) -> str:
+        """The command text: the bot's mention removed, people's as `<@AAD object id>`."""
+        text = str(activity.get("text") or "")
+        bot_id = (activity.get("recipient") or {}).get("id")
+        for entity in activity.get("entities") or []:
+            if not isinstance(entity, dict) or entity.get("type") != "mention":
+                continue
+            markup, mentioned = entity.get("text"), entity.get("mentioned")
+            if not isinstance(markup, str) or not isinstance(mentioned, dict):
+                continue
+            if mentioned.get("id") == bot_id:
+                text = text.replace(markup, " ", 1)
+                continue
+            aad = await self._aad_of(activity, mentioned)
+            if aad:
+                text = text.replace(markup, f" <@{aad}> ", 1)
+        return command_text({"text": text})
+
+    async def _aad_of(self, activity: dict[str, Any], mentioned: dict[str, Any]) -> str | None:
+        """The AAD object id of a person mentioned (Teams mentions carry their `29:` id)."""
+        user_id = str(mentioned.get("id") or "")
+        tenant = tenant_of(activity)
+        if not user_id or not tenant:
+            return None
+        aad = str(mentioned.get("aadObjectId") or "")
+        name = str(mentioned.get("name") or "")
+        if not aad:
+            async with self._sessions() as db:
+                known = await teams_references.member_by_user_id(db, tenant, user_id)
+            if known is not None:
+                aad = known.aad_object_id
+        service_url = str(activity.get("serviceUrl") or "")
+        if not aad:
+            found = await self._look_up(activity, tenant, user_id)
+            if found is None:
+                return None
+            aad, name = str(found["aadObjectId"]), str(found.get("name") or name)
+        now = self._clock.now()
+        async with self._sessions() as db, db.begin():
+            await teams_references.remember_member(db, tenant, aad, user_id, service_url, now)
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
+            await members.upsert_seen(db, workspace.id, aad, name[:200] or aad, None, now)
+        return aad
 
     async def _remember(self, activity: dict[str, Any]) -> None:
         tenant = tenant_of(activity)
@@ -129,6 +184,33 @@ class TeamsHandling:
                     await teams_references.remember_member(
                         db, tenant, str(person["aadObjectId"]), str(person["id"]), service_url, now
                     )
+
+    async def _look_up(
+        self, activity: dict[str, Any], tenant: str, user_id: str
+    ) -> dict[str, Any] | None:
+        """Ask the Bot Connector who `user_id` is: in this conversation, else (a 1:1 chat
+        holds only the person and the bot) in the teams and group chats the bot was most
+        recently active in."""
+        here = Reference(
+            tenant_id=tenant,
+            conversation_id=str((activity.get("conversation") or {}).get("id") or ""),
+            service_url=str(activity.get("serviceUrl") or ""),
+            conversation_type="",
+            bot_id="",
+        )
+        async with self._sessions() as db:
+            elsewhere = await teams_references.recent_shared(db, tenant, LOOK_UP_CONVERSATIONS)
+        for place in [here, *(r for r in elsewhere if r.conversation_id != here.conversation_id)]:
+            try:
+                found = await self._connector.member(
+                    place.service_url, place.conversation_id, user_id
+                )
+            except (RetryLater, PermanentFailure) as exc:
+                log.info("teams_mention_not_found_here", extra={"error": str(exc)})
+                continue
+            if found.get("aadObjectId"):
+                return found
+        return None
 
     async def _conversation_update(self, activity: dict[str, Any]) -> None:
         bot_id = (activity.get("recipient") or {}).get("id")

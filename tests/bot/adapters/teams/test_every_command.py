@@ -1,0 +1,139 @@
+"""Every documented command works on Teams, in a team channel (@mentioning the bot) and in
+the 1:1 chat with the bot: the examples of docs/COMMANDS.md run top to bottom, people named
+by real Teams mentions (`<at>Name</at>` + a mention entity carrying their `29:` id), each
+answered without an error."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.server import Runtime
+from tests.support.commands_doc import FAILURES, examples
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams_wire import (
+    ANIM,
+    BOT,
+    CHANNEL_ROOT,
+    Client,
+    activity,
+    personal_activity,
+    send,
+    settle,
+)
+
+PEOPLE = {
+    "alice": "a11ce000-0000-4000-8000-000000000001",
+    "bob": "b0b00000-0000-4000-8000-000000000002",
+    "carol": "ca201000-0000-4000-8000-000000000003",
+    "nina": "0a1a0000-0000-4000-8000-000000000004",
+}
+_AT = re.compile(r"@([a-z]+)")
+
+
+def _with_mentions(made: dict[str, Any], example: str) -> dict[str, Any]:
+    """Turn `@alice` into the markup and entity Teams sends for a mention of Alice."""
+    entities = list(made.get("entities") or [])
+    for name in _AT.findall(example):
+        markup = f"<at>{name.capitalize()}</at>"
+        entities.append(
+            {
+                "type": "mention",
+                "text": markup,
+                "mentioned": {"id": f"29:{PEOPLE[name]}", "name": name.capitalize()},
+            }
+        )
+    made["text"] = _AT.sub(lambda m: f"<at>{m.group(1).capitalize()}</at>", made["text"])
+    made["entities"] = entities
+    return made
+
+
+def _roster() -> list[dict[str, str]]:
+    return [
+        {"id": f"29:{aad}", "name": name.capitalize(), "aadObjectId": aad}
+        for name, aad in PEOPLE.items()
+    ]
+
+
+def _texts(fake: FakeConnector, since: int) -> list[str]:
+    return [
+        str(call.body.get("text") or "")
+        for call in fake.calls[since:]
+        if call.method in ("send", "update") and call.body.get("type") == "message"
+    ]
+
+
+async def _walk(
+    client: Client, fake: FakeConnector, runtime: Runtime, personal: bool
+) -> list[tuple[str, list[str]]]:
+    answered = []
+    for role, example in examples():
+        who = ANIM if role == "animator" else PEOPLE["alice"]
+        build = personal_activity if personal else activity
+        made = _with_mentions(build(fake, who, example), example)
+        since = len(fake.calls)
+        assert (await send(client, fake, made)).status == 202, example
+        await settle(runtime)
+        await runtime.clock.advance(3)  # Teams' per-conversation windows move on
+        await settle(runtime)
+        answered.append((example, _texts(fake, since)))
+    return answered
+
+
+def _check(answered: list[tuple[str, list[str]]]) -> None:
+    for example, texts in answered:
+        assert texts, f"no answer to {example!r}"
+        for text in texts:
+            assert not any(marker in text for marker in FAILURES), (example, text)
+    said = dict(answered)
+    # The people mentioned are the right ones, under their Teams names.
+    assert any("Alice now holds the Confirmed badge" in t for t in said[_example("badge grant")])
+    assert any("Nina and Bob may be paired" in t for t in said[_example("pair allow")])
+    assert any("Carol is now animator" in t for t in said[_example("role add")])
+
+
+def _example(start: str) -> str:
+    return next(example for _who, example in examples() if example.startswith(start))
+
+
+async def test_every_command_in_a_team_channel(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    fake.rosters[CHANNEL_ROOT] = _roster()
+    _check(await _walk(client, fake, runtime, personal=False))
+    # People mentioned were looked up once each (Alice, who writes, was already known).
+    looked_up = {call.body["id"] for call in fake.calls if call.method == "member"}
+    assert looked_up == {f"29:{PEOPLE[n]}" for n in ("bob", "carol", "nina")}
+
+
+async def test_every_command_in_the_personal_chat(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    fake.rosters[CHANNEL_ROOT] = _roster()
+    added = activity(fake, ANIM, type="conversationUpdate")
+    added["membersAdded"] = [{"id": BOT}]
+    assert (await send(client, fake, added)).status == 202  # the bot is in the team
+    await settle(runtime)
+    _check(await _walk(client, fake, runtime, personal=True))
+    # Mentioned in a 1:1 chat, people are found in the team the bot is in.
+    found = [call for call in fake.calls if call.method == "member"]
+    assert {call.conversation for call in found} >= {CHANNEL_ROOT}
+
+
+async def test_a_person_teams_cannot_find_gets_a_clear_answer_and_nothing_changes(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    fake.rosters[CHANNEL_ROOT] = _roster()  # Zoe is not in the team
+    made = activity(fake, ANIM, "badge grant <at>Zoe</at> confirmed Great")
+    made["entities"].append(
+        {"type": "mention", "text": "<at>Zoe</at>", "mentioned": {"id": "29:zoe", "name": "Zoe"}}
+    )
+    since = len(fake.calls)
+    assert (await send(client, fake, made)).status == 202
+    await settle(runtime)
+    texts = _texts(fake, since)
+    assert len(texts) == 1 and "badge grant @" in texts[0], texts
+    assert not any("Confirmed ambassador" in text for text in _texts(fake, 0))
