@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM
+from bot.adapters.teams import PLATFORM, protocol
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.handling import TeamsHandling, tenant_of
@@ -82,6 +82,8 @@ class TeamsAdapter:
             return _refused(400, "the body is not JSON")
         if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
             return _refused(400, "not a Bot Framework activity (a JSON object with a type)")
+        if (problem := protocol.problem_with(activity)) is not None:
+            return _refused(400, problem)
         if self._auth is not None:
             try:
                 problem = await self._auth.problem(

@@ -1,6 +1,6 @@
 """Neutral replies → Adaptive Cards for Teams, and card submissions → neutral actions.
 
-Pure functions, no Bot Framework classes. Rules they keep
+Pure functions (the activity around a card is shaped by protocol.py). Rules they keep
 (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-reference,
 https://adaptivecards.io/explorer/):
 - schema 1.5, the highest Teams renders on desktop, web and mobile alike;
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.adapters.teams import protocol
 from bot.core.replies import Button, Card, Form, FormField
 from bot.i18n import Translator
 
@@ -123,19 +124,13 @@ def message(text: str, card_: Card | None) -> dict[str, Any]:
     """A message activity's content: its text always, its card as an attachment."""
     shown = text if text.strip() or card_ is None else card_.title
     if card_ is None:
-        return {"type": "message", "text": _some(cut(shown, MAX_TEXT))}
+        return protocol.message(_some(cut(shown, MAX_TEXT)))
     return message_with_card(shown, card(card_, text))
 
 
 def message_with_card(text: str, adaptive_card: dict[str, Any]) -> dict[str, Any]:
     """A message activity carrying an Adaptive Card (a card or a form) and its text."""
-    return {
-        "type": "message",
-        "text": _some(cut(text, MAX_TEXT)),
-        "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": adaptive_card}
-        ],
-    }
+    return protocol.message(_some(cut(text, MAX_TEXT)), adaptive_card)
 
 
 def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The Bot Connector REST API, spoken directly with aiohttp (no Bot Framework classes), so
-the SDK under the inbound side can be replaced without touching what goes out.
+"""The Bot Connector REST API, spoken directly with aiohttp (the bodies are shaped by
+protocol.py), so the calls are async, paced and retried by the outbox.
 
 Calls: send to a conversation, update an activity, create a 1:1 conversation, read a
 conversation's members page by page or one by one
@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.adapters.teams import protocol
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.settings import TeamsSettings
 
@@ -104,13 +105,7 @@ class Connector:
         self, service_url: str, tenant_id: str, bot_id: str, user_id: str
     ) -> str:
         """Open the 1:1 conversation of the bot with a person; its id."""
-        body = {
-            "bot": {"id": bot_id},
-            "members": [{"id": user_id}],
-            "channelData": {"tenant": {"id": tenant_id}},
-            "tenantId": tenant_id,
-            "isGroup": False,
-        }
+        body = protocol.personal_conversation(bot_id, user_id, tenant_id)
         data = await self._call("POST", f"{_base(service_url)}/v3/conversations", body)
         conversation = data.get("id")
         if not conversation:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.adapters.teams import protocol
 from bot.adapters.teams.connector import Connector
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.pacing import Pacer
@@ -83,7 +84,7 @@ class TypingIndicator:
                 return
             self._per_tenant.take(tenant)
             self._per_conversation.take(conversation)
-            await self._connector.send(service_url, conversation, {"type": "typing"})
+            await self._connector.send(service_url, conversation, protocol.typing())
         except (RetryLater, PermanentFailure) as exc:
             log.info("teams_typing_not_sent", extra={"error": str(exc)})
         except Exception:  # a courtesy must never take anything down with it

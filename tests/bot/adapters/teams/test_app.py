@@ -93,6 +93,10 @@ async def test_bad_requests_are_refused_and_change_nothing(
     assert (await send(client, fake, "{not json")).status == 400
     assert (await send(client, fake, "[1, 2]")).status == 400
     assert (await send(client, fake, {"no": "type"})).status == 400
+    for wrong in ({"from": "rido"}, {"conversation": [1]}, {"entities": "none"}):
+        shaped = await send(client, fake, {**genuine, **wrong})
+        assert shaped.status == 400
+        assert "wrong shape" in (await shaped.json())["error"]
     assert (await send(client, fake, genuine, Authorization="")).status == 401
     other_url = fake.bearer(APP_ID, service_url="https://evil.example/")
     assert (await send(client, fake, genuine, Authorization=other_url)).status == 401

@@ -1,0 +1,71 @@
+"""The Bot Framework protocol's shapes, from botbuilder-schema (the models of the Activity
+schema that botbuilder-core is built on): what an activity must look like to be accepted,
+and the activities and conversation parameters the bot sends.
+
+This is the one module of the adapter that uses Bot Framework classes. The transport
+around it is the bot's own (aiohttp, PyJWT, the inbox and the outbox) because
+botbuilder-core's adapter answers each request only after its replies are sent and fetches
+keys with blocking calls; botbuilder-python is no longer maintained upstream (the
+Microsoft 365 Agents SDK succeeds it), so replacing the SDK means replacing this module.
+The tests speak JSON on the wire and never import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationParameters,
+)
+from msrest.exceptions import DeserializationError
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def problem_with(body: dict[str, Any]) -> str | None:
+    """Why `body` is not a Bot Framework activity (None when it is one)."""
+    try:
+        Activity().deserialize(body)
+    except DeserializationError as exc:
+        detail = str(exc).split(",")[0].strip("( '\"")
+        return f"not a Bot Framework activity: a field has the wrong shape ({detail[:120]})"
+    return None
+
+
+def message(text: str, adaptive_card: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A message activity: its text, and an Adaptive Card as its attachment."""
+    attachments = (
+        [Attachment(content_type=ADAPTIVE_CARD, content=adaptive_card)]
+        if adaptive_card is not None
+        else None
+    )
+    made: dict[str, Any] = Activity(
+        type=ActivityTypes.message, text=text, attachments=attachments
+    ).serialize()
+    return made
+
+
+def typing() -> dict[str, Any]:
+    """The typing indicator."""
+    made: dict[str, Any] = Activity(type=ActivityTypes.typing).serialize()
+    return made
+
+
+def personal_conversation(bot_id: str, user_id: str, tenant_id: str) -> dict[str, Any]:
+    """The parameters that open the bot's 1:1 chat with a person (Teams wants the tenant,
+    in channelData and tenantId)."""
+    made: dict[str, Any] = ConversationParameters(
+        is_group=False,
+        bot=ChannelAccount(id=bot_id),
+        members=[ChannelAccount(id=user_id)],
+        channel_data={"tenant": {"id": tenant_id}},
+        tenant_id=tenant_id,
+    ).serialize()
+    # botbuilder-schema writes `tenantID`; the Bot Connector's REST reference names it
+    # `tenantId` (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#conversationparameters-object).
+    made["tenantId"] = made.pop("tenantID", tenant_id)
+    return made
