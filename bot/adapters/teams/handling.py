@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Card, OutboundMessage, Reply, Visibility
+from bot.handlers import contributions
 from bot.i18n import Translator, pick_locale
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
@@ -40,6 +41,8 @@ from storage.teams_references import Reference
 
 log = logging.getLogger(__name__)
 
+# Teams' reactions that say "no": not likes.
+NOT_LIKES = frozenset({"sad", "angry"})
 # Where a person mentioned in a 1:1 chat is looked for, besides that chat.
 LOOK_UP_CONVERSATIONS = 3
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -99,6 +102,31 @@ class TeamsHandling:
         elif kind == "message":
             replies = await self.run(activity, f"inbox-{inbox_id}")
             await self.deliver(activity, replies, f"teams:{inbox_id}")
+        elif kind == "messageReaction":
+            await self._reactions(activity, inbox_id)
+
+    async def _reactions(self, activity: dict[str, Any], inbox_id: int) -> None:
+        """A reaction (👍 ❤️ 😆 😮) on a posted answer or share is a like, as on Slack; 😢
+        and 😠 are not. Silent: the post's like count is the answer."""
+        added = [r for r in activity.get("reactionsAdded") or [] if isinstance(r, dict)]
+        if not any(str(r.get("type", "")) not in NOT_LIKES for r in added):
+            return
+        reacted_to = str(activity.get("replyToId") or "")
+        conversation = str((activity.get("conversation") or {}).get("id") or "")
+        if not reacted_to or not conversation:
+            return
+        # The post's id is `<conversation>|<activity>` as the sender stored it: the thread's
+        # id for a reply in a thread, the channel's for a post at its root.
+        candidates = dict.fromkeys([conversation, conversation.split(";")[0]])
+        for n, where in enumerate(candidates):
+            liked = ActionEvent(
+                _origin(activity),
+                person_of(activity),
+                contributions.REACT_ACTION,
+                f"{where}|{reacted_to}",
+                f"inbox-{inbox_id}:{n}",
+            )
+            await self._dispatcher.action(liked)
 
     async def run(self, activity: dict[str, Any], key: str) -> list[Reply]:
         """The core's replies to a message: a command, or a card's submission."""

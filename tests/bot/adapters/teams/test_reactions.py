@@ -1,0 +1,58 @@
+"""A reaction on Teams (👍 ❤️ …) on a posted share is a like, once per person; 😢 and 😠
+are not; a reaction on any other message changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.server import Runtime
+from storage.models import ContributionLike
+from tests.support.fake_connector import FakeConnector
+from tests.support.teams_wire import ANIM, CHANNEL, Client, activity, send, settle
+
+BOB = "b0b00000-0000-4000-8000-000000000002"
+CHLOE = "c410e000-0000-4000-8000-000000000003"
+
+
+def _reaction(fake: FakeConnector, who: str, kind: str, on: str, n: int) -> dict[str, Any]:
+    made = activity(fake, who, type="messageReaction", replyToId=on, id=f"reaction-{n}")
+    made["reactionsAdded"] = [{"type": kind}]
+    made.pop("text", None)
+    return made
+
+
+async def _likes(runtime: Runtime) -> int:
+    async with runtime.sessions() as db:
+        return int(
+            (await db.execute(select(func.count()).select_from(ContributionLike))).scalar_one()
+        )
+
+
+async def test_a_reaction_on_a_posted_share_is_a_like_once(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    await send(client, fake, activity(fake, ANIM, "share Tip: start 1:1s with a success"))
+    await settle(runtime)
+    post = next(c for c in fake.sent(CHANNEL) if "start 1:1s" in c.body["text"])
+    greeting = await send(client, fake, activity(fake, BOB, "hello"))
+    assert greeting.status == 202
+    await settle(runtime)
+    other = next(c for c in fake.sent() if "I help the learners" in c.body.get("text", ""))
+
+    reactions = [
+        (BOB, "like", post.activity_id),
+        (BOB, "heart", post.activity_id),  # the same person: one like
+        (CHLOE, "sad", post.activity_id),  # not a like
+        (CHLOE, "like", other.activity_id),  # not a share
+    ]
+    for n, (who, kind, on) in enumerate(reactions):
+        assert (await send(client, fake, _reaction(fake, who, kind, on, n))).status == 202
+    await settle(runtime)
+    assert await _likes(runtime) == 1
+    await runtime.clock.advance(3)
+    await settle(runtime)
+    updated = [c for c in fake.calls if c.method == "update" and c.activity_id == post.activity_id]
+    assert updated, "the post shows its like"
