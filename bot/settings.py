@@ -387,10 +387,15 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
     values = {field_name: env.get(name, "").strip() for field_name, name in names.items()}
     values["openid_url"] = env.get("TEAMS_OPENID_URL", "").strip() or TeamsSettings.openid_url
     app_type = env.get("MicrosoftAppType", "").strip() or "SingleTenant"
-    if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
+    if app_type == "UserAssignedMSI":
+        # A managed identity's token comes from the Azure host (IMDS), not a client secret.
         raise SettingsError(
-            "MicrosoftAppType must be SingleTenant, MultiTenant or UserAssignedMSI, "
-            f"got {app_type!r}"
+            "MicrosoftAppType UserAssignedMSI is not supported: register the Azure Bot as "
+            "SingleTenant and give MicrosoftAppPassword (a client secret)"
+        )
+    if app_type not in ("SingleTenant", "MultiTenant"):
+        raise SettingsError(
+            f"MicrosoftAppType must be SingleTenant (the default) or MultiTenant, got {app_type!r}"
         )
     allowed = frozenset(
         tenant.strip()

@@ -114,6 +114,7 @@ def test_mentoring_weights_are_read_and_checked(tmp_path: Path) -> None:
             "MicrosoftAppTenantId",
         ),
         ({"MicrosoftAppType": "Anything"}, "MicrosoftAppType"),
+        ({"MicrosoftAppType": "UserAssignedMSI"}, "not supported: register the Azure Bot as"),
     ],
 )
 def test_platform_credentials_that_cannot_work_are_named(env: dict[str, str], named: str) -> None:

@@ -16,6 +16,7 @@ from tests.support.teams_wire import (
 )
 
 LEARNERS = [f"0000000{n}-0000-4000-8000-000000000000" for n in range(3)]
+OTHER = "0f0f0f0f-0000-4000-8000-000000000000"
 
 
 def _member(aad: str) -> dict[str, str]:
@@ -66,3 +67,28 @@ async def test_without_a_roster_the_summary_is_written_without_a_present_count(
     summary = [c.body["text"] for c in fake.sent(CHANNEL) if "closed" in c.body["text"]]
     assert len(summary) == 1 and "3 learners joined, in" in summary[0], summary
     assert "present" not in summary[0]
+
+
+async def test_in_a_group_chat_the_chat_is_the_roster(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    chat = "19:meeting-cohort-7@thread.v2"
+    fake.rosters[chat] = [_member(ANIM), *[_member(aad) for aad in LEARNERS], _member(OTHER)]
+
+    def in_chat(who: str, text: str) -> dict[str, object]:
+        made = activity(fake, who, text)
+        made["conversation"] = {"id": chat, "conversationType": "groupChat", "isGroup": True}
+        made["channelData"] = {"tenant": {"id": made["channelData"]["tenant"]["id"]}}
+        return made
+
+    for who, text in [(ANIM, "session start Cohort 7"), *[(aad, "join") for aad in LEARNERS[:2]]]:
+        assert (await send(client, fake, in_chat(who, text))).status == 202
+        await settle(runtime)
+    assert (await send(client, fake, in_chat(ANIM, "session close"))).status == 202
+    await settle(runtime)
+
+    assert [call.conversation for call in fake.calls if call.method == "members"] == [chat]
+    summary = [c.body["text"] for c in fake.sent(chat) if "closed" in c.body["text"]]
+    # Five people in the chat, the trainer is not a learner: 4 present.
+    assert any("2 learners joined out of 4 present" in text for text in summary), summary
