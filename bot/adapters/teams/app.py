@@ -111,6 +111,7 @@ class TeamsAdapter:
         data = action.get("data") if isinstance(action, dict) else None
         if activity.get("name") != "adaptiveCard/action" or not isinstance(data, dict):
             return web.json_response({"status": 200})  # other invokes: acknowledged
+        await self.handling.remember(activity)
         message = {**activity, "type": "message", "value": data, "text": ""}
         event_id = f"invoke-{activity.get('id') or ''}"
         replies = await self.handling.run(message, event_id)

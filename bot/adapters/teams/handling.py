@@ -95,7 +95,7 @@ class TeamsHandling:
 
     async def process(self, _kind: str, activity: dict[str, Any], inbox_id: int) -> None:
         """Handle one recorded activity (the inbox worker's processor for Teams)."""
-        await self._remember(activity)
+        await self.remember(activity)
         kind = activity.get("type")
         if kind == "conversationUpdate":
             await self._conversation_update(activity)
@@ -185,7 +185,9 @@ class TeamsHandling:
             await members.upsert_seen(db, workspace.id, aad, name[:200] or aad, None, now)
         return aad
 
-    async def _remember(self, activity: dict[str, Any]) -> None:
+    async def remember(self, activity: dict[str, Any]) -> None:
+        """Keep what proactive messages will need: the conversation's reference, and the Teams
+        ids of the sender and of the members added, under their AAD object ids."""
         tenant = tenant_of(activity)
         conversation = activity.get("conversation") or {}
         sender = activity.get("from") or {}

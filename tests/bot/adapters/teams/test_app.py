@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
+from storage import teams_references
 from tests.conftest import make_settings
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
@@ -143,7 +144,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
 async def test_a_universal_action_is_answered_in_the_http_body(
     teams: tuple[Client, FakeConnector, Runtime],
 ) -> None:
-    client, fake, _runtime = teams
+    client, fake, runtime = teams
     invoke = activity(fake, ANIM, type="invoke", name="adaptiveCard/action")
     invoke["value"] = {
         "action": {"type": "Action.Execute", "data": {"action_id": "help.show", "value": "help"}},
@@ -156,6 +157,9 @@ async def test_a_universal_action_is_answered_in_the_http_body(
         body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.activity.message"
     )
     assert "session" in body["value"].lower(), "the help text"
+    async with runtime.sessions() as db:
+        kept = await teams_references.conversation(db, TENANT, CHANNEL)
+    assert kept is not None and kept.service_url == fake.service_url, "remembered for later"
 
 
 async def test_other_tenants_are_refused_when_a_list_is_set(database_url: str) -> None:
