@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams import PLATFORM, cards, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
@@ -95,6 +95,10 @@ class TeamsHandling:
 
     async def process(self, _kind: str, activity: dict[str, Any], inbox_id: int) -> None:
         """Handle one recorded activity (the inbox worker's processor for Teams)."""
+        if (problem := protocol.problem_with(activity)) is not None:
+            # The Bot Connector never sends this: nothing to retry, nothing to do.
+            log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
+            return
         await self.remember(activity)
         kind = activity.get("type")
         if kind == "conversationUpdate":

@@ -1,6 +1,7 @@
 """The Bot Framework protocol's shapes, from botbuilder-schema (the models of the Activity
-schema that botbuilder-core is built on): what an activity must look like to be accepted,
-and the activities and conversation parameters the bot sends.
+schema that botbuilder-core is built on): what an activity must look like to be handled
+(checked by the worker: the SDK's check costs about 0.2 ms, kept off the ack path), and the
+activities and conversation parameters the bot sends.
 
 This is the one module of the adapter that uses Bot Framework classes. The transport
 around it is the bot's own (aiohttp, PyJWT, the inbox and the outbox) because

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from storage import teams_references
+from storage.models import InboxEvent
 from tests.conftest import make_settings
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
@@ -105,6 +107,21 @@ async def test_bad_requests_are_refused_and_change_nothing(
     assert (await send(client, fake, genuine, Authorization=other_bot)).status == 401
     assert await runtime.inbox.drain() == 0, "nothing was recorded"
     assert fake.calls == []
+
+
+async def test_an_activity_off_the_schema_is_recorded_then_dropped_without_retries(
+    teams: tuple[Client, FakeConnector, Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, fake, runtime = teams
+    off_schema = {**activity(fake, ANIM, "session start Feedback"), "timestamp": "yesterday"}
+    assert (await send(client, fake, off_schema)).status == 202  # its parts look right
+    with caplog.at_level("WARNING"):
+        await settle(runtime)
+    assert any("teams_activity_refused" in r.getMessage() for r in caplog.records)
+    assert fake.calls == [], "no session was opened, nothing was sent"
+    async with runtime.sessions() as db:
+        statuses = (await db.execute(select(InboxEvent.status))).scalars().all()
+    assert statuses == ["done"], "handled once: nothing to retry"
 
 
 async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url: str) -> None:
