@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM
+from bot.adapters.teams import PLATFORM, protocol
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.handling import TeamsHandling, tenant_of
@@ -111,6 +111,8 @@ class TeamsAdapter:
         data = action.get("data") if isinstance(action, dict) else None
         if activity.get("name") != "adaptiveCard/action" or not isinstance(data, dict):
             return web.json_response({"status": 200})  # other invokes: acknowledged
+        if (problem := protocol.problem_with(activity)) is not None:
+            return _refused(400, problem)  # handled here, not by the worker: checked here
         await self.handling.remember(activity)
         message = {**activity, "type": "message", "value": data, "text": ""}
         event_id = f"invoke-{activity.get('id') or ''}"
