@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,23 @@ async def client_with(database_url: str, fake: FakeConnector, **env: str) -> tup
     client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
     await client.start_server()
     return client, runtime
+
+
+@asynccontextmanager
+async def teams_app(
+    database_url: str, env: Callable[[FakeConnector], dict[str, str]] = credentials
+) -> AsyncIterator[tuple[Client, FakeConnector, Runtime]]:
+    """A fake Bot Connector and the real app beside it, configured by `env(fake)` (the
+    bot's credentials by default); everything closed afterwards."""
+    fake = FakeConnector()
+    await fake.start()
+    try:
+        client, runtime = await client_with(database_url, fake, **env(fake))
+        try:
+            yield client, fake, runtime
+        finally:
+            await client.close()
+            await runtime.teams_connector.close()
+            await runtime.engine.dispose()
+    finally:
+        await fake.close()

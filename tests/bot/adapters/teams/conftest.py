@@ -8,17 +8,11 @@ import pytest
 
 from bot.server import Runtime
 from tests.support.fake_connector import FakeConnector
-from tests.support.teams_wire import Client, client_with, credentials
+from tests.support.teams_wire import Client, teams_app
 
 
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[tuple[Client, FakeConnector, Runtime]]:
     """(client, fake connector, runtime) with credentials: every request is signed."""
-    fake = FakeConnector()
-    await fake.start()
-    client, runtime = await client_with(database_url, fake, **credentials(fake))
-    yield client, fake, runtime
-    await client.close()
-    await runtime.teams_connector.close()
-    await runtime.engine.dispose()
-    await fake.close()
+    async with teams_app(database_url) as wired:
+        yield wired

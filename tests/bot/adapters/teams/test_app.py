@@ -5,6 +5,7 @@ connector (tests/support/teams_wire.py). No Bot Framework class is used here."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -25,10 +26,10 @@ from tests.support.teams_wire import (
     TENANT,
     Client,
     activity,
-    client_with,
     credentials,
     send,
     settle,
+    teams_app,
 )
 
 
@@ -179,66 +180,36 @@ async def test_a_universal_action_is_answered_in_the_http_body(
     assert kept is not None and kept.service_url == fake.service_url, "remembered for later"
 
 
+def _credentials_with(**more: str) -> Callable[[FakeConnector], dict[str, str]]:
+    return lambda fake: {**credentials(fake), **more}
+
+
 async def test_other_tenants_are_refused_when_a_list_is_set(database_url: str) -> None:
-    fake = FakeConnector()
-    await fake.start()
-    client, runtime = await client_with(
-        database_url,
-        fake,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="secret",
-        MicrosoftAppTenantId=TENANT,
-        TEAMS_OPENID_URL=fake.openid_url,
-        TEAMS_ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555",
-    )
-    try:
+    others = _credentials_with(TEAMS_ALLOWED_TENANTS="11111111-2222-3333-4444-555555555555")
+    async with teams_app(database_url, others) as (client, fake, runtime):
         refused = await send(client, fake, activity(fake, ANIM, "help"))
         assert refused.status == 403
         assert await runtime.inbox.drain() == 0
-    finally:
-        await client.close()
-        await runtime.engine.dispose()
-        await fake.close()
 
 
 async def test_keys_out_of_reach_refuse_the_request_as_unavailable(database_url: str) -> None:
-    fake = FakeConnector()
-    await fake.start()
-    client, runtime = await client_with(
-        database_url,
-        fake,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="secret",
-        MicrosoftAppTenantId=TENANT,
-        TEAMS_OPENID_URL="http://127.0.0.1:9/openid",
-    )
-    try:
+    unreachable = _credentials_with(TEAMS_OPENID_URL="http://127.0.0.1:9/openid")
+    async with teams_app(database_url, unreachable) as (client, fake, runtime):
         answer = await send(client, fake, activity(fake, ANIM, "help"))
         assert answer.status == 503
         assert await runtime.inbox.drain() == 0
-    finally:
-        await client.close()
-        await runtime.engine.dispose()
-        await fake.close()
 
 
 async def test_without_credentials_local_requests_work_and_the_log_says_so(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake = FakeConnector()
-    await fake.start()
+    local_only = teams_app(database_url, lambda _fake: {})
     with caplog.at_level("WARNING"):
-        client, runtime = await client_with(database_url, fake)
-    try:
-        assert any("teams_without_credentials" in r.getMessage() for r in caplog.records)
-        hello = activity(fake, ANIM, "hello")
-        answer = await client.post("/api/messages", json=hello)  # no token at all
-        assert answer.status == 202
-        await runtime.inbox.drain()
-        await runtime.sender.drain()
-        assert any("I help the learners" in call.body.get("text", "") for call in fake.sent())
-        assert all(call.authorization == "" for call in fake.calls), "no token without credentials"
-    finally:
-        await client.close()
-        await runtime.engine.dispose()
-        await fake.close()
+        async with local_only as (client, fake, runtime):
+            assert any("teams_without_credentials" in r.getMessage() for r in caplog.records)
+            hello = activity(fake, ANIM, "hello")
+            answer = await client.post("/api/messages", json=hello)  # no token at all
+            assert answer.status == 202
+            await settle(runtime)
+            assert any("I help the learners" in c.body.get("text", "") for c in fake.sent())
+            assert all(c.authorization == "" for c in fake.calls), "no token without credentials"
