@@ -16,7 +16,6 @@ failed with its error — never dropped silently.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -59,8 +58,9 @@ class InboxWorker:
         self._quiet_for = quiet_for
         self._processors: dict[str, Processor] = {}
         self._slots = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = tasks.WorkLoop(
+            "inbox-worker", self._round, lambda: POLL_SECONDS, log, "inbox_loop_failed"
+        )
 
     def register(self, platform: str, processor: Processor) -> None:
         """Route requests of `platform` to `processor`."""
@@ -68,31 +68,19 @@ class InboxWorker:
 
     def wake(self) -> None:
         """New requests were recorded: look now."""
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
         """Start the background loop (it first picks up what a crash left pending)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="inbox-worker")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop; requests not handled yet stay pending for the next start or another replica."""
-        await tasks.cancel(self._task)
-        self._task = None
+        await self._loop.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            self._wake.clear()
-            busy = await self._yield_to_a_burst()
-            try:
-                handled = await self.run_once(BURST_BATCH if busy else BATCH)
-            except Exception:  # the loop must survive a database outage
-                log.exception("inbox_loop_failed")
-                handled = 0
-            if handled:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+    async def _round(self) -> int:
+        busy = await self._yield_to_a_burst()
+        return await self.run_once(BURST_BATCH if busy else BATCH)
 
     async def _yield_to_a_burst(self) -> bool:
         """Wait for a lull in requests (at most MAX_DEFER); whether the burst still goes on."""

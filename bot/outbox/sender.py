@@ -12,8 +12,6 @@ Rules it keeps:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -59,8 +57,13 @@ class OutboxSender:
         self._senders: dict[str, PlatformSender] = {}
         self._refreshers: dict[str, Refresher] = {}
         self._workspaces: dict[int, str] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = tasks.WorkLoop(
+            "outbox-sender",
+            self.run_once,
+            lambda: settings.poll_interval,
+            log,
+            "outbox_loop_failed",
+        )
 
     def register_platform(self, platform: str, sender: PlatformSender) -> None:
         """Route messages of `platform` to `sender`."""
@@ -72,30 +75,15 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Look for due messages now (called after a transaction that enqueued some commits)."""
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
         """Start the background loop."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="outbox-sender")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop the loop; unsent messages stay in the table for the next start."""
-        await tasks.cancel(self._task)
-        self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                processed = await self.run_once()
-            except Exception:  # the loop must survive a database outage
-                log.exception("outbox_loop_failed")
-                processed = 0
-            if processed:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
+        await self._loop.stop()
 
     async def drain(self, max_rounds: int = 100) -> int:
         """Send everything due now (tests and the clock's "run what became due")."""
