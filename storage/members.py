@@ -168,3 +168,14 @@ async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]
 
 
 _RECORD_EVENT = Prepared(lambda _insert_into: insert(table_of(MembershipEvent)))
+
+
+async def display_names(
+    session: AsyncSession, workspace_id: int, user_ids: set[str]
+) -> dict[str, str]:
+    """The display names of the members among `user_ids` (to write people's names where a
+    platform cannot show a `<@id>` reference)."""
+    query = select(Member.user_id, Member.display_name).where(
+        Member.workspace_id == workspace_id, Member.user_id.in_(sorted(user_ids))
+    )
+    return {user_id: name for user_id, name in (await session.execute(query)).all()}

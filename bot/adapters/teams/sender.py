@@ -15,9 +15,13 @@ Retries on 429/412/502/503/504 honour Retry-After, else the outbox's jittered ba
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import cards
+from bot.adapters.teams import PLATFORM, cards
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.replies import Form, OutboundMessage
@@ -26,9 +30,11 @@ from bot.outbox import targets
 from bot.outbox.delivery import NotNow, PermanentFailure
 from bot.outbox.pacing import Pacer, WindowPacer
 from bot.settings import RateLimitSettings
-from storage import teams_references
+from storage import members, teams_references, workspaces
 from storage.teams_references import Reference
 
+# A person as the core keeps them in free text (what a Teams mention became).
+_PERSON = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
 CONVERSATION_LIMITS = [(7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0)]
 MAX_SLEEP_SECONDS = 2.0
 
@@ -64,7 +70,7 @@ class TeamsSender:
             # A reply in a channel thread: the conversation id names the thread's root.
             root = message.in_reply_to.partition("|")[2]
             conversation = f"{conversation};messageid={root}"
-        activity = _activity(message)
+        activity = await self._with_names(workspace, _activity(message))
         activity_id = await self._connector.send(reference.service_url, conversation, activity)
         return f"{reference.conversation_id}|{activity_id}"
 
@@ -77,8 +83,26 @@ class TeamsSender:
             raise PermanentFailure(f"not a Teams message id: {message_id!r}")
         reference = await self._known(workspace, conversation)
         await self._pace(workspace, conversation)
-        activity = _activity(message)
+        activity = await self._with_names(workspace, _activity(message))
         await self._connector.update(reference.service_url, conversation, activity_id, activity)
+
+    async def _with_names(self, tenant: str, activity: dict[str, Any]) -> dict[str, Any]:
+        """People named in what others wrote (`<@AAD id>`, how the core keeps a mention)
+        shown by name: Teams would print the reference as it is."""
+        raw = json.dumps(activity, ensure_ascii=False)
+        named = set(_PERSON.findall(raw))
+        if not named:
+            return activity
+        async with self._sessions() as db:
+            workspace = await workspaces.find(db, PLATFORM, tenant)
+            names = await members.display_names(db, workspace.id, named) if workspace else {}
+
+        def name(match: re.Match[str]) -> str:
+            known = names.get(match.group(1))
+            return json.dumps(known, ensure_ascii=False)[1:-1] if known else match.group(0)
+
+        rewritten: dict[str, Any] = json.loads(_PERSON.sub(name, raw))
+        return rewritten
 
     async def _pace(self, tenant: str, conversation: str) -> None:
         if (wait := self._per_conversation.delay(conversation)) > 0:
@@ -134,7 +158,7 @@ class TeamsSender:
         return reference
 
 
-def _activity(message: OutboundMessage) -> dict[str, object]:
+def _activity(message: OutboundMessage) -> dict[str, Any]:
     """The message activity: a card, or a form (Teams has no modals: forms are cards)."""
     form = message.extra.get("form")
     if isinstance(form, dict):

@@ -5,6 +5,7 @@ answered without an error."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
     BOT,
+    CHANNEL,
     CHANNEL_ROOT,
     Client,
     activity,
@@ -137,3 +139,17 @@ async def test_a_person_teams_cannot_find_gets_a_clear_answer_and_nothing_change
     texts = _texts(fake, since)
     assert len(texts) == 1 and "badge grant @" in texts[0], texts
     assert not any("Confirmed ambassador" in text for text in _texts(fake, 0))
+
+
+async def test_people_named_in_what_someone_shares_are_shown_by_name(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    fake.rosters[CHANNEL_ROOT] = _roster()
+    text = "share Thanks @bob for the tip"
+    made = _with_mentions(activity(fake, PEOPLE["alice"], text), text)
+    assert (await send(client, fake, made)).status == 202
+    await settle(runtime)
+    post = next(c for c in fake.sent(CHANNEL) if "for the tip" in c.body["text"])
+    assert "Thanks Bob for the tip" in post.body["text"]
+    assert "<@" not in json.dumps(post.body), "no raw reference left, card included"
