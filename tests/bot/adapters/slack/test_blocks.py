@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack import blocks
-from bot.core.replies import Button, Card, Field, Form, FormField, Reply
+from bot.core.replies import Button, Card, Field, Reply
 from bot.handlers import challenges, pulse_cards, signup
 from bot.i18n import Translator
 from storage.models import Pulse, TrainingSession
+from tests.support.sample_forms import CHALLENGE_FORM
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -104,24 +105,7 @@ def test_forms_become_modals_and_their_submission_comes_back_as_the_form_values(
 
 
 def test_every_field_kind_of_the_challenge_form() -> None:
-    form = Form(
-        title="Schedule a challenge for the whole community",
-        submit_action_id="challenge.form",
-        fields=(
-            FormField("text", "Challenge", "multiline", value="Share one win"),
-            FormField("first", "First date and time", "datetime", required=False),
-            FormField(
-                "recurrence",
-                "Repeat",
-                "select",
-                options=(("Once", "once"), ("Every week", "weekly")),
-                required=False,
-                value="weekly",
-            ),
-            FormField("until", "Until", "text", required=False),
-        ),
-    )
-    view = blocks.modal(form, Translator("fr"))
+    view = blocks.modal(CHALLENGE_FORM, Translator("fr"))
     _golden("challenge_form_modal", view)
     assert view["title"]["text"] == "Schedule a challenge fo…"
     state = {

@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.teams import cards
-from bot.core.replies import Button, Card, Field, Form, FormField
+from bot.core.replies import Button, Card, Field
 from bot.handlers import challenges, pulse_cards, signup
 from bot.i18n import Translator
 from storage.models import Pulse, TrainingSession
+from tests.support.sample_forms import CHALLENGE_FORM
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -107,24 +108,7 @@ def test_the_pulse_details_form_and_its_submission() -> None:
 
 
 def test_every_field_kind_of_the_challenge_form() -> None:
-    form = Form(
-        title="Schedule a challenge for the whole community",
-        submit_action_id="challenge.form",
-        fields=(
-            FormField("text", "Challenge", "multiline", value="Share one win"),
-            FormField("first", "First date and time", "datetime", required=False),
-            FormField(
-                "recurrence",
-                "Repeat",
-                "select",
-                options=(("Once", "once"), ("Every week", "weekly")),
-                required=False,
-                value="weekly",
-            ),
-            FormField("until", "Until", "text", required=False),
-        ),
-    )
-    card = cards.form(form, Translator("fr"))
+    card = cards.form(CHALLENGE_FORM, Translator("fr"))
     _golden("challenge_form_fr", card)
     kinds = [(e["type"], e.get("id")) for e in card["body"][1:]]
     assert kinds == [
