@@ -17,8 +17,10 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/ambassador-bot migrate
 
-# The playground's demo animator is an admin unless you say otherwise.
+# The playground's demo animator is an admin unless you say otherwise; the playground is
+# served (on 127.0.0.1 unless AMBASSADOR_HOST says otherwise: then it needs its token).
 run: export AMBASSADOR_ADMINS ?= local:anim1
+run: export AMBASSADOR_PLAYGROUND ?= 1
 run: $(STAMP)
 	$(BIN)/ambassador-bot migrate
 	$(BIN)/ambassador-bot serve

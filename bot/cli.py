@@ -122,8 +122,15 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     gc.collect()
     gc.freeze()
     bound = runner.addresses[0] if runner.addresses else (host, port)
-    log.info("listening", extra={"url": f"http://{bound[0]}:{bound[1]}/"})
-    print(f"Ambassador bot ready: playground at http://{bound[0]}:{bound[1]}/", flush=True)
+    address = f"http://{_url_host(bound[0])}:{bound[1]}/"
+    log.info("listening", extra={"url": address, "playground": settings.playground})
+    if settings.playground:
+        print(f"Ambassador bot ready: playground at {address}", flush=True)
+    else:
+        print(
+            f"Ambassador bot ready at {address} (no playground: AMBASSADOR_PLAYGROUND=1 serves it)",
+            flush=True,
+        )
     try:
         await _until_signal()
     finally:
@@ -175,8 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "teams-package":  # needs the app id only, not the whole set-up
         return _teams_package(args.output)
+    env = dict(os.environ)
+    if getattr(args, "host", None):
+        # `serve --host` decides whether the playground may be served: checked like the rest.
+        env["AMBASSADOR_HOST"] = args.host
     try:
-        settings = load_settings()
+        settings = load_settings(env)
     except SettingsError as exc:
         print(f"ambassador-bot: configuration error: {exc}", file=sys.stderr)
         return EXIT_SETTINGS
@@ -198,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "worker":
             asyncio.run(_worker(settings))
             return 0
-        host = getattr(args, "host", None) or settings.host
+        host = settings.host
         port = getattr(args, "port", None)
         port = settings.port if port is None else port
         if port:
@@ -235,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _is_bind_error(exc: OSError) -> bool:

@@ -227,7 +227,8 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
         [
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),
-            *local.routes(),
+            # The playground acts as anyone: only when asked for (settings._playground).
+            *(local.routes() if runtime.settings.playground else []),
             *files.routes(),
             *open_badges.routes(),
         ]

@@ -6,6 +6,7 @@ line naming the setting; the CLI turns it into exit code 2 without a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -133,8 +134,8 @@ class SlackSettings:
 class TeamsSettings:
     """Teams' credentials, under the Bot Framework samples' names (MicrosoftAppId, …).
 
-    None set: local testing only (no token asked for, none required); the start-up log
-    says so loudly.
+    None set: Teams is off (every activity refused) unless TEAMS_ALLOW_UNAUTHENTICATED=1
+    asks for local development without tokens; the start-up log then says so loudly.
     """
 
     app_id: str = ""
@@ -147,11 +148,21 @@ class TeamsSettings:
     openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     # Only these tenants may use the bot (empty: any tenant that installs it).
     allowed_tenants: frozenset[str] = frozenset()
+    # TEAMS_ALLOW_UNAUTHENTICATED=1: no credentials, unsigned activities accepted (local
+    # development only; never inferred from where a request comes from).
+    allow_unauthenticated: bool = False
+    # TEAMS_SERVICE_URLS: service URLs trusted besides Bot Framework's documented Teams hosts.
+    extra_service_urls: tuple[str, ...] = ()
 
     @property
     def authenticated(self) -> bool:
         """Whether credentials are configured (requests must then carry a valid token)."""
         return bool(self.app_id and self.app_password)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether /api/messages accepts activities at all."""
+        return self.authenticated or self.allow_unauthenticated
 
     @property
     def token_endpoint(self) -> str:
@@ -188,6 +199,11 @@ class Settings:
     mentoring: MentoringSettings = field(default_factory=MentoringSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     teams: TeamsSettings = field(default_factory=TeamsSettings)
+    # The local playground (page and /local/api): served only when asked, or by default on
+    # a loopback address with no platform configured (see _playground).
+    playground: bool = True
+    # With it, every page and API call of the playground needs this token.
+    playground_token: str = ""
 
     @property
     def base_url(self) -> str:
@@ -402,14 +418,77 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
         for tenant in env.get("TEAMS_ALLOWED_TENANTS", "").split(",")
         if tenant.strip()
     )
-    teams = TeamsSettings(**values, app_type=app_type, allowed_tenants=allowed)
+    teams = TeamsSettings(
+        **values,
+        app_type=app_type,
+        allowed_tenants=allowed,
+        allow_unauthenticated=_parse_bool(
+            "TEAMS_ALLOW_UNAUTHENTICATED", env.get("TEAMS_ALLOW_UNAUTHENTICATED", "0")
+        ),
+        extra_service_urls=_service_urls(env.get("TEAMS_SERVICE_URLS", "")),
+    )
     if bool(teams.app_id) != bool(teams.app_password):
         raise SettingsError("Teams needs both MicrosoftAppId and MicrosoftAppPassword (or neither)")
+    if teams.authenticated and teams.allow_unauthenticated:
+        raise SettingsError(
+            "TEAMS_ALLOW_UNAUTHENTICATED=1 is for local development without credentials: "
+            "unset it when MicrosoftAppId and MicrosoftAppPassword are set"
+        )
     if teams.authenticated and app_type == "SingleTenant" and not teams.tenant_id:
         raise SettingsError(
             "A single-tenant bot needs MicrosoftAppTenantId (the Azure Bot's tenant id)"
         )
     return teams
+
+
+def _service_urls(value: str) -> tuple[str, ...]:
+    urls = tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"TEAMS_SERVICE_URLS entries must start with https:// (got {url[:80]!r})"
+            )
+    return urls
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (a name or an address) only reaches this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _playground(
+    env: Mapping[str, str], host: str, slack: SlackSettings, teams: TeamsSettings
+) -> tuple[bool, str]:
+    """Whether the playground is served, and the token it then needs (may be empty).
+
+    It lets anyone who reaches it act as any person, admins included: asked for with
+    AMBASSADOR_PLAYGROUND=1, else served only on a loopback address of a bot that serves
+    no platform. Reachable from other machines, it needs AMBASSADOR_PLAYGROUND_TOKEN.
+    """
+    asked = env.get("AMBASSADOR_PLAYGROUND", "").strip()
+    if asked:
+        enabled = _parse_bool("AMBASSADOR_PLAYGROUND", asked)
+    else:
+        enabled = is_loopback_host(host) and not (slack.enabled or teams.authenticated)
+    token = env.get("AMBASSADOR_PLAYGROUND_TOKEN", "").strip()
+    if token and len(token) < 24:
+        raise SettingsError(
+            "AMBASSADOR_PLAYGROUND_TOKEN must be at least 24 characters (e.g. the output of "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    if enabled and not token and not is_loopback_host(host):
+        raise SettingsError(
+            f"AMBASSADOR_PLAYGROUND=1 on AMBASSADOR_HOST={host} (reachable from other "
+            "machines) lets anyone act as any user: also set AMBASSADOR_PLAYGROUND_TOKEN "
+            "(at least 24 random characters), or listen on 127.0.0.1"
+        )
+    return enabled, token if enabled else ""
 
 
 def _parse_api_url(value: str) -> str:
@@ -475,16 +554,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     rate_limits = _rate_limits(config, config_path)
     ladder = _ladder(config, config_path)
+    host = env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1"
+    slack, teams = _slack(env), _teams(env)
+    playground, playground_token = _playground(env, host, slack, teams)
     return Settings(
-        host=env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        host=host,
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),
         public_url=_parse_public_url(
             env.get("PUBLIC_BASE_URL") or env.get("AMBASSADOR_PUBLIC_URL", "")
         ),
         issuer=_issuer(config, config_path),
         mentoring=_mentoring(config, config_path, ladder),
-        slack=_slack(env),
-        teams=_teams(env),
+        slack=slack,
+        teams=teams,
+        playground=playground,
+        playground_token=playground_token,
         locale=locale,
         timezone=timezone,
         config_path=config_path,

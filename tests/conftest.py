@@ -51,6 +51,8 @@ def make_settings(database_url: str, **env: str) -> Settings:
         "DATABASE_URL": database_url,
         "AMBASSADOR_ADMINS": "local:anim1",
         "LOCAL_CLOCK_CONTROL": "1",
+        # Most tests drive the bot through the playground; tests of its gate set their own.
+        "AMBASSADOR_PLAYGROUND": "1",
         **env,
     }
     return load_settings(values)

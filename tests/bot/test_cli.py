@@ -77,3 +77,10 @@ def test_migrate_then_serve_answers_health_probes(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
+
+
+def test_serve_on_every_address_with_the_playground_and_no_token_is_refused() -> None:
+    result = _run("serve", "--host", "0.0.0.0", env={"AMBASSADOR_PLAYGROUND": "1"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "AMBASSADOR_PLAYGROUND_TOKEN" in result.stderr and "Traceback" not in result.stderr

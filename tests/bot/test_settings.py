@@ -141,3 +141,65 @@ def test_platform_credentials_that_work() -> None:
     )
     local = load_settings({"AMBASSADOR_CONFIG": CONFIG})
     assert not local.slack.enabled and not local.teams.authenticated
+
+
+SLACK_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+TEAMS_ENV = {
+    "MicrosoftAppId": "6f1c7d3e-2b4a-4c5d-8e9f-0a1b2c3d4e5f",
+    "MicrosoftAppPassword": "p",
+    "MicrosoftAppTenantId": "56653e9d-2158-46ee-90d7-675c39642038",
+}
+TOKEN = "x" * 32
+
+
+@pytest.mark.parametrize(
+    ("env", "served"),
+    [
+        ({}, True),  # a bare bot on 127.0.0.1: `ambassador-bot serve` on a laptop
+        ({"AMBASSADOR_HOST": "::1"}, True),
+        ({"AMBASSADOR_HOST": "localhost"}, True),
+        (SLACK_ENV, False),  # a platform is configured: only when asked
+        (TEAMS_ENV, False),
+        ({"AMBASSADOR_HOST": "0.0.0.0"}, False),  # reachable from elsewhere: only when asked
+        ({"AMBASSADOR_HOST": "10.0.0.5"}, False),
+        ({**SLACK_ENV, "AMBASSADOR_PLAYGROUND": "1"}, True),
+        ({"AMBASSADOR_PLAYGROUND": "0"}, False),
+        (
+            {
+                "AMBASSADOR_HOST": "0.0.0.0",
+                "AMBASSADOR_PLAYGROUND": "1",
+                "AMBASSADOR_PLAYGROUND_TOKEN": TOKEN,
+            },
+            True,
+        ),
+    ],
+)
+def test_the_playground_is_served_only_when_asked_or_safe(
+    env: dict[str, str], served: bool
+) -> None:
+    assert load_settings({"AMBASSADOR_CONFIG": CONFIG, **env}).playground is served
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (
+            {"AMBASSADOR_HOST": "0.0.0.0", "AMBASSADOR_PLAYGROUND": "1"},
+            "AMBASSADOR_PLAYGROUND_TOKEN",
+        ),
+        ({"AMBASSADOR_PLAYGROUND_TOKEN": "short"}, "at least 24 characters"),
+        ({"AMBASSADOR_PLAYGROUND": "maybe"}, "AMBASSADOR_PLAYGROUND must be 1 or 0"),
+        ({**TEAMS_ENV, "TEAMS_ALLOW_UNAUTHENTICATED": "1"}, "unset it when MicrosoftAppId"),
+        ({"TEAMS_SERVICE_URLS": "smba.example.com"}, "TEAMS_SERVICE_URLS"),
+    ],
+)
+def test_an_unsafe_playground_or_teams_setting_is_refused(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings({"AMBASSADOR_CONFIG": CONFIG, **env})
+
+
+def test_teams_without_credentials_is_off_unless_asked() -> None:
+    assert not load_settings({"AMBASSADOR_CONFIG": CONFIG}).teams.enabled
+    asked = load_settings({"AMBASSADOR_CONFIG": CONFIG, "TEAMS_ALLOW_UNAUTHENTICATED": "1"})
+    assert asked.teams.enabled and not asked.teams.authenticated
+    assert load_settings({"AMBASSADOR_CONFIG": CONFIG, **TEAMS_ENV}).teams.enabled

@@ -6,6 +6,7 @@ Malformed JSON or a missing field is a 400 naming the field, never a 500.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.local import PLATFORM, WORKSPACE
+from bot.adapters.local.guard import PlaygroundGuard
 from bot.clock import Clock
 from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
@@ -23,6 +25,8 @@ from bot.settings import Settings
 from storage import local_messages, members, presence, workspaces
 
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_FILES = frozenset({"playground.css", "playground.js"})
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_TEXT = 40_000
 MAX_ID = 128
 MAX_CONVERSATION = 200
@@ -108,28 +112,52 @@ class LocalApi:
         self._clock = clock
         self._sessions = sessions
         self._dispatcher = dispatcher
+        self._guard = PlaygroundGuard(settings)
         # People already recorded as present in a conversation (saves a write per command).
         self._seen: set[tuple[str, str]] = set()
         dispatcher.presence[PLATFORM] = self._count_present
         dispatcher.observers[PLATFORM] = self._observe
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        """The page, its static files and the JSON API."""
+        """The page, its static files and the JSON API, each behind the guard."""
+        guarded = self._guarded
         return [
             web.get("/", self.page),
-            web.static("/static", STATIC_DIR),
-            web.post("/local/api/command", self.command),
-            web.post("/local/api/action", self.action),
-            web.get("/local/api/conversations", self.conversations),
-            web.get("/local/api/conversations/{conversation}/messages", self.messages),
-            web.get("/local/api/users", self.users),
-            web.get("/local/api/clock", self.get_clock),
-            web.post("/local/api/clock", self.set_clock),
+            web.get("/static/{name}", guarded(self.static)),
+            web.post("/local/api/command", guarded(self.command)),
+            web.post("/local/api/action", guarded(self.action)),
+            web.get("/local/api/conversations", guarded(self.conversations)),
+            web.get("/local/api/conversations/{conversation}/messages", guarded(self.messages)),
+            web.get("/local/api/users", guarded(self.users)),
+            web.get("/local/api/clock", guarded(self.get_clock)),
+            web.post("/local/api/clock", guarded(self.set_clock)),
         ]
 
-    async def page(self, _request: web.Request) -> web.StreamResponse:
-        """The playground page."""
+    def _guarded(self, handler: Handler) -> Handler:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            refusal = self._guard.refusal(request)
+            return refusal if refusal is not None else await handler(request)
+
+        return checked
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        """The playground page; opened with the right `?token=`, the token is kept in a
+        cookie and the address cleaned of it (out of the history and of Referer)."""
+        if self._guard.token_in_query(request):
+            response = web.HTTPSeeOther("/")
+            self._guard.remember_token(response)
+            return response
+        refusal = self._guard.refusal(request)
+        if refusal is not None:
+            return refusal
         return web.FileResponse(STATIC_DIR / "playground.html")
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        """The page's script and style sheet (only the files shipped with it)."""
+        name = request.match_info["name"]
+        if name not in STATIC_FILES:
+            raise web.HTTPNotFound()
+        return web.FileResponse(STATIC_DIR / name)
 
     async def command(self, request: web.Request) -> web.Response:
         """POST /local/api/command: run typed text as `user` in `conversation`."""

@@ -40,7 +40,9 @@ async def test_missing_and_malformed_fields_are_400s_naming_the_field(
         data = await response.json()
         assert data["error"]
         assert data.get("field") == field, (body, data)
-    response = await client.post("/local/api/command", data=b"{not json")
+    response = await client.post(
+        "/local/api/command", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     response = await client.post(
         "/local/api/action", json={"user": {"id": "u1"}, "conversation": "g"}
@@ -168,5 +170,7 @@ async def test_any_json_body_gets_a_4xx_or_a_reply_never_a_500(
     playground: Playground, body: Any
 ) -> None:
     for path in ("/local/api/command", "/local/api/action", "/local/api/clock"):
-        response = await playground.client.post(path, data=json.dumps(body).encode())
+        response = await playground.client.post(
+            path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
         assert response.status in (200, 400, 403), (path, body, response.status)
