@@ -460,7 +460,12 @@ def scan_server_log(log_path: Path) -> dict[str, Any]:
 
 def _server_env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=database_url, AMBASSADOR_LOCALE="en", LOG_FORMAT="json")
+    env.update(
+        DATABASE_URL=database_url,
+        AMBASSADOR_PLAYGROUND="1",  # the load goes through the playground's API
+        AMBASSADOR_LOCALE="en",
+        LOG_FORMAT="json",
+    )
     return env
 
 

@@ -211,6 +211,7 @@ async def _time_commands(
         **os.environ,
         "DATABASE_URL": url,
         "AMBASSADOR_ADMINS": "local:anim1",
+        "AMBASSADOR_PLAYGROUND": "1",  # commands go through the playground's API
         "AMBASSADOR_LOCALE": "en",
         "LOG_FORMAT": "json",
     }

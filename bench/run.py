@@ -184,6 +184,7 @@ def _server_env(database_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url,
         AMBASSADOR_ADMINS=f"local:{ANIMATOR['id']}",
+        AMBASSADOR_PLAYGROUND="1",  # the joins go through the playground's API
         AMBASSADOR_LOCALE="en",  # the checks read English texts
         LOG_FORMAT="json",
     )

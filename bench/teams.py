@@ -144,7 +144,12 @@ async def measure_latency(
             url = f"sqlite:///{workdir / f'teams-{which}-run{run}.db'}"
         else:
             database, url = await databases.create_database(args.database_url)
-        env.update(DATABASE_URL=url, AMBASSADOR_ADMINS=f"teams:{ANIMATOR}")
+        # The bench sends unsigned activities from a fake Bot Connector on loopback.
+        env.update(
+            DATABASE_URL=url,
+            AMBASSADOR_ADMINS=f"teams:{ANIMATOR}",
+            TEAMS_ALLOW_UNAUTHENTICATED="1",
+        )
         argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = ServerProcess(
         name=f"teams {which} (run {run})",

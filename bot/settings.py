@@ -557,6 +557,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     host = env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1"
     slack, teams = _slack(env), _teams(env)
     playground, playground_token = _playground(env, host, slack, teams)
+    if teams.allow_unauthenticated and not is_loopback_host(host):
+        raise SettingsError(
+            f"TEAMS_ALLOW_UNAUTHENTICATED=1 lets anyone who reaches AMBASSADOR_HOST={host} act "
+            "as any Teams user: use it only on 127.0.0.1, or set the bot's Teams credentials"
+        )
     return Settings(
         host=host,
         port=_parse_port(env.get("AMBASSADOR_PORT", "3978")),

@@ -191,6 +191,7 @@ def test_the_playground_is_served_only_when_asked_or_safe(
         ({"AMBASSADOR_PLAYGROUND": "maybe"}, "AMBASSADOR_PLAYGROUND must be 1 or 0"),
         ({**TEAMS_ENV, "TEAMS_ALLOW_UNAUTHENTICATED": "1"}, "unset it when MicrosoftAppId"),
         ({"TEAMS_SERVICE_URLS": "smba.example.com"}, "TEAMS_SERVICE_URLS"),
+        ({"TEAMS_ALLOW_UNAUTHENTICATED": "1", "AMBASSADOR_HOST": "0.0.0.0"}, "only on 127.0.0.1"),
     ],
 )
 def test_an_unsafe_playground_or_teams_setting_is_refused(env: dict[str, str], named: str) -> None:

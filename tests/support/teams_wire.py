@@ -38,6 +38,8 @@ def credentials(fake: FakeConnector) -> dict[str, str]:
         "MicrosoftAppTenantId": TENANT,
         "TEAMS_TOKEN_URL": fake.token_url,
         "TEAMS_OPENID_URL": fake.openid_url,
+        # The fake Bot Connector's address, trusted like Teams' own service hosts.
+        "TEAMS_SERVICE_URLS": fake.service_url,
     }
 
 

@@ -3,8 +3,12 @@
 The body must be a JSON activity (400 otherwise, never a 500). With credentials
 (MicrosoftAppId/MicrosoftAppPassword), its bearer token must be the Bot Connector's (401
 otherwise; 503 when Bot Framework's keys cannot be fetched — never accepted). Without
-credentials only local testing is possible: requests from this machine only, and the
-start-up log says so loudly. An optional tenant allow-list refuses other tenants (403).
+credentials every activity is refused (401), unless TEAMS_ALLOW_UNAUTHENTICATED=1 asks for
+local development (never inferred from where a request comes from: behind a proxy on the
+same host every request comes from loopback); the start-up log then says so loudly. The
+activity's serviceUrl must be one the bot may call (service_urls.py, 403 otherwise): the
+bot's answers, and its token, go there. An optional tenant allow-list refuses other
+tenants (403).
 
 Teams wants an answer within seconds: the activity is recorded in the inbox and answered
 202 at once; the inbox worker handles it and the replies go through the outbox
@@ -16,7 +20,6 @@ handled at once, their replies sent through the outbox too.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from collections.abc import Callable
@@ -29,6 +32,7 @@ from bot.adapters.teams import PLATFORM, protocol
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.handling import TeamsHandling, tenant_of
+from bot.adapters.teams.service_urls import ServiceUrls
 from bot.adapters.teams.typing import TypingIndicator
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
@@ -61,12 +65,13 @@ class TeamsAdapter:
         )
         self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox, connector)
         self.typing = TypingIndicator(sessions, connector)
-        if self._auth is None:
+        self._service_urls = ServiceUrls(teams)
+        if teams.allow_unauthenticated:
             log.warning(
                 "teams_without_credentials",
                 extra={
-                    "meaning": "MicrosoftAppId/MicrosoftAppPassword not set: /api/messages "
-                    "accepts unauthenticated requests from this machine only (local testing)"
+                    "meaning": "TEAMS_ALLOW_UNAUTHENTICATED=1: /api/messages accepts unsigned "
+                    "activities from anyone who reaches it (local development only)"
                 },
             )
 
@@ -93,8 +98,14 @@ class TeamsAdapter:
                 return _refused(503, "Bot Framework's keys cannot be fetched; try again")
             if problem is not None:
                 return _refused(401, problem)
-        elif not _from_this_machine(request):
-            return _refused(401, "no credentials configured: local testing only")
+        elif not self._settings.teams.allow_unauthenticated:
+            return _refused(
+                401,
+                "Teams is not set up on this bot (MicrosoftAppId and MicrosoftAppPassword; "
+                "TEAMS_ALLOW_UNAUTHENTICATED=1 for local development)",
+            )
+        if not self._service_urls.trusted(str(activity.get("serviceUrl") or "")):
+            return _refused(403, "the activity's serviceUrl is not a Teams service address")
         allowed = self._settings.teams.allowed_tenants
         if allowed and tenant_of(activity) not in allowed:
             return _refused(403, "this tenant may not use this bot")
@@ -155,10 +166,3 @@ def _shape_problem(activity: dict[str, Any]) -> str | None:
 
 def _refused(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
-
-
-def _from_this_machine(request: web.Request) -> bool:
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.adapters.teams import protocol
+from bot.adapters.teams.service_urls import ServiceUrls
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.settings import TeamsSettings
 
@@ -69,11 +70,13 @@ class BotToken:
 
 
 class Connector:
-    """Send, update and create conversations on a Bot Connector (any service URL)."""
+    """Send, update and create conversations on a Bot Connector (a trusted service URL
+    only: service_urls.py)."""
 
     def __init__(self, teams: TeamsSettings) -> None:
         self._token = BotToken(teams)
         self._http: aiohttp.ClientSession | None = None
+        self._service_urls = ServiceUrls(teams)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -87,7 +90,9 @@ class Connector:
 
     async def send(self, service_url: str, conversation: str, activity: dict[str, Any]) -> str:
         """POST an activity to a conversation; its id."""
-        url = f"{_base(service_url)}/v3/conversations/{quote(conversation, safe='')}/activities"
+        url = (
+            f"{self._base(service_url)}/v3/conversations/{quote(conversation, safe='')}/activities"
+        )
         data = await self._call("POST", url, activity)
         return str(data.get("id", ""))
 
@@ -96,7 +101,7 @@ class Connector:
     ) -> None:
         """PUT a new version of an activity (a card updated in place)."""
         url = (
-            f"{_base(service_url)}/v3/conversations/{quote(conversation, safe='')}"
+            f"{self._base(service_url)}/v3/conversations/{quote(conversation, safe='')}"
             f"/activities/{quote(activity_id, safe='')}"
         )
         await self._call("PUT", url, {**activity, "id": activity_id})
@@ -106,7 +111,7 @@ class Connector:
     ) -> str:
         """Open the 1:1 conversation of the bot with a person; its id."""
         body = protocol.personal_conversation(bot_id, user_id, tenant_id)
-        data = await self._call("POST", f"{_base(service_url)}/v3/conversations", body)
+        data = await self._call("POST", f"{self._base(service_url)}/v3/conversations", body)
         conversation = data.get("id")
         if not conversation:
             raise RetryLater("teams: the new conversation has no id")
@@ -115,7 +120,7 @@ class Connector:
     async def member(self, service_url: str, conversation: str, user_id: str) -> dict[str, Any]:
         """One member of a conversation (their AAD object id and name), by Teams user id."""
         url = (
-            f"{_base(service_url)}/v3/conversations/"
+            f"{self._base(service_url)}/v3/conversations/"
             f"{quote(conversation.split(';')[0], safe='')}/members/{quote(user_id, safe='')}"
         )
         return await self._call("GET", url, None)
@@ -127,7 +132,7 @@ class Connector:
         Bots are not counted (their entries have no AAD object id)."""
         # A channel thread's id names its root message; the roster is the channel's.
         url = (
-            f"{_base(service_url)}/v3/conversations/"
+            f"{self._base(service_url)}/v3/conversations/"
             f"{quote(conversation.split(';')[0], safe='')}/pagedmembers"
         )
         count, token = 0, ""
@@ -142,6 +147,12 @@ class Connector:
             token = str(data.get("continuationToken") or "")
             if not token:
                 return count
+
+    def _base(self, service_url: str) -> str:
+        # Checked before every call: the bot's token goes with it (service_urls.py).
+        if not self._service_urls.trusted(service_url):
+            raise PermanentFailure("teams: the conversation's service URL is not trusted")
+        return service_url.rstrip("/")
 
     async def _call(
         self,
@@ -174,10 +185,6 @@ class Connector:
         if status == 401:
             raise RetryLater("teams 401: token refused")
         raise PermanentFailure(f"teams {status} {code}".strip())
-
-
-def _base(service_url: str) -> str:
-    return service_url.rstrip("/")
 
 
 def _error_code(data: Any) -> str:

@@ -200,12 +200,25 @@ async def test_keys_out_of_reach_refuse_the_request_as_unavailable(database_url:
         assert await runtime.inbox.drain() == 0
 
 
-async def test_without_credentials_local_requests_work_and_the_log_says_so(
+async def test_without_credentials_every_activity_is_refused_unless_asked(
+    database_url: str,
+) -> None:
+    # Not inferred from the peer: this request comes from loopback, as through a proxy.
+    async with teams_app(database_url, lambda _fake: {}) as (client, fake, runtime):
+        hello = activity(fake, ANIM, "hello")
+        for headers in ({}, {"X-Forwarded-For": "127.0.0.1"}):
+            answer = await client.post("/api/messages", json=hello, headers=headers)
+            assert answer.status == 401
+            assert "TEAMS_ALLOW_UNAUTHENTICATED" in (await answer.json())["error"]
+        assert await runtime.inbox.drain() == 0 and fake.calls == []
+
+
+async def test_without_credentials_when_asked_local_requests_work_and_the_log_says_so(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    local_only = teams_app(database_url, lambda _fake: {})
+    asked = teams_app(database_url, lambda _fake: {"TEAMS_ALLOW_UNAUTHENTICATED": "1"})
     with caplog.at_level("WARNING"):
-        async with local_only as (client, fake, runtime):
+        async with asked as (client, fake, runtime):
             assert any("teams_without_credentials" in r.getMessage() for r in caplog.records)
             hello = activity(fake, ANIM, "hello")
             answer = await client.post("/api/messages", json=hello)  # no token at all
@@ -213,3 +226,51 @@ async def test_without_credentials_local_requests_work_and_the_log_says_so(
             await settle(runtime)
             assert any("I help the learners" in c.body.get("text", "") for c in fake.sent())
             assert all(c.authorization == "" for c in fake.calls), "no token without credentials"
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        "http://169.254.169.254/latest/meta-data",  # a cloud's metadata service
+        "https://smba.trafficmanager.net.evil.example/amer/",
+        "https://smba.trafficmanager.net@evil.example/amer/",
+        "http://smba.trafficmanager.net/amer/",  # not HTTPS
+        "https://evil.example/",
+        "",
+    ],
+)
+async def test_an_untrusted_service_url_is_refused_and_never_called(
+    database_url: str, service_url: str
+) -> None:
+    async with teams_app(database_url) as (client, fake, runtime):
+        made = activity(fake, ANIM, "help", serviceUrl=service_url)
+        # The token is Microsoft's (the fake signs what it is asked), for that service URL.
+        answer = await send(client, fake, made, Authorization=fake.bearer(APP_ID, service_url))
+        # (no service URL at all: the token cannot match it either, 401 comes first)
+        assert answer.status == (403 if service_url else 401), await answer.text()
+        assert await runtime.inbox.drain() == 0 and fake.calls == []
+
+
+def test_trusted_service_urls() -> None:
+    from bot.adapters.teams.service_urls import ServiceUrls
+    from bot.settings import TeamsSettings
+
+    signed = ServiceUrls(TeamsSettings(app_id="a", app_password="p", tenant_id="t"))
+    for url in (
+        "https://smba.trafficmanager.net/amer/",
+        "https://smba.trafficmanager.net/amer-client-ss.msg/",
+        "https://smba.infra.gcc.teams.microsoft.com/gcc",
+        "https://smba.infra.dod.teams.microsoft.us/teams",
+    ):
+        assert signed.trusted(url), url
+    assert not signed.trusted("http://127.0.0.1:3978/")
+    local = ServiceUrls(TeamsSettings(allow_unauthenticated=True))
+    assert local.trusted("http://127.0.0.1:56000/") and local.trusted("http://localhost:9/")
+    assert not local.trusted("https://smba.trafficmanager.net/amer/")
+    listed = ServiceUrls(
+        TeamsSettings(
+            app_id="a", app_password="p", tenant_id="t", extra_service_urls=("https://bf.corp/x",)
+        )
+    )
+    assert listed.trusted("https://bf.corp/x/") and listed.trusted("https://bf.corp/x/v3")
+    assert not listed.trusted("https://bf.corp/xy") and not listed.trusted("https://bf.corp/")

@@ -38,6 +38,7 @@ async def teams(runtime: Runtime) -> AsyncIterator[FakeConnector]:
         app_password="secret",
         tenant_id=TENANT,
         token_url=fake.token_url,
+        extra_service_urls=(fake.service_url,),
     )
     connector = Connector(credentials)
     sender = TeamsSender(runtime.sessions, runtime.clock, connector, RateLimitSettings())
