@@ -22,6 +22,8 @@ async def record_many(
     On a bare connection (no ORM session): this runs before every acknowledgement, where
     each tenth of a millisecond counts.
     """
+    if not entries:
+        return []
     rows = [
         {
             "platform": platform,

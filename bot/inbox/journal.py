@@ -4,6 +4,11 @@ Each `record` waits until its request is committed. While one transaction is bei
 written, the requests that arrive meanwhile queue up and go in the next one together: a
 burst of 50 concurrent slash commands costs a handful of commits, not 50, and nobody
 waits for more than the commit in flight plus their own.
+
+A request may come with a replay key (a Slack request's signature, a Teams activity's
+conversation and id): the key is recorded in the same transaction (`inbound_event`, unique),
+so the same request delivered again — a replay within Slack's five-minute window, a Bot
+Connector retry, on any replica — is recognised before it is handled and has no effect.
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from storage import inbox
+from storage import inbound_events, inbox
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 
 Entry = tuple[str, str, dict[str, Any]]
+# What `record` answers for a request already recorded under the same replay key.
+DUPLICATE = None
 
 
 class Journal:
@@ -38,7 +45,7 @@ class Journal:
         self._engine = engine
         self._clock = clock
         self._on_recorded = on_recorded
-        self._waiting: list[tuple[Entry, asyncio.Future[int]]] = []
+        self._waiting: list[tuple[Entry, str | None, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._last_request = float("-inf")
 
@@ -46,11 +53,15 @@ class Journal:
         """Seconds since the last request arrived (the worker yields to a burst of them)."""
         return time.monotonic() - self._last_request
 
-    async def record(self, platform: str, kind: str, payload: dict[str, Any]) -> int:
-        """Durably record one request; its inbox id. Raises when the database refuses."""
+    async def record(
+        self, platform: str, kind: str, payload: dict[str, Any], replay_key: str | None = None
+    ) -> int | None:
+        """Durably record one request; its inbox id, or DUPLICATE (None) when a request
+        with the same replay key was recorded before. Raises when the database refuses."""
         self._last_request = time.monotonic()
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((platform, kind, payload), future))
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        key = f"request:{platform}:{replay_key}" if replay_key else None
+        self._waiting.append(((platform, kind, payload), key, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="inbox-journal")
         return await future
@@ -60,16 +71,36 @@ class Journal:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
                 async with self._engine.begin() as connection:
-                    ids = await inbox.record_many(
-                        connection, [entry for entry, _ in batch], self._clock.now()
-                    )
+                    now = self._clock.now()
+                    keys = [key for _, key, _ in batch if key is not None]
+                    new_keys = await inbound_events.first_times(connection, keys, now)
+                    fresh = [
+                        (entry, future)
+                        for entry, key, future in batch
+                        if key is None or _take(new_keys, key)
+                    ]
+                    ids = await inbox.record_many(connection, [e for e, _ in fresh], now)
             except Exception as exc:
                 log.exception("inbox_record_failed", extra={"count": len(batch)})
-                for _, future in batch:
+                for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), event_id in zip(batch, ids, strict=True):
+            for (_, future), event_id in zip(fresh, ids, strict=True):
                 if not future.done():
                     future.set_result(event_id)
-            self._on_recorded()
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_result(DUPLICATE)
+            if len(fresh) < len(batch):
+                log.info("inbox_replays_ignored", extra={"count": len(batch) - len(fresh)})
+            if fresh:
+                self._on_recorded()
+
+
+def _take(new_keys: set[str], key: str) -> bool:
+    """Whether `key` is new, once: a second request with it in the same batch is a replay."""
+    if key in new_keys:
+        new_keys.discard(key)
+        return True
+    return False

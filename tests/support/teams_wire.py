@@ -6,6 +6,7 @@ class is used: the SDK under the adapter can change without touching the tests."
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,15 @@ ANIM = "b15a9416-0ad3-4172-9210-7beb711d3f70"
 Client = TestClient  # type: ignore[type-arg]
 
 
+_ids = itertools.count(1_700_000_000_000)
+
+
+def new_activity_id() -> str:
+    """A message id as Teams gives one: unique within its conversation (a retry of the same
+    delivery reuses it, which is how the bot recognises it)."""
+    return str(next(_ids))
+
+
 def credentials(fake: FakeConnector) -> dict[str, str]:
     """The bot's credentials, with Teams' identity endpoints on the fake."""
     return {
@@ -50,7 +60,7 @@ def activity(fake: FakeConnector, who: str, text: str = "", **more: Any) -> dict
     made["serviceUrl"] = fake.service_url
     made["from"] = {"id": f"29:{who}", "name": who[:8].capitalize(), "aadObjectId": who}
     made["text"] = f"<at>ridotest</at> {text}" if text else ""
-    made["id"] = f"{who}-{text}"[:60]
+    made["id"] = new_activity_id()
     made.update(more)
     return made
 
@@ -59,7 +69,7 @@ def personal_activity(fake: FakeConnector, who: str, text: str = "", **more: Any
     """The same person writing to the bot in their 1:1 chat (no mention there)."""
     made = activity(fake, who, **more)
     made["text"] = text
-    made["id"] = f"1:1-{who}-{text}"[:60]
+    made["id"] = new_activity_id()
     made["conversation"] = {
         "id": f"a:1:1-with-{who}",
         "conversationType": "personal",

@@ -18,6 +18,7 @@ crash after the ack only delays that (the worker picks the request up again).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -27,6 +28,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -74,6 +76,15 @@ BOT_EVENTS = (
 )
 # Reactions that say "no": they are not likes.
 NOT_LIKES = frozenset({"-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed"})
+
+
+def replay_key(request: AsyncBoltRequest) -> str | None:
+    """What makes a signed request the same one when it arrives again: its v0 signature
+    (an HMAC of its timestamp and body, https://api.slack.com/authentication/verifying-requests-from-slack).
+    None over Socket Mode (no signature: Slack's envelope ids and event ids dedupe there)."""
+    values = request.headers.get("x-slack-signature") or []
+    signature = values[0] if values else ""
+    return hashlib.sha256(signature.encode()).hexdigest() if signature else None
 
 
 def _not_installed(settings: Settings) -> str:
@@ -203,37 +214,52 @@ class SlackAdapter:
         response = await self._oauth.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def _record_command(self, ack: Any, command: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "command", dict(command))
+    async def _record(self, kind: str, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        # A signed request replayed within its five-minute window carries the same
+        # signature: recorded once, it has one effect (the replays are acknowledged alike).
+        await self._journal.record(PLATFORM, kind, body, replay_key=replay_key(request))
+
+    async def _record_command(
+        self, ack: Any, command: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await self._record("command", dict(command), request)
         await ack()  # the answer follows through the response_url
 
-    async def _record_action(self, ack: Any, body: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "action", body)
+    async def _record_action(
+        self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
+        await self._record("action", body, request)
         await ack()
 
-    async def _record_view(self, ack: Any, body: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "view", body)
+    async def _record_view(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await self._record("view", body, request)
         await ack()  # closes the modal
 
-    async def _record_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _record_event(
+        self, body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         if event.get("type") == "app_home_opened" and event.get("tab") != "home":
             return  # the Messages tab opened: nothing to draw
-        await self._journal.record(PLATFORM, "event", body)
+        await self._record("event", body, request)
 
-    async def _record_direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _record_direct_message(
+        self, body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         """Only what people type in their DM with the bot (Messages tab) is a command."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts
-        await self._journal.record(PLATFORM, "event", body)
+        await self._record("event", body, request)
 
-    async def _record_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _record_reaction(
+        self, body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest
+    ) -> None:
         """An emoji on a message: maybe a like of a posted contribution (the core decides)."""
         item = event.get("item") or {}
         if not isinstance(item, dict) or item.get("type") != "message":
             return
         if str(event.get("reaction", "")).split("::")[0] in NOT_LIKES:
             return
-        await self._journal.record(PLATFORM, "event", body)
+        await self._record("event", body, request)
 
     async def _api_for(self, team: str) -> AsyncWebClient | None:
         """The Web API client acting in `team` (its own token with OAuth)."""

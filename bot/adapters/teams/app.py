@@ -20,8 +20,10 @@ handled at once, their replies sent through the outbox too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -111,7 +113,11 @@ class TeamsAdapter:
             return _refused(403, "this tenant may not use this bot")
         if activity["type"] == "invoke":
             return await self._invoke(activity)
-        inbox_id = await self._journal.record(PLATFORM, "activity", activity)
+        inbox_id = await self._journal.record(
+            PLATFORM, "activity", activity, replay_key=replay_key(activity)
+        )
+        if inbox_id is None:
+            return web.Response(status=202)  # delivered before (a Bot Connector retry)
         if activity["type"] == "message" and activity.get("value") is None:
             self.typing.watch(inbox_id, tenant_of(activity), activity)  # a typed command
         return web.Response(status=202)
@@ -126,7 +132,9 @@ class TeamsAdapter:
             return _refused(400, problem)  # handled here, not by the worker: checked here
         await self.handling.remember(activity)
         message = {**activity, "type": "message", "value": data, "text": ""}
-        event_id = f"invoke-{activity.get('id') or ''}"
+        # Delivered twice (a retry), the same invoke has one effect: the dispatcher records
+        # this key with the effects. Without an id, nothing can tell a retry apart.
+        event_id = f"invoke-{replay_key(activity) or uuid.uuid4().hex}"
         replies = await self.handling.run(message, event_id)
         text = "\n\n".join(reply.text for reply in replies if reply.form is None)
         await self.handling.deliver(message, [r for r in replies if r.form], event_id)
@@ -162,6 +170,17 @@ def _shape_problem(activity: dict[str, Any]) -> str | None:
         if value is not None and not isinstance(value, kind):
             return f"not a Bot Framework activity: `{name}` has the wrong shape"
     return None
+
+
+def replay_key(activity: dict[str, Any]) -> str | None:
+    """What makes an activity the same one when it arrives again: its conversation and its
+    id (ids are unique within a conversation); hashed to a fixed length. None without id."""
+    activity_id = activity.get("id")
+    conversation = activity.get("conversation") or {}
+    if not isinstance(activity_id, str) or not activity_id:
+        return None
+    where = str(conversation.get("id", ""))
+    return hashlib.sha256(f"{where}\n{activity_id}".encode()).hexdigest()
 
 
 def _refused(status: int, reason: str) -> web.Response:

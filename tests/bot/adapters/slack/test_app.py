@@ -19,7 +19,15 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.server import RUNTIME, Runtime, build_app, create_runtime
-from storage.models import ContributionLike, Member, MembershipEvent, OutboxMessage, Workspace
+from storage.models import (
+    Contribution,
+    ContributionLike,
+    InboxEvent,
+    Member,
+    MembershipEvent,
+    OutboxMessage,
+    Workspace,
+)
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SECRET, command, event, sign
@@ -530,3 +538,67 @@ async def test_an_emoji_on_a_posted_share_is_a_like_once(
         if m == "chat.postEphemeral" or (m == "chat.postMessage" and b["channel"] == "U2")
     ]
     assert told == [], "a reaction gets no answer"
+
+
+async def _count(runtime: Runtime, model: Any) -> int:
+    async with runtime.sessions() as db:
+        return (await db.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_a_signed_command_replayed_within_its_window_has_one_effect(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    body = command(
+        "U1", "share Ask one open question per meeting", response_url=fake.response_url("s")
+    )
+    headers = sign(body)  # one signature, one timestamp: the same request three times
+    for _ in range(3):
+        response = await client.post("/slack/events", data=body, headers=headers)
+        assert response.status == 200 and await response.text() == ""
+    await runtime.inbox.drain()
+    assert await _count(runtime, Contribution) == 1
+    assert await _count(runtime, InboxEvent) == 1
+    assert len(fake.responses["s"]) == 1, "answered once"
+    # The same words sent again as a new request (a new signature) are a new share.
+    await _send(client, command("U1", "share Ask one open question per meeting"))
+    assert await _count(runtime, Contribution) == 2
+
+
+async def test_a_replayed_click_has_one_effect_even_when_replays_arrive_together(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    await _ask(client, fake, "UANIM", "session start Feedback")
+    await runtime.sender.drain()
+    card = next(body for method, body in fake.calls if method == "chat.postMessage")
+    join = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
+    click = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U3", "username": "u3", "name": "u3", "team_id": "T1"},
+        "channel": {"id": "C1", "name": "training"},
+        "trigger_id": "1.2.4",
+        "response_url": fake.response_url("click"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": join["action_id"],
+                "block_id": "b",
+                "value": join["value"],
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(click)})
+    headers = sign(body)
+    before = await _count(runtime, InboxEvent)
+    answers = await asyncio.gather(
+        *(client.post("/slack/events", data=body, headers=headers) for _ in range(3))
+    )
+    assert [answer.status for answer in answers] == [200, 200, 200]
+    await runtime.inbox.drain()
+    assert await _count(runtime, InboxEvent) == before + 1
+    assert (
+        len(fake.responses["click"]) == 1 and "Welcome aboard" in fake.responses["click"][0]["text"]
+    )

@@ -178,6 +178,9 @@ async def test_a_universal_action_is_answered_in_the_http_body(
     async with runtime.sessions() as db:
         kept = await teams_references.conversation(db, TENANT, CHANNEL)
     assert kept is not None and kept.service_url == fake.service_url, "remembered for later"
+    # Delivered again (same conversation and id), it is acknowledged with no second effect.
+    again = await send(client, fake, invoke)
+    assert again.status == 200 and (await again.json())["value"] == "OK"
 
 
 def _credentials_with(**more: str) -> Callable[[FakeConnector], dict[str, str]]:
@@ -274,3 +277,29 @@ def test_trusted_service_urls() -> None:
     )
     assert listed.trusted("https://bf.corp/x/") and listed.trusted("https://bf.corp/x/v3")
     assert not listed.trusted("https://bf.corp/xy") and not listed.trusted("https://bf.corp/")
+
+
+async def test_an_activity_delivered_three_times_has_one_effect(database_url: str) -> None:
+    from sqlalchemy import func
+
+    from storage.models import Contribution
+
+    async with teams_app(database_url) as (client, fake, runtime):
+        shared = activity(fake, ANIM, "share Ask one open question per meeting")
+        for _ in range(3):  # the Bot Connector retries with the same id and a fresh token
+            assert (await send(client, fake, shared)).status == 202
+        await settle(runtime)
+        async with runtime.sessions() as db:
+            count = select(func.count()).select_from(Contribution)
+            assert (await db.execute(count)).scalar_one() == 1
+            inbox = select(func.count()).select_from(InboxEvent)
+            assert (await db.execute(inbox)).scalar_one() == 1
+        # The same id in another conversation is another activity.
+        elsewhere = activity(fake, ANIM, "share Another tip")
+        other_thread = f"{CHANNEL.split(';')[0]};messageid=1759881511999"
+        elsewhere["conversation"] = {**elsewhere["conversation"], "id": other_thread}
+        elsewhere["id"] = shared["id"]
+        assert (await send(client, fake, elsewhere)).status == 202
+        await settle(runtime)
+        async with runtime.sessions() as db:
+            assert (await db.execute(count)).scalar_one() == 2

@@ -62,7 +62,6 @@ def _click(fake: FakeConnector, who: str, chat: str, data: dict[str, Any]) -> di
     data, merged with the card's inputs when it is a form."""
     made = personal_activity(fake, who, value=data)
     made["conversation"]["id"] = chat
-    made["id"] = f"click-{who}-{json.dumps(data, sort_keys=True)}"[:60]
     return made
 
 
