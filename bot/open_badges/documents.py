@@ -3,7 +3,8 @@
 
 Their URLs are stable: they derive from PUBLIC_BASE_URL, the workspace, the level and the
 award's random uid. The recipient is identified by a salted SHA-256 hash of their email
-when the platform gives one, else of their profile URL; never by name.
+when the platform gives one, else of their profile URL; never by name. A revocation is
+published with a neutral reason only (REVOCATION_REASON).
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ OB3_CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
+
+# What the public documents say about any revocation. The animator's own words
+# (`badge revoke … <reason>`, e.g. "HR case 4711") are personal data about the holder: they
+# stay in the database (badge_award.revoke_reason), never in a public document. Open Badges
+# 2.0 makes `revocationReason` optional free text; one neutral sentence, in English like
+# the rest of the documents, tells a verifier all it needs: the issuer withdrew the badge.
+REVOCATION_REASON = "Revoked by the issuer."
 
 
 @dataclass(frozen=True)
@@ -149,12 +157,12 @@ def assertion(award: BadgeAward, member: Member, settings: Settings) -> dict[str
 
 
 def revoked_assertion(award: BadgeAward, settings: Settings) -> dict[str, Any]:
-    """What a revoked assertion's URL answers (with 410 Gone)."""
+    """What a revoked assertion's URL answers (with 410 Gone): the neutral reason only."""
     return {
         "@context": OB2_CONTEXT,
         "id": urls(settings).assertion(award.uid),
         "revoked": True,
-        "revocationReason": award.revoke_reason or "Revoked by the issuer.",
+        "revocationReason": REVOCATION_REASON,
     }
 
 
@@ -169,8 +177,7 @@ def revocation_list(
         "id": at.revocations(workspace.id),
         "issuer": at.issuer(workspace.id),
         "revokedAssertions": [
-            {"id": at.assertion(a.uid), "revocationReason": a.revoke_reason or "Revoked."}
-            for a in revoked
+            {"id": at.assertion(a.uid), "revocationReason": REVOCATION_REASON} for a in revoked
         ],
     }
 
