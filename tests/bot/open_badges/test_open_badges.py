@@ -81,13 +81,16 @@ async def test_hosted_assertion_badge_class_and_issuer_follow_open_badges_2(
     assert assertion["verification"] == {"type": "hosted"}
     datetime.fromisoformat(assertion["issuedOn"].replace("Z", "+00:00"))
     assert badge["name"] == "Junior ambassador" and badge["criteria"]["narrative"]
+    assert issuer["name"] == "Ambassador playground (test badges, not a real issuer)"
     assert (await _get(bot, badge["image"])).content_type == "image/png"
     assert (await _get(bot, badge["criteria"]["id"])).content_type == "text/html"
-    # The recipient is a salted hash of the profile URL (no email in the playground).
+    # The recipient is a salted hash of the profile URL (no email in the playground), under
+    # the workspace's random issuer key like every other URL.
     recipient = assertion["recipient"]
     assert recipient["type"] == "url" and recipient["hashed"] is True
+    issuer_key = urlsplit(issuer["id"]).path.rsplit("/", 1)[1]
     profile = f"{urlsplit(assertion['id']).scheme}://{urlsplit(assertion['id']).netloc}"
-    profile += "/badges/members/1/bob"
+    profile += f"/badges/members/{issuer_key}/bob"
     expected = hashlib.sha256((profile + recipient["salt"]).encode()).hexdigest()
     assert recipient["identity"] == f"sha256${expected}"
     assert "Bob" not in json.dumps(assertion)
