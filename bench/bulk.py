@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy import Column
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from bench import databases
 from storage.db import create_engine
@@ -20,10 +22,26 @@ from storage.migrate import upgrade
 from storage.models import Base
 
 
+def _filler(column: Column[Any]) -> Callable[[], Any]:
+    """What an INSERT through SQLAlchemy would put in `column` when a row does not say: its
+    Python-side default (called per row: a random public id differs on each), else NULL."""
+    default = column.default
+    if isinstance(default, CallableColumnDefault):
+        return lambda: default.arg(None)  # SQLAlchemy wraps it to take an execution context
+    if isinstance(default, ScalarElementColumnDefault):
+        return lambda: default.arg
+    return lambda: None
+
+
 def tuples(table: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The table's columns (from the models) and each row's values in that order."""
-    columns = [column.name for column in Base.metadata.tables[table].columns]
-    return columns, [tuple(row.get(name) for name in columns) for row in rows]
+    """The table's columns (from the models) and each row's values in that order; a column a
+    row leaves out gets the model's default, as an ORM insert would."""
+    model_columns = list(Base.metadata.tables[table].columns)
+    columns = [column.name for column in model_columns]
+    fillers = {column.name: _filler(column) for column in model_columns}
+    return columns, [
+        tuple(row[name] if name in row else fillers[name]() for name in columns) for row in rows
+    ]
 
 
 async def load_postgres(url: str, data: dict[str, list[dict[str, Any]]]) -> None:

@@ -5,12 +5,14 @@ Changing a model means adding an Alembic migration under storage/migrations/vers
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -34,6 +37,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def new_public_id() -> str:
+    """A workspace's public id: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -79,6 +88,15 @@ class Workspace(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     community_conversation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # The workspace's id in its public Open Badges URLs (/badges/issuers/<public_id>): random,
+    # so nobody can walk the issuers and read every installed workspace's name.
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, index=True, default=new_public_id
+    )
+    # True only for a workspace that issued badges under the former numeric issuer URL
+    # (/badges/issuers/<id>) before migration 0012: issued badges must keep verifying, so its
+    # URLs stay numeric. Set by that migration only; a new workspace is never legacy.
+    legacy_badge_urls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Member(Base):

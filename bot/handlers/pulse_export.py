@@ -1,7 +1,8 @@
 """`pulse export [<id>]`: the named answers as CSV, behind a link valid for one hour.
 
 A link rather than a file upload works the same on Slack, Teams and the playground;
-its token is random and only its hash is stored (storage/downloads.py).
+its token is random and only its hash is stored (storage/downloads.py). Every cell goes
+through bot/csv_safe.py (CSV injection).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import csv_safe
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -61,11 +63,6 @@ def _category(score: int) -> str:
     return "promoter" if score >= 9 else "detractor" if score <= 6 else "passive"
 
 
-def _safe(text: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def csv_chunks(db: AsyncSession, pulse_id: int) -> AsyncIterator[bytes]:
     """The CSV of a pulse's named answers, with a byte-order mark for spreadsheet apps."""
     named = await referrals.of_pulse(db, pulse_id)
@@ -75,19 +72,22 @@ async def csv_chunks(db: AsyncSession, pulse_id: int) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(HEADER)
+    writer.writerow(csv_safe.row(HEADER))
     for answer in await pulses.named_answers(db, pulse_id):
+        # Every column is neutralised, ids included: a platform user id is text from outside.
         writer.writerow(
-            (
-                pulse_id,
-                answer.user_id,
-                _safe(answer.name),
-                answer.score,
-                _category(answer.score),
-                "" if answer.lsat is None else answer.lsat,
-                _safe(answer.comment or ""),
-                _safe("; ".join(recommended.get(answer.member_id, []))),
-                answer.updated_at.isoformat(),
+            csv_safe.row(
+                (
+                    pulse_id,
+                    answer.user_id,
+                    answer.name,
+                    answer.score,
+                    _category(answer.score),
+                    answer.lsat,
+                    answer.comment,
+                    "; ".join(recommended.get(answer.member_id, [])),
+                    answer.updated_at.isoformat(),
+                )
             )
         )
         if buffer.tell() > 64_000:

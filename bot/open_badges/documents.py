@@ -1,9 +1,12 @@
 """The Open Badges documents of an award: 2.0 Issuer, BadgeClass, Assertion, RevocationList
 (hosted verification, JSON-LD) and the 3.0 OpenBadgeCredential.
 
-Their URLs are stable: they derive from PUBLIC_BASE_URL, the workspace, the level and the
-award's random uid. The recipient is identified by a salted SHA-256 hash of their email
-when the platform gives one, else of their profile URL; never by name.
+Their URLs are stable: they derive from PUBLIC_BASE_URL, the workspace's issuer key
+(`issuer_key`: a random public id, never guessable), the level and the award's random uid.
+The recipient is identified by a salted SHA-256 hash of their email when the platform
+gives one, else of their profile URL; never by name. A revocation is published with a
+neutral reason only (REVOCATION_REASON). The playground's workspace issues under an issuer
+that says it is one (`PLAYGROUND_ISSUER`), never the configured organisation.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters import local
 from bot.ladder import LevelSpec
 from bot.settings import Settings
 from storage.models import BadgeAward, Member, Workspace
@@ -23,6 +27,25 @@ OB3_CONTEXT = [
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
 
+# What the public documents say about any revocation. The animator's own words
+# (`badge revoke … <reason>`, e.g. "HR case 4711") are personal data about the holder: they
+# stay in the database (badge_award.revoke_reason), never in a public document. Open Badges
+# 2.0 makes `revocationReason` optional free text; one neutral sentence, in English like
+# the rest of the documents, tells a verifier all it needs: the issuer withdrew the badge.
+REVOCATION_REASON = "Revoked by the issuer."
+
+# The issuer of the playground's badges (platform "local"): anyone who reaches the playground
+# can earn them, so they must never pass for the configured organisation's badges. Its
+# email is on the reserved .invalid domain (RFC 2606): nobody answers for these badges.
+PLAYGROUND_ISSUER = {
+    "name": "Ambassador playground (test badges, not a real issuer)",
+    "email": "nobody@ambassador-playground.invalid",
+    "description": (
+        "Badges earned while trying the Ambassador bot in its playground. They are test "
+        "badges: they certify nothing about anyone, for any organisation."
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Urls:
@@ -30,21 +53,21 @@ class Urls:
 
     base: str
 
-    def issuer(self, workspace_id: int) -> str:
-        """The Issuer Profile of a workspace (its organisation)."""
-        return f"{self.base}/badges/issuers/{workspace_id}"
+    def issuer(self, key: str) -> str:
+        """The Issuer Profile of a workspace (its organisation); `key` is `issuer_key`'s."""
+        return f"{self.base}/badges/issuers/{key}"
 
-    def badge_class(self, workspace_id: int, level_id: str) -> str:
+    def badge_class(self, key: str, level_id: str) -> str:
         """The BadgeClass (3.0: Achievement) of one level."""
-        return f"{self.issuer(workspace_id)}/levels/{level_id}"
+        return f"{self.issuer(key)}/levels/{level_id}"
 
-    def criteria(self, workspace_id: int, level_id: str) -> str:
+    def criteria(self, key: str, level_id: str) -> str:
         """What the level takes, in words."""
-        return f"{self.badge_class(workspace_id, level_id)}/criteria"
+        return f"{self.badge_class(key, level_id)}/criteria"
 
-    def revocations(self, workspace_id: int) -> str:
+    def revocations(self, key: str) -> str:
         """The issuer's RevocationList."""
-        return f"{self.issuer(workspace_id)}/revocations"
+        return f"{self.issuer(key)}/revocations"
 
     def assertion(self, uid: str) -> str:
         """The hosted Assertion of one award."""
@@ -66,14 +89,36 @@ class Urls:
         """One public key, as a JWK (the JWS header's `kid`)."""
         return f"{self.base}/badges/keys/{kid}"
 
-    def profile(self, member: Member) -> str:
-        """The member's profile URL, when there is no email to identify them by."""
-        return f"{self.base}/badges/members/{member.workspace_id}/{member.user_id}"
+    def profile(self, key: str, member: Member) -> str:
+        """The member's profile URL, when there is no email to identify them by (only ever
+        published hashed: it is not served)."""
+        return f"{self.base}/badges/members/{key}/{member.user_id}"
 
 
 def urls(settings: Settings) -> Urls:
     """The URLs under this bot's public address."""
     return Urls(settings.base_url)
+
+
+def issuer_key(workspace: Workspace) -> str:
+    """The workspace's segment in every public badge URL.
+
+    A random public id (`Workspace.public_id`, 128 bits), so the issuers cannot be
+    enumerated: /badges/issuers/1, /2, … once named every installed workspace. The one
+    exception is a workspace that had already issued badges under its numeric id before
+    the public ids existed (`legacy_badge_urls`, set by migration 0012 only): Open Badges
+    name their BadgeClass and issuer by URL, and the bot promises those URLs stay valid
+    (signed 3.0 credentials and baked PNGs out there carry them, and cannot be changed).
+    Such a workspace keeps its numeric URLs for all its badges, old and new, so that it
+    stays one issuer with one id; its name stays as findable as it already was. No other
+    workspace answers at a numeric URL, and a new workspace never gets one.
+    """
+    return str(workspace.id) if workspace.legacy_badge_urls else workspace.public_id
+
+
+def is_playground(workspace: Workspace) -> bool:
+    """True for the playground's workspace (the local platform), whose badges are tests."""
+    return workspace.platform == local.PLATFORM
 
 
 def _iso(when: datetime) -> str:
@@ -85,63 +130,78 @@ def salt_of(award: BadgeAward) -> str:
     return award.uid.replace("-", "")[:16]
 
 
-def recipient_identity(award: BadgeAward, member: Member, settings: Settings) -> tuple[str, str]:
+def recipient_identity(
+    award: BadgeAward, member: Member, workspace: Workspace, settings: Settings
+) -> tuple[str, str]:
     """(kind, "sha256$…") of the member's email, else of their profile URL, with the salt."""
-    kind, plain = (
-        ("email", member.email) if member.email else ("url", urls(settings).profile(member))
-    )
+    profile = urls(settings).profile(issuer_key(workspace), member)
+    kind, plain = ("email", member.email) if member.email else ("url", profile)
     digest = hashlib.sha256((plain + salt_of(award)).encode()).hexdigest()
     return kind, f"sha256${digest}"
 
 
 def issuer_name(workspace: Workspace, settings: Settings) -> str:
-    """The organisation that issues the badges."""
+    """The organisation that issues the badges (the playground says it is one)."""
+    if is_playground(workspace):
+        return PLAYGROUND_ISSUER["name"]
     return settings.issuer.name or workspace.name or "Ambassador programme"
+
+
+def _issuer_contact(workspace: Workspace, settings: Settings) -> dict[str, str]:
+    """The issuer's name, url, email (and, for the playground, what its badges are)."""
+    if is_playground(workspace):
+        # The bot's own address, never the configured organisation's [badges] issuer_url.
+        return {**PLAYGROUND_ISSUER, "url": settings.base_url}
+    return {
+        "name": issuer_name(workspace, settings),
+        "url": settings.issuer.url or settings.base_url,
+        "email": settings.issuer.email,
+    }
 
 
 def issuer(workspace: Workspace, settings: Settings) -> dict[str, Any]:
     """The 2.0 Issuer Profile."""
-    at = urls(settings)
+    at, key = urls(settings), issuer_key(workspace)
     return {
         "@context": OB2_CONTEXT,
         "type": "Issuer",
-        "id": at.issuer(workspace.id),
-        "name": issuer_name(workspace, settings),
-        "url": settings.issuer.url or settings.base_url,
-        "email": settings.issuer.email,
-        "revocationList": at.revocations(workspace.id),
+        "id": at.issuer(key),
+        **_issuer_contact(workspace, settings),
+        "revocationList": at.revocations(key),
     }
 
 
 def badge_class(workspace: Workspace, level: LevelSpec, settings: Settings) -> dict[str, Any]:
     """The 2.0 BadgeClass of a level (in English; the criteria page is bilingual)."""
-    at = urls(settings)
+    at, key = urls(settings), issuer_key(workspace)
     return {
         "@context": OB2_CONTEXT,
         "type": "BadgeClass",
-        "id": at.badge_class(workspace.id, level.id),
+        "id": at.badge_class(key, level.id),
         "name": f"{level.name_en} ambassador",
         "description": level.description("en"),
         "image": at.image(level.id),
         "criteria": {
-            "id": at.criteria(workspace.id, level.id),
+            "id": at.criteria(key, level.id),
             "narrative": level.description("en"),
         },
-        "issuer": at.issuer(workspace.id),
+        "issuer": at.issuer(key),
         "tags": ["ambassador", level.id],
     }
 
 
-def assertion(award: BadgeAward, member: Member, settings: Settings) -> dict[str, Any]:
+def assertion(
+    award: BadgeAward, member: Member, workspace: Workspace, settings: Settings
+) -> dict[str, Any]:
     """The 2.0 hosted Assertion of an award."""
     at = urls(settings)
-    kind, identity = recipient_identity(award, member, settings)
+    kind, identity = recipient_identity(award, member, workspace, settings)
     return {
         "@context": OB2_CONTEXT,
         "type": "Assertion",
         "id": at.assertion(award.uid),
         "recipient": {"type": kind, "hashed": True, "salt": salt_of(award), "identity": identity},
-        "badge": at.badge_class(award.workspace_id, award.level),
+        "badge": at.badge_class(issuer_key(workspace), award.level),
         "issuedOn": _iso(award.awarded_at),
         "image": at.baked(award.uid),
         "verification": {"type": "hosted"},
@@ -149,12 +209,12 @@ def assertion(award: BadgeAward, member: Member, settings: Settings) -> dict[str
 
 
 def revoked_assertion(award: BadgeAward, settings: Settings) -> dict[str, Any]:
-    """What a revoked assertion's URL answers (with 410 Gone)."""
+    """What a revoked assertion's URL answers (with 410 Gone): the neutral reason only."""
     return {
         "@context": OB2_CONTEXT,
         "id": urls(settings).assertion(award.uid),
         "revoked": True,
-        "revocationReason": award.revoke_reason or "Revoked by the issuer.",
+        "revocationReason": REVOCATION_REASON,
     }
 
 
@@ -162,15 +222,14 @@ def revocation_list(
     workspace: Workspace, revoked: list[BadgeAward], settings: Settings
 ) -> dict[str, Any]:
     """The issuer's 2.0 RevocationList."""
-    at = urls(settings)
+    at, key = urls(settings), issuer_key(workspace)
     return {
         "@context": OB2_CONTEXT,
         "type": "RevocationList",
-        "id": at.revocations(workspace.id),
-        "issuer": at.issuer(workspace.id),
+        "id": at.revocations(key),
+        "issuer": at.issuer(key),
         "revokedAssertions": [
-            {"id": at.assertion(a.uid), "revocationReason": a.revoke_reason or "Revoked."}
-            for a in revoked
+            {"id": at.assertion(a.uid), "revocationReason": REVOCATION_REASON} for a in revoked
         ],
     }
 
@@ -179,18 +238,16 @@ def credential(
     award: BadgeAward, member: Member, workspace: Workspace, level: LevelSpec, settings: Settings
 ) -> dict[str, Any]:
     """The 3.0 OpenBadgeCredential of an award (unsigned; `credentials.sign` makes the JWT)."""
-    at = urls(settings)
-    kind, identity = recipient_identity(award, member, settings)
+    at, key = urls(settings), issuer_key(workspace)
+    kind, identity = recipient_identity(award, member, workspace, settings)
     return {
         "@context": OB3_CONTEXT,
         "id": at.credential(award.uid),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": {
-            "id": at.issuer(workspace.id),
+            "id": at.issuer(key),
             "type": ["Profile"],
-            "name": issuer_name(workspace, settings),
-            "url": settings.issuer.url or settings.base_url,
-            "email": settings.issuer.email,
+            **_issuer_contact(workspace, settings),
         },
         "validFrom": _iso(award.awarded_at),
         "name": f"{level.name_en} ambassador",
@@ -206,12 +263,12 @@ def credential(
                 }
             ],
             "achievement": {
-                "id": at.badge_class(workspace.id, level.id),
+                "id": at.badge_class(key, level.id),
                 "type": ["Achievement"],
                 "name": f"{level.name_en} ambassador",
                 "description": level.description("en"),
                 "criteria": {
-                    "id": at.criteria(workspace.id, level.id),
+                    "id": at.criteria(key, level.id),
                     "narrative": level.description("en"),
                 },
                 "image": {"id": at.image(level.id), "type": "Image"},

@@ -1,7 +1,9 @@
 """The public Open Badges URLs: anyone holding a badge's link can verify it here.
 
-Malformed ids are 404s (never a 500), revoked assertions are 410 with the reason, as the
-Open Badges 2.0 hosted verification specifies.
+Malformed ids are 404s (never a 500), revoked assertions are 410 with a neutral reason, as
+the Open Badges 2.0 hosted verification specifies. An issuer is found by its random public
+id; a numeric id answers only for a workspace that issued badges under it before the public
+ids existed (documents.issuer_key), so nobody can walk the workspaces by number.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from storage.models import BadgeAward, Member, Workspace
 _UID = re.compile(r"^[0-9a-f-]{32,36}$")
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 JSON_LD = "application/ld+json"
 
 
@@ -82,8 +85,19 @@ class OpenBadgesRoutes:
         ]
 
     async def _workspace(self, db: AsyncSession, request: web.Request) -> Workspace | None:
+        """The workspace whose issuer key (documents.issuer_key) is the URL's, else None:
+        each workspace answers at exactly one issuer URL, the one its badges name."""
         raw = request.match_info["workspace"]
-        return await db.get(Workspace, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+        if _PUBLIC_ID.match(raw):
+            query = select(Workspace).where(Workspace.public_id == raw)
+            found = (await db.execute(query)).scalar_one_or_none()
+            if found is not None and not found.legacy_badge_urls:
+                return found
+        if raw.isdigit() and len(raw) < 19:
+            found = await db.get(Workspace, int(raw))
+            if found is not None and found.legacy_badge_urls:
+                return found
+        return None
 
     def _level(self, request: web.Request) -> Any:
         raw = request.match_info["level"]
@@ -162,7 +176,9 @@ class OpenBadgesRoutes:
             found = await self._live(db, request)
         if isinstance(found, web.Response):
             return found
-        return _json(documents.assertion(found.award, found.member, self._settings))
+        return _json(
+            documents.assertion(found.award, found.member, found.workspace, self._settings)
+        )
 
     async def baked(self, request: web.Request) -> web.Response:
         """GET …/badge.png: the badge image with the assertion baked in."""
@@ -171,7 +187,8 @@ class OpenBadgesRoutes:
         if isinstance(found, web.Response):
             return found
         image = self._settings.ladder.image_path(found.level).read_bytes()
-        text = json.dumps(documents.assertion(found.award, found.member, self._settings))
+        assertion = documents.assertion(found.award, found.member, found.workspace, self._settings)
+        text = json.dumps(assertion)
         name = f"{found.level.id}-badge.png"
         return web.Response(
             body=bake(image, text),

@@ -16,7 +16,9 @@ import jwt
 import pytest
 from jsonschema import Draft201909Validator
 from PIL import Image
+from sqlalchemy import select
 
+from storage.models import BadgeAward
 from tests.support.playground import Playground
 
 DATA = Path(__file__).parent / "data"
@@ -28,6 +30,7 @@ REQUIRED = {
     "BadgeClass": {"id", "type", "name", "description", "image", "criteria", "issuer"},
     "Issuer": {"id", "type", "name", "url", "email"},
 }
+REQUIRED_REVOCATION_LIST = {"id", "type", "issuer", "revokedAssertions"}
 
 
 async def _get(bot: Playground, url: str, status: int = 200) -> Any:
@@ -78,13 +81,16 @@ async def test_hosted_assertion_badge_class_and_issuer_follow_open_badges_2(
     assert assertion["verification"] == {"type": "hosted"}
     datetime.fromisoformat(assertion["issuedOn"].replace("Z", "+00:00"))
     assert badge["name"] == "Junior ambassador" and badge["criteria"]["narrative"]
+    assert issuer["name"] == "Ambassador playground (test badges, not a real issuer)"
     assert (await _get(bot, badge["image"])).content_type == "image/png"
     assert (await _get(bot, badge["criteria"]["id"])).content_type == "text/html"
-    # The recipient is a salted hash of the profile URL (no email in the playground).
+    # The recipient is a salted hash of the profile URL (no email in the playground), under
+    # the workspace's random issuer key like every other URL.
     recipient = assertion["recipient"]
     assert recipient["type"] == "url" and recipient["hashed"] is True
+    issuer_key = urlsplit(issuer["id"]).path.rsplit("/", 1)[1]
     profile = f"{urlsplit(assertion['id']).scheme}://{urlsplit(assertion['id']).netloc}"
-    profile += "/badges/members/1/bob"
+    profile += f"/badges/members/{issuer_key}/bob"
     expected = hashlib.sha256((profile + recipient["salt"]).encode()).hexdigest()
     assert recipient["identity"] == f"sha256${expected}"
     assert "Bob" not in json.dumps(assertion)
@@ -131,22 +137,38 @@ async def test_the_3_0_credential_validates_and_its_signature_verifies(bot: Play
     assert jwt.get_unverified_header(again)["kid"] == header["kid"]
 
 
-async def test_a_revoked_badge_answers_410_and_is_listed(bot: Playground) -> None:
+async def test_a_revoked_badge_answers_410_and_is_listed_with_a_neutral_reason(
+    bot: Playground,
+) -> None:
     links = await _junior_links(bot)
     assertion = await _json(bot, links["Badge page (verifiable)"])
-    await bot.command("anim1", "badge revoke @bob junior Shared someone else's work")
+    confirmation = await bot.say("anim1", "badge revoke @bob junior HR case 4711")
+    assert "Revoked by the issuer." in confirmation and "never published" in confirmation
     gone = await _json(bot, assertion["id"], status=410)
-    assert gone["revoked"] is True
-    assert gone["revocationReason"] == "Shared someone else's work"
-    await _get(bot, links["Download the badge"], status=410)
-    await _get(bot, links["Open Badges 3.0 credential"], status=410)
+    assert gone == {
+        "@context": "https://w3id.org/openbadges/v2",
+        "id": assertion["id"],
+        "revoked": True,
+        "revocationReason": "Revoked by the issuer.",
+    }
+    # The baked PNG and the 3.0 credential answer the same neutral 410.
+    for link in (links["Download the badge"], links["Open Badges 3.0 credential"]):
+        assert await _json(bot, link, status=410) == gone
     badge = await _json(bot, assertion["badge"])
     issuer = await _json(bot, badge["issuer"])
     revocations = await _json(bot, issuer["revocationList"])
     assert revocations["type"] == "RevocationList"
+    assert set(revocations) >= REQUIRED_REVOCATION_LIST
+    assert _terms(revocations) <= OB2_CONTEXT_TERMS
     assert revocations["revokedAssertions"] == [
-        {"id": assertion["id"], "revocationReason": "Shared someone else's work"}
+        {"id": assertion["id"], "revocationReason": "Revoked by the issuer."}
     ]
+    # The animator's note is nowhere public, and kept privately with the revocation.
+    for document in (gone, badge, issuer, revocations):
+        assert "4711" not in json.dumps(document)
+    async with bot.runtime.sessions() as db:
+        notes = (await db.execute(select(BadgeAward.revoke_reason))).scalars().all()
+    assert notes == ["HR case 4711"]
 
 
 @pytest.mark.parametrize(
