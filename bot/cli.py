@@ -124,11 +124,13 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     bound = runner.addresses[0] if runner.addresses else (host, port)
     address = f"http://{_url_host(bound[0])}:{bound[1]}/"
     log.info("listening", extra={"url": address, "playground": settings.playground})
+    # The address comes last on the line: scripts (and tests) read it from there.
     if settings.playground:
         print(f"Ambassador bot ready: playground at {address}", flush=True)
     else:
         print(
-            f"Ambassador bot ready at {address} (no playground: AMBASSADOR_PLAYGROUND=1 serves it)",
+            "Ambassador bot ready (no playground: AMBASSADOR_PLAYGROUND=1 serves it) at "
+            f"{address}",
             flush=True,
         )
     try:

@@ -1,4 +1,5 @@
-"""GET /downloads/{token}: files the bot made for someone (CSV exports), while valid."""
+"""GET /downloads/{token}: files the bot made for someone (a pulse's CSV, a person's own
+data as JSON), while valid."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.handlers import pulse_export
+from bot.handlers import personal_data, pulse_export
 from bot.i18n import SUPPORTED, translate
+from bot.settings import Settings
 from storage import downloads
 
 
 class Downloads:
     """Serves a download link to whoever holds it, for its lifetime only."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    ) -> None:
+        self._settings = settings
         self._sessions = sessions
         self._clock = clock
 
@@ -26,9 +31,24 @@ class Downloads:
         """Stream the file, or 404 (unknown or expired link: the animator asks for a new one)."""
         async with self._sessions() as db:
             found = await downloads.valid(db, request.match_info["token"], self._clock.now())
+            if found is not None and found.kind == personal_data.KIND:
+                file = await personal_data.json_file(
+                    db, self._settings.base_url, int(found.params["member_id"])
+                )
+                if file is not None:
+                    return web.Response(
+                        body=file,
+                        content_type="application/json",
+                        charset="utf-8",
+                        headers={
+                            "Content-Disposition": 'attachment; filename="my-data.json"',
+                            "Cache-Control": "no-store",
+                        },
+                    )
             if found is None or found.kind != pulse_export.KIND:
                 # No reader's language here: say it in both.
-                text = "\n".join(translate(lang, "pulses.export_expired") for lang in SUPPORTED)
+                key = "privacy.export_expired" if found else "pulses.export_expired"
+                text = "\n".join(translate(lang, key) for lang in SUPPORTED)
                 return web.Response(status=404, text=text)
             pulse_id = int(found.params["pulse_id"])
             response = web.StreamResponse(

@@ -20,6 +20,7 @@ from bot.handlers import (
     members_admin,
     mentoring,
     mentoring_rounds,
+    personal_data,
     preferences,
     profile,
     pulse_answers,
@@ -71,6 +72,19 @@ COMMANDS = CommandTable(
             ("settings", "invitations"),
             preferences.invitations,
             aliases=(("reglages", "invitations"), ("parametres", "invitations")),
+        ),
+        Command(
+            "data.export",
+            ("my", "data"),
+            personal_data.my_data,
+            aliases=(("mes", "donnees"), ("my", "data", "export")),
+        ),
+        Command("leave", ("leave",), personal_data.leave, aliases=(("quitter",),)),
+        Command(
+            "forget.me",
+            ("forget", "me"),
+            personal_data.forget_me,
+            aliases=(("oublie-moi",), ("oublie", "moi"), ("oubliez-moi",), ("oubliez", "moi")),
         ),
         Command(
             "pulse.results",
@@ -267,6 +281,13 @@ COMMANDS = CommandTable(
             aliases=(("badge", "retirer"), ("badge", "revoquer")),
         ),
         Command(
+            "member.forget",
+            ("member", "forget"),
+            personal_data.forget_member,
+            role="admin",
+            aliases=(("membre", "oublier"),),
+        ),
+        Command(
             "community.here",
             ("community", "here"),
             members_admin.community_here,
@@ -303,6 +324,11 @@ ACTIONS = ActionTable(
         Action(referral_invites.RESPOND_ACTION, referral_invites.respond),
         Action(mentoring.CONSENT_ACTION, mentoring.consent),
         Action(mentoring_rounds.CHECK_IN_ACTION, mentoring.check_in),
+        Action(personal_data.FORGET_ME_ACTION, personal_data.forget_me_confirmed),
+        Action(
+            personal_data.FORGET_MEMBER_ACTION, personal_data.forget_member_confirmed, role="admin"
+        ),
+        Action(personal_data.CANCEL_ACTION, personal_data.cancel),
     ]
 )
 

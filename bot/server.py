@@ -31,6 +31,7 @@ from bot.handlers import (
     challenges,
     contributions,
     mentoring_rounds,
+    personal_data,
     pulse_rounds,
     signup,
 )
@@ -108,6 +109,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     )
     scheduler.register(*badges.make_due_work(sessions, settings))
     scheduler.register(*mentoring_rounds.make_due_work(sessions, settings))
+    scheduler.register(*personal_data.make_due_work(sessions, engine))
 
     async def run_due(now: datetime) -> None:
         # Moving the clock runs what became due at once, as the passing of time would.
@@ -216,7 +218,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
-    files = Downloads(runtime.sessions, runtime.clock)
+    files = Downloads(runtime.settings, runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
     slack = attach_slack(runtime)
     if slack is not None:

@@ -130,7 +130,8 @@ def _build_mark_joined(_insert_into: InsertInto) -> Any:
     return (
         update(member)
         .where(member.c.id == bindparam("member_id"), member.c.joined_at.is_(None))
-        .values(joined_at=bindparam("now"), joined_session_id=bindparam("session_id"))
+        # Joining again after `leave` makes them reachable again.
+        .values(joined_at=bindparam("now"), joined_session_id=bindparam("session_id"), left_at=None)
     )
 
 
@@ -179,3 +180,11 @@ async def display_names(
         Member.workspace_id == workspace_id, Member.user_id.in_(sorted(user_ids))
     )
     return {user_id: name for user_id, name in (await session.execute(query)).all()}
+
+
+async def has_left(session: AsyncSession, workspace_id: int, user_id: str) -> bool:
+    """Whether this person said `leave` (and has not joined again since)."""
+    query = select(Member.left_at).where(
+        Member.workspace_id == workspace_id, Member.user_id == user_id
+    )
+    return (await session.execute(query)).scalar_one_or_none() is not None

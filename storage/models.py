@@ -125,6 +125,8 @@ class Member(Base):
     invitations_off_at: Mapped[datetime | None]
     # Given by the platform when it can (Slack profile, Teams): the badge recipient's identity.
     email: Mapped[str | None] = mapped_column(String(320))
+    # `leave`: no longer an ambassador and no message of any kind until they join again.
+    left_at: Mapped[datetime | None]
 
 
 class TrainingSession(Base):
@@ -529,6 +531,33 @@ class BadgeAward(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ErasedBadge(Base):
+    """An Open Badge whose recipient asked to be forgotten: the award and everything about
+    them are gone; only its random uid remains, so its URLs answer 410 (revoked), not 404."""
+
+    __tablename__ = "erased_badge"
+
+    uid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(32))
+    erased_at: Mapped[datetime]
+
+
+class ErasureSweep(Base):
+    """The second step of an erasure (storage/erasure.py): a few minutes after `forget me`,
+    the last records about the person (the goodbye message's delivery) are deleted, then
+    this row. It holds their ids and names only for that purpose."""
+
+    __tablename__ = "erasure_sweep"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    # {"all": every trace (ids, names, texts), "ids": the exact identifiers}
+    traces: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
 
 
 class SigningKey(Base):

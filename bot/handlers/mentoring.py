@@ -134,6 +134,37 @@ async def _end_pairs(ctx: Context, pairs: list[MentoringPair], reason: str) -> N
         )
 
 
+async def withdraw(ctx: Context, member: Member, *, named: bool) -> None:
+    """`leave` or an erasure: no longer a mentor nor a mentee; the other person of each pair
+    is told (by name, or — for an erasure — without it)."""
+    profile = await mentoring.profile_of(ctx.db, member.id)
+    if profile is not None and profile.status == "active":
+        profile.status, profile.updated_at = "off", ctx.now
+    wish = await mentoring.wish_of(ctx.db, member.id)
+    if wish is not None and wish.status not in ("stopped", "declined"):
+        wish.status, wish.updated_at = "stopped", ctx.now
+    as_mentor = await mentoring.active_pairs(ctx.db, mentor_id=member.id)
+    as_novice = await mentoring.active_pairs(ctx.db, novice_id=member.id)
+    if named:
+        await _end_pairs(ctx, as_mentor, "mentor_off")
+        await _end_pairs(ctx, as_novice, "novice_stop")
+        return
+    for pair in [*as_mentor, *as_novice]:
+        pair.ended_at, pair.end_reason = ctx.now, "erased"
+        other_id = pair.novice_id if pair.mentor_id == member.id else pair.mentor_id
+        other = await ctx.db.get(Member, other_id)
+        if other is None:
+            continue
+        if pair.mentor_id == member.id:
+            wish_of_other = await mentoring.wish_of(ctx.db, other.id)
+            if wish_of_other is not None and wish_of_other.status == "paired":
+                wish_of_other.status, wish_of_other.updated_at = "waiting", ctx.now
+        text = ctx.translator_for(other)("mentoring.pair_ended_unnamed")
+        await ctx.outbox.post(
+            f"mentoring-pair:{pair.id}:ended", f"dm:{other.user_id}", OutboundMessage(text)
+        )
+
+
 async def mentor_off(ctx: Context, _args: Args) -> list[Reply]:
     """`mentor off`: no more mentees; current ones wait for another mentor (and are told)."""
     profile = await mentoring.profile_of(ctx.db, ctx.actor.id)

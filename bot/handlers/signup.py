@@ -169,11 +169,13 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
     took_part = False
     if session is not None:
         took_part = await training_sessions.add_participant(ctx.db, session.id, member.id, ctx.now)
-        if not took_part:
+        # Someone who left (`leave`) and joins again with the same code comes back.
+        if not took_part and member.joined_at is not None:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
-        # A colleague someone recommended the training to has come: the referral converted.
-        referrers = await referrals.convert(ctx.db, member.id, session.id, ctx.now)
-        await badges.promote_after(ctx, "converted_referrals", *referrers)
+        if took_part:
+            # A colleague someone recommended the training to has come: the referral converted.
+            referrers = await referrals.convert(ctx.db, member.id, session.id, ctx.now)
+            await badges.promote_after(ctx, "converted_referrals", *referrers)
     # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
     first_join = member.joined_at is None and await members.mark_joined(
         ctx.db, member.id, session.id if session else None, ctx.now

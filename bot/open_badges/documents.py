@@ -208,20 +208,19 @@ def assertion(
     }
 
 
-def revoked_assertion(award: BadgeAward, settings: Settings) -> dict[str, Any]:
-    """What a revoked assertion's URL answers (with 410 Gone): the neutral reason only."""
+def revoked_assertion(uid: str, settings: Settings) -> dict[str, Any]:
+    """What a revoked assertion's URL answers (with 410 Gone): the neutral reason only (also
+    for the badges of people who asked to be forgotten)."""
     return {
         "@context": OB2_CONTEXT,
-        "id": urls(settings).assertion(award.uid),
+        "id": urls(settings).assertion(uid),
         "revoked": True,
         "revocationReason": REVOCATION_REASON,
     }
 
 
-def revocation_list(
-    workspace: Workspace, revoked: list[BadgeAward], settings: Settings
-) -> dict[str, Any]:
-    """The issuer's 2.0 RevocationList."""
+def revocation_list(workspace: Workspace, revoked: list[str], settings: Settings) -> dict[str, Any]:
+    """The issuer's 2.0 RevocationList (`revoked`: the uids of revoked and erased awards)."""
     at, key = urls(settings), issuer_key(workspace)
     return {
         "@context": OB2_CONTEXT,
@@ -229,7 +228,7 @@ def revocation_list(
         "id": at.revocations(key),
         "issuer": at.issuer(key),
         "revokedAssertions": [
-            {"id": at.assertion(a.uid), "revocationReason": REVOCATION_REASON} for a in revoked
+            {"id": at.assertion(uid), "revocationReason": REVOCATION_REASON} for uid in revoked
         ],
     }
 

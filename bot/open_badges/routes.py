@@ -23,7 +23,7 @@ from bot.ladder import LevelSpec
 from bot.open_badges import credentials, documents, keys
 from bot.open_badges.baking import bake
 from bot.settings import Settings
-from storage.models import BadgeAward, Member, Workspace
+from storage.models import BadgeAward, ErasedBadge, Member, Workspace
 
 _UID = re.compile(r"^[0-9a-f-]{32,36}$")
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -112,9 +112,13 @@ class OpenBadgesRoutes:
             query = select(BadgeAward).where(BadgeAward.uid == uid)
             award = (await db.execute(query)).scalar_one_or_none()
         if award is None:
+            # Its recipient asked to be forgotten: only the uid remains, as revoked.
+            erased = await db.get(ErasedBadge, uid) if _UID.match(uid) else None
+            if erased is not None:
+                return _json(documents.revoked_assertion(uid, self._settings), status=410)
             return _not_found("assertion")
         if award.revoked_at is not None:
-            return _json(documents.revoked_assertion(award, self._settings), status=410)
+            return _json(documents.revoked_assertion(award.uid, self._settings), status=410)
         member = await db.get(Member, award.member_id)
         workspace = await db.get(Workspace, award.workspace_id)
         level = self._settings.ladder.find(award.level)
@@ -160,7 +164,7 @@ class OpenBadgesRoutes:
                 return _not_found("issuer")
             revoked = (
                 await db.execute(
-                    select(BadgeAward)
+                    select(BadgeAward.uid)
                     .where(
                         BadgeAward.workspace_id == workspace.id,
                         BadgeAward.revoked_at.is_not(None),
@@ -168,7 +172,15 @@ class OpenBadgesRoutes:
                     .order_by(BadgeAward.id)
                 )
             ).scalars()
-            return _json(documents.revocation_list(workspace, list(revoked), self._settings))
+            erased = (
+                await db.execute(
+                    select(ErasedBadge.uid)
+                    .where(ErasedBadge.workspace_id == workspace.id)
+                    .order_by(ErasedBadge.erased_at, ErasedBadge.uid)
+                )
+            ).scalars()
+            uids = [*revoked, *erased]
+            return _json(documents.revocation_list(workspace, uids, self._settings))
 
     async def assertion(self, request: web.Request) -> web.Response:
         """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked."""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.replies import OutboundMessage
-from storage import outbox_store
+from storage import members, outbox_store
 
 
 class Outbox:
@@ -34,9 +34,21 @@ class Outbox:
         message: OutboundMessage,
         *,
         refresh: dict[str, Any] | None = None,
+        solicited: bool = False,
     ) -> bool:
-        """Post `message` to `target` once per `key`; False when `key` was already used."""
+        """Post `message` to `target` once per `key`; False when `key` was already used, or
+        when `target` is the DM of someone who left (`leave`) and the message is not the
+        answer to their own request (`solicited`)."""
+        if not solicited and await self._has_left(target):
+            return False
         return await self._enqueue(key, target, message, kind="post", refresh=refresh)
+
+    async def _has_left(self, target: str) -> bool:
+        # `leave` means no message of any kind (GDPR Art. 21): checked where every message
+        # is queued, so no handler can forget it. One indexed lookup per DM.
+        if not target.startswith("dm:"):
+            return False
+        return await members.has_left(self._session, self._workspace_id, target[3:])
 
     async def update(
         self,

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 def start_bot(
     database_url: str,
     *args: str,
-    ready: str = "playground at",
+    ready: str = "Ambassador bot ready",
     env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """Start `python -m bot` (default: serve on a free port); return it and its URL."""

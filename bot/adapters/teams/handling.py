@@ -280,7 +280,7 @@ class TeamsHandling:
                 target = conversation if personal or shared else f"dm:{user.id}"
                 extra = {"form": reply.form.to_json(), "locale": locale} if reply.form else {}
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
-                await outbox.post(f"{key}:reply:{n}", target, message)
+                await outbox.post(f"{key}:reply:{n}", target, message, solicited=True)
         self._wake_outbox()
 
 
