@@ -129,8 +129,7 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
         print(f"Ambassador bot ready: playground at {address}", flush=True)
     else:
         print(
-            "Ambassador bot ready (no playground: AMBASSADOR_PLAYGROUND=1 serves it) at "
-            f"{address}",
+            f"Ambassador bot ready (no playground: AMBASSADOR_PLAYGROUND=1 serves it) at {address}",
             flush=True,
         )
     try:
