@@ -99,16 +99,16 @@ async def _dump_database(bot: Playground) -> bytes:
     if url.startswith("sqlite"):
         path = Path(str(make_url(async_url(url)).database))
         await bot.runtime.engine.dispose()  # nothing cached in a connection
-        return b"".join(
-            Path(f"{path}{suffix}").read_bytes()
-            for suffix in ("", "-wal", "-shm")
-            if Path(f"{path}{suffix}").exists()
-        )
+        return _read_files([Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")])
     rows: list[str] = []
     async with bot.runtime.sessions() as db:
         for table in Base.metadata.sorted_tables:
             rows += [repr(tuple(row)) for row in (await db.execute(select(table))).all()]
     return "\n".join(rows).encode()
+
+
+def _read_files(paths: list[Path]) -> bytes:
+    return b"".join(path.read_bytes() for path in paths if path.exists())
 
 
 def _forms(text: str) -> list[bytes]:
