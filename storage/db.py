@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,26 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def compact_sqlite(url: str) -> None:
+    """Rewrite a SQLite file without its free space (VACUUM), then fold the WAL into it.
+
+    An UPDATE that grows a row leaves the old one in the file's free space until the page
+    is reused, unless SQLite was built with SQLITE_SECURE_DELETE (Debian's is; others,
+    e.g. Python's own Windows and macOS builds, are not: https://www.sqlite.org/pragma.html#pragma_secure_delete).
+    After secrets were sealed or re-sealed, this removes what they were before, whatever
+    the build (https://www.sqlite.org/lang_vacuum.html). Run with no transaction open.
+    """
+    database = make_url(async_url(url)).database
+    if not is_sqlite(url) or not database or database == ":memory:":
+        return
+    connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    try:
+        connection.execute("VACUUM")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
 
 
 async def ping(engine: AsyncEngine) -> None:
