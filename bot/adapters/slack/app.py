@@ -76,6 +76,16 @@ BOT_EVENTS = (
 NOT_LIKES = frozenset({"-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed"})
 
 
+def _kept(body: dict[str, Any]) -> dict[str, Any]:
+    """What the inbox keeps of a request: all of it but Slack's verification token.
+
+    Slack still puts the app's (deprecated) verification token in every payload
+    (https://api.slack.com/authentication/verifying-requests-from-slack#verification_token_deprecation);
+    the bot checks signatures instead and never reads it, so it is not stored.
+    """
+    return {key: value for key, value in body.items() if key != "token"}
+
+
 def _not_installed(settings: Settings) -> str:
     """What someone in a workspace without the app's token is told (language unknown there)."""
     link = f"{settings.base_url}{INSTALL_PATH}"
@@ -204,27 +214,27 @@ class SlackAdapter:
         return await to_aiohttp_response(response)
 
     async def _record_command(self, ack: Any, command: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "command", dict(command))
+        await self._journal.record(PLATFORM, "command", _kept(command))
         await ack()  # the answer follows through the response_url
 
     async def _record_action(self, ack: Any, body: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "action", body)
+        await self._journal.record(PLATFORM, "action", _kept(body))
         await ack()
 
     async def _record_view(self, ack: Any, body: dict[str, Any]) -> None:
-        await self._journal.record(PLATFORM, "view", body)
+        await self._journal.record(PLATFORM, "view", _kept(body))
         await ack()  # closes the modal
 
     async def _record_event(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("type") == "app_home_opened" and event.get("tab") != "home":
             return  # the Messages tab opened: nothing to draw
-        await self._journal.record(PLATFORM, "event", body)
+        await self._journal.record(PLATFORM, "event", _kept(body))
 
     async def _record_direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """Only what people type in their DM with the bot (Messages tab) is a command."""
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, the bot's own posts
-        await self._journal.record(PLATFORM, "event", body)
+        await self._journal.record(PLATFORM, "event", _kept(body))
 
     async def _record_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         """An emoji on a message: maybe a like of a posted contribution (the core decides)."""
@@ -233,7 +243,7 @@ class SlackAdapter:
             return
         if str(event.get("reaction", "")).split("::")[0] in NOT_LIKES:
             return
-        await self._journal.record(PLATFORM, "event", body)
+        await self._journal.record(PLATFORM, "event", _kept(body))
 
     async def _api_for(self, team: str) -> AsyncWebClient | None:
         """The Web API client acting in `team` (its own token with OAuth)."""

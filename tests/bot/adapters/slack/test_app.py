@@ -19,7 +19,14 @@ from sqlalchemy import func, select
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.server import RUNTIME, Runtime, build_app, create_runtime
-from storage.models import ContributionLike, Member, MembershipEvent, OutboxMessage, Workspace
+from storage.models import (
+    ContributionLike,
+    InboxEvent,
+    Member,
+    MembershipEvent,
+    OutboxMessage,
+    Workspace,
+)
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SECRET, command, event, sign
@@ -530,3 +537,17 @@ async def test_an_emoji_on_a_posted_share_is_a_like_once(
         if m == "chat.postEphemeral" or (m == "chat.postMessage" and b["channel"] == "U2")
     ]
     assert told == [], "a reaction gets no answer"
+
+
+async def test_slacks_verification_token_is_not_kept_in_the_inbox(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    answer = await _ask(client, fake, "UANIM", "help")
+    assert answer["text"]
+    mention = {"type": "app_mention", "user": "UANIM", "text": "<@UBOT> help", "ts": "1.2"}
+    assert (await _send_json(client, event(mention))).status == 200
+    async with runtime.sessions() as db:
+        payloads = (await db.execute(select(InboxEvent.payload))).scalars().all()
+    assert len(payloads) == 2 and {p.get("team_id") for p in payloads} == {"T1"}
+    assert all("token" not in payload for payload in payloads), "the app's verification token"
