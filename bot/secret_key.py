@@ -179,7 +179,7 @@ def plan_rotation(
     settings: Settings, env: Mapping[str, str], current: SecretKey | None
 ) -> Rotation:
     """Which keys a rotation uses (see the module's docstring); SecretKeyError when the
-    environment does not say it clearly. `current`: the key file's key, as `unlock`
+    environment does not say it clearly. `current`: the key file's key, as `resolve`
     checked it (only needed when there is no AMBASSADOR_SECRET_KEY)."""
     old_value = env.get(OLD_KEY_VARIABLE, "").strip()
     if settings.secret_key is not None:
@@ -200,11 +200,13 @@ def plan_rotation(
             )
         return Rotation(old, settings.secret_key)
     path = key_file(settings.database_url)
-    if old_value or path is None or current is None:
+    if old_value:
         raise SecretKeyError(
             f"{OLD_KEY_VARIABLE} is set: put the new key in AMBASSADOR_SECRET_KEY too (or set "
             "neither, to rotate the key file of a SQLite database)"
         )
+    if path is None or current is None:
+        raise SecretKeyError("this database has no key file to rotate: set AMBASSADOR_SECRET_KEY")
     return Rotation(current, SecretKey.generate(f"the key file {path}"), path)
 
 

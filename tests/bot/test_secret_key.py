@@ -322,6 +322,10 @@ async def test_a_sqlite_key_file_is_rotated_in_place(tmp_path: Path) -> None:
         kid = (await keys.current(db, runtime.sealer, runtime.clock.now())).kid
     await runtime.engine.dispose()
 
+    half = _cli("rotate-key", env={**env, "AMBASSADOR_OLD_SECRET_KEY": old_key})
+    assert half.returncode == 2 and "AMBASSADOR_SECRET_KEY too" in _one_line(half)
+    assert _read(key_file) == old_key
+
     rotated = _cli("rotate-key", env=env)
     assert rotated.returncode == 0, rotated.stderr
     assert f"the key file {key_file} now holds the new key" in rotated.stdout
