@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import asyncpg
@@ -23,6 +24,14 @@ def _dsn(url: str) -> str:
 def safe(url: str) -> str:
     """The URL with its password hidden, for messages and results.json."""
     return _url(url).render_as_string(hide_password=True)
+
+
+def secret_key() -> str:
+    """The key the benched bots seal secrets with (PostgreSQL needs one): the environment's,
+    else one made for this run and put in the environment, so bot processes share it."""
+    if not os.environ.get("AMBASSADOR_SECRET_KEY"):
+        os.environ["AMBASSADOR_SECRET_KEY"] = secrets.token_urlsafe(32)
+    return os.environ["AMBASSADOR_SECRET_KEY"]
 
 
 async def server_version(url: str) -> str:

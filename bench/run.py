@@ -612,6 +612,7 @@ def _yes_no(value: bool | None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the bench, write results.json, print the summary; 1 if the bench could not run."""
     args = parse_args(argv)
+    databases.secret_key()  # before any bot process starts: they all share it
     workdir = Path(tempfile.mkdtemp(prefix="ambassador-bench-"))
     results: dict[str, Any] = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

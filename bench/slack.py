@@ -246,6 +246,7 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
         {
             "AMBASSADOR_CONFIG": str(REPO / "config" / "ambassador.toml"),
             "DATABASE_URL": url,
+            "AMBASSADOR_SECRET_KEY": databases.secret_key(),
             "SLACK_BOT_TOKEN": fake.token,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_BASE_URL": fake.base_url,

@@ -199,7 +199,11 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
     await upgrade(engine)
     await engine.dispose()
     settings = load_settings(
-        {"AMBASSADOR_CONFIG": str(REPO / "config" / "ambassador.toml"), "DATABASE_URL": url}
+        {
+            "AMBASSADOR_CONFIG": str(REPO / "config" / "ambassador.toml"),
+            "DATABASE_URL": url,
+            "AMBASSADOR_SECRET_KEY": databases.secret_key(),
+        }
     )
     runtime = create_runtime(settings, Clock())
     limits = RateLimitSettings()

@@ -1,4 +1,4 @@
-"""`ambassador-bot` / `python -m bot`: serve (default) and migrate."""
+"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bot import logs
+from bot import logs, secret_key
 from bot.adapters.teams import package as teams_package
+from bot.clock import Clock
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
 from bot.server import attach_slack, attach_teams, build_app, create_runtime
 from bot.settings import Settings, SettingsError, load_settings
@@ -35,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="ambassador-bot",
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{serve,worker,migrate,teams-package}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package}"
+    )
     serve = commands.add_parser(
         "serve",
         help="apply migrations and run the bot (the default)",
@@ -62,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         "migrate",
         help="apply database migrations and exit",
         description="Bring the database named by DATABASE_URL to the newest schema.",
+    )
+    commands.add_parser(
+        "rotate-key",
+        help="re-seal the stored secrets under a new key (stop the bot first)",
+        description="Re-seal the Slack tokens and the badge signing key under a new secret "
+        "key, in one transaction. With AMBASSADOR_SECRET_KEY: put the new key there and the "
+        "current one in AMBASSADOR_OLD_SECRET_KEY (environment only, never on the command "
+        "line). With a SQLite key file: a new key is generated and the file replaced.",
     )
     package = commands.add_parser(
         "teams-package",
@@ -94,17 +105,60 @@ def _safe_url(url: str) -> str:
     return make_url(async_url(url)).render_as_string(hide_password=True)
 
 
-async def _migrate(settings: Settings) -> None:
+async def _migrate(settings: Settings) -> Settings:
+    """Check the secret key against the database (SecretKeyError, before any change, when
+    it does not open it), migrate, seal what is left in clear; the settings with the key."""
     engine = create_engine(settings.database_url)
     try:
         await ping(engine)
+        key = await secret_key.resolve(engine, settings)
         await upgrade(engine)
+        await secret_key.unlock(engine, key, Clock())
     finally:
         await engine.dispose()
+    return replace(settings, secret_key=key)
+
+
+async def _rotate_key(settings: Settings) -> str:
+    """Re-seal every secret under the new key; the line that says what was done."""
+    single = (
+        SqliteSingleProcess(settings.database_url) if is_sqlite(settings.database_url) else None
+    )
+    if single is not None:
+        single.acquire()  # not while a bot runs on this file: it holds the old key
+    engine = create_engine(settings.database_url)
+    try:
+        await ping(engine)
+        current = None
+        if settings.secret_key is None and not os.environ.get(secret_key.OLD_KEY_VARIABLE):
+            current = await secret_key.resolve(engine, settings)  # the key file's
+        rotation = secret_key.plan_rotation(settings, os.environ, current)
+        already = await secret_key.check_old_key(engine, rotation)
+        await upgrade(engine)
+        counts = await secret_key.rotate(engine, rotation, Clock())
+    finally:
+        await engine.dispose()
+        if single is not None:
+            single.release()
+    if already and not any(counts.values()):
+        return (
+            f"Nothing to re-seal: the secrets are already sealed under key id {rotation.new.id} "
+            "(AMBASSADOR_SECRET_KEY)."
+        )
+    done = ", ".join(f"{column} {count}" for column, count in counts.items())
+    then = (
+        f"the key file {rotation.key_file} now holds the new key"
+        if rotation.key_file is not None
+        else "run the bot with this AMBASSADOR_SECRET_KEY from now on and delete "
+        f"{secret_key.OLD_KEY_VARIABLE}"
+    )
+    return (
+        f"Secrets re-sealed under key id {rotation.new.id} (was {rotation.old.id}): {done}; {then}."
+    )
 
 
 async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> None:
-    await _migrate(settings)
+    settings = await _migrate(settings)
     single = (
         SqliteSingleProcess(settings.database_url) if is_sqlite(settings.database_url) else None
     )
@@ -150,7 +204,7 @@ async def _until_signal() -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    await _migrate(settings)
+    settings = await _migrate(settings)
     # No request wakes this process's sender: poll often (one indexed query each time).
     outbox = replace(settings.outbox, poll_interval=min(settings.outbox.poll_interval, 0.25))
     runtime = create_runtime(replace(settings, outbox=outbox))
@@ -199,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             print(f"Database is up to date ({_safe_url(settings.database_url)}).")
             return 0
+        if command == "rotate-key":
+            print(asyncio.run(_rotate_key(settings)))
+            return 0
         web_only = bool(getattr(args, "web_only", False))
         if (command == "worker" or web_only) and is_sqlite(settings.database_url):
             print(
@@ -219,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = replace(settings, port=port)
         asyncio.run(_serve(settings, host, port, web_only))
         return 0
+    except secret_key.SecretKeyError as exc:
+        print(f"ambassador-bot: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
     except AnotherProcessRuns:
         print(
             "ambassador-bot: another bot process already uses this SQLite database; "

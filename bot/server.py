@@ -41,8 +41,10 @@ from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
+from bot.secret_key import key_for_runtime
 from bot.settings import Settings
 from storage.db import create_engine, ping, session_factory
+from storage.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ class Runtime:
     journal: Journal
     inbox: InboxWorker
     teams_connector: Connector
+    # Seals and opens secrets at rest (Slack tokens, the badge signing key).
+    sealer: Sealer
     slack_tokens: SlackTokens | None = None
 
 
@@ -72,6 +76,7 @@ TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Wire engine, dispatcher and outbox sender (nothing starts until the app does)."""
     clock = clock or Clock(controllable=settings.local_clock_control)
+    sealer = Sealer(key_for_runtime(settings))
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sender = OutboxSender(sessions, clock, settings.outbox)
@@ -81,7 +86,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     slack_tokens = None
     if settings.slack.enabled:
-        slack_tokens, token_for = _slack_tokens(settings, sessions, clock)
+        slack_tokens, token_for = _slack_tokens(settings, sessions, clock, sealer)
         sender.register_platform(
             SLACK,
             SlackSender(
@@ -130,12 +135,13 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         journal,
         inbox,
         teams_connector,
+        sealer,
         slack_tokens,
     )
 
 
 def _slack_tokens(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock, sealer: Sealer
 ) -> tuple[SlackTokens | None, Callable[[str], Awaitable[str | None]]]:
     """Where the Slack sender finds a workspace's token: SLACK_BOT_TOKEN for any
     workspace, or (OAuth) each installed workspace's own, from the database."""
@@ -148,7 +154,7 @@ def _slack_tokens(
 
         return None, the_one
     api = slack_client("", slack.api_base_url)
-    tokens = SlackTokens(sessions, clock, api, slack.client_id, slack.client_secret)
+    tokens = SlackTokens(sessions, clock, api, slack.client_id, slack.client_secret, sealer)
     return tokens, tokens.bot_token
 
 
@@ -219,7 +225,9 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     app[RUNTIME] = runtime
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.settings, runtime.sessions, runtime.clock)
-    open_badges = OpenBadgesRoutes(runtime.settings, runtime.sessions, runtime.clock)
+    open_badges = OpenBadgesRoutes(
+        runtime.settings, runtime.sessions, runtime.clock, runtime.sealer
+    )
     slack = attach_slack(runtime)
     if slack is not None:
         app.add_routes(slack.routes())

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.ladder import DEFAULT_LADDER, Ladder, LadderError, parse_ladder
 from bot.mentoring.weights import Weights
+from storage.sealing import HOW_TO_MAKE_A_KEY, KeyFormatError, SecretKey
 
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_CONFIG_PATH = "config/ambassador.toml"
@@ -204,6 +205,9 @@ class Settings:
     playground: bool = True
     # With it, every page and API call of the playground needs this token.
     playground_token: str = ""
+    # AMBASSADOR_SECRET_KEY: seals tokens and the signing key at rest. None: a SQLite
+    # deployment's key file, resolved at start-up (bot/secret_key.py). Never in a repr.
+    secret_key: SecretKey | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -508,6 +512,21 @@ def _parse_public_url(value: str) -> str:
     return url
 
 
+def _secret_key(env: Mapping[str, str], database_url: str) -> SecretKey | None:
+    value = env.get("AMBASSADOR_SECRET_KEY", "").strip()
+    if not value:
+        if database_url.startswith("sqlite"):
+            return None  # the key file beside the database (bot/secret_key.py)
+        raise SettingsError(
+            "AMBASSADOR_SECRET_KEY is not set: with PostgreSQL it seals Slack tokens and the "
+            f"badge signing key at rest; make one with: {HOW_TO_MAKE_A_KEY}"
+        )
+    try:
+        return SecretKey.parse(value, "AMBASSADOR_SECRET_KEY")
+    except KeyFormatError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError naming the first wrong one."""
     env = os.environ if env is None else env
@@ -579,6 +598,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_path=config_path,
         admins=parse_admins(env.get("AMBASSADOR_ADMINS", "")),
         database_url=database_url,
+        secret_key=_secret_key(env, database_url),
         log_format=log_format,
         local_clock_control=_parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
         signup_code_length=code_length,

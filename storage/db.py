@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -32,9 +37,32 @@ def is_sqlite(url: str) -> bool:
 
 
 def _prepare_sqlite_file(url: str) -> None:
+    """Make the database file private (0600) before SQLite opens it.
+
+    SQLite would create it 0666 less the umask (0644: readable by every local user), and
+    gives its -wal and -shm files the database file's own mode (os_unix.c,
+    findCreateFileMode and unixOpenSharedMemory): creating the file 0600 first, empty (an
+    empty file is an empty database), keeps all three private. Files made before are
+    tightened the same way.
+    """
     database = make_url(async_url(url)).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for file in (path, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm"))):
+        try:
+            mode = file.stat().st_mode
+            if mode & 0o077:
+                file.chmod(mode & 0o700)
+                log.warning("sqlite_file_mode_tightened", extra={"path": str(file)})
+        except OSError:
+            continue  # absent, or another user's file: SQLite says so if it matters
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -85,6 +113,26 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def compact_sqlite(url: str) -> None:
+    """Rewrite a SQLite file without its free space (VACUUM), then fold the WAL into it.
+
+    An UPDATE that grows a row leaves the old one in the file's free space until the page
+    is reused, unless SQLite was built with SQLITE_SECURE_DELETE (Debian's is; others,
+    e.g. Python's own Windows and macOS builds, are not: https://www.sqlite.org/pragma.html#pragma_secure_delete).
+    After secrets were sealed or re-sealed, this removes what they were before, whatever
+    the build (https://www.sqlite.org/lang_vacuum.html). Run with no transaction open.
+    """
+    database = make_url(async_url(url)).database
+    if not is_sqlite(url) or not database or database == ":memory:":
+        return
+    connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    try:
+        connection.execute("VACUUM")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -570,7 +570,7 @@ class SigningKey(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    # PKCS#8 PEM of the private key (kept in the database, like the rest of the bot's state).
+    # PKCS#8 PEM of the private key, sealed (storage/sealing.py) under the secret key.
     private_pem: Mapped[str] = mapped_column(Text)
     # The public key as a JWK (RFC 8037 OKP/Ed25519), as published.
     public_jwk: Mapped[dict[str, Any]]
@@ -701,12 +701,28 @@ class SlackInstallation(Base):
     app_id: Mapped[str | None] = mapped_column(String(32))
     bot_id: Mapped[str | None] = mapped_column(String(32))
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
-    bot_token: Mapped[str] = mapped_column(String(255))
-    bot_refresh_token: Mapped[str | None] = mapped_column(String(255))
+    # Both tokens sealed (storage/sealing.py) under the secret key: longer than the tokens.
+    bot_token: Mapped[str] = mapped_column(Text)
+    bot_refresh_token: Mapped[str | None] = mapped_column(Text)
     bot_token_expires_at: Mapped[datetime | None]
     bot_scopes: Mapped[str | None] = mapped_column(Text)
     installer_user_id: Mapped[str | None] = mapped_column(String(32))
     installed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SecretKeyCheck(Base):
+    """Which key seals this database's secrets: one row, a known text sealed under it.
+
+    Start-up opens it before anything else, so a wrong or missing key stops the bot at
+    once, even before a sealed token is needed (storage/sealed_columns.py).
+    """
+
+    __tablename__ = "secret_key_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    key_id: Mapped[str] = mapped_column(String(32))
+    sealed_check: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
 
 

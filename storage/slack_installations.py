@@ -1,4 +1,8 @@
-"""Slack installations (OAuth, several workspaces): save, find, lock for a token refresh, delete."""
+"""Slack installations (OAuth, several workspaces): save, find, lock for a token refresh, delete.
+
+The bot and refresh tokens are sealed (storage/sealing.py) on the way in and opened on the
+way out: the table never holds them in clear.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SlackInstallation
+from storage.sealed_columns import SLACK_BOT_TOKEN, SLACK_REFRESH_TOKEN
+from storage.sealing import Sealer
 from storage.upsert import insert_for
+
+BOT_TOKEN = SLACK_BOT_TOKEN.purpose
+REFRESH_TOKEN = SLACK_REFRESH_TOKEN.purpose
 
 
 @dataclass(frozen=True)
@@ -28,14 +37,17 @@ class BotToken:
     team_name: str | None = None
 
 
-async def save(session: AsyncSession, token: BotToken, app_id: str | None, now: datetime) -> None:
+async def save(
+    session: AsyncSession, sealer: Sealer, token: BotToken, app_id: str | None, now: datetime
+) -> None:
     """Insert or replace the installation of (enterprise, team): the latest one counts."""
+    refresh = token.refresh_token
     values = {
-        "bot_token": token.bot_token,
+        "bot_token": sealer.seal(BOT_TOKEN, token.bot_token),
         "bot_id": token.bot_id,
         "bot_user_id": token.bot_user_id,
         "bot_scopes": token.bot_scopes,
-        "bot_refresh_token": token.refresh_token,
+        "bot_refresh_token": sealer.seal(REFRESH_TOKEN, refresh) if refresh else None,
         "bot_token_expires_at": token.expires_at,
         "installer_user_id": token.installer_user_id,
         "team_name": token.team_name,
@@ -51,7 +63,12 @@ async def save(session: AsyncSession, token: BotToken, app_id: str | None, now: 
 
 
 async def find(
-    session: AsyncSession, team_id: str, enterprise_id: str = "", *, for_update: bool = False
+    session: AsyncSession,
+    sealer: Sealer,
+    team_id: str,
+    enterprise_id: str = "",
+    *,
+    for_update: bool = False,
 ) -> BotToken | None:
     """The installation of a workspace; `for_update` locks it until the transaction ends,
     so that only one replica refreshes a rotating token at a time.
@@ -77,11 +94,13 @@ async def find(
     return BotToken(
         enterprise_id=row.enterprise_id,
         team_id=row.team_id,
-        bot_token=row.bot_token,
+        bot_token=sealer.open(BOT_TOKEN, row.bot_token),
         bot_id=row.bot_id,
         bot_user_id=row.bot_user_id,
         bot_scopes=row.bot_scopes,
-        refresh_token=row.bot_refresh_token,
+        refresh_token=(
+            sealer.open(REFRESH_TOKEN, row.bot_refresh_token) if row.bot_refresh_token else None
+        ),
         expires_at=row.bot_token_expires_at,
         installer_user_id=row.installer_user_id,
         team_name=row.team_name,

@@ -15,6 +15,7 @@ from bot.server import Runtime, build_app, create_runtime
 from bot.settings import Settings, load_settings
 from tests.support import databases
 from tests.support.playground import Playground
+from tests.support.secret_keys import TEST_SECRET_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,7 @@ def make_settings(database_url: str, **env: str) -> Settings:
         "LOCAL_CLOCK_CONTROL": "1",
         # Most tests drive the bot through the playground; tests of its gate set their own.
         "AMBASSADOR_PLAYGROUND": "1",
+        "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY,
         **env,
     }
     return load_settings(values)

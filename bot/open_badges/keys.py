@@ -1,7 +1,8 @@
 """The Ed25519 key that signs Open Badges 3.0 credentials: generated once, kept, published.
 
 Two processes starting together may both try to create it; the unique `kid` of the first
-key and a re-read make them agree on one.
+key and a re-read make them agree on one. The private key is kept sealed
+(storage/sealing.py) under the deployment's secret key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SigningKey
+from storage.sealed_columns import SIGNING_KEY
+from storage.sealing import Sealer
 from storage.upsert import insert_for
 
 
@@ -48,7 +51,7 @@ def _public_jwk(key: Ed25519PrivateKey) -> tuple[str, dict[str, Any]]:
     return kid, {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
 
 
-async def current(session: AsyncSession, now: datetime) -> Signer:
+async def current(session: AsyncSession, sealer: Sealer, now: datetime) -> Signer:
     """The signing key, created on first use."""
     found = (
         await session.execute(select(SigningKey).order_by(SigningKey.id.desc()).limit(1))
@@ -63,13 +66,19 @@ async def current(session: AsyncSession, now: datetime) -> Signer:
         ).decode()
         await session.execute(
             insert_for(session, SigningKey)
-            .values(kid=kid, private_pem=pem, public_jwk=jwk, created_at=now)
+            .values(
+                kid=kid,
+                private_pem=sealer.seal(SIGNING_KEY.purpose, pem),
+                public_jwk=jwk,
+                created_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["kid"])
         )
         found = (
             await session.execute(select(SigningKey).order_by(SigningKey.id).limit(1))
         ).scalar_one()
-    private = serialization.load_pem_private_key(found.private_pem.encode(), password=None)
+    pem_text = sealer.open(SIGNING_KEY.purpose, found.private_pem)
+    private = serialization.load_pem_private_key(pem_text.encode(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
     return Signer(found.kid, private, dict(found.public_jwk))
 

@@ -24,6 +24,7 @@ from bot.open_badges import credentials, documents, keys
 from bot.open_badges.baking import bake
 from bot.settings import Settings
 from storage.models import BadgeAward, ErasedBadge, Member, Workspace
+from storage.sealing import Sealer
 
 _UID = re.compile(r"^[0-9a-f-]{32,36}$")
 _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -63,11 +64,16 @@ class OpenBadgesRoutes:
     """Serves issuers, badge classes, assertions, baked images, credentials and keys."""
 
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        sealer: Sealer,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._clock = clock
+        self._sealer = sealer  # opens the sealed signing key
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """Every public badge URL."""
@@ -214,7 +220,7 @@ class OpenBadgesRoutes:
             found = await self._live(db, request)
             if isinstance(found, web.Response):
                 return found
-            signer = await keys.current(db, self._clock.now())
+            signer = await keys.current(db, self._sealer, self._clock.now())
         document = documents.credential(
             found.award, found.member, found.workspace, found.level, self._settings
         )

@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.secret_keys import TEST_SECRET_KEY
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -30,6 +32,7 @@ def test_help_on_each_subcommand() -> None:
     assert "serve" in _run("--help").stdout and "migrate" in _run("--help").stdout
     assert "--port" in _run("serve", "--help").stdout
     assert "newest schema" in _run("migrate", "--help").stdout
+    assert "AMBASSADOR_OLD_SECRET_KEY" in _run("rotate-key", "--help").stdout
 
 
 def test_a_wrong_setting_exits_2_with_one_line_and_no_traceback() -> None:
@@ -43,7 +46,13 @@ def test_an_unreachable_database_exits_non_zero_with_one_clear_line() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = _run("migrate", env={"DATABASE_URL": f"postgresql://nobody:secret@127.0.0.1:{port}/x"})
+    result = _run(
+        "migrate",
+        env={
+            "DATABASE_URL": f"postgresql://nobody:secret@127.0.0.1:{port}/x",
+            "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY,
+        },
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings, parse_admins
+from tests.support.secret_keys import TEST_SECRET_KEY
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "ambassador.toml")
 
@@ -29,6 +31,7 @@ def test_environment_overrides_the_config_file() -> None:
             "AMBASSADOR_LOCALE": "fr",
             "AMBASSADOR_TIMEZONE": "America/Montreal",
             "DATABASE_URL": "postgresql://u@h/db",
+            "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY,
             "LOG_FORMAT": "json",
         }
     )
@@ -58,12 +61,40 @@ def test_admins_are_scoped_to_their_platform() -> None:
         ("LOG_FORMAT", "xml", "LOG_FORMAT"),
         ("LOCAL_CLOCK_CONTROL", "maybe", "LOCAL_CLOCK_CONTROL"),
         ("AMBASSADOR_CONFIG", "/nonexistent.toml", "AMBASSADOR_CONFIG"),
+        ("AMBASSADOR_SECRET_KEY", "hunter2", r"AMBASSADOR_SECRET_KEY.*token_urlsafe"),
+        ("AMBASSADOR_SECRET_KEY", TEST_SECRET_KEY[:-4], "AMBASSADOR_SECRET_KEY"),
+        ("AMBASSADOR_SECRET_KEY", "é" * 43, "AMBASSADOR_SECRET_KEY"),
     ],
 )
 def test_a_wrong_value_names_the_setting(name: str, value: str, named: str) -> None:
     env = {"AMBASSADOR_CONFIG": CONFIG, name: value}
     with pytest.raises(SettingsError, match=named):
         load_settings(env)
+
+
+def test_postgresql_needs_a_secret_key_and_says_how_to_make_one() -> None:
+    env = {"AMBASSADOR_CONFIG": CONFIG, "DATABASE_URL": "postgresql://u@h/db"}
+    with pytest.raises(SettingsError, match=r"AMBASSADOR_SECRET_KEY is not set.*token_urlsafe"):
+        load_settings(env)
+    # SQLite needs none: its key file is made at start-up, beside the database.
+    assert load_settings({"AMBASSADOR_CONFIG": CONFIG}).secret_key is None
+
+
+def test_the_secret_key_is_read_in_its_usual_spellings_and_never_shown() -> None:
+    raw = bytes(range(224, 256))  # its standard base64 has "+" and "/"
+    spellings = [
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),  # secrets.token_urlsafe(32)
+        base64.b64encode(raw).decode(),  # openssl rand -base64 32
+        f"  {base64.urlsafe_b64encode(raw).decode()}\n",  # pasted from a file
+    ]
+    keys = [
+        load_settings({"AMBASSADOR_CONFIG": CONFIG, "AMBASSADOR_SECRET_KEY": value}).secret_key
+        for value in spellings
+    ]
+    assert keys[0] is not None and all(key is not None and key.id == keys[0].id for key in keys)
+    settings = load_settings({"AMBASSADOR_CONFIG": CONFIG, "AMBASSADOR_SECRET_KEY": spellings[1]})
+    assert spellings[1] not in repr(settings) and spellings[0] not in repr(settings)
+    assert spellings[0] not in repr(settings.secret_key)
 
 
 def test_a_broken_config_file_is_named(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.secret_keys import TEST_SECRET_KEY
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -17,8 +19,17 @@ def start_bot(
     ready: str = "Ambassador bot ready",
     env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start `python -m bot` (default: serve on a free port); return it and its URL."""
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "json", **(env or {})}
+    """Start `python -m bot` (default: serve on a free port); return it and its URL.
+
+    It seals with the suite's key (as `make_settings` does), unless `env` says otherwise.
+    """
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_FORMAT": "json",
+        "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY,
+        **(env or {}),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", *(args or ("serve", "--port", "0"))],
         cwd=REPO,

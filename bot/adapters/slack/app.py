@@ -87,6 +87,16 @@ def replay_key(request: AsyncBoltRequest) -> str | None:
     return hashlib.sha256(signature.encode()).hexdigest() if signature else None
 
 
+def _kept(body: dict[str, Any]) -> dict[str, Any]:
+    """What the inbox keeps of a request: all of it but Slack's verification token.
+
+    Slack still puts the app's (deprecated) verification token in every payload
+    (https://api.slack.com/authentication/verifying-requests-from-slack#verification_token_deprecation);
+    the bot checks signatures instead and never reads it, so it is not stored.
+    """
+    return {key: value for key, value in body.items() if key != "token"}
+
+
 def _not_installed(settings: Settings) -> str:
     """What someone in a workspace without the app's token is told (language unknown there)."""
     link = f"{settings.base_url}{INSTALL_PATH}"
@@ -217,7 +227,7 @@ class SlackAdapter:
     async def _record(self, kind: str, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         # A signed request replayed within its five-minute window carries the same
         # signature: recorded once, it has one effect (the replays are acknowledged alike).
-        await self._journal.record(PLATFORM, kind, body, replay_key=replay_key(request))
+        await self._journal.record(PLATFORM, kind, _kept(body), replay_key=replay_key(request))
 
     async def _record_command(
         self, ack: Any, command: dict[str, Any], request: AsyncBoltRequest

@@ -2,9 +2,9 @@
 bot token of each workspace (refreshed when token rotation is on), and bolt's authorize.
 
 One table, `slack_installation`, keeps the latest installation of each workspace (bot
-token only: the app asks for no user scopes). The installing user becomes that
-workspace's admin in the bot. `app_uninstalled` and `tokens_revoked` delete the row
-(bolt's token revocation listeners call this store).
+token only: the app asks for no user scopes), its tokens sealed (storage/sealing.py). The
+installing user becomes that workspace's admin in the bot. `app_uninstalled` and
+`tokens_revoked` delete the row (bolt's token revocation listeners call this store).
 
 Token rotation (https://api.slack.com/authentication/rotation): a token that expires
 within ROTATE_BEFORE is refreshed inside a transaction that holds the installation's row
@@ -31,6 +31,7 @@ from bot.adapters.slack import PLATFORM
 from bot.clock import Clock
 from bot.core import roles
 from storage import members, slack_installations, workspaces
+from storage.sealing import Sealer
 from storage.slack_installations import BotToken
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,10 @@ class SlackTokens:
         api: AsyncWebClient,
         client_id: str,
         client_secret: str,
+        sealer: Sealer,
     ) -> None:
         self._sessions = sessions
+        self._sealer = sealer
         self._clock = clock
         self._api = api
         self._client_id = client_id
@@ -66,7 +69,7 @@ class SlackTokens:
         if cached is not None and fresh and not self._expiring(cached[1]):
             return cached[1]
         async with self._sessions() as db:
-            found = await slack_installations.find(db, team_id, enterprise_id)
+            found = await slack_installations.find(db, self._sealer, team_id, enterprise_id)
         if found is not None and self._expiring(found):
             found = await self._refresh(team_id, enterprise_id)
         if found is None:
@@ -79,6 +82,11 @@ class SlackTokens:
         """Just the token (what the outbox's Slack sender asks for)."""
         found = await self.bot(team_id)
         return found.bot_token if found else None
+
+    @property
+    def sealer(self) -> Sealer:
+        """What seals the tokens in the database (the installation store writes them too)."""
+        return self._sealer
 
     def forget(self, team_id: str, enterprise_id: str = "") -> None:
         """Drop a cached token (the workspace uninstalled the app)."""
@@ -93,7 +101,9 @@ class SlackTokens:
 
     async def _refresh(self, team_id: str, enterprise_id: str) -> BotToken | None:
         async with self._sessions() as db, db.begin():
-            current = await slack_installations.find(db, team_id, enterprise_id, for_update=True)
+            current = await slack_installations.find(
+                db, self._sealer, team_id, enterprise_id, for_update=True
+            )
             if current is None or not self._expiring(current):
                 return current  # another replica refreshed it while this one waited
             response = await self._api.oauth_v2_access(
@@ -109,7 +119,7 @@ class SlackTokens:
                 refresh_token=response.get("refresh_token") or current.refresh_token,
                 expires_at=now + timedelta(seconds=int(response.get("expires_in") or 43200)),
             )
-            await slack_installations.save(db, fresh, None, now)
+            await slack_installations.save(db, self._sealer, fresh, None, now)
             log.info("slack_token_rotated", extra={"workspace": team_id})
             return fresh
 
@@ -145,7 +155,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             team_name=installation.team_name,
         )
         async with self._sessions() as db, db.begin():
-            await slack_installations.save(db, token, installation.app_id, now)
+            await slack_installations.save(db, self._tokens.sealer, token, installation.app_id, now)
             workspace = await workspaces.get_or_create(db, PLATFORM, team_id, now)
             if installation.team_name and not workspace.name:
                 workspace.name = installation.team_name[:200]

@@ -24,6 +24,7 @@ from bot.scheduling.recurrence import Recurrence, next_run
 from storage.db import create_engine, session_factory
 from storage.models import Challenge, ChallengeOccurrence, LocalMessage, Member, Workspace
 from tests.support.processes import start_bot as _start
+from tests.support.secret_keys import TEST_SECRET_KEY
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -172,7 +173,7 @@ def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
         second = subprocess.run(
             [sys.executable, "-m", "bot", "serve", "--port", "0"],
             cwd=REPO,
-            env={**os.environ, "DATABASE_URL": url},
+            env={**os.environ, "DATABASE_URL": url, "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY},
             capture_output=True,
             text=True,
             timeout=60,

@@ -602,3 +602,17 @@ async def test_a_replayed_click_has_one_effect_even_when_replays_arrive_together
     assert (
         len(fake.responses["click"]) == 1 and "Welcome aboard" in fake.responses["click"][0]["text"]
     )
+
+
+async def test_slacks_verification_token_is_not_kept_in_the_inbox(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    answer = await _ask(client, fake, "UANIM", "help")
+    assert answer["text"]
+    mention = {"type": "app_mention", "user": "UANIM", "text": "<@UBOT> help", "ts": "1.2"}
+    assert (await _send_json(client, event(mention))).status == 200
+    async with runtime.sessions() as db:
+        payloads = (await db.execute(select(InboxEvent.payload))).scalars().all()
+    assert len(payloads) == 2 and {p.get("team_id") for p in payloads} == {"T1"}
+    assert all("token" not in payload for payload in payloads), "the app's verification token"

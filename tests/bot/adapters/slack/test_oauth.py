@@ -93,6 +93,13 @@ async def _installations(runtime: Runtime) -> dict[str, SlackInstallation]:
         return {row.team_id: row for row in rows}
 
 
+async def _token(runtime: Runtime, team: str) -> str:
+    async with runtime.sessions() as db:
+        found = await slack_installations.find(db, runtime.sealer, team)
+    assert found is not None
+    return found.bot_token
+
+
 async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     oauth: tuple[Client, FakeSlack, Runtime],
 ) -> None:
@@ -101,7 +108,8 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     await _install(client, fake, "T2", "UBOSS2")
     stored = await _installations(runtime)
     assert set(stored) == {"T1", "T2"} and stored["T2"].installer_user_id == "UBOSS2"
-    assert stored["T1"].bot_token != stored["T2"].bot_token
+    opened = {team: await _token(runtime, team) for team in ("T1", "T2")}
+    assert opened["T1"] != opened["T2"]
 
     # The installer is that workspace's admin: they may open a session; a colleague may not.
     opened = await _ask(client, fake, runtime, "UBOSS2", "session start Onboarding", "T2")
@@ -195,19 +203,22 @@ async def test_a_rotating_token_is_refreshed_once_even_by_two_replicas(
     await _install(client, fake, "T1", "UBOSS")
     first = (await _installations(runtime))["T1"]
     assert first.bot_refresh_token and first.bot_token_expires_at
+    first_token = await _token(runtime, "T1")
     await runtime.clock.advance(12 * 3600 - 60)  # one minute left: due for a refresh
 
     def replica() -> SlackTokens:
         api = slack_client("", fake.base_url)
-        return SlackTokens(runtime.sessions, runtime.clock, api, fake.client_id, fake.client_secret)
+        return SlackTokens(
+            runtime.sessions, runtime.clock, api, fake.client_id, fake.client_secret, runtime.sealer
+        )
 
     one, two = replica(), replica()
     found = await asyncio.gather(one.bot("T1"), two.bot("T1"), one.bot("T1"), two.bot("T1"))
     assert fake.refreshes == 1
     tokens = {token.bot_token for token in found if token is not None}
-    assert len(tokens) == 1 and first.bot_token not in tokens
+    assert len(tokens) == 1 and first_token not in tokens
     async with runtime.sessions() as db:
-        saved = await slack_installations.find(db, "T1")
+        saved = await slack_installations.find(db, runtime.sealer, "T1")
     assert saved is not None and saved.bot_token in tokens
     assert fake.tokens[saved.bot_token] == "T1", "the refreshed token works on Slack"
     assert json.dumps(sorted(tokens))  # the same token for everyone

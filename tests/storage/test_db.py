@@ -1,0 +1,44 @@
+"""SQLite files are private to the bot's user: the database, its -wal and -shm files."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+from sqlalchemy import text
+
+from storage.db import create_engine
+
+
+def _modes(database: Path) -> dict[str, int]:
+    files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    return {file.name: stat.S_IMODE(file.stat().st_mode) for file in files if file.exists()}
+
+
+async def _write(database: Path) -> dict[str, int]:
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE IF NOT EXISTS t (x TEXT)"))
+            await connection.execute(text("INSERT INTO t VALUES ('row')"))
+        return _modes(database)  # while the engine is open: the WAL and its index exist
+    finally:
+        await engine.dispose()
+
+
+async def test_a_new_database_and_its_wal_files_are_0600(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual umask: SQLite alone would make them 0644
+    try:
+        modes = await _write(tmp_path / "new" / "bot.db")
+    finally:
+        os.umask(previous)
+    assert modes == {"bot.db": 0o600, "bot.db-wal": 0o600, "bot.db-shm": 0o600}
+
+
+async def test_a_database_made_before_is_made_private(tmp_path: Path) -> None:
+    database = tmp_path / "old.db"
+    sqlite3.connect(database).close()
+    database.chmod(0o644)
+    assert await _write(database) == {"old.db": 0o600, "old.db-wal": 0o600, "old.db-shm": 0o600}
