@@ -218,3 +218,65 @@ async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
     )
     await _run(page, "anim1", "pulse results")
     await _expect_private_reply(page, "Alice — 10/10 · LSAT 4 · “Très concret”")
+
+
+EVIL_PAGE = """<!doctype html><html><body>
+<iframe name="sink"></iframe>
+<form id="f" method="POST" enctype="text/plain" target="sink" action="{target}">
+<input
+  name='{{"user": {{"id": "anim1"}}, "conversation": "general",
+          "text": "role add @mallory animator", "x": "'
+  value='"}}'>
+</form>
+<script>
+const target = "{target}";
+const body = JSON.stringify({{user: {{id: "anim1"}}, conversation: "general",
+                              text: "role add @mallory animator"}});
+window.results = [];
+(async () => {{
+  try {{
+    const r = await fetch(target, {{method: "POST", mode: "no-cors",
+                                    headers: {{"Content-Type": "text/plain"}}, body}});
+    results.push("no-cors:" + r.type);
+  }} catch (e) {{ results.push("no-cors:error"); }}
+  try {{
+    const r = await fetch(target, {{method: "POST",
+                                    headers: {{"Content-Type": "application/json"}}, body}});
+    results.push("json:" + r.status);
+  }} catch (e) {{ results.push("json:blocked"); }}
+  document.getElementById("f").submit();
+  results.push("form:sent");
+}})();
+</script></body></html>"""
+
+
+async def test_a_page_of_another_site_cannot_drive_the_playground(
+    base_url: str, browser: Browser
+) -> None:
+    """What the security review did: a page elsewhere, open in the same browser, tries the
+    three ways a browser lets it send a request to the playground. Nothing may change."""
+    from aiohttp import web
+
+    target = base_url + "local/api/command"
+
+    async def evil(_request: web.Request) -> web.Response:
+        return web.Response(text=EVIL_PAGE.format(target=target), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", evil)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        # Another site: "localhost" is not the playground's 127.0.0.1, and another port.
+        await page.goto(str(server.make_url("/")).replace("127.0.0.1", "localhost"))
+        await page.wait_for_function("window.results.length === 3", timeout=TIMEOUT_MS)
+        results = await page.evaluate("window.results")
+        assert results[1] == "json:blocked", results  # the CORS preflight is refused
+        await page.wait_for_timeout(500)  # the form's request lands
+        users = await (await context.request.get(base_url + "local/api/users")).json()
+        assert "mallory" not in {u["id"] for u in users["users"]}, "the attack changed something"
+    finally:
+        await context.close()
+        await server.close()
