@@ -156,6 +156,10 @@ async def _no_stack_traces(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        # aiohttp's own answer is plain text; every refusal here is JSON saying what to do.
+        reason = f"the body is larger than {request.client_max_size} bytes; send less"
+        return web.json_response({"error": reason}, status=413)
     except web.HTTPException:
         raise
     except Exception:

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import json_input
 from bot.adapters.local import PLATFORM, WORKSPACE
 from bot.clock import Clock
 from bot.core.context import Context
@@ -45,10 +46,9 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
-        raw = await request.read()
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("the body must be a JSON object") from None
+        data = json_input.parse(await request.read())
+    except json_input.NotJson as exc:
+        raise BadRequest(str(exc)) from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data

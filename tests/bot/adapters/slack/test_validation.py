@@ -1,0 +1,106 @@
+"""/slack/events refuses what Slack would never send before bolt reads it
+(bot/adapters/slack/validation.py): 401 unless signed, 400 with the reason when signed
+but malformed — odd timestamps, odd signatures, bytes that are not UTF-8, charsets, bodies
+bolt would parse differently. Never a 500, nothing recorded."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from storage.models import InboxEvent
+from tests.support.doors import Doors, all_doors
+from tests.support.slack_requests import command, sign
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def _recorded(doors: Doors) -> int:
+    async with doors.runtime.sessions() as db:
+        return (await db.execute(select(func.count()).select_from(InboxEvent))).scalar_one()
+
+
+async def test_timestamps_that_are_not_unix_seconds_are_401(database_url: str) -> None:
+    async with all_doors(database_url) as doors:
+        body = command("U1", "join")
+        now = int(time.time())
+        for stamp in ("abc", "9" * 5000, "1e10", "-5", "１２３", f"{now}.5", f"{now:_}", ""):
+            # Refused for its form, before any arithmetic (int() takes 1_000 and １２３).
+            headers = {**sign(body), "X-Slack-Request-Timestamp": stamp}
+            response = await doors.client.post("/slack/events", data=body, headers=headers)
+            assert response.status == 401, stamp
+            assert "Unix time in seconds" in (await response.json())["error"], stamp
+        far = {**sign(body, now + 10**9)}
+        response = await doors.client.post("/slack/events", data=body, headers=far)
+        assert response.status == 401 and "5 minutes" in (await response.json())["error"]
+        assert await _recorded(doors) == 0
+
+
+async def test_missing_doubled_or_non_ascii_signature_headers_are_401(database_url: str) -> None:
+    async with all_doors(database_url) as doors:
+        body = command("U1", "join")
+        good = sign(body)
+        cases: list[list[tuple[str, str]]] = [
+            [("Content-Type", FORM)],
+            [
+                ("Content-Type", FORM),
+                ("X-Slack-Request-Timestamp", good["X-Slack-Request-Timestamp"]),
+            ],
+            [*good.items(), ("X-Slack-Signature", good["X-Slack-Signature"])],
+            [*good.items(), ("X-Slack-Request-Timestamp", "abc")],
+            [
+                ("Content-Type", FORM),
+                ("X-Slack-Request-Timestamp", good["X-Slack-Request-Timestamp"]),
+                ("X-Slack-Signature", "v0=é" + "0" * 63),
+            ],
+        ]
+        for headers in cases:
+            response = await doors.client.post("/slack/events", data=body, headers=headers)
+            assert response.status == 401, headers
+            assert "invalid request signature" in (await response.json())["error"]
+        assert await _recorded(doors) == 0
+
+
+async def test_a_signed_body_that_is_not_utf8_is_400(database_url: str) -> None:
+    async with all_doors(database_url) as doors:
+        body = b"command=%2Fambassador&text=\xff\xfe&team_id=T1&channel_id=C1&user_id=U1"
+        response = await doors.client.post("/slack/events", data=body, headers=sign(body))
+        assert response.status == 400
+        assert "not UTF-8" in (await response.json())["error"]
+        unsigned = await doors.client.post(
+            "/slack/events", data=body, headers={"Content-Type": FORM}
+        )
+        assert unsigned.status == 401
+        assert await _recorded(doors) == 0
+
+
+async def test_a_nul_in_a_signed_form_field_is_400(database_url: str) -> None:
+    async with all_doors(database_url) as doors:
+        body = command("U1", "share x\x00y")
+        response = await doors.client.post("/slack/events", data=body, headers=sign(body))
+        assert response.status == 400 and "NUL" in (await response.json())["error"]
+        assert await _recorded(doors) == 0
+
+
+async def test_any_charset_in_the_content_type_reads_the_body_as_utf8(database_url: str) -> None:
+    async with all_doors(database_url) as doors:
+        body = command("UANIM", "help", response_url=doors.slack.response_url("h"))
+        for charset in ("nope", "latin-1", "utf-16", "utf-8"):
+            headers = {**sign(body), "Content-Type": f"{FORM}; charset={charset}"}
+            response = await doors.client.post("/slack/events", data=body, headers=headers)
+            assert response.status == 200, charset
+        assert await _recorded(doors) == 4, "each recorded once, read as Slack sent it"
+
+
+async def test_a_form_body_starting_with_a_brace_is_checked_as_bolt_reads_it(
+    database_url: str,
+) -> None:
+    async with all_doors(database_url) as doors:
+        # bolt parses any body starting with `{` as JSON, whatever its Content-Type.
+        for body in ("{" + '"a":' * 5000, '{"event": "not an object"}'):
+            headers = {**sign(body), "Content-Type": FORM}
+            response = await doors.client.post("/slack/events", data=body, headers=headers)
+            assert response.status == 400, body[:20]
+            assert "the JSON body" in (await response.json())["error"]
+        assert await _recorded(doors) == 0
