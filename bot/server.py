@@ -173,13 +173,18 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers."""
+    """Readiness: the database answers, and the elected scheduler can run."""
     try:
         await ping(request.app[RUNTIME].engine)
     except Exception as exc:
         log.warning("readyz_database_unreachable", extra={"error": type(exc).__name__})
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    scheduler = "leader" if request.app[RUNTIME].election.is_leader else "standby"
+    runtime = request.app[RUNTIME]
+    if runtime.election.is_leader and runtime.scheduler.failing:
+        # Elected, yet nothing scheduled can run (see the scheduler_tick_failed lines).
+        body = {"status": "unavailable", "database": "ok", "scheduler": "failing"}
+        return web.json_response(body, status=503)
+    scheduler = "leader" if runtime.election.is_leader else "standby"
     return web.json_response({"status": "ready", "database": "ok", "scheduler": scheduler})
 
 
