@@ -163,7 +163,9 @@ async def _no_stack_traces(
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("request_failed", extra={"path": request.path})
+        # The route's template, not the path: a path can hold a secret (/downloads/{token}).
+        route = request.match_info.route.resource
+        log.exception("request_failed", extra={"route": route.canonical if route else "?"})
         return web.json_response({"error": "internal error; nothing was changed"}, status=500)
 
 
