@@ -27,7 +27,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -143,6 +142,7 @@ class SlackAdapter:
             # apps.connections.open goes through the same base URL as every other call.
             socket_api = AsyncWebClient(base_url=slack.api_base_url)
             self._socket = AsyncSocketModeHandler(self.app, slack.app_token, web_client=socket_api)
+        self.app.error(validation.on_bolt_error)
         self.app.command(ANY)(self._record_command)
         self.app.action(ANY)(self._record_action)
         self.app.view(ANY)(self._record_view)
@@ -177,16 +177,14 @@ class SlackAdapter:
         (validation.py): 401 unless signed by Slack, else 400 saying what is malformed."""
         body = await request.read()
         refused = validation.refusal(body, request.headers, self._settings.slack.signing_secret)
-        if refused is not None:
-            return web.json_response({"error": refused[1]}, status=refused[0])
-        # The body is UTF-8 (checked): decoded as such, whatever charset the header names.
-        checked = AsyncBoltRequest(
-            body=body.decode(),
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]  # as bolt's aiohttp adapter
-        )
-        bolt_response = await self.app.async_dispatch(checked)
-        return await to_aiohttp_response(bolt_response)
+        if refused is None:
+            try:
+                bolt_response = await self.app.async_dispatch(validation.for_bolt(body, request))
+            except validation.UNREADABLE as exc:
+                refused = validation.unreadable(exc)
+            else:
+                return await to_aiohttp_response(bolt_response)
+        return web.json_response({"error": refused[1]}, status=refused[0])
 
     async def install(self, request: web.Request) -> web.Response:
         """The "Add to Slack" page (a fresh, signed state in a cookie and in the link)."""

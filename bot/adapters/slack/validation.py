@@ -19,19 +19,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
+from aiohttp import web
 from multidict import MultiMapping
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
+from slack_bolt.response import BoltResponse
 
-from bot import json_input
+from bot import json_input, logs
+
+log = logging.getLogger(__name__)
 
 # Slack refuses requests older than five minutes; so do we (replays of old captures).
 WINDOW_SECONDS = 60 * 5
 # Parts that Slack always sends as JSON objects when present.
 _OBJECTS = ("event", "view", "user", "team", "channel", "container", "state")
+# Parts bolt reads as strings (to route the request) when present.
+_STRINGS = ("type", "command", "callback_id", "trigger_id", "response_url", "api_app_id")
+# What bolt raises on a signed body of a shape nobody checked (a field of the wrong type):
+# the sender's mistake, answered 400. A database or network failure is none of these.
+UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 _COMMAND_FIELDS = ("team_id", "channel_id", "user_id")
 _TIMESTAMP = "X-Slack-Request-Timestamp"
 _SIGNATURE = "X-Slack-Signature"
@@ -96,9 +107,44 @@ def _object_problem(text: str, what: str) -> str | None:
     for key in _OBJECTS:
         if key in data and data[key] is not None and not isinstance(data[key], dict):
             return f"`{key}` in {what} is not an object"
+    for key in _STRINGS:
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            return f"`{key}` in {what} is not a string"
+    authorizations = data.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        return f"`authorizations` in {what} is not a list of objects"
     actions = data.get("actions")
     if actions is not None and not (
         isinstance(actions, list) and all(isinstance(item, dict) for item in actions)
     ):
         return f"`actions` in {what} is not a list of objects"
+    return None
+
+
+def for_bolt(body: bytes, request: web.Request) -> AsyncBoltRequest:
+    """bolt's request for a body `refusal` accepted: decoded as UTF-8 (checked), whatever
+    charset the Content-Type names (aiohttp's request.text() would raise on an unknown one)."""
+    return AsyncBoltRequest(
+        body=body.decode(),
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # as bolt's aiohttp adapter
+    )
+
+
+def unreadable(exc: Exception) -> tuple[int, str]:
+    """The answer to a signed request bolt could not read (one of UNREADABLE)."""
+    log.warning("slack_request_unreadable", extra={"error": logs.describe(exc)})
+    return 400, "malformed Slack request: a field has a type Slack never sends"
+
+
+async def on_bolt_error(error: Exception) -> BoltResponse | None:
+    """bolt's global error handler (`app.error`): what bolt could not read is the sender's
+    mistake, 400; anything else stays bolt's 500 (Slack retries), logged with its type and
+    frames only (bolt's own handler logs the error's message, which may quote the body)."""
+    if isinstance(error, UNREADABLE):
+        status, reason = unreadable(error)
+        return BoltResponse(status=status, body={"error": reason})
+    log.error("slack_request_failed", exc_info=error)
     return None

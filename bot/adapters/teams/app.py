@@ -140,6 +140,8 @@ _SHAPES: dict[str, type] = {
     "attachments": list,
     "text": str,
     "serviceUrl": str,
+    "locale": str,
+    "localTimezone": str,
 }
 
 

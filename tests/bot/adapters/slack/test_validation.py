@@ -5,13 +5,17 @@ bolt would parse differently. Never a 500, nothing recorded."""
 
 from __future__ import annotations
 
+import json
+import random
 import time
+from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
 from storage.models import InboxEvent
 from tests.support.doors import Doors, all_doors
-from tests.support.slack_requests import command, sign
+from tests.support.slack_requests import command, interaction, sign
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -104,3 +108,58 @@ async def test_a_form_body_starting_with_a_brace_is_checked_as_bolt_reads_it(
             assert response.status == 400, body[:20]
             assert "the JSON body" in (await response.json())["error"]
         assert await _recorded(doors) == 0
+
+
+_KEYS = (
+    "type", "id", "user", "team", "channel", "event", "actions", "view", "state", "values",
+    "text", "channel_type", "subtype", "tab", "item", "reaction", "container", "action_id",
+    "value", "callback_id", "private_metadata", "enterprise", "authorizations",
+    "is_enterprise_install", "api_app_id", "team_id", "user_id", "trigger_id",
+    "response_url", "message", "ts", "bot_id", "block_id", "selected_option", "command",
+)  # fmt: skip
+_WORDS = (
+    "block_actions", "view_submission", "view_closed", "event_callback", "message",
+    "app_mention", "app_home_opened", "reaction_added", "shortcut", "block_suggestion",
+    "url_verification", "home", "im", "app_uninstalled", "tokens_revoked", "signup.join#0",
+    "/ambassador", "join", "U1", "T1", "C1", "",
+)  # fmt: skip
+
+
+def _shape(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth > 4 or roll < 0.3:
+        return rng.choice([None, True, 5, -1, 1.5, rng.choice(_WORDS)])
+    if roll < 0.5:
+        return [_shape(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {rng.choice(_KEYS): _shape(rng, depth + 1) for _ in range(rng.randint(0, 6))}
+
+
+async def test_signed_requests_of_any_shape_are_never_a_500(database_url: str) -> None:
+    """Found by this very test: bolt reads `authorizations[0]`, `event.get`, `type` as a
+    string… and answered 500 to a signed body of another shape."""
+    rng = random.Random(7)  # the same requests on every run
+    async with all_doors(database_url) as doors:
+        for _ in range(300):
+            body = _shape(rng)
+            payload = body if isinstance(body, dict) else {"x": body}
+            if rng.random() < 0.7:
+                payload["type"] = rng.choice(_WORDS)
+            if rng.random() < 0.5:
+                payload.update(team={"id": "T1"}, user={"id": "U1"})
+            way = rng.choice(["json", "payload", "form"])
+            if way == "json":
+                raw = json.dumps(payload)
+                headers = {**sign(raw), "Content-Type": "application/json"}
+            else:
+                raw = (
+                    interaction(payload)
+                    if way == "payload"
+                    else urlencode({key: str(value) for key, value in payload.items()})
+                )
+                headers = sign(raw)
+            response = await doors.client.post("/slack/events", data=raw, headers=headers)
+            assert response.status < 500, raw
+        await doors.runtime.inbox.drain()
+        async with doors.runtime.sessions() as db:
+            failed = await db.execute(select(func.count()).where(InboxEvent.attempts > 0))
+            assert failed.scalar_one() == 0, "whatever was accepted was handled"
