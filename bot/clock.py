@@ -6,10 +6,17 @@ can be moved forward (never back), so scheduled behaviour is tested without slee
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 AdvanceListener = Callable[[datetime], Awaitable[None]]
+# How far ahead of real time the clock may be moved. Ten years rehearse any programme
+# (weekly challenges, quarterly pulses, badges earned over years) and keep every date the
+# bot derives from the clock (next runs, expiries, retention) far inside what Python's
+# datetime (year 9999) and the databases hold: a clock moved to year 9999 made every later
+# reading overflow (OverflowError in `now()`), so every command and scheduler tick failed.
+MAX_AHEAD = timedelta(days=3653)
 
 
 class Clock:
@@ -30,16 +37,28 @@ class Clock:
         """Call `listener(now)` each time the clock is moved forward (runs what became due)."""
         self._listeners.append(listener)
 
+    def latest(self) -> datetime:
+        """The furthest the clock may be moved to now (MAX_AHEAD after real time)."""
+        return datetime.now(UTC) + MAX_AHEAD
+
     async def advance(self, seconds: float) -> datetime:
-        """Move forward by `seconds` (must be positive) and run what became due."""
-        if seconds < 0:
-            raise ValueError("the clock never moves back")
+        """Move forward by `seconds` (finite, 0 or more, within MAX_AHEAD of real time)
+        and run what became due."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock moves forward by a finite number of seconds")
+        if seconds > (self.latest() - self.now()).total_seconds():
+            raise ValueError("the clock runs at most ten years ahead of real time")
         self._offset += timedelta(seconds=seconds)
         return await self._notify()
 
     async def set(self, when: datetime) -> datetime:
-        """Move forward to `when`; a time in the past is refused."""
-        target = _aware(when)
+        """Move forward to `when`; a time in the past, or beyond `latest()`, is refused."""
+        try:
+            target = _aware(when).astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in UTC
+            raise ValueError("the clock runs at most ten years ahead of real time") from None
+        if target > self.latest():
+            raise ValueError("the clock runs at most ten years ahead of real time")
         current = self.now()
         if target < current:
             raise ValueError("the clock never moves back")

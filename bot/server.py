@@ -164,10 +164,16 @@ async def _no_stack_traces(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        # aiohttp's own answer is plain text; every refusal here is JSON saying what to do.
+        reason = f"the body is larger than {request.client_max_size} bytes; send less"
+        return web.json_response({"error": reason}, status=413)
     except web.HTTPException:
         raise
     except Exception:
-        log.exception("request_failed", extra={"path": request.path})
+        # The route's template, not the path: a path can hold a secret (/downloads/{token}).
+        route = request.match_info.route.resource
+        log.exception("request_failed", extra={"route": route.canonical if route else "?"})
         return web.json_response({"error": "internal error; nothing was changed"}, status=500)
 
 
@@ -177,13 +183,18 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers."""
+    """Readiness: the database answers, and the elected scheduler can run."""
     try:
         await ping(request.app[RUNTIME].engine)
     except Exception as exc:
         log.warning("readyz_database_unreachable", extra={"error": type(exc).__name__})
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    scheduler = "leader" if request.app[RUNTIME].election.is_leader else "standby"
+    runtime = request.app[RUNTIME]
+    if runtime.election.is_leader and runtime.scheduler.failing:
+        # Elected, yet nothing scheduled can run (see the scheduler_tick_failed lines).
+        body = {"status": "unavailable", "database": "ok", "scheduler": "failing"}
+        return web.json_response(body, status=503)
+    scheduler = "leader" if runtime.election.is_leader else "standby"
     return web.json_response({"status": "ready", "database": "ok", "scheduler": scheduler})
 
 

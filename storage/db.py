@@ -74,7 +74,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
     """
     driver_url = async_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # SQL parameters are what people wrote: never in an exception's message or a log line.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         _prepare_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}

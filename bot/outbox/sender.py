@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import tasks
+from bot import logs, tasks
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox.delivery import NotNow, PermanentFailure, PlatformSender, RetryLater
@@ -156,7 +156,9 @@ class OutboxSender:
             return self._park(message, str(exc))
         except Exception as exc:
             log.exception("outbox_send_error", extra={"outbox_key": message.idempotency_key})
-            return self._retry(message, now, f"{type(exc).__name__}: {exc}", None)
+            # The row keeps the message for operators; the log line only what is safe.
+            error = f"{type(exc).__name__}: {exc}"
+            return self._retry(message, now, error, None, logged=logs.describe(exc))
         log.info(
             "outbox_sent",
             extra={"platform": message.platform, "outbox_key": message.idempotency_key},
@@ -211,11 +213,16 @@ class OutboxSender:
         return found[1]
 
     def _retry(
-        self, message: OutboxMessage, now: datetime, error: str, retry_after: float | None
+        self,
+        message: OutboxMessage,
+        now: datetime,
+        error: str,
+        retry_after: float | None,
+        logged: str | None = None,
     ) -> Outcome:
         attempts = message.attempts + 1
         if attempts >= self._settings.max_attempts:
-            return self._park(message, error)
+            return self._park(message, error, logged)
         backoff = min(self._settings.backoff_base * 2 ** (attempts - 1), self._settings.backoff_cap)
         # Jitter spreads retries of many messages so they do not hit the platform together.
         delay = max(retry_after or 0.0, backoff * random.uniform(0.8, 1.2))
@@ -226,7 +233,7 @@ class OutboxSender:
                 "outbox_key": message.idempotency_key,
                 "attempt": attempts,
                 "delay_s": round(delay, 2),
-                "error": error[:200],
+                "error": (logged or error)[:200],
             },
         )
         return Outcome(
@@ -237,13 +244,13 @@ class OutboxSender:
             next_attempt_at=now + timedelta(seconds=delay),
         )
 
-    def _park(self, message: OutboxMessage, error: str) -> Outcome:
+    def _park(self, message: OutboxMessage, error: str, logged: str | None = None) -> Outcome:
         log.error(
             "outbox_failed",
             extra={
                 "platform": message.platform,
                 "outbox_key": message.idempotency_key,
-                "error": error[:200],
+                "error": (logged or error)[:200],
             },
         )
         return Outcome(message.id, "failed", error=error)

@@ -47,6 +47,8 @@ class Scheduler:
         self._ticks: set[asyncio.Task[int]] = set()
         self._armed_seq = 0
         self._armed_id = ""
+        # True while ticks run nothing at all (every finder failing): /readyz says so.
+        self.failing = False
 
     def register(self, work: DueWork, next_due: NextDue | None = None) -> None:
         """Add a finder of due work (challenges now; pulses and check-ins later).
@@ -59,21 +61,31 @@ class Scheduler:
             self._next_due.append(next_due)
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Run what is due at `now` (default: the clock's time); return how much ran."""
+        """Run what is due at `now` (default: the clock's time); return how much ran.
+
+        Never raises: a failure is logged, and a tick where nothing could run (the clock
+        unreadable, every finder failing) marks the scheduler `failing` until one works.
+        """
         async with self._lock:  # one tick at a time in this process
             if self._closed:
                 return 0
             started = time.perf_counter()
-            moment = now or self._clock.now()
-            done = 0
-            for work in self._work:
-                try:
-                    done += await work(moment)
-                except Exception:  # a broken finder must not stop the others
-                    log.exception("scheduler_work_failed")
-            if done:
-                self._on_work()
-            await self._arm()
+            done = failed = 0
+            try:
+                moment = now or self._clock.now()
+                for work in self._work:
+                    try:
+                        done += await work(moment)
+                    except Exception:  # a broken finder must not stop the others
+                        log.exception("scheduler_work_failed")
+                        failed += 1
+                if done:
+                    self._on_work()
+                await self._arm()
+            except Exception:
+                log.exception("scheduler_tick_failed")
+                failed = max(len(self._work), 1)
+            self.failing = failed > 0 and failed >= len(self._work)
             ms = round((time.perf_counter() - started) * 1000, 1)
             # One line when something ran or a tick was slow (and for the first), not per second.
             if done or ms >= 100 or not self._ticked:

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
-def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    """Slack's v0 request signature (https://api.slack.com/authentication/verifying-requests-from-slack)."""
+def sign(body: str | bytes, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """Slack's v0 request signature (https://api.slack.com/authentication/verifying-requests-from-slack),
+    over the body's bytes (which may not be UTF-8)."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:".encode() + raw, hashlib.sha256)
     return {
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": "v0=" + digest.hexdigest(),

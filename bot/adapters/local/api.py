@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import json_input
 from bot.adapters.local import PLATFORM, WORKSPACE
 from bot.adapters.local.guard import PlaygroundGuard
 from bot.clock import Clock
@@ -49,10 +50,9 @@ def _error(status: int, message: str, field: str | None = None) -> web.Response:
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
-        raw = await request.read()
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadRequest("the body must be a JSON object") from None
+        data = json_input.parse(await request.read())
+    except json_input.NotJson as exc:
+        raise BadRequest(str(exc)) from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data
@@ -281,15 +281,32 @@ class LocalApi:
             return _error(403, "clock control is off: start the bot with LOCAL_CLOCK_CONTROL=1")
         try:
             data = await _json_object(request)
+            # At most ten years ahead of real time (bot/clock.py MAX_AHEAD): beyond, dates
+            # the bot derives from the clock would overflow.
+            latest = self._clock.latest()
             if "advance_seconds" in data:
                 seconds = data["advance_seconds"]
                 if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
                     raise BadRequest(
-                        "'advance_seconds' must be a positive number", "advance_seconds"
+                        "'advance_seconds' must be a number of seconds, 0 or more, e.g. 3600",
+                        "advance_seconds",
+                    )
+                room = int((latest - self._clock.now()).total_seconds())
+                if seconds > room:
+                    raise BadRequest(
+                        "'advance_seconds' is too large: the clock runs at most ten years "
+                        f"ahead of real time, so at most {room} now",
+                        "advance_seconds",
                     )
                 now = await self._clock.advance(float(seconds))
             elif "now" in data:
                 when = _parse_iso(data["now"])
+                if when > latest:
+                    raise BadRequest(
+                        "'now' is too far ahead: the clock runs at most ten years ahead of "
+                        f"real time, so 'now' must be before {_iso(latest)}",
+                        "now",
+                    )
                 if when < self._clock.now():
                     raise BadRequest("'now' is in the past: the clock never moves back", "now")
                 now = await self._clock.set(when)
@@ -301,6 +318,7 @@ class LocalApi:
 
 
 def _parse_iso(value: Any) -> datetime:
+    """An aware UTC date-time from ISO 8601 (no time zone: UTC)."""
     if not isinstance(value, str):
         raise BadRequest("'now' must be an ISO 8601 date-time", "now")
     try:
@@ -309,7 +327,13 @@ def _parse_iso(value: Any) -> datetime:
         raise BadRequest(
             "'now' must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00+01:00", "now"
         ) from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    try:
+        # In UTC from here: comparing 9999-12-31T23:00-05:00 with anything overflows.
+        return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(
+            "'now' is beyond the year 9999: the clock cannot go there", "now"
+        ) from None
 
 
 def _iso(when: datetime) -> str:

@@ -29,7 +29,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -119,12 +118,6 @@ class SlackAdapter:
     ) -> None:
         self._settings = settings
         self._journal = journal
-        # Socket Mode alone needs no signing secret (nothing arrives over HTTP then).
-        self._verifier = (
-            SignatureVerifier(settings.slack.signing_secret)
-            if settings.slack.signing_secret
-            else None
-        )
         self._tokens = tokens
         slack = settings.slack
         api = client(slack.bot_token, slack.api_base_url)
@@ -170,6 +163,7 @@ class SlackAdapter:
             # apps.connections.open goes through the same base URL as every other call.
             socket_api = AsyncWebClient(base_url=slack.api_base_url)
             self._socket = AsyncSocketModeHandler(self.app, slack.app_token, web_client=socket_api)
+        self.app.error(validation.on_bolt_error)
         self.app.command(ANY)(self._record_command)
         self.app.action(ANY)(self._record_action)
         self.app.view(ANY)(self._record_view)
@@ -200,17 +194,18 @@ class SlackAdapter:
         await self._profiles.close()
 
     async def events(self, request: web.Request) -> web.Response:
-        """Hand the request to bolt (signature, ack, listeners) and return its answer; a
-        malformed body is refused first: 401 unsigned, else 400 saying what is wrong."""
+        """Hand the request to bolt (ack, listeners) and return its answer; refused first
+        (validation.py): 401 unless signed by Slack, else 400 saying what is malformed."""
         body = await request.read()
-        wrong = validation.problem(body, request.content_type)
-        if wrong is not None:
-            verifier = self._verifier
-            if verifier is None or not verifier.is_valid_request(body, dict(request.headers)):
-                return web.json_response({"error": "invalid request signature"}, status=401)
-            return web.json_response({"error": f"malformed Slack request: {wrong}"}, status=400)
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        refused = validation.refusal(body, request.headers, self._settings.slack.signing_secret)
+        if refused is None:
+            try:
+                bolt_response = await self.app.async_dispatch(validation.for_bolt(body, request))
+            except validation.UNREADABLE as exc:
+                refused = validation.unreadable(exc)
+            else:
+                return await to_aiohttp_response(bolt_response)
+        return web.json_response({"error": refused[1]}, status=refused[0])
 
     async def install(self, request: web.Request) -> web.Response:
         """The "Add to Slack" page (a fresh, signed state in a cookie and in the link)."""

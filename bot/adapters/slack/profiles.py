@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import logs
 from bot.adapters.slack import PLATFORM
 from bot.core.events import PlatformUser
 from storage import members, workspaces
@@ -103,5 +104,5 @@ class SlackProfiles:
         except Exception as exc:  # a directory hiccup must never reach the user
             log.warning(
                 "slack_profile_lookup_failed",
-                extra={"workspace": team, "error": f"{type(exc).__name__}: {exc}"[:200]},
+                extra={"workspace": team, "error": logs.describe(exc)},
             )

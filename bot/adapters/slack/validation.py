@@ -1,32 +1,95 @@
-"""The shape of a Slack request, checked before bolt reads it.
+"""What a request to /slack/events must be before bolt reads it: signed by Slack, and
+shaped as Slack sends it.
 
-Slack's own requests always pass; a request that does not (a bug upstream, a proxy that
-mangled it, someone holding the signing secret) gets 400 with what is wrong, or 401 when
-it is not signed either — never a 500 from deep inside a parser.
+Slack's own requests always pass. Anything else is refused here, before bolt sees it:
+401 when it is not signed (a malformed signature header or timestamp included), 400 with
+what is wrong when it is signed but malformed (a bug upstream, a proxy that mangled it,
+someone holding the signing secret) — never a 500 from deep inside a parser.
+
+Why before bolt: bolt parses the body the moment it builds its request, before its own
+signature check (slack_bolt/request/internals.py `parse_body`), so a hostile unsigned body
+(100 000 nested `[`) would fail in there; its verifier reads the timestamp with `int()`
+and decodes the body as UTF-8 (a 500 for `X-Slack-Request-Timestamp: abc` or a signed
+non-UTF-8 body); and it logs the whole body of every request whose signature is wrong.
+The signature is checked here on the raw bytes, as Slack computes it
+(https://api.slack.com/authentication/verifying-requests-from-slack).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
+import logging
+import time
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
+from aiohttp import web
+from multidict import MultiMapping
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
+from slack_bolt.response import BoltResponse
+
+from bot import json_input, logs
+
+log = logging.getLogger(__name__)
+
+# Slack refuses requests older than five minutes; so do we (replays of old captures).
+WINDOW_SECONDS = 60 * 5
 # Parts that Slack always sends as JSON objects when present.
 _OBJECTS = ("event", "view", "user", "team", "channel", "container", "state")
+# Parts bolt reads as strings (to route the request) when present.
+_STRINGS = ("type", "command", "callback_id", "trigger_id", "response_url", "api_app_id")
+# What bolt raises on a signed body of a shape nobody checked (a field of the wrong type):
+# the sender's mistake, answered 400. A database or network failure is none of these.
+UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError)
 _COMMAND_FIELDS = ("team_id", "channel_id", "user_id")
+_TIMESTAMP = "X-Slack-Request-Timestamp"
+_SIGNATURE = "X-Slack-Signature"
 
 
-def problem(body: bytes, content_type: str) -> str | None:
-    """What is malformed in a request body, or None when its shape is Slack's."""
+def refusal(
+    body: bytes, headers: MultiMapping[str], secret: str, now: float | None = None
+) -> tuple[int, str] | None:
+    """(status, reason) when the request must be refused, None when bolt may read it."""
+    stamps, signatures = headers.getall(_TIMESTAMP, []), headers.getall(_SIGNATURE, [])
+    if not stamps or not signatures:
+        return 401, f"invalid request signature: {_TIMESTAMP} and {_SIGNATURE} are required"
+    if len(stamps) > 1 or len(signatures) > 1:
+        return 401, f"invalid request signature: send one {_TIMESTAMP} and one {_SIGNATURE}"
+    stamp, signature = stamps[0], signatures[0]
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        return 401, f"invalid request signature: {_TIMESTAMP} must be a Unix time in seconds"
+    if abs((time.time() if now is None else now) - int(stamp)) > WINDOW_SECONDS:
+        return 401, "invalid request signature: the timestamp is more than 5 minutes away"
+    digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    expected = ("v0=" + digest.hexdigest()).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+        return 401, "invalid request signature"
+    wrong = problem(body, headers)
+    return (400, f"malformed Slack request: {wrong}") if wrong is not None else None
+
+
+def problem(body: bytes, headers: MultiMapping[str]) -> str | None:
+    """What is malformed in a request body, or None when its shape is Slack's.
+
+    Looks at exactly what bolt will parse, the way it decides (the last Content-Type,
+    `{` first, the last `payload` field).
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "the body is not UTF-8"
-    if content_type.startswith("application/json"):
+    content_type = extract_content_type(build_normalized_headers(headers))  # type: ignore[arg-type]
+    if content_type == "application/json" or text.startswith("{"):
         return _object_problem(text, "the JSON body")
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        if payload is not None:
+            return _object_problem(payload, "`payload`")
     fields = parse_qs(text, keep_blank_values=True)
-    if "payload" in fields:
-        return _object_problem(fields["payload"][0], "`payload`")
+    if any("\x00" in value for values in fields.values() for value in values):
+        return "a form field holds a NUL character, which cannot be stored"
     if "command" in fields:  # a slash command: who, where and in which workspace
         missing = [key for key in _COMMAND_FIELDS if not (fields.get(key) or [""])[0].strip()]
         if missing:
@@ -36,17 +99,52 @@ def problem(body: bytes, content_type: str) -> str | None:
 
 def _object_problem(text: str, what: str) -> str | None:
     try:
-        data: Any = json.loads(text)
-    except ValueError:
-        return f"{what} is not JSON"
+        data: Any = json_input.parse(text, what)
+    except json_input.NotJson as exc:
+        return str(exc)
     if not isinstance(data, dict):
         return f"{what} is not a JSON object"
     for key in _OBJECTS:
         if key in data and data[key] is not None and not isinstance(data[key], dict):
             return f"`{key}` in {what} is not an object"
+    for key in _STRINGS:
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            return f"`{key}` in {what} is not a string"
+    authorizations = data.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        return f"`authorizations` in {what} is not a list of objects"
     actions = data.get("actions")
     if actions is not None and not (
         isinstance(actions, list) and all(isinstance(item, dict) for item in actions)
     ):
         return f"`actions` in {what} is not a list of objects"
+    return None
+
+
+def for_bolt(body: bytes, request: web.Request) -> AsyncBoltRequest:
+    """bolt's request for a body `refusal` accepted: decoded as UTF-8 (checked), whatever
+    charset the Content-Type names (aiohttp's request.text() would raise on an unknown one)."""
+    return AsyncBoltRequest(
+        body=body.decode(),
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]  # as bolt's aiohttp adapter
+    )
+
+
+def unreadable(exc: Exception) -> tuple[int, str]:
+    """The answer to a signed request bolt could not read (one of UNREADABLE)."""
+    log.warning("slack_request_unreadable", extra={"error": logs.describe(exc)})
+    return 400, "malformed Slack request: a field has a type Slack never sends"
+
+
+async def on_bolt_error(error: Exception) -> BoltResponse | None:
+    """bolt's global error handler (`app.error`): what bolt could not read is the sender's
+    mistake, 400; anything else stays bolt's 500 (Slack retries), logged with its type and
+    frames only (bolt's own handler logs the error's message, which may quote the body)."""
+    if isinstance(error, UNREADABLE):
+        status, reason = unreadable(error)
+        return BoltResponse(status=status, body={"error": reason})
+    log.error("slack_request_failed", exc_info=error)
     return None

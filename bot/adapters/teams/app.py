@@ -21,7 +21,6 @@ handled at once, their replies sent through the outbox too.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import json_input
 from bot.adapters.teams import PLATFORM, protocol
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
 from bot.adapters.teams.connector import Connector
@@ -84,9 +84,9 @@ class TeamsAdapter:
     async def messages(self, request: web.Request) -> web.Response:
         """Check, record, answer 202 (invokes: handle and answer in the body)."""
         try:
-            activity = json.loads(await request.read())
-        except ValueError:
-            return _refused(400, "the body is not JSON")
+            activity = json_input.parse(await request.read())
+        except json_input.NotJson as exc:
+            return _refused(400, str(exc))
         if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
             return _refused(400, "not a Bot Framework activity (a JSON object with a type)")
         if (problem := _shape_problem(activity)) is not None:
@@ -159,6 +159,8 @@ _SHAPES: dict[str, type] = {
     "attachments": list,
     "text": str,
     "serviceUrl": str,
+    "locale": str,
+    "localTimezone": str,
 }
 
 

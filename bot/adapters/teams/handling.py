@@ -50,11 +50,13 @@ _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 def tenant_of(activity: dict[str, Any]) -> str:
     """The activity's tenant (channelData.tenant.id, or the conversation's tenantId)."""
-    channel_data = activity.get("channelData") or {}
-    tenant = (
-        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
-    )
-    return str(tenant or (activity.get("conversation") or {}).get("tenantId") or "")
+    channel_data = activity.get("channelData")
+    given = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    tenant = given.get("id") if isinstance(given, dict) else None  # any shape: never raises
+    conversation = activity.get("conversation")
+    if not tenant and isinstance(conversation, dict):
+        tenant = conversation.get("tenantId")
+    return str(tenant or "")
 
 
 def person_of(activity: dict[str, Any]) -> PlatformUser:

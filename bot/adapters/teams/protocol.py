@@ -31,9 +31,15 @@ def problem_with(body: dict[str, Any]) -> str | None:
     """Why `body` is not a Bot Framework activity (None when it is one)."""
     try:
         Activity().deserialize(body)
-    except DeserializationError as exc:
-        detail = str(exc).split(",")[0].strip("( '\"")
-        return f"not a Bot Framework activity: a field has the wrong shape ({detail[:120]})"
+    except DeserializationError:
+        # msrest's message quotes the value ("Data: <what was sent>"), which is logged:
+        # name the field instead, found by checking each alone (failures only).
+        for key, value in body.items():
+            try:
+                Activity().deserialize({key: value})
+            except DeserializationError:
+                return f"not a Bot Framework activity: `{key[:64]}` has the wrong shape"
+        return "not a Bot Framework activity: a field has the wrong shape"
     return None
 
 

@@ -131,7 +131,7 @@ _json_values = st.recursive(
 )
 @given(
     text=st.one_of(
-        st.text(max_size=300),
+        st.text(st.characters(exclude_characters="\x00"), max_size=300),  # NUL: 400
         st.sampled_from(
             [
                 "",
