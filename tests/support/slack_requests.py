@@ -91,3 +91,27 @@ def interaction(payload: dict[str, Any]) -> str:
 def json_headers(body: str) -> dict[str, str]:
     """Signature headers for a JSON body (Events API)."""
     return {**sign(body), "Content-Type": "application/json"}
+
+
+def button_click(
+    user: str, action: dict[str, Any], response_url: str, channel: str = "C1", team: str = "T1"
+) -> dict[str, Any]:
+    """A block_actions payload: `user` clicked the button `action` (its action_id and value)
+    in `channel` (shape: the golden sample block_actions)."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "channel": {"id": channel, "name": "training"},
+        "trigger_id": "1.2.4",
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action["action_id"],
+                "block_id": "b",
+                "value": action["value"],
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }

@@ -30,7 +30,7 @@ from storage.models import (
 )
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SECRET, command, event, sign
+from tests.support.slack_requests import SECRET, button_click, command, event, sign
 
 VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
 
@@ -126,23 +126,7 @@ async def test_the_whole_sign_up_through_slack(
     for user in ("U1", "U2"):
         joined = await _ask(client, fake, user, "join")
         assert "Welcome aboard" in joined["text"]
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1", "domain": "acme"},
-        "user": {"id": "U3", "username": "u3", "name": "u3", "team_id": "T1"},
-        "channel": {"id": "C1", "name": "training"},
-        "trigger_id": "1.2.4",
-        "response_url": fake.response_url("click"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": join["action_id"],
-                "block_id": "b",
-                "value": join["value"],
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
+    click = button_click("U3", join, fake.response_url("click"))
     body = urlencode({"payload": json.dumps(click)})
     assert (await _send(client, body)).status == 200
     responded = fake.responses["click"]
@@ -573,23 +557,7 @@ async def test_a_replayed_click_has_one_effect_even_when_replays_arrive_together
     await runtime.sender.drain()
     card = next(body for method, body in fake.calls if method == "chat.postMessage")
     join = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1", "domain": "acme"},
-        "user": {"id": "U3", "username": "u3", "name": "u3", "team_id": "T1"},
-        "channel": {"id": "C1", "name": "training"},
-        "trigger_id": "1.2.4",
-        "response_url": fake.response_url("click"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": join["action_id"],
-                "block_id": "b",
-                "value": join["value"],
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
+    click = button_click("U3", join, fake.response_url("click"))
     body = urlencode({"payload": json.dumps(click)})
     headers = sign(body)
     before = await _count(runtime, InboxEvent)

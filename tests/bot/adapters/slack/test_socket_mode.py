@@ -16,7 +16,7 @@ from bot.server import Runtime, build_app, create_runtime
 from storage.models import MembershipEvent
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import command_fields, event_payload
+from tests.support.slack_requests import button_click, command_fields, event_payload
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -76,23 +76,7 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
 
     assert "Welcome aboard" in (await _ask(fake, runtime, "U1", "join"))["text"]
 
-    click = {
-        "type": "block_actions",
-        "team": {"id": "T1", "domain": "acme"},
-        "user": {"id": "U2", "username": "u2", "name": "u2", "team_id": "T1"},
-        "channel": {"id": "C1", "name": "training"},
-        "trigger_id": "1.2.4",
-        "response_url": fake.response_url("click"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": join["action_id"],
-                "block_id": "b",
-                "value": join["value"],
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
+    click = button_click("U2", join, fake.response_url("click"))
     await fake.push("interactive", click)
     await runtime.inbox.drain()
     told = [b["text"] for m, b in fake.calls if m == "response_url"]

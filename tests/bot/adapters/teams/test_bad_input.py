@@ -13,6 +13,7 @@ from bot.server import Runtime
 from storage.models import InboxEvent
 from tests.support import teams_wire
 from tests.support.fake_connector import FakeConnector
+from tests.support.random_shapes import random_shape
 from tests.support.teams_wire import Client
 
 _KEYS = (
@@ -29,13 +30,8 @@ _WORDS = (
 )  # fmt: skip
 
 
-def _shape(rng: random.Random, depth: int = 0) -> Any:
-    roll = rng.random()
-    if depth > 4 or roll < 0.3:
-        return rng.choice([None, True, 5, -1, 1.5, rng.choice(_WORDS)])
-    if roll < 0.5:
-        return [_shape(rng, depth + 1) for _ in range(rng.randint(0, 3))]
-    return {rng.choice(_KEYS): _shape(rng, depth + 1) for _ in range(rng.randint(0, 6))}
+def _shape(rng: random.Random) -> Any:
+    return random_shape(rng, _KEYS, _WORDS)
 
 
 async def test_authenticated_activities_of_any_shape_are_never_a_500(
