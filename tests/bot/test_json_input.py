@@ -128,7 +128,10 @@ async def test_content_types_and_empty_bodies_at_the_three_doors(database_url: s
             )
             assert answer.status < 500, kind
             empty = await client.post("/local/api/command", data=b"", headers=headers)
-            assert empty.status == 400 and "not JSON" in (await empty.json())["error"]
+            if kind.lower().startswith("application/json"):
+                assert empty.status == 400 and "not JSON" in (await empty.json())["error"]
+            else:  # the playground takes JSON bodies only (no cross-site simple requests)
+                assert empty.status == 415 and "application/json" in (await empty.json())["error"]
             teams = await client.post("/api/messages", data=b"", headers=headers)
             assert teams.status == 400
             slack = await client.post("/slack/events", data=b"", headers={**sign(""), **headers})
