@@ -47,8 +47,7 @@ class Downloads:
                     )
             if found is None or found.kind != pulse_export.KIND:
                 # No reader's language here: say it in both.
-                key = "privacy.export_expired" if found else "pulses.export_expired"
-                text = "\n".join(translate(lang, key) for lang in SUPPORTED)
+                text = "\n".join(translate(lang, "privacy.link_expired") for lang in SUPPORTED)
                 return web.Response(status=404, text=text)
             pulse_id = int(found.params["pulse_id"])
             response = web.StreamResponse(

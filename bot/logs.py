@@ -206,3 +206,6 @@ def configure(log_format: str, level: int = logging.INFO, stream: TextIO | None 
     # APScheduler logs three lines per tick, and warns when a tick is skipped because the
     # previous one still runs (expected: ticks are serialised); our own lines say what ran.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    # alembic says which SQL dialect it drives on every start ("Context impl SQLiteImpl."):
+    # noise for whoever reads the start-up; its warnings and errors still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

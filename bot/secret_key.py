@@ -134,7 +134,14 @@ async def resolve(engine: AsyncEngine, settings: Settings) -> SecretKey:
     else:
         key = SecretKey.generate(f"the key file {path}")
         write_key_file(path, key)
-        log.info("secret_key_file_created", extra={"path": str(path)})
+        log.warning(
+            "secret_key_file_created",
+            extra={
+                "path": str(path),
+                "meaning": "it opens the sealed secrets in the database: back it up, apart "
+                "from the database's backups",
+            },
+        )
     pending = _pending(path) if path is not None else None
     if check is None or sealed_columns.opens(check, Sealer(key)):
         if pending is not None and pending.exists():

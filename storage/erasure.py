@@ -19,13 +19,17 @@ truncates the write-ahead log, so no byte of the person remains in the database 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, false, func, or_, select, update
+from sqlalchemy import Boolean, Text, cast, delete, false, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
+from storage.members import FORMER_MEMBER_ID
 from storage.models import (
     BadgeAward,
     Challenge,
@@ -51,9 +55,12 @@ from storage.models import (
 from storage.personal_data import received_condition
 
 SWEEP_AFTER = timedelta(minutes=10)
-FORMER_MEMBER_ID = "@former-member"  # "@" never appears in a platform's user id
 # Texts shorter than this are not searched for in other records (too many false matches).
 MIN_TEXT = 12
+# Nor names shorter than this: "Jo" is in "Rejoindre"; the records about the person are
+# found by their ids anyway (exact), only other people's records that merely mention such a
+# short name keep it (PRIVACY.md says so).
+MIN_NAME = 4
 REMOVED = "…"
 
 
@@ -82,7 +89,9 @@ async def ids_of(db: AsyncSession, workspace: Workspace, member: Member) -> list
 
 async def traces_of(db: AsyncSession, workspace: Workspace, member: Member) -> list[str]:
     """What identifies the person in free text: their ids, names, email and what they wrote."""
-    found = set(await ids_of(db, workspace, member)) | {member.display_name}
+    found = set(await ids_of(db, workspace, member))
+    if len(member.display_name) >= MIN_NAME:
+        found.add(member.display_name)
     texts = await db.execute(select(Contribution.text).where(Contribution.member_id == member.id))
     found.update(t for t in texts.scalars() if len(t) >= MIN_TEXT)
     comments = await db.execute(
@@ -133,7 +142,8 @@ async def erase(
     await db.execute(delete(MenteeWish).where(MenteeWish.member_id == member.id))
     await db.execute(delete(Member).where(Member.id == member.id))
     ids = await ids_of(db, workspace, member)
-    await forget_traces(db, workspace, member.user_id, traces, ids, {k for k, _ in posts})
+    renamed = await forget_traces(db, workspace, member.user_id, traces, ids, {k for k, _ in posts})
+    posts = [(renamed.get(key, key), target) for key, target in posts]
     db.add(
         ErasureSweep(
             workspace_id=workspace.id,
@@ -152,14 +162,14 @@ async def forget_traces(
     traces: list[str],
     ids: list[str],
     keep_posts: set[str] | frozenset[str] = frozenset(),
-) -> None:
+) -> dict[str, str]:
     """Delete or empty the records that carry the person: messages to them or about them,
     requests they sent, playground posts. A post the bot may still edit (its platform id
-    is needed) is emptied instead of deleted."""
-    everything = _patterns(traces)
+    is needed) is emptied instead of deleted, under a new key: {old key: new key}."""
+    everything = _patterns(traces, ids)
     # Messages not yet sent are only matched by the person's ids (exact): a colleague's
     # pending message that merely contains the same first name is not touched.
-    precise = _patterns([t for t in traces if t in ids])
+    precise = _patterns([t for t in traces if t in ids], ids)
     outbox = [
         OutboxMessage.target,
         OutboxMessage.idempotency_key,
@@ -172,19 +182,31 @@ async def forget_traces(
         .where(OutboxMessage.workspace_id == workspace.id)
         .where(
             or_(
+                OutboxMessage.idempotency_key.in_(keep_posts),
+                OutboxMessage.target == f"dm:{user_id}",
                 (OutboxMessage.status != "pending") & _any_like(outbox, everything),
                 _any_like(outbox, precise),
             )
         )
     )
     theirs = {f"dm:{user_id}"}
+    renamed: dict[str, str] = {}
     for row_id, target, key in (await db.execute(matching)).all():
         posted_elsewhere = target not in theirs and not target.startswith("group:")
         if key in keep_posts or posted_elsewhere:
+            # Kept for its platform id (the post can still be edited), emptied, and under a
+            # new key: the old one names ids of rows now deleted, which SQLite may give
+            # again to someone new, whose message would then pass for already sent.
+            renamed[key] = f"erased:{uuid.uuid4().hex}"
             await db.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row_id)
-                .values(payload={"text": REMOVED}, refresh=None, last_error=None)
+                .values(
+                    idempotency_key=renamed[key],
+                    payload={"text": REMOVED},
+                    coalesce_key=None,
+                    last_error=None,
+                )
             )
         else:
             await db.execute(delete(OutboxMessage).where(OutboxMessage.id == row_id))
@@ -203,8 +225,9 @@ async def forget_traces(
         await db.execute(
             update(LocalMessage)
             .where(_any_like([LocalMessage.text, LocalMessage.card], everything))
-            .values(text=REMOVED, card=None)
+            .values(text=REMOVED, card=None, dedupe_key=None)
         )
+    return renamed
 
 
 async def due_sweeps(db: AsyncSession, now: datetime, limit: int = 50) -> list[ErasureSweep]:
@@ -307,23 +330,50 @@ async def _contribution_posts(db: AsyncSession, member: Member) -> list[tuple[st
     return [(key, target) for key, target in (await db.execute(query)).all()]
 
 
-def _patterns(traces: list[str]) -> list[str]:
-    """LIKE patterns for each trace, as typed and as JSON writes it (\\u00e9 for é)."""
+# An id this long is unlike any word: found anywhere (Slack's U0123ABCD, Entra object ids).
+# A shorter one (the playground's "jo") only where it stands as an id: "jo" is in "join".
+MIN_BARE_ID = 8
+
+
+def _patterns(traces: list[str], ids: list[str] | None = None) -> list[str]:
+    """Each trace as typed and as JSON writes it (\\u00e9 for é, \\" for a quote); each
+    short id only as an id: a JSON string of its own, a mention, a DM target."""
+    short = {i for i in ids or [] if len(i) < MIN_BARE_ID and "@" not in i}
     found: set[str] = set()
     for trace in traces:
-        for form in (trace, json.dumps(trace)[1:-1]):
-            escaped = form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            found.add(f"%{escaped}%")
+        if trace in short:
+            found.update((f'"{trace}"', f"<@{trace}>", f'"dm:{trace}"', f"@{trace} "))
+        else:
+            found.update((trace, json.dumps(trace)[1:-1]))
     return sorted(found)
 
 
 def _any_like(columns: list[Any], patterns: list[str]) -> Any:
+    """Whether any column holds any pattern, case-sensitively (LIKE ignores case on SQLite:
+    "Jo" would match "jo" in another word): instr on SQLite, strpos on PostgreSQL."""
     if not patterns:
         return false()
     return or_(
-        *(
-            cast(column, Text).like(pattern, escape="\\")
-            for column in columns
-            for pattern in patterns
-        )
+        *(_contains(cast(column, Text), pattern) for column in columns for pattern in patterns)
     )
+
+
+class _contains(FunctionElement[bool]):
+    """`haystack` contains `needle`, case-sensitively, on either database."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "contains"
+
+    def __init__(self, haystack: Any, needle: str) -> None:
+        super().__init__(haystack, literal(needle, Text))
+
+
+@compiles(_contains, "sqlite")
+def _contains_sqlite(element: _contains, compiler: Any, **kw: Any) -> str:
+    return f"(instr({compiler.process(element.clauses, **kw)}) > 0)"
+
+
+@compiles(_contains, "postgresql")
+def _contains_postgresql(element: _contains, compiler: Any, **kw: Any) -> str:
+    return f"(strpos({compiler.process(element.clauses, **kw)}) > 0)"

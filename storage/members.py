@@ -11,6 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Member, MembershipEvent
 from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
 
+# Who stands for people who were erased, as author of the sessions, challenges and pulses
+# they ran ("@" never appears in a platform's user id).
+FORMER_MEMBER_ID = "@former-member"
+
 
 async def upsert_seen(
     session: AsyncSession,
@@ -163,8 +167,13 @@ async def record_event(
 
 
 async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]:
-    """Everyone the bot knows in the workspace, by name."""
-    query = select(Member).where(Member.workspace_id == workspace_id).order_by(Member.display_name)
+    """Everyone the bot knows in the workspace, by name (not the "former member" who stands
+    for people erased, storage/erasure.py)."""
+    query = (
+        select(Member)
+        .where(Member.workspace_id == workspace_id, Member.user_id != FORMER_MEMBER_ID)
+        .order_by(Member.display_name)
+    )
     return list((await session.execute(query)).scalars())
 
 

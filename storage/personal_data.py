@@ -18,11 +18,13 @@ from storage.models import (
     ChallengeOccurrence,
     Contribution,
     ContributionLike,
+    ConversationPresence,
     Member,
     MembershipEvent,
     MenteeWish,
     MentoringPair,
     MentorProfile,
+    OutboxMessage,
     PulseAnswer,
     PulseAnswerChange,
     PulseRecipient,
@@ -56,7 +58,37 @@ async def gather(
         "referrals_received": await _referrals_received(db, member),
         "badges": await _badges(db, member, badge_urls),
         "mentoring": await _mentoring(db, member),
+        "messages_to_you": await _messages(db, workspace, member),
+        "conversations_seen_in": await _presence(db, workspace, member),
     }
+
+
+async def _messages(db: AsyncSession, workspace: Workspace, member: Member) -> list[dict[str, Any]]:
+    """The bot's direct messages to them still on record (sent ones are kept a while, see
+    `[retention]`), with their text as sent."""
+    rows = await db.execute(
+        select(OutboxMessage.payload, OutboxMessage.created_at, OutboxMessage.sent_at)
+        .where(
+            OutboxMessage.workspace_id == workspace.id,
+            OutboxMessage.target == f"dm:{member.user_id}",
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [
+        {"text": payload.get("text"), "queued_at": _iso(queued), "sent_at": _iso(sent)}
+        for payload, queued, sent in rows
+    ]
+
+
+async def _presence(db: AsyncSession, workspace: Workspace, member: Member) -> list[dict[str, Any]]:
+    """Where the bot saw them write (the playground counts who is present this way)."""
+    rows = await db.execute(
+        select(ConversationPresence.conversation, ConversationPresence.seen_at).where(
+            ConversationPresence.workspace_id == workspace.id,
+            ConversationPresence.user_id == member.user_id,
+        )
+    )
+    return [{"conversation": where, "first_seen_at": _iso(at)} for where, at in rows]
 
 
 def _member(member: Member) -> dict[str, Any]:

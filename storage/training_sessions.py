@@ -178,3 +178,11 @@ async def counts(session: AsyncSession, session_ids: list[int]) -> dict[int, int
         .group_by(SessionParticipation.session_id)
     )
     return {sid: int(n) for sid, n in (await session.execute(query)).all()}
+
+
+async def joined_by(session: AsyncSession, member_id: int) -> list[int]:
+    """The ids of the sessions a member took part in."""
+    query = select(SessionParticipation.session_id).where(
+        SessionParticipation.member_id == member_id
+    )
+    return list((await session.execute(query)).scalars())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -23,10 +24,10 @@ from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.replies import Button, Card, OutboundMessage, Reply, Visibility
-from bot.handlers import mentoring
+from bot.handlers import mentoring, signup
 from bot.handlers.members_admin import target_member
 from bot.open_badges.documents import Urls
-from storage import downloads, erasure, members, personal_data
+from storage import downloads, erasure, members, personal_data, training_sessions
 from storage.models import Member, Workspace
 
 log = logging.getLogger(__name__)
@@ -135,12 +136,15 @@ async def _erase(ctx: Context, member: Member) -> None:
     """Tell their mentoring partners (without their name), empty their posts on the
     platform, then erase them."""
     await mentoring.withdraw(ctx, member, named=False)
+    sessions = await training_sessions.joined_by(ctx.db, member.id)
     await ctx.db.flush()
     ctx.db.expunge(member)  # deleted with Core statements: the session must not flush it
     done, _traces = await erasure.erase(ctx.db, ctx.workspace, member, ctx.now)
     removed = OutboundMessage(ctx.community_translator("privacy.post_removed"))
     for key, target in done.posts:
         await ctx.outbox.update(f"privacy:erase:{key}", key, target, removed)
+    # Their join no longer counts on the cards of sessions still open.
+    await signup.recount(ctx, sessions, f"erasure-{uuid.uuid4().hex}")
 
 
 async def json_file(db: AsyncSession, base_url: str, member_id: int) -> bytes | None:

@@ -94,6 +94,16 @@ async def _enqueue_card_update(
     )
 
 
+async def recount(ctx: Context, session_ids: list[int], cause: str) -> None:
+    """Edit the join cards of these sessions (still open) with their count as it is now (a
+    member erased: their join no longer counts)."""
+    for session_id in session_ids:
+        session = await training_sessions.by_id(ctx.db, session_id)
+        if session is not None and session.closed_at is None:
+            count = await training_sessions.participant_count(ctx.db, session.id)
+            await _enqueue_card_update(ctx, session, cause, count)
+
+
 # --- session start -------------------------------------------------------------------------
 
 
@@ -215,8 +225,10 @@ async def _send_welcome(ctx: Context, member: Member, session: TrainingSession |
         body=body,
         fields=(Field(t("signup.first_step_label"), t("signup.first_step")),),
     )
+    # Back after `leave`: a new welcome (the first one's key is spent).
+    again = f":back:{int(ctx.now.timestamp())}" if member.left_at is not None else ""
     await ctx.outbox.post(
-        f"welcome:{member.id}",
+        f"welcome:{member.id}{again}",
         f"dm:{member.user_id}",
         OutboundMessage(text=f"{title}\n{body}\n{t('signup.first_step')}", card=card),
     )

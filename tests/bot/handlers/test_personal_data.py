@@ -177,3 +177,57 @@ async def test_an_admin_forgets_someone_at_their_request(bot: Playground) -> Non
     assert texts == {BOB_SHARE} and gone is None
     again = await bot.action("anim1", erase["action_id"], erase["value"])
     assert "nothing left" in again[0]["text"]
+
+
+async def _erase(bot: Playground, who: dict[str, str] | str) -> None:
+    [confirm] = await bot.command(who, "forget me")
+    erase = confirm["card"]["buttons"][0]
+    await bot.action(who, erase["action_id"], erase["value"])
+
+
+async def test_erasing_a_short_name_leaves_everyone_elses_messages(bot: Playground) -> None:
+    """Found in review: "Jo" is in "Rejoindre"; erasing Jo emptied the join card and the
+    others' welcome messages."""
+    jo = {"id": "jo", "name": "Jo", "locale": "fr"}
+    await bot.command("anim1", "réglages langue fr")
+    await bot.command("anim1", "session start Management 101")
+    for who in ("alice", jo, "bob"):
+        await bot.command(who, "rejoindre")
+    before = {
+        m["id"]: m["text"] for c in ("general", "dm:alice", "dm:bob") for m in await bot.messages(c)
+    }
+    await _erase(bot, jo)
+    after = {
+        m["id"]: m["text"] for c in ("general", "dm:alice", "dm:bob") for m in await bot.messages(c)
+    }
+    for message_id, text in before.items():
+        if "learners joined" in text:  # the join card: recounted
+            assert "2 learners joined" in after[message_id]
+        else:
+            assert after.get(message_id) == text, (text, after.get(message_id))
+    card = next(m for m in await bot.messages() if "Management 101" in m["text"])
+    assert card["card"]["buttons"], "the join card still offers Join"
+
+
+async def test_after_an_erasure_newcomers_reusing_freed_ids_are_posted(bot: Playground) -> None:
+    """Found in review: SQLite gives a deleted row's id to the next row; the next person's
+    share (and join card update) passed for already sent under the erased person's keys."""
+    await bot.command("anim1", "session start Management 101")
+    await bot.command(ZOE, "join")
+    await bot.command(ZOE, f"share {SHARE}")
+    await _erase(bot, ZOE)
+    kim = {"id": "kim", "name": "Kim Newcomer"}
+    await bot.command(kim, "join")
+    await bot.command(kim, "share Kim's first tip: ask for feedback on Fridays")
+    posts = [m["text"] for m in await bot.messages()]
+    assert any("Kim's first tip" in text for text in posts), posts
+    card = next(m for m in await bot.messages() if m["text"].startswith("Become"))
+    assert "1 learner joined" in json.dumps(card), card
+    assert any(m["text"].startswith("Welcome") for m in await bot.messages("dm:kim"))
+
+
+async def test_a_member_back_after_leave_is_welcomed_again(bot: Playground) -> None:
+    await bot.command("bob", "join")
+    await bot.command("bob", "leave")
+    await bot.command("bob", "join")
+    assert len(await bot.welcomes("bob")) == 2
