@@ -12,6 +12,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import strip_prefix, tokenize
 from bot.core.replies import Reply
 from bot.handlers import (
+    audit_log,
     badges,
     challenges,
     contributions,
@@ -294,6 +295,7 @@ COMMANDS = CommandTable(
             role="admin",
             aliases=(("communaute", "ici"),),
         ),
+        Command("audit", ("audit",), audit_log.show, role="admin", aliases=(("journal",),)),
     ]
 )
 

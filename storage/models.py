@@ -790,3 +790,40 @@ class TeamsMember(Base):
     user_id: Mapped[str] = mapped_column(String(200))
     service_url: Mapped[str] = mapped_column(String(400))
     updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from which platform: roles, badges, pulses, exports, erasures.
+
+    No name and no typed text is ever stored here: names are read from the member rows when
+    the log is shown, so erasing a person (their member row deleted, the ids here set to
+    NULL) leaves no trace of who they were, only that "a former member" acted or was acted on.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_workspace", "workspace_id", "at"),
+        # The retention purge deletes by age across workspaces.
+        Index("ix_audit_entry_at", "at"),
+        # Deleting a member sets these to NULL: indexed so an erasure does not scan the log.
+        Index("ix_audit_entry_actor", "actor_member_id"),
+        Index("ix_audit_entry_subject", "subject_member_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    # slack | teams | local: where the command came from.
+    platform: Mapped[str] = mapped_column(String(16))
+    # member (a person's command) | system (the bot on its own, e.g. after an uninstall).
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
+    # A short stable code: role.add, badge.revoke, pulse.export, member.forget …
+    action: Mapped[str] = mapped_column(String(32))
+    subject_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
+    # Codes and ids only ({"role": "animator"}, {"pulse": 12}), checked by bot/audit.py.
+    detail: Mapped[dict[str, Any] | None]

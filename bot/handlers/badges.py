@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import audit
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -326,6 +327,7 @@ async def grant(ctx: Context, args: Args) -> list[Reply]:
         actor_id=ctx.actor.id,
         detail={"levels": [a.level for a in made], "reason": reason},
     )
+    await audit.record(ctx, "badge.grant", subject=member, level=level.id)
     await announce(ctx.db, ctx.settings, made, ctx.now)
     return [
         Reply(ctx.t("badges.granted", name=member.display_name, level=level.name(ctx.t.locale)))
@@ -352,6 +354,8 @@ async def revoke(ctx: Context, args: Args) -> list[Reply]:
         actor_id=ctx.actor.id,
         detail={"levels": above, "reason": reason},
     )
+    # The level named, not the reason: the log never keeps what people typed.
+    await audit.record(ctx, "badge.revoke", subject=member, level=level.id)
     return [
         Reply(ctx.t("badges.revoked", name=member.display_name, level=level.name(ctx.t.locale)))
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import audit
 from bot.core import roles
 from bot.core.commands import Args
 from bot.core.context import Context
@@ -44,6 +45,7 @@ async def role_add(ctx: Context, args: Args) -> list[Reply]:
     await members.record_event(
         ctx.db, member.id, "role_added", ctx.now, actor_id=ctx.actor.id, detail={"role": role}
     )
+    await audit.record(ctx, "role.add", subject=member, role=role)
     return [Reply(ctx.t("members_admin.role_added", name=member.display_name, role=role_name))]
 
 
@@ -60,6 +62,7 @@ async def role_remove(ctx: Context, args: Args) -> list[Reply]:
     await members.record_event(
         ctx.db, member.id, "role_removed", ctx.now, actor_id=ctx.actor.id, detail={"role": role}
     )
+    await audit.record(ctx, "role.remove", subject=member, role=role)
     return [Reply(ctx.t("members_admin.role_removed", name=member.display_name, role=role_name))]
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import audit
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -53,6 +54,7 @@ async def my_data(ctx: Context, _args: Args) -> list[Reply]:
     url = f"{ctx.settings.base_url}/downloads/{token}"
     title, body = ctx.t("privacy.export_title"), ctx.t("privacy.export_body")
     card = Card(title=title, body=body, buttons=(Button(ctx.t("privacy.export_button"), url=url),))
+    await audit.record(ctx, "data.export")
     await ctx.outbox.post(
         f"privacy:export:{token[:16]}",
         f"dm:{ctx.actor.user_id}",
@@ -67,6 +69,7 @@ async def leave(ctx: Context, _args: Args) -> list[Reply]:
     member = ctx.actor
     if member.left_at is not None:
         return [Reply(ctx.t("privacy.already_left"))]
+    await audit.record(ctx, "member.leave")
     member.left_at = ctx.now
     member.joined_at = None
     member.invitations_off_at = member.invitations_off_at or ctx.now
@@ -112,6 +115,7 @@ async def forget_me_confirmed(ctx: Context, value: str) -> list[Reply]:
     if value != "me":
         raise UserError("errors.unknown_action")
     goodbye = ctx.t("privacy.forgotten")
+    await audit.record(ctx, "member.forget")  # before the erasure: it names the row
     await _erase(ctx, ctx.actor)
     return [Reply(goodbye)]
 
@@ -124,6 +128,7 @@ async def forget_member_confirmed(ctx: Context, value: str) -> list[Reply]:
         raise UserError("privacy.already_forgotten")
     if member.id == ctx.actor.id:
         return await forget_me_confirmed(ctx, "me")
+    await audit.record(ctx, "member.forget", subject=member)
     await _erase(ctx, member)
     return [Reply(ctx.t("privacy.member_forgotten"))]
 

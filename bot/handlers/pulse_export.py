@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import csv_safe
+from bot import audit, csv_safe
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -52,6 +52,7 @@ async def export(ctx: Context, args: Args) -> list[Reply]:
         expires_at=ctx.now + LINK_LIFETIME,
         now=ctx.now,
     )
+    await audit.record(ctx, "pulse.export", pulse=pulse.id)
     url = f"{ctx.settings.base_url}/downloads/{token}"
     title = ctx.t("pulses.export_title", id=pulse.id)
     body = ctx.t("pulses.export_body")

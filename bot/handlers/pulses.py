@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import audit
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
@@ -165,6 +166,7 @@ async def _create(ctx: Context, request: SendRequest) -> list[Reply]:
         recipients=0,
         created_at=ctx.now,
     )
+    await audit.record(ctx, "pulse.send" if sends_now else "pulse.schedule", pulse=pulse.id)
     training = await training_name(ctx.db, pulse, ctx.t)
     if sends_now:
         start_sending(pulse, ctx.settings, ctx.now)
@@ -339,6 +341,7 @@ async def close(ctx: Context, args: Args) -> list[Reply]:
     if pulse.status != "open":
         raise UserError("pulses.not_open", id=pulse.id)
     await close_pulse(ctx.db, pulse, ctx.now)
+    await audit.record(ctx, "pulse.close", pulse=pulse.id)
     answered = int((pulse.final_sums or {}).get("answers", 0))
     text = ctx.t("pulses.closed", id=pulse.id, answered=answered, sent=pulse.recipients)
     return [Reply(text)]
@@ -353,4 +356,5 @@ async def cancel(ctx: Context, args: Args) -> list[Reply]:
         raise UserError("pulses.already_sent", id=pulse.id)
     pulse.status = "cancelled"
     pulse.cancelled_at = ctx.now
+    await audit.record(ctx, "pulse.cancel", pulse=pulse.id)
     return [Reply(ctx.t("pulses.cancelled", id=pulse.id))]

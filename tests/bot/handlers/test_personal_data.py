@@ -231,3 +231,19 @@ async def test_a_member_back_after_leave_is_welcomed_again(bot: Playground) -> N
     await bot.command("bob", "leave")
     await bot.command("bob", "join")
     assert len(await bot.welcomes("bob")) == 2
+
+
+async def test_the_rights_used_are_in_the_audit_log_without_the_person(bot: Playground) -> None:
+    await _life_of_zoe(bot)
+    await bot.command(ZOE, "my data")
+    await bot.command("bob", "leave")
+    await _erase(bot, ZOE)
+    [confirm] = await bot.command("anim1", "member forget @bob")
+    await bot.action("anim1", confirm["card"]["buttons"][0]["action_id"], "bob")
+    log = await bot.say("anim1", "audit")
+    lines = log.splitlines()
+    assert any("a former member erased their own data" in line for line in lines), log
+    assert any("a former member exported their own data" in line for line in lines), log
+    assert any("a former member left the community" in line for line in lines), log
+    assert any("Anim1 erased the data of a former member" in line for line in lines), log
+    assert "Zoé" not in log and "Bob" not in log

@@ -92,6 +92,9 @@ def _check(answered: list[tuple[str, list[str]]]) -> None:
     assert any("Alice now holds the Confirmed badge" in t for t in said[_example("badge grant")])
     assert any("Nina and Bob may be paired" in t for t in said[_example("pair allow")])
     assert any("Carol is now animator" in t for t in said[_example("role add")])
+    # The audit log knows the changes came from Teams.
+    audit = said[_example("audit")]
+    assert any("took the animator role back from Carol (Teams)" in t for t in audit), audit
 
 
 def _example(start: str) -> str:
