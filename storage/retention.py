@@ -200,9 +200,9 @@ async def playground_messages(db: AsyncSession, cutoff: datetime, limit: int) ->
 
 
 async def uninstalled_workspaces(db: AsyncSession, cutoff: datetime, limit: int) -> int:
-    """Rows of the first workspace uninstalled before `cutoff`: one table at a time, then
-    the workspace itself. Its row is locked (PostgreSQL) and checked again in every batch,
-    so a reinstall stops the deletion at the next batch."""
+    """Up to `limit` rows of the workspaces uninstalled before `cutoff`, oldest first: one
+    table after the other, then the workspace row itself. Each batch locks the workspace row
+    (PostgreSQL) and checks it again, so a reinstall stops the deletion at the next batch."""
     query = (
         select(Workspace)
         .where(Workspace.uninstalled_at.is_not(None), Workspace.uninstalled_at < cutoff)
@@ -210,15 +210,19 @@ async def uninstalled_workspaces(db: AsyncSession, cutoff: datetime, limit: int)
         .limit(1)
         .with_for_update()
     )
-    workspace = (await db.execute(query)).scalar_one_or_none()
-    if workspace is None:
-        return 0
-    for model, where in _hanging_from(workspace):
-        deleted = await delete_some(db, model, limit, where)
-        if deleted:
-            return deleted
-    await db.execute(delete(Workspace).where(Workspace.id == workspace.id))
-    return 1
+    done = 0
+    while done < limit:
+        workspace = (await db.execute(query)).scalar_one_or_none()
+        if workspace is None:
+            break
+        for model, where in _hanging_from(workspace):
+            done += await delete_some(db, model, limit - done, where)
+            if done >= limit:
+                return done
+        await db.execute(delete(Workspace).where(Workspace.id == workspace.id))
+        db.expunge(workspace)
+        done += 1
+    return done
 
 
 def _hanging_from(workspace: Workspace) -> list[tuple[type[Base], ColumnElement[bool]]]:

@@ -427,8 +427,9 @@ async def _count_per_table(sessions: Sessions) -> dict[str, int]:
         }
 
 
+@pytest.mark.parametrize("limit", [1, 7])
 async def test_an_uninstalled_workspace_goes_whole_after_its_delay_and_only_it(
-    sessions: Sessions,
+    sessions: Sessions, limit: int
 ) -> None:
     gone = await _workspace(sessions, "teams", "tenant-gone")
     kept = await _workspace(sessions, "teams", "tenant-kept")
@@ -468,13 +469,13 @@ async def test_an_uninstalled_workspace_goes_whole_after_its_delay_and_only_it(
         (await db.get(Workspace, recent)).uninstalled_at = CUTOFF  # type: ignore[union-attr]
     before = await _count_per_table(sessions)
 
-    counts = await _purge_all(sessions, retention.uninstalled_workspaces, CUTOFF, 1)
+    counts = await _purge_all(sessions, retention.uninstalled_workspaces, CUTOFF, limit)
     after = await _count_per_table(sessions)
 
-    # One row per batch here: every row of the workspace in its own short transaction.
-    assert counts[-1] == 0 and set(counts[:-1]) == {1}
+    # Full batches (across tables) until the last: every transaction holds `limit` rows.
+    assert counts[-1] < limit and set(counts[:-1]) == {limit}
     deleted = {table: before[table] - after[table] for table in before}
-    assert sum(deleted.values()) == len(counts) - 1
+    assert sum(deleted.values()) == sum(counts)
     assert {table for table, n in deleted.items() if n} == {
         *(model.__tablename__ for model in retention.WORKSPACE_ROWS),
         "session_participation",
