@@ -112,7 +112,7 @@ class RetentionSettings:
     outbox_days: int = 30
     dedupe_days: int = 2
     uninstalled_days: int = 30
-    playground_days: int = 30
+    playground_days: int = 90
     audit_days: int = 365
     # Rows per transaction, and the pause between two transactions (milliseconds).
     batch_size: int = 1000

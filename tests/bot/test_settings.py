@@ -126,7 +126,7 @@ def test_retention_defaults_are_the_documented_ones() -> None:
     retention = load_settings({"AMBASSADOR_CONFIG": CONFIG}).retention
     assert (retention.inbox_days, retention.failed_days, retention.outbox_days) == (7, 30, 30)
     assert (retention.dedupe_days, retention.uninstalled_days) == (2, 30)
-    assert (retention.playground_days, retention.audit_days) == (30, 365)
+    assert (retention.playground_days, retention.audit_days) == (90, 365)
     assert (retention.daily_at, retention.batch_size, retention.pause_ms) == ("03:30", 1000, 20)
 
 
