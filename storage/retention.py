@@ -178,8 +178,8 @@ async def failed_messages(db: AsyncSession, cutoff: datetime, limit: int) -> int
 async def replay_keys(db: AsyncSession, cutoff: datetime, limit: int) -> int:
     """Replay keys recorded before `cutoff` (inbound_event).
 
-    Never one younger than the oldest request still waiting in the inbox: its key (or the
-    keys of its effects) must still answer "already done" when it is finally handled.
+    Never one recorded after the oldest request still waiting in the inbox arrived: the
+    keys of its effects must still answer "already done" when it is finally handled.
     """
     waiting = await db.scalar(
         select(func.min(InboxEvent.received_at)).where(InboxEvent.status == "pending")

@@ -2,10 +2,11 @@
 
 Teams sends an `installationUpdate` activity whose `action` is `remove` when the app is
 uninstalled from a scope (`remove-upgrade` when an upgrade of the app removed its bot), and
-a `conversationUpdate` with the bot's own id in `membersRemoved`; either may come, or both
-(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events,
-"Installation update event" and "Team members removed"). Teams has no "removed from the
-whole tenant" event: an uninstall is one such removal per scope.
+a `conversationUpdate` with the bot's own id in `membersRemoved`; either may come, or both;
+a team deleted comes as a `conversationUpdate` whose `channelData.eventType` is
+`teamDeleted` (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events,
+"Installation update event", "Team members removed", "Team deleted"). Teams has no
+"removed from the whole tenant" event: an uninstall is one such removal per scope.
 
 So a removal forgets the references of that scope at once (a team: every channel of it; a
 chat: that chat), and when nowhere is left — no team channel or group chat of the tenant,
@@ -35,6 +36,9 @@ def is_removal(activity: dict[str, Any]) -> bool:
     if kind == "installationUpdate":
         return str(activity.get("action") or "").lower() in REMOVALS
     if kind == "conversationUpdate":
+        channel_data = activity.get("channelData") or {}
+        if isinstance(channel_data, dict) and channel_data.get("eventType") == "teamDeleted":
+            return True
         bot_id = (activity.get("recipient") or {}).get("id")
         removed = activity.get("membersRemoved") or []
         return bool(bot_id) and any(

@@ -70,11 +70,13 @@ def _uninstalled_from(fake: FakeConnector, team: str, channel: str) -> dict[str,
     return made
 
 
-def _bot_removed_from(fake: FakeConnector, team: str) -> dict[str, Any]:
+def _bot_removed_from(fake: FakeConnector, team: str, deleted: bool = False) -> dict[str, Any]:
     """The older signal: conversationUpdate with the bot among membersRemoved (its
-    conversation id is the team's, channelData.eventType teamMemberRemoved)."""
+    conversation id is the team's, channelData.eventType teamMemberRemoved); or the whole
+    team deleted (eventType teamDeleted)."""
     made = activity(fake, ANIM, type="conversationUpdate")
-    made["membersRemoved"] = [{"id": BOT}]
+    if not deleted:
+        made["membersRemoved"] = [{"id": BOT}]
     made["conversation"] = {
         "id": team,
         "isGroup": True,
@@ -83,7 +85,7 @@ def _bot_removed_from(fake: FakeConnector, team: str) -> dict[str, Any]:
     }
     made["channelData"] = {
         "team": {"id": team},
-        "eventType": "teamMemberRemoved",
+        "eventType": "teamDeleted" if deleted else "teamMemberRemoved",
         "tenant": {"id": TENANT},
     }
     return made
@@ -176,7 +178,8 @@ async def test_the_bot_back_in_the_tenant_keeps_its_data(
     client, fake, runtime = teams
     workspace = await _community_in_two_teams(client, fake, runtime)
     await _deliver(client, fake, runtime, _bot_removed_from(fake, TEAM_A))
-    await _deliver(client, fake, runtime, _bot_removed_from(fake, TEAM_B))
+    assert {r[1] for r in await _references(runtime) if r[2] == "channel"} == {TEAM_B}
+    await _deliver(client, fake, runtime, _bot_removed_from(fake, TEAM_B, deleted=True))
     gone = await _workspace(runtime)
     assert gone is not None and gone.uninstalled_at is not None
     await runtime.clock.advance(86400)
