@@ -1,4 +1,4 @@
-"""`make bench`: seven suites (most on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: eight suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -13,9 +13,11 @@
 - slack: the ack of signed `/ambassador join` next to a bare slack-bolt app, and a 1,000-DM
   fan-out against a rate-limited fake Slack (bench/slack.py);
 - teams: a 1,000-DM fan-out against a fake Bot Connector enforcing Teams' limits
-  (bench/teams.py).
+  (bench/teams.py);
+- retention: the daily purge of 1,000,000 rows past their delay, and the latency of joins
+  served meanwhile next to the same joins with nothing to purge (bench/retention.py).
 
-Choose with --suites (default: all seven).
+Choose with --suites (default: all eight).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -48,7 +50,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import badges, challenges, databases, mentoring, pulses, slack, teams
+from bench import badges, challenges, databases, mentoring, pulses, retention, slack, teams
 from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
@@ -59,7 +61,7 @@ ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack", "teams")
+SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack", "teams", "retention")
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -123,6 +125,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     mentoring.add_arguments(parser)
     slack.add_arguments(parser)
     teams.add_arguments(parser)
+    retention.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -447,6 +450,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "teams" in args.suites:
         print("teams:", flush=True)
         await teams.run_suite(args, workdir, results, skipped)
+    if "retention" in args.suites:
+        print("retention:", flush=True)
+        await retention.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -561,6 +567,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *slack.summary_lines(results["slack"])]
     if "teams" in results:
         lines += ["", *teams.summary_lines(results["teams"])]
+    if "retention" in results:
+        lines += ["", *retention.summary_lines(results["retention"])]
     return "\n".join(lines)
 
 
@@ -663,6 +671,7 @@ SECTIONS = {
     "mentoring": ("mentoring",),
     "slack": ("slack",),
     "teams": ("teams",),
+    "retention": ("retention",),
 }
 
 

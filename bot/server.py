@@ -39,6 +39,7 @@ from bot.inbox.journal import Journal
 from bot.inbox.worker import InboxWorker
 from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
+from bot.retention import Purge
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
 from bot.secret_key import key_for_runtime
@@ -66,6 +67,8 @@ class Runtime:
     teams_connector: Connector
     # Seals and opens secrets at rest (Slack tokens, the badge signing key).
     sealer: Sealer
+    # The daily retention purge (the scheduler runs it; tests call `run`).
+    retention: Purge
     slack_tokens: SlackTokens | None = None
 
 
@@ -115,6 +118,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     scheduler.register(*badges.make_due_work(sessions, settings))
     scheduler.register(*mentoring_rounds.make_due_work(sessions, settings))
     scheduler.register(*personal_data.make_due_work(sessions, engine))
+    retention = Purge(sessions, engine, settings)
+    scheduler.register(retention.run_due, retention.next_due)
 
     async def run_due(now: datetime) -> None:
         # Moving the clock runs what became due at once, as the passing of time would.
@@ -136,6 +141,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         inbox,
         teams_connector,
         sealer,
+        retention,
         slack_tokens,
     )
 

@@ -99,6 +99,27 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long each kind of record is kept ([retention]; the daily purge, bot/retention.py).
+
+    Days are whole days counted from the moment named in each comment of the config file.
+    """
+
+    # When the daily purge starts, in the [general] time zone ("HH:MM").
+    daily_at: str = "03:30"
+    inbox_days: int = 7
+    failed_days: int = 30
+    outbox_days: int = 30
+    dedupe_days: int = 2
+    uninstalled_days: int = 30
+    playground_days: int = 90
+    audit_days: int = 365
+    # Rows per transaction, and the pause between two transactions (milliseconds).
+    batch_size: int = 1000
+    pause_ms: int = 20
+
+
+@dataclass(frozen=True)
 class SlackSettings:
     """Slack's credentials, all from the environment (see the README's Slack set-up).
 
@@ -198,6 +219,7 @@ class Settings:
     public_url: str = ""
     issuer: BadgeIssuerSettings = field(default_factory=BadgeIssuerSettings)
     mentoring: MentoringSettings = field(default_factory=MentoringSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     # The local playground (page and /local/api): served only when asked, or by default on
@@ -342,6 +364,60 @@ def _rate_limits(config: Mapping[str, Any], path: str) -> RateLimitSettings:
             value = int(value)
         values[name] = value
     return RateLimitSettings(**values)
+
+
+# [retention] day counts: (lowest, highest) allowed. Replay keys must outlive every platform
+# retry, hence at least a day: Slack retries an event within 5 minutes (its opt-in "delayed
+# events" hourly for 24 hours, https://docs.slack.dev/apis/events-api/), a signed request is
+# valid 5 minutes (https://api.slack.com/authentication/verifying-requests-from-slack), the
+# Bot Connector retries within minutes.
+_RETENTION_DAYS = {
+    "inbox_days": (1, 3650),
+    "failed_days": (1, 3650),
+    "outbox_days": (1, 3650),
+    "dedupe_days": (1, 3650),
+    "uninstalled_days": (1, 3650),
+    "playground_days": (1, 3650),
+    "audit_days": (1, 3650),
+}
+_RETENTION_LIMITS = {"batch_size": (10, 100_000), "pause_ms": (0, 10_000)}
+
+
+def _retention(config: Mapping[str, Any], path: str) -> RetentionSettings:
+    section = config.get("retention", {})
+    if not isinstance(section, dict):
+        raise SettingsError(f"{path}: [retention] must be a table of settings")
+    known = {"daily_at", *_RETENTION_DAYS, *_RETENTION_LIMITS}
+    for key in section:
+        if key not in known:
+            # A misspelt key would silently keep the default: a DPO must see it refused.
+            raise SettingsError(
+                f"{path}: [retention] has no setting {key!r} (known: {', '.join(sorted(known))})"
+            )
+    defaults = RetentionSettings()
+    values: dict[str, Any] = {}
+    for key, (low, high) in {**_RETENTION_DAYS, **_RETENTION_LIMITS}.items():
+        value = section.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            unit = "a whole number of days" if key.endswith("_days") else "a whole number"
+            raise SettingsError(
+                f"{path}: [retention] {key} must be {unit} between {low} and {high}, got {value!r}"
+            )
+        values[key] = value
+    daily_at = section.get("daily_at", defaults.daily_at)
+    hours, sep, minutes = daily_at.partition(":") if isinstance(daily_at, str) else ("", "", "")
+    if not (
+        sep
+        and len(minutes) == 2
+        and hours.isdigit()
+        and minutes.isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise SettingsError(
+            f'{path}: [retention] daily_at must be a time of day such as "03:30", got {daily_at!r}'
+        )
+    return RetentionSettings(daily_at=f"{int(hours):02d}:{minutes}", **values)
 
 
 def _issuer(config: Mapping[str, Any], path: str) -> BadgeIssuerSettings:
@@ -589,6 +665,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         issuer=_issuer(config, config_path),
         mentoring=_mentoring(config, config_path, ladder),
+        retention=_retention(config, config_path),
         slack=slack,
         teams=teams,
         playground=playground,

@@ -97,6 +97,10 @@ class Workspace(Base):
     # (/badges/issuers/<id>) before migration 0012: issued badges must keep verifying, so its
     # URLs stay numeric. Set by that migration only; a new workspace is never legacy.
     legacy_badge_urls: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the platform told that the bot was removed (Slack app_uninstalled / tokens
+    # revoked, Teams removed from its last team); a reinstall clears it. Past [retention]
+    # uninstalled_days, the daily purge deletes the workspace and everything about it.
+    uninstalled_at: Mapped[datetime | None]
 
 
 class Member(Base):
@@ -197,6 +201,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_message_coalesce", "coalesce_key", "status"),
         # A reaction names the message it is on: find what the bot posted there.
         Index("ix_outbox_message_platform_id", "platform_message_id"),
+        # The retention purge: the oldest rows of each status (sent_at >= created_at).
+        Index("ix_outbox_message_age", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -213,6 +219,9 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     # Names a live renderer that rebuilds the payload from the database at send time.
     refresh: Mapped[dict[str, Any] | None]
+    # pending | sent | superseded | failed | emptied (a post sent more than [retention]
+    # outbox_days ago: its content removed, its key, target and platform id kept so that it
+    # can still be edited, replied to in its thread, or found from a reaction)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -677,6 +686,8 @@ class InboundEvent(Base):
     even to another replica, finds it here and has no second effect."""
 
     __tablename__ = "inbound_event"
+    # The retention purge deletes keys past every platform's retry window.
+    __table_args__ = (Index("ix_inbound_event_received", "received_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # <platform>:<event id>
@@ -735,7 +746,11 @@ class InboxEvent(Base):
     """
 
     __tablename__ = "inbox_event"
-    __table_args__ = (Index("ix_inbox_event_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_inbox_event_due", "status", "next_attempt_at"),
+        # The retention purge: the oldest handled or failed requests (done_at >= received_at).
+        Index("ix_inbox_event_age", "status", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -759,6 +774,7 @@ class TeamsConversation(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "conversation_id", name="uq_teams_conversation"),
         Index("ix_teams_conversation_personal", "tenant_id", "aad_object_id"),
+        Index("ix_teams_conversation_team", "tenant_id", "team_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -767,6 +783,9 @@ class TeamsConversation(Base):
     service_url: Mapped[str] = mapped_column(String(400))
     # personal | channel | groupChat
     conversation_type: Mapped[str] = mapped_column(String(16))
+    # A channel's team (channelData.team.id): removing the bot from a team forgets all of its
+    # channels. None for chats, and for channels remembered before migration 0017.
+    team_id: Mapped[str | None] = mapped_column(String(200))
     bot_id: Mapped[str] = mapped_column(String(200))
     # For a personal (1:1) conversation: the person's AAD object id and Teams user id.
     aad_object_id: Mapped[str | None] = mapped_column(String(64))

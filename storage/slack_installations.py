@@ -107,6 +107,14 @@ async def find(
     )
 
 
+async def installer_of(session: AsyncSession, team_id: str, enterprise_id: str = "") -> str | None:
+    """Who installed the app in a workspace (None: not installed, or not known)."""
+    query = select(SlackInstallation.installer_user_id).where(
+        SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def remove(session: AsyncSession, team_id: str, enterprise_id: str = "") -> int:
     """Forget a workspace's tokens (app uninstalled, tokens revoked); the number removed."""
     result = await session.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import TeamsConversation, TeamsMember
@@ -24,6 +24,9 @@ class Reference:
     bot_id: str
     aad_object_id: str | None = None
     user_id: str | None = None
+    # A channel's team (channelData.team.id), so that removing the bot from a team forgets
+    # every channel of it.
+    team_id: str | None = None
 
 
 async def remember(session: AsyncSession, reference: Reference, now: datetime) -> None:
@@ -36,6 +39,8 @@ async def remember(session: AsyncSession, reference: Reference, now: datetime) -
         "user_id": reference.user_id,
         "updated_at": now,
     }
+    if reference.team_id:
+        values["team_id"] = reference.team_id
     statement = insert_for(session, TeamsConversation).values(
         tenant_id=reference.tenant_id, conversation_id=reference.conversation_id, **values
     )
@@ -169,3 +174,60 @@ async def any_in_tenant(session: AsyncSession, tenant_id: str) -> Reference | No
         .first()
     )
     return _reference(row) if row is not None else None
+
+
+def _in_conversation(conversation_id: str) -> ColumnElement[bool]:
+    """The conversation and its threads (`<channel>;messageid=<root>`: one id per post)."""
+    root = conversation_id.split(";")[0]
+    escaped = root.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(
+        TeamsConversation.conversation_id == root,
+        TeamsConversation.conversation_id.like(f"{escaped};%", escape="\\"),
+    )
+
+
+async def forget_team(
+    session: AsyncSession, tenant_id: str, team_id: str, conversation_ids: list[str]
+) -> int:
+    """The bot was removed from a team: forget its channels (those remembered before their
+    team was, migration 0017, are known by the conversations named); how many."""
+    result = await session.execute(
+        delete(TeamsConversation).where(
+            TeamsConversation.tenant_id == tenant_id,
+            or_(
+                TeamsConversation.team_id == team_id,
+                *(_in_conversation(c) for c in conversation_ids if c),
+            ),
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def forget_conversation(session: AsyncSession, tenant_id: str, conversation_id: str) -> int:
+    """The bot was removed from a group chat or a person's 1:1 chat: forget it; how many."""
+    result = await session.execute(
+        delete(TeamsConversation).where(
+            TeamsConversation.tenant_id == tenant_id, _in_conversation(conversation_id)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def places_left(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+    """The tenant's conversations the bot still knows: (team channels and group chats,
+    1:1 chats)."""
+    personal = TeamsConversation.conversation_type == "personal"
+    row = (
+        await session.execute(
+            select(func.count().filter(~personal), func.count().filter(personal)).where(
+                TeamsConversation.tenant_id == tenant_id
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def forget_tenant(session: AsyncSession, tenant_id: str) -> None:
+    """The bot is gone from the tenant: every conversation reference and Teams id of it."""
+    await session.execute(delete(TeamsConversation).where(TeamsConversation.tenant_id == tenant_id))
+    await session.execute(delete(TeamsMember).where(TeamsMember.tenant_id == tenant_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Workspace
@@ -39,3 +39,27 @@ _FIND = Prepared(
         Workspace.external_id == bindparam("external_id"),
     )
 )
+
+
+async def mark_uninstalled(
+    session: AsyncSession, platform: str, external_id: str, now: datetime
+) -> Workspace | None:
+    """The platform says the bot was removed: the retention delay of the workspace's data
+    starts now (or still runs from the first time it said so). None: never seen."""
+    workspace = await find(session, platform, external_id)
+    if workspace is not None and workspace.uninstalled_at is None:
+        workspace.uninstalled_at = now
+    return workspace
+
+
+async def mark_installed(session: AsyncSession, platform: str, external_id: str) -> None:
+    """The bot is (again) installed there: its data is no longer due for deletion."""
+    await session.execute(
+        update(Workspace)
+        .where(
+            Workspace.platform == platform,
+            Workspace.external_id == external_id,
+            Workspace.uninstalled_at.is_not(None),
+        )
+        .values(uninstalled_at=None)
+    )

@@ -122,6 +122,51 @@ def test_pulse_and_rate_limit_defaults_are_typed_and_checked(tmp_path: Path) -> 
         load_settings({"AMBASSADOR_CONFIG": str(negative)})
 
 
+def test_retention_defaults_are_the_documented_ones() -> None:
+    retention = load_settings({"AMBASSADOR_CONFIG": CONFIG}).retention
+    assert (retention.inbox_days, retention.failed_days, retention.outbox_days) == (7, 30, 30)
+    assert (retention.dedupe_days, retention.uninstalled_days) == (2, 30)
+    assert (retention.playground_days, retention.audit_days) == (90, 365)
+    assert (retention.daily_at, retention.batch_size, retention.pause_ms) == ("03:30", 1000, 20)
+
+
+def _with_retention(tmp_path: Path, line: str) -> dict[str, str]:
+    """The shipped config file, its [retention] section (the last one) holding only `line`."""
+    text = Path(CONFIG).read_text().split("\n[retention]\n")[0]
+    (tmp_path / "badges").symlink_to(Path(CONFIG).parent / "badges")
+    (tmp_path / "bot.toml").write_text(f"{text}\n[retention]\n{line}\n")
+    return {"AMBASSADOR_CONFIG": str(tmp_path / "bot.toml")}
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("inbox_days = 0", r"\[retention\] inbox_days must be a whole number of days between 1"),
+        ("inbox_days = 2.5", r"\[retention\] inbox_days must be a whole number of days"),
+        ('inbox_days = "7"', r"inbox_days .* got '7'"),
+        ("inbox_days = true", r"inbox_days .* got True"),
+        ("inbox_days = 99999", r"inbox_days must be a whole number of days between 1 and 3650"),
+        ("inbox_day = 3", r"\[retention\] has no setting 'inbox_day' \(known: .*inbox_days"),
+        ('daily_at = "25:00"', r'daily_at must be a time of day such as "03:30", got \'25:00\''),
+        ('daily_at = "3h"', r"daily_at must be a time of day"),
+        ("daily_at = 3", r"daily_at must be a time of day"),
+        ("batch_size = 1", r"\[retention\] batch_size must be a whole number between 10"),
+        ("pause_ms = -1", r"\[retention\] pause_ms must be a whole number between 0"),
+    ],
+)
+def test_a_wrong_retention_value_is_one_line_naming_its_key(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        load_settings(_with_retention(tmp_path, line))
+    assert "\n" not in str(refused.value) and str(refused.value).startswith(str(tmp_path))
+
+
+def test_retention_values_are_read(tmp_path: Path) -> None:
+    retention = load_settings(_with_retention(tmp_path, 'inbox_days = 3\ndaily_at = "4:05"'))
+    assert retention.retention.inbox_days == 3 and retention.retention.daily_at == "04:05"
+
+
 def test_mentoring_weights_are_read_and_checked(tmp_path: Path) -> None:
     settings = load_settings({"AMBASSADOR_CONFIG": CONFIG})
     assert settings.mentoring.weights.pair == 10.0 and settings.mentoring.weights.spread == 1.0

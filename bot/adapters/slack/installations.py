@@ -4,7 +4,9 @@ bot token of each workspace (refreshed when token rotation is on), and bolt's au
 One table, `slack_installation`, keeps the latest installation of each workspace (bot
 token only: the app asks for no user scopes), its tokens sealed (storage/sealing.py). The
 installing user becomes that workspace's admin in the bot. `app_uninstalled` and
-`tokens_revoked` delete the row (bolt's token revocation listeners call this store).
+`tokens_revoked` (bolt's token revocation listeners call this store) delete the row, take
+the installer's admin role back and mark the workspace uninstalled: its data is deleted
+after [retention] uninstalled_days (bot/retention.py) unless the app is installed again.
 
 Token rotation (https://api.slack.com/authentication/rotation): a token that expires
 within ROTATE_BEFORE is refreshed inside a transaction that holds the installation's row
@@ -157,6 +159,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         async with self._sessions() as db, db.begin():
             await slack_installations.save(db, self._tokens.sealer, token, installation.app_id, now)
             workspace = await workspaces.get_or_create(db, PLATFORM, team_id, now)
+            workspace.uninstalled_at = None  # installed again: nothing to delete any more
             if installation.team_name and not workspace.name:
                 workspace.name = installation.team_name[:200]
             if installation.user_id:
@@ -217,10 +220,18 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        """tokens_revoked (bot) or app_uninstalled: forget the workspace's token."""
+        """tokens_revoked (bot) or app_uninstalled: forget the workspace's token at once,
+        take the installer's admin role back, and start the retention delay of its data.
+        Slack sends both events, in no set order: the second finds nothing left to do."""
+        team, enterprise = team_id or "", enterprise_id or ""
+        now = self._clock.now()
         async with self._sessions() as db, db.begin():
-            removed = await slack_installations.remove(db, team_id or "", enterprise_id or "")
-        self._tokens.forget(team_id or "", enterprise_id or "")
+            installer = await slack_installations.installer_of(db, team, enterprise)
+            removed = await slack_installations.remove(db, team, enterprise)
+            workspace = await workspaces.mark_uninstalled(db, PLATFORM, team, now)
+            if workspace is not None and installer:
+                await _take_admin_back(db, workspace.id, installer, now)
+        self._tokens.forget(team, enterprise)
         log.info("slack_tokens_deleted", extra={"workspace": team_id, "count": removed})
 
     async def async_delete_installation(
@@ -268,6 +279,23 @@ async def _make_admin(db: AsyncSession, workspace_id: int, user_id: str, now: da
         member.role = roles.ADMIN
         await members.record_event(
             db, member.id, "role_added", now, detail={"role": roles.ADMIN, "by": "slack_install"}
+        )
+
+
+async def _take_admin_back(
+    db: AsyncSession, workspace_id: int, user_id: str, now: datetime
+) -> None:
+    """The installer was made admin by the installation: the role ends with it (back to
+    learner, as `role remove` does)."""
+    member = await members.find(db, workspace_id, user_id)
+    if member is not None and member.role == roles.ADMIN:
+        member.role = roles.LEARNER
+        await members.record_event(
+            db,
+            member.id,
+            "role_removed",
+            now,
+            detail={"role": roles.ADMIN, "by": "slack_uninstall"},
         )
 
 

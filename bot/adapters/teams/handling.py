@@ -11,6 +11,9 @@ Then:
   and value as a Slack click;
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
   added: Teams store rules count that as spam);
+- the bot removed from a team or a chat (`installationUpdate` remove, or the bot among
+  `membersRemoved`): that place's references are forgotten at once, and the tenant marked
+  uninstalled when it was the last (installs.py);
 - the replies go through the outbox (paced, retried, never lost): to the conversation when
   they are for everyone, else to the person's 1:1 chat with the bot (Teams has no
   ephemeral messages); forms are cards there.
@@ -25,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM, cards, protocol
+from bot.adapters.teams import PLATFORM, cards, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
@@ -100,6 +103,9 @@ class TeamsHandling:
         if (problem := protocol.problem_with(activity)) is not None:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
+            return
+        if installs.is_removal(activity):
+            await self._removed(activity)
             return
         await self.remember(activity)
         kind = activity.get("type")
@@ -210,11 +216,14 @@ class TeamsHandling:
             bot_id=str((activity.get("recipient") or {}).get("id") or ""),
             aad_object_id=str(sender.get("aadObjectId") or "") or None if personal else None,
             user_id=str(sender.get("id") or "") or None if personal else None,
+            team_id=_team_of(activity),
         )
         now = self._clock.now()
         people = [sender, *(activity.get("membersAdded") or [])]
         async with self._sessions() as db, db.begin():
             await teams_references.remember(db, reference, now)
+            # Teams writes from there: the bot is installed (again) in the tenant.
+            await workspaces.mark_installed(db, PLATFORM, tenant)
             for person in people:
                 if isinstance(person, dict) and person.get("aadObjectId") and person.get("id"):
                     await teams_references.remember_member(
@@ -247,6 +256,15 @@ class TeamsHandling:
             if found.get("aadObjectId"):
                 return found
         return None
+
+    async def _removed(self, activity: dict[str, Any]) -> None:
+        """The bot was removed from a team or a chat: forget it (and the tenant, if last)."""
+        tenant = tenant_of(activity)
+        if not tenant:
+            return
+        async with self._sessions() as db, db.begin():
+            gone = await installs.removed(db, tenant, activity, self._clock.now())
+        log.info("teams_bot_removed", extra={"workspace": tenant, "tenant_uninstalled": gone})
 
     async def _conversation_update(self, activity: dict[str, Any]) -> None:
         bot_id = (activity.get("recipient") or {}).get("id")
@@ -284,6 +302,13 @@ class TeamsHandling:
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
                 await outbox.post(f"{key}:reply:{n}", target, message, solicited=True)
         self._wake_outbox()
+
+
+def _team_of(activity: dict[str, Any]) -> str | None:
+    """The team of a channel activity (channelData.team.id), else None."""
+    channel_data = activity.get("channelData") or {}
+    team = channel_data.get("team") if isinstance(channel_data, dict) else None
+    return str(team.get("id") or "") or None if isinstance(team, dict) else None
 
 
 def _origin(activity: dict[str, Any]) -> Origin:
