@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import RetentionSettings, Settings
-from storage import erasure, retention
+from storage import audit, erasure, retention
 from storage.retention import Batch
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def days(setting: str) -> Callable[[RetentionSettings], timedelta]:
     return lambda values: timedelta(days=getattr(values, setting))
 
 
-# The rules, in the order they run. Adding a table is one line here, e.g. the audit log's:
-#   PurgeStep("audit_entry", days("audit_days"), audit.purge_older_than),
+# The rules, in the order they run. Adding a table is one line here.
 STEPS: list[PurgeStep] = [
     PurgeStep("inbox_event.handled", days("inbox_days"), retention.handled_requests),
     PurgeStep("inbox_event.failed", days("failed_days"), retention.failed_requests),
@@ -63,6 +62,7 @@ STEPS: list[PurgeStep] = [
     # A link is useless once expired: deleted at the first purge after.
     PurgeStep("download", lambda _values: timedelta(0), retention.expired_downloads),
     PurgeStep("local_message", days("playground_days"), retention.playground_messages),
+    PurgeStep("audit_entry", days("audit_days"), audit.purge_older_than),
     PurgeStep("workspace", days("uninstalled_days"), retention.uninstalled_workspaces),
 ]
 

@@ -236,7 +236,11 @@ class LocalMessage(Base):
     """A message posted in the local playground (the local adapter's "platform")."""
 
     __tablename__ = "local_message"
-    __table_args__ = (Index("ix_local_message_conversation", "conversation", "id"),)
+    __table_args__ = (
+        Index("ix_local_message_conversation", "conversation", "id"),
+        # Later edits name a message by its id: never given again after a purge (0018).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     conversation: Mapped[str] = mapped_column(String(200))
@@ -750,6 +754,8 @@ class InboxEvent(Base):
         Index("ix_inbox_event_due", "status", "next_attempt_at"),
         # The retention purge: the oldest handled or failed requests (done_at >= received_at).
         Index("ix_inbox_event_age", "status", "received_at"),
+        # Ids name effects' keys: never given again after a purge (migration 0018).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

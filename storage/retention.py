@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditEntry,
     BadgeAward,
     Base,
     Challenge,
@@ -64,6 +65,7 @@ EMPTIED_PAYLOAD: dict[str, Any] = {"text": ""}
 # without ON DELETE, so they go before the members). A new table with a workspace_id is
 # added here, one line (tests/storage/test_retention.py checks that none is missing).
 WORKSPACE_ROWS: list[type[Base]] = [
+    AuditEntry,
     Referral,
     Download,
     BadgeAward,
@@ -112,7 +114,11 @@ async def failed_requests(db: AsyncSession, cutoff: datetime, limit: int) -> int
     """Raw platform requests that failed for good and arrived before `cutoff`."""
     inbox = table_of(InboxEvent).c
     return await delete_some(
-        db, InboxEvent, limit, inbox.status == "failed", inbox.received_at < cutoff
+        db,
+        InboxEvent,
+        limit,
+        inbox.status == "failed",
+        inbox.received_at < cutoff,
     )
 
 

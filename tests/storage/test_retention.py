@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import retention
 from storage.db import create_engine, session_factory
 from storage.models import (
+    AuditEntry,
     BadgeAward,
     Base,
     Challenge,
@@ -311,6 +312,18 @@ async def _populate(sessions: Sessions, w: int, prefix: str) -> None:
         bob = Member(workspace_id=w, user_id=f"{prefix}U2", display_name="Bob", created_at=at)
         db.add_all([ann, bob])
         await db.flush()
+        db.add(
+            AuditEntry(
+                workspace_id=w,
+                at=at,
+                platform="teams",
+                actor_kind="member",
+                actor_member_id=ann.id,
+                action="role.add",
+                subject_member_id=bob.id,
+                detail={"role": "animator"},
+            )
+        )
         session = TrainingSession(
             workspace_id=w,
             name="Onboarding",
@@ -509,3 +522,44 @@ async def test_a_reinstall_stops_the_deletion_at_the_next_batch(sessions: Sessio
     before = await _count_per_table(sessions)
     assert await _purge_all(sessions, retention.uninstalled_workspaces, CUTOFF, 1) == [0]
     assert await _count_per_table(sessions) == before
+
+
+async def test_ids_are_never_given_again_after_a_purge_emptied_the_table(
+    sessions: Sessions,
+) -> None:
+    """Ids name effects (`inbox-<id>`, `teams:<id>:reply:<n>`): once the purge has emptied
+    the inbox, SQLite would start its ids again (without AUTOINCREMENT, migration 0018) and
+    a new request would pass for one already handled."""
+    async with sessions() as db, db.begin():
+        for n in range(3):
+            db.add(
+                InboxEvent(
+                    platform="slack",
+                    kind="command",
+                    payload={"n": n},
+                    status="done",
+                    attempts=1,
+                    received_at=LONG_AGO,
+                    next_attempt_at=LONG_AGO,
+                    done_at=LONG_AGO,
+                )
+            )
+    async with sessions() as db:
+        highest = max((await db.execute(select(InboxEvent.id))).scalars())
+    async with sessions() as db, db.begin():
+        assert await retention.handled_requests(db, CUTOFF, 100) == 3
+    async with sessions() as db, db.begin():
+        db.add(
+            InboxEvent(
+                platform="slack",
+                kind="command",
+                payload={"n": "new"},
+                status="pending",
+                attempts=0,
+                received_at=CUTOFF,
+                next_attempt_at=CUTOFF,
+            )
+        )
+    async with sessions() as db:
+        [new_id] = (await db.execute(select(InboxEvent.id))).scalars().all()
+    assert new_id > highest
