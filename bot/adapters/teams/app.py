@@ -127,7 +127,10 @@ class TeamsAdapter:
         action = value.get("action") if isinstance(value, dict) else None
         data = action.get("data") if isinstance(action, dict) else None
         if activity.get("name") != "adaptiveCard/action" or not isinstance(data, dict):
-            return web.json_response({"status": 200})  # other invokes: acknowledged
+            # What the Bot Framework answers for an invoke a bot does not handle (task/fetch,
+            # composeExtension/*, config/fetch …): 501, so that Teams says it is unsupported
+            # rather than waiting for a task module or a result that never comes.
+            return web.Response(status=501)
         if (problem := protocol.problem_with(activity)) is not None:
             return _refused(400, problem)  # handled here, not by the worker: checked here
         await self.handling.remember(activity)

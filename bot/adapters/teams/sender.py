@@ -67,9 +67,7 @@ class TeamsSender:
         await self._pace(workspace, reference.conversation_id)
         conversation = reference.conversation_id
         if message.in_reply_to and reference.conversation_type == "channel":
-            # A reply in a channel thread: the conversation id names the thread's root.
-            root = message.in_reply_to.partition("|")[2]
-            conversation = f"{conversation};messageid={root}"
+            conversation = _thread_of(conversation, message.in_reply_to)
         activity = await self._with_names(workspace, _activity(message))
         activity_id = await self._connector.send(reference.service_url, conversation, activity)
         return f"{reference.conversation_id}|{activity_id}"
@@ -165,3 +163,13 @@ def _activity(message: OutboundMessage) -> dict[str, Any]:
         t = Translator(str(message.extra.get("locale") or "en"))
         return cards.message_with_card(message.text, cards.form(Form.from_json(form), t))
     return cards.message(message.text, message.card)
+
+
+def _thread_of(conversation: str, in_reply_to: str) -> str:
+    """Where a reply to `in_reply_to` (`<conversation>|<activity id>`) goes in a channel:
+    the channel's id with `;messageid=<thread root>` — the root of the thread the message
+    answered was in, else that message itself. Never two suffixes: a conversation id that
+    names a thread already (every new post in a channel is one) is cut to the channel's."""
+    replied_in, _, activity_id = in_reply_to.partition("|")
+    root = replied_in.partition(";messageid=")[2] or activity_id
+    return f"{conversation.split(';')[0]};messageid={root}"

@@ -303,3 +303,19 @@ async def test_an_activity_delivered_three_times_has_one_effect(database_url: st
         await settle(runtime)
         async with runtime.sessions() as db:
             assert (await db.execute(count)).scalar_one() == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["task/fetch", "composeExtension/query", "config/fetch", "tab/fetch", "signin/verifyState"],
+)
+async def test_an_invoke_the_bot_does_not_handle_is_answered_501(
+    database_url: str, name: str
+) -> None:
+    """As the Bot Framework's ActivityHandler answers an unhandled invoke: 501, not a 200
+    that Teams would take for a task module or a result."""
+    async with teams_app(database_url) as (client, fake, runtime):
+        invoke = activity(fake, ANIM, type="invoke", name=name, value={"data": {}})
+        answer = await send(client, fake, invoke)
+        assert answer.status == 501
+        assert await runtime.inbox.drain() == 0 and fake.calls == []

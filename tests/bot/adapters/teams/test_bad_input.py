@@ -46,7 +46,9 @@ async def test_authenticated_activities_of_any_shape_are_never_a_500(
         if rng.random() < 0.8:
             made["type"] = rng.choice(_WORDS)
         response = await teams_wire.send(client, fake, made)
-        assert response.status < 500, made
+        # 501 is the Bot Framework's answer to an invoke a bot does not handle, not a failure.
+        unhandled_invoke = made.get("type") == "invoke" and response.status == 501
+        assert response.status < 500 or unhandled_invoke, made
     await teams_wire.settle(runtime)
     async with runtime.sessions() as db:
         retried = await db.execute(select(func.count()).where(InboxEvent.attempts > 0))

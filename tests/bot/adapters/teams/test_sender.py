@@ -157,3 +157,31 @@ async def test_a_removed_bot_and_an_unknown_person_are_parked_with_a_reason(
         rows["nowhere"].last_error or ""
     )
     assert teams.sent() == []
+
+
+async def test_a_reply_in_a_channel_thread_names_the_thread_once(
+    runtime: Runtime, teams: FakeConnector
+) -> None:
+    """Recorded traffic: every new post in a channel is its own conversation
+    `19:…;messageid=<root>`; a reply to a message posted there goes to that thread, and the
+    id never carries two `;messageid=` (it did after `challenge post` in a channel)."""
+    thread = f"{CHANNEL};messageid=1700000000007"
+    parent_target = {"in-thread": thread, "at-root": CHANNEL}
+    async with runtime.sessions() as db, db.begin():
+        now = runtime.clock.now()
+        await teams_references.remember(
+            db, Reference(TENANT, thread, teams.service_url, "channel", BOT), now
+        )
+    # A challenge posted in the thread, another at the channel's root, an answer to each.
+    await _post(runtime, "in-thread", thread, OutboundMessage("Challenge A"))
+    await _post(runtime, "at-root", CHANNEL, OutboundMessage("Challenge B"))
+    await runtime.sender.drain()
+    for parent in ("in-thread", "at-root"):
+        answer = OutboundMessage("An answer", in_reply_to=parent)
+        await _post(runtime, f"answer-{parent}", parent_target[parent], answer)
+    await runtime.sender.drain()
+    root_post = (await _rows(runtime))["at-root"].platform_message_id or ""
+    sent = [call.conversation for call in teams.calls if call.method == "send"]
+    root_id = root_post.partition("|")[2]
+    assert sent == [thread, CHANNEL, thread, f"{CHANNEL};messageid={root_id}"]
+    assert all(conversation.count(";messageid=") <= 1 for conversation in sent)
