@@ -11,19 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import retention
-from bot.clock import Clock
 from bot.retention import STEPS, Purge, PurgeStep, days
-from bot.server import RUNTIME, Runtime, build_app, create_runtime
+from bot.server import RUNTIME, Runtime
 from bot.settings import Settings
 from storage.models import InboundEvent, InboxEvent, OutboxMessage
-from tests.conftest import FRIDAY, make_settings
+from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SECRET, command, event, sign
+from tests.support.slack_requests import command, event, sign
+from tests.support.slack_wire import slack_app
 
 MARKER = "Zanzibar-4711 private words"
 
@@ -143,22 +142,8 @@ async def test_the_scheduler_runs_the_purge(runtime: Runtime) -> None:
 
 @pytest.fixture
 async def slack(database_url: str) -> AsyncIterator[tuple[Any, FakeSlack, Runtime]]:
-    fake = FakeSlack()
-    await fake.start()
-    settings = make_settings(
-        database_url,
-        SLACK_BOT_TOKEN=fake.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_BASE_URL=fake.base_url,
-        AMBASSADOR_ADMINS="slack:UANIM",
-    )
-    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield client, fake, runtime
-    await client.close()
-    await runtime.engine.dispose()
-    await fake.close()
+    async with slack_app(database_url, start=FRIDAY) as app:
+        yield app
 
 
 async def _send(client: Any, body: str, content_type: str | None = None) -> None:

@@ -31,28 +31,15 @@ from storage.models import (
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SECRET, button_click, command, event, sign
+from tests.support.slack_wire import slack_app
 
 VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
 
 
 @pytest.fixture
 async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack, Runtime]]:  # type: ignore[type-arg]
-    fake = FakeSlack()
-    await fake.start()
-    settings = make_settings(
-        database_url,
-        SLACK_BOT_TOKEN=fake.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_BASE_URL=fake.base_url,
-        AMBASSADOR_ADMINS="slack:UANIM",
-    )
-    runtime = create_runtime(settings, Clock(controllable=True))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield client, fake, runtime
-    await client.close()
-    await runtime.engine.dispose()
-    await fake.close()
+    async with slack_app(database_url) as app:
+        yield app
 
 
 async def _send(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]

@@ -11,41 +11,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.adapters.slack.installations import SlackTokens
 from bot.adapters.slack.sender import client as slack_client
-from bot.clock import Clock
-from bot.server import Runtime, build_app, create_runtime
+from bot.server import Runtime
 from storage import slack_installations, workspaces
 from storage.models import Member, OutboxMessage, SlackInstallation
-from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SECRET, command, event, json_headers, sign
+from tests.support.slack_requests import command, event, json_headers, sign
+from tests.support.slack_wire import slack_app
 
 Client = TestClient  # type: ignore[type-arg]
 
 
 @pytest.fixture
 async def oauth(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
-    fake = FakeSlack()
-    await fake.start()
-    settings = make_settings(
-        database_url,
-        SLACK_CLIENT_ID=fake.client_id,
-        SLACK_CLIENT_SECRET=fake.client_secret,
-        SLACK_STATE_SECRET="a-long-random-state-secret-for-tests",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_BASE_URL=fake.base_url,
-    )
-    runtime = create_runtime(settings, Clock(controllable=True))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield client, fake, runtime
-    await client.close()
-    await runtime.engine.dispose()
-    await fake.close()
+    async with slack_app(database_url, oauth=True) as app:
+        yield app
 
 
 async def _start_install(client: Client) -> tuple[str, str]:

@@ -8,11 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.clock import Clock
-from bot.server import Runtime, build_app, create_runtime
+from bot.server import Runtime
 from storage.models import (
     Member,
     MembershipEvent,
@@ -21,9 +20,10 @@ from storage.models import (
     TrainingSession,
     Workspace,
 )
-from tests.conftest import FRIDAY, make_settings
+from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SECRET, command, event, json_headers, sign
+from tests.support.slack_requests import command, event, json_headers, sign
+from tests.support.slack_wire import slack_app
 
 Client = TestClient  # type: ignore[type-arg]
 DAY = 86400
@@ -31,23 +31,8 @@ DAY = 86400
 
 @pytest.fixture
 async def oauth(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
-    fake = FakeSlack()
-    await fake.start()
-    settings = make_settings(
-        database_url,
-        SLACK_CLIENT_ID=fake.client_id,
-        SLACK_CLIENT_SECRET=fake.client_secret,
-        SLACK_STATE_SECRET="a-long-random-state-secret-for-tests",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_BASE_URL=fake.base_url,
-    )
-    runtime = create_runtime(settings, Clock(controllable=True, start=FRIDAY))
-    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
-    await client.start_server()
-    yield client, fake, runtime
-    await client.close()
-    await runtime.engine.dispose()
-    await fake.close()
+    async with slack_app(database_url, oauth=True, start=FRIDAY) as app:
+        yield app
 
 
 async def _install(client: Client, fake: FakeSlack, team: str, installer: str) -> None:

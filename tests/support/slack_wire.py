@@ -1,0 +1,61 @@
+"""Slack at the wire, for the tests: the real app on loopback beside a fake Slack (Web API,
+OAuth), configured one workspace (a bot token) or several (OAuth), closed afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.clock import Clock
+from bot.server import Runtime, build_app, create_runtime
+from tests.conftest import make_settings
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SECRET
+
+Client = TestClient  # type: ignore[type-arg]
+STATE_SECRET = "a-long-random-state-secret-for-tests"
+
+
+def single_workspace(fake: FakeSlack) -> dict[str, str]:
+    """One workspace: the bot token, the signing secret; UANIM is an admin."""
+    return {
+        "SLACK_BOT_TOKEN": fake.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_BASE_URL": fake.base_url,
+        "AMBASSADOR_ADMINS": "slack:UANIM",
+    }
+
+
+def oauth_install(fake: FakeSlack) -> dict[str, str]:
+    """Several workspaces, installed through OAuth against the fake."""
+    return {
+        "SLACK_CLIENT_ID": fake.client_id,
+        "SLACK_CLIENT_SECRET": fake.client_secret,
+        "SLACK_STATE_SECRET": STATE_SECRET,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_BASE_URL": fake.base_url,
+    }
+
+
+@asynccontextmanager
+async def slack_app(
+    database_url: str, oauth: bool = False, start: datetime | None = None
+) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
+    """A fake Slack and the real app beside it (the test runs the inbox and the outbox)."""
+    fake = FakeSlack()
+    await fake.start()
+    env = oauth_install(fake) if oauth else single_workspace(fake)
+    runtime = create_runtime(
+        make_settings(database_url, **env), Clock(controllable=True, start=start)
+    )
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield client, fake, runtime
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
+        await fake.close()
