@@ -34,6 +34,31 @@ Encoder = Callable[[dict[str, Any]], tuple[bytes, dict[str, str]]]
 """Turns a body into the bytes and headers sent (default: JSON), e.g. a signed Slack form."""
 
 
+JOIN_REPLY = "Welcome aboard"
+
+
+def learner_joins(prefix: str, conversation: str = "general") -> BodyFactory:
+    """Playground `join` bodies, a new learner each (`<prefix><index>`), in English."""
+
+    def body(index: int) -> dict[str, Any]:
+        return {
+            "user": {"id": f"{prefix}{index}", "name": f"Learner {index}", "locale": "en"},
+            "conversation": conversation,
+            "text": "join",
+        }
+
+    return body
+
+
+def check_join(answer: Any) -> str | None:
+    """A join answer must carry one reply whose text welcomes the learner aboard."""
+    replies = answer.get("replies") if isinstance(answer, dict) else None
+    if not isinstance(replies, list) or not replies:
+        return "no replies in the answer"
+    text = str(replies[0].get("text", "")) if isinstance(replies[0], dict) else ""
+    return None if JOIN_REPLY in text else f"unexpected reply: {text[:60]}"
+
+
 def as_json(body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     """The default encoding: a JSON body."""
     return json.dumps(body).encode(), JSON_HEADERS

@@ -28,7 +28,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bench import bulk
-from bench.loadgen import LoadResult, client_session, run_load
+from bench.loadgen import LoadResult, check_join, client_session, learner_joins, run_load
 from bench.servers import BenchError, ServerProcess, free_port
 from storage.db import session_factory
 from storage.models import InboundEvent, InboxEvent, OutboxMessage
@@ -141,23 +141,6 @@ def _rows(args: argparse.Namespace, now: datetime) -> dict[str, list[dict[str, A
     return data
 
 
-def _join_body(prefix: str) -> Any:
-    def body(index: int) -> dict[str, Any]:
-        return {
-            "user": {"id": f"{prefix}{index}", "name": f"Learner {index}", "locale": "en"},
-            "conversation": CONVERSATION,
-            "text": "join",
-        }
-
-    return body
-
-
-def _check_join(answer: Any) -> str | None:
-    replies = answer.get("replies") if isinstance(answer, dict) else None
-    text = str(replies[0].get("text", "")) if isinstance(replies, list) and replies else ""
-    return None if "Welcome aboard" in text else f"unexpected reply: {text[:60]}"
-
-
 class _PurgeLog:
     """The server's `retention_done` line (None: still purging) and its per-rule lines,
     read from its log as it grows (each look reads only what was written since)."""
@@ -221,8 +204,8 @@ async def _load_during_purge(
             await run_load(
                 client,
                 url,
-                _join_body(f"p{len(parts)}-"),
-                _check_join,
+                learner_joins(f"p{len(parts)}-", CONVERSATION),
+                check_join,
                 total=args.retention_chunk,
                 concurrency=args.retention_concurrency,
             )
@@ -306,8 +289,8 @@ async def _serve_and_measure(
         baseline = await run_load(
             client,
             command_url,
-            _join_body("b-"),
-            _check_join,
+            learner_joins("b-", CONVERSATION),
+            check_join,
             total=min(max(during.requests, args.retention_chunk), BASELINE_MAX),
             concurrency=args.retention_concurrency,
         )

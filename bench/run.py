@@ -51,7 +51,14 @@ import aiohttp
 import asyncpg
 
 from bench import badges, challenges, databases, mentoring, pulses, retention, slack, teams
-from bench.loadgen import BodyFactory, LoadResult, ReplyCheck, client_session, run_load
+from bench.loadgen import (
+    LoadResult,
+    ReplyCheck,
+    check_join,
+    client_session,
+    learner_joins,
+    run_load,
+)
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
@@ -59,7 +66,6 @@ COMMAND_PATH = "/local/api/command"
 CONVERSATION = "general"
 ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
-JOIN_REPLY = "Welcome aboard"
 BACKENDS = ("sqlite", "postgresql")
 SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack", "teams", "retention")
 TARGET_RATIO = 0.3
@@ -149,26 +155,6 @@ def _positive(value: str) -> int:
 # --- what the clients send and expect -----------------------------------------------------
 
 
-def _learner_body(prefix: str) -> BodyFactory:
-    def body(index: int) -> dict[str, Any]:
-        return {
-            "user": {"id": f"{prefix}{index}", "name": f"Learner {index}", "locale": "en"},
-            "conversation": CONVERSATION,
-            "text": "join",
-        }
-
-    return body
-
-
-def check_join(answer: Any) -> str | None:
-    """A join answer must carry one reply whose text welcomes the learner aboard."""
-    replies = answer.get("replies") if isinstance(answer, dict) else None
-    if not isinstance(replies, list) or not replies:
-        return "no replies in the answer"
-    text = str(replies[0].get("text", "")) if isinstance(replies[0], dict) else ""
-    return None if JOIN_REPLY in text else f"unexpected reply: {text[:60]}"
-
-
 def check_bare(answer: Any) -> str | None:
     """The bare handler answers exactly {"ok": true}."""
     return None if answer == {"ok": True} else f"unexpected answer: {str(answer)[:60]}"
@@ -207,7 +193,7 @@ async def _measure(
         warmup = await run_load(
             client,
             url,
-            _learner_body(f"{body_prefix}w"),
+            learner_joins(f"{body_prefix}w"),
             check,
             total=args.warmup,
             concurrency=args.concurrency,
@@ -216,7 +202,7 @@ async def _measure(
         measured = await run_load(
             client,
             url,
-            _learner_body(f"{body_prefix}m"),
+            learner_joins(f"{body_prefix}m"),
             check,
             total=total,
             concurrency=args.concurrency,

@@ -123,7 +123,7 @@ async def forget_me_confirmed(ctx: Context, value: str) -> list[Reply]:
 async def forget_member_confirmed(ctx: Context, value: str) -> list[Reply]:
     """An admin confirmed the erasure of someone else."""
     ctx.require("admin")
-    member = await _member(ctx.db, ctx.workspace, value)
+    member = await members.find(ctx.db, ctx.workspace.id, value)
     if member is None or member.user_id == erasure.FORMER_MEMBER_ID:
         raise UserError("privacy.already_forgotten")
     if member.id == ctx.actor.id:
@@ -131,10 +131,6 @@ async def forget_member_confirmed(ctx: Context, value: str) -> list[Reply]:
     await audit.record(ctx, "member.forget", subject=member)
     await _erase(ctx, member)
     return [Reply(ctx.t("privacy.member_forgotten"))]
-
-
-async def _member(db: AsyncSession, workspace: Workspace, user_id: str) -> Member | None:
-    return await members.find(db, workspace.id, user_id)
 
 
 async def _erase(ctx: Context, member: Member) -> None:

@@ -26,6 +26,8 @@ class Outbox:
         self._workspace_id = workspace_id
         self._now = now
         self.enqueued = 0
+        # Who has left, as read once per person in this transaction (a join sends two DMs).
+        self._left: dict[str, bool] = {}
 
     async def post(
         self,
@@ -48,7 +50,10 @@ class Outbox:
         # is queued, so no handler can forget it. One indexed lookup per DM.
         if not target.startswith("dm:"):
             return False
-        return await members.has_left(self._session, self._workspace_id, target[3:])
+        user_id = target[3:]
+        if user_id not in self._left:
+            self._left[user_id] = await members.has_left(self._session, self._workspace_id, user_id)
+        return self._left[user_id]
 
     async def update(
         self,
