@@ -302,6 +302,7 @@ COMMANDS = CommandTable(
 ACTIONS = ActionTable(
     [
         Action(signup.JOIN_ACTION, signup.join_button),
+        Action(signup.JOIN_COMMUNITY_ACTION, signup.join_community_button),
         Action(signup.CLOSE_ACTION, signup.close_button, role="animator"),
         Action(general.HELP_ACTION, general.help_button),
         Action(home.SHORTCUT_ACTION, lambda ctx, value: _shortcut(ctx, value)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, SessionParticipation, TrainingSession
@@ -68,6 +68,16 @@ _OPEN_IN_CONVERSATION = Prepared(
         .order_by(TrainingSession.id)
     )
 )
+
+
+async def open_in_workspace(session: AsyncSession, workspace_id: int) -> list[TrainingSession]:
+    """Sessions whose join window is open anywhere in the workspace, newest first."""
+    query = (
+        select(TrainingSession)
+        .where(TrainingSession.workspace_id == workspace_id, TrainingSession.closed_at.is_(None))
+        .order_by(TrainingSession.id.desc())
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def recent(
@@ -144,15 +154,27 @@ _ADD_PARTICIPANT = Prepared(
 )
 
 
-async def participant_count(session: AsyncSession, session_id: int) -> int:
-    """How many members took part in the session."""
-    result = await _PARTICIPANT_COUNT.execute(session, {"session_id": session_id})
+async def learner_count(session: AsyncSession, training: TrainingSession) -> int:
+    """How many learners took part: the participants other than its trainers (who opened
+    it, and who closed it). The one rule behind every "N learners joined" and "out of P
+    present" figure, so that a trainer who joined their own session counts in neither."""
+    result = await _LEARNER_COUNT.execute(
+        session,
+        {
+            "session_id": training.id,
+            "opened_by": training.opened_by_id,
+            "closed_by": training.closed_by_id or training.opened_by_id,
+        },
+    )
     return int(result.scalar_one())
 
 
-_PARTICIPANT_COUNT = Prepared(
+_LEARNER_COUNT = Prepared(
     lambda _insert_into: select(func.count()).where(
-        table_of(SessionParticipation).c.session_id == bindparam("session_id")
+        table_of(SessionParticipation).c.session_id == bindparam("session_id"),
+        table_of(SessionParticipation).c.member_id.not_in(
+            [bindparam("opened_by"), bindparam("closed_by")]
+        ),
     )
 )
 
@@ -169,12 +191,19 @@ async def participant_names(session: AsyncSession, session_id: int) -> list[str]
 
 
 async def counts(session: AsyncSession, session_ids: list[int]) -> dict[int, int]:
-    """Participant counts for several sessions at once."""
+    """Learner counts (see `learner_count`) for several sessions at once."""
     if not session_ids:
         return {}
+    # closed_by is NULL while open: coalesced, or NOT(... OR NULL) would drop every row.
+    closer = func.coalesce(TrainingSession.closed_by_id, TrainingSession.opened_by_id)
+    trainer = or_(
+        SessionParticipation.member_id == TrainingSession.opened_by_id,
+        SessionParticipation.member_id == closer,
+    )
     query = (
         select(SessionParticipation.session_id, func.count())
-        .where(SessionParticipation.session_id.in_(session_ids))
+        .join(TrainingSession, TrainingSession.id == SessionParticipation.session_id)
+        .where(SessionParticipation.session_id.in_(session_ids), ~trainer)
         .group_by(SessionParticipation.session_id)
     )
     return {sid: int(n) for sid, n in (await session.execute(query)).all()}

@@ -25,12 +25,15 @@ from storage import members, referrals, training_sessions
 from storage.models import Member, TrainingSession
 
 JOIN_ACTION = "signup.join"
+JOIN_COMMUNITY_ACTION = "signup.join_community"
 CLOSE_ACTION = "signup.close"
 CARD_REFRESHER = "signup_card"
 # Letters and digits that cannot be mistaken for one another when read aloud or on a slide.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_NAME = 150
 MAX_NAMES_SHOWN = 50
+# Sessions offered as buttons to a `join` typed in a 1:1 chat (the newest open ones).
+MAX_OFFERED = 5
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -73,7 +76,7 @@ async def refresh_card(db: AsyncSession, args: dict[str, Any]) -> OutboundMessag
     session = await training_sessions.by_id(db, int(args["session_id"]))
     if session is None:
         return None
-    count = await training_sessions.participant_count(db, session.id)
+    count = await training_sessions.learner_count(db, session)
     return join_card(Translator(str(args.get("locale", "en"))), session, count)
 
 
@@ -100,7 +103,7 @@ async def recount(ctx: Context, session_ids: list[int], cause: str) -> None:
     for session_id in session_ids:
         session = await training_sessions.by_id(ctx.db, session_id)
         if session is not None and session.closed_at is None:
-            count = await training_sessions.participant_count(ctx.db, session.id)
+            count = await training_sessions.learner_count(ctx.db, session)
             await _enqueue_card_update(ctx, session, cause, count)
 
 
@@ -149,6 +152,8 @@ async def join(ctx: Context, args: Args) -> list[Reply]:
     """`join [CODE]`: join the community, tagged with the session open here (or CODE)."""
     if args:
         return await _join_code(ctx, args.tokens[0].value)
+    if ctx.origin.is_direct:
+        return await _join_from_direct_chat(ctx)
     open_here = await training_sessions.open_in_conversation(
         ctx.db, ctx.workspace.id, ctx.origin.conversation
     )
@@ -162,6 +167,38 @@ async def join(ctx: Context, args: Args) -> list[Reply]:
 async def join_button(ctx: Context, value: str) -> list[Reply]:
     """The Join button of a join card (its value is the session's code)."""
     return await _join_code(ctx, value)
+
+
+async def join_community_button(ctx: Context, _value: str) -> list[Reply]:
+    """The "Just the community" button of the offer in a 1:1 chat: join, no session."""
+    return await _join(ctx, None)
+
+
+async def _join_from_direct_chat(ctx: Context) -> list[Reply]:
+    """`join` in a 1:1 chat with the bot, where no session is open (sessions open in the
+    room where the training happens). A learner who types it there during a session most
+    likely means that session: offer it (one click), or each of them when several are
+    open; with none open, join the community."""
+    joined = set(await training_sessions.joined_by(ctx.db, ctx.actor.id))
+    offered = [
+        s
+        for s in await training_sessions.open_in_workspace(ctx.db, ctx.workspace.id)
+        if s.id not in joined
+    ][:MAX_OFFERED]
+    if not offered:
+        return await _join(ctx, None)
+    style = "primary" if len(offered) == 1 else None
+    buttons = tuple(
+        Button(ctx.t("signup.join_named_button", name=s.name), JOIN_ACTION, s.code, style=style)
+        for s in offered
+    )
+    buttons += (Button(ctx.t("signup.community_only_button"), JOIN_COMMUNITY_ACTION, "x"),)
+    if len(offered) == 1:
+        title = ctx.t("signup.offer_one_title", name=offered[0].name)
+    else:
+        title = ctx.t("signup.offer_several_title", count=len(offered))
+    body = ctx.t("signup.offer_body")
+    return [Reply(f"{title}\n{body}", card=Card(title=title, body=body, buttons=buttons))]
 
 
 async def _join_code(ctx: Context, code: str) -> list[Reply]:
@@ -209,7 +246,7 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         await badges.promote_after(ctx, "sessions", member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
-    count = await training_sessions.participant_count(ctx.db, session.id)
+    count = await training_sessions.learner_count(ctx.db, session)
     await _enqueue_card_update(ctx, session, f"join:{member.id}", count)
     key = "signup.joined_session" if first_join else "signup.took_part"
     return [Reply(ctx.t(key, name=session.name, count=count))]
@@ -217,9 +254,12 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
 
 async def _send_welcome(ctx: Context, member: Member, session: TrainingSession | None) -> None:
     t = ctx.translator_for(member)
-    training = session.name if session else t("signup.the_community")
-    title = t("signup.welcome_title", training=training)
-    body = t("signup.welcome_body", name=member.display_name, training=training)
+    if session is None:  # joined alone, not with a group in a live session
+        title = t("signup.welcome_community_title")
+        body = t("signup.welcome_community_body", name=member.display_name)
+    else:
+        title = t("signup.welcome_title", training=session.name)
+        body = t("signup.welcome_body", name=member.display_name, training=session.name)
     card = Card(
         title=title,
         body=body,
@@ -283,14 +323,15 @@ async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
     if ctx.count_present is not None:
         seen = await ctx.count_present(ctx.db, ctx.workspace.id, session.conversation)
         if seen is not None:
-            # The trainer who opened (and the one closing) are present but are not learners.
+            # The trainer who opened (and the one closing) are present but are not learners:
+            # left out of both figures (training_sessions.learner_count).
             trainers = {session.opened_by_id, ctx.actor.id}
             present = max(seen - len(trainers), 0)
     if not await training_sessions.close(ctx.db, session.id, ctx.actor.id, present, ctx.now):
         raise UserError("signup.already_closed", name=session.name)
-    session.closed_at = ctx.now
+    session.closed_at, session.closed_by_id = ctx.now, ctx.actor.id
     await pulse_rounds.schedule_after_close(ctx.db, session.id, ctx.now)
-    count = await training_sessions.participant_count(ctx.db, session.id)
+    count = await training_sessions.learner_count(ctx.db, session)
     if present is not None:
         present = max(present, count)
     t = ctx.community_translator

@@ -121,3 +121,74 @@ async def test_session_start_needs_a_name_and_a_channel(playground: Playground) 
     )
     assert "too long" in await playground.say("anim1", "session start " + "x" * 151)
     assert await playground.messages() == []
+
+
+async def test_a_trainer_who_joins_their_own_session_is_counted_in_neither_figure(
+    playground: Playground,
+) -> None:
+    await playground.command("anim1", "session start Trainers count")
+    await playground.command("anim1", "join")
+    for learner in ("alice", "bob"):
+        await playground.command(learner, "join")
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == "2 learners joined"
+
+    closed = await playground.say("anim1", "session close")
+    assert "2 learners joined" in closed
+    summary = (await playground.messages())[-1]["text"]
+    # Present: anim1, alice, bob were seen; the trainer is neither present nor a learner.
+    assert "2 learners joined out of 2 present" in summary
+    listed = await playground.say("anim1", "session list")
+    assert "2 learners" in listed or "2 learner" in listed
+
+
+async def test_join_in_a_direct_chat_offers_the_one_open_session(playground: Playground) -> None:
+    await playground.command("anim1", "session start Live Day")
+    offer = await playground.command("bob", "join", conversation="dm:bob")
+    assert len(offer) == 1
+    card = offer[0]["card"]
+    assert "Live Day" in card["title"]
+    joins = [b for b in card["buttons"] if b["action_id"] == "signup.join"]
+    assert len(joins) == 1
+    assert not await playground.welcomes("bob"), "an offer joins nobody"
+
+    replies = await playground.action("bob", "signup.join", joins[0]["value"], "dm:bob")
+    assert "Live Day" in replies[0]["text"]
+    welcome = await playground.welcomes("bob")
+    assert len(welcome) == 1 and "Welcome, ambassador of Live Day" in welcome[0]["text"]
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == "1 learner joined"
+
+
+async def test_join_in_a_direct_chat_offers_each_open_session_or_the_community(
+    playground: Playground,
+) -> None:
+    await playground.command("anim1", "session start Morning", conversation="room-a")
+    await playground.command("anim1", "session start Afternoon", conversation="room-b")
+    offer = await playground.command("alice", "rejoindre", conversation="dm:alice")
+    buttons = offer[0]["card"]["buttons"]
+    assert [b["label"] for b in buttons] == [
+        "Rejoindre «\u00a0Afternoon\u00a0»",
+        "Rejoindre «\u00a0Morning\u00a0»",
+        "La communauté seulement",
+    ]
+    community = buttons[-1]
+    replies = await playground.action(
+        "alice", community["action_id"], community["value"], "dm:alice"
+    )
+    assert "communauté" in replies[0]["text"]
+    welcome = await playground.welcomes("alice")
+    assert len(welcome) == 1
+    assert "Bienvenue dans la communauté des ambassadeurs" in welcome[0]["text"]
+    assert "avec votre groupe" not in welcome[0]["text"]
+
+
+async def test_join_in_a_direct_chat_with_no_session_open_joins_the_community(
+    playground: Playground,
+) -> None:
+    replies = await playground.command("bob", "join", conversation="dm:bob")
+    assert replies[0]["card"] is None
+    welcome = await playground.welcomes("bob")
+    assert len(welcome) == 1
+    assert welcome[0]["text"].startswith("Welcome to the ambassador community!")
+    assert "ambassador of the ambassador community" not in welcome[0]["text"]
