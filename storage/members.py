@@ -197,3 +197,12 @@ async def has_left(session: AsyncSession, workspace_id: int, user_id: str) -> bo
         Member.workspace_id == workspace_id, Member.user_id == user_id
     )
     return (await session.execute(query)).scalar_one_or_none() is not None
+
+
+async def event_count(session: AsyncSession, member_id: int, kind: str) -> int:
+    """How many events of `kind` the member's history holds (e.g. their joins, each one a
+    key of its own for what it sends)."""
+    query = select(func.count()).where(
+        MembershipEvent.member_id == member_id, MembershipEvent.kind == kind
+    )
+    return int((await session.execute(query)).scalar_one())

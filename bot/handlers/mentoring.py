@@ -7,6 +7,7 @@ button of the question they get at join, or `mentor request`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,10 @@ from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
-from bot.core.replies import Button, Card, OutboundMessage, Reply
+from bot.core.replies import Button, OutboundMessage, Reply
 from bot.handlers import badges, mentoring_rounds
 from bot.handlers.members_admin import target_member
+from bot.i18n import Translator
 from bot.scheduling import clauses
 from storage import mentoring
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
@@ -243,19 +245,27 @@ async def consent(ctx: Context, value: str) -> list[Reply]:
     return [Reply(ctx.t("mentoring.declined"))]
 
 
-def consent_question(ctx: Context, member: Member) -> OutboundMessage:
-    """The DM asking a new member whether they want a mentor (sent once, at join)."""
-    t = ctx.translator_for(member)
-    title = t("mentoring.ask_title")
-    card = Card(
-        title=title,
+@dataclass(frozen=True)
+class ConsentQuestion:
+    """The question "Would you like a mentor?", asked once, inside the welcome card of a
+    first join (one message per join: on Slack and Teams each post counts against the
+    rate limits). Its buttons answer through `consent`."""
+
+    title: str
+    body: str
+    buttons: tuple[Button, ...]
+
+
+def consent_question(t: Translator) -> ConsentQuestion:
+    """The mentoring question in the new member's language, with its two buttons."""
+    return ConsentQuestion(
+        title=t("mentoring.ask_title"),
         body=t("mentoring.ask_body"),
         buttons=(
             Button(t("mentoring.ask_yes"), CONSENT_ACTION, "yes", style="primary"),
             Button(t("mentoring.ask_no"), CONSENT_ACTION, "no"),
         ),
     )
-    return OutboundMessage(text=f"{title} {card.body}", card=card)
 
 
 async def check_in(ctx: Context, value: str) -> list[Reply]:

@@ -21,7 +21,7 @@ from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibi
 from bot.handlers import badges, pulse_rounds
 from bot.handlers.mentoring import consent_question
 from bot.i18n import Translator
-from storage import members, referrals, training_sessions
+from storage import members, mentoring, referrals, training_sessions
 from storage.models import Member, TrainingSession
 
 JOIN_ACTION = "signup.join"
@@ -238,10 +238,6 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
     )
     if first_join:
         await _send_welcome(ctx, member, session)
-        # Nobody is paired without saying yes: the question is asked once, at join.
-        await ctx.outbox.post(
-            f"mentoring:ask:{member.id}", f"dm:{member.user_id}", consent_question(ctx, member)
-        )
     if session is not None:
         await badges.promote_after(ctx, "sessions", member.id)
     if session is None:
@@ -253,6 +249,13 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
 
 
 async def _send_welcome(ctx: Context, member: Member, session: TrainingSession | None) -> None:
+    """One DM per join: the welcome, its first step and, for someone who never answered it,
+    the question "Would you like a mentor?" with its buttons (nobody is paired without
+    saying yes). One message, not two: when a group joins at once, every post counts
+    against the platform's limits (Slack: about one message per second per conversation and
+    workspace-wide limits, https://api.slack.com/apis/rate-limits#posting-messages; Teams:
+    per conversation and per tenant,
+    https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/rate-limit)."""
     t = ctx.translator_for(member)
     if session is None:  # joined alone, not with a group in a live session
         title = t("signup.welcome_community_title")
@@ -260,17 +263,26 @@ async def _send_welcome(ctx: Context, member: Member, session: TrainingSession |
     else:
         title = t("signup.welcome_title", training=session.name)
         body = t("signup.welcome_body", name=member.display_name, training=session.name)
-    card = Card(
-        title=title,
-        body=body,
-        fields=(Field(t("signup.first_step_label"), t("signup.first_step")),),
-    )
-    # Back after `leave`: a new welcome (the first one's key is spent).
-    again = f":back:{int(ctx.now.timestamp())}" if member.left_at is not None else ""
+    fields = [Field(t("signup.first_step_label"), t("signup.first_step"))]
+    lines = [title, body, t("signup.first_step")]
+    buttons: tuple[Button, ...] = ()
+    # Asked once: someone back after `leave` who had answered (or asked, or stopped) is not
+    # asked again; `mentor request` is always there.
+    if await mentoring.wish_of(ctx.db, member.id) is None:
+        question = consent_question(t)
+        fields.append(Field(question.title, question.body))
+        lines.append(f"{question.title} {question.body}")
+        buttons = question.buttons
+    card = Card(title=title, body=body, fields=tuple(fields), buttons=buttons)
+    # Back after `leave`: a new welcome (the first one's key is spent), keyed by the count of
+    # their joins so far (this one included): unique per join, even within one second.
+    again = ""
+    if member.left_at is not None:
+        again = f":back:{await members.event_count(ctx.db, member.id, 'joined')}"
     await ctx.outbox.post(
         f"welcome:{member.id}{again}",
         f"dm:{member.user_id}",
-        OutboundMessage(text=f"{title}\n{body}\n{t('signup.first_step')}", card=card),
+        OutboundMessage(text="\n".join(lines), card=card),
     )
 
 

@@ -44,8 +44,8 @@ async def _setup(bot: Playground, capacities: tuple[int, int] = (1, 2)) -> None:
 
 async def _novices_say_yes(bot: Playground) -> None:
     for user_id in ("alice", "bob", "chloe"):
-        asked = await _dms(bot, user_id, "Would you like a mentor?")
-        assert len(asked) == 1
+        asked = await bot.welcomes(user_id)  # the question is in the welcome card
+        assert len(asked) == 1 and "Would you like a mentor?" in asked[0]["text"]
         yes = asked[0]["card"]["buttons"][0]
         await bot.action(who(user_id), yes["action_id"], yes["value"], f"dm:{user_id}")
     reply = await bot.say(who("dan"), "mentor request languages pt")
@@ -134,7 +134,7 @@ async def test_a_pause_is_a_day_to_come_and_keeps_new_mentees_away(bot: Playgrou
 
 async def test_nobody_is_paired_without_saying_yes(bot: Playground) -> None:
     await _setup(bot)
-    no = (await _dms(bot, "alice", "Would you like a mentor?"))[0]["card"]["buttons"][1]
+    no = (await bot.welcomes("alice"))[0]["card"]["buttons"][1]
     await bot.action(who("alice"), no["action_id"], no["value"], "dm:alice")
     assert "Nobody is waiting" in await bot.say("anim1", "pair")
     assert await _count(bot.runtime, MentoringPair) == 0

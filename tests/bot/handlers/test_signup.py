@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from storage.models import MenteeWish, OutboxMessage
 from tests.support.playground import Playground
 
 
@@ -192,3 +195,73 @@ async def test_join_in_a_direct_chat_with_no_session_open_joins_the_community(
     assert len(welcome) == 1
     assert welcome[0]["text"].startswith("Welcome to the ambassador community!")
     assert "ambassador of the ambassador community" not in welcome[0]["text"]
+
+
+async def _keys(playground: Playground, like: str) -> list[str]:
+    async with playground.runtime.sessions() as db:
+        query = (
+            select(OutboxMessage.idempotency_key)
+            .where(OutboxMessage.idempotency_key.like(like))
+            .order_by(OutboxMessage.id)
+        )
+        return list((await db.execute(query)).scalars())
+
+
+async def test_one_message_per_join_the_welcome_asks_about_a_mentor_in_both_languages(
+    playground: Playground,
+) -> None:
+    await playground.command("anim1", "session start Management 101")
+    await playground.command("bob", "join")
+    await playground.command("alice", "rejoindre")
+    for user_id, question, yes_label, no_label, noted in (
+        ("bob", "Would you like a mentor?", "Yes, I'd like a mentor", "No thanks", "Noted"),
+        ("alice", "Souhaitez-vous un mentor ?", "Oui, je veux un mentor", "Non merci", "noté"),
+    ):
+        dms = await playground.messages(f"dm:{user_id}")
+        assert len(dms) == 1, "the welcome and the question are one message"
+        [welcome] = dms
+        card = welcome["card"]
+        assert card["title"].startswith(("Welcome", "Bienvenue"))
+        assert [f["label"] for f in card["fields"]][1] == question
+        assert question in welcome["text"], "the text fallback asks it too"
+        assert [(b["label"], b["action_id"], b["value"]) for b in card["buttons"]] == [
+            (yes_label, "mentoring.consent", "yes"),
+            (no_label, "mentoring.consent", "no"),
+        ]
+        # The answer flow is the same: yes puts them on the waiting list, twice is once.
+        yes = card["buttons"][0]
+        for _ in range(2):
+            replies = await playground.action(user_id, yes["action_id"], yes["value"], "dm:x")
+            assert noted in replies[0]["text"]
+    async with playground.runtime.sessions() as db:
+        wishes = (await db.execute(select(MenteeWish.status))).scalars().all()
+    assert wishes == ["waiting", "waiting"]
+    assert await _keys(playground, "mentoring:ask:%") == [], "no second DM any more"
+    assert len(await _keys(playground, "welcome:%")) == 2
+
+
+async def test_back_after_leave_one_welcome_per_join_asked_again_only_if_never_answered(
+    playground: Playground,
+) -> None:
+    await playground.command("bob", "join")
+    await playground.command("bob", "leave")
+    await playground.command("bob", "join")  # within the same second: still a new key
+    await playground.command("chloe", "join")
+    no = (await playground.welcomes("chloe"))[0]["card"]["buttons"][1]
+    assert (
+        "Pas de souci"
+        in (await playground.action("chloe", no["action_id"], no["value"]))[0]["text"]
+    )
+    await playground.command("chloe", "leave")
+    await playground.command("chloe", "rejoindre")
+    bob = await playground.welcomes("bob")
+    assert len(bob) == 2 and all(len(m["card"]["buttons"]) == 2 for m in bob), (
+        "never answered: asked again"
+    )
+    chloe = await playground.welcomes("chloe")
+    assert len(chloe) == 2 and chloe[1]["card"]["buttons"] == [], "answered no: not asked again"
+    assert "Souhaitez-vous un mentor" not in chloe[1]["text"]
+    assert len(await playground.messages("dm:chloe")) == 2, "one message per join"
+    keys = await _keys(playground, "welcome:%")
+    assert len(keys) == len(set(keys)) == 4
+    assert [k.split(":back:")[1] for k in keys if ":back:" in k] == ["2", "2"]
