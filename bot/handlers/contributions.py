@@ -1,5 +1,9 @@
 """Learner-generated content in the conversation: answers and shares, likes, hiding.
 
+Anyone but the author may like a post (once). Hiding is for animators, with the `hide`
+command and the post's number: the post carries no Hide button, since it looks the same
+to everyone and learners would only be refused.
+
 Each contribution is posted under the learner's name and kept live: its post is
 re-rendered from the database whenever it is sent (likes, an edit, hiding), so every
 edit shows the current state.
@@ -49,7 +53,12 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
     buttons = [Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id))]
     if contribution.link:
         buttons.append(Button(t("challenges.open_link"), url=contribution.link))
-    buttons.append(Button(t("contributions.hide"), HIDE_FORM_ACTION, str(contribution.id)))
+    # No Hide button: the post is one message that everyone in the conversation sees the
+    # same (Slack has no per-viewer buttons on a channel message; Teams shows per-viewer
+    # cards only to up to 60 named people through Universal Actions' refresh:
+    # https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views),
+    # so learners would see a button that refuses them. Animators hide with
+    # `hide <number> [reason]`, the number shown on the post.
     card = Card(
         title=title,
         body=contribution.text,
@@ -151,11 +160,13 @@ async def like(ctx: Context, value: str) -> list[Reply]:
 
 async def react(ctx: Context, value: str) -> list[Reply]:
     """A reaction (an emoji on Slack) on a posted contribution: a like. `value` is the
-    platform id of the message reacted to; a message that is no contribution is ignored."""
+    platform id of the message reacted to; a message that is no contribution is ignored,
+    and so is the author's own reaction (reactions get no answer: nothing is said, nothing
+    counts)."""
     contribution = await contributions.by_posted_message(
         ctx.db, ctx.workspace.id, ctx.origin.platform, value.strip()[:255]
     )
-    if contribution is None:
+    if contribution is None or contribution.member_id == ctx.actor.id:
         return []
     return await _like(ctx, contribution)
 
@@ -164,6 +175,8 @@ async def _like(ctx: Context, contribution: Contribution) -> list[Reply]:
     value = str(contribution.id)
     if contribution.hidden_at is not None:
         raise UserError("contributions.unknown", id=value[:12])
+    if contribution.member_id == ctx.actor.id:
+        raise UserError("contributions.own_like")
     if not await contributions.like(ctx.db, contribution.id, ctx.actor.id, ctx.now):
         return [Reply(ctx.t("contributions.already_liked"))]
     await republish(ctx, contribution, f"like:{ctx.actor.id}")
@@ -183,7 +196,8 @@ async def hide(ctx: Context, args: Args) -> list[Reply]:
 
 
 async def hide_form(ctx: Context, value: str) -> list[Reply]:
-    """The Hide button: asks animators for the reason (learners are refused)."""
+    """The Hide button of posts made before it moved to `hide <number>` (they keep it until
+    their next edit): asks animators for the reason (learners are refused)."""
     ctx.require("animator")
     contribution = await _contribution(ctx, value)
     form = Form(
