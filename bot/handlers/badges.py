@@ -226,12 +226,7 @@ async def render(
     if args.get("to") == "community":
         t = Translator(pick_locale(workspace.locale, settings.locale))
         title = t("badges.celebration_title", name=member.display_name, level=level.name(t.locale))
-        did = achievements(t, counts, level, award.awarded_at)
-        body = t(
-            "badges.celebration_body",
-            name=member.display_name,
-            did=did or level.description(t.locale),
-        )
+        body = _why(t, award, counts, level, "celebration", name=member.display_name)
         card = Card(title=title, body=body, image_url=image_url(settings, level.id))
         return OutboundMessage(text=f"{title} {body}", card=card)
     t = Translator(
@@ -240,7 +235,8 @@ async def render(
     at = documents.urls(settings)
     issuer = documents.issuer_name(workspace, settings)
     title = t("badges.dm_title", level=level.name(t.locale))
-    body = t("badges.dm_body", level=level.name(t.locale), description=level.description(t.locale))
+    why = _why(t, award, counts, level, "dm", name=member.display_name)
+    body = t("badges.dm_body", level=level.name(t.locale), why=why)
     card = Card(
         title=title,
         body=body,
@@ -253,6 +249,30 @@ async def render(
         ),
     )
     return OutboundMessage(text=f"{title} {body} {at.assertion(award.uid)}", card=card)
+
+
+def _why(
+    t: Translator,
+    award: BadgeAward,
+    counts: dict[str, Any],
+    level: LevelSpec,
+    kind: str,
+    *,
+    name: str,
+) -> str:
+    """Why the member holds the level, for the `kind` of announcement ("celebration" or
+    "dm"): a granted badge says the animator's reason (the member may not meet the
+    criteria: an animator decided); an earned one says what the member did, or, when
+    nothing of it counts any more at send time (a contribution hidden meanwhile), the
+    level's description, which they met."""
+    if award.source == "grant":
+        if award.reason:
+            return t(f"badges.{kind}_granted", name=name, reason=award.reason)
+        return t(f"badges.{kind}_granted_no_reason", name=name)
+    did = achievements(t, counts, level, award.awarded_at)
+    if did:
+        return t(f"badges.{kind}_earned", name=name, did=did)
+    return t(f"badges.{kind}_described", name=name, description=level.description(t.locale))
 
 
 def make_due_work(

@@ -5,13 +5,16 @@ Their URLs are stable: they derive from PUBLIC_BASE_URL, the workspace's issuer 
 (`issuer_key`: a random public id, never guessable), the level and the award's random uid.
 The recipient is identified by a salted SHA-256 hash of their email when the platform
 gives one, else of their profile URL; never by name. A revocation is published with a
-neutral reason only (REVOCATION_REASON). The playground's workspace issues under an issuer
-that says it is one (`PLAYGROUND_ISSUER`), never the configured organisation.
+neutral reason only (REVOCATION_REASON). A badge granted by hand carries Evidence whose
+narrative is the animator's reason, not the criteria it may not meet. The playground's
+workspace issues under an issuer that says it is one (`PLAYGROUND_ISSUER`), never the
+configured organisation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +36,17 @@ OB3_CONTEXT = [
 # 2.0 makes `revocationReason` optional free text; one neutral sentence, in English like
 # the rest of the documents, tells a verifier all it needs: the issuer withdrew the badge.
 REVOCATION_REASON = "Revoked by the issuer."
+
+# A badge granted by hand (`badge grant`) was not necessarily earned by the BadgeClass's
+# criteria: its assertion and credential carry Evidence saying so, with the animator's
+# reason as the narrative (the grant command tells them it is published). The criteria stay
+# the level's: they describe the badge, not this award. Earned badges carry no evidence.
+GRANTED_EVIDENCE_NAME = "Granted by the issuer"
+GRANTED_WITHOUT_REASON = "Granted by the issuer, without a stated reason."
+# Markdown that would make a narrative more than text in a displayer (links, images, HTML,
+# emphasis), escaped with a backslash (CommonMark's backslash escapes:
+# https://spec.commonmark.org/0.31.2/#backslash-escapes).
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>])")
 
 # The issuer of the playground's badges (platform "local"): anyone who reaches the playground
 # can earn them, so they must never pass for the configured organisation's badges. Its
@@ -196,7 +210,7 @@ def assertion(
     """The 2.0 hosted Assertion of an award."""
     at = urls(settings)
     kind, identity = recipient_identity(award, member, workspace, settings)
-    return {
+    document: dict[str, Any] = {
         "@context": OB2_CONTEXT,
         "type": "Assertion",
         "id": at.assertion(award.uid),
@@ -206,6 +220,22 @@ def assertion(
         "image": at.baked(award.uid),
         "verification": {"type": "hosted"},
     }
+    narrative = granted_narrative(award)
+    if narrative is not None:
+        document["evidence"] = [
+            {"type": "Evidence", "name": GRANTED_EVIDENCE_NAME, "narrative": narrative}
+        ]
+    return document
+
+
+def granted_narrative(award: BadgeAward) -> str | None:
+    """What the evidence of a granted award says (its reason, as plain text); None for an
+    award earned by the criteria."""
+    if award.source != "grant":
+        return None
+    if not award.reason:
+        return GRANTED_WITHOUT_REASON
+    return _MARKDOWN.sub(r"\\\1", award.reason)
 
 
 def revoked_assertion(uid: str, settings: Settings) -> dict[str, Any]:
@@ -239,7 +269,7 @@ def credential(
     """The 3.0 OpenBadgeCredential of an award (unsigned; `credentials.sign` makes the JWT)."""
     at, key = urls(settings), issuer_key(workspace)
     kind, identity = recipient_identity(award, member, workspace, settings)
-    return {
+    document: dict[str, Any] = {
         "@context": OB3_CONTEXT,
         "id": at.credential(award.uid),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -274,3 +304,9 @@ def credential(
             },
         },
     }
+    narrative = granted_narrative(award)
+    if narrative is not None:
+        document["evidence"] = [
+            {"type": ["Evidence"], "name": GRANTED_EVIDENCE_NAME, "narrative": narrative}
+        ]
+    return document

@@ -4,10 +4,17 @@ revoked by hand with the reason kept. Both databases, the clock moved by hand.""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.clock import Clock
+from bot.server import build_app, create_runtime
 from storage.models import BadgeAward, MembershipEvent
+from tests.conftest import FRIDAY, make_settings
 from tests.support.playground import Playground
 
 DAY = 24 * 3600
@@ -118,3 +125,93 @@ async def test_grant_forms_are_documented_as_json_free_commands(bot: Playground)
     # A forged action id in the badge family is refused like any unknown action.
     replies = await bot.action("bob", "badge.grant", json.dumps({"level": "senior"}))
     assert "no longer in use" in replies[0]["text"]
+
+
+def _dm_bodies(messages: list[dict[str, Any]]) -> list[str]:
+    """The bodies of the badge DMs (their cards link to the assertion)."""
+    return [
+        str(m["card"]["body"])
+        for m in messages
+        if m["card"] and "/badges/assertions/" in json.dumps(m["card"])
+    ]
+
+
+REASON = "Great facilitator… ran three workshops"
+
+
+async def test_a_granted_badge_is_announced_with_the_reason_not_criteria_unmet(
+    bot: Playground,
+) -> None:
+    await _join_session(bot, ["marc", "alice", "bob"])
+    await bot.command("anim1", f"badge grant @marc confirmed {REASON}")
+    await bot.command("anim1", f"badge attribuer @alice confirmé {REASON}")
+    await bot.command("anim1", "badge grant @bob junior")
+    celebrations = _celebrations(await bot.messages())
+    assert celebrations == [
+        "🎉 Marc is now a Confirmed ambassador! Congratulations Marc! "
+        f"The animators granted this badge: “{REASON}”",
+        "🎉 Alice is now a Confirmed ambassador! Congratulations Alice! "
+        f"The animators granted this badge: “{REASON}”",
+        "🎉 Bob is now a Junior ambassador! Congratulations Bob! The animators granted this badge.",
+    ]
+    for text in celebrations:
+        assert "Answered five challenges" not in text and ".." not in text
+    assert _dm_bodies(await bot.messages("dm:marc")) == [
+        f"The animators granted it to you: “{REASON}” Your badge is an Open Badge: add it to "
+        "your LinkedIn profile, download it, or share its link — anyone can verify it."
+    ]
+    assert _dm_bodies(await bot.messages("dm:alice")) == [
+        f"L'équipe d'animation vous l'attribue\u00a0: «\u00a0{REASON}\u00a0» Votre badge est "
+        "un Open Badge\u00a0: ajoutez-le à votre profil LinkedIn, téléchargez-le ou partagez "
+        "son lien — tout le monde peut le vérifier."
+    ]
+    assert _dm_bodies(await bot.messages("dm:bob"))[0].startswith(
+        "The animators granted it to you. Your badge"
+    )
+    # The animator is told that the reason is published.
+    assert "shown on its public page" in await bot.say("anim1", "badge grant")
+
+
+async def test_an_earned_badge_says_only_what_the_member_did(bot: Playground) -> None:
+    await _join_session(bot, ["bob", "alice"])
+    await bot.command("bob", "share I start my 1:1s with a success")
+    await bot.command("alice", "partager Je note mes réussites")
+    assert _celebrations(await bot.messages())[0] == (
+        "🎉 Bob is now a Junior ambassador! Congratulations Bob: 1 contribution."
+    )
+    assert _dm_bodies(await bot.messages("dm:bob"))[0].startswith(
+        "You earned it: 1 contribution. Your badge is an Open Badge"
+    )
+    assert _dm_bodies(await bot.messages("dm:alice"))[0].startswith(
+        "Vous l'avez obtenu\u00a0: 1 contribution. Votre badge"
+    )
+
+
+@pytest.fixture
+async def bot_fr(database_url: str) -> AsyncIterator[Playground]:
+    """The playground of a community whose language is French."""
+    runtime = create_runtime(
+        make_settings(database_url, AMBASSADOR_LOCALE="fr"), Clock(controllable=True, start=FRIDAY)
+    )
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    yield Playground(client, runtime)
+    await client.close()
+    await runtime.engine.dispose()
+
+
+async def test_the_french_community_reads_the_reason_in_french_typography(
+    bot_fr: Playground,
+) -> None:
+    await _join_session(bot_fr, ["marc", "bob"])
+    await bot_fr.command("anim1", f"badge grant @marc confirmed {REASON}")
+    await bot_fr.command("anim1", "badge grant @bob junior")
+    await bot_fr.command({"id": "zoe", "name": "Zoé"}, "rejoindre")
+    await bot_fr.command({"id": "zoe", "name": "Zoé"}, "partager Une astuce")
+    celebrations = _celebrations(await bot_fr.messages())
+    assert celebrations[0].endswith(
+        "Bravo Marc\u202f! L'équipe d'animation lui attribue ce badge\u00a0: "
+        f"«\u00a0{REASON}\u00a0»"
+    )
+    assert celebrations[1].endswith("Bravo Bob\u202f! L'équipe d'animation lui attribue ce badge.")
+    assert celebrations[2].endswith("Bravo Zoé\u00a0: 1 contribution.")

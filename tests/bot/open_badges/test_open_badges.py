@@ -171,6 +171,59 @@ async def test_a_revoked_badge_answers_410_and_is_listed_with_a_neutral_reason(
     assert notes == ["HR case 4711"]
 
 
+async def _decoded_credential(bot: Playground, url: str) -> dict[str, Any]:
+    token = await (await _get(bot, url)).text()
+    jwk = await (await _get(bot, jwt.get_unverified_header(token)["kid"])).json()
+    payload: dict[str, Any] = jwt.decode(token, jwt.PyJWK(jwk), algorithms=["EdDSA"])
+    return {k: v for k, v in payload.items() if k not in ("iss", "jti", "nbf")}
+
+
+async def test_a_granted_badge_carries_the_reason_as_evidence_not_the_criteria(
+    bot: Playground,
+) -> None:
+    await bot.command("anim1", "session start Feedback")
+    for learner in ("marc", "bob"):
+        await bot.command(learner, "join")
+    reason = "Great facilitator… ran the [workshop](https://evil.example) <b>twice</b>"
+    await bot.command("anim1", f"badge grant @marc confirmed {reason}")
+    await bot.command("anim1", "badge grant @bob junior")
+    schema = json.loads((DATA / "ob_v3p0_achievementcredential_schema.json").read_text())
+    narratives = {
+        "marc": "Great facilitator… ran the \\[workshop\\](https://evil.example) "
+        "\\<b\\>twice\\</b\\>",
+        "bob": "Granted by the issuer, without a stated reason.",
+    }
+    for who, narrative in narratives.items():
+        dm = [m for m in await bot.messages(f"dm:{who}") if m["card"] and m["card"]["buttons"]]
+        links = {b["label"]: b["url"] for b in dm[-1]["card"]["buttons"] if "url" in b}
+        assertion = await _json(bot, links["Badge page (verifiable)"])
+        assert assertion["evidence"] == [
+            {"type": "Evidence", "name": "Granted by the issuer", "narrative": narrative}
+        ]
+        assert _terms(assertion) <= OB2_CONTEXT_TERMS
+        assert REQUIRED["Assertion"] <= set(assertion)
+        # The BadgeClass keeps the level's criteria: they describe the badge, not this award.
+        badge = await _json(bot, assertion["badge"])
+        assert badge["criteria"]["narrative"].startswith(("Answered five", "Joined the"))
+        assert narrative not in json.dumps(badge)
+        # The baked PNG carries the same assertion; the 3.0 credential the same evidence.
+        baked = Image.open(io.BytesIO(await (await _get(bot, links["Download the badge"])).read()))
+        assert json.loads(baked.text["openbadges"]) == assertion
+        credential = await _decoded_credential(bot, links["Open Badges 3.0 credential"])
+        assert [e.message for e in Draft201909Validator(schema).iter_errors(credential)] == []
+        assert credential["evidence"] == [
+            {"type": ["Evidence"], "name": "Granted by the issuer", "narrative": narrative}
+        ]
+        achievement = credential["credentialSubject"]["achievement"]
+        assert achievement["criteria"]["narrative"] == badge["criteria"]["narrative"]
+
+
+async def test_an_earned_badge_carries_no_evidence(bot: Playground) -> None:
+    links = await _junior_links(bot)
+    assert "evidence" not in await _json(bot, links["Badge page (verifiable)"])
+    assert "evidence" not in await _decoded_credential(bot, links["Open Badges 3.0 credential"])
+
+
 @pytest.mark.parametrize(
     "path",
     [
