@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Member, Referral
+from storage.models import Member, Pulse, Referral, SessionParticipation, TrainingSession
 from storage.upsert import insert_for, table_of
 
 
@@ -43,6 +44,62 @@ async def add(
     )
     value = (await session.execute(statement)).scalar_one_or_none()
     return int(value) if value is not None else None
+
+
+# Why a member is no one to recommend a pulse's training to (see `not_to_refer`).
+RUNS_TRAININGS = "runs_trainings"
+TOOK_PART = "took_part"
+
+
+async def not_to_refer(
+    session: AsyncSession,
+    pulse: Pulse,
+    admin_user_ids: Iterable[str],
+    *,
+    member_ids: Iterable[int] | None = None,
+    limit: int | None = None,
+) -> dict[int, tuple[str, str]]:
+    """The members it makes no sense to recommend the pulse's training to, as
+    {member id: (user id, why)}: RUNS_TRAININGS (animators and admins — by role or by
+    `admin_user_ids` —, and whoever opened, closed or sent it) or TOOK_PART (in a session
+    of that training: the same name, this run or another; for a community pulse, whoever
+    is in the community). Only among `member_ids` when given; at most `limit`, by id."""
+    training = (
+        await session.get(TrainingSession, pulse.session_id)
+        if pulse.session_id is not None
+        else None
+    )
+    trainer_ids = {pulse.created_by_id}
+    if training is not None:
+        trainer_ids |= {training.opened_by_id, training.closed_by_id or training.opened_by_id}
+    runs = or_(
+        Member.role != "learner",
+        Member.user_id.in_(sorted(set(admin_user_ids))),
+        Member.id.in_(sorted(trainer_ids)),
+    )
+    if training is not None:
+        same_training = (
+            select(SessionParticipation.member_id)
+            .join(TrainingSession, TrainingSession.id == SessionParticipation.session_id)
+            .where(
+                TrainingSession.workspace_id == pulse.workspace_id,
+                func.lower(TrainingSession.name) == func.lower(training.name),
+            )
+        )
+        took_part = Member.id.in_(same_training)
+    else:
+        took_part = Member.joined_at.is_not(None)
+    why = case((runs, RUNS_TRAININGS), else_=TOOK_PART)
+    query = select(Member.id, Member.user_id, why).where(
+        Member.workspace_id == pulse.workspace_id, or_(runs, took_part)
+    )
+    if member_ids is not None:
+        query = query.where(Member.id.in_(sorted(set(member_ids))))
+    query = query.order_by(Member.id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    return {int(member_id): (user_id, reason) for member_id, user_id, reason in rows}
 
 
 async def by_id(session: AsyncSession, workspace_id: int, referral_id: int) -> Referral | None:

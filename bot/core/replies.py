@@ -93,6 +93,20 @@ class Card:
         )
 
 
+# The platforms whose people picker can leave people out. Slack's multi_users_select and
+# Teams' people picker list the whole directory, with no way to exclude anyone
+# (https://api.slack.com/reference/block-kit/block-elements#users_multi_select,
+# https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/people-picker);
+# the playground's picker lists the people the bot knows, less a form's `exclude`.
+_EXCLUDING_PICKERS = frozenset({"local"})
+
+
+def picker_can_exclude(platform: str) -> bool:
+    """Whether a `users` field's `exclude` has any effect on `platform` (else it is not
+    worth computing, nor storing with the form)."""
+    return platform in _EXCLUDING_PICKERS
+
+
 @dataclass(frozen=True)
 class FormField:
     """One input of a form."""
@@ -103,10 +117,13 @@ class FormField:
     options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
     required: bool = True
     value: str = ""  # the initial value, when editing
+    # For `users`: people the picker should not offer (user ids), where it can leave them
+    # out (`picker_can_exclude`); the handler still checks what comes back.
+    exclude: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The playground/API shape of this field."""
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "label": self.label,
             "kind": self.kind,
@@ -114,6 +131,9 @@ class FormField:
             "required": self.required,
             "value": self.value,
         }
+        if self.kind == "users":
+            data["exclude"] = list(self.exclude)
+        return data
 
 
 @dataclass(frozen=True)
@@ -146,6 +166,7 @@ class Form:
                     options=tuple((str(o["label"]), str(o["value"])) for o in f.get("options", [])),
                     required=bool(f.get("required", True)),
                     value=str(f.get("value", "")),
+                    exclude=tuple(str(user_id) for user_id in f.get("exclude", [])),
                 )
                 for f in data.get("fields", [])
             ),

@@ -15,7 +15,7 @@ from bot.core.errors import UserError
 from bot.core.replies import Card, Reply
 from bot.handlers import badges
 from bot.handlers.pulse_cards import LSATS, SCORES, details_form, lsat_card, training_name
-from bot.handlers.referral_invites import record_referrals
+from bot.handlers.referral_invites import not_to_offer, record_referrals
 from storage import pulses
 from storage.models import Pulse
 
@@ -63,7 +63,8 @@ async def lsat(ctx: Context, value: str) -> list[Reply]:
     if answer is None:
         raise UserError("pulses.score_first")
     await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, lsat=chosen)
-    form = details_form(ctx.t, pulse.id, answer.comment or "")
+    not_offered = await not_to_offer(ctx, pulse)
+    form = details_form(ctx.t, pulse.id, answer.comment or "", not_offered)
     text = ctx.t("pulses.lsat_saved", lsat=chosen)
     return [Reply(text, form=form)]
 
@@ -105,12 +106,13 @@ async def details(ctx: Context, value: str, argument: str) -> list[Reply]:
     names = _names(fields.get("referrals"))
     if comment or answer.comment:
         await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, comment=comment)
-    named = await record_referrals(ctx, pulse, names)
+    recorded = await record_referrals(ctx, pulse, names)
     parts = [ctx.t("pulses.thanks_score", score=answer.score)]
     if answer.lsat is not None:
         parts.append(ctx.t("pulses.thanks_lsat", lsat=answer.lsat))
-    if named:
-        parts.append(ctx.t("pulses.thanks_referrals", names=", ".join(named)))
+    if recorded.named:
+        parts.append(ctx.t("pulses.thanks_referrals", names=", ".join(recorded.named)))
+    lines = [" · ".join(parts), *recorded.notes, ctx.t("pulses.change_hint")]
     title = ctx.t("pulses.thanks_title")
-    card = Card(title=title, body=" · ".join(parts) + "\n" + ctx.t("pulses.change_hint"))
+    card = Card(title=title, body="\n".join(lines))
     return [Reply(f"{title} {card.body}", card=card)]

@@ -21,14 +21,16 @@ BOB_SHARE = "Bob's tip: write the agenda on the board before the meeting"
 
 
 async def _life_of_zoe(bot: Playground) -> str:
-    """Zoé joins a session, shares, answers a pulse with a comment and a colleague, is
-    promoted; Bob shares too. The session's code."""
+    """Zoé joins a session, shares, answers a pulse with a comment and a colleague (Bob,
+    who joined the community without that training), is promoted; Bob shares too. The
+    session's code."""
     await bot.command("anim1", "session start Management 101")
     card = next(m for m in reversed(await bot.messages()) if m["card"])["card"]
     code = str(card["buttons"][0]["value"])
     await bot.command(ZOE, f"join {code}")
-    await bot.command("bob", f"join {code}")
     await bot.command("anim1", f"session close {code}")
+    # Bob is in the community, not in Zoé's training: someone she can recommend it to.
+    await bot.command("bob", "join")
     await bot.command(ZOE, f"share {SHARE}")
     await bot.command("bob", f"share {BOB_SHARE}")
     await bot.command("anim1", "pulse send")

@@ -176,7 +176,6 @@ async def test_bad_details_change_nothing(bot: Playground) -> None:
     await bot.command("anim1", "pulse send")
     await _answer(bot, "bob", 1, 7, 3)
     for details, expected in (
-        ({"comment": "ok", "referrals": ["bob"]}, "yourself"),
         ({"comment": "ok", "referrals": 12}, "list of names"),
         ({"comment": "x" * 2001}, "longer than 2000"),
         ({"referrals": [f"P{n}" for n in range(21)]}, "at most 20"),
@@ -188,6 +187,85 @@ async def test_bad_details_change_nothing(bot: Playground) -> None:
         answer = (await db.execute(select(PulseAnswer))).scalar_one()
         assert (answer.score, answer.lsat, answer.comment) == (7, 3, None)
     assert await _count(bot.runtime, Referral) == 0
+
+
+async def test_the_colleagues_picker_offers_only_people_to_recommend_it_to(
+    bot: Playground,
+) -> None:
+    """Not yourself, not those who run the trainings, not who took part in this training
+    (this run or an earlier one of the same name); named anyway: a note, nothing sent."""
+    for user_id in ("dana", "erin", "frank", "gail"):
+        await bot.command({"id": user_id, "name": user_id.capitalize(), "locale": "en"}, "hi")
+    await bot.command("anim1", "role add @gail animator")
+    await _session(bot, "Management 101", ["erin"])  # an earlier run of the training
+    await _session(bot, "Feedback", ["frank"])  # another training
+    await _session(bot, "management 101", ["alice", "bob", "chloe"])
+    await bot.command("anim1", "pulse send session " + await _code_of_latest(bot))
+
+    form = (await _answer(bot, "alice", 1, 9, 5))[0]["form"]
+    [picker] = [f for f in form["fields"] if f["id"] == "referrals"]
+    assert picker["kind"] == "users"
+    assert set(picker["exclude"]) == {"alice", "anim1", "gail", "bob", "chloe", "erin"}
+    assert picker["exclude"][0] == "alice"
+
+    # Typed anyway: a note per reason, in French; the rest of the answer is kept.
+    details = {"comment": "Utile", "referrals": ["bob", "anim1", "alice", "Erin", "dana", "Eve"]}
+    [thanks] = await bot.action("alice", form["submit_action_id"], json.dumps(details), "dm:alice")
+    body = thanks["card"]["body"]
+    assert "recommandée à Dana, Eve" in body
+    assert (
+        "Rien ne vous est envoyé\u00a0: impossible de vous recommander management 101 à vous-même."
+        in body
+    )
+    assert "Rien n'est envoyé à Anim1, qui anime les formations." in body
+    assert "Rien n'est envoyé à Bob, Erin, qui connaissent déjà management 101." in body
+    assert "Rien n'est envoyé à Anim1" in thanks["text"]
+    # English, one person of each kind.
+    bob = await _answer(bot, "bob", 1, 7, 4, {"referrals": ["chloe", "gail", "frank"]})
+    assert "recommended to Frank" in bob[0]["text"]
+    assert "Nothing was sent to Chloe, who already took part in management 101." in bob[0]["text"]
+    assert "Nothing was sent to Gail, who runs the trainings." in bob[0]["text"]
+
+    for user_id, expected in (("dana", 1), ("frank", 1), *((u, 0) for u in NOT_TO_INVITE)):
+        assert len(await _invitations(bot, user_id)) == expected, user_id
+    async with bot.runtime.sessions() as db:
+        named = (await db.execute(select(Referral.referred_name).order_by(Referral.id))).all()
+        answer = (
+            await db.execute(select(PulseAnswer.comment).where(PulseAnswer.comment.is_not(None)))
+        ).scalar_one()
+    assert [name for (name,) in named] == ["Dana", "Eve", "Frank"]
+    assert answer == "Utile"
+
+
+async def test_a_community_pulse_leaves_out_the_community_itself(bot: Playground) -> None:
+    await bot.command({"id": "dana", "name": "Dana", "locale": "en"}, "hello")
+    await _session(bot, "Feedback", ["alice", "bob"])
+    await bot.command("anim1", "pulse send community")
+    form = (await _answer(bot, "bob", 1, 8, 4))[0]["form"]
+    [picker] = [f for f in form["fields"] if f["id"] == "referrals"]
+    assert set(picker["exclude"]) == {"bob", "anim1", "alice"}
+    details = json.dumps({"referrals": ["alice", "dana"]})
+    thanks = await bot.action("bob", form["submit_action_id"], details, "dm:bob")
+    text = thanks[0]["text"]
+    assert "recommended to Dana" in text
+    assert "Nothing was sent to Alice, who already took part in the ambassador programme." in text
+
+
+NOT_TO_INVITE = ("bob", "anim1", "alice", "erin", "chloe", "gail")
+
+
+async def _invitations(bot: Playground, user_id: str) -> list[dict[str, Any]]:
+    """The referral invitations `user_id` received (cards with the three answers)."""
+    return [
+        m
+        for m in await bot.messages(f"dm:{user_id}")
+        if m["card"] and any(b.get("action_id") == "referral.respond" for b in m["card"]["buttons"])
+    ]
+
+
+async def _code_of_latest(bot: Playground) -> str:
+    card = next(m for m in reversed(await bot.messages()) if m["card"])["card"]
+    return str(card["fields"][0]["value"])
 
 
 async def test_last_answer_counts_history_is_kept_double_clicks_store_once(

@@ -182,8 +182,11 @@ function renderField(field) {
       break;
     case 'users': {
       // Known users as a multi-select, plus free text for people the bot does not know yet.
-      const list = el('select', { id, multiple: true, size: Math.min(6, Math.max(3, state.users.length)) },
-        ...state.users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id})` })));
+      // The form may name people not to offer (e.g. who already took part in the training).
+      const excluded = new Set(Array.isArray(field.exclude) ? field.exclude : []);
+      const offered = state.users.filter((u) => !excluded.has(u.id));
+      const list = el('select', { id, multiple: true, size: Math.min(6, Math.max(3, offered.length)) },
+        ...offered.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id})` })));
       const extraId = `ff${++seq}`;
       const extra = el('input', { id: extraId, type: 'text', placeholder: 'e.g. Dana, Eve' });
       wrap.append(list, el('span', { class: 'muted', text: 'Ctrl/Cmd-click to select several.' }),

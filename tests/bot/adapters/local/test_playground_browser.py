@@ -188,6 +188,7 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
 async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
     base_url: str, page: Page
 ) -> None:
+    await _run(page, "chloe", "bonjour")  # known to the bot, not in the training
     await _run(page, "anim1", "session start Management 101")
     await _run(page, "bob", "join")
     await _expect_private_reply(page, "Welcome aboard")
@@ -205,17 +206,26 @@ async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
     await satisfaction.get_by_role("button", name="4", exact=True).click()
     form = page.locator("form.bot-form").last
     await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    # The picker offers Chloé only: not Alice herself, not the animator, not Bob, who took
+    # part in the same training.
+    picker = form.locator("select[multiple] option")
+    await expect(picker).to_have_count(1, timeout=TIMEOUT_MS)
+    await expect(picker).to_have_attribute("value", "chloe")
     await form.locator("textarea").fill("Très concret")
-    await form.locator("select[multiple]").select_option("bob")
-    await form.locator("input[type=text]").fill("Eve Martin")
+    await form.locator("select[multiple]").select_option("chloe")
+    await form.locator("input[type=text]").fill("Eve Martin, Bob")  # Bob typed anyway
     await form.locator("button[type=submit]").click()
-    await _expect_private_reply(page, "recommandée à Bob, Eve Martin")
+    await _expect_private_reply(page, "recommandée à Chloé, Eve Martin")
+    await _expect_private_reply(page, "Rien n'est envoyé à Bob, qui connaît déjà Management 101.")
 
-    await page.click("#preset-bob")
+    await page.click("#preset-chloe")
     dms = page.locator("#dm-messages")
     await expect(dms).to_contain_text(
-        "Alice recommends “Management 101” to you", timeout=TIMEOUT_MS
+        "Alice vous recommande « Management 101 »", timeout=TIMEOUT_MS
     )
+    await page.click("#preset-bob")
+    await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)
+    await expect(dms).not_to_contain_text("recommends")
     await _run(page, "anim1", "pulse results")
     await _expect_private_reply(page, "Alice — 10/10 · LSAT 4 · “Très concret”")
 
