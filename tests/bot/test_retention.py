@@ -177,7 +177,13 @@ async def test_a_live_card_and_a_liked_share_still_edit_after_their_posts_were_p
     assert "Welcome aboard" in await _ask(client, fake, "U1", "join")
     await _ask(client, fake, "U1", f"share {MARKER}: ask for feedback early")
     before = await _outbox(runtime)
-    card_key = next(k for k, row in before.items() if row.refresh and "session_id" in row.refresh)
+    # The card's post, not one of its edits (which carry the same refresher); in no order:
+    # PostgreSQL returns rows in whatever order its updates left them.
+    card_key = next(
+        k
+        for k, row in before.items()
+        if row.kind == "post" and row.refresh and "session_id" in row.refresh
+    )
     share_key = next(k for k, row in before.items() if MARKER in json.dumps(row.payload))
     card_id = before[card_key].platform_message_id
     share_id = before[share_key].platform_message_id
