@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import NoReturn
 
 import pytest
 
@@ -17,7 +18,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str, required_by: str) -> None:
+def unavailable(reason: str, required_by: str) -> NoReturn:
     """Skip with `reason`, or fail when the environment variable `required_by` is 1 (CI)."""
     if os.environ.get(required_by) == "1":
         pytest.fail(f"{required_by}=1 but {reason}")
@@ -31,5 +32,4 @@ def chromium(required_by: str) -> str:
     )
     if found is None:
         unavailable("no Chromium on PATH (apt-get install chromium)", required_by)
-    assert found is not None
     return found

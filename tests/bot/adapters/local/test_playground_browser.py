@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,7 @@ PARIS = ZoneInfo("Europe/Paris")
 TIMEOUT_MS = 10_000  # the page polls every second; leave room for a slow machine
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     """Skip, or fail when CI requires the browser test to run."""
     browser_support.unavailable(reason, REQUIRED_BY)
 

@@ -2,8 +2,8 @@
 
 The playground (tests/support/agents_playground.py) sends real Teams activities to the real
 app's `/api/messages`, is the Bot Connector the bot answers to, and renders its Adaptive
-Cards with Microsoft's renderer. The page is Alex Wilber; Megan, Adele
-and Patti act through the playground's API (Megan types, Adele clicks, Patti trains).
+Cards with Microsoft's renderer. The page is Alex Wilber; Megan, Adele and Patti act through
+the playground's API (Megan types, Adele clicks, Patti trains).
 
 Each step leaves a screenshot in var/test-artifacts/agents-playground/<test>/ (printed at the
 end of the run). Skips without npm, Chromium or Playwright, unless
@@ -16,6 +16,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -37,9 +38,10 @@ TEAM = Team()
 MEGAN, ADELE, PATTI = TEAM.person("Megan"), TEAM.person("Adele"), TEAM.person("Patti")
 CHANNEL = f"{TEAM.team_name} - General"  # the channel's entry in the page's list
 TIMEOUT_MS = 15_000  # a typed command is journaled, handled, then sent back through the outbox
+JOIN_TITLE = "Become an ambassador of “Management 101”"
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     browser.unavailable(reason, REQUIRED_BY)
 
 
@@ -50,7 +52,6 @@ def playground_cli() -> Path:
         return agents_playground.install()
     except agents_playground.Unavailable as exc:
         _unavailable(str(exc))
-        raise
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ async def chromium() -> AsyncIterator[Browser]:
 
 
 class Shots:
-    """Numbered screenshots of one test's steps."""
+    """Numbered screenshots of one test's steps, in its own directory."""
 
     def __init__(self, page: Page, directory: Path) -> None:
         self.page, self.directory, self.count = page, directory, 0
@@ -205,9 +206,6 @@ def _join_card(message: Message) -> bool:
     return message.action("Join") is not None
 
 
-JOIN_TITLE = "Become an ambassador of “Management 101”"
-
-
 async def test_a_session_in_a_channel(
     page: tuple[Page, Shots], playground: AgentsPlayground
 ) -> None:
@@ -230,7 +228,8 @@ async def test_a_session_in_a_channel(
     await shots.take("megan-typed-join")
     await playground.click(ADELE, posted, "Join")
     await expect(card).to_contain_text("2 learners joined", timeout=TIMEOUT_MS)
-    await expect(card).to_have_count(1)  # updated in place, not posted again
+    await expect(card).to_have_count(1)  # updated in place (PUT), not posted again
+    assert posted.updates >= 1
     await shots.take("adele-clicked-join")
 
     await _reply(browser_page, thread, "session close")
@@ -285,7 +284,8 @@ async def test_a_session_in_a_group_chat_then_a_pulse_answered(
     await expect(card).to_contain_text("2 learners joined", timeout=TIMEOUT_MS)
     await playground.click(ADELE, posted, "Join")
     await expect(card).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
-    await expect(card).to_have_count(1)  # updated in place, not posted again
+    await expect(card).to_have_count(1)  # updated in place (PUT), not posted again
+    assert posted.updates >= 1
     await shots.take("megan-and-adele-joined")
 
     await playground.say(PATTI, TEAM.group_chat, "session close")
