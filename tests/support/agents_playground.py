@@ -198,9 +198,9 @@ def _actions(elements: list[Any]) -> list[dict[str, Any]]:
 
 @dataclass
 class Feed:
-    """What the playground tells its page: messages created and updated, by conversation."""
+    """What the playground tells its page: messages created, then updated in place."""
 
-    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)  # by message id
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def record(self, event: dict[str, Any]) -> None:
@@ -209,15 +209,18 @@ class Feed:
         if action not in ("createMessage", "updateMessage"):
             return
         body = event.get("message") or {}
-        # A new channel post is announced under the channel; its replies under the post.
-        conversation = body.get("postConversationId") or event.get("actionConversationId", "")
-        key = (conversation, str(body.get("messageId")))
+        message_id = str(body.get("messageId"))
         async with self.changed:
-            if action == "updateMessage" and key in self.messages:
-                known = self.messages[key]
+            known = self.messages.get(message_id)
+            if action == "updateMessage" and known is not None:
+                # (An update of a channel post is announced under the channel: the post's
+                # own conversation is the one its creation named.)
                 known.body, known.updates = body, known.updates + 1
             else:
-                self.messages[key] = Message(conversation, key[1], body)
+                # A new channel post is announced under the channel, with its own
+                # conversation (the post's thread) beside it; anything else under its own.
+                conversation = body.get("postConversationId") or event["actionConversationId"]
+                self.messages[message_id] = Message(conversation, message_id, body)
             self.changed.notify_all()
 
     async def wait_for(self, found: Callable[[Message], bool], seconds: float = 15.0) -> Message:
