@@ -17,6 +17,14 @@ Then:
 - the replies go through the outbox (paced, retried, never lost): to the conversation when
   they are for everyone, else to the person's 1:1 chat with the bot (Teams has no
   ephemeral messages); forms are cards there.
+
+In a channel, every new post is its own conversation `<channel>;messageid=<root>` and only
+the replies in its thread share it (recorded traffic: shared protocol-samples/
+public-fixtures/teams/botbuilder-js). The core is given the channel (`_origin`): a session,
+the community and who is present belong to the channel, whichever post or reply a command
+was typed in. Replies to a command go to the thread it was typed in (the full id); what
+the core posts on its own goes to the channel's id, which Teams shows as a new post. So the
+references of both are remembered.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,6 +49,7 @@ from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import members, teams_references, workspaces
+from storage.conversations import channel_of
 from storage.teams_references import Reference
 
 log = logging.getLogger(__name__)
@@ -208,7 +218,7 @@ class TeamsHandling:
             return
         kind = str(conversation.get("conversationType") or "personal")
         personal = kind == "personal"
-        reference = Reference(
+        here = Reference(
             tenant_id=tenant,
             conversation_id=str(conversation["id"]),
             service_url=service_url,
@@ -218,10 +228,19 @@ class TeamsHandling:
             user_id=str(sender.get("id") or "") or None if personal else None,
             team_id=_team_of(activity),
         )
+        # A thread's reference for the replies there, its channel's for new posts (the
+        # sign-up card, announcements, challenges), whose updates use it too.
+        channel = channel_of(here.conversation_id)
+        references = (
+            [here]
+            if channel == here.conversation_id
+            else [here, replace(here, conversation_id=channel)]
+        )
         now = self._clock.now()
         people = [sender, *(activity.get("membersAdded") or [])]
         async with self._sessions() as db, db.begin():
-            await teams_references.remember(db, reference, now)
+            for reference in references:
+                await teams_references.remember(db, reference, now)
             # Teams writes from there: the bot is installed (again) in the tenant.
             await workspaces.mark_installed(db, PLATFORM, tenant)
             for person in people:
@@ -297,6 +316,7 @@ class TeamsHandling:
             outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
             for n, reply in enumerate(replies):
                 shared = reply.visibility is Visibility.CONVERSATION
+                # In a channel, `conversation` is the thread the command was typed in.
                 target = conversation if personal or shared else f"dm:{user.id}"
                 extra = {"form": reply.form.to_json(), "locale": locale} if reply.form else {}
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
@@ -312,10 +332,12 @@ def _team_of(activity: dict[str, Any]) -> str | None:
 
 
 def _origin(activity: dict[str, Any]) -> Origin:
+    """Where the core sees the activity come from: in a channel, the channel, not the post's
+    thread (`<channel>;messageid=<root>`); a group or 1:1 chat's id has no thread part."""
     conversation = activity.get("conversation") or {}
     return Origin(
         PLATFORM,
         tenant_of(activity),
-        str(conversation.get("id") or ""),
+        channel_of(str(conversation.get("id") or "")),
         is_direct=conversation.get("conversationType") == "personal",
     )
