@@ -19,9 +19,10 @@ from bot.i18n import Translator
 from bot.outbox.queue import Outbox
 from bot.server import TEAMS_ADAPTER, Runtime
 from storage import members, teams_references, training_sessions, workspaces
+from storage.conversations import channel_of
 from storage.models import TeamsConversation, TrainingSession
 from tests.support.fake_connector import Call, FakeConnector
-from tests.support.teams_channel import Channel
+from tests.support.teams_channel import RECORDED_CHANNEL, Channel
 from tests.support.teams_wire import ANIM, TENANT, Client, personal_activity, send, settle
 
 LEARNERS = [f"1ea4e400-0000-4000-8000-00000000000{n}" for n in range(4)]
@@ -196,3 +197,31 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
     session, count = await _session(runtime, "Legacy")
     assert session.closed_at is not None and count == 1
     _never_two_thread_parts(fake)
+
+
+async def test_a_person_mentioned_in_the_personal_chat_is_looked_up_in_distinct_channels(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    """The places searched are the latest channels, one each: several threads of the
+    busiest channel (each a reference) do not crowd out the others."""
+    client, fake, runtime = teams
+    zoe = "20e00000-0000-4000-8000-000000000000"
+    far, middle, busy = (
+        Channel(fake, f"19:{n}0000000000000000000000000000000@thread.skype", RECORDED_CHANNEL)
+        for n in "abc"
+    )
+    fake.rosters[far.id] = [{"id": "29:zoe", "name": "Zoe", "aadObjectId": zoe}]
+    for channel in (far, middle, busy, busy):  # the busy channel, twice: two threads
+        await _deliver(client, fake, runtime, channel.post(ANIM, "help"))
+    made = personal_activity(fake, ANIM, "badge grant <at>Zoe</at> confirmed Great work")
+    made["entities"].append(
+        {"type": "mention", "text": "<at>Zoe</at>", "mentioned": {"id": "29:zoe", "name": "Zoe"}}
+    )
+    await _deliver(client, fake, runtime, made)
+    asked = [call.conversation for call in fake.calls if call.method == "member"]
+    assert asked[-1] == far.id, asked
+    assert {channel_of(c) for c in asked} >= {busy.id, middle.id, far.id}, asked
+    async with runtime.sessions() as db:
+        workspace = await workspaces.find(db, "teams", TENANT)
+        assert workspace is not None
+        assert await members.find(db, workspace.id, zoe) is not None, "found, and remembered"
