@@ -15,7 +15,6 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
     BOT,
-    CHANNEL,
     CHANNEL_ROOT,
     Client,
     activity,
@@ -153,6 +152,6 @@ async def test_people_named_in_what_someone_shares_are_shown_by_name(
     made = _with_mentions(activity(fake, PEOPLE["alice"], text), text)
     assert (await send(client, fake, made)).status == 202
     await settle(runtime)
-    post = next(c for c in fake.sent(CHANNEL) if "for the tip" in c.body["text"])
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "for the tip" in c.body["text"])
     assert "Thanks Bob for the tip" in post.body["text"]
     assert "<@" not in json.dumps(post.body), "no raw reference left, card included"

@@ -13,7 +13,7 @@ from bot.server import Runtime
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
-    CHANNEL,
+    CHANNEL_ROOT,
     Client,
     activity,
     personal_activity,
@@ -80,7 +80,9 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     dana = {"id": f"29:{DANA}", "name": "Dana", "aadObjectId": DANA}
     await _step(client, fake, runtime, activity(fake, DANA, "hello", **{"from": dana}))
     await _step(client, fake, runtime, activity(fake, ANIM, "session start Management 101"))
-    join = next(a for a in _actions(_cards_in(fake, CHANNEL)[0]) if a["type"] == "Action.Submit")
+    join = next(
+        a for a in _actions(_cards_in(fake, CHANNEL_ROOT)[0]) if a["type"] == "Action.Submit"
+    )
     for aad in LEARNERS.values():
         await _step(client, fake, runtime, activity(fake, aad, value=join["data"]))
         await _step(
