@@ -63,7 +63,7 @@ async def _session(runtime: Runtime, name: str) -> tuple[TrainingSession, int]:
         found = (
             await db.execute(select(TrainingSession).where(TrainingSession.name == name))
         ).scalar_one()
-        return found, await training_sessions.participant_count(db, found.id)
+        return found, await training_sessions.learner_count(db, found)
 
 
 async def test_a_session_opened_in_one_post_is_joined_from_others_and_closed_from_a_third(
@@ -133,9 +133,11 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
     async with runtime.sessions() as db:
         ids = (await db.execute(select(TeamsConversation.conversation_id))).scalars().all()
     assert ids.count(chat) == 1 and not [i for i in ids if i.startswith(f"{chat};")]
-    # In the 1:1 chat, `join` names no session: the community, as before.
+    # In the 1:1 chat no session is open: `join` offers those open in the tenant (item 8).
     await _deliver(client, fake, runtime, personal_activity(fake, LEARNERS[2], "join"))
-    assert any("ambassador community!" in t for t in _said_to(fake, LEARNERS[2]))
+    offer = " ".join(_said_to(fake, LEARNERS[2]))
+    assert "2 sessions are open" in offer, offer
+    assert "ambassador community!" not in offer
     _never_two_thread_parts(fake)
 
 
