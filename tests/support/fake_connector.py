@@ -6,7 +6,11 @@ Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/
 with the Authorization header each came with, and `GET /v3/conversations/{id}/pagedmembers`
 (served from `rosters`, at most `page_cap` members a page, with continuation tokens) and
 `GET /v3/conversations/{id}/members/{member}` (one of them).
-Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
+Checks every message it receives as Teams would render it (tests/support/adaptive_cards.py:
+each Adaptive Card against the official schema of its version and Teams' rules): what is off
+is kept in `card_problems`, and `check_cards` (called by the fixtures once a test passed)
+fails on it; `cards_checked` counts the cards. Serves a token endpoint for the
+client-credentials flow. Misbehaves on demand: 429 with
 Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
 BotNotInConversationRoster for conversations the bot was removed from.
 """
@@ -23,6 +27,8 @@ import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.adaptive_cards import activity_problems, adaptive_cards
 
 # One signing key for the whole test run (generating RSA keys is slow).
 _SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -59,6 +65,8 @@ class FakeConnector:
     _sent: dict[str, list[float]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
+    card_problems: list[str] = field(default_factory=list)
+    cards_checked: int = 0
 
     @property
     def service_url(self) -> str:
@@ -118,6 +126,15 @@ class FakeConnector:
         """Stop serving."""
         if self.server is not None:
             await self.server.close()
+
+    def check_cards(self) -> None:
+        """Fail when a message the bot sent was off the Adaptive Card schema or Teams' rules."""
+        assert self.card_problems == [], "\n".join(self.card_problems[:20])
+
+    def _check(self, method: str, conversation: str, body: dict[str, Any]) -> None:
+        self.cards_checked += len(adaptive_cards(body))
+        for problem in activity_problems(body):
+            self.card_problems.append(f"{method} to {conversation}: {problem}")
 
     def sent(self, conversation: str | None = None) -> list[Call]:
         """The activities posted (to one conversation, or all)."""
@@ -196,6 +213,7 @@ class FakeConnector:
         if refused is not None:
             return refused
         body = await request.json()
+        self._check("send", conversation, body)
         activity_id = f"1:{next(self._ids)}"
         self.calls.append(
             Call("send", conversation, body, request.headers.get("Authorization", ""), activity_id)
@@ -208,6 +226,7 @@ class FakeConnector:
         if refused is not None:
             return refused
         body = await request.json()
+        self._check("update", conversation, body)
         activity_id = request.match_info["activity"]
         self.calls.append(
             Call(
