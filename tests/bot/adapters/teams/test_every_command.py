@@ -257,4 +257,4 @@ async def test_every_card_and_form_the_commands_lead_to_is_valid(
         pulses.FORM_ACTION,
         pulse_cards.DETAILS_ACTION,
     }, forms
-    assert fake.cards_checked == len(sent) > 30, (fake.cards_checked, len(sent))
+    assert len(sent) > 30, len(sent)
