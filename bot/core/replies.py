@@ -100,7 +100,9 @@ class FormField:
     id: str
     label: str
     kind: str = "text"  # text | multiline | datetime | select | users
-    options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
+    # (label, value) for select; for users, (name, user id) of people the bot knows, for
+    # platforms whose forms cannot search the directory (Teams; Slack's picker can).
+    options: tuple[tuple[str, str], ...] = ()
     required: bool = True
     value: str = ""  # the initial value, when editing
 

@@ -158,6 +158,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             await second.engine.dispose()
         posts = fake.sent(CHANNEL_ROOT)[posted_before:]
         assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
+        fake.check_cards()
     finally:
         await fake.close()
 
