@@ -47,6 +47,8 @@ class FakeSlack:
     app_token: str = "xapp-1-test"
     # install code → (workspace, installing user); a code works once, as on Slack.
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # workspace → its Enterprise Grid organization, given with its installs
+    enterprises: dict[str, str] = field(default_factory=dict)
     rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
     refreshes: int = 0
     _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
@@ -184,7 +186,7 @@ class FakeSlack:
                 "scope": "commands,chat:write",
                 "bot_user_id": "UBOT",
                 "team": {"id": team, "name": f"Team {team}"},
-                "enterprise": None,
+                "enterprise": {"id": self.enterprises[team]} if team in self.enterprises else None,
                 "is_enterprise_install": False,
                 "authed_user": {"id": installer},
                 **self._issue(team),
