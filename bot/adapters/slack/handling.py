@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import PLATFORM, blocks
+from bot.adapters.slack import PLATFORM, blocks, markup
 from bot.adapters.slack.profiles import SlackProfiles
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
@@ -139,7 +139,9 @@ class SlackHandling:
         team = str(command.get("team_id", ""))
         channel = str(command.get("channel_id", ""))
         user = self._profiles.user(team, str(command.get("user_id", "")), command.get("user_name"))
-        event = CommandEvent(origin_of(team, channel), user, str(command.get("text", "")), key)
+        # Slack's markup (should_escape): people, channels, links → the core's neutral text.
+        text = markup.to_neutral(str(command.get("text", "")))
+        event = CommandEvent(origin_of(team, channel), user, text, key)
         replies = await self._run(event, api)
         await self._open_forms(api, replies, str(command.get("trigger_id", "")), channel, user)
         await self._answer(api, replies, str(command.get("response_url", "")), channel, user)
@@ -212,7 +214,7 @@ class SlackHandling:
         text = str(event.get("text", ""))
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
-        command = CommandEvent(origin_of(team, channel), user, text, event_id)
+        command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)
         answer = answer_of(await self._run(command, api))
         if answer is None or not channel:
             return

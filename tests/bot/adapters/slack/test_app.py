@@ -494,6 +494,32 @@ async def test_a_mentoring_pair_is_introduced_in_a_group_dm(
     assert not any("Meet your mentor" in text for text in one_to_one), "no separate intros"
 
 
+async def test_a_shared_mention_and_link_are_posted_as_real_ones_and_typed_text_as_typed(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    """With should_escape, Slack sends mentions and links as markup and what people typed
+    escaped (https://api.slack.com/reference/surfaces/formatting#escaping): the post shows
+    the person and the link, and `<script>` and `&` as typed, escaped once."""
+    client, fake, runtime = slack
+    typed = (
+        "share Thanks <@U0BOB0001|bob> for <https://example.org/guide?a=1&amp;b=2|the guide> "
+        "in <#C0TIPS|tips>: &lt;script&gt; &amp; <!channel>"
+    )
+    await _ask(client, fake, "U1", typed)
+    await runtime.sender.drain()
+    [post] = [b for m, b in fake.calls if m == "chat.postMessage" and "Thanks" in b["text"]]
+    shown = " ".join([post["text"], *(b["text"]["text"] for b in post["blocks"] if "text" in b)])
+    assert "Thanks <@U0BOB0001> for <https://example.org/guide?a=1&amp;b=2|the guide>" in shown
+    assert "in <#C0TIPS>: &lt;script&gt; &amp; @channel" in shown
+    assert "&amp;lt;" not in shown and "&amp;amp;" not in shown and "<!channel>" not in shown
+    async with runtime.sessions() as db:
+        [stored] = (await db.execute(select(Contribution.text))).scalars().all()
+    assert stored == (
+        "Thanks <@U0BOB0001> for [the guide](https://example.org/guide?a=1&b=2) "
+        "in <#C0TIPS>: <script> & @channel"
+    )
+
+
 async def test_an_emoji_on_a_posted_share_is_a_like_once(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
