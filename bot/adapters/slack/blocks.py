@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.adapters.slack import markup
+from bot.adapters.slack import images, markup
 from bot.core.replies import Button, Card, Form, FormField, Reply
 from bot.i18n import Translator
 
@@ -126,9 +126,10 @@ def card_blocks(card: Card, budget: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, 
         {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
         for start in range(0, len(fields), MAX_FIELDS)
     ]
+    # Only an image Slack can fetch: it refuses the whole message otherwise (images.py).
     image = (
         [{"type": "image", "image_url": card.image_url, "alt_text": cut(card.title, 2000) or " "}]
-        if card.image_url
+        if card.image_url and images.reachable(card.image_url)
         else []
     )
     fixed = 1 + len(field_blocks) + len(image) + len(button_blocks)
