@@ -2,6 +2,11 @@
 
 Text is always present: it is the fallback for notifications, screen readers and
 platforms that cannot show the card.
+
+Neutral text (what people wrote, as the core keeps and repeats it) names a person
+`<@id>`, a channel `<#id>`, and a link `<https://…>` or `[text](https://…)` (CommonMark);
+everything else is plain text, shown as typed. Each adapter reads its platform's markup
+into these forms and renders them back (bot/adapters/slack/markup.py; Teams' mentions).
 """
 
 from __future__ import annotations

@@ -118,6 +118,11 @@ class TeamsHandling:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
             return
+        if not tenant_of(activity):
+            # Teams always names the tenant; without one nothing can be remembered or
+            # answered (references, workspaces and the outbox are per tenant).
+            log.warning("teams_activity_without_tenant", extra={"inbox_id": inbox_id})
+            return
         if installs.is_removal(activity):
             await self._removed(activity)
             return
