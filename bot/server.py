@@ -231,6 +231,7 @@ def attach_teams(runtime: Runtime) -> TeamsAdapter:
         runtime.journal,
         runtime.sender.wake,
         runtime.teams_connector,
+        runtime.sealer,
     )
     runtime.inbox.register(TEAMS, teams.handling.process)
     return teams

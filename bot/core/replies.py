@@ -2,6 +2,11 @@
 
 Text is always present: it is the fallback for notifications, screen readers and
 platforms that cannot show the card.
+
+Neutral text (what people wrote, as the core keeps and repeats it) names a person
+`<@id>`, a channel `<#id>`, and a link `<https://…>` or `[text](https://…)` (CommonMark);
+everything else is plain text, shown as typed. Each adapter reads its platform's markup
+into these forms and renders them back (bot/adapters/slack/markup.py; Teams' mentions).
 """
 
 from __future__ import annotations
@@ -100,7 +105,9 @@ class FormField:
     id: str
     label: str
     kind: str = "text"  # text | multiline | datetime | select | users
-    options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
+    # (label, value) for select; for users, (name, user id) of people the bot knows, for
+    # platforms whose forms cannot search the directory (Teams; Slack's picker can).
+    options: tuple[tuple[str, str], ...] = ()
     required: bool = True
     value: str = ""  # the initial value, when editing
 

@@ -16,10 +16,11 @@ from bot.core.replies import Card, Reply
 from bot.handlers import badges
 from bot.handlers.pulse_cards import LSATS, SCORES, details_form, lsat_card, training_name
 from bot.handlers.referral_invites import record_referrals
-from storage import pulses
+from storage import members, pulses
 from storage.models import Pulse
 
 MAX_COMMENT = 2000
+MAX_OFFERED = 100  # colleagues the details form offers to pick (any other: typed by name)
 
 
 async def _answerable(ctx: Context, raw_id: str) -> Pulse:
@@ -63,7 +64,8 @@ async def lsat(ctx: Context, value: str) -> list[Reply]:
     if answer is None:
         raise UserError("pulses.score_first")
     await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, lsat=chosen)
-    form = details_form(ctx.t, pulse.id, answer.comment or "")
+    people = await members.people_to_offer(ctx.db, ctx.workspace.id, ctx.actor.id, MAX_OFFERED)
+    form = details_form(ctx.t, pulse.id, answer.comment or "", tuple(people))
     text = ctx.t("pulses.lsat_saved", lsat=chosen)
     return [Reply(text, form=form)]
 

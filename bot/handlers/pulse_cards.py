@@ -54,8 +54,12 @@ def lsat_card(t: Translator, pulse_id: int, training: str, score: int) -> Card:
     )
 
 
-def details_form(t: Translator, pulse_id: int, comment: str) -> Form:
-    """After LSAT: an optional comment and the colleagues they would recommend it to."""
+def details_form(
+    t: Translator, pulse_id: int, comment: str, people: tuple[tuple[str, str], ...] = ()
+) -> Form:
+    """After LSAT: an optional comment and the colleagues they would recommend it to
+    (`people`: the (name, user id) of those the bot knows, for platforms whose forms
+    cannot search the directory themselves, Teams)."""
     return Form(
         title=t("pulses.details_title"),
         submit_action_id=f"{DETAILS_ACTION}:{pulse_id}",
@@ -63,6 +67,6 @@ def details_form(t: Translator, pulse_id: int, comment: str) -> Form:
             FormField(
                 "comment", t("pulses.comment_label"), "multiline", required=False, value=comment
             ),
-            FormField("referrals", t("pulses.referrals_label"), "users", required=False),
+            FormField("referrals", t("pulses.referrals_label"), "users", people, required=False),
         ),
     )

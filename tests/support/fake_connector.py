@@ -6,6 +6,11 @@ Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/
 with the Authorization header each came with, and `GET /v3/conversations/{id}/pagedmembers`
 (served from `rosters`, at most `page_cap` members a page, with continuation tokens) and
 `GET /v3/conversations/{id}/members/{member}` (one of them).
+Checks every message it received as Teams would render it (tests/support/adaptive_cards.py:
+each Adaptive Card against the official schema of its version and Teams' rules):
+`card_problems` lists what is off, and `check_cards` (called by the fixtures once a test
+passed) fails on it. Checked afterwards, not on receipt, so that
+the checking (tens of milliseconds a card) never slows the bot's sends in timed tests.
 Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
 Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
 BotNotInConversationRoster for conversations the bot was removed from.
@@ -23,6 +28,8 @@ import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.adaptive_cards import activity_problems
 
 # One signing key for the whole test run (generating RSA keys is slow).
 _SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -118,6 +125,21 @@ class FakeConnector:
         """Stop serving."""
         if self.server is not None:
             await self.server.close()
+
+    @property
+    def card_problems(self) -> list[str]:
+        """What is off the Adaptive Card schema or Teams' rules in the messages received."""
+        return [
+            f"{call.method} to {call.conversation}: {problem}"
+            for call in self.calls
+            if call.method in ("send", "update")
+            for problem in activity_problems(call.body)
+        ]
+
+    def check_cards(self) -> None:
+        """Fail when a message the bot sent was off the Adaptive Card schema or Teams' rules."""
+        problems = self.card_problems
+        assert problems == [], "\n".join(problems[:20])
 
     def sent(self, conversation: str | None = None) -> list[Call]:
         """The activities posted (to one conversation, or all)."""

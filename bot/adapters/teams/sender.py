@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams import PLATFORM, cards, form_origin
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.replies import Form, OutboundMessage
@@ -161,7 +161,8 @@ def _activity(message: OutboundMessage) -> dict[str, Any]:
     form = message.extra.get("form")
     if isinstance(form, dict):
         t = Translator(str(message.extra.get("locale") or "en"))
-        return cards.message_with_card(message.text, cards.form(Form.from_json(form), t))
+        card = form_origin.stamp(cards.form(Form.from_json(form), t), message.extra.get("origin"))
+        return cards.message_with_card(message.text, card)
     return cards.message(message.text, message.card)
 
 

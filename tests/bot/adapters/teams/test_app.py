@@ -23,6 +23,7 @@ from tests.support.teams_wire import (
     APP_ID,
     BOT,
     CHANNEL,
+    CHANNEL_ROOT,
     TENANT,
     Client,
     activity,
@@ -40,7 +41,9 @@ async def test_the_whole_sign_up_through_teams(
     started = await send(client, fake, activity(fake, ANIM, "session start Feedback"))
     assert started.status == 202
     await settle(runtime)
-    card = fake.sent(CHANNEL)[0]
+    # The join card is the bot's own post: a new post in the channel, not a reply in the
+    # thread of `session start` (whose answer, for everyone, would go there).
+    card = fake.sent(CHANNEL_ROOT)[0]
     assert card.authorization == "Bearer fake-bot-token"
     content = card.body["attachments"][0]["content"]
     join = next(a for e in content["body"] if e["type"] == "ActionSet" for a in e["actions"])
@@ -57,7 +60,7 @@ async def test_the_whole_sign_up_through_teams(
     await settle(runtime)
     await runtime.clock.advance(5)
     await settle(runtime)
-    updates = [c for c in fake.calls if c.method == "update" and c.conversation == CHANNEL]
+    updates = [c for c in fake.calls if c.method == "update" and c.conversation == CHANNEL_ROOT]
     assert updates and "3" in json.dumps(updates[-1].body["attachments"][0]["content"])
     personal = {
         c.body["members"][0]["id"]: c.conversation for c in fake.calls if c.method == "create"
@@ -69,7 +72,7 @@ async def test_the_whole_sign_up_through_teams(
     closed = await send(client, fake, activity(fake, ANIM, "session close"))
     assert closed.status == 202
     await settle(runtime)
-    summary = [c.body["text"] for c in fake.sent(CHANNEL)][1:]
+    summary = [c.body["text"] for c in fake.sent(CHANNEL_ROOT)][1:]
     assert any("3 learners joined" in text for text in summary), "the summary, in the channel"
 
 
@@ -140,7 +143,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             await first.sender.drain()
         answers = [call.body["text"] for call in fake.sent() if call.conversation != CHANNEL]
         assert any("#1" in answer for answer in answers), answers
-        posted_before = len(fake.sent(CHANNEL))
+        posted_before = len(fake.sent(CHANNEL_ROOT))
         await first.teams_connector.close()
         await first.engine.dispose()
 
@@ -153,8 +156,9 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
         finally:
             await second.teams_connector.close()
             await second.engine.dispose()
-        posts = fake.sent(CHANNEL)[posted_before:]
+        posts = fake.sent(CHANNEL_ROOT)[posted_before:]
         assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
+        fake.check_cards()
     finally:
         await fake.close()
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.server import Runtime
 from storage.models import ContributionLike
 from tests.support.fake_connector import FakeConnector
-from tests.support.teams_wire import ANIM, CHANNEL, Client, activity, send, settle
+from tests.support.teams_wire import ANIM, CHANNEL_ROOT, Client, activity, send, settle
 
 BOB = "b0b00000-0000-4000-8000-000000000002"
 CHLOE = "c410e000-0000-4000-8000-000000000003"
@@ -36,7 +36,7 @@ async def test_a_reaction_on_a_posted_share_is_a_like_once(
     client, fake, runtime = teams
     await send(client, fake, activity(fake, ANIM, "share Tip: start 1:1s with a success"))
     await settle(runtime)
-    post = next(c for c in fake.sent(CHANNEL) if "start 1:1s" in c.body["text"])
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "start 1:1s" in c.body["text"])
     greeting = await send(client, fake, activity(fake, BOB, "hello"))
     assert greeting.status == 202
     await settle(runtime)

@@ -52,6 +52,7 @@ async def teams(runtime: Runtime) -> AsyncIterator[FakeConnector]:
     yield fake
     await connector.close()
     await fake.close()
+    fake.check_cards()
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
