@@ -9,6 +9,7 @@ with the Authorization header each came with, and `GET /v3/conversations/{id}/pa
 Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
 Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
 BotNotInConversationRoster for conversations the bot was removed from.
+`Call.shown` is what a reader of a sent activity sees: its text, or its card's texts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,33 @@ class Call:
     body: dict[str, Any]
     authorization: str
     activity_id: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What Teams shows of this activity, line by line: its text, else the texts of its
+        Adaptive Card (TextBlocks, facts, buttons)."""
+        if self.body.get("text"):
+            return str(self.body["text"])
+        lines: list[str] = []
+        for attachment in self.body.get("attachments") or []:
+            _card_lines(attachment.get("content"), lines)
+        return "\n".join(lines)
+
+
+def _card_lines(element: Any, lines: list[str]) -> None:
+    if isinstance(element, list):
+        for item in element:
+            _card_lines(item, lines)
+    elif isinstance(element, dict):
+        kind = element.get("type")
+        if kind == "TextBlock":
+            lines.append(str(element.get("text", "")))
+        elif kind == "FactSet":
+            lines += [f"{f.get('title')}: {f.get('value')}" for f in element.get("facts", [])]
+        elif isinstance(kind, str) and kind.startswith("Action.") and element.get("title"):
+            lines.append(str(element["title"]))
+        for key in ("body", "items", "columns", "actions", "card"):
+            _card_lines(element.get(key), lines)
 
 
 @dataclass
@@ -196,10 +224,9 @@ class FakeConnector:
         if refused is not None:
             return refused
         body = await request.json()
+        authorization = request.headers.get("Authorization", "")
         activity_id = f"1:{next(self._ids)}"
-        self.calls.append(
-            Call("send", conversation, body, request.headers.get("Authorization", ""), activity_id)
-        )
+        self.calls.append(Call("send", conversation, body, authorization, activity_id))
         return web.json_response({"id": activity_id})
 
     async def _update(self, request: web.Request) -> web.Response:

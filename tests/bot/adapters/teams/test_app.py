@@ -48,7 +48,7 @@ async def test_the_whole_sign_up_through_teams(
     # "Only for you" answers go to the animator's 1:1 chat, opened for it.
     created = [c for c in fake.calls if c.method == "create"]
     assert created and created[0].body["members"] == [{"id": f"29:{ANIM}"}]
-    assert "is open" in fake.sent(created[0].conversation)[0].body["text"]
+    assert "is open" in fake.sent(created[0].conversation)[0].shown
 
     learners = [f"0000000{n}-0000-4000-8000-000000000000" for n in range(3)]
     for learner in learners:
@@ -63,13 +63,13 @@ async def test_the_whole_sign_up_through_teams(
         c.body["members"][0]["id"]: c.conversation for c in fake.calls if c.method == "create"
     }
     for learner in learners:
-        texts = [call.body["text"] for call in fake.sent(personal[f"29:{learner}"])]
+        texts = [call.shown for call in fake.sent(personal[f"29:{learner}"])]
         assert any("Welcome aboard" in text for text in texts), "their answer, in their 1:1"
 
     closed = await send(client, fake, activity(fake, ANIM, "session close"))
     assert closed.status == 202
     await settle(runtime)
-    summary = [c.body["text"] for c in fake.sent(CHANNEL)][1:]
+    summary = [c.shown for c in fake.sent(CHANNEL)][1:]
     assert any("3 learners joined" in text for text in summary), "the summary, in the channel"
 
 
@@ -86,7 +86,7 @@ async def test_the_bot_added_to_a_team_says_hello_once_and_members_are_not_greet
     assert (await send(client, fake, people)).status == 202
     await settle(runtime)
     welcomes = fake.sent(CHANNEL)
-    assert len(welcomes) == 1 and "Ambassador" in welcomes[0].body["text"]
+    assert len(welcomes) == 1 and "Ambassador" in welcomes[0].shown
 
 
 async def test_bad_requests_are_refused_and_change_nothing(
@@ -138,7 +138,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             assert (await send(client, fake, activity(fake, ANIM, text))).status == 202
             await first.inbox.drain()
             await first.sender.drain()
-        answers = [call.body["text"] for call in fake.sent() if call.conversation != CHANNEL]
+        answers = [call.shown for call in fake.sent() if call.conversation != CHANNEL]
         assert any("#1" in answer for answer in answers), answers
         posted_before = len(fake.sent(CHANNEL))
         await first.teams_connector.close()
@@ -154,7 +154,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             await second.teams_connector.close()
             await second.engine.dispose()
         posts = fake.sent(CHANNEL)[posted_before:]
-        assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
+        assert len(posts) == 1 and "Share one win" in posts[0].shown
     finally:
         await fake.close()
 
@@ -227,7 +227,7 @@ async def test_without_credentials_when_asked_local_requests_work_and_the_log_sa
             answer = await client.post("/api/messages", json=hello)  # no token at all
             assert answer.status == 202
             await settle(runtime)
-            assert any("I help the learners" in c.body.get("text", "") for c in fake.sent())
+            assert any("I help the learners" in c.shown for c in fake.sent())
             assert all(c.authorization == "" for c in fake.calls), "no token without credentials"
 
 

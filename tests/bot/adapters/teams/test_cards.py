@@ -1,7 +1,8 @@
 """Adaptive Cards for Teams, rendered from the same neutral replies as Slack's Block Kit:
-golden files pin the JSON; Teams' rules hold for any content (six actions per set, text
-always set, size under Teams' limit); a submission reads back as the neutral action and
-form values, including the Action.Submit shape Teams sends (protocol samples)."""
+golden files pin the JSON; Teams' rules hold for any content (six actions per set, the
+text set once — alone, or as a card's summary —, size under Teams' limit); a submission
+reads back as the neutral action and form values, including the Action.Submit shape
+Teams sends (protocol samples)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ def _golden(name: str, payload: dict[str, Any]) -> None:
 
 def _within_rules(activity: dict[str, Any]) -> None:
     """Teams' rules, checked on a rendered message activity."""
-    assert activity["text"].strip()
+    # The text once: alone, or as the card's summary (notifications), never beside the card.
+    if activity.get("attachments"):
+        assert "text" not in activity and activity["summary"].strip()
+    else:
+        assert activity["text"].strip() and activity["textFormat"] == "markdown"
     assert len(json.dumps(activity).encode()) <= MAX_ACTIVITY_BYTES
     for attachment in activity.get("attachments", []):
         content = attachment["content"]
