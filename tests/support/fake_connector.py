@@ -7,8 +7,9 @@ with the Authorization header each came with, and `GET /v3/conversations/{id}/pa
 (served from `rosters`, at most `page_cap` members a page, with continuation tokens) and
 `GET /v3/conversations/{id}/members/{member}` (one of them).
 Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
-Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
-BotNotInConversationRoster for conversations the bot was removed from.
+Retry-After beyond a rate per conversation or per tenant, a number of 503s, 403
+BotNotInConversationRoster for conversations the bot was removed from, or a number of
+posts accepted with 202 and no id (what Microsoft 365 Agents Playground answers).
 `Call.shown` is what a reader of a sent activity sees: its text, or its card's texts.
 """
 
@@ -81,6 +82,7 @@ class FakeConnector:
     retry_after: str = "1"
     rejected_429: int = 0
     unavailable: int = 0  # answer the next N calls with 503
+    without_id: int = 0  # accept the next N posts with 202 and no body (no activity id)
     removed_from: set[str] = field(default_factory=set)
     rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page_cap: int = 500
@@ -225,6 +227,10 @@ class FakeConnector:
             return refused
         body = await request.json()
         authorization = request.headers.get("Authorization", "")
+        if self.without_id > 0:  # shown, but the bot is not told its id
+            self.without_id -= 1
+            self.calls.append(Call("send", conversation, body, authorization))
+            return web.Response(status=202)
         activity_id = f"1:{next(self._ids)}"
         self.calls.append(Call("send", conversation, body, authorization, activity_id))
         return web.json_response({"id": activity_id})

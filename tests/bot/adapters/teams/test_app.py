@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -17,7 +18,7 @@ from bot.server import Runtime, build_app, create_runtime
 from storage import teams_references
 from storage.models import InboxEvent
 from tests.conftest import make_settings
-from tests.support.fake_connector import FakeConnector
+from tests.support.fake_connector import Call, FakeConnector
 from tests.support.teams_wire import (
     ANIM,
     APP_ID,
@@ -319,3 +320,66 @@ async def test_an_invoke_the_bot_does_not_handle_is_answered_501(
         answer = await send(client, fake, invoke)
         assert answer.status == 501
         assert await runtime.inbox.drain() == 0 and fake.calls == []
+
+
+def _group_chat(fake: FakeConnector, who: str, text: str = "", **more: Any) -> dict[str, Any]:
+    """A message in a group chat with the bot (no team, no channel), @mentioning it."""
+    made = activity(fake, who, text, **more)
+    made["conversation"] = {
+        "id": "19:meeting-group-chat@thread.v2",
+        "isGroup": True,
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+    }
+    made["channelData"] = {"tenant": {"id": TENANT}}
+    return made
+
+
+def _join_actions(call: Call) -> list[dict[str, Any]]:
+    return [
+        action
+        for attachment in call.body.get("attachments") or []
+        for element in attachment["content"]["body"]
+        if element["type"] == "ActionSet"
+        for action in element["actions"]
+        if action.get("data", {}).get("action_id") == "signup.join"
+    ]
+
+
+@pytest.mark.parametrize("place", ["channel", "group chat"])
+async def test_a_join_card_posted_without_an_id_is_posted_again_then_updated_in_place(
+    teams: tuple[Client, FakeConnector, Runtime], place: str
+) -> None:
+    client, fake, runtime = teams
+    build = activity if place == "channel" else _group_chat
+    fake.without_id = 1  # what Microsoft 365 Agents Playground answers: 202, no id
+    assert (await send(client, fake, build(fake, ANIM, "session start Feedback"))).status == 202
+    await settle(runtime)
+    lost = fake.sent()[0]
+    assert lost.activity_id == "" and _join_actions(lost), "the card, shown without an id"
+    await runtime.clock.advance(5)  # the outbox posts the live card again, once
+    await settle(runtime)
+    cards = [c for c in fake.sent() if _join_actions(c)]
+    assert len(cards) == 2 and cards[1].activity_id, "posted again, with an id this time"
+    card = cards[1]
+
+    learners = [f"1000000{n}-0000-4000-8000-000000000000" for n in range(4)]
+    for learner in learners:
+        click = build(fake, learner, value=_join_actions(card)[0]["data"])
+        assert (await send(client, fake, click)).status == 202
+        await settle(runtime)
+        await runtime.clock.advance(3)
+    await settle(runtime)
+    assert (await send(client, fake, build(fake, ANIM, "session close"))).status == 202
+    await settle(runtime)
+    await runtime.clock.advance(3)
+    await settle(runtime)
+
+    updates = [c for c in fake.calls if c.method == "update"]
+    assert updates and all(
+        (u.conversation, u.activity_id) == (card.conversation, card.activity_id) for u in updates
+    ), "every edit goes to the card that has an id"
+    counts = [u.shown for u in updates]
+    assert any("4 learners joined" in shown for shown in counts), counts
+    assert "closed" in counts[-1] and not _join_actions(updates[-1]), "closed: no Join button"
+    assert len(cards) == len([c for c in fake.sent() if _join_actions(c)]), "no other copy"
