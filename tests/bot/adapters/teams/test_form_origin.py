@@ -129,9 +129,8 @@ async def test_a_tampered_origin_is_refused_and_changes_nothing(
     french = _submitted(fake, ANIM, chat, {**data, form_origin.KEY: {"sealed": flipped}})
     french["locale"] = "fr-FR"
     await _deliver(client, fake, runtime, french)
-    assert (
-        "plus ancien que la clé actuelle du bot)\u00a0: rien n'a été fait"
-        in (fake.sent(chat)[-1].shown)
+    assert "plus ancien que la clé actuelle du bot)\u00a0: rien n'a été fait" in (
+        fake.sent(chat)[-1].shown
     )
     assert await _challenges(runtime) == 0
 
