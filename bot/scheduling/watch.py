@@ -24,7 +24,9 @@ from typing import Literal
 
 from bot.clock import Clock
 
-Cause = Literal["down", "stalled"]
+# down: planned before the watch began; up: planned while this process was the scheduler
+# (late, if at all, by real time without a completed pass: stalled).
+Cause = Literal["down", "up"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Watch:
         if planned < self._since:
             return Lateness(now - planned, "down")
         unwatched = max(self._clock.real_now() - self._seen_real, timedelta(0))
-        return Lateness(min(now - planned, unwatched), "stalled")
+        return Lateness(min(now - planned, unwatched), "up")
 
 
 def on_time(planned: datetime, now: datetime) -> Lateness:

@@ -84,7 +84,7 @@ async def test_becoming_the_scheduler_begins_its_watches_again() -> None:
     scheduler = Scheduler(clock)
     watch = scheduler.watch()
     wall_time[0] += timedelta(days=1, hours=3)  # up as a standby for a day
-    assert watch.lateness(monday_9, clock.now()).cause == "stalled"
+    assert watch.lateness(monday_9, clock.now()).cause == "up"
     scheduler.start()
     try:
         assert watch.lateness(monday_9, clock.now()) == Lateness(timedelta(hours=3), "down")

@@ -31,7 +31,7 @@ async def test_a_run_passed_over_by_a_jump_of_the_clock_is_on_time() -> None:
     started = watch.pass_started()
     watch.passed(started)
     now = await clock.advance(3 * 86400 + 13 * 3600)  # Monday 22:00, 13 h after the run
-    assert watch.lateness(MONDAY_9, now) == Lateness(timedelta(0), "stalled")
+    assert watch.lateness(MONDAY_9, now) == Lateness(timedelta(0), "up")
 
 
 async def test_a_run_planned_before_the_watch_began_is_late_by_all_of_it() -> None:
@@ -46,7 +46,7 @@ async def test_real_time_without_a_completed_pass_counts_and_a_pass_resets_it() 
     watch.passed(watch.pass_started())
     wall.now += timedelta(hours=13)  # the machine slept: real time and the clock both moved
     now = clock.now()
-    assert watch.lateness(MONDAY_9, now) == Lateness(timedelta(hours=12), "stalled")
+    assert watch.lateness(MONDAY_9, now) == Lateness(timedelta(hours=12), "up")
     watch.passed(watch.pass_started())
     wall.now += timedelta(minutes=2)
     assert watch.lateness(now - timedelta(minutes=1), clock.now()).by == timedelta(minutes=2)
