@@ -148,6 +148,24 @@ async def latest_open_occurrence(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def open_occurrences(
+    session: AsyncSession, challenge_ids: list[int], now: datetime
+) -> dict[int, ChallengeOccurrence]:
+    """The latest posted occurrence of each challenge that still takes answers at `now`."""
+    if not challenge_ids:
+        return {}
+    query = (
+        select(ChallengeOccurrence)
+        .where(
+            ChallengeOccurrence.challenge_id.in_(challenge_ids),
+            ChallengeOccurrence.status == "posted",
+            (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
+        )
+        .order_by(ChallengeOccurrence.posted_at, ChallengeOccurrence.id)
+    )
+    return {o.challenge_id: o for o in (await session.execute(query)).scalars()}
+
+
 async def skipped(
     session: AsyncSession, challenge_ids: list[int]
 ) -> dict[int, ChallengeOccurrence]:

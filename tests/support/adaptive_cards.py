@@ -155,12 +155,18 @@ def card_problems(card: Any) -> list[str]:
 
 def activity_problems(activity: dict[str, Any]) -> list[str]:
     """Both checks on every Adaptive Card of a message activity, and the activity's own
-    rules: its text always set, its size under Teams' limit."""
+    rules: its text set once — alone, or as a card's `summary` (what notifications show),
+    never beside the card, which Teams would show twice —, its size under Teams' limit."""
     if activity.get("type") != "message":
         return []
     found = []
-    if not str(activity.get("text") or "").strip():
-        found.append("a message without text (notifications, clients without cards)")
+    if activity.get("attachments"):
+        if "text" in activity:
+            found.append("a card with a text beside it (Teams shows both)")
+        if not str(activity.get("summary") or "").strip():
+            found.append("a card without a summary (notifications, clients without cards)")
+    elif not str(activity.get("text") or "").strip():
+        found.append("a message without text")
     size = len(json.dumps(activity).encode())
     if size > MAX_ACTIVITY_BYTES:
         found.append(f"{size} bytes, over Teams' {MAX_ACTIVITY_BYTES}")

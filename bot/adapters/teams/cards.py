@@ -9,7 +9,8 @@ https://adaptivecards.io/explorer/):
   mentions in cards are Teams' additions the schema refuses: the card's root allows no
   other property);
 - the text of the message is always set too (notifications, screen readers, clients
-  without cards): `fallbackText` on the card, and the activity's own text;
+  without cards): `fallbackText` on the card, and the activity's `summary` (its `text`
+  would show above the card: message());
 - at most 6 buttons per ActionSet (Teams hides the rest behind "…"): more buttons, more
   rows — a 0–10 score is a row of 6 and a row of 5;
 - an Input.ChoiceSet always has a choice (a select without options is a text input),
@@ -43,7 +44,7 @@ import json
 import re
 from typing import Any
 
-from bot.adapters.teams import protocol
+from bot.adapters.teams import protocol, rendering
 from bot.core.replies import Button, Card, Form, FormField
 from bot.i18n import Translator
 
@@ -145,16 +146,21 @@ def card(card: Card, fallback: str) -> dict[str, Any]:
 
 
 def message(text: str, card_: Card | None) -> dict[str, Any]:
-    """A message activity's content: its text always, its card as an attachment."""
-    shown = text if text.strip() or card_ is None else card_.title
+    """A message activity's content: the text alone, as Teams shows it (rendering.py), or
+    the card with the text as its notification summary — never the text beside the card,
+    which Teams would show twice."""
     if card_ is None:
-        return protocol.message(_some(cut(shown, MAX_TEXT)))
-    return message_with_card(shown, card(card_, text))
+        return protocol.message(_some(cut(rendering.message_text(text), MAX_TEXT)))
+    return message_with_card(text if text.strip() else card_.title, card(card_, text))
 
 
 def message_with_card(text: str, adaptive_card: dict[str, Any]) -> dict[str, Any]:
-    """A message activity carrying an Adaptive Card (a card or a form) and its text."""
-    return protocol.message(_some(cut(text, MAX_TEXT)), adaptive_card)
+    """A message activity carrying an Adaptive Card (a card or a form), its text lines
+    rendered for Teams, `text` as the summary that notifications show (the card's
+    fallbackText stays for clients without cards)."""
+    return protocol.message(
+        None, rendering.adaptive_card(adaptive_card), summary=_some(rendering.summary(text))
+    )
 
 
 def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:

@@ -142,19 +142,29 @@ class TeamsHandling:
         added = [r for r in activity.get("reactionsAdded") or [] if isinstance(r, dict)]
         if not any(str(r.get("type", "")) not in NOT_LIKES for r in added):
             return
-        reacted_to = str(activity.get("replyToId") or "")
         conversation = str((activity.get("conversation") or {}).get("id") or "")
+        # Teams names the message in two forms: `replyToId` (now its numeric id) and
+        # `legacy.replyToId` (the `1:…` id the Bot Connector answered when the bot posted,
+        # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events#message-reaction-events):
+        # whichever the sender stored matches.
+        legacy = activity.get("legacy")
+        given = [
+            activity.get("replyToId"),
+            legacy.get("replyToId") if isinstance(legacy, dict) else None,
+        ]
+        reacted_to = dict.fromkeys(i for i in given if isinstance(i, str) and i)
         if not reacted_to or not conversation:
             return
         # The post's id is `<conversation>|<activity>` as the sender stored it: the thread's
         # id for a reply in a thread, the channel's for a post at its root.
         candidates = dict.fromkeys([conversation, conversation.split(";")[0]])
-        for n, where in enumerate(candidates):
+        pairs = [(where, on) for where in candidates for on in reacted_to]
+        for n, (where, on) in enumerate(pairs):
             liked = ActionEvent(
                 _origin(activity),
                 person_of(activity),
                 contributions.REACT_ACTION,
-                f"{where}|{reacted_to}",
+                f"{where}|{on}",
                 f"inbox-{inbox_id}:{n}",
             )
             await self._dispatcher.action(liked)

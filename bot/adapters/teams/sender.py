@@ -173,4 +173,6 @@ def _thread_of(conversation: str, in_reply_to: str) -> str:
     names a thread already (every new post in a channel is one) is cut to the channel's."""
     replied_in, _, activity_id = in_reply_to.partition("|")
     root = replied_in.partition(";messageid=")[2] or activity_id
+    if not root:  # a post recorded without its id (before PostedWithoutId): unthreaded
+        return conversation
     return f"{conversation.split(';')[0]};messageid={root}"

@@ -82,7 +82,9 @@ def test_the_pulse_question_lays_out_eleven_score_buttons() -> None:
 
 
 def test_the_challenge_card() -> None:
-    posted = challenges.challenge_card(Translator("en"), "Share one feedback you gave", 4)
+    posted = challenges.challenge_card(
+        Translator("en"), "Share one feedback you gave", challenge_id=4, occurrence_id=4
+    )
     payload = blocks.message(posted.text, posted.card)
     _golden("challenge_card_en", payload)
     _within_limits(payload, 50)

@@ -1,10 +1,11 @@
 """Adaptive Cards for Teams, rendered from the same neutral replies as Slack's Block Kit:
 golden files pin the JSON; every card, for any content, validates against Microsoft's
 official schema of the version it declares and keeps Teams' rules (six actions per set,
-a choice in every choice set, text always set, size under Teams' limit:
-tests/support/adaptive_cards.py, which these tests also show refusing wrong cards); a
-submission reads back as the neutral action and form values, including the Action.Submit
-shape Teams sends (protocol samples) and the people picker of cards sent before."""
+a choice in every choice set, the text set once — alone, or as a card's summary —, size
+under Teams' limit: tests/support/adaptive_cards.py, which these tests also show refusing
+wrong cards); a submission reads back as the neutral action and form values, including
+the Action.Submit shape Teams sends (protocol samples) and the people picker of cards
+sent before."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def _golden(name: str, payload: dict[str, Any]) -> None:
 def _within_rules(activity: dict[str, Any]) -> None:
     """The official schema and Teams' rules, checked on a rendered message activity."""
     assert activity_problems(activity) == []
+    if not activity.get("attachments"):
+        assert activity["textFormat"] == "markdown"
     for attachment in activity.get("attachments", []):
         assert attachment["content"]["version"] == cards.VERSION
 
@@ -75,7 +78,9 @@ def test_the_pulse_question_lays_out_eleven_scores_in_two_rows() -> None:
 
 
 def test_the_challenge_card() -> None:
-    posted = challenges.challenge_card(Translator("en"), "Share one feedback you gave", 4)
+    posted = challenges.challenge_card(
+        Translator("en"), "Share one feedback you gave", challenge_id=4, occurrence_id=4
+    )
     activity = cards.message(posted.text, posted.card)
     _golden("challenge_card_en", activity)
     _within_rules(activity)

@@ -44,7 +44,7 @@ def _said_to(fake: FakeConnector, who: str) -> list[str]:
         for c in fake.calls
         if c.method == "create" and c.body["members"][0]["id"] == f"29:{who}"
     }
-    return [call.body["text"] for call in fake.sent() if call.conversation in chats]
+    return [call.shown for call in fake.sent() if call.conversation in chats]
 
 
 def _join_button(call: Call) -> dict[str, Any]:
@@ -74,7 +74,7 @@ async def test_a_session_opened_in_one_post_is_joined_from_others_and_closed_fro
     opened = channel.post(ANIM, "session start Onboarding")
     await _deliver(client, fake, runtime, opened)
     # The join card is the bot's own post: a new post, at the channel's id.
-    card = next(c for c in fake.sent(channel.id) if "Onboarding" in c.body["text"])
+    card = next(c for c in fake.sent(channel.id) if "Onboarding" in c.shown)
 
     # One learner writes a new post, another replies in the animator's thread, a third
     # clicks Join on the card (in the card's own thread, as Teams sends it).
@@ -95,7 +95,7 @@ async def test_a_session_opened_in_one_post_is_joined_from_others_and_closed_fro
 
     await _deliver(client, fake, runtime, channel.post(ANIM, "session close"))
     assert any("Closed “Onboarding”: 3 learners joined" in t for t in _said_to(fake, ANIM))
-    summary = [c.body["text"] for c in fake.sent(channel.id) if "is closed" in c.body["text"]]
+    summary = [c.shown for c in fake.sent(channel.id) if "is closed" in c.shown]
     assert len(summary) == 1 and "3 learners joined" in summary[0], summary
     session, count = await _session(runtime, "Onboarding")
     assert session.closed_at is not None and count == 3
@@ -129,7 +129,7 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
     await _deliver(client, fake, runtime, in_chat(LEARNERS[1], "join"))
     session, count = await _session(runtime, "Cohort")
     assert session.conversation == chat and count == 1
-    assert any(c.body["text"].startswith("Become") for c in fake.sent(chat)), "its card"
+    assert any(c.shown.startswith("Become") for c in fake.sent(chat)), "its card"
     async with runtime.sessions() as db:
         ids = (await db.execute(select(TeamsConversation.conversation_id))).scalars().all()
     assert ids.count(chat) == 1 and not [i for i in ids if i.startswith(f"{chat};")]
@@ -187,7 +187,7 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
         card_key, card = signup.card_key(old.id), signup.join_card(t, old, 0)
         await outbox.post(card_key, thread, card, refresh=refresh)
     await settle(runtime)
-    posted = next(c for c in fake.sent(thread) if "Legacy" in c.body["text"])
+    posted = next(c for c in fake.sent(thread) if "Legacy" in c.shown)
 
     await _deliver(client, fake, runtime, channel.post(LEARNERS[0], "join"))
     assert any("ambassadors of “Legacy”" in t for t in _said_to(fake, LEARNERS[0]))

@@ -1,7 +1,7 @@
 """Every documented command works on Teams, in a team channel (@mentioning the bot) and in
 the 1:1 chat with the bot: the examples of docs/COMMANDS.md run top to bottom, people named
 by real Teams mentions (`<at>Name</at>` + a mention entity carrying their `29:` id), each
-answered without an error."""
+answered without an error, and no message showing its text twice."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _roster() -> list[dict[str, str]]:
 
 def _texts(fake: FakeConnector, since: int) -> list[str]:
     return [
-        str(call.body.get("text") or "")
+        call.shown
         for call in fake.calls[since:]
         if call.method in ("send", "update") and call.body.get("type") == "message"
     ]
@@ -99,6 +99,22 @@ def _check(answered: list[tuple[str, list[str]]]) -> None:
     assert any("took the animator role back from Carol (Teams)" in t for t in audit), audit
 
 
+def _each_text_shown_once(fake: FakeConnector) -> None:
+    """No message shows its text twice: a card carries it as the summary notifications
+    show, never as a text Teams would put above the card."""
+    sent = [
+        call
+        for call in fake.calls
+        if call.method in ("send", "update") and call.body.get("type") == "message"
+    ]
+    assert any(call.body.get("attachments") for call in sent)
+    for call in sent:
+        if call.body.get("attachments"):
+            assert "text" not in call.body and call.body["summary"].strip(), call.body
+        else:
+            assert call.body["text"].strip() and call.body["textFormat"] == "markdown"
+
+
 def _example(start: str) -> str:
     return next(example for _who, example in examples() if example.startswith(start))
 
@@ -109,6 +125,7 @@ async def test_every_command_in_a_team_channel(
     client, fake, runtime = teams
     fake.rosters[CHANNEL_ROOT] = _roster()
     _check(await _walk(client, fake, runtime, personal=False))
+    _each_text_shown_once(fake)
     # People mentioned were looked up once each (Alice, who writes, was already known).
     looked_up = {call.body["id"] for call in fake.calls if call.method == "member"}
     assert looked_up == {f"29:{PEOPLE[n]}" for n in ("bob", "carol", "nina")}
@@ -124,6 +141,7 @@ async def test_every_command_in_the_personal_chat(
     assert (await send(client, fake, added)).status == 202  # the bot is in the team
     await settle(runtime)
     _check(await _walk(client, fake, runtime, personal=True))
+    _each_text_shown_once(fake)
     # Mentioned in a 1:1 chat, people are found in the team the bot is in.
     found = [call for call in fake.calls if call.method == "member"]
     assert {call.conversation for call in found} >= {CHANNEL_ROOT}
@@ -155,8 +173,8 @@ async def test_people_named_in_what_someone_shares_are_shown_by_name(
     made = _with_mentions(activity(fake, PEOPLE["alice"], text), text)
     assert (await send(client, fake, made)).status == 202
     await settle(runtime)
-    post = next(c for c in fake.sent(CHANNEL_ROOT) if "for the tip" in c.body["text"])
-    assert "Thanks Bob for the tip" in post.body["text"]
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "for the tip" in c.shown)
+    assert "Thanks Bob for the tip" in post.shown
     assert "<@" not in json.dumps(post.body), "no raw reference left, card included"
 
 

@@ -91,9 +91,9 @@ async def test_a_form_opened_in_a_channel_posts_in_that_channel(
     assert sealed.startswith("sealed:v1:")
 
     await _deliver(client, fake, runtime, _submitted(fake, ANIM, chat, data))
-    answer = fake.sent(chat)[-1].body["text"]
+    answer = fake.sent(chat)[-1].shown
     assert "#1" in answer and "community's channel" not in answer, answer
-    posted = [c for c in fake.sent(channel.id) if "Share one win" in c.body["text"]]
+    posted = [c for c in fake.sent(channel.id) if "Share one win" in c.shown]
     assert len(posted) == 1, "the challenge, a new post in the channel"
     async with runtime.sessions() as db:
         challenge = (await db.execute(select(Challenge))).scalar_one()
@@ -121,7 +121,7 @@ async def test_a_tampered_origin_is_refused_and_changes_nothing(
         await _deliver(
             client, fake, runtime, _submitted(fake, ANIM, chat, {**data, form_origin.KEY: origin})
         )
-        answer = fake.sent(chat)[-1].body["text"]
+        answer = fake.sent(chat)[-1].shown
         assert "no longer says where it was opened" in answer, (n, answer)
     assert await _challenges(runtime) == 0
     assert len(fake.sent(channel.id)) == before and not fake.sent(elsewhere)
@@ -129,9 +129,8 @@ async def test_a_tampered_origin_is_refused_and_changes_nothing(
     french = _submitted(fake, ANIM, chat, {**data, form_origin.KEY: {"sealed": flipped}})
     french["locale"] = "fr-FR"
     await _deliver(client, fake, runtime, french)
-    assert (
-        "plus ancien que la clé actuelle du bot)\u00a0: rien n'a été fait"
-        in (fake.sent(chat)[-1].body["text"])
+    assert "plus ancien que la clé actuelle du bot)\u00a0: rien n'a été fait" in (
+        fake.sent(chat)[-1].shown
     )
     assert await _challenges(runtime) == 0
 
@@ -145,7 +144,7 @@ async def test_someone_else_submitting_a_form_sealed_for_another_is_refused(
     await _deliver(client, fake, runtime, personal_activity(fake, LEARNER, "hello"))
     theirs = f"a:1:1-with-{LEARNER}"
     await _deliver(client, fake, runtime, _submitted(fake, LEARNER, theirs, data))
-    assert "no longer says where it was opened" in fake.sent(theirs)[-1].body["text"]
+    assert "no longer says where it was opened" in fake.sent(theirs)[-1].shown
     assert await _challenges(runtime) == 0
 
 
@@ -159,5 +158,5 @@ async def test_a_form_opened_in_the_personal_chat_carries_nothing(
     assert form_origin.KEY not in data
     await _deliver(client, fake, runtime, _submitted(fake, ANIM, mine, data))
     # As before: from the 1:1 chat, a challenge needs a channel.
-    assert "community's channel" in fake.sent(mine)[-1].body["text"]
+    assert "community's channel" in fake.sent(mine)[-1].shown
     assert await _challenges(runtime) == 0

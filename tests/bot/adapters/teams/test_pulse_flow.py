@@ -104,7 +104,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     submit = form["actions"][0]["data"]
     values = {"session": code, "when": "now", "at__date": "", "at__time": "", "until": ""}
     await _step(client, fake, runtime, _click(fake, ANIM, anim_chat, {**submit, **values}))
-    assert any("sent by DM to 3 members" in c.body["text"] for c in fake.sent(anim_chat))
+    assert any("sent by DM to 3 members" in c.shown for c in fake.sent(anim_chat))
 
     answers = {"alice": (10, 4), "bob": (8, 5), "chloe": (3, 2)}
     for name, (score, lsat) in answers.items():
@@ -132,7 +132,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
             }
             data = {**details["actions"][0]["data"], **filled}
             await _step(client, fake, runtime, _click(fake, aad, chat, data))
-            thanks = fake.sent(chat)[-1].body["text"]
+            thanks = fake.sent(chat)[-1].shown
             assert "Dana" in thanks and "Eve Martin" in thanks, thanks
 
     # Dana gets one recommendation, in her own 1:1 chat.
