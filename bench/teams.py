@@ -119,7 +119,7 @@ async def _load(url: str, args: argparse.Namespace, service_url: str, prefix: st
 async def _welcomed(fake: FakeConnector, expected: int) -> tuple[bool, float]:
     started = time.perf_counter()
     while time.perf_counter() - started < 900:
-        done = sum(1 for call in fake.sent() if "Welcome aboard" in call.body.get("text", ""))
+        done = sum(1 for call in fake.sent() if "Welcome aboard" in call.shown)
         if done >= expected:
             return True, round(time.perf_counter() - started, 1)
         await asyncio.sleep(0.25)
@@ -168,7 +168,7 @@ async def measure_latency(
                     if answer.status != 202:
                         raise BenchError(f"session start over Teams: HTTP {answer.status}")
                 for _ in range(200):
-                    if any("is open" in c.body.get("text", "") for c in fake.sent()):
+                    if any("is open" in c.shown for c in fake.sent()):
                         break
                     await asyncio.sleep(0.1)
                 else:
@@ -239,7 +239,7 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
         await fake.close()
         if database is not None:
             await databases.drop_database(args.database_url, database)
-    delivered = Counter(call.body["text"] for call in fake.sent())
+    delivered = Counter(call.shown for call in fake.sent())
     return {
         "dms": count,
         "tenant_ceiling_per_second": limits.teams_tenant_per_second,

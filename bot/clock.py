@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 AdvanceListener = Callable[[datetime], Awaitable[None]]
+Wall = Callable[[], datetime]
 # How far ahead of real time the clock may be moved. Ten years rehearse any programme
 # (weekly challenges, quarterly pulses, badges earned over years) and keep every date the
 # bot derives from the clock (next runs, expiries, retention) far inside what Python's
@@ -19,19 +20,36 @@ AdvanceListener = Callable[[datetime], Awaitable[None]]
 MAX_AHEAD = timedelta(days=3653)
 
 
-class Clock:
-    """Aware UTC time, shifted by an offset that only ever grows."""
+def system_time() -> datetime:
+    """The machine's time, aware, in UTC."""
+    return datetime.now(UTC)
 
-    def __init__(self, *, controllable: bool = False, start: datetime | None = None) -> None:
+
+class Clock:
+    """Aware UTC time, shifted by an offset that only ever grows.
+
+    `wall` is the real time underneath (the machine's); tests pass their own to play a
+    machine that slept while the bot ran.
+    """
+
+    def __init__(
+        self, *, controllable: bool = False, start: datetime | None = None, wall: Wall = system_time
+    ) -> None:
         self.controllable = controllable
+        self._wall = wall
         self._offset = timedelta(0)
         self._listeners: list[AdvanceListener] = []
         if start is not None:
-            self._offset = _aware(start) - datetime.now(UTC)
+            self._offset = _aware(start) - wall()
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""
-        return datetime.now(UTC) + self._offset
+        return self._wall() + self._offset
+
+    def real_now(self) -> datetime:
+        """Real time, whatever the clock was moved by: how long the process really ran
+        (the scheduler's watch tells downtime from a jump of the clock with it)."""
+        return self._wall()
 
     def on_advance(self, listener: AdvanceListener) -> None:
         """Call `listener(now)` each time the clock is moved forward (runs what became due)."""
@@ -39,7 +57,7 @@ class Clock:
 
     def latest(self) -> datetime:
         """The furthest the clock may be moved to now (MAX_AHEAD after real time)."""
-        return datetime.now(UTC) + MAX_AHEAD
+        return self._wall() + MAX_AHEAD
 
     async def advance(self, seconds: float) -> datetime:
         """Move forward by `seconds` (finite, 0 or more, within MAX_AHEAD of real time)

@@ -110,7 +110,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     )
     scheduler = Scheduler(clock, on_work=sender.wake)
     scheduler.register(
-        challenges.make_due_work(sessions, settings), challenges.make_next_due(sessions)
+        challenges.make_due_work(sessions, settings, scheduler.watch()),
+        challenges.make_next_due(sessions),
     )
     scheduler.register(
         pulse_rounds.make_due_work(sessions, settings), pulse_rounds.make_next_due(sessions)
@@ -231,6 +232,7 @@ def attach_teams(runtime: Runtime) -> TeamsAdapter:
         runtime.journal,
         runtime.sender.wake,
         runtime.teams_connector,
+        runtime.sealer,
     )
     runtime.inbox.register(TEAMS, teams.handling.process)
     return teams

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import conversations
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
 from storage.upsert import insert_for, skip_locked, table_of
 
@@ -132,18 +133,37 @@ async def latest_open_occurrence(
     conversation: str | None = None,
     challenge_id: int | None = None,
 ) -> ChallengeOccurrence | None:
-    """The most recently posted occurrence still open (in a conversation, or of a challenge)."""
+    """The most recently posted occurrence still open (in a conversation or one of its
+    threads, or of a challenge)."""
     query = select(ChallengeOccurrence).where(
         ChallengeOccurrence.workspace_id == workspace_id,
         ChallengeOccurrence.status == "posted",
         (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
     )
     if conversation is not None:
-        query = query.where(ChallengeOccurrence.conversation == conversation)
+        query = query.where(conversations.here(ChallengeOccurrence.conversation, conversation))
     if challenge_id is not None:
         query = query.where(ChallengeOccurrence.challenge_id == challenge_id)
     query = query.order_by(ChallengeOccurrence.posted_at.desc()).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def open_occurrences(
+    session: AsyncSession, challenge_ids: list[int], now: datetime
+) -> dict[int, ChallengeOccurrence]:
+    """The latest posted occurrence of each challenge that still takes answers at `now`."""
+    if not challenge_ids:
+        return {}
+    query = (
+        select(ChallengeOccurrence)
+        .where(
+            ChallengeOccurrence.challenge_id.in_(challenge_ids),
+            ChallengeOccurrence.status == "posted",
+            (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
+        )
+        .order_by(ChallengeOccurrence.posted_at, ChallengeOccurrence.id)
+    )
+    return {o.challenge_id: o for o in (await session.execute(query)).scalars()}
 
 
 async def skipped(

@@ -177,6 +177,26 @@ async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]
     return list((await session.execute(query)).scalars())
 
 
+async def people_to_offer(
+    session: AsyncSession, workspace_id: int, asker_id: int, limit: int
+) -> list[tuple[str, str]]:
+    """(name, user id) of the people the bot knows in the workspace, by name, for a form to
+    offer (the colleagues of a pulse answer): not the asker, nor people who left, nor the
+    "former member"."""
+    query = (
+        select(Member.display_name, Member.user_id)
+        .where(
+            Member.workspace_id == workspace_id,
+            Member.id != asker_id,
+            Member.left_at.is_(None),
+            Member.user_id != FORMER_MEMBER_ID,
+        )
+        .order_by(Member.display_name, Member.id)
+        .limit(limit)
+    )
+    return [(name, user_id) for name, user_id in (await session.execute(query)).all()]
+
+
 _RECORD_EVENT = Prepared(lambda _insert_into: insert(table_of(MembershipEvent)))
 
 

@@ -66,29 +66,35 @@ async def find(
     session: AsyncSession,
     sealer: Sealer,
     team_id: str,
-    enterprise_id: str = "",
+    enterprise_id: str | None = "",
     *,
     for_update: bool = False,
 ) -> BotToken | None:
     """The installation of a workspace; `for_update` locks it until the transaction ends,
-    so that only one replica refreshes a rotating token at a time.
+    so that only one replica refreshes a rotating token at a time. `enterprise_id` None:
+    whatever the workspace's Enterprise Grid organization (a team id is unique in Slack),
+    the latest installation if it ever had two.
 
     The lock is taken by a no-op UPDATE: a row lock on PostgreSQL, the database's write
     lock on SQLite (where SELECT … FOR UPDATE does not exist); a second caller waits,
     then reads what the first one wrote.
     """
-    matches = (
-        SlackInstallation.team_id == team_id,
-        SlackInstallation.enterprise_id == enterprise_id,
-    )
+    matches = [SlackInstallation.team_id == team_id]
+    if enterprise_id is not None:
+        matches.append(SlackInstallation.enterprise_id == enterprise_id)
     if for_update:
         await session.execute(
             update(SlackInstallation)
             .where(*matches)
             .values(updated_at=SlackInstallation.updated_at)
         )
-    query = select(SlackInstallation).where(*matches)
-    row = (await session.execute(query)).scalar_one_or_none()
+    query = (
+        select(SlackInstallation)
+        .where(*matches)
+        .order_by(SlackInstallation.updated_at.desc(), SlackInstallation.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).scalars().first()
     if row is None:
         return None
     return BotToken(

@@ -9,8 +9,12 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.conversations import channel_of
 from storage.models import TeamsConversation, TeamsMember
 from storage.upsert import insert_for
+
+# Rows read per place wanted by `recent_shared`: a channel's own reference and its threads'.
+SHARED_PER_PLACE = 4
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,9 @@ async def member_by_user_id(
 
 
 async def recent_shared(session: AsyncSession, tenant_id: str, limit: int) -> list[Reference]:
-    """The tenant's team channels and group chats the bot was most recently active in."""
+    """The tenant's team channels and group chats the bot was most recently active in, one
+    reference per channel (a channel and its threads, remembered together, have one
+    roster)."""
     rows = (
         await session.execute(
             select(TeamsConversation)
@@ -154,10 +160,15 @@ async def recent_shared(session: AsyncSession, tenant_id: str, limit: int) -> li
                 TeamsConversation.conversation_type != "personal",
             )
             .order_by(TeamsConversation.updated_at.desc())
-            .limit(limit)
+            .limit(limit * SHARED_PER_PLACE)
         )
     ).scalars()
-    return [_reference(row) for row in rows]
+    places: dict[str, Reference] = {}
+    for row in rows:
+        place = channel_of(row.conversation_id)
+        if place not in places or row.conversation_id == place:  # the channel's own first
+            places[place] = _reference(row)
+    return list(places.values())[:limit]
 
 
 async def any_in_tenant(session: AsyncSession, tenant_id: str) -> Reference | None:

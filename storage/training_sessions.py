@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import conversations
 from storage.models import Member, SessionParticipation, TrainingSession
 from storage.upsert import Prepared, attach, insert_for, table_of
 
@@ -52,8 +53,14 @@ async def by_id(session: AsyncSession, session_id: int) -> TrainingSession | Non
 async def open_in_conversation(
     session: AsyncSession, workspace_id: int, conversation: str
 ) -> list[TrainingSession]:
-    """Sessions whose join window is open in `conversation`, oldest first."""
-    params = {"workspace_id": workspace_id, "conversation": conversation}
+    """Sessions whose join window is open in `conversation` (or, stored before the core was
+    given a Teams thread's channel, in one of its threads: storage/conversations.py),
+    oldest first."""
+    params = {
+        "workspace_id": workspace_id,
+        "conversation": conversation,
+        "threads": conversations.threads_pattern(conversation),
+    }
     return list((await _OPEN_IN_CONVERSATION.execute(session, params)).scalars())
 
 
@@ -62,7 +69,10 @@ _OPEN_IN_CONVERSATION = Prepared(
         select(TrainingSession)
         .where(
             TrainingSession.workspace_id == bindparam("workspace_id"),
-            TrainingSession.conversation == bindparam("conversation"),
+            or_(
+                TrainingSession.conversation == bindparam("conversation"),
+                TrainingSession.conversation.like(bindparam("threads"), escape="\\"),
+            ),
             TrainingSession.closed_at.is_(None),
         )
         .order_by(TrainingSession.id)
@@ -96,12 +106,13 @@ async def recent(
 async def latest_in_conversation(
     session: AsyncSession, workspace_id: int, conversation: str
 ) -> TrainingSession | None:
-    """The session most recently opened in `conversation`, open or closed."""
+    """The session most recently opened in `conversation` (or one of its threads), open or
+    closed."""
     query = (
         select(TrainingSession)
         .where(
             TrainingSession.workspace_id == workspace_id,
-            TrainingSession.conversation == conversation,
+            conversations.here(TrainingSession.conversation, conversation),
         )
         .order_by(TrainingSession.id.desc())
         .limit(1)

@@ -68,6 +68,11 @@ class Dispatcher:
             event.action_id,
         )
 
+    async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
+        """Refuse `event` without running it (an adapter's own check failed): the message
+        `key` in the asker's language, as a handler's UserError would be; nothing written."""
+        return await self._refusal(event, UserError(key, **params))
+
     async def _run(self, event: InboundEvent, route: Route, label: str) -> list[Reply]:
         started = time.perf_counter()
         for attempt in range(1, ATTEMPTS + 1):

@@ -2,6 +2,11 @@
 
 Text is always present: it is the fallback for notifications, screen readers and
 platforms that cannot show the card.
+
+Neutral text (what people wrote, as the core keeps and repeats it) names a person
+`<@id>`, a channel `<#id>`, and a link `<https://…>` or `[text](https://…)` (CommonMark);
+everything else is plain text, shown as typed. Each adapter reads its platform's markup
+into these forms and renders them back (bot/adapters/slack/markup.py; Teams' mentions).
 """
 
 from __future__ import annotations
@@ -93,12 +98,13 @@ class Card:
         )
 
 
-# The platforms whose people picker can leave people out. Slack's multi_users_select and
-# Teams' people picker list the whole directory, with no way to exclude anyone
-# (https://api.slack.com/reference/block-kit/block-elements#users_multi_select,
-# https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/people-picker);
-# the playground's picker lists the people the bot knows, less a form's `exclude`.
-_EXCLUDING_PICKERS = frozenset({"local"})
+# The platforms whose people picker can leave people out. Slack's multi_users_select lists
+# the whole directory, with no way to exclude anyone
+# (https://api.slack.com/reference/block-kit/block-elements#users_multi_select); the
+# playground's picker lists the people the bot knows less a form's `exclude`, and Teams'
+# form offers a field's `options` (a static choice set: Adaptive Cards 1.5 has no people
+# picker), from which the handler leaves them out.
+_EXCLUDING_PICKERS = frozenset({"local", "teams"})
 
 
 def picker_can_exclude(platform: str) -> bool:
@@ -114,7 +120,9 @@ class FormField:
     id: str
     label: str
     kind: str = "text"  # text | multiline | datetime | select | users
-    options: tuple[tuple[str, str], ...] = ()  # (label, value) for select
+    # (label, value) for select; for users, (name, user id) of people the bot knows, for
+    # platforms whose forms cannot search the directory (Teams; Slack's picker can).
+    options: tuple[tuple[str, str], ...] = ()
     required: bool = True
     value: str = ""  # the initial value, when editing
     # For `users`: people the picker should not offer (user ids), where it can leave them

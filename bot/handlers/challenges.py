@@ -7,6 +7,7 @@ both welcome — posted back under the learner's name in reply to the challenge.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,9 +26,12 @@ from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.scheduling import clauses
 from bot.scheduling.recurrence import Recurrence, first_run, next_run
+from bot.scheduling.watch import Lateness, Watch, on_time
 from bot.settings import Settings
 from storage import challenges, contributions, members
 from storage.models import Challenge, ChallengeOccurrence, Workspace
+
+log = logging.getLogger(__name__)
 
 ANSWER_FORM_ACTION = "challenge.answer_form"
 ANSWER_ACTION = "challenge.answer"
@@ -53,8 +57,15 @@ def occurrence_key(occurrence_id: int) -> str:
 # --- posting --------------------------------------------------------------------------------
 
 
-def challenge_card(t: Translator, text: str, occurrence_id: int) -> OutboundMessage:
-    """The posted challenge, with its two answer buttons."""
+def challenge_card(
+    t: Translator, text: str, *, challenge_id: int, occurrence_id: int
+) -> OutboundMessage:
+    """The posted challenge, with its two answer buttons.
+
+    People see one number, the challenge's (as in `challenge list`, `edit`, `cancel`):
+    `challenge answer <number>` answers its occurrence open now. The buttons carry the
+    occurrence, never shown, so a click on an old card answers that card or says it closed.
+    """
     title = t("challenges.card_title")
     card = Card(
         title=title,
@@ -68,9 +79,7 @@ def challenge_card(t: Translator, text: str, occurrence_id: int) -> OutboundMess
             ),
             Button(t("challenges.share_not_yet"), ANSWER_FORM_ACTION, f"{occurrence_id}:not_yet"),
         ),
-        fields=(
-            Field(t("challenges.answer_label"), t("challenges.answer_hint", id=occurrence_id)),
-        ),
+        fields=(Field(t("challenges.answer_label"), t("challenges.answer_hint", id=challenge_id)),),
     )
     return OutboundMessage(text=f"{title}: {text}", card=card)
 
@@ -95,23 +104,30 @@ async def _post_occurrence(
     await outbox.post(
         occurrence_key(occurrence_id),
         challenge.conversation,
-        challenge_card(t, challenge.text, occurrence_id),
+        challenge_card(t, challenge.text, challenge_id=challenge.id, occurrence_id=occurrence_id),
     )
     return occurrence_id
 
 
 def make_due_work(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: Watch
 ) -> Callable[[datetime], Awaitable[int]]:
-    """The scheduler's finder of due challenges (posted once each, or skipped with a reason)."""
+    """The scheduler's finder of due challenges (posted once each, or skipped with a reason).
+
+    `watch` says how late a run is through the bot's absence: a run passed over by a jump
+    of the movable clock while the bot runs is posted, not counted as missed.
+    """
 
     async def run_due(now: datetime) -> int:
+        started = watch.pass_started()
         done = 0
         while True:
             async with sessions() as db, db.begin():
                 due = await challenges.claim_due(db, now, limit=50)
                 for challenge in due:
-                    done += await _run_challenge(db, challenge, settings, now)
+                    done += await _run_challenge(
+                        db, challenge, settings, now, lambda planned: watch.lateness(planned, now)
+                    )
             if len(due) < 50:
                 break
         while True:
@@ -120,7 +136,9 @@ def make_due_work(
                 for occurrence in reminders:
                     done += await _remind(db, occurrence, settings, now)
             if len(reminders) < 50:
-                return done
+                break
+        watch.passed(started)
+        return done
 
     return run_due
 
@@ -137,9 +155,24 @@ def make_next_due(
     return next_due
 
 
+# Why a run was not posted (`challenge_occurrence.skip_reason`; `challenge list` says it):
+# `missed:<hours>` the bot was not running, `stalled:<hours>` it ran but could not post,
+# `superseded` a later run of the same challenge fell due at the same moment.
+SKIP_CAUSES = {"down": "missed", "up": "stalled"}
+
+
 async def _run_challenge(
-    db: AsyncSession, challenge: Challenge, settings: Settings, now: datetime
+    db: AsyncSession,
+    challenge: Challenge,
+    settings: Settings,
+    now: datetime,
+    late: Callable[[datetime], Lateness],
 ) -> int:
+    """Post the challenge's due runs (or skip them with a reason); plan its next run.
+
+    `late(planned)` is how late a run is through the bot's absence: beyond
+    `[challenges] missed_grace_hours` it is skipped, never posted stale.
+    """
     workspace = await db.get(Workspace, challenge.workspace_id)
     assert workspace is not None and challenge.recurrence is not None
     recurrence = Recurrence.from_json(challenge.recurrence)
@@ -151,16 +184,15 @@ async def _run_challenge(
         if planned is None or planned > now:
             break
         following = next_run(recurrence, planned)
-        if now - planned > grace:
-            await challenges.add_occurrence(
-                db,
-                challenge,
-                planned_at=planned,
-                status="skipped",
-                now=now,
-                closes_at=None,
-                skip_reason=f"missed:{_hours(now - planned)}",
-            )
+        lateness = late(planned)
+        if lateness.by > grace:
+            reason = f"{SKIP_CAUSES[lateness.cause]}:{_hours(lateness.by)}"
+            await _skip(db, challenge, planned, now, reason)
+        elif lateness.cause == "up" and following is not None and following <= now:
+            # A jump of the movable clock may pass over any number of runs (ten years of a
+            # daily challenge): only the latest is posted, as each post closes the one before
+            # for answers. Runs missed while down are bounded by the grace: each is posted.
+            await _skip(db, challenge, planned, now, "superseded")
         else:
             open_until = following or now + timedelta(days=challenge.open_days)
             if await _post_occurrence(db, challenge, workspace, settings, planned, now, open_until):
@@ -170,6 +202,21 @@ async def _run_challenge(
     if planned is None:
         challenge.status = "finished"
     return done
+
+
+async def _skip(
+    db: AsyncSession, challenge: Challenge, planned: datetime, now: datetime, reason: str
+) -> None:
+    if await challenges.add_occurrence(
+        db,
+        challenge,
+        planned_at=planned,
+        status="skipped",
+        now=now,
+        closes_at=None,
+        skip_reason=reason,
+    ):
+        log.info("challenge_run_skipped", extra={"challenge": challenge.id, "reason": reason})
 
 
 async def _remind(
@@ -189,7 +236,9 @@ async def _remind(
         t = Translator(
             pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
         )
-        card = challenge_card(t, challenge.text, occurrence.id)
+        card = challenge_card(
+            t, challenge.text, challenge_id=challenge.id, occurrence_id=occurrence.id
+        )
         closes = t.datetime(occurrence.closes_at or now, member.timezone or settings.timezone)
         title = t("challenges.reminder", closes=closes)
         message = OutboundMessage(
@@ -273,7 +322,9 @@ async def _save(
         existing.remind_hours = schedule.remind_hours or existing.remind_hours
         if recurrence is None:
             existing.recurrence = Recurrence("once", ctx.timezone, start=ctx.now).to_json()
-        await _run_challenge(ctx.db, existing, ctx.settings, ctx.now)
+        await _run_challenge(
+            ctx.db, existing, ctx.settings, ctx.now, lambda planned: on_time(planned, ctx.now)
+        )
         plan = describe(ctx.t, recurrence, first)
         return [Reply(ctx.t("challenges.edited", id=existing.id, plan=plan))]
     challenge = await challenges.create(
@@ -441,26 +492,56 @@ def _from_form(value: str) -> tuple[str, clauses.Schedule]:
 
 
 async def list_(ctx: Context, _args: Args) -> list[Reply]:
-    """`challenge list`: each challenge with its next run (and the last skipped run, why)."""
+    """`challenge list`: each challenge by its number, its next run, whether it takes
+    answers now, and its last skipped run with why."""
     found = await challenges.listed(ctx.db, ctx.workspace.id)
     if not found:
         return [Reply(ctx.t("challenges.list_empty"))]
-    skipped = await challenges.skipped(ctx.db, [c.id for c in found])
+    ids = [c.id for c in found]
+    skipped = await challenges.skipped(ctx.db, ids)
+    open_now = await challenges.open_occurrences(ctx.db, ids, ctx.now)
     lines = [ctx.t("challenges.list_title")]
     for challenge in found:
-        recurrence = Recurrence.from_json(challenge.recurrence) if challenge.recurrence else None
-        if challenge.status == "active":
-            state = describe(ctx.t, recurrence, challenge.next_run_at)
-        else:
-            state = ctx.t(f"challenges.status_{challenge.status}")
         excerpt = challenge.text if len(challenge.text) <= 60 else challenge.text[:59] + "…"
+        state = _state(ctx, challenge, open_now.get(challenge.id))
         lines.append(ctx.t("challenges.list_line", id=challenge.id, text=excerpt, state=state))
         missed = skipped.get(challenge.id)
         if missed is not None:
-            when = ctx.t.datetime(missed.planned_at, ctx.timezone)
-            hours = (missed.skip_reason or "missed:?").partition(":")[2]
-            lines.append(ctx.t("challenges.list_skipped", when=when, hours=hours))
+            lines.append(_skipped_line(ctx, missed))
     return [Reply("\n".join(lines))]
+
+
+def _state(ctx: Context, challenge: Challenge, open_now: ChallengeOccurrence | None) -> str:
+    """Where a challenge stands: its schedule, and whether its latest post takes answers
+    (a one-off posted a moment ago has no further run, yet it is open, not finished)."""
+    closes = (
+        ctx.t.datetime(open_now.closes_at, ctx.timezone)
+        if open_now is not None and open_now.closes_at is not None
+        else None
+    )
+    if challenge.status == "active":
+        recurrence = Recurrence.from_json(challenge.recurrence) if challenge.recurrence else None
+        state = describe(ctx.t, recurrence, challenge.next_run_at)
+        if closes is not None:
+            state += " " + ctx.t("challenges.list_answers_open", closes=closes)
+        return state
+    if closes is not None:
+        return ctx.t(f"challenges.status_{challenge.status}_open", closes=closes)
+    return ctx.t(f"challenges.status_{challenge.status}")
+
+
+def _skipped_line(ctx: Context, skipped: ChallengeOccurrence) -> str:
+    """Why a run was not posted, in words (see SKIP_CAUSES)."""
+    when = ctx.t.datetime(skipped.planned_at, ctx.timezone)
+    cause, _, hours = (skipped.skip_reason or "").partition(":")
+    if cause == "superseded":
+        return ctx.t("challenges.list_skipped_superseded", when=when)
+    try:
+        shown = ctx.t.number(float(hours), 1)
+    except ValueError:
+        shown = "?"
+    key = "stalled" if cause == "stalled" else "missed"
+    return ctx.t(f"challenges.list_skipped_{key}", when=when, hours=shown)
 
 
 async def _challenge_arg(ctx: Context, args: Args, usage: str) -> Challenge:
@@ -497,11 +578,12 @@ async def answer(ctx: Context, args: Args) -> list[Reply]:
         )
         if challenge is None:
             raise UserError("challenges.unknown", id=tokens[0].value[:12])
+        # The number people see is the challenge's: it answers its post open now.
         occurrence = await challenges.latest_open_occurrence(
             ctx.db, ctx.workspace.id, ctx.now, challenge_id=challenge.id
         )
         if occurrence is None:
-            raise UserError("challenges.closed", id=challenge.id)
+            raise _closed(ctx, challenge, None)
         tokens = tokens[1:]
     outcome = OUTCOMES.get(fold(tokens[0].value)) if tokens else None
     if outcome is None:
@@ -549,6 +631,20 @@ async def answer_submitted(ctx: Context, value: str, argument: str) -> list[Repl
     return await _save_answer(ctx, int(occurrence_id), outcome, text, link)
 
 
+def _closed(
+    ctx: Context, challenge: Challenge | None, latest: ChallengeOccurrence | None
+) -> UserError:
+    """The refusal of an answer to a post closed for answers, saying what can be answered."""
+    if challenge is None:
+        return UserError("errors.unknown_action")
+    if latest is not None:  # a button of an older post: its latest post takes answers
+        return UserError("challenges.closed_answer_latest", id=challenge.id)
+    if challenge.status == "active" and challenge.next_run_at is not None:
+        when = ctx.t.datetime(challenge.next_run_at, ctx.timezone)
+        return UserError("challenges.closed_until_next", id=challenge.id, next=when)
+    return UserError("challenges.closed", id=challenge.id)
+
+
 async def _save_answer(
     ctx: Context, occurrence_id: int, outcome: str, text: str, link: str | None
 ) -> list[Reply]:
@@ -562,7 +658,11 @@ async def _save_answer(
     if occurrence is None or occurrence.workspace_id != ctx.workspace.id:
         raise UserError("errors.unknown_action")
     if occurrence.closes_at is not None and occurrence.closes_at <= ctx.now:
-        raise UserError("challenges.closed", id=occurrence.challenge_id)
+        challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
+        latest = await challenges.latest_open_occurrence(
+            ctx.db, ctx.workspace.id, ctx.now, challenge_id=occurrence.challenge_id
+        )
+        raise _closed(ctx, challenge, latest)
     contribution_id, is_new = await challenges.save_answer(
         ctx.db,
         workspace_id=ctx.workspace.id,

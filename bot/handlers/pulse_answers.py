@@ -16,10 +16,11 @@ from bot.core.replies import Card, Reply
 from bot.handlers import badges
 from bot.handlers.pulse_cards import LSATS, SCORES, details_form, lsat_card, training_name
 from bot.handlers.referral_invites import not_to_offer, record_referrals
-from storage import pulses
+from storage import members, pulses
 from storage.models import Pulse
 
 MAX_COMMENT = 2000
+MAX_OFFERED = 100  # colleagues the details form offers to pick (any other: typed by name)
 
 
 async def _answerable(ctx: Context, raw_id: str) -> Pulse:
@@ -64,7 +65,12 @@ async def lsat(ctx: Context, value: str) -> list[Reply]:
         raise UserError("pulses.score_first")
     await pulses.save(ctx.db, pulse.id, ctx.actor.id, ctx.now, lsat=chosen)
     not_offered = await not_to_offer(ctx, pulse)
-    form = details_form(ctx.t, pulse.id, answer.comment or "", not_offered)
+    left_out = set(not_offered)
+    known = await members.people_to_offer(
+        ctx.db, ctx.workspace.id, ctx.actor.id, MAX_OFFERED + len(left_out)
+    )
+    people = tuple(p for p in known if p[1] not in left_out)[:MAX_OFFERED]
+    form = details_form(ctx.t, pulse.id, answer.comment or "", people, not_offered)
     text = ctx.t("pulses.lsat_saved", lsat=chosen)
     return [Reply(text, form=form)]
 

@@ -55,10 +55,16 @@ def lsat_card(t: Translator, pulse_id: int, training: str, score: int) -> Card:
 
 
 def details_form(
-    t: Translator, pulse_id: int, comment: str, not_offered: tuple[str, ...] = ()
+    t: Translator,
+    pulse_id: int,
+    comment: str,
+    people: tuple[tuple[str, str], ...] = (),
+    not_offered: tuple[str, ...] = (),
 ) -> Form:
-    """After LSAT: an optional comment and the colleagues they would recommend it to (the
-    picker leaves out `not_offered`, user ids: the learner, trainers, participants)."""
+    """After LSAT: an optional comment and the colleagues they would recommend it to
+    (`people`: the (name, user id) of those the bot knows, for platforms whose forms
+    cannot search the directory themselves, Teams; `not_offered`: user ids the picker
+    leaves out where it can — the learner, trainers, participants)."""
     return Form(
         title=t("pulses.details_title"),
         submit_action_id=f"{DETAILS_ACTION}:{pulse_id}",
@@ -70,6 +76,7 @@ def details_form(
                 "referrals",
                 t("pulses.referrals_label"),
                 "users",
+                people,
                 required=False,
                 exclude=not_offered,
             ),

@@ -37,8 +37,17 @@ class PermanentFailure(Exception):
     """A failure that no retry will cure (channel not found, bot removed): park the message."""
 
 
+class PostedWithoutId(Exception):
+    """The platform accepted a post but did not say its id (Microsoft 365 Agents
+    Playground answers 202 with no body). The message is shown; what needs its id cannot
+    be done: an edit in place, a reply in its thread, a reaction found to be on it. The
+    outbox decides (sender.py): a live message is posted again once, any other is sent.
+    """
+
+
 class PlatformSender(Protocol):
-    """Posts and edits messages on one platform; raises RetryLater or PermanentFailure."""
+    """Posts and edits messages on one platform; raises RetryLater, NotNow,
+    PermanentFailure, or PostedWithoutId."""
 
     async def post(
         self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""

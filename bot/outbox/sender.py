@@ -7,7 +7,14 @@ Rules it keeps:
   Teams: https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit);
 - messages are claimed with a lease, so several replicas never send the same row
   at the same time and a crashed sender's rows become due again;
-- bursts of edits of the same card are coalesced: only the newest is sent.
+- bursts of edits of the same card are coalesced: only the newest is sent;
+- a post the platform accepted without saying its id (PostedWithoutId) is never a silent
+  failure later: a live message (`refresh`: the join card, a contribution's post, a
+  badge celebration — edited in place later) is posted again once, since an edit needs
+  the id (the first copy stays as it was: an accepted post cannot be taken back without
+  its id), and parked with the reason if the second post has no id either; any other
+  message is shown and needs no id, so it is recorded as sent (no duplicate), with a
+  warning, and a reply meant for its thread goes unthreaded.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import logs, tasks
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
-from bot.outbox.delivery import NotNow, PermanentFailure, PlatformSender, RetryLater
+from bot.outbox.delivery import (
+    NotNow,
+    PermanentFailure,
+    PlatformSender,
+    PostedWithoutId,
+    RetryLater,
+)
 from bot.settings import OutboxSettings
 from storage import outbox_store
 from storage.models import OutboxMessage, Workspace
@@ -36,6 +49,8 @@ Refresher = Callable[[AsyncSession, dict[str, Any]], Awaitable[OutboundMessage |
 BATCH = 50
 # An edit waits this long when the message it edits has not been posted yet.
 WAIT_FOR_ORIGINAL = timedelta(seconds=1)
+# How the error of a post accepted without an id begins (its second time parks it).
+WITHOUT_ID = "posted without an id"
 
 
 class _NotPostedYet(Exception):
@@ -154,6 +169,8 @@ class OutboxSender:
             return self._retry(message, now, str(exc), exc.retry_after)
         except PermanentFailure as exc:
             return self._park(message, str(exc))
+        except PostedWithoutId as exc:
+            return self._without_id(message, now, str(exc))
         except Exception as exc:
             log.exception("outbox_send_error", extra={"outbox_key": message.idempotency_key})
             # The row keeps the message for operators; the log line only what is safe.
@@ -195,6 +212,10 @@ class OutboxSender:
                     raise PermanentFailure(
                         f"the message to edit ({message.update_of}) was never posted"
                     )
+                if original[0] != "pending" and not original[1]:
+                    raise PermanentFailure(
+                        f"the message to edit ({message.update_of}) was {WITHOUT_ID}"
+                    )
                 original_id = original[1]
             if content.in_reply_to:
                 thread = posted.get(content.in_reply_to) or await self._thread_id(
@@ -208,9 +229,24 @@ class OutboxSender:
         found = await outbox_store.platform_id_of(session, key)
         if found is None or found[0] in ("failed", "superseded"):
             return None
-        if found[1] is None:
+        if found[1] is None and found[0] == "pending":
             raise _NotPostedYet(key)
-        return found[1]
+        return found[1] or None  # posted without an id: unthreaded
+
+    def _without_id(self, message: OutboxMessage, now: datetime, reason: str) -> Outcome:
+        """A post shown but answered without its id (the policy in the module's docstring)."""
+        if message.refresh is None:
+            log.warning(
+                "outbox_sent_without_id",
+                extra={"platform": message.platform, "outbox_key": message.idempotency_key},
+            )
+            return Outcome(message.id, "sent")
+        if (message.last_error or "").startswith(WITHOUT_ID):
+            return self._park(
+                message,
+                f"{WITHOUT_ID} twice ({reason}): this live message cannot be edited in place",
+            )
+        return self._retry(message, now, f"{WITHOUT_ID} ({reason}): posting it again once", None)
 
     def _retry(
         self,

@@ -7,7 +7,8 @@ core's clock, so moving that clock forward runs what became due at once, exactly
 the passing of real time does. See ../shared/DESIGN.md: APScheduler 3 must not share
 a job store between processes, and silently skips late runs by default — here a late
 run is the database's business (posted if within the grace period, else skipped with
-a reason), and unique keys make each occurrence happen once even with replicas.
+a reason; `watch.py` tells the bot's downtime from a jump of the movable clock), and
+unique keys make each occurrence happen once even with replicas.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.scheduling.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class Scheduler:
         self._clock = clock
         self._work: list[DueWork] = []
         self._next_due: list[NextDue] = []
+        self._watches: list[Watch] = []
         self._on_work = on_work or (lambda: None)
         self._lock = asyncio.Lock()
         self._apscheduler: AsyncIOScheduler | None = None
@@ -59,6 +62,13 @@ class Scheduler:
         self._work.append(work)
         if next_due is not None:
             self._next_due.append(next_due)
+
+    def watch(self) -> Watch:
+        """A `Watch` for one finder, begun again each time this process becomes the
+        scheduler: runs planned before that were missed while no scheduler was running."""
+        watch = Watch(self._clock)
+        self._watches.append(watch)
+        return watch
 
     async def tick(self, now: datetime | None = None) -> int:
         """Run what is due at `now` (default: the clock's time); return how much ran.
@@ -126,6 +136,8 @@ class Scheduler:
     def start(self) -> None:
         """Tick every second with APScheduler (coalesced: a slow tick never piles up)."""
         if self._apscheduler is None:
+            for watch in self._watches:
+                watch.begin()
             self._apscheduler = AsyncIOScheduler()
             self._apscheduler.add_job(
                 self._fire,

@@ -52,3 +52,16 @@ async def test_the_clock_moves_up_to_ten_years_ahead_and_stays_readable() -> Non
     assert 0 < room < 2 * 365 * 86400
     await clock.advance(room - 60)
     assert len(seen) == 2
+
+
+async def test_real_time_is_the_wall_underneath_whatever_the_clock_was_moved_by() -> None:
+    wall_time = [datetime(2026, 11, 27, 10, 0, tzinfo=UTC)]
+    clock = Clock(
+        controllable=True, start=datetime(2026, 11, 30, tzinfo=UTC), wall=lambda: wall_time[0]
+    )
+    assert clock.real_now() == wall_time[0] and clock.now() == datetime(2026, 11, 30, tzinfo=UTC)
+    await clock.advance(86400)
+    assert clock.real_now() == wall_time[0], "a move of the clock is no real time"
+    wall_time[0] += timedelta(hours=2)
+    assert clock.now() == datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "real time moves it too"
+    assert clock.latest() == wall_time[0] + MAX_AHEAD

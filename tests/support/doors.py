@@ -63,3 +63,4 @@ async def all_doors(
         await runtime.engine.dispose()
         await teams.close()
         await slack.close()
+    teams.check_cards()  # reached only when the test's body passed

@@ -6,9 +6,16 @@ Records `POST /v3/conversations` (a new 1:1 chat), `POST /v3/conversations/{id}/
 with the Authorization header each came with, and `GET /v3/conversations/{id}/pagedmembers`
 (served from `rosters`, at most `page_cap` members a page, with continuation tokens) and
 `GET /v3/conversations/{id}/members/{member}` (one of them).
+Checks every message it received as Teams would render it (tests/support/adaptive_cards.py:
+each Adaptive Card against the official schema of its version and Teams' rules):
+`card_problems` lists what is off, and `check_cards` (called by the fixtures once a test
+passed) fails on it. Checked afterwards, not on receipt, so that
+the checking (tens of milliseconds a card) never slows the bot's sends in timed tests.
 Serves a token endpoint for the client-credentials flow. Misbehaves on demand: 429 with
-Retry-After beyond a rate per conversation or per tenant, a number of 503s, or 403
-BotNotInConversationRoster for conversations the bot was removed from.
+Retry-After beyond a rate per conversation or per tenant, a number of 503s, 403
+BotNotInConversationRoster for conversations the bot was removed from, or a number of
+posts accepted with 202 and no id (what Microsoft 365 Agents Playground answers).
+`Call.shown` is what a reader of a sent activity sees: its text, or its card's texts.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.support.adaptive_cards import activity_problems
+
 # One signing key for the whole test run (generating RSA keys is slow).
 _SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -37,6 +46,33 @@ class Call:
     body: dict[str, Any]
     authorization: str
     activity_id: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What Teams shows of this activity, line by line: its text, else the texts of its
+        Adaptive Card (TextBlocks, facts, buttons)."""
+        if self.body.get("text"):
+            return str(self.body["text"])
+        lines: list[str] = []
+        for attachment in self.body.get("attachments") or []:
+            _card_lines(attachment.get("content"), lines)
+        return "\n".join(lines)
+
+
+def _card_lines(element: Any, lines: list[str]) -> None:
+    if isinstance(element, list):
+        for item in element:
+            _card_lines(item, lines)
+    elif isinstance(element, dict):
+        kind = element.get("type")
+        if kind == "TextBlock":
+            lines.append(str(element.get("text", "")))
+        elif kind == "FactSet":
+            lines += [f"{f.get('title')}: {f.get('value')}" for f in element.get("facts", [])]
+        elif isinstance(kind, str) and kind.startswith("Action.") and element.get("title"):
+            lines.append(str(element["title"]))
+        for key in ("body", "items", "columns", "actions", "card"):
+            _card_lines(element.get(key), lines)
 
 
 @dataclass
@@ -53,6 +89,7 @@ class FakeConnector:
     retry_after: str = "1"
     rejected_429: int = 0
     unavailable: int = 0  # answer the next N calls with 503
+    without_id: int = 0  # accept the next N posts with 202 and no body (no activity id)
     removed_from: set[str] = field(default_factory=set)
     rosters: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     page_cap: int = 500
@@ -118,6 +155,21 @@ class FakeConnector:
         """Stop serving."""
         if self.server is not None:
             await self.server.close()
+
+    @property
+    def card_problems(self) -> list[str]:
+        """What is off the Adaptive Card schema or Teams' rules in the messages received."""
+        return [
+            f"{call.method} to {call.conversation}: {problem}"
+            for call in self.calls
+            if call.method in ("send", "update")
+            for problem in activity_problems(call.body)
+        ]
+
+    def check_cards(self) -> None:
+        """Fail when a message the bot sent was off the Adaptive Card schema or Teams' rules."""
+        problems = self.card_problems
+        assert problems == [], "\n".join(problems[:20])
 
     def sent(self, conversation: str | None = None) -> list[Call]:
         """The activities posted (to one conversation, or all)."""
@@ -196,10 +248,13 @@ class FakeConnector:
         if refused is not None:
             return refused
         body = await request.json()
+        authorization = request.headers.get("Authorization", "")
+        if self.without_id > 0:  # shown, but the bot is not told its id
+            self.without_id -= 1
+            self.calls.append(Call("send", conversation, body, authorization))
+            return web.Response(status=202)
         activity_id = f"1:{next(self._ids)}"
-        self.calls.append(
-            Call("send", conversation, body, request.headers.get("Authorization", ""), activity_id)
-        )
+        self.calls.append(Call("send", conversation, body, authorization, activity_id))
         return web.json_response({"id": activity_id})
 
     async def _update(self, request: web.Request) -> web.Response:

@@ -37,6 +37,10 @@ class FakeSlack:
     retry_after: str = "1"
     server_errors: int = 0  # answer the next N calls with 500
     errors_for: dict[str, str] = field(default_factory=dict)  # channel → `error`
+    # Slack cannot download images (a bot address it cannot reach): a message or view with
+    # an image block is refused as Slack refuses it; `refused` keeps what was refused.
+    refuse_images: bool = False
+    refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _accepted: list[float] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     token: str = "xoxb-test"
@@ -47,6 +51,8 @@ class FakeSlack:
     app_token: str = "xapp-1-test"
     # install code → (workspace, installing user); a code works once, as on Slack.
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # workspace → its Enterprise Grid organization, given with its installs
+    enterprises: dict[str, str] = field(default_factory=dict)
     rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
     refreshes: int = 0
     _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
@@ -86,6 +92,9 @@ class FakeSlack:
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.refuse_images and _image_at(body) is not None:
+            self.refused.append(("response_url", body))
+            return web.Response(status=400, text="invalid_blocks")
         self._record("response_url", body, "")
         self.responses.setdefault(request.match_info["id"], []).append(body)
         return web.json_response({"ok": True})
@@ -134,6 +143,18 @@ class FakeSlack:
         if method == "users.info":
             self._record(method, body, team)
             return web.json_response({"ok": True, "user": self._person(str(body.get("user")))})
+        image = _image_at(body) if self.refuse_images else None
+        if image is not None:
+            self.refused.append((method, body))
+            failed = f"downloading image failed [json-pointer:{image}]"
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "invalid_blocks",
+                    "errors": [failed],
+                    "response_metadata": {"messages": [f"[ERROR] {failed}"]},
+                }
+            )
         channel = str(body.get("channel", ""))
         if channel in self.errors_for:
             return web.json_response({"ok": False, "error": self.errors_for[channel]})
@@ -184,7 +205,7 @@ class FakeSlack:
                 "scope": "commands,chat:write",
                 "bot_user_id": "UBOT",
                 "team": {"id": team, "name": f"Team {team}"},
-                "enterprise": None,
+                "enterprise": {"id": self.enterprises[team]} if team in self.enterprises else None,
                 "is_enterprise_install": False,
                 "authed_user": {"id": installer},
                 **self._issue(team),
@@ -242,3 +263,19 @@ class FakeSlack:
                 return self.socket_replies.pop(envelope_id)
             await asyncio.sleep(0.01)
         raise AssertionError("no ack over Socket Mode within 5 s")
+
+
+def _image_at(body: dict[str, Any]) -> str | None:
+    """The JSON pointer of the first image block of a message's or a view's blocks (sent as
+    JSON, or as a JSON string in a form), as Slack's error names it; None without one."""
+    where, holder = "/blocks", body
+    view = body.get("view")
+    if view is not None:
+        holder = json.loads(view) if isinstance(view, str) else view
+        where = "/view/blocks"
+    found = holder.get("blocks") if isinstance(holder, dict) else None
+    blocks = json.loads(found) if isinstance(found, str) else found or []
+    for n, block in enumerate(blocks):
+        if isinstance(block, dict) and block.get("type") == "image":
+            return f"{where}/{n}/image_url"
+    return None

@@ -40,16 +40,31 @@ def oauth_install(fake: FakeSlack) -> dict[str, str]:
     }
 
 
+async def install(client: Client, fake: FakeSlack, team: str, installer: str) -> None:
+    """Install the app in `team` as `installer` does: the install page, then Slack's redirect
+    with a code the fake exchanges for a token."""
+    code = f"code-{team}-{len(fake.codes)}"
+    fake.codes[code] = (team, installer)
+    page = await client.get("/slack/install")
+    state = (await page.text()).split("state=")[1].split("&")[0].split('"')[0]
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    response = await client.get(
+        "/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": cookie}
+    )
+    assert response.status == 200, await response.text()
+
+
 @asynccontextmanager
 async def slack_app(
-    database_url: str, oauth: bool = False, start: datetime | None = None
+    database_url: str, oauth: bool = False, start: datetime | None = None, **more: str
 ) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
-    """A fake Slack and the real app beside it (the test runs the inbox and the outbox)."""
+    """A fake Slack and the real app beside it (the test runs the inbox and the outbox);
+    `more`: other settings (PUBLIC_BASE_URL…)."""
     fake = FakeSlack()
     await fake.start()
     env = oauth_install(fake) if oauth else single_workspace(fake)
     runtime = create_runtime(
-        make_settings(database_url, **env), Clock(controllable=True, start=start)
+        make_settings(database_url, **env, **more), Clock(controllable=True, start=start)
     )
     client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
     await client.start_server()

@@ -107,7 +107,8 @@ async def teams_app(
     database_url: str, env: Callable[[FakeConnector], dict[str, str]] = credentials
 ) -> AsyncIterator[tuple[Client, FakeConnector, Runtime]]:
     """A fake Bot Connector and the real app beside it, configured by `env(fake)` (the
-    bot's credentials by default); everything closed afterwards."""
+    bot's credentials by default); everything closed afterwards, and, when the test
+    passed, every card the bot sent checked (FakeConnector.check_cards)."""
     fake = FakeConnector()
     await fake.start()
     try:
@@ -120,3 +121,4 @@ async def teams_app(
             await runtime.engine.dispose()
     finally:
         await fake.close()
+    fake.check_cards()  # reached only when the test's body passed

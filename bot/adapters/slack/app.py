@@ -19,6 +19,7 @@ crash after the ack only delays that (the worker picks the request up again).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from typing import Any
 
@@ -42,6 +43,7 @@ from bot.adapters.slack.installations import (
 from bot.adapters.slack.oauth_state import SignedStateStore
 from bot.adapters.slack.profiles import SlackProfiles
 from bot.adapters.slack.sender import client
+from bot.adapters.slack.uninstall import SingleWorkspaceUninstall
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.i18n import Translator
@@ -49,6 +51,8 @@ from bot.inbox.journal import Journal
 from bot.settings import Settings
 
 ANY = re.compile(r".+")
+# Also an empty id: for what is only acknowledged.
+ANYTHING = re.compile(r".*")
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -75,6 +79,28 @@ BOT_EVENTS = (
 )
 # Reactions that say "no": they are not likes.
 NOT_LIKES = frozenset({"-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed"})
+
+
+class NotInstalledIsNoError(logging.Filter):
+    """bolt logs at ERROR every request from a workspace it finds no token for ("Although
+    the app should be installed into this workspace, …"), then answers it with the
+    not-installed message. With OAuth that is expected, not a fault to page anyone about:
+    a workspace that uninstalled the app (its requests in flight, its old messages'
+    buttons), one that never installed it. Lowered to WARNING; bolt's other errors stay."""
+
+    LOGGER = "slack_bolt.AsyncMultiTeamsAuthorization"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and str(record.msg).startswith("Although the app"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+    @classmethod
+    def install(cls) -> None:
+        """On bolt's authorization logger, once per process."""
+        logger = logging.getLogger(cls.LOGGER)
+        if not any(isinstance(found, cls) for found in logger.filters):
+            logger.addFilter(cls())
 
 
 def replay_key(request: AsyncBoltRequest) -> str | None:
@@ -147,6 +173,7 @@ class SlackAdapter:
                 user_facing_authorize_error_message=_not_installed(settings),
             )
             self._oauth = self.app.oauth_flow
+            NotInstalledIsNoError.install()
             # app_uninstalled and tokens_revoked delete that workspace's tokens.
             self.app.enable_token_revocation_listeners()
         else:
@@ -156,6 +183,11 @@ class SlackAdapter:
                 client=api,
                 process_before_response=True,
             )
+            # No token row to delete: the workspace is marked uninstalled (uninstall.py).
+            single = SingleWorkspaceUninstall(sessions, clock)
+            self.app.event("app_uninstalled")(single.uninstalled)
+            self.app.event("tokens_revoked")(single.uninstalled)
+            dispatcher.observers[PLATFORM] = single.still_installed
         self._profiles = SlackProfiles(sessions)
         self.handling = SlackHandling(settings, dispatcher, self._profiles, self._api_for)
         self._socket: AsyncSocketModeHandler | None = None
@@ -171,6 +203,35 @@ class SlackAdapter:
         self.app.event("app_home_opened")(self._record_event)
         self.app.event("message")(self._record_direct_message)
         self.app.event("reaction_added")(self._record_reaction)
+        self._acknowledge_the_rest()
+
+    def _acknowledge_the_rest(self) -> None:
+        """What Slack may send that the bot does not use: answered 200 and dropped.
+
+        bolt answers 404 to a request no listener takes, which Slack counts as a failure
+        (events are retried, and an app failing most of them has its subscriptions turned
+        off: https://api.slack.com/apis/events-api#failure_limits) and shows people as an
+        error. The bot opens no legacy dialog, offers no shortcut or external select, and
+        asks for no notice when a modal closes: such requests (an old message's, an
+        app's earlier configuration's) are acknowledged, with no options where Slack
+        waits for some. Registered last: the listeners above come first.
+        """
+        app = self.app
+
+        async def ack_only(ack: Any) -> None:
+            await ack()
+
+        async def no_options(ack: Any) -> None:
+            await ack(options=[])
+
+        async def ignored(body: dict[str, Any]) -> None:
+            return None
+
+        app.shortcut(ANYTHING)(ack_only)  # global and message shortcuts
+        app.view_closed(ANYTHING)(ack_only)
+        app.block_suggestion(ANYTHING)(no_options)
+        app.dialog_suggestion(ANYTHING)(no_options)
+        app.event(ANYTHING)(ignored)  # any other event (member_joined_channel …)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """POST /slack/events (slash commands, interactivity, events); with OAuth, the
@@ -233,7 +294,12 @@ class SlackAdapter:
     async def _record_action(
         self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        await self._record("action", body, request)
+        """A click on one of the bot's Block Kit buttons. bolt's action listener also takes
+        legacy attachment buttons, dialog submissions and cancellations and workflow steps
+        (https://api.slack.com/legacy/dialogs): the bot sends none of them, so they are
+        acknowledged (a dialog closes) and dropped."""
+        if body.get("type") == "block_actions":
+            await self._record("action", body, request)
         await ack()
 
     async def _record_view(self, ack: Any, body: dict[str, Any], request: AsyncBoltRequest) -> None:

@@ -1,5 +1,8 @@
 """Neutral replies → Block Kit: pure functions, no Slack client.
 
+Text shown as mrkdwn goes through markup.to_mrkdwn: the core's people, channels and links
+become Slack's, everything else is escaped (what people typed shows as typed).
+
 Every rendered payload stays within Block Kit's limits whatever the content (a long
 session name, a 40,000-character share), because Slack rejects the whole message
 otherwise (https://api.slack.com/reference/block-kit/blocks):
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.adapters.slack import images, markup
 from bot.core.replies import Button, Card, Form, FormField, Reply
 from bot.i18n import Translator
 
@@ -48,28 +52,20 @@ def _plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": cut(text, limit) or " ", "emoji": True}
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters escaped, so that what people typed shows as typed:
-    a shared "<!channel>" must not ping everyone.
-
-    https://api.slack.com/reference/surfaces/formatting#escaping
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
 def _chunks(text: str, size: int) -> list[str]:
-    """Split on line ends when possible, never beyond `size`."""
+    """Split rendered mrkdwn on line ends when possible, never beyond `size`, never inside
+    a mention, a link or an escaped character."""
     chunks: list[str] = []
     while text:
         if len(text) <= size:
             chunks.append(text)
             break
         cut_at = text.rfind("\n", 0, size)
-        cut_at = cut_at if cut_at > size // 2 else size
+        cut_at = cut_at if cut_at > size // 2 else markup.safe_cut(text, size)
         chunks.append(text[:cut_at])
         text = text[cut_at:].lstrip("\n")
     return chunks
@@ -108,7 +104,7 @@ def _button(button: Button, index: int) -> dict[str, Any]:
 def card_blocks(card: Card, budget: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, Any]]:
     """The blocks of a card: title, body, fields, image, buttons — within `budget` blocks."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.title, MAX_HEADER_TEXT)}]
-    body_chunks = _chunks(escape(card.body), MAX_SECTION_TEXT)
+    body_chunks = _chunks(markup.to_mrkdwn(card.body), MAX_SECTION_TEXT)
     button_blocks = [
         {
             "type": "actions",
@@ -119,22 +115,28 @@ def card_blocks(card: Card, budget: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, 
         for start in range(0, len(card.buttons), MAX_ACTIONS)
     ]
     fields = [
-        _mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", MAX_FIELD_TEXT)) for f in card.fields
+        _mrkdwn(
+            markup.cut(
+                f"*{markup.to_mrkdwn(f.label)}*\n{markup.to_mrkdwn(f.value)}", MAX_FIELD_TEXT
+            )
+        )
+        for f in card.fields
     ]
     field_blocks = [
         {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
         for start in range(0, len(fields), MAX_FIELDS)
     ]
+    # Only an image Slack can fetch: it refuses the whole message otherwise (images.py).
     image = (
         [{"type": "image", "image_url": card.image_url, "alt_text": cut(card.title, 2000) or " "}]
-        if card.image_url
+        if card.image_url and images.reachable(card.image_url)
         else []
     )
     fixed = 1 + len(field_blocks) + len(image) + len(button_blocks)
     room = max(budget - fixed, 1)
     if len(body_chunks) > room:  # a huge body: the rest is in the text fallback
-        body_chunks = [*body_chunks[: room - 1], cut(body_chunks[room - 1], MAX_SECTION_TEXT - 1)]
-        body_chunks[-1] = cut(body_chunks[-1] + "…", MAX_SECTION_TEXT)
+        last = markup.cut(body_chunks[room - 1] + "…", MAX_SECTION_TEXT)
+        body_chunks = [*body_chunks[: room - 1], last]
     blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in body_chunks]
     blocks += field_blocks + image + button_blocks
     return blocks[:budget]
@@ -142,9 +144,9 @@ def card_blocks(card: Card, budget: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, 
 
 def message(text: str, card: Card | None) -> dict[str, Any]:
     """The arguments of chat.postMessage / chat.update: the text fallback, and blocks."""
-    fallback = cut(escape(text), MAX_FALLBACK)
+    fallback = markup.cut(markup.to_mrkdwn(text), MAX_FALLBACK)
     if not fallback.strip() and card is not None:
-        fallback = cut(escape(card.title), MAX_FALLBACK)
+        fallback = markup.cut(markup.escape(card.title), MAX_FALLBACK)
     # Whitespace alone is no text for Slack's notifications: one space marks "none".
     payload: dict[str, Any] = {"text": fallback if fallback.strip() else " "}
     if card is not None:
@@ -167,7 +169,7 @@ def home(replies: list[Reply]) -> dict[str, Any]:
         if reply.card is not None:
             blocks += card_blocks(reply.card, budget=room)
         else:
-            chunks = _chunks(escape(reply.text), MAX_SECTION_TEXT)[:room]
+            chunks = _chunks(markup.to_mrkdwn(reply.text), MAX_SECTION_TEXT)[:room]
             blocks += [{"type": "section", "text": _mrkdwn(chunk)} for chunk in chunks]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 

@@ -22,7 +22,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import PLATFORM, blocks
+from bot.adapters.slack import PLATFORM, blocks, images, markup
 from bot.adapters.slack.profiles import SlackProfiles
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
@@ -67,14 +67,23 @@ def clicker_of(body: dict[str, Any]) -> tuple[str, str, str | None]:
 async def tell(api: AsyncWebClient, channel: str, user_id: str, answer: dict[str, Any]) -> None:
     """An "only for you" answer: ephemeral in a channel, a message in the DM with the bot."""
     if channel.startswith("D") or channel == user_id:
-        await api.chat_postMessage(channel=user_id, **answer)
+        await images.sending(api.chat_postMessage, channel=user_id, **answer)
     elif channel:
-        await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
+        await images.sending(api.chat_postEphemeral, channel=channel, user=user_id, **answer)
 
 
 async def respond(url: str, answer: dict[str, Any]) -> None:
-    """An ephemeral answer through the request's response_url (valid 30 minutes, 5 uses)."""
-    await AsyncWebhookClient(url).send(response_type="ephemeral", replace_original=False, **answer)
+    """An ephemeral answer through the request's response_url (valid 30 minutes, 5 uses);
+    again without its images when Slack refuses them."""
+    hook = AsyncWebhookClient(url)
+    sent = await hook.send(response_type="ephemeral", replace_original=False, **answer)
+    if sent.status_code != 200 and images.present(answer) and images.refused(sent.body):
+        images.note("response_url")
+        sent = await hook.send(
+            response_type="ephemeral", replace_original=False, **images.without(answer)
+        )
+    if sent.status_code != 200:
+        log.warning("slack_response_url_refused", extra={"status": sent.status_code})
 
 
 class SlackHandling:
@@ -139,7 +148,9 @@ class SlackHandling:
         team = str(command.get("team_id", ""))
         channel = str(command.get("channel_id", ""))
         user = self._profiles.user(team, str(command.get("user_id", "")), command.get("user_name"))
-        event = CommandEvent(origin_of(team, channel), user, str(command.get("text", "")), key)
+        # Slack's markup (should_escape): people, channels, links → the core's neutral text.
+        text = markup.to_neutral(str(command.get("text", "")))
+        event = CommandEvent(origin_of(team, channel), user, text, key)
         replies = await self._run(event, api)
         await self._open_forms(api, replies, str(command.get("trigger_id", "")), channel, user)
         await self._answer(api, replies, str(command.get("response_url", "")), channel, user)
@@ -197,7 +208,8 @@ class SlackHandling:
         if kind == "app_home_opened":
             # The App Home tab, drawn afresh each time it is opened (the `home` command).
             home = CommandEvent(origin_of(team, user_id, user_id), user, "home")
-            await api.views_publish(user_id=user_id, view=blocks.home(await self._run(home, api)))
+            view = blocks.home(await self._run(home, api))
+            await images.sending(api.views_publish, user_id=user_id, view=view)
             return
         if kind == "reaction_added":
             item = event.get("item") or {}
@@ -212,14 +224,14 @@ class SlackHandling:
         text = str(event.get("text", ""))
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
-        command = CommandEvent(origin_of(team, channel), user, text, event_id)
+        command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)
         answer = answer_of(await self._run(command, api))
         if answer is None or not channel:
             return
         if kind == "app_mention":  # `@Ambassador join` in a channel: ephemeral to the asker
-            await api.chat_postEphemeral(channel=channel, user=user_id, **answer)
+            await images.sending(api.chat_postEphemeral, channel=channel, user=user_id, **answer)
         else:  # a message in the DM with the bot: answered in that DM
-            await api.chat_postMessage(channel=channel, **answer)
+            await images.sending(api.chat_postMessage, channel=channel, **answer)
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

@@ -61,10 +61,12 @@ class SlackTokens:
         self._api = api
         self._client_id = client_id
         self._client_secret = client_secret
-        self._cache: dict[tuple[str, str], tuple[float, BotToken]] = {}
+        self._cache: dict[tuple[str | None, str], tuple[float, BotToken]] = {}
 
-    async def bot(self, team_id: str, enterprise_id: str = "") -> BotToken | None:
-        """The workspace's current bot token, or None when the app is not installed there."""
+    async def bot(self, team_id: str, enterprise_id: str | None = "") -> BotToken | None:
+        """The workspace's current bot token, or None when the app is not installed there.
+        `enterprise_id` None: whatever its Enterprise Grid organization (what the inbox
+        and the outbox know of a workspace is its team id, unique in Slack)."""
         key = (enterprise_id, team_id)
         cached = self._cache.get(key)
         fresh = cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS
@@ -73,7 +75,7 @@ class SlackTokens:
         async with self._sessions() as db:
             found = await slack_installations.find(db, self._sealer, team_id, enterprise_id)
         if found is not None and self._expiring(found):
-            found = await self._refresh(team_id, enterprise_id)
+            found = await self._refresh(team_id, found.enterprise_id)
         if found is None:
             self._cache.pop(key, None)
         else:
@@ -81,8 +83,9 @@ class SlackTokens:
         return found
 
     async def bot_token(self, team_id: str) -> str | None:
-        """Just the token (what the outbox's Slack sender asks for)."""
-        found = await self.bot(team_id)
+        """Just the token of the workspace, in an Enterprise Grid organization or not (what
+        the outbox's Slack sender and the inbox's handling ask for)."""
+        found = await self.bot(team_id, None)
         return found.bot_token if found else None
 
     @property
@@ -93,6 +96,7 @@ class SlackTokens:
     def forget(self, team_id: str, enterprise_id: str = "") -> None:
         """Drop a cached token (the workspace uninstalled the app)."""
         self._cache.pop((enterprise_id, team_id), None)
+        self._cache.pop((None, team_id), None)
 
     def _expiring(self, token: BotToken) -> bool:
         return (

@@ -5,7 +5,8 @@ bot can run against a test double or a Slack-compatible proxy. Rate limits: slac
 AsyncRateLimitErrorRetryHandler waits Retry-After and retries a few times; past that, the
 outbox reschedules the message after Retry-After (https://api.slack.com/apis/rate-limits).
 Errors no retry can cure (channel_not_found, not_in_channel, a disabled user…) park the
-message with that reason instead of retrying forever.
+message with that reason instead of retrying forever; a message whose image Slack could
+not fetch is sent again without it (images.py) rather than parked.
 
 Pacing keeps the bot under those limits in the first place: posts go at most about one
 per second per channel (a later one waits in the outbox, other channels go on), and a
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import blocks
+from bot.adapters.slack import blocks, images
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox import targets
@@ -175,13 +177,17 @@ class SlackSender:
         self._pacing.edits_per_workspace.take(workspace)
         await self._call(workspace, "chat_update", channel=channel, ts=ts, **arguments)
 
-    async def _call(self, workspace: str, method: str, **arguments: object) -> dict[str, object]:
+    async def _call(self, workspace: str, method: str, **arguments: Any) -> dict[str, object]:
         api = await self._client(workspace)
         try:
             response = await getattr(api, method)(**arguments)
         except SlackApiError as exc:
             status = exc.response.status_code
             data = exc.response.data  # a dict, or the text of a non-JSON answer (a 5xx page)
+            if status != 429 and images.present(arguments) and images.refused(data):
+                # Slack could not fetch an image: the message goes without it, not lost.
+                images.note(method)
+                return await self._call(workspace, method, **images.without(arguments))
             error = str(data.get("error", "")) if isinstance(data, dict) else ""
             if status == 429:
                 retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60 * 5
 # Parts that Slack always sends as JSON objects when present.
 _OBJECTS = ("event", "view", "user", "team", "channel", "container", "state")
+# Legacy dialogs echo the `state` string the dialog was opened with
+# (https://api.slack.com/dialogs#submit): there it is a string, not block state.
+_DIALOGS = ("dialog_submission", "dialog_cancellation", "dialog_suggestion")
 # Parts bolt reads as strings (to route the request) when present.
 _STRINGS = ("type", "command", "callback_id", "trigger_id", "response_url", "api_app_id")
 # What bolt raises on a signed body of a shape nobody checked (a field of the wrong type):
@@ -105,6 +108,10 @@ def _object_problem(text: str, what: str) -> str | None:
     if not isinstance(data, dict):
         return f"{what} is not a JSON object"
     for key in _OBJECTS:
+        if key == "state" and data.get("type") in _DIALOGS:
+            if not isinstance(data.get(key), str | None):
+                return f"`state` in {what} is not a string"
+            continue
         if key in data and data[key] is not None and not isinstance(data[key], dict):
             return f"`{key}` in {what} is not an object"
     for key in _STRINGS:

@@ -40,6 +40,7 @@ from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.inbox.journal import Journal
 from bot.settings import Settings
+from storage.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class TeamsAdapter:
         journal: Journal,
         wake_outbox: Callable[[], None],
         connector: Connector,
+        sealer: Sealer,
     ) -> None:
         teams = settings.teams
         self._settings = settings
@@ -65,7 +67,9 @@ class TeamsAdapter:
         self._auth = (
             BotFrameworkAuth(teams.app_id, teams.openid_url) if teams.authenticated else None
         )
-        self.handling = TeamsHandling(settings, dispatcher, sessions, clock, wake_outbox, connector)
+        self.handling = TeamsHandling(
+            settings, dispatcher, sessions, clock, wake_outbox, connector, sealer
+        )
         self.typing = TypingIndicator(sessions, connector)
         self._service_urls = ServiceUrls(teams)
         if teams.allow_unauthenticated:

@@ -3,28 +3,48 @@
 Pure functions (the activity around a card is shaped by protocol.py). Rules they keep
 (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-reference,
 https://adaptivecards.io/explorer/):
-- schema 1.5, the highest Teams renders on desktop, web and mobile alike;
+- schema 1.5, the highest Teams renders on desktop, web and mobile alike, and every card
+  valid against Microsoft's official 1.5 JSON schema (the tests check each card the bot
+  sends with it): nothing outside it, so no `msteams` property (`width: Full` and
+  mentions in cards are Teams' additions the schema refuses: the card's root allows no
+  other property);
 - the text of the message is always set too (notifications, screen readers, clients
-  without cards): `fallbackText` on the card, and the activity's own text;
+  without cards): `fallbackText` on the card, and the activity's `summary` (its `text`
+  would show above the card: message());
 - at most 6 buttons per ActionSet (Teams hides the rest behind "…"): more buttons, more
   rows — a 0–10 score is a row of 6 and a row of 5;
+- an Input.ChoiceSet always has a choice (a select without options is a text input),
+  its initial value only one of its choices; an Input.Date's value is YYYY-MM-DD and an
+  Input.Time's HH:MM, or none; input ids are unique in a card;
 - a whole activity stays under Teams' message size (about 28 KB): long texts are cut;
 - what people typed cannot turn into a link: `](` is broken apart.
 
 A button is an Action.Submit whose data is {"action_id", "value"}: the same pair as on
 Slack, which the core gets back unchanged. A form is a card of inputs whose submit carries
 {"action_id": <the form's submit action>, "form": 1}; Teams adds each input's value under
-its id. Date-times are an Input.Date and an Input.Time (there is no date-time input);
-people are the people picker (an Input.ChoiceSet on the graph users dataset) plus a text
-input for names outside the organisation.
+its id. Date-times are an Input.Date and an Input.Time (there is no date-time input).
+
+People: the people the bot knows (the field's options: name and member id) as a
+multi-select Input.ChoiceSet, plus a text input for anyone else (names, comma separated;
+the core finds a member by a unique name); only the text input when the bot knows nobody
+to offer. Not Teams' people picker: its `choices.data` (Data.Query on
+graph.microsoft.com/users,
+https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/people-picker)
+exists only in the 1.6 schema, above the 1.5 Teams renders
+(https://learn.microsoft.com/microsoft-copilot-studio/guidance/adaptive-cards-overview), and a
+client below a card's version shows only its fallbackText: the form would be lost. And a
+colleague the picker finds whom the bot has never met could not be invited anyway (the bot
+opens a 1:1 chat only with people it has seen). Both give the same value, member ids comma
+separated, so a form an earlier version posted with the picker still reads back.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from bot.adapters.teams import protocol
+from bot.adapters.teams import protocol, rendering
 from bot.core.replies import Button, Card, Form, FormField
 from bot.i18n import Translator
 
@@ -36,8 +56,13 @@ MAX_FIELD = 1_000
 MAX_TITLE = 300
 MAX_CHOICES = 100
 MAX_VALUE = 2_000
+MAX_PEOPLE = 100  # people offered in a form…
+MAX_PEOPLE_BYTES = 10_000  # …in at most this much of the ~28 KB an activity may weigh
+MAX_PERSON = 80  # characters of a name offered
 DATE, TIME, PEOPLE, FREE = "__date", "__time", "__people", "__free"
 _STYLES = {"primary": "positive", "danger": "destructive"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?")
 
 
 def cut(text: str, limit: int) -> str:
@@ -91,7 +116,7 @@ def _card(body: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": VERSION,
-        "fallbackText": _some(cut(fallback, MAX_TEXT)),
+        "fallbackText": _some(cut(safe(fallback), MAX_TEXT)),
         "body": body,
     }
 
@@ -121,16 +146,21 @@ def card(card: Card, fallback: str) -> dict[str, Any]:
 
 
 def message(text: str, card_: Card | None) -> dict[str, Any]:
-    """A message activity's content: its text always, its card as an attachment."""
-    shown = text if text.strip() or card_ is None else card_.title
+    """A message activity's content: the text alone, as Teams shows it (rendering.py), or
+    the card with the text as its notification summary — never the text beside the card,
+    which Teams would show twice."""
     if card_ is None:
-        return protocol.message(_some(cut(shown, MAX_TEXT)))
-    return message_with_card(shown, card(card_, text))
+        return protocol.message(_some(cut(rendering.message_text(text), MAX_TEXT)))
+    return message_with_card(text if text.strip() else card_.title, card(card_, text))
 
 
 def message_with_card(text: str, adaptive_card: dict[str, Any]) -> dict[str, Any]:
-    """A message activity carrying an Adaptive Card (a card or a form) and its text."""
-    return protocol.message(_some(cut(text, MAX_TEXT)), adaptive_card)
+    """A message activity carrying an Adaptive Card (a card or a form), its text lines
+    rendered for Teams, `text` as the summary that notifications show (the card's
+    fallbackText stays for clients without cards)."""
+    return protocol.message(
+        None, rendering.adaptive_card(adaptive_card), summary=_some(rendering.summary(text))
+    )
 
 
 def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:
@@ -139,48 +169,11 @@ def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:
     if field.required:
         common["errorMessage"] = t("teams.required")
     if field.kind == "datetime":
-        date, _, time = field.value.partition("T")
-        return [
-            {"type": "Input.Date", "id": field.id + DATE, "value": date, **common},
-            {
-                "type": "Input.Time",
-                "id": field.id + TIME,
-                "value": time[:5],
-                **{**common, "label": t("teams.time")},
-            },
-        ]
-    if field.kind == "select":
-        choices = [
-            {"title": cut(title, MAX_TITLE), "value": value[:MAX_VALUE]}
-            for title, value in field.options[:MAX_CHOICES]
-        ]
-        return [
-            {
-                "type": "Input.ChoiceSet",
-                "id": field.id,
-                "choices": choices,
-                "style": "compact",
-                "value": field.value,
-                **common,
-            }
-        ]
+        return _date_and_time(field, common, t)
+    if field.kind == "select" and field.options:
+        return [_choices(field, common)]
     if field.kind == "users":
-        picker = {
-            "type": "Input.ChoiceSet",
-            "id": field.id + PEOPLE,
-            "choices": [],
-            "choices.data": {"type": "Data.Query", "dataset": "graph.microsoft.com/users"},
-            "isMultiSelect": True,
-            "label": label,
-            "isRequired": False,
-        }
-        free = {
-            "type": "Input.Text",
-            "id": field.id + FREE,
-            "label": t("slack.other_people"),
-            "isRequired": False,
-        }
-        return [picker, free]
+        return _people(field, label, t)
     return [
         {
             "type": "Input.Text",
@@ -190,6 +183,78 @@ def _inputs(field: FormField, t: Translator) -> list[dict[str, Any]]:
             **common,
         }
     ]
+
+
+def _date_and_time(field: FormField, common: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
+    """An Input.Date and an Input.Time, their values in the shapes the schema names
+    (YYYY-MM-DD, HH:MM) or none."""
+    date, _, time = field.value.partition("T")
+    day: dict[str, Any] = {"type": "Input.Date", "id": field.id + DATE, **common}
+    hour: dict[str, Any] = {
+        "type": "Input.Time",
+        "id": field.id + TIME,
+        **{**common, "label": t("teams.time")},
+    }
+    if _ISO_DATE.fullmatch(date):
+        day["value"] = date
+    if _ISO_TIME.fullmatch(time):
+        hour["value"] = time[:5]
+    return [day, hour]
+
+
+def _choices(field: FormField, common: dict[str, Any]) -> dict[str, Any]:
+    """A select: a compact Input.ChoiceSet (never empty: see `_inputs`), its initial value
+    one of its choices."""
+    choices = [
+        {"title": cut(title, MAX_TITLE) or "…", "value": value[:MAX_VALUE]}
+        for title, value in field.options[:MAX_CHOICES]
+    ]
+    chosen: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": field.id,
+        "choices": choices,
+        "style": "compact",
+        **common,
+    }
+    if any(choice["value"] == field.value for choice in choices):
+        chosen["value"] = field.value
+    return chosen
+
+
+def _people(field: FormField, label: str, t: Translator) -> list[dict[str, Any]]:
+    """The people the bot knows to pick from, and a text input for names (see the module's
+    docstring). Never required: Teams cannot require one of two inputs."""
+    choices: list[dict[str, str]] = []
+    size = 0
+    for name, id_ in field.options[:MAX_PEOPLE]:
+        # A multi-select sends its values comma separated: an id with a comma cannot be one.
+        if not id_ or "," in id_ or len(id_) > MAX_VALUE:
+            continue
+        choice = {"title": cut(name, MAX_PERSON) or id_, "value": id_}
+        size += len(json.dumps(choice))  # as on the wire: non-ASCII escaped
+        if size > MAX_PEOPLE_BYTES:
+            break
+        choices.append(choice)
+    names: dict[str, Any] = {"type": "Input.Text", "id": field.id + FREE}
+    if not choices:
+        return [
+            {
+                **names,
+                "label": label,
+                "placeholder": t("teams.names_placeholder"),
+                "isRequired": False,
+            }
+        ]
+    picker = {
+        "type": "Input.ChoiceSet",
+        "id": field.id + PEOPLE,
+        "choices": choices,
+        "isMultiSelect": True,
+        "style": "compact",
+        "label": label,
+        "isRequired": False,
+    }
+    return [picker, {**names, "label": t("slack.other_people"), "isRequired": False}]
 
 
 def form(form_: Form, t: Translator) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import aiohttp
 
 from bot.adapters.teams import protocol
 from bot.adapters.teams.service_urls import ServiceUrls
-from bot.outbox.delivery import PermanentFailure, RetryLater
+from bot.outbox.delivery import PermanentFailure, PostedWithoutId, RetryLater
 from bot.settings import TeamsSettings
 
 SCOPE = "https://api.botframework.com/.default"
@@ -89,12 +89,17 @@ class Connector:
             await self._http.close()
 
     async def send(self, service_url: str, conversation: str, activity: dict[str, Any]) -> str:
-        """POST an activity to a conversation; its id."""
+        """POST an activity to a conversation; its id (PostedWithoutId when the answer has
+        none)."""
         url = (
             f"{self._base(service_url)}/v3/conversations/{quote(conversation, safe='')}/activities"
         )
         data = await self._call("POST", url, activity)
-        return str(data.get("id", ""))
+        activity_id = data.get("id")
+        if not isinstance(activity_id, str) or not activity_id:
+            # Accepted (2xx) and shown, but no id to update it by (the outbox decides).
+            raise PostedWithoutId(f"teams answered {conversation[:80]} without an activity id")
+        return activity_id
 
     async def update(
         self, service_url: str, conversation: str, activity_id: str, activity: dict[str, Any]

@@ -16,7 +16,16 @@ Then:
   uninstalled when it was the last (installs.py);
 - the replies go through the outbox (paced, retried, never lost): to the conversation when
   they are for everyone, else to the person's 1:1 chat with the bot (Teams has no
-  ephemeral messages); forms are cards there.
+  ephemeral messages); forms are cards there, carrying where they were opened
+  (form_origin.py).
+
+In a channel, every new post is its own conversation `<channel>;messageid=<root>` and only
+the replies in its thread share it (recorded traffic: shared protocol-samples/
+public-fixtures/teams/botbuilder-js). The core is given the channel (`_origin`): a session,
+the community and who is present belong to the channel, whichever post or reply a command
+was typed in. Replies to a command go to the thread it was typed in (the full id); what
+the core posts on its own goes to the channel's id, which Teams shows as a new post. So the
+references of both are remembered.
 """
 
 from __future__ import annotations
@@ -24,11 +33,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM, cards, installs, protocol
+from bot.adapters.teams import PLATFORM, cards, form_origin, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
@@ -40,6 +50,8 @@ from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import members, teams_references, workspaces
+from storage.conversations import channel_of
+from storage.sealing import Sealer
 from storage.teams_references import Reference
 
 log = logging.getLogger(__name__)
@@ -90,8 +102,10 @@ class TeamsHandling:
         clock: Clock,
         wake_outbox: Callable[[], None],
         connector: Connector,
+        sealer: Sealer,
     ) -> None:
         self._connector = connector
+        self._sealer = sealer
         self._settings = settings
         self._dispatcher = dispatcher
         self._sessions = sessions
@@ -103,6 +117,11 @@ class TeamsHandling:
         if (problem := protocol.problem_with(activity)) is not None:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
+            return
+        if not tenant_of(activity):
+            # Teams always names the tenant; without one nothing can be remembered or
+            # answered (references, workspaces and the outbox are per tenant).
+            log.warning("teams_activity_without_tenant", extra={"inbox_id": inbox_id})
             return
         if installs.is_removal(activity):
             await self._removed(activity)
@@ -123,19 +142,29 @@ class TeamsHandling:
         added = [r for r in activity.get("reactionsAdded") or [] if isinstance(r, dict)]
         if not any(str(r.get("type", "")) not in NOT_LIKES for r in added):
             return
-        reacted_to = str(activity.get("replyToId") or "")
         conversation = str((activity.get("conversation") or {}).get("id") or "")
+        # Teams names the message in two forms: `replyToId` (now its numeric id) and
+        # `legacy.replyToId` (the `1:…` id the Bot Connector answered when the bot posted,
+        # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events#message-reaction-events):
+        # whichever the sender stored matches.
+        legacy = activity.get("legacy")
+        given = [
+            activity.get("replyToId"),
+            legacy.get("replyToId") if isinstance(legacy, dict) else None,
+        ]
+        reacted_to = dict.fromkeys(i for i in given if isinstance(i, str) and i)
         if not reacted_to or not conversation:
             return
         # The post's id is `<conversation>|<activity>` as the sender stored it: the thread's
         # id for a reply in a thread, the channel's for a post at its root.
         candidates = dict.fromkeys([conversation, conversation.split(";")[0]])
-        for n, where in enumerate(candidates):
+        pairs = [(where, on) for where in candidates for on in reacted_to]
+        for n, (where, on) in enumerate(pairs):
             liked = ActionEvent(
                 _origin(activity),
                 person_of(activity),
                 contributions.REACT_ACTION,
-                f"{where}|{reacted_to}",
+                f"{where}|{on}",
                 f"inbox-{inbox_id}:{n}",
             )
             await self._dispatcher.action(liked)
@@ -147,6 +176,15 @@ class TeamsHandling:
         submitted = cards.submission(activity.get("value"))
         if submitted is not None:
             action_id, value = submitted
+            sealed = form_origin.carried(activity.get("value"))
+            if sealed is not None:
+                where = form_origin.open_(self._sealer, origin.workspace, user.id, sealed)
+                if where is None:
+                    log.warning("teams_form_origin_refused", extra={"workspace": origin.workspace})
+                    refused = ActionEvent(origin, user, action_id, value, key)
+                    return [await self._dispatcher.refuse(refused, "teams.form_origin_refused")]
+                # Submitted from the 1:1 chat, the form acts where it was opened.
+                origin = Origin(PLATFORM, origin.workspace, channel_of(where), is_direct=False)
             return await self._dispatcher.action(ActionEvent(origin, user, action_id, value, key))
         if activity.get("value") is not None and not activity.get("text"):
             return []  # a card that is not ours: nothing to do
@@ -208,7 +246,7 @@ class TeamsHandling:
             return
         kind = str(conversation.get("conversationType") or "personal")
         personal = kind == "personal"
-        reference = Reference(
+        here = Reference(
             tenant_id=tenant,
             conversation_id=str(conversation["id"]),
             service_url=service_url,
@@ -218,10 +256,19 @@ class TeamsHandling:
             user_id=str(sender.get("id") or "") or None if personal else None,
             team_id=_team_of(activity),
         )
+        # A thread's reference for the replies there, its channel's for new posts (the
+        # sign-up card, announcements, challenges), whose updates use it too.
+        channel = channel_of(here.conversation_id)
+        references = (
+            [here]
+            if channel == here.conversation_id
+            else [here, replace(here, conversation_id=channel)]
+        )
         now = self._clock.now()
         people = [sender, *(activity.get("membersAdded") or [])]
         async with self._sessions() as db, db.begin():
-            await teams_references.remember(db, reference, now)
+            for reference in references:
+                await teams_references.remember(db, reference, now)
             # Teams writes from there: the bot is installed (again) in the tenant.
             await workspaces.mark_installed(db, PLATFORM, tenant)
             for person in people:
@@ -292,13 +339,21 @@ class TeamsHandling:
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
         user = person_of(activity)
         locale = pick_locale(user.locale, self._settings.locale)
+        # A form opened here is answered from the 1:1 chat: it carries where it came from.
+        forms = not personal and any(reply.form for reply in replies)
+        opened_in = form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
         async with self._sessions() as db, db.begin():
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
             outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
             for n, reply in enumerate(replies):
                 shared = reply.visibility is Visibility.CONVERSATION
+                # In a channel, `conversation` is the thread the command was typed in.
                 target = conversation if personal or shared else f"dm:{user.id}"
-                extra = {"form": reply.form.to_json(), "locale": locale} if reply.form else {}
+                extra: dict[str, Any] = {}
+                if reply.form:
+                    extra = {"form": reply.form.to_json(), "locale": locale}
+                    if opened_in:
+                        extra["origin"] = opened_in
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
                 await outbox.post(f"{key}:reply:{n}", target, message, solicited=True)
         self._wake_outbox()
@@ -312,10 +367,12 @@ def _team_of(activity: dict[str, Any]) -> str | None:
 
 
 def _origin(activity: dict[str, Any]) -> Origin:
+    """Where the core sees the activity come from: in a channel, the channel, not the post's
+    thread (`<channel>;messageid=<root>`); a group or 1:1 chat's id has no thread part."""
     conversation = activity.get("conversation") or {}
     return Origin(
         PLATFORM,
         tenant_of(activity),
-        str(conversation.get("id") or ""),
+        channel_of(str(conversation.get("id") or "")),
         is_direct=conversation.get("conversationType") == "personal",
     )

@@ -43,15 +43,24 @@ def problem_with(body: dict[str, Any]) -> str | None:
     return None
 
 
-def message(text: str, adaptive_card: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A message activity: its text, and an Adaptive Card as its attachment."""
+def message(
+    text: str | None, adaptive_card: dict[str, Any] | None = None, *, summary: str | None = None
+) -> dict[str, Any]:
+    """A message activity: its text (Markdown, as Teams reads a bot's text), and/or an
+    Adaptive Card as its attachment with the `summary` that notifications show. The bot
+    sends one or the other (cards.message): Teams shows a text above its card, and
+    Microsoft 365 Agents Playground splits such a message in two and answers without an id."""
     attachments = (
         [Attachment(content_type=ADAPTIVE_CARD, content=adaptive_card)]
         if adaptive_card is not None
         else None
     )
     made: dict[str, Any] = Activity(
-        type=ActivityTypes.message, text=text, attachments=attachments
+        type=ActivityTypes.message,
+        text=text,
+        text_format="markdown" if text is not None else None,
+        summary=summary,
+        attachments=attachments,
     ).serialize()
     return made
 

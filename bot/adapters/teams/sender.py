@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.adapters.teams import PLATFORM, cards
+from bot.adapters.teams import PLATFORM, cards, form_origin
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.replies import Form, OutboundMessage
@@ -161,7 +161,8 @@ def _activity(message: OutboundMessage) -> dict[str, Any]:
     form = message.extra.get("form")
     if isinstance(form, dict):
         t = Translator(str(message.extra.get("locale") or "en"))
-        return cards.message_with_card(message.text, cards.form(Form.from_json(form), t))
+        card = form_origin.stamp(cards.form(Form.from_json(form), t), message.extra.get("origin"))
+        return cards.message_with_card(message.text, card)
     return cards.message(message.text, message.card)
 
 
@@ -172,4 +173,6 @@ def _thread_of(conversation: str, in_reply_to: str) -> str:
     names a thread already (every new post in a channel is one) is cut to the channel's."""
     replied_in, _, activity_id = in_reply_to.partition("|")
     root = replied_in.partition(";messageid=")[2] or activity_id
+    if not root:  # a post recorded without its id (before PostedWithoutId): unthreaded
+        return conversation
     return f"{conversation.split(';')[0]};messageid={root}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -15,7 +16,7 @@ from bot.server import Runtime, build_app, create_runtime
 from bot.settings import Settings
 from storage import contributions, members, workspaces
 from storage.models import Challenge, ChallengeOccurrence, Contribution
-from tests.support.playground import Playground
+from tests.support.playground import Playground, user
 
 FRIDAY = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 11:00 in Paris
 MONDAY_9_PARIS = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -203,7 +204,12 @@ async def test_a_run_missed_while_down_posts_once_within_grace_else_is_skipped_v
         await runtime.sender.drain()
         assert len(await second.messages()) == (1 if posted else 0)
         listing = await second.say("anim1", "challenge list")
-        assert ("skipped on" in listing) is (not posted)
+        french = await second.say(user("anim1", "fr"), "défi liste")
+        said = "skipped on Mon 30 Nov, 09:00: missed by 8.0 h while the bot was not running"
+        assert (said in listing) is (not posted)
+        said = "sauté le lun. 30 nov., 09:00\u00a0: manqué de 8,0\u00a0h pendant que le bot était"
+        assert (said in french) is (not posted)
+        assert ("skipped" in listing) is (not posted), "an on-time run is not called skipped"
         assert "Mon 7 Dec, 09:00" in listing, "the schedule goes on"
     finally:
         await client.close()
@@ -279,3 +285,113 @@ async def test_members_who_have_not_answered_get_one_reminder_before_it_closes(
     await bot.runtime.clock.advance(3600)
     assert len(await _reminders(bot, "bob")) == 1, "never twice"
     assert "1 to 720 hours" in await bot.say("anim1", "challenge post X every day 09:00 remind 0h")
+
+
+def _typed_hint(message: dict[str, Any]) -> str:
+    """What the card tells people to type (its "Or type" field)."""
+    fields = {f["label"]: f["value"] for f in message["card"]["fields"]}
+    return str(fields.get("Or type") or fields["Ou tapez"])
+
+
+async def test_the_number_on_a_card_is_the_challenges_and_every_command_takes_it(
+    bot: Playground,
+) -> None:
+    await bot.command("anim1", "challenge post Daily tip every day 09:00")  # challenge #1
+    await bot.runtime.clock.set(MONDAY_9_PARIS)  # passes its Saturday and Sunday runs
+    await bot.command(user("anim1", "fr"), "défi publier Une histoire chaque lundi 10h")  # #2
+    await bot.runtime.clock.set(MONDAY_9_PARIS + timedelta(hours=1))
+    daily, story = await bot.messages()
+    # The buttons carry the posts' own numbers (3 and 4), which people never see.
+    assert [m["card"]["buttons"][0]["value"] for m in (daily, story)] == ["3:success", "4:success"]
+    assert _typed_hint(daily) == "challenge answer 1 success|not-yet <what happened>"
+    assert _typed_hint(story) == "défi répondre 2 réussite|pas-encore <ce qui s'est passé>"
+
+    # The number read on the card answers it, in either language.
+    assert "Merci" in await bot.say("alice", "défi répondre 2 réussite J'ai raconté")
+    assert "Thank you" in await bot.say("bob", "challenge answer 1 not-yet Tomorrow")
+    thread = [m["in_reply_to"] for m in await bot.messages() if m["in_reply_to"]]
+    assert thread == [story["id"], daily["id"]]
+    listing = await bot.say("anim1", "challenge list")
+    assert "• #1 “Daily tip”" in listing and "• #2 “Une histoire”" in listing
+    assert "every Monday at 10:00" in await bot.say("anim1", "challenge edit 2 A story")
+    assert "is cancelled" in await bot.say("anim1", "challenge cancel 1")
+    assert "There is no challenge #4" in await bot.say("bob", "challenge answer 4 success X")
+    assert await _count(bot.runtime, Contribution) == 2
+
+
+async def test_an_old_cards_button_and_a_challenge_not_yet_posted_say_what_to_answer(
+    bot: Playground,
+) -> None:
+    await bot.command("anim1", "challenge post Weekly story every monday 09:00")
+    await bot.command("anim1", "challenge post Monthly review at 2026-12-04 10:00")
+    waiting = "Challenge #2 takes no answers right now: its next post is on Fri 4 Dec, 10:00."
+    assert waiting in await bot.say("bob", "challenge answer 2 success Early")
+    assert await bot.say("alice", "défi répondre 2 réussite Tôt") == (
+        "Le défi n°2 ne reçoit pas de réponses en ce moment\u00a0: sa prochaine publication"
+        " est le ven. 4 déc., 10:00."
+    )
+    await bot.runtime.clock.set(MONDAY_9_PARIS)
+    first = (await bot.messages())[0]
+    await bot.runtime.clock.advance(7 * 24 * 3600)
+    success = first["card"]["buttons"][0]
+    for who, says in (
+        (
+            "bob",
+            "This post of challenge #1 is closed for answers. Answer its latest post, with its"
+            " buttons or `challenge answer 1 success|not-yet …`.",
+        ),
+        (
+            "alice",
+            "Cette publication du défi n°1 n'accepte plus de réponses. Répondez à sa dernière"
+            " publication, avec ses boutons ou `défi répondre 1 réussite|pas-encore …`.",
+        ),
+    ):
+        form = (await bot.action(who, success["action_id"], success["value"]))[0]["form"]
+        refused = await bot.action(who, form["submit_action_id"], json.dumps({"text": "Late"}))
+        assert refused[0]["text"] == says
+    assert await _count(bot.runtime, Contribution) == 0
+    assert "Thank you" in await bot.say("bob", "challenge answer 1 success On time")
+
+
+async def test_a_one_off_challenge_is_listed_open_while_it_takes_answers(bot: Playground) -> None:
+    await bot.command("anim1", "challenge post Try one new thing")
+    listing = await bot.say("anim1", "challenge list")
+    assert "• #1 “Try one new thing” — posted, takes answers until Fri 4 Dec, 11:00" in listing
+    assert "finished" not in listing
+    french = await bot.say(user("anim1", "fr"), "défi liste")
+    assert "— publié, reçoit des réponses jusqu'au ven. 4 déc., 11:00" in french
+    assert "terminé" not in french
+    assert "Thank you" in await bot.say("bob", "challenge answer 1 success Did it")
+
+    await bot.command("anim1", "challenge post Weekly story every monday 09:00")
+    await bot.runtime.clock.set(MONDAY_9_PARIS)
+    await bot.command("anim1", "challenge cancel 2")
+    listing = await bot.say("anim1", "challenge list")
+    assert "#2 “Weekly story” — cancelled; its last post takes answers until Mon 7 Dec" in listing
+    french = await bot.say(user("anim1", "fr"), "défi liste")
+    assert (
+        "annulé\u202f; sa dernière publication reçoit des réponses jusqu'au lun. 7 déc." in french
+    )
+
+    await bot.runtime.clock.advance(7 * 24 * 3600)  # one-off challenges close after 7 days
+    listing = await bot.say("anim1", "challenge list")
+    assert "“Try one new thing” — finished" in listing
+    assert "“Weekly story” — cancelled" in listing and "takes answers" not in listing
+    assert "« Try one new thing » — terminé" in await bot.say(user("anim1", "fr"), "défi liste")
+    closed = "Challenge #1 is closed for answers: it will not be posted again."
+    assert closed in await bot.say("bob", "challenge answer 1 success Late")
+    assert (await bot.say("alice", "défi répondre 1 réussite Tard")).startswith(
+        "Le défi n°1 n'accepte plus de réponses\u00a0: il ne sera plus publié."
+    )
+
+
+async def test_a_recurring_challenge_lists_until_when_its_post_takes_answers(
+    bot: Playground,
+) -> None:
+    await bot.command("anim1", "challenge post Weekly story every monday 09:00")
+    assert "Takes answers" not in await bot.say("anim1", "challenge list"), "not posted yet"
+    await bot.runtime.clock.set(MONDAY_9_PARIS)
+    listing = await bot.say("anim1", "challenge list")
+    assert "next: Mon 7 Dec, 09:00. Takes answers until Mon 7 Dec, 09:00." in listing
+    french = await bot.say(user("anim1", "fr"), "défi liste")
+    assert "Reçoit des réponses jusqu'au lun. 7 déc., 09:00." in french

@@ -1,4 +1,5 @@
-"""The outbox: once per key, retried with backoff, never dropped silently, edits coalesced."""
+"""The outbox: once per key, retried with backoff, never dropped silently, edits coalesced;
+a post accepted without an id is posted again once when it is live, else not twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.replies import OutboundMessage
-from bot.outbox.delivery import PermanentFailure, RetryLater
+from bot.outbox.delivery import PermanentFailure, PostedWithoutId, RetryLater
 from bot.outbox.queue import Outbox
 from bot.server import Runtime
 from storage import workspaces
@@ -20,15 +21,19 @@ class RecordingSender:
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str]] = []
+        self.threads: list[str | None] = []  # what each post replied to
         self.updates: list[tuple[str, str]] = []
         self.failures: list[Exception] = []
 
     async def post(
         self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
     ) -> str:
-        if self.failures:
+        if self.failures and not isinstance(self.failures[0], PostedWithoutId):
             raise self.failures.pop(0)
         self.posts.append((target, message.text))
+        self.threads.append(message.in_reply_to)
+        if self.failures:  # shown, but the platform did not say its id
+            raise self.failures.pop(0)
         return f"m{len(self.posts)}"
 
     async def update(
@@ -171,3 +176,61 @@ async def test_a_platform_without_a_sender_keeps_its_messages(runtime: Runtime) 
     await runtime.sender.drain()
     row = await _row(runtime, "k6")
     assert row.status == "pending" and "no sender configured" in (row.last_error or "")
+
+
+async def _post(runtime: Runtime, key: str, message: OutboundMessage, *, live: bool) -> None:
+    async with runtime.sessions() as db, db.begin():
+        workspace = await workspaces.get_or_create(db, "test", "T1", runtime.clock.now())
+        outbox = Outbox(db, "test", workspace.id, runtime.clock.now())
+        # A live message names a refresher (none is registered here: its payload is sent).
+        refresh = {"name": "live-card"} if live else None
+        await outbox.post(key, "C1", message, refresh=refresh)
+
+
+async def test_a_message_posted_without_an_id_is_not_posted_twice(
+    runtime: Runtime, platform: RecordingSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform.failures.append(PostedWithoutId("answered 202 without an id"))
+    await _post(runtime, "challenge", OutboundMessage("Challenge 4"), live=False)
+    await runtime.sender.drain()
+    row = await _row(runtime, "challenge")
+    assert row.status == "sent" and row.platform_message_id is None
+    assert any(r.message == "outbox_sent_without_id" for r in caplog.records)
+    # A reply meant for its thread goes unthreaded; an edit of it is parked with why.
+    await _post(
+        runtime, "answer", OutboundMessage("My answer", in_reply_to="challenge"), live=False
+    )
+    await _enqueue(runtime, "challenge:edit", "Challenge 4 (closed)", update_of="challenge")
+    await runtime.clock.advance(60)
+    assert platform.posts == [("C1", "Challenge 4"), ("C1", "My answer")]
+    assert platform.threads == [None, None] and platform.updates == []
+    edit = await _row(runtime, "challenge:edit")
+    assert edit.status == "failed" and "posted without an id" in (edit.last_error or "")
+
+
+async def test_a_live_message_posted_without_an_id_is_posted_again_once_then_edited(
+    runtime: Runtime, platform: RecordingSender
+) -> None:
+    platform.failures.append(PostedWithoutId("answered 202 without an id"))
+    await _post(runtime, "card", OutboundMessage("count 0"), live=True)
+    await _enqueue(runtime, "card:update:1", "count 1", update_of="card")
+    await runtime.sender.drain()
+    row = await _row(runtime, "card")
+    assert row.status == "pending" and (row.last_error or "").startswith("posted without an id")
+    await runtime.clock.advance(10)
+    assert platform.posts == [("C1", "count 0"), ("C1", "count 0")]
+    assert platform.updates == [("m2", "count 1")], "the edit goes to the copy with an id"
+    assert (await _row(runtime, "card")).platform_message_id == "m2"
+
+
+async def test_a_live_message_posted_twice_without_an_id_is_parked_with_the_reason(
+    runtime: Runtime, platform: RecordingSender
+) -> None:
+    platform.failures += [PostedWithoutId("no id"), PostedWithoutId("no id again")]
+    await _post(runtime, "card", OutboundMessage("count 0"), live=True)
+    await runtime.sender.drain()
+    await runtime.clock.advance(10)
+    await runtime.clock.advance(600)
+    assert platform.posts == [("C1", "count 0")] * 2, "posted again once, not more"
+    row = await _row(runtime, "card")
+    assert row.status == "failed" and "twice" in (row.last_error or "")

@@ -4,12 +4,13 @@ never raises, and while nothing scheduled can run the elected process's /readyz 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.clock import Clock
 from bot.scheduling.service import Scheduler
+from bot.scheduling.watch import Lateness
 from bot.server import build_app, create_runtime
 from tests.conftest import make_settings
 
@@ -73,3 +74,19 @@ async def test_readyz_is_503_while_the_elected_scheduler_cannot_run(database_url
         assert failing == {"status": "unavailable", "database": "ok", "scheduler": "failing"}
         clock.broken = False
         assert (await _readyz(client, 200))["scheduler"] == "leader"
+
+
+async def test_becoming_the_scheduler_begins_its_watches_again() -> None:
+    """A standby elected later: runs planned before were missed while no scheduler ran."""
+    monday_9 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    wall_time = [datetime(2026, 1, 1, tzinfo=UTC)]
+    clock = Clock(controllable=True, start=monday_9 - timedelta(days=1), wall=lambda: wall_time[0])
+    scheduler = Scheduler(clock)
+    watch = scheduler.watch()
+    wall_time[0] += timedelta(days=1, hours=3)  # up as a standby for a day
+    assert watch.lateness(monday_9, clock.now()).cause == "up"
+    scheduler.start()
+    try:
+        assert watch.lateness(monday_9, clock.now()) == Lateness(timedelta(hours=3), "down")
+    finally:
+        await scheduler.close()

@@ -7,11 +7,10 @@ AMBASSADOR_REQUIRE_BROWSER=1 (CI), where a missing browser fails the run instead
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from bot.clock import Clock
 from bot.server import build_app, create_runtime
 from tests.conftest import make_settings
+from tests.support import browser as browser_support
 from tests.support import databases
 
 try:
@@ -27,23 +27,14 @@ try:
 except ImportError:  # the dev extra is not installed
     async_playwright = None
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+REQUIRED_BY = "AMBASSADOR_REQUIRE_BROWSER"
 PARIS = ZoneInfo("Europe/Paris")
 TIMEOUT_MS = 10_000  # the page polls every second; leave room for a slow machine
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     """Skip, or fail when CI requires the browser test to run."""
-    if os.environ.get("AMBASSADOR_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"AMBASSADOR_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
+    browser_support.unavailable(reason, REQUIRED_BY)
 
 
 @pytest.fixture
@@ -64,13 +55,11 @@ async def browser() -> AsyncIterator[Browser]:
     """System Chromium (never downloaded), headless."""
     if async_playwright is None:
         _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    chromium = shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
-    if chromium is None:
-        _unavailable("no Chromium on PATH (apt-get install chromium)")
+    chromium = browser_support.chromium(REQUIRED_BY)
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(
+            executable_path=chromium, args=browser_support.CHROMIUM_ARGS
+        )
         yield launched
         await launched.close()
 

@@ -30,7 +30,14 @@ from storage.models import (
 )
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import SECRET, button_click, command, event, sign
+from tests.support.slack_requests import (
+    SECRET,
+    button_click,
+    command,
+    event,
+    json_headers,
+    sign,
+)
 from tests.support.slack_wire import slack_app
 
 VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
@@ -424,6 +431,44 @@ async def test_malformed_requests_are_400_or_401_and_record_nothing(
     assert fake.calls == []
 
 
+async def test_what_the_bot_never_asked_for_is_acknowledged_and_dropped(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    """Legacy dialogs (their `state` is a string: https://api.slack.com/dialogs), legacy
+    attachment buttons, shortcuts, suggestions and events the bot does not handle: 200 (a
+    404 is a failure to Slack), options empty where Slack waits for some; nothing recorded,
+    nothing posted."""
+    client, fake, runtime = slack
+    team = {"id": "T1", "domain": "acme"}
+    user = {"id": "U1", "name": "u1", "team_id": "T1"}
+    dialog = {"team": team, "user": user, "channel": {"id": "C1"}, "callback_id": "d1"}
+    dialog["response_url"] = fake.response_url("dialog")
+    interactions = [
+        {**dialog, "type": "dialog_submission", "submission": {"a": "b"}, "state": "Limo"},
+        {**dialog, "type": "dialog_cancellation", "state": "Limo"},
+        {**dialog, "type": "dialog_suggestion", "name": "n", "value": "x", "state": "Limo"},
+        {**dialog, "type": "interactive_message", "actions": [{"name": "n", "value": "v"}]},
+        {"type": "shortcut", "team": team, "user": user, "callback_id": "s", "trigger_id": "1"},
+        {"type": "block_suggestion", "team": team, "user": user, "action_id": "a", "value": "x"},
+    ]
+    answers = []
+    for payload in interactions:
+        body = urlencode({"payload": json.dumps(payload)})
+        response = await client.post("/slack/events", data=body, headers=sign(body))
+        answers.append((payload["type"], response.status, await response.text()))
+    joined = event({"type": "member_joined_channel", "user": "U1", "channel": "C1"}, "EvJ")
+    response = await client.post("/slack/events", data=joined, headers=json_headers(joined))
+    answers.append(("member_joined_channel", response.status, await response.text()))
+    assert [(kind, status) for kind, status, _ in answers] == [
+        (kind, 200) for kind, _, _ in answers
+    ]
+    suggestions = {kind: json.loads(text) for kind, _, text in answers if "suggestion" in kind}
+    none: dict[str, Any] = {"options": []}
+    assert suggestions == {"dialog_suggestion": none, "block_suggestion": none}
+    assert await runtime.inbox.drain() == 0, "nothing was recorded"
+    assert fake.calls == []
+
+
 async def test_a_mentoring_pair_is_introduced_in_a_group_dm(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
@@ -447,6 +492,32 @@ async def test_a_mentoring_pair_is_introduced_in_a_group_dm(
         if m == "chat.postMessage" and b["channel"] in ("UMARC", "UNOVA")
     ]
     assert not any("Meet your mentor" in text for text in one_to_one), "no separate intros"
+
+
+async def test_a_shared_mention_and_link_are_posted_as_real_ones_and_typed_text_as_typed(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    """With should_escape, Slack sends mentions and links as markup and what people typed
+    escaped (https://api.slack.com/reference/surfaces/formatting#escaping): the post shows
+    the person and the link, and `<script>` and `&` as typed, escaped once."""
+    client, fake, runtime = slack
+    typed = (
+        "share Thanks <@U0BOB0001|bob> for <https://example.org/guide?a=1&amp;b=2|the guide> "
+        "in <#C0TIPS|tips>: &lt;script&gt; &amp; <!channel>"
+    )
+    await _ask(client, fake, "U1", typed)
+    await runtime.sender.drain()
+    [post] = [b for m, b in fake.calls if m == "chat.postMessage" and "Thanks" in b["text"]]
+    shown = " ".join([post["text"], *(b["text"]["text"] for b in post["blocks"] if "text" in b)])
+    assert "Thanks <@U0BOB0001> for <https://example.org/guide?a=1&amp;b=2|the guide>" in shown
+    assert "in <#C0TIPS>: &lt;script&gt; &amp; @channel" in shown
+    assert "&amp;lt;" not in shown and "&amp;amp;" not in shown and "<!channel>" not in shown
+    async with runtime.sessions() as db:
+        [stored] = (await db.execute(select(Contribution.text))).scalars().all()
+    assert stored == (
+        "Thanks <@U0BOB0001> for [the guide](https://example.org/guide?a=1&b=2) "
+        "in <#C0TIPS>: <script> & @channel"
+    )
 
 
 async def test_an_emoji_on_a_posted_share_is_a_like_once(

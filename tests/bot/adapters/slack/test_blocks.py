@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,9 @@ def test_the_pulse_question_lays_out_eleven_score_buttons() -> None:
 
 
 def test_the_challenge_card() -> None:
-    posted = challenges.challenge_card(Translator("en"), "Share one feedback you gave", 4)
+    posted = challenges.challenge_card(
+        Translator("en"), "Share one feedback you gave", challenge_id=4, occurrence_id=4
+    )
     payload = blocks.message(posted.text, posted.card)
     _golden("challenge_card_en", payload)
     _within_limits(payload, 50)
@@ -163,18 +166,36 @@ def test_any_card_stays_within_block_kit_limits(
 
 
 def test_what_people_type_cannot_ping_everyone_or_fake_a_link() -> None:
+    """Slack's markup typed as text stays text; the core's neutral people and links (what
+    Slack's own mentions and links became, markup.py) are Slack's again."""
     card = Card(
         title="<!here>",
-        body="<!channel> & <https://evil.example|bank>",
-        fields=(Field("<@U1>", "a > b"),),
+        body="<!channel> & <https://evil.example|bank> <javascript:alert(1)>",
+        fields=(Field("<@U1>", "a > b"), Field("Guide", "[the guide](https://example.org/g)")),
     )
     payload = blocks.message("<!channel>", card)
     assert payload["text"] == "&lt;!channel&gt;"
     assert payload["blocks"][1]["text"]["text"] == (
-        "&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt;"
+        "&lt;!channel&gt; &amp; &lt;https://evil.example|bank&gt; &lt;javascript:alert(1)&gt;"
     )
-    assert payload["blocks"][2]["fields"][0]["text"] == "*&lt;@U1&gt;*\na &gt; b"
+    assert payload["blocks"][2]["fields"][0]["text"] == "*<@U1>*\na &gt; b"
+    assert payload["blocks"][2]["fields"][1]["text"] == (
+        "*Guide*\n<https://example.org/g|the guide>"
+    )
     assert payload["blocks"][0]["text"]["type"] == "plain_text"  # not parsed by Slack
+
+
+def test_a_long_body_is_never_cut_inside_a_link_or_an_escaped_character() -> None:
+    link = "[the guide](https://example.org/guide)"
+    body = ("a & b " * 200 + link + " ") * 5
+    sections = [b for b in blocks.message("x", Card(title="t", body=body))["blocks"][1:]]
+    for section in sections:
+        text = section["text"]["text"]
+        assert len(text) <= blocks.MAX_SECTION_TEXT
+        assert text.count("<") == text.count(">"), "no link split in two"
+        assert not re.search(r"&[a-z]*$", text), "no &amp; split in two"
+    joined = "".join(s["text"]["text"] for s in sections)
+    assert joined.count("<https://example.org/guide|the guide>") == 5
 
 
 def test_a_value_slack_would_refuse_is_an_error_not_a_silent_cut() -> None:

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -20,7 +21,7 @@ from bot.server import Runtime
 from storage import slack_installations, workspaces
 from storage.models import Member, OutboxMessage, SlackInstallation
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import command, event, json_headers, sign
+from tests.support.slack_requests import command, command_fields, event, json_headers, sign
 from tests.support.slack_wire import slack_app
 
 Client = TestClient  # type: ignore[type-arg]
@@ -110,6 +111,26 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     await runtime.sender.drain()
     posts = [n for n, (method, _) in enumerate(fake.calls) if method == "chat.postMessage"]
     assert posts and {fake.teams[n] for n in posts} == {"T2"}, "with T2's own token"
+
+
+async def test_a_workspace_of_an_enterprise_grid_organization_is_served_too(
+    oauth: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    """Its installation is kept under (organization, workspace), and its requests name both;
+    the worker and the outbox, which know only the workspace, find its token as well."""
+    client, fake, runtime = oauth
+    fake.enterprises["T5"] = "E5"
+    await _install(client, fake, "T5", "UBOSS5")
+    assert (await _installations(runtime))["T5"].enterprise_id == "E5"
+    fields = command_fields("UBOSS5", "session start Grid", team="T5")
+    body = urlencode({**fields, "enterprise_id": "E5", "response_url": fake.response_url("grid")})
+    assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
+    await runtime.inbox.drain()
+    [answer] = fake.responses["grid"]
+    assert "is open" in answer["text"]
+    await runtime.sender.drain()
+    posts = [n for n, (method, _) in enumerate(fake.calls) if method == "chat.postMessage"]
+    assert posts and {fake.teams[n] for n in posts} == {"T5"}, "the sign-up card, with T5's token"
 
 
 async def test_a_state_works_once_and_a_forged_one_installs_nothing(

@@ -139,8 +139,12 @@ async def test_a_workspace_without_a_token_is_a_clear_failure(
 
 
 async def test_posts_to_one_channel_are_paced_and_wait_without_using_attempts(
-    runtime: Runtime, slack: FakeSlack
+    runtime: Runtime, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Only the bot's clock moves time here: on a loaded machine a real second can pass
+    # between two drains and let one more post through than the clock says.
+    frozen = runtime.clock.real_now()
+    monkeypatch.setattr(runtime.clock, "_wall", lambda: frozen)
     for n in range(5):
         await _post(runtime, f"c{n}", "C1", OutboundMessage(f"Post {n}"))
     await _post(runtime, "dm", "dm:U1", OutboundMessage("A DM is another channel"))

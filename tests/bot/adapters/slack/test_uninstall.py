@@ -156,3 +156,61 @@ async def test_a_reinstall_keeps_the_workspace_and_gives_the_installer_admin_aga
     await runtime.retention.run(runtime.clock.now())
     assert await _workspace(runtime, "T1") is not None
     assert await _rows(runtime, TrainingSession, t1.id) == 1
+
+
+@pytest.fixture
+async def single(database_url: str) -> AsyncIterator[tuple[Client, FakeSlack, Runtime]]:
+    async with slack_app(database_url, start=FRIDAY) as app:
+        yield app
+
+
+async def test_with_one_token_an_uninstall_is_answered_and_starts_the_retention_delay(
+    single: tuple[Client, FakeSlack, Runtime], caplog: pytest.LogCaptureFixture
+) -> None:
+    """No token row to delete: the workspace is marked uninstalled (its data deleted after
+    the delay) and the operator is told the token no longer works; 200, not bolt's 404."""
+    client, fake, runtime = single
+    assert "is open" in await _ask(client, fake, runtime, "UANIM", "session start A", "T1")
+    t1 = await _workspace(runtime, "T1")
+    assert t1 is not None and t1.uninstalled_at is None
+    # Only user tokens revoked: the bot keeps working, nothing is marked.
+    users_only = {"type": "tokens_revoked", "tokens": {"oauth": ["UANIM"], "bot": []}}
+    body = event(users_only, "EvR0", team="T1")
+    assert (await client.post("/slack/events", data=body, headers=json_headers(body))).status == 200
+    assert (await _workspace(runtime, "T1")).uninstalled_at is None  # type: ignore[union-attr]
+
+    uninstalled = {"type": "app_uninstalled", "event_ts": "1700000000.1"}
+    body = event(uninstalled, "EvU", team="T1")
+    response = await client.post("/slack/events", data=body, headers=json_headers(body))
+    assert response.status == 200
+    gone = await _workspace(runtime, "T1")
+    assert gone is not None and gone.uninstalled_at is not None
+    assert any(r.getMessage() == "slack_app_uninstalled" for r in caplog.records)
+    # Slack also revokes the bot's token: the delay still runs from the first event.
+    await runtime.clock.advance(3600)
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    body = event(revoked, "EvR", team="T1")
+    assert (await client.post("/slack/events", data=body, headers=json_headers(body))).status == 200
+    again = await _workspace(runtime, "T1")
+    assert again is not None and again.uninstalled_at == gone.uninstalled_at
+    await runtime.clock.set(gone.uninstalled_at + timedelta(days=30, seconds=60))
+    await runtime.retention.run(runtime.clock.now())
+    assert await _workspace(runtime, "T1") is None, "deleted after [retention] uninstalled_days"
+
+
+async def test_with_one_token_a_request_after_a_reinstall_keeps_the_workspace(
+    single: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    client, fake, runtime = single
+    assert "is open" in await _ask(client, fake, runtime, "UANIM", "session start A", "T1")
+    await _event(client, {"type": "app_uninstalled", "event_ts": "1700000000.1"}, "EvU", "T1")
+    marked = await _workspace(runtime, "T1")
+    assert marked is not None and marked.uninstalled_at is not None
+    # Installed again (a new SLACK_BOT_TOKEN): Slack sends the workspace's requests again.
+    await runtime.clock.advance(10 * DAY)
+    assert "Welcome aboard" in await _ask(client, fake, runtime, "ULEARN", "join", "T1")
+    kept = await _workspace(runtime, "T1")
+    assert kept is not None and kept.uninstalled_at is None
+    await runtime.clock.advance(40 * DAY)
+    await runtime.retention.run(runtime.clock.now())
+    assert await _rows(runtime, TrainingSession, kept.id) == 1

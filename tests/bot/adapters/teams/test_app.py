@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -17,12 +18,13 @@ from bot.server import Runtime, build_app, create_runtime
 from storage import teams_references
 from storage.models import InboxEvent
 from tests.conftest import make_settings
-from tests.support.fake_connector import FakeConnector
+from tests.support.fake_connector import Call, FakeConnector
 from tests.support.teams_wire import (
     ANIM,
     APP_ID,
     BOT,
     CHANNEL,
+    CHANNEL_ROOT,
     TENANT,
     Client,
     activity,
@@ -40,7 +42,9 @@ async def test_the_whole_sign_up_through_teams(
     started = await send(client, fake, activity(fake, ANIM, "session start Feedback"))
     assert started.status == 202
     await settle(runtime)
-    card = fake.sent(CHANNEL)[0]
+    # The join card is the bot's own post: a new post in the channel, not a reply in the
+    # thread of `session start` (whose answer, for everyone, would go there).
+    card = fake.sent(CHANNEL_ROOT)[0]
     assert card.authorization == "Bearer fake-bot-token"
     content = card.body["attachments"][0]["content"]
     join = next(a for e in content["body"] if e["type"] == "ActionSet" for a in e["actions"])
@@ -48,7 +52,7 @@ async def test_the_whole_sign_up_through_teams(
     # "Only for you" answers go to the animator's 1:1 chat, opened for it.
     created = [c for c in fake.calls if c.method == "create"]
     assert created and created[0].body["members"] == [{"id": f"29:{ANIM}"}]
-    assert "is open" in fake.sent(created[0].conversation)[0].body["text"]
+    assert "is open" in fake.sent(created[0].conversation)[0].shown
 
     learners = [f"0000000{n}-0000-4000-8000-000000000000" for n in range(3)]
     for learner in learners:
@@ -57,19 +61,19 @@ async def test_the_whole_sign_up_through_teams(
     await settle(runtime)
     await runtime.clock.advance(5)
     await settle(runtime)
-    updates = [c for c in fake.calls if c.method == "update" and c.conversation == CHANNEL]
+    updates = [c for c in fake.calls if c.method == "update" and c.conversation == CHANNEL_ROOT]
     assert updates and "3" in json.dumps(updates[-1].body["attachments"][0]["content"])
     personal = {
         c.body["members"][0]["id"]: c.conversation for c in fake.calls if c.method == "create"
     }
     for learner in learners:
-        texts = [call.body["text"] for call in fake.sent(personal[f"29:{learner}"])]
+        texts = [call.shown for call in fake.sent(personal[f"29:{learner}"])]
         assert any("Welcome aboard" in text for text in texts), "their answer, in their 1:1"
 
     closed = await send(client, fake, activity(fake, ANIM, "session close"))
     assert closed.status == 202
     await settle(runtime)
-    summary = [c.body["text"] for c in fake.sent(CHANNEL)][1:]
+    summary = [c.shown for c in fake.sent(CHANNEL_ROOT)][1:]
     assert any("3 learners joined" in text for text in summary), "the summary, in the channel"
 
 
@@ -86,7 +90,7 @@ async def test_the_bot_added_to_a_team_says_hello_once_and_members_are_not_greet
     assert (await send(client, fake, people)).status == 202
     await settle(runtime)
     welcomes = fake.sent(CHANNEL)
-    assert len(welcomes) == 1 and "Ambassador" in welcomes[0].body["text"]
+    assert len(welcomes) == 1 and "Ambassador" in welcomes[0].shown
 
 
 async def test_bad_requests_are_refused_and_change_nothing(
@@ -138,9 +142,9 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             assert (await send(client, fake, activity(fake, ANIM, text))).status == 202
             await first.inbox.drain()
             await first.sender.drain()
-        answers = [call.body["text"] for call in fake.sent() if call.conversation != CHANNEL]
+        answers = [call.shown for call in fake.sent() if call.conversation != CHANNEL]
         assert any("#1" in answer for answer in answers), answers
-        posted_before = len(fake.sent(CHANNEL))
+        posted_before = len(fake.sent(CHANNEL_ROOT))
         await first.teams_connector.close()
         await first.engine.dispose()
 
@@ -153,8 +157,9 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
         finally:
             await second.teams_connector.close()
             await second.engine.dispose()
-        posts = fake.sent(CHANNEL)[posted_before:]
-        assert len(posts) == 1 and "Share one win" in posts[0].body["text"]
+        posts = fake.sent(CHANNEL_ROOT)[posted_before:]
+        assert len(posts) == 1 and "Share one win" in posts[0].shown
+        fake.check_cards()
     finally:
         await fake.close()
 
@@ -227,7 +232,7 @@ async def test_without_credentials_when_asked_local_requests_work_and_the_log_sa
             answer = await client.post("/api/messages", json=hello)  # no token at all
             assert answer.status == 202
             await settle(runtime)
-            assert any("I help the learners" in c.body.get("text", "") for c in fake.sent())
+            assert any("I help the learners" in c.shown for c in fake.sent())
             assert all(c.authorization == "" for c in fake.calls), "no token without credentials"
 
 
@@ -319,3 +324,66 @@ async def test_an_invoke_the_bot_does_not_handle_is_answered_501(
         answer = await send(client, fake, invoke)
         assert answer.status == 501
         assert await runtime.inbox.drain() == 0 and fake.calls == []
+
+
+def _group_chat(fake: FakeConnector, who: str, text: str = "", **more: Any) -> dict[str, Any]:
+    """A message in a group chat with the bot (no team, no channel), @mentioning it."""
+    made = activity(fake, who, text, **more)
+    made["conversation"] = {
+        "id": "19:meeting-group-chat@thread.v2",
+        "isGroup": True,
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+    }
+    made["channelData"] = {"tenant": {"id": TENANT}}
+    return made
+
+
+def _join_actions(call: Call) -> list[dict[str, Any]]:
+    return [
+        action
+        for attachment in call.body.get("attachments") or []
+        for element in attachment["content"]["body"]
+        if element["type"] == "ActionSet"
+        for action in element["actions"]
+        if action.get("data", {}).get("action_id") == "signup.join"
+    ]
+
+
+@pytest.mark.parametrize("place", ["channel", "group chat"])
+async def test_a_join_card_posted_without_an_id_is_posted_again_then_updated_in_place(
+    teams: tuple[Client, FakeConnector, Runtime], place: str
+) -> None:
+    client, fake, runtime = teams
+    build = activity if place == "channel" else _group_chat
+    fake.without_id = 1  # what Microsoft 365 Agents Playground answers: 202, no id
+    assert (await send(client, fake, build(fake, ANIM, "session start Feedback"))).status == 202
+    await settle(runtime)
+    lost = fake.sent()[0]
+    assert lost.activity_id == "" and _join_actions(lost), "the card, shown without an id"
+    await runtime.clock.advance(5)  # the outbox posts the live card again, once
+    await settle(runtime)
+    cards = [c for c in fake.sent() if _join_actions(c)]
+    assert len(cards) == 2 and cards[1].activity_id, "posted again, with an id this time"
+    card = cards[1]
+
+    learners = [f"1000000{n}-0000-4000-8000-000000000000" for n in range(4)]
+    for learner in learners:
+        click = build(fake, learner, value=_join_actions(card)[0]["data"])
+        assert (await send(client, fake, click)).status == 202
+        await settle(runtime)
+        await runtime.clock.advance(3)
+    await settle(runtime)
+    assert (await send(client, fake, build(fake, ANIM, "session close"))).status == 202
+    await settle(runtime)
+    await runtime.clock.advance(3)
+    await settle(runtime)
+
+    updates = [c for c in fake.calls if c.method == "update"]
+    assert updates and all(
+        (u.conversation, u.activity_id) == (card.conversation, card.activity_id) for u in updates
+    ), "every edit goes to the card that has an id"
+    counts = [u.shown for u in updates]
+    assert any("4 learners joined" in shown for shown in counts), counts
+    assert "closed" in counts[-1] and not _join_actions(updates[-1]), "closed: no Join button"
+    assert len(cards) == len([c for c in fake.sent() if _join_actions(c)]), "no other copy"

@@ -146,7 +146,9 @@ async def test_removed_from_one_team_forgets_it_and_from_the_last_uninstalls_the
     await _deliver(client, fake, runtime, _uninstalled_from(fake, TEAM_A, CHANNEL_ROOT))
     references = await _references(runtime)
     assert not [r for r in references if r[0].startswith(CHANNEL_ROOT)], "team A forgotten"
-    assert [r[0] for r in references if r[1] == TEAM_B] == [f"{CHANNEL_B};messageid=1"]
+    # Team B's channel and the thread the command was typed in, both kept.
+    kept = {r[0] for r in references if r[1] == TEAM_B}
+    assert kept == {CHANNEL_B, f"{CHANNEL_B};messageid=1"}
     still = await _workspace(runtime)
     assert still is not None and still.uninstalled_at is None, "team B still has the bot"
 
@@ -191,7 +193,7 @@ async def test_the_bot_back_in_the_tenant_keeps_its_data(
     await _deliver(client, fake, runtime, added)
     back = await _workspace(runtime)
     assert back is not None and back.uninstalled_at is None
-    assert [r[0] for r in await _references(runtime)] == [CHANNEL]
+    assert {r[0] for r in await _references(runtime)} == {CHANNEL, CHANNEL_ROOT}
     await runtime.clock.advance(40 * 86400)
     await runtime.retention.run(runtime.clock.now())
     assert await _count(runtime, Member, Member.workspace_id == workspace.id) == 2

@@ -24,14 +24,14 @@ def test_wrong_shapes_are_named() -> None:
 
 def test_what_the_bot_sends() -> None:
     card = {"type": "AdaptiveCard", "version": "1.5", "body": []}
-    assert protocol.message("Hi", card) == {
+    assert protocol.message(None, card, summary="Hi") == {
         "type": "message",
-        "text": "Hi",
+        "summary": "Hi",
         "attachments": [
             {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
         ],
     }
-    assert protocol.message("Hi") == {"type": "message", "text": "Hi"}
+    assert protocol.message("Hi") == {"type": "message", "textFormat": "markdown", "text": "Hi"}
     assert protocol.typing() == {"type": "typing"}
     assert protocol.personal_conversation("28:bot", "29:alice", "t1") == {
         "isGroup": False,

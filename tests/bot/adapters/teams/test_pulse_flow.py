@@ -1,7 +1,7 @@
 """A whole NPS pulse through Teams: the animator fills the pulse form (an Adaptive Card in
 their 1:1 chat), each learner answers in their own 1:1 chat by clicking the score and
-satisfaction buttons and filling the details form (comment, colleagues picked with the
-people picker and a free name), the colleague gets the recommendation, the animator reads
+satisfaction buttons and filling the details form (comment, a colleague picked among the
+people the bot knows and a free name), the colleague gets the recommendation, the animator reads
 the named results."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.server import Runtime
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
-    CHANNEL,
+    CHANNEL_ROOT,
     Client,
     activity,
     personal_activity,
@@ -80,7 +80,9 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     dana = {"id": f"29:{DANA}", "name": "Dana", "aadObjectId": DANA}
     await _step(client, fake, runtime, activity(fake, DANA, "hello", **{"from": dana}))
     await _step(client, fake, runtime, activity(fake, ANIM, "session start Management 101"))
-    join = next(a for a in _actions(_cards_in(fake, CHANNEL)[0]) if a["type"] == "Action.Submit")
+    join = next(
+        a for a in _actions(_cards_in(fake, CHANNEL_ROOT)[0]) if a["type"] == "Action.Submit"
+    )
     for aad in LEARNERS.values():
         await _step(client, fake, runtime, activity(fake, aad, value=join["data"]))
         await _step(
@@ -102,7 +104,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     submit = form["actions"][0]["data"]
     values = {"session": code, "when": "now", "at__date": "", "at__time": "", "until": ""}
     await _step(client, fake, runtime, _click(fake, ANIM, anim_chat, {**submit, **values}))
-    assert any("sent by DM to 3 members" in c.body["text"] for c in fake.sent(anim_chat))
+    assert any("sent by DM to 3 members" in c.shown for c in fake.sent(anim_chat))
 
     answers = {"alice": (10, 4), "bob": (8, 5), "chloe": (3, 2)}
     for name, (score, lsat) in answers.items():
@@ -118,15 +120,19 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
         await _step(client, fake, runtime, _click(fake, aad, chat, star["data"]))
         details = next(c for c in _cards_in(fake, chat) if _has(c, "pulse.details"))
         if name == "alice":
-            # The people picker sends the picked colleagues' AAD object ids, comma separated.
+            # Offered: the people the bot knows, Dana among them, not Alice herself.
+            picker = next(e for e in details["body"] if e.get("id") == "referrals__people")
+            offered = {choice["title"]: choice["value"] for choice in picker["choices"]}
+            assert offered["Dana"] == DANA and aad not in offered.values(), offered
+            # A multi-select sends the picked values (AAD object ids), comma separated.
             filled = {
                 "comment": "Very concrete",
-                "referrals__people": DANA,
+                "referrals__people": offered["Dana"],
                 "referrals__free": "Eve Martin",
             }
             data = {**details["actions"][0]["data"], **filled}
             await _step(client, fake, runtime, _click(fake, aad, chat, data))
-            thanks = fake.sent(chat)[-1].body["text"]
+            thanks = fake.sent(chat)[-1].shown
             assert "Dana" in thanks and "Eve Martin" in thanks, thanks
 
     # Dana gets one recommendation, in her own 1:1 chat.

@@ -3,6 +3,7 @@ are not; a reaction on any other message changes nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from bot.server import Runtime
 from storage.models import ContributionLike
 from tests.support.fake_connector import FakeConnector
-from tests.support.teams_wire import ANIM, CHANNEL, Client, activity, send, settle
+from tests.support.teams_wire import ANIM, CHANNEL_ROOT, GOLDEN, Client, activity, send, settle
 
 BOB = "b0b00000-0000-4000-8000-000000000002"
 CHLOE = "c410e000-0000-4000-8000-000000000003"
@@ -36,11 +37,11 @@ async def test_a_reaction_on_a_posted_share_is_a_like_once(
     client, fake, runtime = teams
     await send(client, fake, activity(fake, ANIM, "share Tip: start 1:1s with a success"))
     await settle(runtime)
-    post = next(c for c in fake.sent(CHANNEL) if "start 1:1s" in c.body["text"])
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "start 1:1s" in c.shown)
     greeting = await send(client, fake, activity(fake, BOB, "hello"))
     assert greeting.status == 202
     await settle(runtime)
-    other = next(c for c in fake.sent() if "I help the learners" in c.body.get("text", ""))
+    other = next(c for c in fake.sent() if "I help the learners" in c.shown)
 
     reactions = [
         (BOB, "like", post.activity_id),
@@ -56,3 +57,28 @@ async def test_a_reaction_on_a_posted_share_is_a_like_once(
     await settle(runtime)
     updated = [c for c in fake.calls if c.method == "update" and c.activity_id == post.activity_id]
     assert updated, "the post shows its like"
+
+
+async def test_a_reaction_naming_the_post_in_its_legacy_form_is_a_like(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    # As Teams documents it (msteams-docs, "Reactions added to bot message"): `replyToId`
+    # is the message's numeric id, `legacy.replyToId` the `1:…` id the Bot Connector
+    # answered the bot when it posted — the one the bot stored.
+    sample = json.loads((GOLDEN / "messageReaction_added_docs.json").read_text())
+    assert not sample["replyToId"].startswith("1:")
+    assert sample["legacy"]["replyToId"].startswith("1:")
+    client, fake, runtime = teams
+    await send(client, fake, activity(fake, ANIM, "share Tip: ask before you advise"))
+    await settle(runtime)
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "ask before you advise" in c.shown)
+    assert post.activity_id.startswith("1:")
+
+    numeric = _reaction(fake, BOB, "like", "1759881600000", 10)
+    numeric["legacy"] = {"replyToId": post.activity_id}
+    elsewhere = _reaction(fake, CHLOE, "heart", "1759881600001", 11)
+    elsewhere["legacy"] = {"replyToId": "1:not-a-post-of-the-bot"}
+    for reaction in (numeric, elsewhere):
+        assert (await send(client, fake, reaction)).status == 202
+    await settle(runtime)
+    assert await _likes(runtime) == 1, "Bob's like counts; a reaction elsewhere does not"

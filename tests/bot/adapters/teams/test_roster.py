@@ -7,7 +7,6 @@ from bot.server import Runtime
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
-    CHANNEL,
     CHANNEL_ROOT,
     Client,
     activity,
@@ -26,7 +25,7 @@ def _member(aad: str) -> dict[str, str]:
 async def _sign_up_three(client: Client, fake: FakeConnector, runtime: Runtime) -> None:
     assert (await send(client, fake, activity(fake, ANIM, "session start Feedback"))).status == 202
     await settle(runtime)
-    content = fake.sent(CHANNEL)[0].body["attachments"][0]["content"]
+    content = fake.sent(CHANNEL_ROOT)[0].body["attachments"][0]["content"]
     join = next(a for e in content["body"] if e["type"] == "ActionSet" for a in e["actions"])
     for learner in LEARNERS:
         assert (await send(client, fake, activity(fake, learner, value=join["data"]))).status == 202
@@ -52,7 +51,7 @@ async def test_the_summary_counts_the_people_present_from_the_paged_roster(
     pages = [call for call in fake.calls if call.method == "members"]
     assert [call.body.get("continuationToken") for call in pages] == [None, "5", "10"]
     assert all(call.authorization == "Bearer fake-bot-token" for call in pages)
-    summary = [c.body["text"] for c in fake.sent(CHANNEL) if "closed" in c.body["text"]]
+    summary = [c.shown for c in fake.sent(CHANNEL_ROOT) if "closed" in c.shown]
     # 13 people, the trainer is not a learner: 12 present.
     assert any("3 learners joined out of 12 present" in text for text in summary), summary
 
@@ -64,7 +63,7 @@ async def test_without_a_roster_the_summary_is_written_without_a_present_count(
     await _sign_up_three(client, fake, runtime)  # the fake knows no roster here: 404
 
     assert [call for call in fake.calls if call.method == "members"] == []
-    summary = [c.body["text"] for c in fake.sent(CHANNEL) if "closed" in c.body["text"]]
+    summary = [c.shown for c in fake.sent(CHANNEL_ROOT) if "closed" in c.shown]
     assert len(summary) == 1 and "3 learners joined, in" in summary[0], summary
     assert "present" not in summary[0]
 
@@ -89,6 +88,6 @@ async def test_in_a_group_chat_the_chat_is_the_roster(
     await settle(runtime)
 
     assert [call.conversation for call in fake.calls if call.method == "members"] == [chat]
-    summary = [c.body["text"] for c in fake.sent(chat) if "closed" in c.body["text"]]
+    summary = [c.shown for c in fake.sent(chat) if "closed" in c.shown]
     # Five people in the chat, the trainer is not a learner: 4 present.
     assert any("2 learners joined out of 4 present" in text for text in summary), summary

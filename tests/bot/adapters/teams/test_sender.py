@@ -52,6 +52,7 @@ async def teams(runtime: Runtime) -> AsyncIterator[FakeConnector]:
     yield fake
     await connector.close()
     await fake.close()
+    fake.check_cards()
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
@@ -90,7 +91,8 @@ async def test_posts_updates_and_dms_reach_the_connector(
     assert first.authorization == "Bearer fake-bot-token" and teams.tokens_issued == 1
     attachment = first.body["attachments"][0]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert first.body["text"] == "Join"
+    # The text is the notification's summary, not a second copy of the card above it.
+    assert first.body["summary"] == "Join" and "text" not in first.body
     create = teams.calls[1]
     assert create.body["members"] == [{"id": ALICE}] and create.body["tenantId"] == TENANT
     assert teams.calls[-1].activity_id == first.activity_id
@@ -113,7 +115,7 @@ async def test_one_conversation_is_paced_without_using_attempts(
     assert len(teams.sent(CHANNEL)) == 8, "8 per 2 seconds"
     await runtime.clock.advance(1.0)
     await runtime.sender.drain()
-    assert [c.body["text"] for c in teams.sent(CHANNEL)] == [f"Post {n}" for n in range(10)]
+    assert [c.shown for c in teams.sent(CHANNEL)] == [f"Post {n}" for n in range(10)]
 
 
 async def test_a_429_storm_delivers_every_message_once(
@@ -132,7 +134,7 @@ async def test_a_429_storm_delivers_every_message_once(
         await runtime.clock.advance(2)
         await asyncio.sleep(0.1)  # the fake's window is in real time
     assert teams.rejected_429 > 0, "the storm happened"
-    delivered = Counter(call.body["text"] for call in teams.sent(CHANNEL))
+    delivered = Counter(call.shown for call in teams.sent(CHANNEL))
     assert delivered == Counter(f"Message {n}" for n in range(20)), "each once, none lost"
 
 

@@ -1,0 +1,35 @@
+"""Debian's Chromium for the browser tests, through Playwright (which never downloads one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import NoReturn
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def unavailable(reason: str, required_by: str) -> NoReturn:
+    """Skip with `reason`, or fail when the environment variable `required_by` is 1 (CI)."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{required_by}=1 but {reason}")
+    pytest.skip(reason)
+
+
+def chromium(required_by: str) -> str:
+    """The system Chromium's path (skip, or fail when `required_by` is 1, without one)."""
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
+    if found is None:
+        unavailable("no Chromium on PATH (apt-get install chromium)", required_by)
+    return found
