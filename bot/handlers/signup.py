@@ -80,20 +80,27 @@ async def refresh_card(db: AsyncSession, args: dict[str, Any]) -> OutboundMessag
     return join_card(Translator(str(args.get("locale", "en"))), session, count)
 
 
+async def session_translator(ctx: Context, session: TrainingSession) -> Translator:
+    """The language of a session's posts (its card, the card's updates, its summary): the
+    language of the trainer who opened it — they address their group in it, whoever joins
+    or closes —, as a challenge's posts keep their author's. Replies follow each person."""
+    if session.opened_by_id == ctx.actor.id:
+        return ctx.t
+    opener = await ctx.db.get(Member, session.opened_by_id)
+    return ctx.translator_for(opener) if opener is not None else ctx.community_translator
+
+
 async def _enqueue_card_update(
     ctx: Context, session: TrainingSession, cause: str, count: int
 ) -> None:
+    t = await session_translator(ctx, session)
     await ctx.outbox.update(
         f"{card_key(session.id)}:update:{cause}",
         card_key(session.id),
         session.conversation,
-        join_card(ctx.community_translator, session, count),
+        join_card(t, session, count),
         coalesce_key=f"{card_key(session.id)}:update",
-        refresh={
-            "name": CARD_REFRESHER,
-            "session_id": session.id,
-            "locale": ctx.community_translator.locale,
-        },
+        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": t.locale},
     )
 
 
@@ -134,12 +141,12 @@ async def start(ctx: Context, args: Args) -> list[Reply]:
             break
     if session is None:
         raise UserError("errors.try_again")
-    community_t = ctx.community_translator
+    session_t = ctx.t  # the session's language: its opener's (session_translator)
     await ctx.outbox.post(
         card_key(session.id),
         session.conversation,
-        join_card(community_t, session, 0),
-        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": community_t.locale},
+        join_card(session_t, session, 0),
+        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": session_t.locale},
     )
     text = ctx.t("signup.started", name=name, code=session.code)
     return [Reply(text)]
@@ -346,7 +353,7 @@ async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
     count = await training_sessions.learner_count(ctx.db, session)
     if present is not None:
         present = max(present, count)
-    t = ctx.community_translator
+    t = await session_translator(ctx, session)
     duration = t.duration(ctx.now - session.opened_at)
     summary = t("signup.summary", name=session.name, count=count, duration=duration)
     if present is not None:

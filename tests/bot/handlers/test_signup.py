@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.i18n import Translator
 from storage.models import MenteeWish, OutboxMessage
-from tests.support.playground import Playground
+from tests.support.playground import Playground, user
 
 
 async def _card(playground: Playground, conversation: str = "general") -> dict:
@@ -265,3 +266,27 @@ async def test_back_after_leave_one_welcome_per_join_asked_again_only_if_never_a
     keys = await _keys(playground, "welcome:%")
     assert len(keys) == len(set(keys)) == 4
     assert [k.split(":back:")[1] for k in keys if ":back:" in k] == ["2", "2"]
+
+
+async def test_a_sessions_posts_are_in_the_language_of_the_trainer_who_opened_it(
+    playground: Playground,
+) -> None:
+    fr = Translator("fr")
+    french_trainer = user("anim1", locale="fr")
+    await playground.command(french_trainer, "session démarrer Management 101")
+    card = await _card(playground)
+    assert card["card"]["title"] == fr("signup.card_title", name="Management 101")
+    # An English-speaking learner joins: the room's card stays in the trainer's language,
+    # the learner's own reply is in theirs.
+    assert "Welcome aboard" in await playground.say("bob", "join")
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == fr("signup.joined_count", count=1)
+    assert card["card"]["buttons"][0]["label"] == fr("signup.join_button")
+    await playground.command(french_trainer, "session fermer")
+    summary = (await playground.messages())[-1]["text"]
+    assert summary.startswith(
+        fr("signup.summary", name="Management 101", count=1, duration="")[:30]
+    )
+    card = await _card(playground)
+    assert card["card"]["fields"][1]["value"] == fr("signup.joined_count", count=1)
+    assert card["card"]["buttons"] == []
