@@ -93,6 +93,17 @@ async def settle(runtime: Runtime) -> None:
     await runtime.sender.drain()
 
 
+async def deliver(
+    client: Client, fake: FakeConnector, runtime: Runtime, made: dict[str, Any]
+) -> None:
+    """Send an activity, handle it, and let Teams' per-conversation windows move on before
+    handling what it queued (a flow of several steps in one conversation)."""
+    assert (await send(client, fake, made)).status == 202
+    await settle(runtime)
+    await runtime.clock.advance(3)
+    await settle(runtime)
+
+
 async def client_with(database_url: str, fake: FakeConnector, **env: str) -> tuple[Client, Runtime]:
     """The real app on loopback, its worker and sender run by the test (`settle`)."""
     settings = make_settings(database_url, AMBASSADOR_ADMINS=f"teams:{ANIM}", **env)

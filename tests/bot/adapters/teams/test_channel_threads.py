@@ -23,18 +23,9 @@ from storage.conversations import channel_of
 from storage.models import TeamsConversation, TrainingSession
 from tests.support.fake_connector import Call, FakeConnector
 from tests.support.teams_channel import RECORDED_CHANNEL, Channel
-from tests.support.teams_wire import ANIM, TENANT, Client, personal_activity, send, settle
+from tests.support.teams_wire import ANIM, TENANT, Client, deliver, personal_activity, settle
 
 LEARNERS = [f"1ea4e400-0000-4000-8000-00000000000{n}" for n in range(4)]
-
-
-async def _deliver(
-    client: Client, fake: FakeConnector, runtime: Runtime, made: dict[str, Any]
-) -> None:
-    assert (await send(client, fake, made)).status == 202
-    await settle(runtime)
-    await runtime.clock.advance(3)  # the per-conversation windows move on
-    await settle(runtime)
 
 
 def _said_to(fake: FakeConnector, who: str) -> list[str]:
@@ -72,18 +63,18 @@ async def test_a_session_opened_in_one_post_is_joined_from_others_and_closed_fro
     client, fake, runtime = teams
     channel = Channel(fake)
     opened = channel.post(ANIM, "session start Onboarding")
-    await _deliver(client, fake, runtime, opened)
+    await deliver(client, fake, runtime, opened)
     # The join card is the bot's own post: a new post, at the channel's id.
     card = next(c for c in fake.sent(channel.id) if "Onboarding" in c.shown)
 
     # One learner writes a new post, another replies in the animator's thread, a third
     # clicks Join on the card (in the card's own thread, as Teams sends it).
-    await _deliver(client, fake, runtime, channel.post(LEARNERS[0], "join"))
+    await deliver(client, fake, runtime, channel.post(LEARNERS[0], "join"))
     thread = opened["conversation"]["id"]
-    await _deliver(client, fake, runtime, channel.reply(thread, LEARNERS[1], "join"))
+    await deliver(client, fake, runtime, channel.reply(thread, LEARNERS[1], "join"))
     card_thread = channel.thread(card.activity_id)
     click = channel.click(card_thread, LEARNERS[2], _join_button(card), card.activity_id)
-    await _deliver(client, fake, runtime, click)
+    await deliver(client, fake, runtime, click)
     for learner in LEARNERS[:3]:
         said = _said_to(fake, learner)
         assert any("ambassadors of “Onboarding”" in text for text in said), said
@@ -93,7 +84,7 @@ async def test_a_session_opened_in_one_post_is_joined_from_others_and_closed_fro
     assert updates and {c.conversation for c in updates} == {channel.id}
     assert "3 learners" in json.dumps(updates[-1].body)
 
-    await _deliver(client, fake, runtime, channel.post(ANIM, "session close"))
+    await deliver(client, fake, runtime, channel.post(ANIM, "session close"))
     assert any("Closed “Onboarding”: 3 learners joined" in t for t in _said_to(fake, ANIM))
     summary = [c.shown for c in fake.sent(channel.id) if "is closed" in c.shown]
     assert len(summary) == 1 and "3 learners joined" in summary[0], summary
@@ -109,9 +100,9 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
     client, fake, runtime = teams
     design = Channel(fake)
     sales = Channel(fake, "19:5a1e5c4a6e0e4c1f9d1f2b7f3c8e9a10@thread.skype", design.team)
-    await _deliver(client, fake, runtime, design.post(ANIM, "session start Design"))
+    await deliver(client, fake, runtime, design.post(ANIM, "session start Design"))
     # A join in another channel of the team: no session is open there.
-    await _deliver(client, fake, runtime, sales.post(LEARNERS[0], "join"))
+    await deliver(client, fake, runtime, sales.post(LEARNERS[0], "join"))
     assert any("ambassador community!" in t for t in _said_to(fake, LEARNERS[0]))
     _, count = await _session(runtime, "Design")
     assert count == 0
@@ -125,8 +116,8 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
         made["channelData"] = {"tenant": {"id": TENANT}}
         return made
 
-    await _deliver(client, fake, runtime, in_chat(ANIM, "session start Cohort"))
-    await _deliver(client, fake, runtime, in_chat(LEARNERS[1], "join"))
+    await deliver(client, fake, runtime, in_chat(ANIM, "session start Cohort"))
+    await deliver(client, fake, runtime, in_chat(LEARNERS[1], "join"))
     session, count = await _session(runtime, "Cohort")
     assert session.conversation == chat and count == 1
     assert any(c.shown.startswith("Become") for c in fake.sent(chat)), "its card"
@@ -134,7 +125,7 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
         ids = (await db.execute(select(TeamsConversation.conversation_id))).scalars().all()
     assert ids.count(chat) == 1 and not [i for i in ids if i.startswith(f"{chat};")]
     # In the 1:1 chat no session is open: `join` offers those open in the tenant (item 8).
-    await _deliver(client, fake, runtime, personal_activity(fake, LEARNERS[2], "join"))
+    await deliver(client, fake, runtime, personal_activity(fake, LEARNERS[2], "join"))
     offer = " ".join(_said_to(fake, LEARNERS[2]))
     assert "2 sessions are open" in offer, offer
     assert "ambassador community!" not in offer
@@ -149,7 +140,7 @@ async def test_replies_for_everyone_go_to_the_thread_the_command_was_typed_in(
     client, fake, runtime = teams
     channel = Channel(fake)
     asked = channel.post(ANIM, "help")
-    await _deliver(client, fake, runtime, asked)
+    await deliver(client, fake, runtime, asked)
     before = len(fake.calls)
     handling = client.server.app[TEAMS_ADAPTER].handling
     await handling.deliver(asked, [Reply("For all of you", Visibility.CONVERSATION)], "test")
@@ -171,7 +162,7 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
     client, fake, runtime = teams
     channel = Channel(fake)
     earlier = channel.post(ANIM, "help")  # the bot knows the thread (and the channel)
-    await _deliver(client, fake, runtime, earlier)
+    await deliver(client, fake, runtime, earlier)
     thread = earlier["conversation"]["id"]
     async with runtime.sessions() as db, db.begin():
         now = runtime.clock.now()
@@ -189,13 +180,13 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
     await settle(runtime)
     posted = next(c for c in fake.sent(thread) if "Legacy" in c.shown)
 
-    await _deliver(client, fake, runtime, channel.post(LEARNERS[0], "join"))
+    await deliver(client, fake, runtime, channel.post(LEARNERS[0], "join"))
     assert any("ambassadors of “Legacy”" in t for t in _said_to(fake, LEARNERS[0]))
     updates = [
         c for c in fake.calls if c.method == "update" and c.activity_id == posted.activity_id
     ]
     assert updates and {c.conversation for c in updates} == {thread}
-    await _deliver(client, fake, runtime, channel.post(ANIM, "session close"))
+    await deliver(client, fake, runtime, channel.post(ANIM, "session close"))
     session, count = await _session(runtime, "Legacy")
     assert session.closed_at is not None and count == 1
     _never_two_thread_parts(fake)
@@ -214,12 +205,12 @@ async def test_a_person_mentioned_in_the_personal_chat_is_looked_up_in_distinct_
     )
     fake.rosters[far.id] = [{"id": "29:zoe", "name": "Zoe", "aadObjectId": zoe}]
     for channel in (far, middle, busy, busy):  # the busy channel, twice: two threads
-        await _deliver(client, fake, runtime, channel.post(ANIM, "help"))
+        await deliver(client, fake, runtime, channel.post(ANIM, "help"))
     made = personal_activity(fake, ANIM, "badge grant <at>Zoe</at> confirmed Great work")
     made["entities"].append(
         {"type": "mention", "text": "<at>Zoe</at>", "mentioned": {"id": "29:zoe", "name": "Zoe"}}
     )
-    await _deliver(client, fake, runtime, made)
+    await deliver(client, fake, runtime, made)
     asked = [call.conversation for call in fake.calls if call.method == "member"]
     assert asked[-1] == far.id, asked
     assert {channel_of(c) for c in asked} >= {busy.id, middle.id, far.id}, asked

@@ -14,7 +14,7 @@ from bot.server import Runtime
 from storage.models import Challenge
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_channel import Channel
-from tests.support.teams_wire import ANIM, TENANT, Client, personal_activity, send, settle
+from tests.support.teams_wire import ANIM, TENANT, Client, deliver, personal_activity
 
 LEARNER = "1ea4e400-0000-4000-8000-000000000009"
 FILLED = {
@@ -25,15 +25,6 @@ FILLED = {
     "until": "",
     "conversation": "",
 }
-
-
-async def _deliver(
-    client: Client, fake: FakeConnector, runtime: Runtime, made: dict[str, Any]
-) -> None:
-    assert (await send(client, fake, made)).status == 202
-    await settle(runtime)
-    await runtime.clock.advance(3)  # the per-conversation windows move on
-    await settle(runtime)
 
 
 def _chat_of(fake: FakeConnector, who: str) -> str:
@@ -73,7 +64,7 @@ async def _form_from_channel(
     client: Client, fake: FakeConnector, runtime: Runtime
 ) -> tuple[Channel, str, dict[str, Any]]:
     channel = Channel(fake)
-    await _deliver(client, fake, runtime, channel.post(ANIM, "challenge"))
+    await deliver(client, fake, runtime, channel.post(ANIM, "challenge"))
     chat = _chat_of(fake, ANIM)
     data = _submit_data(fake, chat)
     return channel, chat, data
@@ -90,7 +81,7 @@ async def test_a_form_opened_in_a_channel_posts_in_that_channel(
     sealed = data[form_origin.KEY]["sealed"]
     assert sealed.startswith("sealed:v1:")
 
-    await _deliver(client, fake, runtime, _submitted(fake, ANIM, chat, data))
+    await deliver(client, fake, runtime, _submitted(fake, ANIM, chat, data))
     answer = fake.sent(chat)[-1].shown
     assert "#1" in answer and "community's channel" not in answer, answer
     posted = [c for c in fake.sent(channel.id) if "Share one win" in c.shown]
@@ -118,7 +109,7 @@ async def test_a_tampered_origin_is_refused_and_changes_nothing(
     ]
     before = len(fake.sent(channel.id))
     for n, origin in enumerate(tampered):
-        await _deliver(
+        await deliver(
             client, fake, runtime, _submitted(fake, ANIM, chat, {**data, form_origin.KEY: origin})
         )
         answer = fake.sent(chat)[-1].shown
@@ -128,7 +119,7 @@ async def test_a_tampered_origin_is_refused_and_changes_nothing(
     # In the language of a person writing in French (U+00A0 before the colon).
     french = _submitted(fake, ANIM, chat, {**data, form_origin.KEY: {"sealed": flipped}})
     french["locale"] = "fr-FR"
-    await _deliver(client, fake, runtime, french)
+    await deliver(client, fake, runtime, french)
     assert "plus ancien que la clé actuelle du bot)\u00a0: rien n'a été fait" in (
         fake.sent(chat)[-1].shown
     )
@@ -141,9 +132,9 @@ async def test_someone_else_submitting_a_form_sealed_for_another_is_refused(
     """A form's data copied into another person's submission does not open for them."""
     client, fake, runtime = teams
     _channel, _chat, data = await _form_from_channel(client, fake, runtime)
-    await _deliver(client, fake, runtime, personal_activity(fake, LEARNER, "hello"))
+    await deliver(client, fake, runtime, personal_activity(fake, LEARNER, "hello"))
     theirs = f"a:1:1-with-{LEARNER}"
-    await _deliver(client, fake, runtime, _submitted(fake, LEARNER, theirs, data))
+    await deliver(client, fake, runtime, _submitted(fake, LEARNER, theirs, data))
     assert "no longer says where it was opened" in fake.sent(theirs)[-1].shown
     assert await _challenges(runtime) == 0
 
@@ -153,10 +144,10 @@ async def test_a_form_opened_in_the_personal_chat_carries_nothing(
 ) -> None:
     client, fake, runtime = teams
     mine = f"a:1:1-with-{ANIM}"
-    await _deliver(client, fake, runtime, personal_activity(fake, ANIM, "challenge"))
+    await deliver(client, fake, runtime, personal_activity(fake, ANIM, "challenge"))
     data = _submit_data(fake, mine)
     assert form_origin.KEY not in data
-    await _deliver(client, fake, runtime, _submitted(fake, ANIM, mine, data))
+    await deliver(client, fake, runtime, _submitted(fake, ANIM, mine, data))
     # As before: from the 1:1 chat, a challenge needs a channel.
     assert "community's channel" in fake.sent(mine)[-1].shown
     assert await _challenges(runtime) == 0

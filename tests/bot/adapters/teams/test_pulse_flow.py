@@ -16,9 +16,8 @@ from tests.support.teams_wire import (
     CHANNEL_ROOT,
     Client,
     activity,
+    deliver,
     personal_activity,
-    send,
-    settle,
 )
 
 LEARNERS = {
@@ -65,27 +64,18 @@ def _click(fake: FakeConnector, who: str, chat: str, data: dict[str, Any]) -> di
     return made
 
 
-async def _step(
-    client: Client, fake: FakeConnector, runtime: Runtime, made: dict[str, Any]
-) -> None:
-    assert (await send(client, fake, made)).status == 202
-    await settle(runtime)
-    await runtime.clock.advance(3)  # the per-conversation windows move on
-    await settle(runtime)
-
-
 async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, Runtime]) -> None:
     client, fake, runtime = teams
     # Dana, a colleague, is in the team (she said hello once).
     dana = {"id": f"29:{DANA}", "name": "Dana", "aadObjectId": DANA}
-    await _step(client, fake, runtime, activity(fake, DANA, "hello", **{"from": dana}))
-    await _step(client, fake, runtime, activity(fake, ANIM, "session start Management 101"))
+    await deliver(client, fake, runtime, activity(fake, DANA, "hello", **{"from": dana}))
+    await deliver(client, fake, runtime, activity(fake, ANIM, "session start Management 101"))
     join = next(
         a for a in _actions(_cards_in(fake, CHANNEL_ROOT)[0]) if a["type"] == "Action.Submit"
     )
     for aad in LEARNERS.values():
-        await _step(client, fake, runtime, activity(fake, aad, value=join["data"]))
-        await _step(
+        await deliver(client, fake, runtime, activity(fake, aad, value=join["data"]))
+        await deliver(
             client,
             fake,
             runtime,
@@ -95,7 +85,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
         )
 
     # The animator asks for the form: an Adaptive Card in their 1:1 chat.
-    await _step(client, fake, runtime, activity(fake, ANIM, "pulse"))
+    await deliver(client, fake, runtime, activity(fake, ANIM, "pulse"))
     anim_chat = _chat_of(fake, ANIM)
     form = _cards_in(fake, anim_chat)[-1]
     inputs = {e["id"]: e for e in form["body"] if e["type"].startswith("Input.")}
@@ -103,7 +93,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     code = inputs["session"]["choices"][0]["value"]
     submit = form["actions"][0]["data"]
     values = {"session": code, "when": "now", "at__date": "", "at__time": "", "until": ""}
-    await _step(client, fake, runtime, _click(fake, ANIM, anim_chat, {**submit, **values}))
+    await deliver(client, fake, runtime, _click(fake, ANIM, anim_chat, {**submit, **values}))
     assert any("sent by DM to 3 members" in c.shown for c in fake.sent(anim_chat))
 
     answers = {"alice": (10, 4), "bob": (8, 5), "chloe": (3, 2)}
@@ -114,10 +104,10 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
         # A 0-10 score never needs more than 6 buttons in a row (Teams' limit).
         assert all(len(e["actions"]) <= 6 for e in question["body"] if e["type"] == "ActionSet")
         button = next(a for a in _actions(question) if a["data"]["value"].endswith(f":{score}"))
-        await _step(client, fake, runtime, _click(fake, aad, chat, button["data"]))
+        await deliver(client, fake, runtime, _click(fake, aad, chat, button["data"]))
         lsat_card = next(c for c in _cards_in(fake, chat) if _has(c, "pulse.lsat"))
         star = next(a for a in _actions(lsat_card) if a["data"]["value"].endswith(f":{lsat}"))
-        await _step(client, fake, runtime, _click(fake, aad, chat, star["data"]))
+        await deliver(client, fake, runtime, _click(fake, aad, chat, star["data"]))
         details = next(c for c in _cards_in(fake, chat) if _has(c, "pulse.details"))
         if name == "alice":
             # Offered: the people the bot knows, Dana among them, not Alice herself.
@@ -131,7 +121,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
                 "referrals__free": "Eve Martin",
             }
             data = {**details["actions"][0]["data"], **filled}
-            await _step(client, fake, runtime, _click(fake, aad, chat, data))
+            await deliver(client, fake, runtime, _click(fake, aad, chat, data))
             thanks = fake.sent(chat)[-1].shown
             assert "Dana" in thanks and "Eve Martin" in thanks, thanks
 
@@ -139,7 +129,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
     invitation = [c for c in _cards_in(fake, _chat_of(fake, DANA)) if "recommends" in json.dumps(c)]
     assert len(invitation) == 1
 
-    await _step(client, fake, runtime, activity(fake, ANIM, "pulse results"))
+    await deliver(client, fake, runtime, activity(fake, ANIM, "pulse results"))
     results = json.dumps(_cards_in(fake, anim_chat)[-1], ensure_ascii=False)
     assert "3 of 3 answered (100%)" in results
     assert "0 (promoters 1 · passives 1 · detractors 1)" in results
