@@ -23,7 +23,7 @@ from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply, Visibility
 from bot.settings import Settings
-from storage import local_messages, members, presence, workspaces
+from storage import local_messages, members, playground_reset, presence, workspaces
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = frozenset({"playground.css", "playground.js"})
@@ -131,6 +131,7 @@ class LocalApi:
             web.get("/local/api/users", guarded(self.users)),
             web.get("/local/api/clock", guarded(self.get_clock)),
             web.post("/local/api/clock", guarded(self.set_clock)),
+            web.post("/local/api/reset", guarded(self.reset)),
         ]
 
     def _guarded(self, handler: Handler) -> Handler:
@@ -272,8 +273,33 @@ class LocalApi:
     async def get_clock(self, _request: web.Request) -> web.Response:
         """GET /local/api/clock: the core's time and whether it can be moved."""
         return web.json_response(
-            {"now": _iso(self._clock.now()), "controllable": self._settings.local_clock_control}
+            {
+                "now": _iso(self._clock.now()),
+                "controllable": self._settings.local_clock_control,
+                # The zone the bot reads its clock in (schedules, "09:00 Europe/Paris"):
+                # the page shows times in it, labelled, whatever the browser's zone.
+                "timezone": self._settings.timezone,
+            }
         )
+
+    async def reset(self, request: web.Request) -> web.Response:
+        """POST /local/api/reset {"confirm": "reset"}: forget the playground's demo data
+        (its workspace, people, sessions, messages…); the database file and the venv stay.
+        The confirmation keeps a stray POST from wiping a rehearsal."""
+        try:
+            data = await _json_object(request)
+            if data.get("confirm") != "reset":
+                raise BadRequest(
+                    'confirm the reset with {"confirm": "reset"}: it deletes every '
+                    "playground message, person, session and challenge",
+                    "confirm",
+                )
+        except BadRequest as exc:
+            return _error(400, str(exc), exc.field)
+        async with self._sessions() as session, session.begin():
+            deleted = await playground_reset.reset(session, PLATFORM, WORKSPACE)
+        self._seen.clear()  # presence rows are gone: record who speaks again
+        return web.json_response({"deleted": deleted})
 
     async def set_clock(self, request: web.Request) -> web.Response:
         """POST /local/api/clock: move the clock forward (LOCAL_CLOCK_CONTROL=1 only)."""

@@ -107,6 +107,37 @@ async def test_users_and_conversations_list_what_the_bot_knows(playground: Playg
     assert conversations["conversations"] == ["dm:alice", "general"]
 
 
+async def test_reset_needs_its_confirmation_then_forgets_the_demo_only(
+    playground: Playground, runtime: Runtime
+) -> None:
+    await playground.command("anim1", "session start Demo")
+    await playground.command("alice", "join")
+    for body in ({}, {"confirm": "yes"}, {"confirm": True}):
+        response = await playground.client.post("/local/api/reset", json=body)
+        assert response.status == 400, body
+        assert (await response.json())["field"] == "confirm"
+    users = (await (await playground.client.get("/local/api/users")).json())["users"]
+    assert {u["id"] for u in users} == {"anim1", "alice"}, "a refused reset changed something"
+
+    response = await playground.client.post("/local/api/reset", json={"confirm": "reset"})
+    assert response.status == 200 and (await response.json())["deleted"] > 0
+    assert (await (await playground.client.get("/local/api/users")).json())["users"] == []
+    conversations = await (await playground.client.get("/local/api/conversations")).json()
+    assert conversations["conversations"] == []
+    # The bot starts over: a new session, a first join with its welcome DM again.
+    await playground.command("anim1", "session start Again")
+    replies = await playground.command("alice", "join")
+    assert "Bienvenue à bord" in replies[0]["text"]
+    assert await playground.welcomes("alice")
+
+
+async def test_the_clock_names_the_bot_time_zone(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    data = await (await client.get("/local/api/clock")).json()
+    assert data["timezone"] == "Europe/Paris"
+
+
 async def test_the_playground_page_and_its_assets_are_served(
     client: TestClient,  # type: ignore[type-arg]
 ) -> None:
@@ -182,7 +213,7 @@ async def test_any_command_text_gets_a_clear_reply_and_no_500(
 async def test_any_json_body_gets_a_4xx_or_a_reply_never_a_500(
     playground: Playground, body: Any
 ) -> None:
-    for path in ("/local/api/command", "/local/api/action", "/local/api/clock"):
+    for path in ("/local/api/command", "/local/api/action", "/local/api/clock", "/local/api/reset"):
         response = await playground.client.post(
             path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
         )
