@@ -26,7 +26,7 @@ from bot.settings import Settings
 from storage import local_messages, members, playground_reset, presence, workspaces
 
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_FILES = frozenset({"playground.css", "playground.js"})
+STATIC_FILES = frozenset({"playground.css", "playground.js", "playground-i18n.js"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_TEXT = 40_000
 MAX_ID = 128

@@ -148,6 +148,25 @@ async def test_the_playground_page_and_its_assets_are_served(
     assert script.status == 200 and "/local/api/command" in await script.text()
 
 
+async def test_the_page_words_exist_in_english_and_french_with_french_typography(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    import re
+
+    script = await (await client.get("/static/playground-i18n.js")).text()
+    strings = json.loads(script.split("window.PLAYGROUND_STRINGS = ", 1)[1].rstrip().rstrip(";"))
+    assert set(strings) == {"en", "fr"} and set(strings["en"]) == set(strings["fr"])
+    for key, text in strings["fr"].items():
+        # A narrow no-break space before ? ! ; and a no-break space before : (never a plain one).
+        assert not re.search(r"[ \u00a0][?!;]|[ \u202f]:", text), key
+    page = await (await client.get("/static/playground.js")).text()
+    html = await (await client.get("/")).text()
+    used = set(re.findall(r"\bt\('(\w+)'", page)) | set(
+        re.findall(r'data-i18n(?:-aria)?="(\w+)"', html)
+    )
+    assert used and used <= set(strings["en"]), used - set(strings["en"])
+
+
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
     lambda children: (
