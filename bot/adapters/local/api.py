@@ -22,6 +22,7 @@ from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply, Visibility
+from bot.i18n import SUPPORTED, Translator
 from bot.settings import Settings
 from storage import local_messages, members, playground_reset, presence, workspaces
 
@@ -129,6 +130,7 @@ class LocalApi:
             web.get("/local/api/conversations", guarded(self.conversations)),
             web.get("/local/api/conversations/{conversation}/messages", guarded(self.messages)),
             web.get("/local/api/users", guarded(self.users)),
+            web.get("/local/api/commands", guarded(self.commands)),
             web.get("/local/api/clock", guarded(self.get_clock)),
             web.post("/local/api/clock", guarded(self.set_clock)),
             web.post("/local/api/reset", guarded(self.reset)),
@@ -266,6 +268,25 @@ class LocalApi:
                         "joined": member.joined_at is not None,
                     }
                     for member in known
+                ]
+            }
+        )
+
+    async def commands(self, _request: web.Request) -> web.Response:
+        """GET /local/api/commands: each listed command's usage, as `help` writes it in each
+        language, with the least role `help` lists it for; the page groups `help` by role."""
+        from bot.router import COMMANDS  # the table imports the handlers, which import this
+
+        translators = [Translator(locale) for locale in SUPPORTED]
+        return web.json_response(
+            {
+                "commands": [
+                    {
+                        "usages": [t(f"commands.{command.key}.usage") for t in translators],
+                        "role": command.listed_for,
+                    }
+                    for command in COMMANDS.commands
+                    if command.listed
                 ]
             }
         )

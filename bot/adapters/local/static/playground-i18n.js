@@ -81,6 +81,10 @@ window.PLAYGROUND_STRINGS = {
   "form": "Form",
   "button": "Button",
   "help_general": "Essentials",
+  "help_other": "Other commands",
+  "tier_learner": "For everyone",
+  "tier_animator": "For animators",
+  "tier_admin": "For admins",
   "messages_in": "times in {tz}"
  },
  "fr": {
@@ -161,6 +165,10 @@ window.PLAYGROUND_STRINGS = {
   "form": "Formulaire",
   "button": "Bouton",
   "help_general": "L'essentiel",
+  "help_other": "Autres commandes",
+  "tier_learner": "Pour tout le monde",
+  "tier_animator": "Pour l'animation",
+  "tier_admin": "Pour l'administration",
   "messages_in": "heures en {tz}"
  }
 };

@@ -14,6 +14,7 @@ const START_USER = { id: 'anim1', name: 'Anim1', locale: 'en' };
 const state = {
   user: { ...START_USER },
   timezone: null,          // the bot's clock zone (GET /local/api/clock), e.g. Europe/Paris
+  commandRoles: new Map(), // usage as `help` writes it (en and fr) -> least role it is listed for
   conversation: 'general',
   users: [],               // known users from /local/api/users
   conversations: [],       // from /local/api/conversations
@@ -141,25 +142,45 @@ function helpGroups(lines) {
   return general.length ? [[null, general], ...topics] : topics;
 }
 
+// Then by role (GET /local/api/commands): what everyone may do, what animators, what admins.
+const TIERS = ['learner', 'animator', 'admin'];
+function helpTiers(lines) {
+  const tiers = new Map(TIERS.map((tier) => [tier, []]));
+  for (const line of lines) {
+    const role = state.commandRoles.get(line.match(HELP_LINE)[1]);
+    tiers.get(TIERS.includes(role) ? role : 'learner').push(line);
+  }
+  return [...tiers].filter(([, tierLines]) => tierLines.length);
+}
+
 function renderHelp(box, lines) {
   const first = lines.findIndex((l) => HELP_LINE.test(l));
   let end = first;
   while (end < lines.length && HELP_LINE.test(lines[end])) end += 1;
   const para = (text) => appendFormatted(el('p', { class: 'help-line' }), text);
   lines.slice(0, first).forEach((l) => box.append(para(l)));
+  const tiers = helpTiers(lines.slice(first, end));
+  tiers.forEach(([tier, tierLines], i) => {
+    // A learner's help is one tier: no heading needed.
+    if (tiers.length > 1) box.append(el('h4', { class: 'help-tier', 'data-tier': tier, text: t(`tier_${tier}`) }));
+    box.append(renderHelpGroups(tierLines, i === 0, i === 0 ? t('help_general') : t('help_other')));
+  });
+  lines.slice(end).forEach((l) => box.append(para(l)));
+  return box;
+}
+
+function renderHelpGroups(lines, openFirst, generalTitle) {
   const grid = el('div', { class: 'help-groups' });
-  helpGroups(lines.slice(first, end)).forEach(([word, items], i) => {
-    const details = el('details', { class: 'help-group', open: i === 0 });
-    const summary = el('summary', {}, word ? el('code', { text: word }) : t('help_general'),
+  helpGroups(lines).forEach(([word, items], i) => {
+    const details = el('details', { class: 'help-group', open: openFirst && i === 0 });
+    const summary = el('summary', {}, word ? el('code', { text: word }) : generalTitle,
       el('span', { class: 'help-count', text: ` (${items.length})` }));
     const list = el('ul', {}, ...items.map((it) => el('li', {},
       el('code', { text: it.usage }), ' — ', appendFormatted(el('span'), it.summary))));
     details.append(summary, list);
     grid.append(details);
   });
-  box.append(grid);
-  lines.slice(end).forEach((l) => box.append(para(l)));
-  return box;
+  return grid;
 }
 
 function richText(text, cls = 'text') {
@@ -468,7 +489,19 @@ function handleReplies(replies, conv, origin) {
   }
 }
 
+// Loaded once; a command waits for it so that its help is grouped by role (or by topic
+// alone if the list could not be loaded).
+let commandsReady = null;
+function loadCommands() {
+  commandsReady = api('GET', '/local/api/commands').then((data) => {
+    for (const c of Array.isArray(data.commands) ? data.commands : []) {
+      for (const usage of Array.isArray(c.usages) ? c.usages : []) state.commandRoles.set(String(usage), String(c.role));
+    }
+  }).catch(() => {});
+}
+
 async function sendCommand(text) {
+  await commandsReady;
   const conv = state.conversation;
   const data = await api('POST', '/local/api/command', { user: userPayload(), conversation: conv, text });
   clearError();
@@ -706,6 +739,7 @@ function init() {
   const hist = load(STORE_HISTORY, []);
   state.history = Array.isArray(hist) ? hist.map(String) : [];
   state.historyPos = state.history.length;
+  loadCommands();
   wire();
   $('user-id').value = state.user.id;
   $('user-name').value = state.user.name;

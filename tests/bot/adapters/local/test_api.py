@@ -131,6 +131,16 @@ async def test_reset_needs_its_confirmation_then_forgets_the_demo_only(
     assert await playground.welcomes("alice")
 
 
+async def test_commands_name_their_usage_in_each_language_and_least_role(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    listed = (await (await client.get("/local/api/commands")).json())["commands"]
+    by_usage = {usage: c["role"] for c in listed for usage in c["usages"]}
+    assert by_usage["help"] == by_usage["aide"] == "learner"
+    assert by_usage["session start <name>"] == "animator"
+    assert by_usage["role add @user animator"] == "admin"
+
+
 async def test_the_clock_names_the_bot_time_zone(
     client: TestClient,  # type: ignore[type-arg]
 ) -> None:

@@ -322,9 +322,21 @@ async def test_help_is_grouped_by_topic_with_its_formatting_rendered(
     essentials = groups.first
     await expect(essentials.locator("summary")).to_contain_text("Essentials")
     await expect(essentials.locator("li code").first).to_have_text("help")  # a <code>, no `
-    session = groups.filter(has=page.locator("summary code", has_text=re.compile("^session$")))
+    # An admin's help comes in three tiers: everyone's commands, animators', admins'.
+    tiers = help_.locator("h4.help-tier")
+    await expect(tiers).to_have_text(["For everyone", "For animators", "For admins"])
+    animators = help_.locator("h4[data-tier=animator] + .help-groups")
+    session = animators.locator("details.help-group").filter(
+        has=page.locator("summary code", has_text=re.compile("^session$"))
+    )
     start = session.locator("li", has_text="session start <name>")
     await expect(start).to_be_hidden()  # collapsed: not a 40-line wall
+    await page.locator("#messages").evaluate("pane => { pane.scrollTop = 0; }")  # its top
+    await page.screenshot(path=shots / "01-help-grouped.png")
+    admins = help_.locator("h4[data-tier=admin] + .help-groups")
+    await expect(admins.locator("summary code", has_text=re.compile("^role$"))).to_be_visible()
+    await expect(essentials).not_to_contain_text("role add")
+    await expect(animators.locator("summary").first).to_contain_text("Other commands")
     await session.locator("summary").click()
     await expect(start).to_be_visible()
     await expect(start.locator("code")).to_have_text("session start <name>")
@@ -333,7 +345,7 @@ async def test_help_is_grouped_by_topic_with_its_formatting_rendered(
         "session start <session name>"
     )
     assert "`" not in await help_.inner_text()
-    await page.screenshot(path=shots / "01-help-grouped.png")
+    await page.screenshot(path=shots / "02-help-session-opened.png")
 
     # Formatting is built as DOM nodes: a user's markup shows as text, *bold* as bold.
     await _type(page, "<img src=x onerror=alert(1)>")
@@ -344,7 +356,14 @@ async def test_help_is_grouped_by_topic_with_its_formatting_rendered(
     await expect(page.locator("div.msg.ephemeral").last.locator("strong")).to_have_text(
         "loud", timeout=TIMEOUT_MS
     )
-    await page.screenshot(path=shots / "02-formatting.png")
+    await page.screenshot(path=shots / "03-formatting.png")
+
+    # A learner's help is one tier: grouped by topic, no role heading.
+    await _run(page, "bob", "help")
+    learner = page.locator("div.msg.ephemeral").last.locator(".help")
+    await expect(learner.locator("details.help-group").first).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(learner.locator("h4.help-tier")).to_have_count(0)
+    await expect(learner).not_to_contain_text("session start")
 
 
 @pytest.mark.parametrize("base_url", [{"AMBASSADOR_LOCALE": "fr"}], indirect=True, ids=["fr"])
