@@ -139,6 +139,7 @@ async def test_commands_name_their_usage_in_each_language_and_least_role(
     assert by_usage["help"] == by_usage["aide"] == "learner"
     assert by_usage["session start <name>"] == "animator"
     assert by_usage["role add @user animator"] == "admin"
+    assert by_usage["session ouvrir <nom>"] == "animator"
 
 
 async def test_the_clock_names_the_bot_time_zone(

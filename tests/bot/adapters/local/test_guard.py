@@ -40,7 +40,14 @@ async def _people(runtime: Runtime) -> list[str]:
 async def test_a_platform_bot_serves_no_playground_unless_asked(database_url: str) -> None:
     async with app_with(database_url, AMBASSADOR_PLAYGROUND="", **SLACK) as (client, runtime):
         assert not runtime.settings.playground
-        for path in ("/", "/static/playground.js", "/local/api/users", "/local/api/clock"):
+        for path in (
+            "/",
+            "/static/playground.js",
+            "/static/playground-i18n.js",
+            "/local/api/users",
+            "/local/api/clock",
+            "/local/api/commands",
+        ):
             assert (await client.get(path)).status == 404, path
         response = await client.post("/local/api/reset", json={"confirm": "reset"})
         assert response.status == 404
