@@ -231,6 +231,12 @@ async def uninstalled_workspaces(db: AsyncSession, cutoff: datetime, limit: int)
     return done
 
 
+def rows_of(workspace: Workspace) -> list[tuple[type[Base], ColumnElement[bool]]]:
+    """Every table holding rows of `workspace` (see `_hanging_from`); the playground's
+    "reset demo" deletes them too."""
+    return _hanging_from(workspace)
+
+
 def _hanging_from(workspace: Workspace) -> list[tuple[type[Base], ColumnElement[bool]]]:
     """Every table holding rows of `workspace`, each with the condition naming them,
     children first (so that no single DELETE cascades into an unbounded number of rows)."""

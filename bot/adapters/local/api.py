@@ -22,11 +22,12 @@ from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Reply, Visibility
+from bot.i18n import SUPPORTED, Translator
 from bot.settings import Settings
-from storage import local_messages, members, presence, workspaces
+from storage import local_messages, members, playground_reset, presence, workspaces
 
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_FILES = frozenset({"playground.css", "playground.js"})
+STATIC_FILES = frozenset({"playground.css", "playground.js", "playground-i18n.js"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_TEXT = 40_000
 MAX_ID = 128
@@ -129,8 +130,10 @@ class LocalApi:
             web.get("/local/api/conversations", guarded(self.conversations)),
             web.get("/local/api/conversations/{conversation}/messages", guarded(self.messages)),
             web.get("/local/api/users", guarded(self.users)),
+            web.get("/local/api/commands", guarded(self.commands)),
             web.get("/local/api/clock", guarded(self.get_clock)),
             web.post("/local/api/clock", guarded(self.set_clock)),
+            web.post("/local/api/reset", guarded(self.reset)),
         ]
 
     def _guarded(self, handler: Handler) -> Handler:
@@ -269,11 +272,55 @@ class LocalApi:
             }
         )
 
+    async def commands(self, _request: web.Request) -> web.Response:
+        """GET /local/api/commands: each listed command's usage, as `help` writes it in each
+        language, with the least role `help` lists it for; the page groups `help` by role."""
+        from bot.router import COMMANDS  # the table imports the handlers, which import this
+
+        translators = [Translator(locale) for locale in SUPPORTED]
+        return web.json_response(
+            {
+                "commands": [
+                    {
+                        "usages": [t(f"commands.{command.key}.usage") for t in translators],
+                        "role": command.listed_for,
+                    }
+                    for command in COMMANDS.commands
+                    if command.listed
+                ]
+            }
+        )
+
     async def get_clock(self, _request: web.Request) -> web.Response:
         """GET /local/api/clock: the core's time and whether it can be moved."""
         return web.json_response(
-            {"now": _iso(self._clock.now()), "controllable": self._settings.local_clock_control}
+            {
+                "now": _iso(self._clock.now()),
+                "controllable": self._settings.local_clock_control,
+                # The zone the bot reads its clock in (schedules, "09:00 Europe/Paris"):
+                # the page shows times in it, labelled, whatever the browser's zone.
+                "timezone": self._settings.timezone,
+            }
         )
+
+    async def reset(self, request: web.Request) -> web.Response:
+        """POST /local/api/reset {"confirm": "reset"}: forget the playground's demo data
+        (its workspace, people, sessions, messages…); the database file and the venv stay.
+        The confirmation keeps a stray POST from wiping a rehearsal."""
+        try:
+            data = await _json_object(request)
+            if data.get("confirm") != "reset":
+                raise BadRequest(
+                    'confirm the reset with {"confirm": "reset"}: it deletes every '
+                    "playground message, person, session and challenge",
+                    "confirm",
+                )
+        except BadRequest as exc:
+            return _error(400, str(exc), exc.field)
+        async with self._sessions() as session, session.begin():
+            deleted = await playground_reset.reset(session, PLATFORM, WORKSPACE)
+        self._seen.clear()  # presence rows are gone: record who speaks again
+        return web.json_response({"deleted": deleted})
 
     async def set_clock(self, request: web.Request) -> web.Response:
         """POST /local/api/clock: move the clock forward (LOCAL_CLOCK_CONTROL=1 only)."""

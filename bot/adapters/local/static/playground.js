@@ -7,8 +7,14 @@ const STORE_USER = 'ambassador.playground.user';
 const STORE_CONV = 'ambassador.playground.conversation';
 const STORE_HISTORY = 'ambassador.playground.history';
 
+// The README's demo animator (made an admin by `make run`): a new user starts where the
+// demo starts, opening a session.
+const START_USER = { id: 'anim1', name: 'Anim1', locale: 'en' };
+
 const state = {
-  user: { id: 'alice', name: 'Alice', locale: 'fr' },
+  user: { ...START_USER },
+  timezone: null,          // the bot's clock zone (GET /local/api/clock), e.g. Europe/Paris
+  commandRoles: new Map(), // usage as `help` writes it (en and fr) -> least role it is listed for
   conversation: 'general',
   users: [],               // known users from /local/api/users
   conversations: [],       // from /local/api/conversations
@@ -21,6 +27,34 @@ const state = {
 let seq = 0;      // unique ids for ephemerals and form inputs
 let pollGen = 0;  // lets a newer poll cancel the scheduling of an older one
 let pollTimer = null;
+
+// ---------- the page's own words (static/playground-i18n.js) ----------
+const STRINGS = window.PLAYGROUND_STRINGS || { en: {} };
+
+// The selected user's language when the page speaks it (the one the bot keeps for them,
+// e.g. after `settings language fr`, else the page's choice), else the browser's, else English.
+function lang() {
+  const pick = (tag) => String(tag || '').toLowerCase().split(/[-_]/)[0];
+  const known = state.users.find((u) => u.id === state.user.id);
+  const kept = pick(known && known.locale);
+  if (STRINGS[kept]) return kept;
+  const own = pick(state.user.locale);
+  if (STRINGS[own]) return own;
+  const browser = pick(navigator.language);
+  return STRINGS[browser] ? browser : 'en';
+}
+
+function t(key, vars = {}) {
+  const text = (STRINGS[lang()] || {})[key] ?? (STRINGS.en || {})[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+// Static controls carry data-i18n (text) and data-i18n-aria (aria-label) keys.
+function applyLanguage() {
+  document.documentElement.lang = lang();
+  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(node.dataset.i18n); });
+  document.querySelectorAll('[data-i18n-aria]').forEach((node) => node.setAttribute('aria-label', t(node.dataset.i18nAria)));
+}
 
 // ---------- small helpers ----------
 function load(key, fallback) {
@@ -53,34 +87,127 @@ function safeUrl(u) {
   } catch { return null; }
 }
 
-// Text with clickable http(s) links; everything else stays literal (pre-wrap in CSS).
+// Clickable http(s) links in plain text; everything else stays literal text nodes.
 const URL_RE = /https?:\/\/[^\s<>"]+/g;
-function richText(text, cls = 'text') {
-  const box = el('div', { class: cls });
-  const s = String(text ?? '');
+function appendLinked(parent, s) {
   let last = 0;
   for (const m of s.matchAll(URL_RE)) {
     const url = m[0].replace(/[.,;:!?)\]]+$/, '');
-    box.append(s.slice(last, m.index));
+    parent.append(s.slice(last, m.index));
     const href = safeUrl(url);
-    box.append(href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', text: url }) : url);
+    parent.append(href ? el('a', { href, target: '_blank', rel: 'noopener noreferrer', text: url }) : url);
     last = m.index + url.length;
   }
-  box.append(s.slice(last));
+  parent.append(s.slice(last));
+}
+
+// The markup the core's texts use (the Slack and Teams renderers show it natively):
+// `code` in backticks; *bold* (Slack) and **bold** (Markdown) render too. Only DOM nodes
+// with textContent are built, never innerHTML, so a user's text stays text.
+const BOLD_RE = /\*\*(\S(?:[^*\n]*?\S)?)\*\*|(?<![\w*])\*(\S(?:[^*\n]*?\S)?)\*(?![\w*])/g;
+function appendBold(parent, s) {
+  let last = 0;
+  for (const m of s.matchAll(BOLD_RE)) {
+    appendLinked(parent, s.slice(last, m.index));
+    appendLinked(parent.appendChild(el('strong')), m[1] ?? m[2]);
+    last = m.index + m[0].length;
+  }
+  appendLinked(parent, s.slice(last));
+}
+
+function appendFormatted(parent, text) {
+  // Backticks first: nothing inside `code` is bold or a link.
+  String(text ?? '').split(/(`[^`\n]+`)/).forEach((part, i) => {
+    if (i % 2) parent.append(el('code', { text: part.slice(1, -1) }));
+    else appendBold(parent, part);
+  });
+  return parent;
+}
+
+// Help replies: "• `usage` — summary" lines, grouped by topic (the command's first word,
+// e.g. `session …`, `pulse …`), one collapsible section each instead of a 40-line wall.
+const HELP_LINE = /^• `([^`]+)` — (.*)$/;
+function helpGroups(lines) {
+  const groups = new Map();
+  for (const line of lines) {
+    const m = line.match(HELP_LINE);
+    const word = m[1].split(/\s+/)[0].toLowerCase();
+    if (!groups.has(word)) groups.set(word, []);
+    groups.get(word).push({ usage: m[1], summary: m[2] });
+  }
+  // Topics of one command each are the everyday ones (help, join, me…): together first.
+  const general = [];
+  const topics = [];
+  for (const [word, items] of groups) (items.length > 1 ? topics.push([word, items]) : general.push(...items));
+  return general.length ? [[null, general], ...topics] : topics;
+}
+
+// Then by role (GET /local/api/commands): what everyone may do, what animators, what admins.
+const TIERS = ['learner', 'animator', 'admin'];
+function helpTiers(lines) {
+  const tiers = new Map(TIERS.map((tier) => [tier, []]));
+  for (const line of lines) {
+    const role = state.commandRoles.get(line.match(HELP_LINE)[1]);
+    tiers.get(TIERS.includes(role) ? role : 'learner').push(line);
+  }
+  return [...tiers].filter(([, tierLines]) => tierLines.length);
+}
+
+function renderHelp(box, lines) {
+  const first = lines.findIndex((l) => HELP_LINE.test(l));
+  let end = first;
+  while (end < lines.length && HELP_LINE.test(lines[end])) end += 1;
+  const para = (text) => appendFormatted(el('p', { class: 'help-line' }), text);
+  lines.slice(0, first).forEach((l) => box.append(para(l)));
+  const tiers = helpTiers(lines.slice(first, end));
+  tiers.forEach(([tier, tierLines], i) => {
+    // A learner's help is one tier: no heading needed.
+    if (tiers.length > 1) box.append(el('h4', { class: 'help-tier', 'data-tier': tier, text: t(`tier_${tier}`) }));
+    box.append(renderHelpGroups(tierLines, i === 0, i === 0 ? t('help_general') : t('help_other')));
+  });
+  lines.slice(end).forEach((l) => box.append(para(l)));
   return box;
 }
 
+function renderHelpGroups(lines, openFirst, generalTitle) {
+  const grid = el('div', { class: 'help-groups' });
+  helpGroups(lines).forEach(([word, items], i) => {
+    const details = el('details', { class: 'help-group', open: openFirst && i === 0 });
+    const summary = el('summary', {}, word ? el('code', { text: word }) : generalTitle,
+      el('span', { class: 'help-count', text: ` (${items.length})` }));
+    const list = el('ul', {}, ...items.map((it) => el('li', {},
+      el('code', { text: it.usage }), ' — ', appendFormatted(el('span'), it.summary))));
+    details.append(summary, list);
+    grid.append(details);
+  });
+  return grid;
+}
+
+function richText(text, cls = 'text') {
+  const box = el('div', { class: cls });
+  const lines = String(text ?? '').split('\n');
+  if (lines.filter((l) => HELP_LINE.test(l)).length >= 4) return renderHelp(box.appendChild(el('div', { class: 'help' })), lines).parentNode;
+  return appendFormatted(box, text);
+}
+
+// Times in the bot's clock zone (what its schedules mean), labelled with the zone's short
+// name: the browser's own zone may differ from the bot's.
 function fmtTime(iso, withWeekday = false) {
   const d = new Date(iso);
   if (!iso || isNaN(d)) return String(iso ?? '');
-  return d.toLocaleString('en-GB', {
+  const options = {
     weekday: withWeekday ? 'short' : undefined, day: 'numeric', month: 'short', year: 'numeric',
-    hour: '2-digit', minute: '2-digit',
-  });
+    hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  };
+  try {
+    return d.toLocaleString(lang() === 'fr' ? 'fr-FR' : 'en-GB', { ...options, timeZone: state.timezone || undefined });
+  } catch {  // a zone this browser does not know: its own zone, still labelled
+    return d.toLocaleString(lang() === 'fr' ? 'fr-FR' : 'en-GB', options);
+  }
 }
 
 const dmOf = (userId) => `dm:${userId}`;
-const convLabel = (conv) => (conv.startsWith('dm:') ? `DM ${conv}` : `#${conv}`);
+const convLabel = (conv) => (conv.startsWith('dm:') ? t('dm_label', { conv }) : `#${conv}`);
 const epKey = (conv) => `${state.user.id}|${conv}`;
 const userPayload = () => ({ id: state.user.id, name: state.user.name, locale: state.user.locale });
 
@@ -94,7 +221,7 @@ async function api(method, path, body) {
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch {
-    throw new Error('Network error: cannot reach the server.');
+    throw new Error(t('network_error'));
   }
   let data = null;
   try { data = await res.json(); } catch { /* non-JSON body */ }
@@ -104,13 +231,13 @@ async function api(method, path, body) {
     err.status = res.status;
     throw err;
   }
-  if (!data || typeof data !== 'object') throw new Error('Invalid response from the server.');
+  if (!data || typeof data !== 'object') throw new Error(t('invalid_response'));
   return data;
 }
 
 // ---------- notices ----------
 function showError(message, field) {
-  $('error-text').textContent = field ? `${message} (field: ${field})` : message;
+  $('error-text').textContent = field ? t('with_field', { message, field }) : message;
   $('error-notice').hidden = false;
 }
 function clearError() { $('error-notice').hidden = true; }
@@ -125,24 +252,24 @@ function toast(message) {
 
 function setConnection(ok, message) {
   const s = $('connection-status');
-  s.textContent = ok ? 'Connected' : `Server unreachable: ${message}`;
+  s.textContent = ok ? t('connected') : t('unreachable', { message });
   s.classList.toggle('offline', !ok);
 }
 
 // ---------- cards and forms ----------
 function renderButton(b, conv) {
   const cls = `btn${b.style === 'primary' ? ' btn-primary' : b.style === 'danger' ? ' btn-danger' : ''}`;
-  const label = b.label || b.action_id || 'Button';
+  const label = b.label || b.action_id || t('button');
   if (b.url) {
     const href = safeUrl(b.url);
     return href
       ? el('a', { class: `${cls} btn-link`, href, target: '_blank', rel: 'noopener noreferrer', text: label })
-      : el('span', { class: `${cls} disabled`, title: 'Unsupported link', text: label });
+      : el('span', { class: `${cls} disabled`, title: t('unsupported_link'), text: label });
   }
   const btn = el('button', { type: 'button', class: cls, text: label });
   btn.addEventListener('click', async () => {
     btn.disabled = true;  // avoid double clicks posting the action twice
-    try { await sendAction(conv, b.action_id, b.value ?? '', `You clicked: ${label}`); } catch (e) { showError(e.message, e.field); }
+    try { await sendAction(conv, b.action_id, b.value ?? '', t('you_clicked', { label })); } catch (e) { showError(e.message, e.field); }
     btn.disabled = false;
   });
   return btn;
@@ -160,7 +287,7 @@ function renderCard(card, conv) {
     box.append(table);
   }
   const img = card.image_url && safeUrl(card.image_url);
-  if (img) box.append(el('img', { class: 'card-image', src: img, alt: card.title || 'Card image', loading: 'lazy' }));
+  if (img) box.append(el('img', { class: 'card-image', src: img, alt: card.title || t('card_image'), loading: 'lazy' }));
   if (Array.isArray(card.buttons) && card.buttons.length) {
     box.append(el('div', { class: 'card-buttons' }, ...card.buttons.map((b) => renderButton(b, conv))));
   }
@@ -177,7 +304,7 @@ function renderField(field) {
     case 'multiline': input = el('textarea', { id, rows: 3 }); break;
     case 'datetime': input = el('input', { id, type: 'datetime-local' }); break;
     case 'select':
-      input = el('select', { id }, el('option', { value: '', text: '— choose —' }),
+      input = el('select', { id }, el('option', { value: '', text: t('choose') }),
         ...(field.options || []).map((o) => el('option', { value: o.value ?? '', text: o.label ?? o.value ?? '' })));
       break;
     case 'users': {
@@ -188,9 +315,9 @@ function renderField(field) {
       const list = el('select', { id, multiple: true, size: Math.min(6, Math.max(3, offered.length)) },
         ...offered.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id})` })));
       const extraId = `ff${++seq}`;
-      const extra = el('input', { id: extraId, type: 'text', placeholder: 'e.g. Dana, Eve' });
-      wrap.append(list, el('span', { class: 'muted', text: 'Ctrl/Cmd-click to select several.' }),
-        el('label', { for: extraId, class: 'sub-label', text: 'Other people (comma separated)' }), extra);
+      const extra = el('input', { id: extraId, type: 'text', placeholder: t('eg_people') });
+      wrap.append(list, el('span', { class: 'muted', text: t('ctrl_click') }),
+        el('label', { for: extraId, class: 'sub-label', text: t('other_people') }), extra);
       const get = () => [...[...list.selectedOptions].map((o) => o.value),
         ...extra.value.split(',').map((s) => s.trim()).filter(Boolean)];
       return { node: wrap, get, focus: list };
@@ -205,11 +332,11 @@ function renderField(field) {
 
 function renderForm(form, conv) {
   const f = el('form', { class: 'bot-form' });
-  const fieldset = el('fieldset', {}, el('legend', { text: form.title || 'Form' }));
+  const fieldset = el('fieldset', {}, el('legend', { text: form.title || t('form') }));
   const status = el('p', { class: 'form-status', role: 'status' });
   const fields = (Array.isArray(form.fields) ? form.fields : []).map((fd) => ({ fd, ...renderField(fd) }));
   fields.forEach((x) => fieldset.append(x.node));
-  fieldset.append(el('button', { type: 'submit', class: 'btn btn-primary', text: 'Submit' }));
+  fieldset.append(el('button', { type: 'submit', class: 'btn btn-primary', text: t('submit') }));
   f.append(fieldset, status);
   f.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -218,12 +345,12 @@ function renderForm(form, conv) {
     // Native validation cannot check the "users" pair of inputs, so check all required fields here.
     const missing = fields.find((x) => x.fd.required &&
       (Array.isArray(value[x.fd.id]) ? !value[x.fd.id].length : !String(value[x.fd.id]).trim()));
-    if (missing) { status.textContent = `"${missing.fd.label || missing.fd.id}" is required.`; missing.focus.focus(); return; }
+    if (missing) { status.textContent = t('required', { label: missing.fd.label || missing.fd.id }); missing.focus.focus(); return; }
     fieldset.disabled = true;
-    status.textContent = 'Sending…';
+    status.textContent = t('sending');
     try {
-      await sendAction(conv, form.submit_action_id, JSON.stringify(value), `You submitted: ${form.title || 'a form'}`);
-      status.textContent = 'Submitted ✓';
+      await sendAction(conv, form.submit_action_id, JSON.stringify(value), t('you_submitted', { title: form.title || t('a_form') }));
+      status.textContent = t('submitted');
       f.classList.add('submitted');
     } catch (e) {
       fieldset.disabled = false;
@@ -267,9 +394,9 @@ function renderMessage(m, depth, conv) {
   node.style.setProperty('--depth', Math.min(depth, 4));
   node.append(el('div', { class: 'msg-meta' },
     el('span', { class: 'author', text: 'Ambassador' }),
-    el('time', { dateTime: m.created_at || '', text: fmtTime(m.created_at) }),
-    edited ? el('span', { class: 'edited', title: fmtTime(m.updated_at), text: '(edited)' }) : null,
-    depth ? el('span', { class: 'thread-tag', text: 'reply in thread' }) : null));
+    el('time', { dateTime: m.created_at || '', title: state.timezone || '', text: fmtTime(m.created_at) }),
+    edited ? el('span', { class: 'edited', title: fmtTime(m.updated_at), text: t('edited') }) : null,
+    depth ? el('span', { class: 'thread-tag', text: t('reply_in_thread') }) : null));
   // Like Slack and Teams, a card replaces its text: the text is the fallback for notifications.
   if (m.card) node.append(renderCard(m.card, conv));
   else if (m.text) node.append(richText(m.text));
@@ -289,7 +416,7 @@ function renderView(container, conv, messages, emptyText) {
   const fresh = !view || view.conv !== conv;
   if (fresh) { view = { conv, sig: null, cache: new Map() }; state.views.set(container, view); }
   const eps = (conv && state.ephemerals.get(epKey(conv))) || [];
-  const sig = `${emptyText}|${JSON.stringify(messages)}|${eps.map((e) => e.id).join(',')}`;
+  const sig = `${lang()}|${state.timezone}|${emptyText}|${JSON.stringify(messages)}|${eps.map((e) => e.id).join(',')}`;
   if (sig === view.sig) return;  // nothing changed: no re-render, no flicker
   view.sig = sig;
   const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
@@ -303,7 +430,7 @@ function renderView(container, conv, messages, emptyText) {
   let root = null;
   order.forEach(({ m, depth }, i) => {
     if (depth === 0) root = m.id;
-    const key = `${depth}|${JSON.stringify(m)}`;
+    const key = `${lang()}|${state.timezone}|${depth}|${JSON.stringify(m)}`;
     const node = (!cache.has(key) && view.cache.get(key)) || renderMessage(m, depth, conv);
     cache.set(key, node);
     nodes.push(node);
@@ -320,11 +447,11 @@ function renderView(container, conv, messages, emptyText) {
 function renderAll() {
   const conv = state.conversation;
   const dm = dmOf(state.user.id);
-  const emptyFor = (c, text) => (state.lastMessages.has(c) ? text : 'Loading…');
+  const emptyFor = (c, text) => (state.lastMessages.has(c) ? text : t('loading'));
   renderView($('messages'), conv, state.lastMessages.get(conv) || [],
-    emptyFor(conv, `No messages in ${convLabel(conv)} yet. Type a command below, e.g. /ambassador help`));
-  if (conv === dm) renderView($('dm-messages'), null, [], 'Your DM is open in the main pane.');
-  else renderView($('dm-messages'), dm, state.lastMessages.get(dm) || [], emptyFor(dm, 'No direct messages yet.'));
+    emptyFor(conv, t('no_messages', { conv: convLabel(conv) })));
+  if (conv === dm) renderView($('dm-messages'), null, [], t('dm_in_main'));
+  else renderView($('dm-messages'), dm, state.lastMessages.get(dm) || [], emptyFor(dm, t('no_dms')));
 }
 
 // ---------- replies (command and action results) ----------
@@ -338,9 +465,9 @@ function addEphemeral(conv, reply, origin) {
   };
   ep.node = el('div', { class: 'msg ephemeral' },
     el('div', { class: 'msg-meta' },
-      el('span', { class: 'badge', text: '👁 Only visible to you' }),
+      el('span', { class: 'badge', text: t('only_you') }),
       origin ? el('span', { class: 'origin', text: origin }) : null,
-      el('button', { type: 'button', class: 'link-btn', text: 'Dismiss', 'aria-label': 'Dismiss this private reply', onclick: dismiss })),
+      el('button', { type: 'button', class: 'link-btn', text: t('dismiss'), 'aria-label': t('dismiss_private'), onclick: dismiss })),
     reply.card ? renderCard(reply.card, conv) : (reply.text ? richText(reply.text) : null),
     reply.form ? renderForm(reply.form, conv) : null);
   state.ephemerals.set(key, [...(state.ephemerals.get(key) || []), ep]);
@@ -349,24 +476,36 @@ function addEphemeral(conv, reply, origin) {
 }
 
 function handleReplies(replies, conv, origin) {
-  if (!Array.isArray(replies) || !replies.length) { toast('The bot did not reply.'); return; }
+  if (!Array.isArray(replies) || !replies.length) { toast(t('no_reply')); return; }
   refreshUsers().catch(() => {});  // roles and levels may have just changed
   for (const r of replies) {
     if (!r || typeof r !== 'object') continue;
     if ((r.visibility || 'user') === 'user') { addEphemeral(conv, r, origin); continue; }
     // Public posts and DMs come back through polling; just say where they went.
-    const where = r.visibility === 'dm' ? 'your DMs' : convLabel(conv);
+    const where = r.visibility === 'dm' ? t('your_dms_short') : convLabel(conv);
     const preview = String(r.text || (r.card && r.card.title) || '').slice(0, 80);
-    toast(`Posted to ${where}${preview ? `: ${preview}` : ''}`);
+    toast(preview ? t('posted_to_preview', { where, preview }) : t('posted_to', { where }));
     if (r.form) addEphemeral(conv, { form: r.form }, origin);  // forms are never part of stored messages
   }
 }
 
+// Loaded once; a command waits for it so that its help is grouped by role (or by topic
+// alone if the list could not be loaded).
+let commandsReady = null;
+function loadCommands() {
+  commandsReady = api('GET', '/local/api/commands').then((data) => {
+    for (const c of Array.isArray(data.commands) ? data.commands : []) {
+      for (const usage of Array.isArray(c.usages) ? c.usages : []) state.commandRoles.set(String(usage), String(c.role));
+    }
+  }).catch(() => {});
+}
+
 async function sendCommand(text) {
+  await commandsReady;
   const conv = state.conversation;
   const data = await api('POST', '/local/api/command', { user: userPayload(), conversation: conv, text });
   clearError();
-  handleReplies(data.replies, conv, `You ran: ${text}`);
+  handleReplies(data.replies, conv, t('you_ran', { text }));
   pollMessages();
 }
 
@@ -404,16 +543,18 @@ async function pollMessages() {
   pollTimer = setTimeout(pollMessages, 1000);
 }
 
-async function refreshUsers() {
+async function refreshUsers(force = false) {
   const data = await api('GET', '/local/api/users');
   const users = Array.isArray(data.users) ? data.users : [];
-  if (JSON.stringify(users) === JSON.stringify(state.users)) return;
+  if (!force && JSON.stringify(users) === JSON.stringify(state.users)) return;
   state.users = users;
   const sel = $('known-users');
-  sel.replaceChildren(el('option', { value: '', text: '— pick a known user —' }),
+  sel.replaceChildren(el('option', { value: '', 'data-i18n': 'pick_known', text: t('pick_known') }),
     ...users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id}) · ${u.role || 'learner'}` })));
   sel.value = users.some((u) => u.id === state.user.id) ? state.user.id : '';
   renderCurrentUser();
+  updateLabels();  // the user's kept language may have changed: the page follows it
+  renderAll();
 }
 
 async function refreshConversations() {
@@ -428,12 +569,15 @@ async function refreshConversations() {
 
 async function refreshClock() {
   const data = await api('GET', '/local/api/clock');
+  const zone = typeof data.timezone === 'string' && data.timezone ? data.timezone : null;
+  if (zone !== state.timezone) { state.timezone = zone; renderAll(); }
+  $('clock-zone').textContent = zone ? t('timezone', { tz: zone }) : '';
   const now = $('clock-now');
   now.textContent = fmtTime(data.now, true);
   now.dateTime = data.now || '';
   now.title = data.now || '';
   $('clock-controls').hidden = !data.controllable;
-  $('clock-note').textContent = data.controllable ? '' : 'Clock control is disabled on this server.';
+  $('clock-note').textContent = data.controllable ? '' : t('clock_disabled');
 }
 
 function pollSlow() {
@@ -446,12 +590,32 @@ async function advanceClock(seconds) {
   try {
     const data = await api('POST', '/local/api/clock', { advance_seconds: seconds });
     clearError();
-    toast(`Bot clock is now ${fmtTime(data.now, true)}`);
+    toast(t('clock_now', { time: fmtTime(data.now, true) }));
   } catch (e) {
     showError(e.message, e.field);
   }
   refreshClock().catch(() => {});
   pollMessages();
+}
+
+// "Reset demo": confirmed here, and again by the API's {"confirm": "reset"}.
+async function resetDemo() {
+  if (!window.confirm(t('reset_confirm'))) return;
+  try {
+    await api('POST', '/local/api/reset', { confirm: 'reset' });
+  } catch (e) {
+    showError(e.message, e.field);
+    return;
+  }
+  clearError();
+  state.ephemerals.clear();
+  state.lastMessages.clear();
+  state.users = [];
+  state.conversations = [];
+  toast(t('reset_done'));
+  await Promise.allSettled([refreshUsers(true), refreshConversations()]);
+  renderCurrentUser();
+  setConversation('general');
 }
 
 // ---------- user and conversation ----------
@@ -462,7 +626,7 @@ function renderCurrentUser() {
     el('div', { id: 'current-user-name', class: 'current-name', text: u.name }),
     el('div', { class: 'muted' }, el('span', { id: 'current-user-id', text: `@${u.id}` }), ` · ${u.locale}`),
     el('div', { class: 'badges' },
-      el('span', { id: 'current-user-role', class: `badge role-${known ? known.role : 'new'}`, text: known ? known.role : 'not known yet' }),
+      el('span', { id: 'current-user-role', class: `badge role-${known ? known.role : 'new'}`, text: known ? known.role : t('not_known') }),
       known && known.level ? el('span', { id: 'current-user-level', class: 'badge', text: known.level }) : null));
   $('known-users').value = known ? u.id : '';
 }
@@ -474,12 +638,13 @@ function ensureOption(select, value) {
 
 function updateLabels() {
   const conv = state.conversation;
-  $('conversation-title').textContent = conv.startsWith('dm:') ? `Direct messages · ${conv}` : `#${conv}`;
-  $('open-dm').textContent = `My DM (${dmOf(state.user.id)})`;
+  applyLanguage();
+  $('conversation-title').textContent = conv.startsWith('dm:') ? t('dm_title', { conv }) : `#${conv}`;
+  $('open-dm').textContent = t('my_dm', { dm: dmOf(state.user.id) });
   $('open-dm').setAttribute('aria-pressed', String(conv === dmOf(state.user.id)));
-  $('dm-heading').textContent = `Your DMs (${dmOf(state.user.id)})`;
-  $('command-hint').textContent =
-    `Sending as ${state.user.name} (@${state.user.id}, ${state.user.locale}) in ${convLabel(conv)}. Enter to send, ↑ to recall.`;
+  $('dm-heading').textContent = t('your_dms', { dm: dmOf(state.user.id) });
+  $('command-hint').textContent = t('hint', { name: state.user.name, id: state.user.id, locale: state.user.locale, conv: convLabel(conv) });
+  refreshClock().catch(() => {});  // the zone line and the clock in the new language
   renderConversationList();
 }
 
@@ -493,7 +658,7 @@ function renderConversationList() {
 
 function setUser(u) {
   const id = String(u.id || '').trim();
-  if (!id) { showError('A user id is required.', 'id'); return; }
+  if (!id) { showError(t('user_id_required'), 'id'); return; }
   const wasOwnDm = state.conversation === dmOf(state.user.id);
   state.user = { id, name: String(u.name || '').trim() || id, locale: String(u.locale || 'en') };
   save(STORE_USER, state.user);
@@ -540,6 +705,7 @@ function wire() {
   document.querySelectorAll('#clock-controls button').forEach((b) =>
     b.addEventListener('click', () => advanceClock(Number(b.dataset.seconds))));
   $('error-dismiss').addEventListener('click', clearError);
+  $('reset-demo').addEventListener('click', () => { resetDemo(); });
 
   const input = $('command-input');
   $('command-form').addEventListener('submit', async (ev) => {
@@ -573,6 +739,7 @@ function init() {
   const hist = load(STORE_HISTORY, []);
   state.history = Array.isArray(hist) ? hist.map(String) : [];
   state.historyPos = state.history.length;
+  loadCommands();
   wire();
   $('user-id').value = state.user.id;
   $('user-name').value = state.user.name;

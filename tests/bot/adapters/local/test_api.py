@@ -107,6 +107,48 @@ async def test_users_and_conversations_list_what_the_bot_knows(playground: Playg
     assert conversations["conversations"] == ["dm:alice", "general"]
 
 
+async def test_reset_needs_its_confirmation_then_forgets_the_demo_only(
+    playground: Playground, runtime: Runtime
+) -> None:
+    await playground.command("anim1", "session start Demo")
+    await playground.command("alice", "join")
+    for body in ({}, {"confirm": "yes"}, {"confirm": True}):
+        response = await playground.client.post("/local/api/reset", json=body)
+        assert response.status == 400, body
+        assert (await response.json())["field"] == "confirm"
+    users = (await (await playground.client.get("/local/api/users")).json())["users"]
+    assert {u["id"] for u in users} == {"anim1", "alice"}, "a refused reset changed something"
+
+    response = await playground.client.post("/local/api/reset", json={"confirm": "reset"})
+    assert response.status == 200 and (await response.json())["deleted"] > 0
+    assert (await (await playground.client.get("/local/api/users")).json())["users"] == []
+    conversations = await (await playground.client.get("/local/api/conversations")).json()
+    assert conversations["conversations"] == []
+    # The bot starts over: a new session, a first join with its welcome DM again.
+    await playground.command("anim1", "session start Again")
+    replies = await playground.command("alice", "join")
+    assert "Bienvenue à bord" in replies[0]["text"]
+    assert await playground.welcomes("alice")
+
+
+async def test_commands_name_their_usage_in_each_language_and_least_role(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    listed = (await (await client.get("/local/api/commands")).json())["commands"]
+    by_usage = {usage: c["role"] for c in listed for usage in c["usages"]}
+    assert by_usage["help"] == by_usage["aide"] == "learner"
+    assert by_usage["session start <name>"] == "animator"
+    assert by_usage["role add @user animator"] == "admin"
+    assert by_usage["session ouvrir <nom>"] == "animator"
+
+
+async def test_the_clock_names_the_bot_time_zone(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    data = await (await client.get("/local/api/clock")).json()
+    assert data["timezone"] == "Europe/Paris"
+
+
 async def test_the_playground_page_and_its_assets_are_served(
     client: TestClient,  # type: ignore[type-arg]
 ) -> None:
@@ -115,6 +157,25 @@ async def test_the_playground_page_and_its_assets_are_served(
     assert page.status == 200 and "/static/playground.js" in html
     script = await client.get("/static/playground.js")
     assert script.status == 200 and "/local/api/command" in await script.text()
+
+
+async def test_the_page_words_exist_in_english_and_french_with_french_typography(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    import re
+
+    script = await (await client.get("/static/playground-i18n.js")).text()
+    strings = json.loads(script.split("window.PLAYGROUND_STRINGS = ", 1)[1].rstrip().rstrip(";"))
+    assert set(strings) == {"en", "fr"} and set(strings["en"]) == set(strings["fr"])
+    for key, text in strings["fr"].items():
+        # A narrow no-break space before ? ! ; and a no-break space before : (never a plain one).
+        assert not re.search(r"[ \u00a0][?!;]|[ \u202f]:", text), key
+    page = await (await client.get("/static/playground.js")).text()
+    html = await (await client.get("/")).text()
+    used = set(re.findall(r"\bt\('(\w+)'", page)) | set(
+        re.findall(r'data-i18n(?:-aria)?="(\w+)"', html)
+    )
+    assert used and used <= set(strings["en"]), used - set(strings["en"])
 
 
 _json_values = st.recursive(
@@ -182,7 +243,7 @@ async def test_any_command_text_gets_a_clear_reply_and_no_500(
 async def test_any_json_body_gets_a_4xx_or_a_reply_never_a_500(
     playground: Playground, body: Any
 ) -> None:
-    for path in ("/local/api/command", "/local/api/action", "/local/api/clock"):
+    for path in ("/local/api/command", "/local/api/action", "/local/api/clock", "/local/api/reset"):
         response = await playground.client.post(
             path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
         )

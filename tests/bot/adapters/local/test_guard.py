@@ -40,8 +40,17 @@ async def _people(runtime: Runtime) -> list[str]:
 async def test_a_platform_bot_serves_no_playground_unless_asked(database_url: str) -> None:
     async with app_with(database_url, AMBASSADOR_PLAYGROUND="", **SLACK) as (client, runtime):
         assert not runtime.settings.playground
-        for path in ("/", "/static/playground.js", "/local/api/users", "/local/api/clock"):
+        for path in (
+            "/",
+            "/static/playground.js",
+            "/static/playground-i18n.js",
+            "/local/api/users",
+            "/local/api/clock",
+            "/local/api/commands",
+        ):
             assert (await client.get(path)).status == 404, path
+        response = await client.post("/local/api/reset", json={"confirm": "reset"})
+        assert response.status == 404
         response = await client.post("/local/api/command", json=ROLE_ADD)
         assert response.status == 404
         assert (await client.get("/healthz")).status == 200
@@ -75,6 +84,15 @@ async def test_cross_site_and_non_json_requests_change_nothing(database_url: str
             assert (await response.json())["error"]
         response = await client.get("/local/api/users", headers={"Host": "evil.example"})
         assert response.status == 421
+        await client.post("/local/api/command", json=ROLE_ADD)  # somebody to forget
+        reset = __import__("json").dumps({"confirm": "reset"})
+        for headers, _, status in refused:
+            headers = {"Content-Type": "application/json", **headers}
+            response = await client.post("/local/api/reset", data=reset, headers=headers)
+            assert response.status == status, headers
+        assert "anim1" in await _people(runtime), "a refused reset deleted the demo"
+        response = await client.post("/local/api/reset", json={"confirm": "reset"})
+        assert response.status == 200
         assert await _people(runtime) == [], "a refused request changed something"
         # The page's own requests: same origin, JSON.
         origin = f"http://{client.host}:{client.port}"
@@ -92,6 +110,8 @@ async def test_with_a_token_every_page_and_call_needs_it(database_url: str) -> N
         assert (await client.get("/", params={"token": "wrong" * 10})).status == 401
         response = await client.post("/local/api/command", json=ROLE_ADD)
         assert response.status == 401 and await _people(runtime) == []
+        response = await client.post("/local/api/reset", json={"confirm": "reset"})
+        assert response.status == 401
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         response = await client.post("/local/api/command", json=ROLE_ADD, headers=bearer)
         assert response.status == 200

@@ -3,10 +3,15 @@
 Drives Debian's Chromium through Playwright against the real app (outbox sender running), so
 messages reach the page by its own polling. Skips without Chromium or Playwright, unless
 AMBASSADOR_REQUIRE_BROWSER=1 (CI), where a missing browser fails the run instead.
+The browser runs in New York time, so that times shown in the bot's zone (Europe/Paris) differ
+from the browser's. Screenshots of what a new user sees are kept in
+var/test-artifacts/playground/<test>/.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -23,11 +28,12 @@ from tests.support import browser as browser_support
 from tests.support import databases
 
 try:
-    from playwright.async_api import Browser, Page, async_playwright, expect
+    from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
 except ImportError:  # the dev extra is not installed
     async_playwright = None
 
 REQUIRED_BY = "AMBASSADOR_REQUIRE_BROWSER"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "var" / "test-artifacts" / "playground"
 PARIS = ZoneInfo("Europe/Paris")
 TIMEOUT_MS = 10_000  # the page polls every second; leave room for a slow machine
 
@@ -38,9 +44,13 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 @pytest.fixture
-async def base_url(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[str]:
-    """The real app on a random loopback port, on a fresh SQLite file, sender running."""
-    settings = make_settings(databases.fresh_sqlite(sqlite_template, tmp_path))
+async def base_url(
+    sqlite_template: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """The real app on a random loopback port, on a fresh SQLite file, sender running;
+    a test may give more settings (indirect parametrization)."""
+    env: dict[str, str] = getattr(request, "param", {})
+    settings = make_settings(databases.fresh_sqlite(sqlite_template, tmp_path), **env)
     runtime = create_runtime(settings, Clock(controllable=True))
     server = TestServer(build_app(runtime, start_sender=True), host="127.0.0.1")
     await server.start_server()
@@ -67,7 +77,9 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(base_url: str, browser: Browser) -> AsyncIterator[Page]:
     """A fresh page (fresh storage) on the playground, connected; no JS error allowed."""
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = await browser.new_context(
+        viewport={"width": 1400, "height": 1000}, timezone_id="America/New_York", locale="en-US"
+    )
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
@@ -79,6 +91,21 @@ async def page(base_url: str, browser: Browser) -> AsyncIterator[Page]:
     yield opened
     await context.close()
     assert errors == [], "the page logged errors"
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot directory, emptied."""
+    directory = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
+async def _type(page: Page, command: str) -> None:
+    """Type `command` as whoever the page is now."""
+    await page.fill("#command-input", command)
+    await page.press("#command-input", "Enter")
 
 
 async def _run(page: Page, preset: str, command: str) -> None:
@@ -279,3 +306,136 @@ async def test_a_page_of_another_site_cannot_drive_the_playground(
     finally:
         await context.close()
         await server.close()
+
+
+async def test_help_is_grouped_by_topic_with_its_formatting_rendered(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    # A new user starts as the README's animator, anim1, in English.
+    await expect(page.locator("#current-user-id")).to_have_text("@anim1")
+    await expect(page.locator("#user-heading")).to_have_text("Current user")
+    await _type(page, "help")
+    help_ = page.locator("div.msg.ephemeral").last.locator(".help")
+    groups = help_.locator("details.help-group")
+    await expect(groups.first).to_be_visible(timeout=TIMEOUT_MS)
+    assert await groups.count() >= 6  # essentials, settings, mentor, pulse, session, challenge…
+    essentials = groups.first
+    await expect(essentials.locator("summary")).to_contain_text("Essentials")
+    await expect(essentials.locator("li code").first).to_have_text("help")  # a <code>, no `
+    # An admin's help comes in three tiers: everyone's commands, animators', admins'.
+    tiers = help_.locator("h4.help-tier")
+    await expect(tiers).to_have_text(["For everyone", "For animators", "For admins"])
+    animators = help_.locator("h4[data-tier=animator] + .help-groups")
+    session = animators.locator("details.help-group").filter(
+        has=page.locator("summary code", has_text=re.compile("^session$"))
+    )
+    start = session.locator("li", has_text="session start <name>")
+    await expect(start).to_be_hidden()  # collapsed: not a 40-line wall
+    await page.locator("#messages").evaluate("pane => { pane.scrollTop = 0; }")  # its top
+    await page.screenshot(path=shots / "01-help-grouped.png")
+    admins = help_.locator("h4[data-tier=admin] + .help-groups")
+    await expect(admins.locator("summary code", has_text=re.compile("^role$"))).to_be_visible()
+    await expect(essentials).not_to_contain_text("role add")
+    await expect(animators.locator("summary").first).to_contain_text("Other commands")
+    await session.locator("summary").click()
+    await expect(start).to_be_visible()
+    await expect(start.locator("code")).to_have_text("session start <name>")
+    # The next step below the groups: its command in a <code> too, no backtick anywhere.
+    await expect(help_.locator("p.help-line code").last).to_have_text(
+        "session start <session name>"
+    )
+    assert "`" not in await help_.inner_text()
+    await page.screenshot(path=shots / "02-help-session-opened.png")
+
+    # Formatting is built as DOM nodes: a user's markup shows as text, *bold* as bold.
+    await _type(page, "<img src=x onerror=alert(1)>")
+    echoed = page.locator("div.msg.ephemeral").last
+    await expect(echoed).to_contain_text("<img src=x", timeout=TIMEOUT_MS)
+    await expect(echoed.locator("img")).to_have_count(0)
+    await _type(page, "*loud*")
+    await expect(page.locator("div.msg.ephemeral").last.locator("strong")).to_have_text(
+        "loud", timeout=TIMEOUT_MS
+    )
+    await page.screenshot(path=shots / "03-formatting.png")
+
+    # A learner's help is one tier: grouped by topic, no role heading.
+    await _run(page, "bob", "help")
+    learner = page.locator("div.msg.ephemeral").last.locator(".help")
+    await expect(learner.locator("details.help-group").first).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(learner.locator("h4.help-tier")).to_have_count(0)
+    await expect(learner).not_to_contain_text("session start")
+
+
+@pytest.mark.parametrize("base_url", [{"AMBASSADOR_LOCALE": "fr"}], indirect=True, ids=["fr"])
+async def test_a_french_session_card_with_the_page_in_french_and_paris_times(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    await expect(page.locator("#clock-zone")).to_have_text(
+        "Bot time zone: Europe/Paris", timeout=TIMEOUT_MS
+    )
+    await _type(page, "réglages langue fr")  # the page follows the language the bot keeps
+    await expect(page.locator("#user-heading")).to_have_text(
+        "Vous écrivez en tant que", timeout=TIMEOUT_MS
+    )
+    assert await page.get_attribute("html", "lang") == "fr"
+    await expect(page.locator("#clock-zone")).to_have_text(
+        "Fuseau horaire du bot\u00a0: Europe/Paris"
+    )
+    await expect(page.locator("#reset-demo")).to_have_text("Réinitialiser la démo")
+    await _type(page, "session start Management 101")
+    card = page.locator("#messages .card")
+    await expect(card.locator(".card-title")).to_have_text(
+        "Devenez ambassadeur de « Management 101 »", timeout=TIMEOUT_MS
+    )
+    await page.click("#preset-alice")
+    await card.get_by_role("button", name="Rejoindre", exact=True).click()
+    await _expect_private_reply(page, "Bienvenue à bord")
+    await expect(page.locator("div.msg.ephemeral .badge").last).to_have_text(
+        "👁 Visible uniquement par vous"
+    )
+    await expect(page.locator("#open-dm")).to_have_text("Mes messages privés (dm:alice)")
+
+    # The card's time is the bot's (Paris), labelled, not the browser's (New York).
+    posted = await (
+        await page.request.get(base_url + "local/api/conversations/general/messages")
+    ).json()
+    created = datetime.fromisoformat(posted["messages"][0]["created_at"]).astimezone(PARIS)
+    stamp = page.locator("#messages article.msg time").first
+    await expect(stamp).to_contain_text(created.strftime("%H:%M"))
+    await expect(stamp).to_have_attribute("title", "Europe/Paris")
+    await page.screenshot(path=shots / "01-french-session-card.png")
+
+
+async def test_reset_demo_asks_first_then_forgets_the_playground(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    await _type(page, "session start Management 101")
+    card = page.locator("#messages .card")
+    await expect(card).to_be_visible(timeout=TIMEOUT_MS)
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    await page.click("#reset-demo")
+    users = await (await page.request.get(base_url + "local/api/users")).json()
+    assert [u["id"] for u in users["users"]] == ["anim1"], "a refused reset deleted something"
+    await expect(card).to_be_visible()
+
+    asked: list[str] = []
+
+    async def accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.once("dialog", accept)
+    await page.click("#reset-demo")
+    await expect(page.locator("#messages")).to_contain_text(
+        "No messages in #general yet", timeout=TIMEOUT_MS
+    )
+    assert asked and "Delete every playground message" in asked[0]
+    await expect(page.locator("#current-user-role")).to_have_text("not known yet")
+    await expect(page.locator("#known-users option")).to_have_count(1)
+    users = await (await page.request.get(base_url + "local/api/users")).json()
+    assert users["users"] == []
+    await page.screenshot(path=shots / "01-after-reset.png")
+
+    await _type(page, "session start Again")  # the bot starts over
+    await expect(card).to_contain_text("Again", timeout=TIMEOUT_MS)
