@@ -118,7 +118,9 @@ class Scheduler:
                 continue
             if due is not None:
                 dues.append(due)
-        if not dues:
+        # Stopped while the finders were awaited (shutdown): nothing to arm.
+        scheduler = self._apscheduler
+        if not dues or scheduler is None:
             return
         # The core's clock may run ahead of real time (rehearsals): convert to real time.
         offset = self._clock.now() - datetime.now(UTC)
@@ -126,10 +128,10 @@ class Scheduler:
         # A new job id each time: re-arming from inside the running "next-due" job under the
         # same id would be skipped by APScheduler (max_instances=1 counts the running one).
         with contextlib.suppress(JobLookupError):
-            self._apscheduler.remove_job(self._armed_id)
+            scheduler.remove_job(self._armed_id)
         self._armed_seq += 1
         self._armed_id = f"next-due-{self._armed_seq}"
-        self._apscheduler.add_job(
+        scheduler.add_job(
             self._fire, "date", run_date=when, id=self._armed_id, misfire_grace_time=None
         )
 

@@ -1,7 +1,7 @@
 """Who may use the playground: the checks every page and API call of it passes first.
 
 The playground acts as whoever the request names, admins included, so it is a door to
-guard like the platforms' (docs/SECURITY.md, "The playground"):
+guard like the platforms' (SECURITY.md, "The doors"):
 
 - Host: only this bot's own names (its listening address, PUBLIC_BASE_URL's host, loopback
   names). A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) sends
