@@ -33,6 +33,7 @@ def test_help_on_each_subcommand() -> None:
     assert "--port" in _run("serve", "--help").stdout
     assert "newest schema" in _run("migrate", "--help").stdout
     assert "AMBASSADOR_OLD_SECRET_KEY" in _run("rotate-key", "--help").stdout
+    assert "--ready" in _run("health", "--help").stdout
 
 
 def test_a_wrong_setting_exits_2_with_one_line_and_no_traceback() -> None:
