@@ -116,7 +116,7 @@ def badge_page(shown: Shown, settings: Settings) -> str:
         reason = (
             t("badges.page_granted", reason=award.reason)
             if award.reason
-            else t("badges.dm_granted_no_reason")
+            else t("badges.page_granted_no_reason")
         )
         parts.append(f"<p>{escape(reason)}</p>")
     parts += [

@@ -137,6 +137,10 @@ async def test_a_granted_badge_shows_the_reason_escaped(bot: Playground) -> None
     html = await (await _get(bot, await _assertion(bot, "bob"), BROWSER, 200)).text()
     assert "<b>" not in html
     assert "“<b>ran</b> the launch”" in " ".join(_parse(html).text)
+    # Without a reason: said of the holder, not to them (the page is public).
+    await bot.command("anim1", "badge grant @bob confirmed")
+    html = await (await _get(bot, await _assertion(bot, "bob"), BROWSER, 200)).text()
+    assert "The animators granted it." in html and "you" not in html.lower()
 
 
 async def test_a_revoked_or_erased_badge_shows_a_neutral_page_with_410(bot: Playground) -> None:
