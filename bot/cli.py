@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -189,11 +190,20 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     )
     if single is not None:
         single.acquire()
+    listening = None
+    if port == 0 and not settings.public_url:
+        # Any free port: bound before the runtime is built, so that the links the bot gives
+        # out (downloads, badges) name the port it got, not the configured one.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listening = socket.create_server((host, 0), family=family)
+        settings = replace(settings, port=listening.getsockname()[1])
     runtime = create_runtime(settings)
     app = build_app(runtime, start_sender=not web_only)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site: web.BaseSite = (
+        web.SockSite(runner, listening) if listening else web.TCPSite(runner, host, port)
+    )
     await site.start()
     # Everything built at start-up lives as long as the process: out of the collector's
     # sight, a full collection no longer walks it, which cut rare 100 ms pauses in the
