@@ -1,4 +1,4 @@
-"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key."""
+"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key, health."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,12 +18,12 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bot import logs, secret_key
+from bot import logs, probe, secret_key
 from bot.adapters.teams import package as teams_package
 from bot.clock import Clock
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
 from bot.server import attach_slack, attach_teams, build_app, create_runtime
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, link_host, load_settings
 from storage.db import async_url, create_engine, is_sqlite, ping
 from storage.migrate import upgrade
 
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package}"
+        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package,health}"
     )
     serve = commands.add_parser(
         "serve",
@@ -83,7 +84,32 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument(
         "--output", default="var/ambassador-teams.zip", help="where to write the zip"
     )
+    health = commands.add_parser(
+        "health",
+        help="probe the running bot's /healthz (exit 0 when it answers): container probes",
+        description="Ask the bot running on this host (AMBASSADOR_HOST, AMBASSADOR_PORT) for "
+        "/healthz, or /readyz with --ready; exit 0 when it answers 2xx, else 1. For compose "
+        "healthchecks, Kubernetes exec probes and OCI images (which drop HEALTHCHECK).",
+    )
+    health.add_argument("--port", type=int, help="the bot's port (AMBASSADOR_PORT, default 3978)")
+    health.add_argument(
+        "--ready", action="store_true", help="probe /readyz (the database answers) instead"
+    )
     return parser
+
+
+def _health(port: int | None, ready: bool) -> int:
+    try:
+        url = probe.probe_url(os.environ, port, ready)
+    except probe.ProbeError as exc:
+        print(f"ambassador-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_SETTINGS
+    problem = probe.probe(url)
+    if problem is not None:
+        print(f"ambassador-bot: unhealthy: {problem}", file=sys.stderr)
+        return 1
+    print(f"healthy: {url}")
+    return 0
 
 
 def _teams_package(output: str) -> int:
@@ -164,11 +190,20 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     )
     if single is not None:
         single.acquire()
+    listening = None
+    if port == 0 and not settings.public_url:
+        # Any free port: bound before the runtime is built, so that the links the bot gives
+        # out (downloads, badges) name the port it got, not the configured one.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listening = socket.create_server((host, 0), family=family)
+        settings = replace(settings, port=listening.getsockname()[1])
     runtime = create_runtime(settings)
     app = build_app(runtime, start_sender=not web_only)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site: web.BaseSite = (
+        web.SockSite(runner, listening) if listening else web.TCPSite(runner, host, port)
+    )
     await site.start()
     # Everything built at start-up lives as long as the process: out of the collector's
     # sight, a full collection no longer walks it, which cut rare 100 ms pauses in the
@@ -176,7 +211,8 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     gc.collect()
     gc.freeze()
     bound = runner.addresses[0] if runner.addresses else (host, port)
-    address = f"http://{_url_host(bound[0])}:{bound[1]}/"
+    # Never http://0.0.0.0/: a wildcard bind address is opened as localhost.
+    address = f"http://{link_host(bound[0])}:{bound[1]}/"
     log.info("listening", extra={"url": address, "playground": settings.playground})
     # The address comes last on the line: scripts (and tests) read it from there.
     if settings.playground:
@@ -184,6 +220,15 @@ async def _serve(settings: Settings, host: str, port: int, web_only: bool) -> No
     else:
         print(
             f"Ambassador bot ready (no playground: AMBASSADOR_PLAYGROUND=1 serves it) at {address}",
+            flush=True,
+        )
+    if not settings.admins:
+        # One line at every start until an admin is named (after the "ready" line, whose last
+        # word scripts read): without one, only a Slack installer holds the admin role.
+        log.warning("no_admin", extra={"hint": "AMBASSADOR_ADMINS=platform:user_id[,...]"})
+        print(
+            "No admin set: AMBASSADOR_ADMINS is empty. Name one, e.g. "
+            "AMBASSADOR_ADMINS=slack:U0123ABC or teams:<AAD object id>, and restart.",
             flush=True,
         )
     try:
@@ -237,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "teams-package":  # needs the app id only, not the whole set-up
         return _teams_package(args.output)
+    if args.command == "health":  # a probe needs the port only, never the secrets
+        return _health(args.port, args.ready)
     env = dict(os.environ)
     if getattr(args, "host", None):
         # `serve --host` decides whether the playground may be served: checked like the rest.
@@ -307,10 +354,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         return 0
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def _is_bind_error(exc: OSError) -> bool:

@@ -233,8 +233,11 @@ class Settings:
 
     @property
     def base_url(self) -> str:
-        """The bot's address for links it gives out (PUBLIC_BASE_URL, else host:port)."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """The bot's address for links it gives out (PUBLIC_BASE_URL, else host:port; a
+        wildcard bind address such as the image's 0.0.0.0 is no address to open: localhost)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{link_host(self.host)}:{self.port}"
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         """True when `platform:user_id` is listed in AMBASSADOR_ADMINS."""
@@ -529,6 +532,19 @@ def _service_urls(value: str) -> tuple[str, ...]:
                 f"TEAMS_SERVICE_URLS entries must start with https:// (got {url[:80]!r})"
             )
     return urls
+
+
+# Bind addresses meaning "every interface" (https://docs.python.org/3/library/socket.html):
+# nobody can open a link to them, so links name localhost instead.
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
+
+
+def link_host(host: str) -> str:
+    """How a link names the bind address `host`: localhost for a wildcard, IPv6 in brackets."""
+    name = host.strip()
+    if name in WILDCARD_HOSTS:
+        return "localhost"
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
 
 
 def is_loopback_host(host: str) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.ladder import LevelSpec
-from bot.open_badges import credentials, documents, keys
+from bot.open_badges import credentials, documents, keys, page
 from bot.open_badges.baking import bake
 from bot.settings import Settings
 from storage.models import BadgeAward, ErasedBadge, Member, Workspace
@@ -31,6 +31,9 @@ _LEVEL = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 JSON_LD = "application/ld+json"
+# The OB 3.0 credential is a VC-JWT (1EdTech OB 3.0 §8.2; W3C VC-JOSE-COSE), whose media type
+# IANA registers as application/vc+jwt: https://www.iana.org/assignments/media-types/application/vc+jwt
+VC_JWT = "application/vc+jwt"
 
 
 def _json(data: dict[str, Any], status: int = 200, cache: bool = False) -> web.Response:
@@ -42,8 +45,32 @@ def _json(data: dict[str, Any], status: int = 200, cache: bool = False) -> web.R
         headers={
             "Cache-Control": "public, max-age=300" if cache else "no-cache",
             "Access-Control-Allow-Origin": "*",  # verifiers run in browsers too
+            "Vary": "Accept",  # the assertion URL also answers a page (page.wants_html)
         },
     )
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=body,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-cache",
+            "Vary": "Accept",
+            "Content-Security-Policy": page.CSP,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A revoked award, or the uid left of an erased one, with the language of its page."""
+
+    uid: str
+    locale: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,13 @@ class OpenBadgesRoutes:
     async def _live(self, db: AsyncSession, request: web.Request) -> Live | web.Response:
         """The award named by the URL with its member, workspace and level; else the answer
         to give instead: 404 (unknown or malformed) or 410 with the reason (revoked)."""
+        found = await self._find(db, request)
+        if isinstance(found, Gone):
+            return _json(documents.revoked_assertion(found.uid, self._settings), status=410)
+        return found
+
+    async def _find(self, db: AsyncSession, request: web.Request) -> Live | Gone | web.Response:
+        """The award named by the URL: Live, Gone (revoked or erased), or a 404 answer."""
         uid = request.match_info["uid"]
         award = None
         if _UID.match(uid):
@@ -121,10 +155,13 @@ class OpenBadgesRoutes:
             # Its recipient asked to be forgotten: only the uid remains, as revoked.
             erased = await db.get(ErasedBadge, uid) if _UID.match(uid) else None
             if erased is not None:
-                return _json(documents.revoked_assertion(uid, self._settings), status=410)
+                workspace = await db.get(Workspace, erased.workspace_id)
+                return Gone(uid, page.locale_of(self._settings, None, workspace))
             return _not_found("assertion")
         if award.revoked_at is not None:
-            return _json(documents.revoked_assertion(award.uid, self._settings), status=410)
+            # The page names nobody: the workspace's language, not the holder's.
+            workspace = await db.get(Workspace, award.workspace_id)
+            return Gone(award.uid, page.locale_of(self._settings, None, workspace))
         member = await db.get(Member, award.member_id)
         workspace = await db.get(Workspace, award.workspace_id)
         level = self._settings.ladder.find(award.level)
@@ -189,11 +226,20 @@ class OpenBadgesRoutes:
             return _json(documents.revocation_list(workspace, uids, self._settings))
 
     async def assertion(self, request: web.Request) -> web.Response:
-        """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked."""
+        """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked; for a
+        browser (Accept: text/html, see page.wants_html) the badge page instead."""
         async with self._sessions() as db:
-            found = await self._live(db, request)
+            found = await self._find(db, request)
+        html = page.wants_html(request.headers.get("Accept"))
+        if isinstance(found, Gone):
+            if html:
+                return _html(page.gone_page(found.locale), status=410)
+            return _json(documents.revoked_assertion(found.uid, self._settings), status=410)
         if isinstance(found, web.Response):
             return found
+        if html:
+            shown = page.Shown(found.award, found.member, found.workspace, found.level)
+            return _html(page.badge_page(shown, self._settings))
         return _json(
             documents.assertion(found.award, found.member, found.workspace, self._settings)
         )
@@ -225,7 +271,13 @@ class OpenBadgesRoutes:
             found.award, found.member, found.workspace, found.level, self._settings
         )
         token = credentials.sign(document, signer, documents.urls(self._settings))
-        return web.Response(text=token, content_type="application/vc+jwt")
+        # A download with a name that says what it is: the compact JWS is not JSON, so .jwt.
+        name = f"{found.level.id}-open-badge-3.jwt"
+        return web.Response(
+            text=token,
+            content_type=VC_JWT,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     async def image(self, request: web.Request) -> web.StreamResponse:
         """GET /badges/images/{level}.png: the level's badge image."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -33,6 +34,7 @@ def test_help_on_each_subcommand() -> None:
     assert "--port" in _run("serve", "--help").stdout
     assert "newest schema" in _run("migrate", "--help").stdout
     assert "AMBASSADOR_OLD_SECRET_KEY" in _run("rotate-key", "--help").stdout
+    assert "--ready" in _run("health", "--help").stdout
 
 
 def test_a_wrong_setting_exits_2_with_one_line_and_no_traceback() -> None:
@@ -83,6 +85,22 @@ def test_migrate_then_serve_answers_health_probes(tmp_path: Path) -> None:
             assert response.status == 200
         with urllib.request.urlopen(url, timeout=10) as response:
             assert b"<html" in response.read().lower()
+        # Links name the port the bot got (asked for any free port), not the default one.
+        command = {"user": {"id": "bob", "name": "Bob"}, "conversation": "general"}
+        request = urllib.request.Request(
+            url + "local/api/command",
+            data=json.dumps({**command, "text": "my data"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        dm = url + "local/api/conversations/dm:bob/messages"
+        deadline = time.monotonic() + 30
+        texts = ""
+        while "/downloads/" not in texts and time.monotonic() < deadline:
+            with urllib.request.urlopen(dm, timeout=10) as response:
+                texts = json.dumps(json.loads(response.read()))
+        assert f"{url}downloads/" in texts, texts
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0

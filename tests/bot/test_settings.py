@@ -280,3 +280,20 @@ def test_teams_without_credentials_is_off_unless_asked() -> None:
     asked = load_settings({"AMBASSADOR_CONFIG": CONFIG, "TEAMS_ALLOW_UNAUTHENTICATED": "1"})
     assert asked.teams.enabled and not asked.teams.authenticated
     assert load_settings({"AMBASSADOR_CONFIG": CONFIG, **TEAMS_ENV}).teams.enabled
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("0.0.0.0", "http://localhost:3978"),  # the image's bind address
+        ("::", "http://localhost:3978"),
+        ("127.0.0.1", "http://127.0.0.1:3978"),
+        ("::1", "http://[::1]:3978"),
+        ("bot.internal", "http://bot.internal:3978"),
+    ],
+)
+def test_links_never_name_a_wildcard_bind_address(host: str, base_url: str) -> None:
+    env = {"AMBASSADOR_CONFIG": CONFIG, "AMBASSADOR_HOST": host, "AMBASSADOR_PLAYGROUND": "0"}
+    assert load_settings(env).base_url == base_url
+    public = {**env, "PUBLIC_BASE_URL": "https://bot.example.org/"}
+    assert load_settings(public).base_url == "https://bot.example.org"
