@@ -56,7 +56,8 @@ def test_dates_and_durations_in_the_reader_language_and_zone() -> None:
 # Placeholders that hold a number of things. Each one either drives the message's plural
 # table (`count`, or the name in the table's `by`), or stands where no word agrees with it:
 # after a label (`Places : 3`), before a unit or closing punctuation (`13,2 h`, `(5)`), or
-# as the total of "X of N" / "X sur N" when X drives the table.
+# as the total of "X of N" / "X sur N" when X drives the table; English adjectives do not
+# agree ("out of 1 present").
 COUNTS = {
     "count", "max", "n", "hours", "days", "sent", "answered", "pairs", "waiting", "present",
     "shares", "success", "not_yet", "promoters", "passives", "detractors", "made", "converted",
@@ -64,7 +65,7 @@ COUNTS = {
     "default", "reached",
 }  # fmt: skip
 _SPACE = "[ \u00a0\u202f]"
-_NO_AGREEMENT_AFTER = re.compile(rf"^(?:{_SPACE}*(?:$|[.,;:!?()·—/%]|h\b|of\b|sur\b))")
+_NO_AGREEMENT_AFTER = re.compile(rf"^(?:{_SPACE}*(?:$|[.,;:!?()·—/%]|h\b|of\b|sur\b|present\b))")
 
 
 def _texts(message: object) -> list[str]:

@@ -69,7 +69,7 @@ async def test_moving_the_clock_a_day_at_a_time_posts_every_weekly_run(
     listing = await bot.say("anim1", "challenge list")
     assert "skipped" not in listing and "next: Mon 14 Dec, 09:00" in listing
     french = await bot.say(user("anim1", "fr"), "défi liste")
-    assert "sauté" not in french and "prochain : lun. 14 déc., 09:00" in french
+    assert "sauté" not in french and "prochain\u00a0: lun. 14 déc., 09:00" in french
 
 
 async def test_a_jump_past_several_runs_posts_the_latest_and_says_why_not_the_others(

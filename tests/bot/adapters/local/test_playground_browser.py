@@ -110,7 +110,7 @@ async def test_a_session_opened_joined_in_two_languages_and_closed(
     await _run(page, "alice", "rejoindre")
     await _expect_private_reply(page, "Bienvenue à bord")
     dms = page.locator("#dm-messages")
-    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await expect(dms).to_contain_text("Bienvenue parmi les ambassadeurs de", timeout=TIMEOUT_MS)
 
     await _click_join(page, "bob")
     await _expect_private_reply(page, "Welcome aboard")
@@ -119,7 +119,7 @@ async def test_a_session_opened_joined_in_two_languages_and_closed(
 
     await _click_join(page, "chloe")
     await _expect_private_reply(page, "Bienvenue à bord")
-    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await expect(dms).to_contain_text("Bienvenue parmi les ambassadeurs de", timeout=TIMEOUT_MS)
 
     count_row = card.locator("table.card-fields tr").nth(1)
     await expect(count_row).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
@@ -210,7 +210,7 @@ async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
     await page.click("#preset-chloe")
     dms = page.locator("#dm-messages")
     await expect(dms).to_contain_text(
-        "Alice vous recommande « Management 101 »", timeout=TIMEOUT_MS
+        "Alice vous recommande «\u00a0Management 101\u00a0»", timeout=TIMEOUT_MS
     )
     await page.click("#preset-bob")
     await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)
