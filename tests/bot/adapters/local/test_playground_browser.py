@@ -144,6 +144,9 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
     await _run(page, "anim1", "défi")
     form = page.locator("form.bot-form").last
     await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    # The form's title shows once (its legend), not also as the reply's text above it.
+    shown = page.locator(".msg.ephemeral").last.get_by_text("Nouveau défi", exact=True)
+    await expect(shown).to_have_count(1)
     clock = await (await page.request.get(base_url + "local/api/clock")).json()
     first = _next_monday_9_paris(datetime.fromisoformat(clock["now"]))
     await form.locator("textarea").fill("Racontez un feedback donné cette semaine")
@@ -171,7 +174,7 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
     await expect(messages).to_contain_text("Alice partage une réussite", timeout=TIMEOUT_MS)
     await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
     await _run(page, "alice", "moi")
-    await _expect_private_reply(page, "1 réussites, 0 pas-encore")
+    await _expect_private_reply(page, "1 réussite, 0 pas-encore")
 
 
 async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
