@@ -165,7 +165,8 @@ async def test_a_bad_count_gets_the_usage_and_only_admins_may_read(bot: Playgrou
     assert (await bot.say("carol", "audit")).startswith("Only admins can do that"), "animators"
     assert (await bot.say("alice", "journal")).startswith("Seuls les administrateurs")
     await bot.command("anim1", "réglages langue fr")
-    assert "(par défaut\u00a0: 20) ou `audit <n>`, n de 1 à 100" in await bot.say("anim1", "journal 500")
+    usage = "(par défaut\u00a0: 20) ou `audit <n>`, n de 1 à 100"
+    assert usage in await bot.say("anim1", "journal 500")
     assert await _count(bot.runtime) == 1
 
 

@@ -118,7 +118,8 @@ async def test_the_ladder_is_listed_in_both_languages(bot: Playground) -> None:
     assert "one of: 1 colleague brought in or 1 novice mentored" in ladder
     assert "at most 3 challenge answers, 3 shares count" in ladder
     french = await bot.say("alice", "échelle")
-    assert "• Confirmé\u00a0: ce que demande le niveau précédent, et 5 réponses à des défis" in french
+    confirmed = "• Confirmé\u00a0: ce que demande le niveau précédent, et 5 réponses à des défis"
+    assert confirmed in french
 
 
 async def test_grant_forms_are_documented_as_json_free_commands(bot: Playground) -> None:
