@@ -171,7 +171,8 @@ def test_french_strings_follow_french_typography() -> None:
 def test_french_wording_does_not_assume_the_reader_is_a_man() -> None:
     gendered = re.compile(
         r"\bravie?\b|vous êtes (déjà )?ambassadeur|est désormais ambassadeur|Bienvenue, ambassadeur"
-        r"|\bprésenté\b|\bseul\b|nouvel ambassadeur|Vous l'aimez",
+        r"|\bprésenté\b|\bseul\b|nouvel ambassadeur|Vous l'aimez|Merci à tous\b|à tous les deux"
+        r"|votre formateur",
         re.IGNORECASE,
     )
     for key, message in catalogue("fr").items():
@@ -190,7 +191,7 @@ def test_french_dates_write_the_first_of_the_month_1er() -> None:
 def test_numbers_and_language_names_in_the_reader_language() -> None:
     hours = Translator("fr").number(13.2, 1)
     line = translate("fr", "challenges.list_skipped_missed", when="lun.", hours=hours)
-    assert "manqué de 13,2\u00a0h" in line
+    assert "(13,2\u00a0h de retard)" in line
     assert Translator("fr").languages("fr,en") == "français et anglais"
     assert Translator("en").languages("fr") == "French"
     assert Translator("fr").languages("") == "—"

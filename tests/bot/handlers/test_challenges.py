@@ -206,7 +206,7 @@ async def test_a_run_missed_while_down_posts_once_within_grace_else_is_skipped_v
         french = await second.say(user("anim1", "fr"), "défi liste")
         said = "skipped on Mon 30 Nov, 09:00: missed by 8.0 h while the bot was not running"
         assert (said in listing) is (not posted)
-        said = "sauté le lun. 30 nov., 09:00\u00a0: manqué de 8,0\u00a0h pendant que le bot était"
+        said = "non publié le lun. 30 nov., 09:00\u00a0: le bot était arrêté (8,0\u00a0h de retard)"
         assert (said in french) is (not posted)
         assert ("skipped" in listing) is (not posted), "an on-time run is not called skipped"
         assert "Mon 7 Dec, 09:00" in listing, "the schedule goes on"
