@@ -104,10 +104,14 @@ def progress(
     parts = []
     for kind, needed in requires.items():
         value = min(_value(counts, kind, now), needed)
-        parts.append(t(f"badges.progress_{kind}", value=value, count=needed))
+        parts.append(t(f"badges.progress_{kind}", reached=value, count=needed))
     for group in groups:
         options = [
-            t(f"badges.progress_{kind}", value=min(_value(counts, kind, now), needed), count=needed)
+            t(
+                f"badges.progress_{kind}",
+                reached=min(_value(counts, kind, now), needed),
+                count=needed,
+            )
             for kind, needed in group.items()
         ]
         parts.append(t("badges.one_of", options=t("badges.or").join(options)))

@@ -81,7 +81,7 @@ def challenge_card(
         ),
         fields=(Field(t("challenges.answer_label"), t("challenges.answer_hint", id=challenge_id)),),
     )
-    return OutboundMessage(text=f"{title}: {text}", card=card)
+    return OutboundMessage(text=t("general.labelled", label=title, value=text), card=card)
 
 
 async def _post_occurrence(

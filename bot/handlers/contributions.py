@@ -65,7 +65,9 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
         fields=(Field(t("contributions.number"), f"#{contribution.id}"),),
         buttons=tuple(buttons),
     )
-    return OutboundMessage(text=f"{title}: {contribution.text}", card=card)
+    return OutboundMessage(
+        text=t("general.labelled", label=title, value=contribution.text), card=card
+    )
 
 
 async def refresh(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | None:

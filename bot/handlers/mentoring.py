@@ -108,7 +108,7 @@ async def mentor_on(ctx: Context, args: Args) -> list[Reply]:
             ctx.t(
                 "mentoring.on",
                 capacity=capacity,
-                languages=languages,
+                languages=ctx.t.languages(languages),
                 topics=topics or "—",
             )
         )
@@ -299,8 +299,7 @@ async def check_in(ctx: Context, value: str) -> list[Reply]:
 
 
 def _reason_text(ctx: Context, reason: str, languages: frozenset[str]) -> str:
-    names = Locale.parse(ctx.t.locale).languages
-    spoken = ", ".join(names.get(code, code) for code in sorted(languages))
+    spoken = ctx.t.languages(",".join(sorted(languages)))
     return ctx.t(f"mentoring.reason_{reason}", languages=spoken)
 
 

@@ -186,7 +186,7 @@ async def _introduce(
     each, naming the other."""
     profile = await mentoring.profile_of(db, mentor.id)
     topics = profile.topics if profile and profile.topics else "—"
-    languages = profile.languages if profile else "—"
+    languages = profile.languages if profile else ""
     if targets.supports_groups(workspace.platform):
         texts = []
         for person in (novice, mentor):
@@ -195,7 +195,7 @@ async def _introduce(
                 "mentoring.intro_group",
                 novice=novice.display_name,
                 mentor=mentor.display_name,
-                languages=languages,
+                languages=t.languages(languages),
                 topics=topics,
                 days=settings.mentoring.check_in_days,
             )
@@ -217,7 +217,7 @@ async def _introduce(
     body = t(
         "mentoring.intro_novice_body",
         mentor=mentor.display_name,
-        languages=languages,
+        languages=t.languages(languages),
         topics=topics,
         days=settings.mentoring.check_in_days,
     )

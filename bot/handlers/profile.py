@@ -32,11 +32,10 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
             else t("profile.joined", date=when)
         )
     counts = await contributions.counts_by_outcome(ctx.db, member.id)
-    shared = t(
-        "profile.contributions",
-        success=counts.get("success", 0),
-        not_yet=counts.get("not_yet", 0),
-        shares=counts.get("share", 0),
+    # One plural message per count, so each agrees with its own number ("1 success, 2 shares").
+    shared = ", ".join(
+        t(f"profile.count_{kind}", count=counts.get(outcome, 0))
+        for kind, outcome in (("success", "success"), ("not_yet", "not_yet"), ("shares", "share"))
     )
     fields = [
         Field(t("profile.role_label"), t(f"roles.{ctx.role}")),
@@ -53,6 +52,8 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
     elif counted is not None:
         fields.append(Field(t("profile.next_level_label_top"), t("profile.top_level")))
     title = t("profile.title", name=member.display_name)
-    text = "\n".join([title, *(f"{f.label}: {f.value}" for f in fields)])
+    text = "\n".join(
+        [title, *(t("general.labelled", label=f.label, value=f.value) for f in fields)]
+    )
     image = image_url(ctx.settings, level.id) if level else None
     return [Reply(text, card=Card(title=title, fields=tuple(fields), image_url=image))]

@@ -124,7 +124,9 @@ async def _pulse_results(ctx: Context, pulse: Pulse, is_animator: bool) -> Reply
     body += await _trend(ctx, pulse)
     title = t("pulses.results_title", id=pulse.id, training=training)
     card = Card(title=title, body="\n".join(body), fields=tuple(fields))
-    text = "\n".join([title, *(f"{f.label}: {f.value}" for f in fields), *body])
+    text = "\n".join(
+        [title, *(t("general.labelled", label=f.label, value=f.value) for f in fields), *body]
+    )
     return Reply(text, card=card)
 
 

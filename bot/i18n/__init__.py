@@ -2,9 +2,12 @@
 
 Catalogues are TOML files keyed by message id (en.toml, fr.toml), with
 `{placeholders}` in str.format syntax. A message with plural forms is a table
-with `one` and `other`, chosen by the `count` argument with the language's rule
-(French treats 0 as singular). A test keeps both catalogues in step: same keys,
-same placeholders.
+with `one` and `other`, chosen with the language's CLDR rule (via Babel: French
+treats 0 and 1 as singular) by the `count` argument, or by the argument named in
+the table's optional `by` (`{ by = "answered", one = …, other = … }`), so a
+message with two counts agrees with the one that governs a noun in that language.
+Tests keep both catalogues in step (same keys, same placeholders), check that
+every count governs a plural table, and check French typography.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 SUPPORTED = ("en", "fr")
 Instant = datetime  # the Translator.datetime method shadows the type inside the class
 FALLBACK = "en"
+PLURAL_KEYS = {"one", "other", "by"}
 _DIR = Path(__file__).parent
 
 
@@ -37,7 +43,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and not set(value) <= {"one", "other"}:
+        if isinstance(value, dict) and not set(value) <= PLURAL_KEYS:
             flat.update(_flatten(value, name + "."))
         else:
             flat[name] = value
@@ -61,20 +67,26 @@ def pick_locale(*candidates: str | None) -> str:
     return FALLBACK
 
 
-def _plural_category(locale: str, count: int) -> str:
-    if locale == "fr":
-        return "one" if count in (0, 1) else "other"
-    return "one" if count == 1 else "other"
+def plural_category(locale: str, count: int | float) -> str:
+    """`one` or `other` for `count` by the CLDR rule of `locale` (French: 0 and 1.5 are `one`).
+
+    Catalogues only carry `one` and `other`; CLDR's rarer French `many` (a million)
+    reads as `other`. Rules: https://www.unicode.org/cldr/charts/latest/supplemental/language_plural_rules.html
+    """
+    category = Locale.parse(locale).plural_form(abs(count))
+    return "one" if category == "one" else "other"
 
 
 def translate(locale: str, key: str, **params: Any) -> str:
     """The message `key` in `locale` (falling back to English), formatted with `params`."""
-    messages = catalogue(locale if locale in SUPPORTED else FALLBACK)
-    message = messages.get(key)
+    language = locale if locale in SUPPORTED else FALLBACK
+    message = catalogue(language).get(key)
     if message is None:
-        message = catalogue(FALLBACK)[key]
+        language, message = FALLBACK, catalogue(FALLBACK)[key]
     if isinstance(message, dict):
-        message = message[_plural_category(locale, int(params.get("count", 0)))]
+        driver = params[message.get("by", "count")]
+        count = driver if isinstance(driver, int | float) else float(driver)
+        message = message[plural_category(language, count)]
     return str(message).format(**params) if params else str(message)
 
 
@@ -89,17 +101,33 @@ class Translator:
 
     def datetime(self, when: datetime, timezone: str) -> str:
         """A date and time in the reader's language and time zone (e.g. `Mon 7 Dec, 09:00`)."""
-        return format_datetime(
-            when, "EEE d MMM, HH:mm", tzinfo=ZoneInfo(timezone), locale=self.locale
-        )
+        zone = ZoneInfo(timezone)
+        day = self._day(when.astimezone(zone))
+        return format_datetime(when, f"EEE {day} MMM, HH:mm", tzinfo=zone, locale=self.locale)
 
     def date(self, when: Instant, timezone: str) -> str:
         """A day in the reader's language (`31 Jan 2027`, `31 janv. 2027`)."""
-        return format_date(when.astimezone(ZoneInfo(timezone)), "d MMM y", locale=self.locale)
+        local = when.astimezone(ZoneInfo(timezone))
+        return format_date(local, f"{self._day(local)} MMM y", locale=self.locale)
+
+    def _day(self, local: Instant) -> str:
+        """The day-of-month pattern: French writes the first of a month `1er` (ordinal)."""
+        # https://www.academie-francaise.fr/questions-de-langue#42_strong-em-nombres-ordinaux-em-strong
+        return "d'er'" if self.locale == "fr" and local.day == 1 else "d"
 
     def duration(self, delta: timedelta) -> str:
         """A rounded duration in words (`2 hours`, `2 heures`)."""
         return format_timedelta(delta, locale=self.locale, threshold=1.0)
+
+    def languages(self, codes: str) -> str:
+        """Language codes (`fr,en`) as the reader's words (`français et anglais`); `—` if none.
+
+        Codes stay codes only when Babel does not know them; a reader should see
+        "parle français", not "parle fr".
+        """
+        names = Locale.parse(self.locale).languages
+        words = [names.get(code, code) for code in codes.replace(" ", ",").split(",") if code]
+        return format_list(words, locale=self.locale) if words else "—"
 
     def number(self, value: float, digits: int = 0) -> str:
         """A number with `digits` decimals in the reader's language (`3.67`, `3,67`)."""

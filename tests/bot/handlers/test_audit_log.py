@@ -17,7 +17,7 @@ from storage import workspaces
 from storage.models import AuditEntry, Member
 from tests.support.playground import Playground
 
-NNBSP = "\u202f"  # French: a narrow no-break space before : ; ! ? and inside « »
+NBSP = "\u00a0"  # French: a no-break space before : and inside « » (bot/i18n typography rule)
 
 
 async def _entries(runtime: Runtime) -> list[tuple[Any, ...]]:
@@ -144,10 +144,10 @@ async def test_admins_read_the_log_in_english_and_french(bot: Playground) -> Non
     assert await bot.say("anim1", "journal") == "\n".join(
         [
             "Les 3 derniers changements, du plus récent au plus ancien"
-            f" (heures de America/Montreal){NNBSP}:",
+            f" (heures de America/Montreal){NBSP}:",
             "• 28 nov. 2026, 06:30 — Anim1 a envoyé le sondage n°\u00a01 (bac à sable)",
             "• 27 nov. 2026, 06:30 — Anim1 a attribué le badge Junior à Bob (bac à sable)",
-            f"• 27 nov. 2026, 05:00 — Anim1 a donné le rôle «{NNBSP}animateur{NNBSP}» à Carol"
+            f"• 27 nov. 2026, 05:00 — Anim1 a donné le rôle «{NBSP}animateur{NBSP}» à Carol"
             " (bac à sable)",
         ]
     )
@@ -165,7 +165,8 @@ async def test_a_bad_count_gets_the_usage_and_only_admins_may_read(bot: Playgrou
     assert (await bot.say("carol", "audit")).startswith("Only admins can do that"), "animators"
     assert (await bot.say("alice", "journal")).startswith("Seuls les administrateurs")
     await bot.command("anim1", "réglages langue fr")
-    assert "les 20 derniers) ou `audit <n>`, n de 1 à 100" in await bot.say("anim1", "journal 500")
+    usage = "(par défaut\u00a0: 20) ou `audit <n>`, n de 1 à 100"
+    assert usage in await bot.say("anim1", "journal 500")
     assert await _count(bot.runtime) == 1
 
 

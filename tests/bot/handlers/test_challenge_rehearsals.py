@@ -69,7 +69,7 @@ async def test_moving_the_clock_a_day_at_a_time_posts_every_weekly_run(
     listing = await bot.say("anim1", "challenge list")
     assert "skipped" not in listing and "next: Mon 14 Dec, 09:00" in listing
     french = await bot.say(user("anim1", "fr"), "défi liste")
-    assert "sauté" not in french and "prochain : lun. 14 déc., 09:00" in french
+    assert "non publié" not in french and "prochain\u00a0: lun. 14 déc., 09:00" in french
 
 
 async def test_a_jump_past_several_runs_posts_the_latest_and_says_why_not_the_others(
@@ -91,8 +91,8 @@ async def test_a_jump_past_several_runs_posts_the_latest_and_says_why_not_the_ot
     ) in listing
     french = await bot.say(user("anim1", "fr"), "défi liste")
     assert (
-        "sauté le dim. 29 nov., 09:00\u00a0: une publication plus récente était due au même"
-        " moment, seule celle-ci a été publiée"
+        "non publié le dim. 29 nov., 09:00\u00a0: une publication plus récente tombait au même"
+        " moment, seule cette dernière est partie"
     ) in french
 
 
@@ -125,7 +125,7 @@ async def test_a_run_missed_while_the_machine_slept_is_skipped_beyond_the_grace_
         listing = await bot.say("anim1", "challenge list")
         french = await bot.say(user("anim1", "fr"), "défi liste")
         if posted:
-            assert "skipped" not in listing and "sauté" not in french
+            assert "skipped" not in listing and "non publié" not in french
             return
         assert await _occurrences(runtime) == [("skipped", "stalled:12.0")]
         assert (
@@ -133,8 +133,8 @@ async def test_a_run_missed_while_the_machine_slept_is_skipped_beyond_the_grace_
             " not post (its computer asleep, or its database out of reach)"
         ) in listing
         assert (
-            "sauté le lun. 30 nov., 09:00\u00a0: manqué de 12,0\u00a0h alors que le bot tournait"
-            " sans pouvoir publier (ordinateur en veille, ou base de données injoignable)"
+            "non publié le lun. 30 nov., 09:00\u00a0: le bot tournait sans pouvoir publier"
+            " (ordinateur en veille, ou base de données injoignable), 12,0\u00a0h de retard"
         ) in french
         assert "Mon 7 Dec, 09:00" in listing, "the schedule goes on"
     finally:

@@ -20,7 +20,7 @@ async def test_share_posts_under_the_name_in_the_community_conversation(
     posted = await playground.messages("ambassadors")
     assert len(posted) == 1 and posted[0]["card"]["title"] == "Bob shares"
     assert posted[0]["card"]["body"] == "Tip: start 1:1s with a success"
-    assert "0 successes, 0 not-yets, 1 shares" in await playground.say("bob", "me")
+    assert "0 successes, 0 not-yets, 1 share" in await playground.say("bob", "me")
 
 
 async def test_share_needs_text_and_a_place(playground: Playground) -> None:
@@ -35,10 +35,10 @@ async def test_likes_count_once_per_member_and_show_on_the_post(playground: Play
     like = post["card"]["buttons"][0]
     assert like["label"] == "👍 0"
     first = await playground.action("alice", like["action_id"], like["value"])
-    assert first[0]["text"] == "Vous l'aimez."
+    assert first[0]["text"] == "Vous avez aimé cette contribution."
     await playground.action("chloe", like["action_id"], like["value"])
     again = await playground.action("alice", like["action_id"], like["value"])
-    assert again[0]["text"] == "Vous l'aimez déjà."
+    assert again[0]["text"] == "Vous avez déjà aimé cette contribution."
     post = (await playground.messages())[0]
     assert post["card"]["buttons"][0]["label"] == "👍 2"
 
@@ -67,10 +67,10 @@ async def test_the_author_cannot_like_their_own_contribution_in_either_language(
     # Someone else's like and reaction count (once).
     like = bob_post["card"]["buttons"][0]
     assert (await playground.action("alice", like["action_id"], like["value"]))[0]["text"] == (
-        "Vous l'aimez."
+        "Vous avez aimé cette contribution."
     )
     reacted = await playground.action("chloe", "contribution.react", bob_post["id"])
-    assert [r["text"] for r in reacted] == ["Vous l'aimez."]
+    assert [r["text"] for r in reacted] == ["Vous avez aimé cette contribution."]
     assert await _likes(playground) == 2
 
 
@@ -91,7 +91,7 @@ async def test_posts_carry_no_hide_button_and_animators_hide_with_the_command(
     assert (await playground.say("alice", f"masquer {number} spam")).startswith(
         "Seuls les animateurs"
     )
-    assert "0 successes, 0 not-yets, 1 shares" in await playground.say("bob", "me")
+    assert "0 successes, 0 not-yets, 1 share" in await playground.say("bob", "me")
     done = await playground.say("anim1", f"hide {number} spam")
     assert f"#{number} is hidden" in done
     post = (await playground.messages())[0]

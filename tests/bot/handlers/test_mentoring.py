@@ -235,3 +235,31 @@ async def test_rounds_also_run_on_their_own_every_two_weeks(bot: Playground) -> 
     assert await _count(bot.runtime, MentoringPair) == 3
     await bot.runtime.clock.advance(3600)  # Dan still waits: the next round is in 14 days
     assert await _count(bot.runtime, MentoringPair) == 3
+
+
+async def test_in_french_languages_are_named_and_counts_agree(bot: Playground) -> None:
+    await _setup(bot, capacities=(1, 3))
+    reply = await bot.say(who("marc", "fr"), "mentorat oui capacité 1 langues fr,en")
+    assert "langues\u00a0: anglais et français" in reply, "names, not codes"
+    await _novices_say_yes(bot)
+    await bot.command("anim1", "pair")
+    async with bot.runtime.sessions() as db:
+        names = {m.id: m.user_id for m in (await db.execute(select(Member))).scalars()}
+        marcs = [
+            names[p.novice_id]
+            for p in (await db.execute(select(MentoringPair))).scalars()
+            if names[p.mentor_id] == "marc"
+        ]
+    (novice,) = marcs
+    # Marc reads French: his introduction names the languages and does not assume a gender.
+    intro = await _dms(bot, "marc", "Vous accompagnez désormais")
+    assert (
+        intro
+        and f"{novice.capitalize()} fait ses premiers pas dans la communauté" in (intro[0]["text"])
+    )
+    assert "serait ravi" not in intro[0]["text"]
+    stats = await bot.say(who("anim1", "fr"), "mentorat stats")
+    assert "Binômes formés\u00a0: 3 (dont 3 actifs)" in stats
+    assert "Rencontres\u00a0: 0 sur 0 point d'étape" in stats
+    assert "1 place prise sur 1" not in stats  # Marc's 1 and Nina's 2 of 4 places
+    assert "3 places prises sur 4" in stats

@@ -83,12 +83,12 @@ async def test_done_means_nps_zero_lsat_correlation_and_a_converted_referral(
 
     results = (await bot.command("anim1", "pulse results"))[0]
     fields = {f["label"]: f["value"] for f in results["card"]["fields"]}
-    assert fields["Answers"] == "3 of 3 answered (100%)"
-    assert fields["NPS"] == "0 (promoters 1 · passives 1 · detractors 1)"
+    assert fields["Answers"] == "3 answers out of 3 (100%)"
+    assert fields["NPS"] == "0 (promoters: 1 · passives: 1 · detractors: 1)"
     # Worked out by hand: mean (4+5+2)/3; r = 9 / √(26 · 42/9) ≈ 0.817.
     assert fields["Satisfaction (LSAT)"] == "3.67 / 5 (n = 3)"
     assert fields["NPS ↔ satisfaction"] == "r = 0.82 (n = 3)"
-    assert fields["Referrals"] == "2 made · 0 converted · 0 interested"
+    assert fields["Referrals"] == "made: 2 · converted: 0 · interested: 0"
     body = results["card"]["body"]
     assert "Alice — 10/10 · LSAT 4 · “Très concret” · recommends it to Dana (invited)" in body
     assert "Eve Martin (to follow up)" in body
@@ -111,7 +111,7 @@ async def test_done_means_nps_zero_lsat_correlation_and_a_converted_referral(
     await _session(bot, "Management 102", ["dana"], close=False)
     results = (await bot.command("anim1", "pulse results 1"))[0]
     fields = {f["label"]: f["value"] for f in results["card"]["fields"]}
-    assert fields["Referrals"] == "2 made · 1 converted · 1 interested"
+    assert fields["Referrals"] == "made: 2 · converted: 1 · interested: 1"
     assert "Dana (joined a session)" in results["card"]["body"]
 
 
@@ -122,7 +122,7 @@ async def test_learners_see_their_own_answer_and_aggregates_but_no_names(bot: Pl
         await _answer(bot, who, 1, score, 4)
     seen = (await bot.command("bob", "pulse results"))[0]
     text = seen["text"]
-    assert "+100 (promoters 3 · passives 0 · detractors 0)" in text
+    assert "+100 (promoters: 3 · passives: 0 · detractors: 0)" in text
     assert "Your answer: 9/10, satisfaction 4/5." in text
     assert "Alice" not in text and "Chloe" not in text
     # No variance in LSAT: no correlation rather than a misleading figure.
@@ -139,7 +139,7 @@ async def test_fewer_than_three_answers_say_not_enough(bot: Playground) -> None:
     await _answer(bot, "alice", 1, 0, 1)
     await _answer(bot, "bob", 1, 2, 1)
     text = await bot.say("anim1", "pulse results")
-    assert "NPS: not enough answers (2 answers, 3 needed)" in text
+    assert "NPS: not enough answers (2 answers; minimum: 3)" in text
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ async def test_reminder_once_to_non_respondents_then_close_at_the_deadline(
     await bot.runtime.clock.advance(4 * DAY)
     assert len(_questions(await bot.messages("dm:bob"))) == 2, "never a second reminder"
     notices = [m["text"] for m in await bot.messages("dm:anim1")]
-    assert any("Pulse #1 is closed: 1 of 3 answered" in text for text in notices)
+    assert any("Pulse #1 is closed: 1 answer out of 3" in text for text in notices)
     async with bot.runtime.sessions() as db:
         pulse = (await db.execute(select(Pulse))).scalar_one()
         live = await pulses.sums(db, [pulse.id])
@@ -332,12 +332,12 @@ async def test_list_close_and_cancel(bot: Playground) -> None:
     await bot.command("anim1", "pulse send at 2026-12-15 09:00")
     await _answer(bot, "bob", 1, 10)
     listing = await bot.say("anim1", "pulse list")
-    assert "#1 · Feedback · 1 of 2 answered (50%), open until Thu 31 Dec, 23:59" in listing
+    assert "#1 · Feedback · 1 answer out of 2 (50%), open until Thu 31 Dec, 23:59" in listing
     assert "#2 · Feedback · to be sent Tue 15 Dec, 09:00" in listing
     assert "not been sent yet" in await bot.say("anim1", "pulse close 2")
     assert "cancelled" in await bot.say("anim1", "pulse cancel 2")
     assert "already sent" in await bot.say("anim1", "pulse cancel 1")
-    assert "1 of 2 answered" in await bot.say("anim1", "pulse close")
+    assert "1 answer out of 2" in await bot.say("anim1", "pulse close")
     assert "not open" in await bot.say("anim1", "pulse close 1")
     await bot.runtime.clock.advance(30 * DAY)
     assert len(_questions(await bot.messages("dm:bob"))) == 1, "cancelled: never sent"

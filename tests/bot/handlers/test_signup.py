@@ -35,7 +35,8 @@ async def test_three_learners_in_two_languages_join_and_the_card_counts_them(
 
     dm_alice = await playground.welcomes("alice")
     dm_bob = await playground.welcomes("bob")
-    assert len(dm_alice) == 1 and "Bienvenue, ambassadeur de Management 101" in dm_alice[0]["text"]
+    welcome = "Bienvenue parmi les ambassadeurs de Management 101\u202f!"
+    assert len(dm_alice) == 1 and welcome in dm_alice[0]["text"]
     assert len(dm_bob) == 1 and "Welcome, ambassador of Management 101" in dm_bob[0]["text"]
 
     closed = await playground.say("anim1", "session close")
@@ -216,7 +217,7 @@ async def test_one_message_per_join_the_welcome_asks_about_a_mentor_in_both_lang
     await playground.command("alice", "rejoindre")
     for user_id, question, yes_label, no_label, noted in (
         ("bob", "Would you like a mentor?", "Yes, I'd like a mentor", "No thanks", "Noted"),
-        ("alice", "Souhaitez-vous un mentor ?", "Oui, je veux un mentor", "Non merci", "noté"),
+        ("alice", "Souhaitez-vous un mentor\u202f?", "Oui, je veux un mentor", "Non merci", "noté"),
     ):
         dms = await playground.messages(f"dm:{user_id}")
         assert len(dms) == 1, "the welcome and the question are one message"

@@ -468,7 +468,8 @@ function addEphemeral(conv, reply, origin) {
       el('span', { class: 'badge', text: t('only_you') }),
       origin ? el('span', { class: 'origin', text: origin }) : null,
       el('button', { type: 'button', class: 'link-btn', text: t('dismiss'), 'aria-label': t('dismiss_private'), onclick: dismiss })),
-    reply.card ? renderCard(reply.card, conv) : (reply.text ? richText(reply.text) : null),
+    // A form's text is its title, which the form already shows as its legend: once, not twice.
+    reply.card ? renderCard(reply.card, conv) : (reply.text && !reply.form ? richText(reply.text) : null),
     reply.form ? renderForm(reply.form, conv) : null);
   state.ephemerals.set(key, [...(state.ephemerals.get(key) || []), ep]);
   renderAll();

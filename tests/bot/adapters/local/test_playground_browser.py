@@ -137,7 +137,7 @@ async def test_a_session_opened_joined_in_two_languages_and_closed(
     await _run(page, "alice", "rejoindre")
     await _expect_private_reply(page, "Bienvenue à bord")
     dms = page.locator("#dm-messages")
-    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await expect(dms).to_contain_text("Bienvenue parmi les ambassadeurs de", timeout=TIMEOUT_MS)
 
     await _click_join(page, "bob")
     await _expect_private_reply(page, "Welcome aboard")
@@ -146,7 +146,7 @@ async def test_a_session_opened_joined_in_two_languages_and_closed(
 
     await _click_join(page, "chloe")
     await _expect_private_reply(page, "Bienvenue à bord")
-    await expect(dms).to_contain_text("Bienvenue, ambassadeur de", timeout=TIMEOUT_MS)
+    await expect(dms).to_contain_text("Bienvenue parmi les ambassadeurs de", timeout=TIMEOUT_MS)
 
     count_row = card.locator("table.card-fields tr").nth(1)
     await expect(count_row).to_contain_text("3 learners joined", timeout=TIMEOUT_MS)
@@ -171,6 +171,9 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
     await _run(page, "anim1", "défi")
     form = page.locator("form.bot-form").last
     await expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    # The form's title shows once (its legend), not also as the reply's text above it.
+    shown = page.locator(".msg.ephemeral").last.get_by_text("Nouveau défi", exact=True)
+    await expect(shown).to_have_count(1)
     clock = await (await page.request.get(base_url + "local/api/clock")).json()
     first = _next_monday_9_paris(datetime.fromisoformat(clock["now"]))
     await form.locator("textarea").fill("Racontez un feedback donné cette semaine")
@@ -198,7 +201,7 @@ async def test_a_weekly_challenge_in_french_posted_on_time_and_answered(
     await expect(messages).to_contain_text("Alice partage une réussite", timeout=TIMEOUT_MS)
     await expect(messages).to_contain_text("Bob partage un pas-encore", timeout=TIMEOUT_MS)
     await _run(page, "alice", "moi")
-    await _expect_private_reply(page, "1 réussites, 0 pas-encore")
+    await _expect_private_reply(page, "1 réussite, 0 pas-encore")
 
 
 async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
@@ -237,7 +240,7 @@ async def test_a_pulse_answered_in_the_dm_panel_with_the_colleague_picker(
     await page.click("#preset-chloe")
     dms = page.locator("#dm-messages")
     await expect(dms).to_contain_text(
-        "Alice vous recommande « Management 101 »", timeout=TIMEOUT_MS
+        "Alice vous recommande «\u00a0Management 101\u00a0»", timeout=TIMEOUT_MS
     )
     await page.click("#preset-bob")
     await expect(dms).to_contain_text("Welcome, ambassador of", timeout=TIMEOUT_MS)

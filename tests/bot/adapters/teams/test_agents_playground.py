@@ -365,5 +365,5 @@ async def test_help_me_and_a_challenge_answered_through_its_form(
 
     personal = await _open(browser_page, "Personal Chat")
     await _chat(browser_page, "me", mention=False)
-    await expect(personal).to_contain_text("1 successes, 0 not-yets", timeout=TIMEOUT_MS)
+    await expect(personal).to_contain_text("1 success, 0 not-yets", timeout=TIMEOUT_MS)
     await shots.take("me")

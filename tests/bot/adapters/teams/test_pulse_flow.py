@@ -131,7 +131,7 @@ async def test_a_whole_pulse_through_teams(teams: tuple[Client, FakeConnector, R
 
     await deliver(client, fake, runtime, activity(fake, ANIM, "pulse results"))
     results = json.dumps(_cards_in(fake, anim_chat)[-1], ensure_ascii=False)
-    assert "3 of 3 answered (100%)" in results
-    assert "0 (promoters 1 · passives 1 · detractors 1)" in results
+    assert "3 answers out of 3 (100%)" in results
+    assert "0 (promoters: 1 · passives: 1 · detractors: 1)" in results
     assert "3.67 / 5 (n = 3)" in results
     assert "recommends it to Dana" in results and "Eve Martin" in results
