@@ -10,18 +10,21 @@ var/test-artifacts/playground/<test>/.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.clock import Clock
+from bot.i18n import Translator
 from bot.server import build_app, create_runtime
 from tests.conftest import make_settings
 from tests.support import browser as browser_support
@@ -388,7 +391,7 @@ async def test_a_french_session_card_with_the_page_in_french_and_paris_times(
     await _type(page, "session start Management 101")
     card = page.locator("#messages .card")
     await expect(card.locator(".card-title")).to_have_text(
-        "Devenez ambassadeur de « Management 101 »", timeout=TIMEOUT_MS
+        Translator("fr")("signup.card_title", name="Management 101"), timeout=TIMEOUT_MS
     )
     await page.click("#preset-alice")
     await card.get_by_role("button", name="Rejoindre", exact=True).click()
@@ -442,3 +445,39 @@ async def test_reset_demo_asks_first_then_forgets_the_playground(
 
     await _type(page, "session start Again")  # the bot starts over
     await expect(card).to_contain_text("Again", timeout=TIMEOUT_MS)
+
+
+async def test_the_badge_page_a_person_opens_is_readable(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    """The link in a badge's DM opens a page a person can read (the same address gives
+    verifiers JSON-LD: tests/bot/open_badges/test_badge_page.py)."""
+    await _run(page, "alice", "rejoindre")
+    await _run(page, "anim1", "badge grant @alice confirmed Ran the onboarding workshop")
+    await _expect_private_reply(page, "Alice")
+    links: list[str] = []
+    for _ in range(TIMEOUT_MS // 100):  # the DM goes out through the outbox, soon after
+        answer = await page.request.get(base_url + "local/api/conversations/dm:alice/messages")
+        links = [
+            button["url"]
+            for message in (await answer.json())["messages"]
+            if message["card"]
+            for button in message["card"]["buttons"]
+            if re.fullmatch(r"/badges/assertions/\w+", urlsplit(button.get("url") or "").path)
+        ]
+        if links:
+            break
+        await asyncio.sleep(0.1)
+    assert links, "the badge DM links to its page"
+    badge = await page.context.new_page()
+    # The link names PUBLIC_BASE_URL (the bot's default port); this test's server is on
+    # another: the same path there.
+    answer = await badge.goto(base_url + urlsplit(links[0]).path.lstrip("/"))
+    assert answer is not None and answer.status == 200
+    assert (answer.headers.get("content-type") or "").startswith("text/html")
+    body = badge.locator("body")
+    await expect(body).to_contain_text("Alice")
+    await expect(body).to_contain_text("Ran the onboarding workshop")
+    await expect(badge.locator("img").first).to_be_visible()
+    await badge.screenshot(path=shots / "01-badge-page.png", full_page=True)
+    await badge.close()
