@@ -326,7 +326,7 @@ async def test_an_old_cards_button_and_a_challenge_not_yet_posted_say_what_to_an
     waiting = "Challenge #2 takes no answers right now: its next post is on Fri 4 Dec, 10:00."
     assert waiting in await bot.say("bob", "challenge answer 2 success Early")
     assert await bot.say("alice", "défi répondre 2 réussite Tôt") == (
-        "Le défi n°2 ne reçoit pas de réponses en ce moment\u00a0: sa prochaine publication"
+        "Le défi n°\u00a02 ne reçoit pas de réponses en ce moment\u00a0: sa prochaine publication"
         " est le ven. 4 déc., 10:00."
     )
     await bot.runtime.clock.set(MONDAY_9_PARIS)
@@ -341,7 +341,7 @@ async def test_an_old_cards_button_and_a_challenge_not_yet_posted_say_what_to_an
         ),
         (
             "alice",
-            "Cette publication du défi n°1 n'accepte plus de réponses. Répondez à sa dernière"
+            "Cette publication du défi n°\u00a01 n'accepte plus de réponses. Répondez à sa dernière"
             " publication, avec ses boutons ou `défi répondre 1 réussite|pas-encore …`.",
         ),
     ):
@@ -381,7 +381,7 @@ async def test_a_one_off_challenge_is_listed_open_while_it_takes_answers(bot: Pl
     closed = "Challenge #1 is closed for answers: it will not be posted again."
     assert closed in await bot.say("bob", "challenge answer 1 success Late")
     assert (await bot.say("alice", "défi répondre 1 réussite Tard")).startswith(
-        "Le défi n°1 n'accepte plus de réponses\u00a0: il ne sera plus publié."
+        "Le défi n°\u00a01 n'accepte plus de réponses\u00a0: il ne sera plus publié."
     )
 
 

@@ -108,7 +108,7 @@ async def test_a_browser_gets_a_readable_escaped_page_verifiers_the_json_ld(
     assert page.scripts == 0
     assert "Eve <script>alert(1)</script> & co holds the Junior ambassador badge" in text
     assert "Issued by Ambassador playground" in text
-    assert "What it takes" in text and "How to verify" in text
+    assert "Criteria of this level" in text and "How to verify" in text
     assert [urlsplit(src).path for src in page.images] == ["/badges/images/junior.png"]
     assert any(urlsplit(link).path == f"{path}/credential" for link in page.links)
     # The image the page shows is served.
