@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from typing import NoReturn
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,3 +38,20 @@ def chromium(required_by: str) -> str:
     if found is None:
         unavailable("no Chromium on PATH (apt-get install chromium)", required_by)
     return found
+
+
+@contextlib.asynccontextmanager
+async def launched(required_by: str) -> AsyncIterator[Browser]:
+    """The system Chromium (never downloaded), headless, through Playwright; skip, or fail
+    when `required_by` is 1, without Playwright or Chromium."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[dev]')", required_by)
+    executable = chromium(required_by)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

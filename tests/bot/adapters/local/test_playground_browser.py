@@ -11,6 +11,7 @@ var/test-artifacts/playground/<test>/.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -30,10 +31,9 @@ from tests.conftest import make_settings
 from tests.support import browser as browser_support
 from tests.support import databases
 
-try:
-    from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
-except ImportError:  # the dev extra is not installed
-    async_playwright = None
+# Without the dev extra the browser fixture skips (tests/support/browser.py).
+with contextlib.suppress(ImportError):
+    from playwright.async_api import Browser, Dialog, Page, expect
 
 REQUIRED_BY = "AMBASSADOR_REQUIRE_BROWSER"
 ARTIFACTS = Path(__file__).resolve().parents[4] / "var" / "test-artifacts" / "playground"
@@ -66,15 +66,8 @@ async def base_url(
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     """System Chromium (never downloaded), headless."""
-    if async_playwright is None:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    chromium = browser_support.chromium(REQUIRED_BY)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium, args=browser_support.CHROMIUM_ARGS
-        )
+    async with browser_support.launched(REQUIRED_BY) as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

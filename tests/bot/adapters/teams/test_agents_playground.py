@@ -12,6 +12,7 @@ AMBASSADOR_REQUIRE_AGENTS_PLAYGROUND=1 (CI), where they are required.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -27,10 +28,9 @@ from tests.conftest import REPO, make_settings
 from tests.support import agents_playground, browser, databases
 from tests.support.agents_playground import AgentsPlayground, Message, Team
 
-try:
-    from playwright.async_api import Browser, Locator, Page, async_playwright, expect
-except ImportError:  # the dev extra is not installed
-    async_playwright = None
+# Without the dev extra the browser fixture skips (tests/support/browser.py).
+with contextlib.suppress(ImportError):
+    from playwright.async_api import Browser, Locator, Page, expect
 
 REQUIRED_BY = "AMBASSADOR_REQUIRE_AGENTS_PLAYGROUND"
 ARTIFACTS = REPO / "var" / "test-artifacts" / "agents-playground"
@@ -87,15 +87,8 @@ async def playground(
 @pytest.fixture
 async def chromium() -> AsyncIterator[Browser]:
     """System Chromium (never downloaded), headless."""
-    if async_playwright is None:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    executable = browser.chromium(REQUIRED_BY)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=executable, args=browser.CHROMIUM_ARGS
-        )
+    async with browser.launched(REQUIRED_BY) as launched:
         yield launched
-        await launched.close()
 
 
 class Shots:
