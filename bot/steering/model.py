@@ -1,0 +1,287 @@
+"""The dashboard's figures as plain data: what `bot/steering/figures.gather` returns and
+what the page (bot/dashboard/), its CSV exports (`Table`, built by
+bot/dashboard/tables.py in the reader's language) and its PDF snapshot draw.
+
+Language-neutral: dates are dates, levels and reasons are codes, None means "not enough
+answers to say" (fewer than `bot.core.stats.MIN_ANSWERS`) or "unknown"; the page
+translates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.steering.filters import Filters
+from storage.pulses import PulseSums
+
+# A table cell: text, a count, a figure, a day or an instant, or nothing to say.
+Cell = str | int | float | date | datetime | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the page, and its CSV.
+
+    `key` names the CSV (`<key>.csv`) and the page's anchor; `columns` are column codes
+    (the page reads the header as the catalogue's `dashboard.col.<code>`); each row has one
+    cell per column.
+    """
+
+    key: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The filters resolved against the database: which sessions, which instants."""
+
+    filters: Filters
+    # None: every session of the workspace; else exactly these (empty: nothing matched).
+    session_ids: tuple[int, ...] | None
+    # [start, end) in UTC, from the filters' days in the viewer's time zone; None: open.
+    start: datetime | None
+    end: datetime | None
+    timezone: str
+    # The trainings and sessions the filter menus offer: (name) and (code, name, opened_at).
+    trainings: tuple[str, ...] = ()
+    sessions: tuple[tuple[str, str, datetime], ...] = ()
+
+
+# --- sign-up funnel -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One session's funnel: present → joined → contributed → Junior → Confirmed.
+
+    `present` is None when nobody could count who was there (the platform did not say).
+    A learner counts at a step when they reached it at any time (a Junior now Senior
+    counts as Junior and Confirmed).
+    """
+
+    session_code: str
+    training: str
+    opened_at: datetime
+    present: int | None
+    joined: int
+    contributed: int
+    junior: int
+    confirmed: int
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The funnel of the latest sessions in scope (newest first), and of all of them."""
+
+    sessions: tuple[FunnelStep, ...]
+    total: FunnelStep
+    sessions_in_scope: int
+
+
+# --- pulses -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PulsePoint:
+    """NPS and LSAT of one pulse or one month: the sums (NPS, LSAT and r come from
+    bot/core/stats) and how many were asked (the response rate's denominator)."""
+
+    label: str  # a pulse: "#12 Excel avancé"; a month: "2026-09"
+    when: date
+    sums: PulseSums
+    asked: int
+
+
+@dataclass(frozen=True)
+class NamedAnswer:
+    """A named answer, for animators: who, about what, score, LSAT, comment, whom they
+    recommend the training to."""
+
+    name: str
+    pulse_label: str
+    answered_at: datetime
+    score: int
+    lsat: int | None
+    comment: str | None
+    recommends: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pulses:
+    """NPS over time (per pulse, per month), the total, the score × LSAT grid, named
+    answers. The total is the figure `pulse results all` gives for the same scope."""
+
+    per_pulse: tuple[PulsePoint, ...]
+    per_month: tuple[PulsePoint, ...]
+    total: PulseSums
+    asked: int
+    # (score 0-10, LSAT 1-5) → how many answers; the scatter's points.
+    grid: dict[tuple[int, int], int] = field(default_factory=dict)
+    named: tuple[NamedAnswer, ...] = ()
+
+
+# --- learner-generated content ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityWeek:
+    """One week (Monday, in the viewer's zone) of learner-generated content.
+
+    `members`: the community that week (joined by its end, not left): the denominator of
+    the density. Likes given are those the scope's members gave; received, those their
+    contributions received (they differ once the scope is a training or a session).
+    """
+
+    week: date
+    members: int
+    answers: int
+    successes: int
+    not_yets: int
+    shares: int
+    likes_given: int
+    likes_received: int
+
+    @property
+    def contributions(self) -> int:
+        """Answers and shares."""
+        return self.answers + self.shares
+
+    @property
+    def density(self) -> float | None:
+        """Contributions per member that week; None without members."""
+        return self.contributions / self.members if self.members else None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """LGC density week by week, who contributed at least once, and the week × training
+    heat map (contributions per member of that training that week)."""
+
+    weeks: tuple[ActivityWeek, ...]
+    members: int
+    contributors: int  # members in scope with at least one contribution, ever in the period
+    heat: dict[tuple[date, str], float] = field(default_factory=dict)
+
+
+# --- challenges ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChallengeRun:
+    """One posted occurrence of a challenge: how many answered, successes, not-yets."""
+
+    number: int  # the challenge's number, as people know it
+    posted_at: datetime
+    excerpt: str
+    answers: int
+    successes: int
+    not_yets: int
+
+
+@dataclass(frozen=True)
+class Challenges:
+    """The latest occurrences in scope (newest first) and the totals over all of them."""
+
+    runs: tuple[ChallengeRun, ...]
+    occurrences: int
+    answers: int
+    successes: int
+    not_yets: int
+
+
+# --- referrals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """Referrals made in pulses about one training: made, invited on the platform,
+    interested (said yes to the invitation), converted (joined a later session)."""
+
+    training: str
+    made: int
+    invited: int
+    interested: int
+    converted: int
+
+
+# --- badges -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelFigures:
+    """One level of the ladder: current holders (its highest level), promotions to it,
+    median days from joining to it (None without holders)."""
+
+    level: str
+    holders: int
+    awarded: int
+    median_days: float | None
+
+
+@dataclass(frozen=True)
+class Badges:
+    """The ladder's distribution, promotions per month and level, time to each level."""
+
+    levels: tuple[LevelFigures, ...]
+    # (month "2026-09", level) → promotions that month.
+    per_month: dict[tuple[str, str], int] = field(default_factory=dict)
+    without_level: int = 0
+
+
+# --- mentoring ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingNovice:
+    """A novice waiting for a mentor and why (a code of mentoring.reason_*)."""
+
+    name: str
+    since: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class MentorLoad:
+    """A volunteer mentor's current novices against their capacity."""
+
+    name: str
+    load: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class Mentoring:
+    """The figures of `mentoring stats`, and the waiting list and loads in full."""
+
+    pairs: int
+    active: int
+    checked: int
+    met: int
+    repeats_avoided: int
+    waiting: tuple[WaitingNovice, ...]
+    loads: tuple[MentorLoad, ...]
+
+    @property
+    def met_rate(self) -> float | None:
+        """Share of checked pairs that met, 0-1; None before any check-in."""
+        return self.met / self.checked if self.checked else None
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the page shows for one scope."""
+
+    scope: Scope
+    generated_at: datetime
+    funnel: Funnel
+    pulses: Pulses
+    activity: Activity
+    challenges: Challenges
+    referrals: tuple[ReferralRow, ...]
+    badges: Badges
+    mentoring: Mentoring
