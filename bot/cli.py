@@ -1,4 +1,5 @@
-"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key, health."""
+"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key, health,
+demo."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from sqlalchemy.engine import make_url
 from bot import logs, probe, secret_key
 from bot.adapters.teams import package as teams_package
 from bot.clock import Clock
+from bot.demo import loader as demo_loader
+from bot.demo.loader import DEFAULT_MEMBERS as DEMO_MEMBERS
+from bot.demo.loader import DEFAULT_SEED as DEMO_SEED
+from bot.i18n import Translator
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
 from bot.server import attach_slack, attach_teams, build_app, create_runtime
 from bot.settings import Settings, SettingsError, link_host, load_settings
@@ -38,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package,health}"
+        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package,health,demo}"
     )
     serve = commands.add_parser(
         "serve",
@@ -95,7 +100,81 @@ def _parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--ready", action="store_true", help="probe /readyz (the database answers) instead"
     )
+    demo = commands.add_parser(
+        "demo",
+        help="fill the playground's workspace with a realistic demo community",
+        description="Generate a community (trainings and sessions over six months, members "
+        "in French and English, challenges, pulses with named answers and referrals, badges, "
+        "mentoring) and load it into the playground's workspace, so that anim1 sees a full "
+        "dashboard. Refused when the database holds real data (members in a Slack or Teams "
+        "workspace) or already holds a demo community, unless --force.",
+    )
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="load it anyway (next to what is there; ids continue after the highest ones)",
+    )
+    demo.add_argument(
+        "--members",
+        type=_positive,
+        default=DEMO_MEMBERS,
+        help="learners in the community (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=DEMO_SEED, help="the same seed gives the same community"
+    )
     return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value!r}")
+    return number
+
+
+def _demo(settings: Settings, members: int, seed: int, force: bool) -> int:
+    """Load the demo community; exit 2 (with how to force it) on a database with real data."""
+    try:
+        loaded = asyncio.run(_load_demo(settings, members, seed, force))
+    except demo_loader.Refused as exc:
+        for locale in ("en", "fr"):
+            print(f"ambassador-bot: {Translator(locale)(exc.key)}", file=sys.stderr)
+        return EXIT_SETTINGS
+    counts = loaded.counts
+    params = {
+        "members": counts.get("member", 0),
+        "sessions": counts.get("training_session", 0),
+        "contributions": counts.get("contribution", 0),
+        "answers": counts.get("pulse_answer", 0),
+        "awards": counts.get("badge_award", 0),
+        "mentoring": counts.get("mentoring_pair", 0),
+    }
+    for locale in ("en", "fr"):
+        print(Translator(locale)("demo.loaded", **params))
+    return 0
+
+
+async def _load_demo(
+    settings: Settings, members: int, seed: int, force: bool
+) -> demo_loader.Loaded:
+    settings = await _migrate(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        return await demo_loader.load_demo(
+            engine,
+            Clock().now(),
+            members=members,
+            seed=seed,
+            force=force,
+            ladder=settings.ladder,
+            timezone=settings.timezone,
+        )
+    finally:
+        await engine.dispose()
 
 
 def _health(port: int | None, ready: bool) -> int:
@@ -300,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             print(f"Database is up to date ({_safe_url(settings.database_url)}).")
             return 0
+        if command == "demo":
+            return _demo(settings, args.members, args.seed, args.force)
         if command == "rotate-key":
             print(asyncio.run(_rotate_key(settings)))
             return 0
