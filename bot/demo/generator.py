@@ -533,8 +533,8 @@ class _Generator:
                 "created_at": created,
                 "cancelled_at": None,
             }
-            closes: list[datetime | None] = [*runs[1:], following]
-            specs.append((challenge, list(zip(runs, closes, strict=True))))
+            until: list[datetime | None] = [*runs[1:], following]
+            specs.append((challenge, list(zip(runs, until, strict=True))))
         for index, (text, locale) in enumerate(texts.ONE_OFFS):
             posted = self.start + timedelta(days=25 + index * 40, hours=8)
             if posted > self.now - timedelta(days=8):

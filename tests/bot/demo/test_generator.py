@@ -1,0 +1,217 @@
+"""The demo community: the same seed gives the same rows, and the rows keep the bot's own
+invariants (loaded on both databases, read back through the bot's storage code)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core import stats
+from bot.demo import community
+from bot.demo.generator import TABLES, Rows, final_sums, session_code
+from bot.demo.loader import insert_rows, move_sequences
+from bot.handlers.badges import rules
+from bot.ladder import DEFAULT_LADDER
+from bot.mentoring.matcher import LANGUAGE_FULL, NO_LANGUAGE, ONLY_PREVIOUS, OUTNUMBERED
+from storage import badges, pulses
+from storage.db import create_engine, session_factory
+from storage.models import Pulse
+from storage.pulses import PulseSums
+
+NOW = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
+MEMBERS = 80
+
+
+@pytest.fixture(scope="module")
+def rows() -> Rows:
+    return community(MEMBERS, NOW, 7, {})
+
+
+def test_the_same_seed_gives_the_same_community_and_another_seed_another() -> None:
+    first = community(40, NOW, 3, {})
+    assert first == community(40, NOW, 3, {})
+    assert first != community(40, NOW, 4, {})
+
+
+def test_every_participant_joined_at_their_first_session(rows: Rows) -> None:
+    members = {m["id"]: m for m in rows["member"]}
+    sessions = {s["id"]: s for s in rows["training_session"]}
+    first: dict[int, dict[str, Any]] = {}
+    for taken in sorted(rows["session_participation"], key=lambda p: p["joined_at"]):
+        member = members[taken["member_id"]]
+        assert member["joined_at"] is not None
+        assert member["joined_at"] <= taken["joined_at"]
+        session = sessions[taken["session_id"]]
+        assert session["opened_at"] <= taken["joined_at"] <= session["closed_at"]
+        first.setdefault(member["id"], taken)
+    for member_id, taken in first.items():
+        assert members[member_id]["joined_session_id"] == taken["session_id"]
+        assert members[member_id]["joined_at"] == taken["joined_at"]
+    # Everyone who joined took part in a session (the demo has no community-only joins),
+    # and every join is in the member's history.
+    joined = {m["id"] for m in rows["member"] if m["joined_at"] is not None}
+    assert joined == set(first)
+    events = Counter(e["member_id"] for e in rows["membership_event"] if e["kind"] == "joined")
+    assert set(events) == joined and set(events.values()) == {1}
+
+
+def test_sessions_have_8_to_25_learners_and_at_least_as_many_present(rows: Rows) -> None:
+    joined = Counter(p["session_id"] for p in rows["session_participation"])
+    trainers = {s["opened_by_id"] for s in rows["training_session"]}
+    assert not trainers & {p["member_id"] for p in rows["session_participation"]}
+    for session in rows["training_session"]:
+        assert session["present_count"] >= joined[session["id"]]
+        assert session["closed_at"] is not None
+    # The last session takes whoever is left, so only the others keep to the range.
+    sizes = [joined[s["id"]] for s in rows["training_session"][:-1]]
+    assert sizes and all(8 <= size <= 25 for size in sizes)
+    names = {s["name"] for s in rows["training_session"]}
+    assert len(names) >= 4
+
+
+def test_closed_pulses_carry_the_sums_of_their_answers(rows: Rows) -> None:
+    answers = defaultdict(list)
+    for answer in rows["pulse_answer"]:
+        answers[answer["pulse_id"]].append(answer)
+    statuses = Counter(p["status"] for p in rows["pulse"])
+    assert statuses["closed"] > 0
+    for pulse in rows["pulse"]:
+        if pulse["status"] == "closed":
+            assert pulse["final_sums"] == final_sums(answers[pulse["id"]])
+        else:
+            assert pulse["final_sums"] is None
+        if pulse["status"] == "scheduled":
+            assert not answers[pulse["id"]] and pulse["sent_at"] is None
+        for answer in answers[pulse["id"]]:
+            assert pulse["sent_at"] <= answer["created_at"] < pulse["closes_at"]
+            assert 0 <= answer["score"] <= 10 and answer["lsat"] in (None, 1, 2, 3, 4, 5)
+    recipients = Counter(r["pulse_id"] for r in rows["pulse_recipient"])
+    for pulse in rows["pulse"]:
+        assert pulse["recipients"] == recipients[pulse["id"]]
+        assert len(answers[pulse["id"]]) <= pulse["recipients"]
+
+
+def test_the_nps_is_positive_and_promoters_give_a_higher_lsat(rows: Rows) -> None:
+    total = PulseSums()
+    for pulse in rows["pulse"]:
+        if pulse["final_sums"] is not None:
+            total = total + PulseSums(**pulse["final_sums"])
+    nps = stats.nps(total)
+    assert nps is not None and 10 <= nps <= 55
+    r = stats.correlation(total).r
+    assert r is not None and r > 0.3
+
+
+def test_award_levels_match_the_members_level(rows: Rows) -> None:
+    held: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for award in rows["badge_award"]:
+        held[award["member_id"]].append(award)
+        assert award["rank"] == DEFAULT_LADDER.rank(award["level"])
+        assert award["awarded_at"] <= NOW
+    for member in rows["member"]:
+        awards = held.get(member["id"], [])
+        if not awards:
+            assert member["level"] is None
+            continue
+        assert member["joined_at"] is not None
+        assert member["level"] == max(awards, key=lambda a: a["rank"])["level"]
+        for award in awards:
+            assert award["awarded_at"] >= member["joined_at"]
+    levels = Counter(m["level"] for m in rows["member"] if m["joined_at"] is not None)
+    assert levels["junior"] and levels["confirmed"]
+
+
+def test_converted_referrals_name_someone_who_joined_a_later_session(rows: Rows) -> None:
+    members = {m["id"]: m for m in rows["member"]}
+    converted = [r for r in rows["referral"] if r["converted_at"] is not None]
+    assert converted
+    for referral in rows["referral"]:
+        target = referral["referred_member_id"]
+        if referral["converted_at"] is None:
+            if target is not None:
+                assert members[target]["joined_at"] is None  # never took part since
+            continue
+        joined = members[target]
+        assert referral["created_at"] < referral["converted_at"] == joined["joined_at"]
+        assert referral["converted_session_id"] == joined["joined_session_id"]
+
+
+def test_mentoring_pairs_never_repeat_and_check_ins_are_answered_once_due(rows: Rows) -> None:
+    pairs = rows["mentoring_pair"]
+    assert pairs
+    assert len({(p["mentor_id"], p["novice_id"]) for p in pairs}) == len(pairs)
+    mentors = {p["member_id"] for p in rows["mentor_profile"]}
+    levels = {m["id"]: m["level"] for m in rows["member"]}
+    for pair in pairs:
+        assert pair["mentor_id"] in mentors and pair["mentor_id"] != pair["novice_id"]
+        assert (pair["checked_at"] is not None) == (pair["check_in_at"] <= NOW)
+    assert all(levels[m] in ("confirmed", "senior") for m in mentors)
+    reasons = {NO_LANGUAGE, LANGUAGE_FULL, ONLY_PREVIOUS, OUTNUMBERED, None}
+    for wish in rows["mentee_wish"]:
+        assert wish["waiting_reason"] in reasons
+        assert wish["status"] == "waiting" or wish["waiting_reason"] is None
+
+
+def test_ids_start_at_the_offsets_given_and_unique_keys_hold_across_two_communities() -> None:
+    first = community(30, NOW, 1, {})
+    offsets = {
+        table: max((r["id"] for r in first.get(table, [])), default=0) + 1 for table in TABLES
+    }
+    second = community(30, NOW, 1, offsets, workspace_id=1, animator_id=1)
+    for table, found in second.items():
+        ids = [r["id"] for r in found]
+        assert sorted(ids) == list(range(offsets[table], offsets[table] + len(ids))), table
+    both = {t: first.get(t, []) + second.get(t, []) for t in TABLES}
+    keys = {
+        "member": ("workspace_id", "user_id"),
+        "training_session": ("workspace_id", "code"),
+        "session_participation": ("session_id", "member_id"),
+        "contribution_like": ("contribution_id", "member_id"),
+        "pulse_recipient": ("pulse_id", "member_id"),
+        "pulse_answer": ("pulse_id", "member_id"),
+        "referral": ("pulse_id", "referrer_id", "referred_key"),
+        "badge_award": ("uid",),
+        "mentor_profile": ("member_id",),
+        "mentee_wish": ("member_id",),
+        "challenge_occurrence": ("challenge_id", "planned_at"),
+    }
+    for table, columns in keys.items():
+        values = [tuple(r[c] for c in columns) for r in both[table]]
+        assert len(values) == len(set(values)), table
+    answers = [
+        (r["occurrence_id"], r["member_id"]) for r in both["contribution"] if r["kind"] == "answer"
+    ]
+    assert len(answers) == len(set(answers))
+    active = [(r["member_id"], r["level"]) for r in both["badge_award"]]
+    assert len(active) == len(set(active))
+
+
+def test_session_codes_differ_for_different_ids() -> None:
+    codes = {session_code(n) for n in range(1, 20_000)}
+    assert len(codes) == 19_999 and all(len(code) == 6 for code in codes)
+
+
+async def test_loaded_the_bot_reads_it_as_its_own_history(rows: Rows, database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as db, db.begin():
+            await insert_rows(db, rows)
+            await move_sequences(db, rows)
+        async with session_factory(engine)() as db, db.begin():
+            query = select(Pulse.id, Pulse.final_sums).where(Pulse.status == "closed")
+            closed = (await db.execute(query)).all()
+            computed = await pulses.sums(db, [p.id for p in closed])
+            for pulse in closed:
+                assert pulse.final_sums == computed.get(pulse.id, PulseSums()).__dict__
+            # Nothing more to award: the hourly promotion agrees with the demo's badges.
+            made = await badges.award_due(
+                db, rules(DEFAULT_LADDER), DEFAULT_LADDER.daily_caps, DEFAULT_LADDER.points, NOW
+            )
+            assert made == []
+            await db.rollback()
+    finally:
+        await engine.dispose()
