@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench migrate install clean teams-package
+.PHONY: run test lint typecheck check bench migrate install clean teams-package demo
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: export AMBASSADOR_PLAYGROUND ?= 1
 run: $(STAMP)
 	$(BIN)/ambassador-bot migrate
 	$(BIN)/ambassador-bot serve
+
+# A realistic demo community in the playground's workspace (refused on real data: see
+# `ambassador-bot demo --help`; DEMO_ARGS="--force" or "--members 500" to change it).
+demo: $(STAMP)
+	$(BIN)/ambassador-bot migrate
+	$(BIN)/ambassador-bot demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot storage tests bench

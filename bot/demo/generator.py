@@ -879,8 +879,8 @@ class _Generator:
             return None
         tilt = self._tilt(session)
         draw = self.rng.random()
-        promoter = 0.44 + tilt + 0.05 * min(2.0, member.engagement - 1)
-        detractor = max(0.05, 0.17 - tilt / 2)
+        promoter = 0.48 + tilt + 0.05 * min(2.0, member.engagement - 1)
+        detractor = max(0.05, 0.14 - tilt / 2)
         if draw < promoter:
             kind, score = "promoter", self.rng.choice((9, 9, 10, 10, 10))
             lsat_weights = (0, 1, 8, 33, 58)
@@ -1083,7 +1083,7 @@ class _Generator:
     def _wish(self, member: _Member, joined: datetime) -> None:
         """The welcome's question "Would you like a mentor?": yes, no, or no answer."""
         draw = self.rng.random()
-        if draw >= 0.6:
+        if draw >= 0.45:
             return
         languages = ""
         if self.rng.random() < 0.06:
@@ -1091,7 +1091,7 @@ class _Generator:
         self._wishes[member.id] = {
             "workspace_id": self.workspace_id,
             "member_id": member.id,
-            "status": "waiting" if draw < 0.24 else "declined",
+            "status": "waiting" if draw < 0.22 else "declined",
             "languages": languages,
             "waiting_reason": None,
             "updated_at": joined + timedelta(minutes=self.rng.randint(2, 600)),
@@ -1120,7 +1120,7 @@ class _Generator:
                 "workspace_id": self.workspace_id,
                 "member_id": member_id,
                 "status": "active",
-                "capacity": self.rng.choice((2, 2, 2, 3)),
+                "capacity": self.rng.choice((2, 2, 3, 3, 4)),
                 "languages": languages,
                 "topics": topics,
                 "paused_until": None,
