@@ -1,4 +1,4 @@
-"""`make bench`: eight suites (most on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: nine suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -15,9 +15,12 @@
 - teams: a 1,000-DM fan-out against a fake Bot Connector enforcing Teams' limits
   (bench/teams.py);
 - retention: the daily purge of 1,000,000 rows past their delay, and the latency of joins
-  served meanwhile next to the same joins with nothing to purge (bench/retention.py).
+  served meanwhile next to the same joins with nothing to purge (bench/retention.py);
+- dashboard: the steering dashboard's page over 100,000 members, 1,000,000 contributions
+  and 1,000,000 pulse answers made by the demo generator, and the rollups' rebuild
+  (bench/dashboard.py; `--dashboard-quick` for a run of seconds).
 
-Choose with --suites (default: all eight).
+Choose with --suites (default: all nine).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -50,7 +53,17 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import badges, challenges, databases, mentoring, pulses, retention, slack, teams
+from bench import (
+    badges,
+    challenges,
+    dashboard,
+    databases,
+    mentoring,
+    pulses,
+    retention,
+    slack,
+    teams,
+)
 from bench.loadgen import (
     LoadResult,
     ReplyCheck,
@@ -67,7 +80,17 @@ CONVERSATION = "general"
 ANIMATOR = {"id": "anim1", "name": "Anim"}
 SESSION_NAME = "Bench"
 BACKENDS = ("sqlite", "postgresql")
-SUITES = ("joins", "challenges", "pulses", "badges", "mentoring", "slack", "teams", "retention")
+SUITES = (
+    "joins",
+    "challenges",
+    "pulses",
+    "badges",
+    "mentoring",
+    "slack",
+    "teams",
+    "retention",
+    "dashboard",
+)
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
 TARGET_REFERENCE_RPS = 1000
@@ -132,6 +155,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     slack.add_arguments(parser)
     teams.add_arguments(parser)
     retention.add_arguments(parser)
+    dashboard.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -439,6 +463,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "retention" in args.suites:
         print("retention:", flush=True)
         await retention.run_suite(args, workdir, results, skipped)
+    if "dashboard" in args.suites:
+        print("dashboard:", flush=True)
+        await dashboard.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -555,6 +582,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *teams.summary_lines(results["teams"])]
     if "retention" in results:
         lines += ["", *retention.summary_lines(results["retention"])]
+    if "dashboard" in results:
+        lines += ["", *dashboard.summary_lines(results["dashboard"])]
     return "\n".join(lines)
 
 
@@ -658,6 +687,7 @@ SECTIONS = {
     "slack": ("slack",),
     "teams": ("teams",),
     "retention": ("retention",),
+    "dashboard": ("dashboard",),
 }
 
 

@@ -30,7 +30,7 @@ import hashlib
 import math
 import random
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +41,7 @@ from bot.core.parsing import fold
 from bot.demo import texts
 from bot.ladder import DEFAULT_LADDER, Ladder
 from bot.mentoring.matcher import LANGUAGE_FULL, NO_LANGUAGE, ONLY_PREVIOUS, OUTNUMBERED
+from storage.models import Base
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -953,9 +954,15 @@ class _Generator:
         by_pulse: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for answer in self.rows["pulse_answer"]:
             by_pulse[answer["pulse_id"]].append(answer)
+        # The (score, LSAT) grid kept at close too, where the schema has it (migration 0020).
+        grid = "final_grid" in Base.metadata.tables["pulse"].c
         for pulse in self.rows["pulse"]:
+            if grid:
+                pulse["final_grid"] = None
             if pulse["status"] == "closed":
                 pulse["final_sums"] = final_sums(by_pulse.get(pulse["id"], []))
+                if grid:
+                    pulse["final_grid"] = final_grid(by_pulse.get(pulse["id"], []))
 
     def _referrals(self) -> None:
         """Promoters name colleagues: some on the platform (a few join a later session: the
@@ -1317,6 +1324,16 @@ def final_sums(answers: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         "sum_yy": sum(y * y for _, y in paired),
         "sum_xy": sum(x * y for x, y in paired),
     }
+
+
+def final_grid(answers: Sequence[Mapping[str, Any]]) -> list[list[int | None]]:
+    """The (score, LSAT) counts a closed pulse keeps (storage/pulses.frozen_grid):
+    [[score, lsat or null, n], …] by score, then LSAT (a missing LSAT first)."""
+    counted: Counter[tuple[int, int | None]] = Counter((a["score"], a["lsat"]) for a in answers)
+    return [
+        [score, lsat, n]
+        for (score, lsat), n in sorted(counted.items(), key=lambda c: (c[0][0], c[0][1] or 0))
+    ]
 
 
 _KIND_COUNTS = {
