@@ -120,6 +120,32 @@ class _Session:
     members: list[int] = field(default_factory=list)
 
 
+class _Pool:
+    """Mentors with room in one language: O(1) removal, a bounded random sample."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+        self._at: dict[int, int] = {}
+
+    def add(self, profile: dict[str, Any]) -> None:
+        self._at[profile["member_id"]] = len(self.items)
+        self.items.append(profile)
+
+    def remove(self, member_id: int) -> None:
+        index = self._at.pop(member_id, None)
+        if index is None:
+            return
+        last = self.items.pop()
+        if index < len(self.items):
+            self.items[index] = last
+            self._at[last["member_id"]] = index
+
+    def sample(self, rng: random.Random, size: int = 25) -> list[dict[str, Any]]:
+        if len(self.items) <= size:
+            return list(self.items)
+        return [self.items[i] for i in rng.sample(range(len(self.items)), size)]
+
+
 class _Ids:
     """The next id of each table, from `first_ids` (1 for a table it does not name)."""
 
@@ -1210,7 +1236,16 @@ class _Generator:
         """One round, greedily: each waiting novice (oldest wish first) gets the mentor with
         room who speaks one of their languages and shares the most with them."""
         mentors = [p for p in profiles.values() if p["updated_at"] <= when]
-        room_at_start = {p["member_id"] for p in mentors if load[p["member_id"]] < p["capacity"]}
+        # Mentors by language, and those with room (kept up to date as places are taken):
+        # a round of tens of thousands of novices stays linear.
+        speakers: dict[str, int] = defaultdict(int)
+        room: dict[str, _Pool] = defaultdict(_Pool)
+        for profile in mentors:
+            for language in profile["languages"].split(","):
+                speakers[language] += 1
+                if load[profile["member_id"]] < profile["capacity"]:
+                    room[language].add(profile)
+        room_at_start = {language for language, found in room.items() if found.items}
         waiting = sorted(
             (
                 w
@@ -1226,21 +1261,27 @@ class _Generator:
         left = 0
         for wish in waiting:
             novice = self.members[wish["member_id"]]
-            wanted = set((wish["languages"] or novice.locale).split(","))
-            speaking = [p for p in mentors if wanted & set(p["languages"].split(","))]
-            with_room = [p for p in speaking if load[p["member_id"]] < p["capacity"]]
+            wanted = sorted(set((wish["languages"] or novice.locale).split(",")))
+            open_places = [
+                p
+                for language in wanted
+                if language in room
+                for p in room[language].sample(self.rng)
+            ]
             fresh = [
                 p
-                for p in with_room
-                if (novice.id, p["member_id"]) not in ever and p["member_id"] != novice.id
+                for p in open_places
+                if load[p["member_id"]] < p["capacity"]
+                and (novice.id, p["member_id"]) not in ever
+                and p["member_id"] != novice.id
             ]
             if not fresh:
                 left += 1
-                if not speaking:
+                if not any(speakers.get(language) for language in wanted):
                     wish["waiting_reason"] = NO_LANGUAGE
-                elif with_room:
+                elif any(language in room and room[language].items for language in wanted):
                     wish["waiting_reason"] = ONLY_PREVIOUS
-                elif any(p["member_id"] in room_at_start for p in speaking):
+                elif any(language in room_at_start for language in wanted):
                     wish["waiting_reason"] = OUTNUMBERED
                 else:
                     wish["waiting_reason"] = LANGUAGE_FULL
@@ -1253,6 +1294,9 @@ class _Generator:
             chosen = max(fresh, key=fit)
             mentor_id = chosen["member_id"]
             load[mentor_id] += 1
+            if load[mentor_id] >= chosen["capacity"]:
+                for language in chosen["languages"].split(","):
+                    room[language].remove(mentor_id)
             ever.add((novice.id, mentor_id))
             made.append((mentor_id, novice.id))
             shared = novice.trainings & self.members[mentor_id].trainings

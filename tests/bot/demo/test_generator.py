@@ -207,6 +207,16 @@ async def test_loaded_the_bot_reads_it_as_its_own_history(rows: Rows, database_u
             computed = await pulses.sums(db, [p.id for p in closed])
             for pulse in closed:
                 assert pulse.final_sums == computed.get(pulse.id, PulseSums()).__dict__
+            # Where the schema keeps a closed pulse's (score, LSAT) grid too (migration 0020),
+            # it is the one storage/pulses.freeze_sums keeps.
+            frozen_grid = getattr(pulses, "frozen_grid", None)
+            cells = getattr(pulses, "cells", None)
+            if frozen_grid is not None and cells is not None:
+                kept = await cells(db, [p.id for p in closed])
+                for pulse in (await db.execute(select(Pulse))).scalars():
+                    if pulse.status == "closed":
+                        expected = frozen_grid(kept.get(pulse.id, {}))
+                        assert getattr(pulse, "final_grid", None) == expected
             # Nothing more to award: the hourly promotion agrees with the demo's badges.
             made = await badges.award_due(
                 db, rules(DEFAULT_LADDER), DEFAULT_LADDER.daily_caps, DEFAULT_LADDER.points, NOW
