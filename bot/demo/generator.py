@@ -627,10 +627,14 @@ class _Generator:
         base_answer, base_share = 0.21, 0.06
         target = self.volume.contributions
         if target is not None:
-            expected = self._expected(base_answer, base_share)
-            factor = target / expected if expected else 1.0
-            base_answer *= factor
-            base_share *= factor
+            # Probabilities are capped, so the scale is found in a few steps (on a sample).
+            for _ in range(4):
+                expected = self._expected(base_answer, base_share)
+                factor = target / expected if expected else 1.0
+                base_answer *= factor
+                base_share *= factor
+                if abs(factor - 1) < 0.02:
+                    break
         made: list[dict[str, Any]] = []
         for occurrence in self.rows["challenge_occurrence"]:
             posted, closes = occurrence["posted_at"], occurrence["closes_at"]
