@@ -146,7 +146,7 @@ def _demo(settings: Settings, members: int, seed: int, force: bool) -> int:
         return EXIT_SETTINGS
     counts = loaded.counts
     params = {
-        "members": counts.get("member", 0),
+        "members": loaded.learners,
         "sessions": counts.get("training_session", 0),
         "contributions": counts.get("contribution", 0),
         "answers": counts.get("pulse_answer", 0),

@@ -57,7 +57,8 @@ class Loaded:
     """What `load_demo` made."""
 
     workspace_id: int
-    counts: Mapping[str, int]
+    counts: Mapping[str, int]  # rows per table
+    learners: int  # members who joined (the trainers and referred colleagues left out)
 
 
 async def real_data(db: AsyncSession) -> str | None:
@@ -129,7 +130,8 @@ async def load_demo(
         await insert_rows(db, rows)
         await move_sequences(db, rows)
         await rebuild_rollups(db, workspace.id)
-        return Loaded(workspace.id, {table: len(found) for table, found in rows.items()})
+        learners = sum(1 for member in rows["member"] if member["joined_at"] is not None)
+        return Loaded(workspace.id, {table: len(found) for table, found in rows.items()}, learners)
 
 
 async def _animator(db: AsyncSession, workspace_id: int, now: datetime) -> int:

@@ -88,6 +88,7 @@ async def test_an_empty_database_gets_a_community_the_playground_animator_sees(
     result = _demo(database_url, "--members", "25")
     assert result.returncode == 0, result.stderr
     assert "Demo community loaded" in result.stdout and "Communauté de démo" in result.stdout
+    assert "members: 25," in result.stdout
     assert "Traceback" not in result.stderr
     counts = await _counts(database_url)
     assert counts["anim1"] == 1
