@@ -170,6 +170,8 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
         if _has("bot.dashboard.access"):
             result["how"] = "http"
             result.update(await _over_http(sizes["loads"], backend, url, engine, workdir))
+            if _has("bot.steering.scope"):
+                result["sections_ms"] = await breakdown(engine, workspace_id)
         elif _has("bot.steering.figures"):
             result["how"] = "in_process"
             result["note"] = (
@@ -177,6 +179,7 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
                 "timed in this process, without the page's rendering nor HTTP"
             )
             result.update(await _in_process(sizes["loads"], engine, workspace_id))
+            result["sections_ms"] = await breakdown(engine, workspace_id)
         else:
             result["how"] = "none"
             result["skipped"] = "neither bot.dashboard nor bot.steering.figures in this version"
@@ -250,6 +253,43 @@ async def _over_http(
             if load:  # the first load warms caches and the connection pool
                 timings.append(elapsed)
     return {**figures(timings), "page_bytes": size, "server_log": scan_log(log_path)}
+
+
+# Each section of the contract (docs: /work/notes/contract.md), with its extra arguments.
+SECTIONS = ("funnel", "pulses", "activity", "challenges", "referrals", "badges", "mentoring")
+
+
+async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) -> dict[str, Any]:
+    """Where a page load's time goes: scope.resolve and each section timed in this process
+    (median of `repeats` after a warm-up), the whole workspace in scope."""
+    settings = load_settings({**os.environ, "AMBASSADOR_CONFIG": str(CONFIG_PATH)})
+    filters = importlib.import_module("bot.steering.filters").Filters()
+    resolve = importlib.import_module("bot.steering.scope").resolve
+    found: dict[str, Any] = {}
+    async with session_factory(engine)() as db:
+        scope = await resolve(db, workspace_id, filters, settings.timezone)
+        calls: dict[str, Any] = {
+            "scope": lambda: resolve(db, workspace_id, filters, settings.timezone)
+        }
+        for name in SECTIONS:
+            if not _has(f"bot.steering.{name}"):
+                continue
+            function = getattr(importlib.import_module(f"bot.steering.{name}"), name)
+            extra: tuple[Any, ...] = ()
+            if name in ("funnel", "badges"):
+                extra = (settings.ladder,)
+            elif name == "mentoring":
+                extra = (datetime.now(UTC),)
+            calls[name] = lambda f=function, e=extra: f(db, workspace_id, scope, *e)
+        for name, call in calls.items():
+            timings = []
+            for repeat in range(repeats + 1):
+                began = time.perf_counter()
+                await call()
+                if repeat:
+                    timings.append((time.perf_counter() - began) * 1000)
+            found[name] = round(statistics.median(timings), 1)
+    return found
 
 
 async def _in_process(loads: int, engine: AsyncEngine, workspace_id: int) -> dict[str, Any]:
