@@ -266,6 +266,7 @@ def _label(x: float, y: float, text: str, width: float, cls: str, anchor: Anchor
 PAD = 8.0
 TITLE_BASELINE = 18.0
 ROW = 18.0  # one line of legend or note
+LABEL_LINE = 14.0  # the second line of a category label
 
 
 def _header(title: str, width: float) -> list[Shape]:
@@ -310,19 +311,48 @@ def _value_domain(values: Iterable[float], low: float | None, high: float | None
     return ticks
 
 
+def _every(labels: Sequence[str], band: float) -> int:
+    """Show one label in `every` so that labels (up to 10 characters) do not collide."""
+    longest = min(max(map(len, labels), default=0), 10)
+    needed = longest * FONT * CHAR + 6
+    return max(1, math.ceil(needed / band)) if band > 0 else 1
+
+
+def _label_rows(labels: Sequence[str], band: float) -> int:
+    """2 when each label has its own band but some do not fit on one line, else 1."""
+    if _every(labels, band) > 1:
+        return 1
+    return 2 if any(text_width(label, FONT) > band - 4 for label in labels) else 1
+
+
+def _two_lines(text: str, chars: int) -> list[str]:
+    """`text` on two lines of `chars` at most, cut at a space; the second one shortened."""
+    if len(text) <= chars:
+        return [text]
+    cut = text.rfind(" ", 0, chars + 1)
+    if cut <= 0:
+        return [shorten(text, chars)]
+    return [text[:cut], shorten(text[cut + 1 :], chars)]
+
+
 def _category_labels(
     labels: Sequence[str], left: float, band: float, baseline: float
 ) -> list[Shape]:
-    """Labels under bands of `band` width from `left`; when they cannot all fit, one in
-    every few (each label gets the room of the ones skipped), cut with an ellipsis."""
-    longest = min(max(map(len, labels), default=0), 10)
-    needed = longest * FONT * CHAR + 6
-    every = max(1, math.ceil(needed / band)) if band > 0 else 1
-    return [
-        _label(left + band * (i + 0.5), baseline, label, band * every - 4, "label", "middle")
-        for i, label in enumerate(labels)
-        if i % every == 0
-    ]
+    """Labels under bands of `band` width from `left`: on two lines where one is not
+    enough; when they cannot all fit, one in every few (each label gets the room of the
+    ones skipped); cut with an ellipsis, the full text kept as a tooltip."""
+    every, rows = _every(labels, band), _label_rows(labels, band)
+    shapes: list[Shape] = []
+    for index, label in enumerate(labels):
+        if index % every:
+            continue
+        chars = max(int((band * every - 4) / (FONT * CHAR)), 1)
+        parts = _two_lines(label, chars) if rows == 2 else [shorten(label, chars)]
+        full = label if " ".join(parts) != label else ""
+        x = left + band * (index + 0.5)
+        for line, part in enumerate(parts):
+            shapes.append(Text(x, baseline + line * LABEL_LINE, part, "label", "middle", full))
+    return shapes
 
 
 # --- bar chart ----------------------------------------------------------------------------
@@ -418,14 +448,15 @@ def _vertical_bars(
 ) -> list[Shape]:
     top, width, height = box
     left = PAD + max((text_width(label, SMALL) for label in labels), default=0) + 8
-    right, bottom = width - PAD, height - 26
+    right = width - PAD
+    band = (right - left) / max(len(categories), 1)
+    bottom = height - 26 - LABEL_LINE * (_label_rows(categories, band) - 1)
     scale = Scale(ticks[0], ticks[-1], bottom, top + 14)
     shapes: list[Shape] = []
     for tick, label in zip(ticks, labels, strict=True):
         y = scale(tick)
         shapes.append(Line(((left, y), (right, y)), "grid"))
         shapes.append(Text(left - 5, y + 4, label, "tick", "end"))
-    band = (right - left) / max(len(categories), 1)
     group = band * 0.7
     slots = 1 if stacked else max(len(rows), 1)
     for index, category in enumerate(categories):
@@ -523,7 +554,9 @@ def line_chart(
     ticks = _value_domain(data, y_min, y_max)
     labels = [format_number(t) + unit for t in ticks]
     left = PAD + max((text_width(label, SMALL) for label in labels), default=0) + 8
-    right, bottom = width - PAD - 4, height - 26
+    right = width - PAD - 4
+    band = (right - left) / max(len(categories), 1)
+    bottom = height - 26 - LABEL_LINE * (_label_rows(categories, band) - 1)
     scale = Scale(ticks[0], ticks[-1], bottom, top + 14)
     for tick, label in zip(ticks, labels, strict=True):
         y = scale(tick)
@@ -532,7 +565,6 @@ def line_chart(
     shapes.append(Line(((left, bottom), (right, bottom)), "axis"))
     if ticks[0] < 0 < ticks[-1]:
         shapes.append(Line(((left, scale(0.0)), (right, scale(0.0))), "zero"))
-    band = (right - left) / max(len(categories), 1)
     shapes += _category_labels(categories, left, band, bottom + 16)
     for number, row in enumerate(rows):
         points = [
@@ -647,13 +679,14 @@ def heat_map(
     legend, used = _legend([*items, (none_label, "heat-none")], top, width)
     shapes += legend
     top += used + 4
-    cell_h = 20.0
-    if height is None:
-        height = top + max(len(row_labels), 1) * cell_h + 30
     longest = max((text_width(r, FONT) for r in row_labels), default=0)
     left = PAD + min(longest, width * 0.3) + 8
-    right, bottom = width - PAD, height - 26
+    right = width - PAD
     cell_w = (right - left) / max(len(column_labels), 1)
+    below = 26 + LABEL_LINE * (_label_rows(column_labels, cell_w) - 1)
+    if height is None:
+        height = top + max(len(row_labels), 1) * 22.0 + below
+    bottom = height - below
     cell_h = (bottom - top) / max(len(row_labels), 1)
     for r, row in enumerate(row_labels):
         y = top + r * cell_h

@@ -1,0 +1,210 @@
+"""The one-page PDF snapshot: one A4 landscape page, headline figures computed right, French
+accents and typography surviving the standard PDF fonts."""
+
+from __future__ import annotations
+
+import io
+import statistics
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from bot.dashboard.headline import headlines
+from bot.dashboard.pdfdraw import pdf_text
+from bot.dashboard.snapshot import charts, snapshot
+from bot.i18n import Translator
+from bot.ladder import DEFAULT_LADDER
+from bot.steering.filters import Filters
+from bot.steering.model import (
+    Activity,
+    ActivityWeek,
+    Badges,
+    Challenges,
+    Dashboard,
+    Funnel,
+    FunnelStep,
+    LevelFigures,
+    Mentoring,
+    PulsePoint,
+    Pulses,
+    Scope,
+)
+from storage.pulses import PulseSums
+
+# Ten answers (score, LSAT): 6 promoters, 3 passives, 1 detractor → NPS +50; LSAT 40/10.
+ANSWERS = [(10, 5), (10, 5), (9, 5), (9, 4), (10, 4), (9, 4), (8, 4), (7, 3), (8, 4), (3, 2)]
+GENERATED = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+def _sums(answers: list[tuple[int, int]]) -> PulseSums:
+    return PulseSums(
+        answers=len(answers),
+        promoters=sum(1 for x, _ in answers if x >= 9),
+        detractors=sum(1 for x, _ in answers if x <= 6),
+        lsat_count=len(answers),
+        lsat_sum=sum(y for _, y in answers),
+        pairs=len(answers),
+        sum_x=sum(x for x, _ in answers),
+        sum_y=sum(y for _, y in answers),
+        sum_xx=sum(x * x for x, _ in answers),
+        sum_yy=sum(y * y for _, y in answers),
+        sum_xy=sum(x * y for x, y in answers),
+    )
+
+
+def _week(start: date, members: int, answers: int, shares: int) -> ActivityWeek:
+    return ActivityWeek(start, members, answers, answers // 2, answers - answers // 2, shares, 3, 3)
+
+
+def _dashboard(*, empty: bool = False) -> Dashboard:
+    monday = date(2026, 10, 19)
+    weeks = [
+        _week(monday + timedelta(weeks=n), members, answers, shares)
+        for n, (members, answers, shares) in enumerate(
+            # The last four: 90 member-weeks, 9 + 15 + 15 + 24 = 63 contributions → 0.70.
+            [(10, 40, 0), (15, 0, 0), (20, 9, 0), (20, 12, 3), (25, 10, 5), (25, 20, 4)]
+        )
+    ]
+    first, second = ANSWERS[:5], ANSWERS[5:]
+    months = (
+        PulsePoint("2026-10", date(2026, 10, 1), _sums(first), 10),
+        PulsePoint("2026-11", date(2026, 11, 1), _sums(second[:2]), 10),  # too few: no NPS
+    )
+    opened = datetime(2026, 9, 1, 9, tzinfo=UTC)
+    total = FunnelStep("", "Excel avancé", opened, None, 40, 18, 18, 6)
+    return Dashboard(
+        scope=Scope(
+            Filters(training="Excel avancé", start=date(2026, 9, 1), end=date(2026, 11, 30)),
+            session_ids=(1, 2),
+            start=None,
+            end=None,
+            timezone="Europe/Paris",
+        ),
+        generated_at=GENERATED,
+        funnel=Funnel((), total, 2),
+        pulses=Pulses(
+            per_pulse=(),
+            per_month=() if empty else months,
+            total=PulseSums() if empty else _sums(ANSWERS),
+            asked=0 if empty else 20,
+        ),
+        activity=Activity(weeks=() if empty else tuple(weeks), members=0 if empty else 40,
+                          contributors=0 if empty else 18),
+        challenges=Challenges((), 0, 0, 0, 0),
+        referrals=(),
+        badges=Badges(
+            levels=(
+                LevelFigures("junior", 12, 18, 10.0),
+                LevelFigures("confirmed", 5, 6, 45.5),
+                LevelFigures("senior", 1, 1, 120.0),
+            ),
+            without_level=22,
+        ),
+        mentoring=Mentoring(
+            pairs=9, active=4, checked=0 if empty else 8, met=0 if empty else 6,
+            repeats_avoided=0, waiting=(), loads=(),
+        ),
+    )  # fmt: skip
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    # Spaces as one: a label wrapped on two lines reads as one.
+    return " ".join(reader.pages[0].extract_text().split())
+
+
+def test_headline_figures_are_computed_from_the_dashboard() -> None:
+    figures = {
+        h.label: (h.value, h.detail)
+        for h in headlines(_dashboard(), Translator("en"), DEFAULT_LADDER)
+    }
+    r = statistics.correlation([x for x, _ in ANSWERS], [y for _, y in ANSWERS])
+    assert figures == {
+        "Members": ("40", ""),
+        "NPS": ("+50", "n = 10 · response rate 50%"),
+        "Satisfaction (LSAT, 1-5)": ("4.0", "n = 10"),
+        "NPS ↔ satisfaction (r)": (f"{r:.2f}", "n = 10"),
+        "LGC density, last 4 weeks": ("0.70", "contributions per member per week"),
+        "Contributed at least once": ("45%", "18 of 40"),
+        "Badge holders": ("18", "Junior 12 · Confirmed 5 · Senior 1"),
+        "Mentoring pairs that met": ("75%", "6 of 8"),
+    }
+
+
+def test_missing_figures_read_as_a_dash_with_the_reason() -> None:
+    figures = {
+        h.label: (h.value, h.detail)
+        for h in headlines(_dashboard(empty=True), Translator("fr"), DEFAULT_LADDER)
+    }
+    assert figures["NPS"] == ("—", "pas assez de réponses (n = 0)")
+    assert figures["Densité LGC, 4 dernières semaines"][0] == "—"
+    assert figures["Ont contribué au moins une fois"] == ("—", "")
+    assert figures["Binômes de mentorat qui se sont vus"] == ("—", "aucun point d'étape encore")
+
+
+def test_the_snapshot_is_one_a4_landscape_page() -> None:
+    pdf = snapshot(_dashboard(), Translator("en"))
+    assert pdf.startswith(b"%PDF-") and b"/Count 1" in pdf
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
+
+
+def test_the_french_snapshot_keeps_its_accents_and_figures() -> None:
+    text = _text(snapshot(_dashboard(), Translator("fr")))
+    for expected in (
+        "Tableau de pilotage",
+        "Formation : Excel avancé, du 1er sept. 2026 au 30 nov. 2026",
+        "Généré le 2 déc. 2026",
+        "Membres",
+        "Densité LGC, 4 dernières semaines",
+        "0,70",
+        "+50",
+        "4,0",
+        "45 %",  # U+202F became a plain space, not a missing glyph
+        "18 sur 40",
+        "75 %",
+        "Junior 12 · Confirmé 5 · Senior 1",
+        "NPS <-> satisfaction (r)",
+        "Entonnoir d'inscription",
+        "Première contribution",
+        "Densité LGC par semaine",
+        "Pas encore de niveau",
+        "oct. 2026",
+    ):
+        assert expected in text, expected
+
+
+def test_an_empty_view_still_renders_one_page() -> None:
+    text = _text(snapshot(_dashboard(empty=True), Translator("en")))
+    assert "not enough answers" in text and "no check-in yet" in text
+
+
+def test_the_snapshot_charts_leave_gaps_for_missing_figures() -> None:
+    funnel, nps, density, badges = charts(_dashboard(), Translator("en"))
+    assert funnel.title == "Sign-up funnel, all sessions in view"
+    # The funnel's "at the session" is unknown: no bar, not a bar of 0.
+    bars = [s for s in funnel.shapes if type(s).__name__ == "Rect" and " · " in s.tooltip]
+    assert [b.tooltip.split(" · ")[0] for b in bars] == [
+        "Joined", "First contribution", "Junior badge", "Confirmed badge",
+    ]  # fmt: skip
+    dots = [s for s in nps.shapes if type(s).__name__ == "Circle"]
+    assert [d.tooltip for d in dots] == ["Oct 2026 · NPS · 100"]  # November: 2 answers, no NPS
+    assert len([s for s in density.shapes if type(s).__name__ == "Circle"]) == 6
+    assert "No level yet" in [getattr(s, "text", "") for s in badges.shapes]
+
+
+@pytest.mark.parametrize(
+    ("text", "drawn"),
+    [
+        ("45\u202f%", "45 %"),
+        ("Formation\u00a0: Excel", "Formation : Excel"),
+        ("\u221212", "-12"),
+        ("NPS ↔ LSAT", "NPS <-> LSAT"),
+        ("Léa, Zoë, Œuvre « là » — 1…2 – ’", "Léa, Zoë, Œuvre « là » — 1…2 – ’"),
+        ("Ősz 🎉", "Osz "),
+    ],
+)
+def test_text_is_mapped_to_what_standard_pdf_fonts_can_draw(text: str, drawn: str) -> None:
+    assert pdf_text(text) == drawn
