@@ -537,11 +537,12 @@ def line_chart(
     description: str = "",
     format_number: FormatNumber = plain_number,
     width: float = 640,
-    height: float = 300,
+    height: float | None = None,
 ) -> Chart:
     """One line per series over the categories (pulses, months, weeks), a dot on each
     value; a None breaks the line. A dashed zero line when the axis spans 0 (NPS)."""
     rows = [Series(name, list(values)) for name, values in series]
+    height = 300.0 if height is None else height
     top = TITLE_BASELINE + 10
     shapes: list[Shape] = _header(title, width)
     if len(rows) > 1:
@@ -609,10 +610,11 @@ def scatter_chart(
     description: str = "",
     format_number: FormatNumber = plain_number,
     width: float = 640,
-    height: float = 320,
+    height: float | None = None,
 ) -> Chart:
     """Bubbles at (x, y), their area proportional to how many answers fell there (NPS score
     0-10 × LSAT 1-5); `note` (e.g. "r = 0,62 · n = 48") goes under the title."""
+    height = 320.0 if height is None else height
     top = TITLE_BASELINE + 10
     shapes: list[Shape] = _header(title, width)
     if note:

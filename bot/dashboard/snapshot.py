@@ -13,15 +13,15 @@ import io
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from bot.core import stats
-from bot.dashboard.charts import Chart, bar_chart, line_chart, locale_number
-from bot.dashboard.headline import Headline, headlines, level_name
+from bot.dashboard import section_charts
+from bot.dashboard.charts import Chart
+from bot.dashboard.headline import Headline, headlines
 from bot.dashboard.pdfdraw import BOLD, FONT, draw_on, pdf_text
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER, Ladder
@@ -92,56 +92,15 @@ def scope_text(scope: Scope, t: Translator) -> str:
 
 
 def charts(dashboard: Dashboard, t: Translator, ladder: Ladder = DEFAULT_LADDER) -> list[Chart]:
-    """The snapshot's four charts: funnel, NPS per month, LGC density per week, badges."""
-    number = locale_number(t.locale)
-    total = dashboard.funnel.total
-    funnel = bar_chart(
-        t(KEY + "chart_funnel"),
-        [t(KEY + f"step_{step}") for step in _STEPS],
-        [(t(KEY + "chart_people"), [getattr(total, step) for step in _STEPS])],
-        horizontal=True,
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        format_number=number,
-    )
-    months = dashboard.pulses.per_month
-    nps = line_chart(
-        t(KEY + "chart_nps_month"),
-        [format_date(point.when, "MMM y", locale=t.locale) for point in months],
-        [("NPS", [stats.nps(point.sums) for point in months])],
-        y_min=-100,
-        y_max=100,
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        format_number=number,
-    )
-    weeks = sorted(dashboard.activity.weeks, key=lambda week: week.week)
-    density = line_chart(
-        t(KEY + "chart_density_week"),
-        [format_date(week.week, "d MMM", locale=t.locale) for week in weeks],
-        [(t(KEY + "chart_density"), [week.density for week in weeks])],
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        format_number=number,
-    )
-    levels = dashboard.badges.levels
-    badges = bar_chart(
-        t(KEY + "chart_badges"),
-        [t(KEY + "no_level")] + [level_name(ladder, lv.level, t.locale) for lv in levels],
-        [
-            (
-                t(KEY + "chart_holders"),
-                [dashboard.badges.without_level] + [lv.holders for lv in levels],
-            )
-        ],
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        format_number=number,
-    )
-    return [funnel, nps, density, badges]
-
-
-_STEPS = ("present", "joined", "contributed", "junior", "confirmed")
+    """The snapshot's four charts, as the page draws them: the funnel of every session
+    in view, NPS per month, LGC density per week, badge holders per level."""
+    size = {"width": CHART_WIDTH, "height": CHART_HEIGHT}
+    return [
+        section_charts.funnel_total(dashboard.funnel, t, **size),
+        section_charts.nps(dashboard.pulses.per_month, t, per="month", **size),
+        section_charts.density(dashboard.activity, t, **size),
+        section_charts.badge_holders(dashboard.badges, t, ladder, **size),
+    ]
 
 
 def _headlines(canvas: Canvas, figures: list[Headline], top: float) -> float:

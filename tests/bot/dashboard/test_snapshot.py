@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import statistics
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -15,97 +14,7 @@ from bot.dashboard.pdfdraw import pdf_text
 from bot.dashboard.snapshot import charts, snapshot
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
-from bot.steering.filters import Filters
-from bot.steering.model import (
-    Activity,
-    ActivityWeek,
-    Badges,
-    Challenges,
-    Dashboard,
-    Funnel,
-    FunnelStep,
-    LevelFigures,
-    Mentoring,
-    PulsePoint,
-    Pulses,
-    Scope,
-)
-from storage.pulses import PulseSums
-
-# Ten answers (score, LSAT): 6 promoters, 3 passives, 1 detractor → NPS +50; LSAT 40/10.
-ANSWERS = [(10, 5), (10, 5), (9, 5), (9, 4), (10, 4), (9, 4), (8, 4), (7, 3), (8, 4), (3, 2)]
-GENERATED = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
-
-
-def _sums(answers: list[tuple[int, int]]) -> PulseSums:
-    return PulseSums(
-        answers=len(answers),
-        promoters=sum(1 for x, _ in answers if x >= 9),
-        detractors=sum(1 for x, _ in answers if x <= 6),
-        lsat_count=len(answers),
-        lsat_sum=sum(y for _, y in answers),
-        pairs=len(answers),
-        sum_x=sum(x for x, _ in answers),
-        sum_y=sum(y for _, y in answers),
-        sum_xx=sum(x * x for x, _ in answers),
-        sum_yy=sum(y * y for _, y in answers),
-        sum_xy=sum(x * y for x, y in answers),
-    )
-
-
-def _week(start: date, members: int, answers: int, shares: int) -> ActivityWeek:
-    return ActivityWeek(start, members, answers, answers // 2, answers - answers // 2, shares, 3, 3)
-
-
-def _dashboard(*, empty: bool = False) -> Dashboard:
-    monday = date(2026, 10, 19)
-    weeks = [
-        _week(monday + timedelta(weeks=n), members, answers, shares)
-        for n, (members, answers, shares) in enumerate(
-            # The last four: 90 member-weeks, 9 + 15 + 15 + 24 = 63 contributions → 0.70.
-            [(10, 40, 0), (15, 0, 0), (20, 9, 0), (20, 12, 3), (25, 10, 5), (25, 20, 4)]
-        )
-    ]
-    first, second = ANSWERS[:5], ANSWERS[5:]
-    months = (
-        PulsePoint("2026-10", date(2026, 10, 1), _sums(first), 10),
-        PulsePoint("2026-11", date(2026, 11, 1), _sums(second[:2]), 10),  # too few: no NPS
-    )
-    opened = datetime(2026, 9, 1, 9, tzinfo=UTC)
-    total = FunnelStep("", "Excel avancé", opened, None, 40, 18, 18, 6)
-    return Dashboard(
-        scope=Scope(
-            Filters(training="Excel avancé", start=date(2026, 9, 1), end=date(2026, 11, 30)),
-            session_ids=(1, 2),
-            start=None,
-            end=None,
-            timezone="Europe/Paris",
-        ),
-        generated_at=GENERATED,
-        funnel=Funnel((), total, 2),
-        pulses=Pulses(
-            per_pulse=(),
-            per_month=() if empty else months,
-            total=PulseSums() if empty else _sums(ANSWERS),
-            asked=0 if empty else 20,
-        ),
-        activity=Activity(weeks=() if empty else tuple(weeks), members=0 if empty else 40,
-                          contributors=0 if empty else 18),
-        challenges=Challenges((), 0, 0, 0, 0),
-        referrals=(),
-        badges=Badges(
-            levels=(
-                LevelFigures("junior", 12, 18, 10.0),
-                LevelFigures("confirmed", 5, 6, 45.5),
-                LevelFigures("senior", 1, 1, 120.0),
-            ),
-            without_level=22,
-        ),
-        mentoring=Mentoring(
-            pairs=9, active=4, checked=0 if empty else 8, met=0 if empty else 6,
-            repeats_avoided=0, waiting=(), loads=(),
-        ),
-    )  # fmt: skip
+from tests.bot.dashboard.community import ANSWERS, dashboard
 
 
 def _text(pdf: bytes) -> str:
@@ -118,7 +27,7 @@ def _text(pdf: bytes) -> str:
 def test_headline_figures_are_computed_from_the_dashboard() -> None:
     figures = {
         h.label: (h.value, h.detail)
-        for h in headlines(_dashboard(), Translator("en"), DEFAULT_LADDER)
+        for h in headlines(dashboard(), Translator("en"), DEFAULT_LADDER)
     }
     r = statistics.correlation([x for x, _ in ANSWERS], [y for _, y in ANSWERS])
     assert figures == {
@@ -136,7 +45,7 @@ def test_headline_figures_are_computed_from_the_dashboard() -> None:
 def test_missing_figures_read_as_a_dash_with_the_reason() -> None:
     figures = {
         h.label: (h.value, h.detail)
-        for h in headlines(_dashboard(empty=True), Translator("fr"), DEFAULT_LADDER)
+        for h in headlines(dashboard(empty=True), Translator("fr"), DEFAULT_LADDER)
     }
     assert figures["NPS"] == ("—", "pas assez de réponses (n = 0)")
     assert figures["Densité LGC, 4 dernières semaines"][0] == "—"
@@ -145,14 +54,14 @@ def test_missing_figures_read_as_a_dash_with_the_reason() -> None:
 
 
 def test_the_snapshot_is_one_a4_landscape_page() -> None:
-    pdf = snapshot(_dashboard(), Translator("en"))
+    pdf = snapshot(dashboard(), Translator("en"))
     assert pdf.startswith(b"%PDF-") and b"/Count 1" in pdf
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (842, 595)
 
 
 def test_the_french_snapshot_keeps_its_accents_and_figures() -> None:
-    text = _text(snapshot(_dashboard(), Translator("fr")))
+    text = _text(snapshot(dashboard(), Translator("fr")))
     for expected in (
         "Tableau de pilotage",
         "Formation : Excel avancé, du 1er sept. 2026 au 30 nov. 2026",
@@ -177,12 +86,12 @@ def test_the_french_snapshot_keeps_its_accents_and_figures() -> None:
 
 
 def test_an_empty_view_still_renders_one_page() -> None:
-    text = _text(snapshot(_dashboard(empty=True), Translator("en")))
+    text = _text(snapshot(dashboard(empty=True), Translator("en")))
     assert "not enough answers" in text and "no check-in yet" in text
 
 
 def test_the_snapshot_charts_leave_gaps_for_missing_figures() -> None:
-    funnel, nps, density, badges = charts(_dashboard(), Translator("en"))
+    funnel, nps, density, badges = charts(dashboard(), Translator("en"))
     assert funnel.title == "Sign-up funnel, all sessions in view"
     # The funnel's "at the session" is unknown: no bar, not a bar of 0.
     bars = [s for s in funnel.shapes if type(s).__name__ == "Rect" and " · " in s.tooltip]
