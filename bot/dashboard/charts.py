@@ -10,6 +10,12 @@ cannot disagree.
 Texts are given by the caller, already translated; numbers go through the caller's
 `format_number` (so French gets decimal commas). `None` means "no value": a gap in a bar or
 line chart, a distinct cell in a heat map, never a 0.
+
+Style classes, for the page's stylesheet (`STYLES` gives each a default look): `title`,
+`note`, `label` (categories, axis names), `tick`, `value` (a bar's figure), `legend`;
+`axis`, `grid`, `zero` (NPS's 0 line); `series-0`…`series-7` (bars, dots, bubbles,
+swatches), `line-0`…`line-7` (a series' line); `heat-0`…`heat-4` (light to dark) and
+`heat-none` (no value).
 """
 
 from __future__ import annotations
@@ -284,7 +290,10 @@ def _legend(
         needed = 16 + text_width(short, SMALL) + 14
         if x > PAD and x + needed > width - PAD:
             x, y = PAD, y + ROW
-        shapes.append(Rect(x, y + 3, 11, 11, cls, full or name))
+        if cls.startswith("line-"):  # a stroke of the line, with its dashes
+            shapes.append(Line(((x, y + 9), (x + 12, y + 9)), cls, full or name))
+        else:
+            shapes.append(Rect(x, y + 3, 11, 11, cls, full or name))
         shapes.append(Text(x + 16, y + 13, short, "legend", "start", full))
         x += needed
     return shapes, (y - top + ROW) if items else 0.0
@@ -299,7 +308,7 @@ def _value_domain(values: Iterable[float], low: float | None, high: float | None
     data = list(values)
     lo = min([*data, 0.0]) if low is None else low
     hi = max([*data, 0.0]) if high is None else high
-    integer = all(float(v).is_integer() for v in data) and hi - lo >= 4
+    integer = all(float(v).is_integer() for v in data)  # counts: no tick at 2.5 people
     ticks = nice_ticks(lo, hi, integer=integer)
     # A fixed bound is the axis' end even where it is not a round number.
     if low is not None:

@@ -259,3 +259,24 @@ def test_heat_map_bins_values_and_keeps_none_apart_from_zero() -> None:
         "0.4–0.5",
         "no value",
     ]
+
+
+def test_small_counts_get_whole_ticks() -> None:
+    chart = bar_chart("Converted", ["Excel", "Power BI"], [("converted", [3, 1])])
+    assert _texts(chart, "tick") == ["0", "1", "2", "3"]
+
+
+def test_a_line_legend_shows_each_line_with_its_dashes() -> None:
+    chart = line_chart("LSAT", ["a", "b"], [("Excel", [4, 5]), ("Power BI", [3, 4])])
+    samples = [
+        s for s in chart.shapes if isinstance(s, Line) and s.tooltip in ("Excel", "Power BI")
+    ]
+    assert [s.cls for s in samples] == ["line-0", "line-1"]
+    assert _texts(chart, "legend") == ["Excel", "Power BI"]
+
+
+def test_labels_that_do_not_fit_go_on_two_lines() -> None:
+    chart = bar_chart("Badges", ["No level yet at all", "Junior"], [("holders", [3, 2])], width=200)
+    labels = [s for s in chart.shapes if isinstance(s, Text) and s.cls == "label"]
+    assert [s.text for s in labels][:2] == ["No level", "yet at all"]
+    assert labels[1].y > labels[0].y and labels[0].x == labels[1].x
