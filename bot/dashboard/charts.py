@@ -9,7 +9,8 @@ cannot disagree.
 
 Texts are given by the caller, already translated; numbers go through the caller's
 `format_number` (so French gets decimal commas). `None` means "no value": a gap in a bar or
-line chart, a distinct cell in a heat map, never a 0.
+line chart, a distinct cell in a heat map, never a 0. A chart without a single value says
+so in its middle, in the caller's words (`empty`).
 
 Style classes, for the page's stylesheet (`STYLES` gives each a default look): `title`,
 `note`, `label` (categories, axis names), `tick`, `value` (a bar's figure), `legend`;
@@ -299,6 +300,13 @@ def _legend(
     return shapes, (y - top + ROW) if items else 0.0
 
 
+def _empty_note(text: str, has_data: bool, width: float, height: float) -> list[Shape]:
+    """The caller's "nothing to show" in the middle of a chart without a single value."""
+    if has_data or not text:
+        return []
+    return [_label(width / 2, height / 2, text, width - 4 * PAD, "note", "middle")]
+
+
 def _tooltip(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
 
@@ -377,6 +385,7 @@ def bar_chart(
     unit: str = "",
     description: str = "",
     format_number: FormatNumber = plain_number,
+    empty: str = "",
     width: float = 640,
     height: float | None = None,
 ) -> Chart:
@@ -407,6 +416,9 @@ def bar_chart(
         shapes += _vertical_bars(
             categories, rows, ticks, labels, stacked, unit, format_number, (top, width, height)
         )
+    shapes += _empty_note(
+        empty, any(v is not None for row in rows for v in row.values), width, height
+    )
     return Chart(width, height, title, description or title, tuple(shapes))
 
 
@@ -545,6 +557,7 @@ def line_chart(
     unit: str = "",
     description: str = "",
     format_number: FormatNumber = plain_number,
+    empty: str = "",
     width: float = 640,
     height: float | None = None,
 ) -> Chart:
@@ -588,6 +601,9 @@ def line_chart(
         for x, y, i, value in points:
             tip = _tooltip(categories[i], row.name, format_number(value) + unit)
             shapes.append(Circle(x, y, 3.5, series_class(number), tip))
+    shapes += _empty_note(
+        empty, any(v is not None for row in rows for v in row.values), width, height
+    )
     return Chart(width, height, title, description or title, tuple(shapes))
 
 
@@ -618,6 +634,7 @@ def scatter_chart(
     *,
     description: str = "",
     format_number: FormatNumber = plain_number,
+    empty: str = "",
     width: float = 640,
     height: float | None = None,
 ) -> Chart:
@@ -658,6 +675,7 @@ def scatter_chart(
         radius = max(2.0, unit * 0.48 * math.sqrt(count / largest))
         tip = f"{format_number(x)} × {format_number(y)}: {format_number(count)}"
         shapes.append(Circle(x_scale(x), y_scale(y), radius, series_class(0), tip))
+    shapes += _empty_note(empty, any(count > 0 for _, _, count in points), width, height)
     return Chart(width, height, title, description or title, tuple(shapes))
 
 
@@ -673,6 +691,7 @@ def heat_map(
     none_label: str = "—",
     description: str = "",
     format_number: FormatNumber = plain_number,
+    empty: str = "",
     width: float = 640,
     height: float | None = None,
 ) -> Chart:
@@ -712,6 +731,7 @@ def heat_map(
             tip = f"{_tooltip(row, column)}: {shown}"
             shapes.append(Rect(left + c * cell_w, y, cell_w, cell_h, cls, tip))
     shapes += _category_labels(column_labels, left, cell_w, bottom + 16)
+    shapes += _empty_note(empty, bool(present), width, height)
     return Chart(width, height, title, description or title, tuple(shapes))
 
 

@@ -56,6 +56,7 @@ def funnel_total(
         [(t(KEY + "people"), [getattr(total, step) for step in STEPS])],
         horizontal=True,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -71,6 +72,7 @@ def funnel_sessions(
         [session.session_code for session in sessions],
         [(t(KEY + f"step_{step}"), [getattr(s, step) for s in sessions]) for step in STEPS],
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -92,6 +94,7 @@ def nps(
         y_min=-100,
         y_max=100,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -123,6 +126,7 @@ def nps_mix(
         stacked=True,
         unit=t(KEY + "percent_unit"),
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -150,6 +154,7 @@ def response_rate(
         y_max=100,
         unit=t(KEY + "percent_unit"),
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -171,6 +176,7 @@ def lsat(
         y_min=1,
         y_max=5,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -200,6 +206,7 @@ def scatter(
         (1, 5),
         note,
         format_number=number,
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -215,6 +222,7 @@ def density(
         _week_labels([week.week for week in weeks], t),
         [(t(KEY + "density"), [week.density for week in weeks])],
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -235,6 +243,7 @@ def heat(
         {(training, labels[week]): value for (week, training), value in activity.heat.items()},
         none_label=t(KEY + "no_value"),
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -254,6 +263,7 @@ def challenges(
         ],
         stacked=True,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -271,6 +281,7 @@ def referrals(
             for name in ("made", "invited", "interested", "converted")
         ],
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -286,6 +297,7 @@ def badge_holders(
         [t(KEY + "no_level")] + [level_name(ladder, lv.level, t.locale) for lv in levels],
         [(t(KEY + "holders"), [badges.without_level] + [lv.holders for lv in levels])],
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -311,6 +323,7 @@ def promotions(
         ],
         stacked=True,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -326,6 +339,7 @@ def time_to_level(
         [(t(KEY + "median_days"), [lv.median_days for lv in badges.levels])],
         horizontal=True,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )
@@ -345,6 +359,7 @@ def mentor_load(
         ],
         horizontal=True,
         format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
         width=width,
         height=height,
     )

@@ -280,3 +280,11 @@ def test_labels_that_do_not_fit_go_on_two_lines() -> None:
     labels = [s for s in chart.shapes if isinstance(s, Text) and s.cls == "label"]
     assert [s.text for s in labels][:2] == ["No level", "yet at all"]
     assert labels[1].y > labels[0].y and labels[0].x == labels[1].x
+
+
+def test_a_chart_without_any_value_says_so_and_one_with_a_zero_does_not() -> None:
+    empty = "Nothing to show"
+    assert _texts(line_chart("NPS", ["a"], [("NPS", [None])], empty=empty), "note") == [empty]
+    assert _texts(bar_chart("B", [], [], empty=empty), "note") == [empty]
+    assert _texts(heat_map("H", ["r"], ["c"], {}, empty=empty), "note") == [empty]
+    assert _texts(bar_chart("B", ["a"], [("s", [0])], empty=empty), "note") == []
