@@ -69,6 +69,12 @@ def snapshot(dashboard: Dashboard, t: Translator, *, ladder: Ladder = DEFAULT_LA
     return buffer.getvalue()
 
 
+def filename(dashboard: Dashboard) -> str:
+    """The PDF's download name: the day it was made, in the view's time zone."""
+    day = dashboard.generated_at.astimezone(ZoneInfo(dashboard.scope.timezone)).date()
+    return f"dashboard-{day.isoformat()}.pdf"
+
+
 def scope_text(scope: Scope, t: Translator) -> str:
     """What the view covers: the community, a training or a session, and the period."""
     filters = scope.filters

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from bot.dashboard.headline import headlines
 from bot.dashboard.pdfdraw import pdf_text
-from bot.dashboard.snapshot import charts, snapshot
+from bot.dashboard.snapshot import charts, filename, snapshot
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
 from tests.bot.dashboard.community import ANSWERS, dashboard
@@ -117,3 +117,7 @@ def test_the_snapshot_charts_leave_gaps_for_missing_figures() -> None:
 )
 def test_text_is_mapped_to_what_standard_pdf_fonts_can_draw(text: str, drawn: str) -> None:
     assert pdf_text(text) == drawn
+
+
+def test_the_download_is_named_after_the_day_in_the_view_time_zone() -> None:
+    assert filename(dashboard()) == "dashboard-2026-12-02.pdf"
