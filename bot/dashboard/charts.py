@@ -10,7 +10,8 @@ cannot disagree.
 Texts are given by the caller, already translated; numbers go through the caller's
 `format_number` (so French gets decimal commas). `None` means "no value": a gap in a bar or
 line chart, a distinct cell in a heat map, never a 0. A chart without a single value says
-so in its middle, in the caller's words (`empty`).
+so in its middle, in the caller's words (`empty`). Without a `description`, a chart
+describes itself for screen readers: its title, then its values (`Oct: 42; Nov: —`).
 
 Style classes, for the page's stylesheet (`STYLES` gives each a default look): `title`,
 `note`, `label` (categories, axis names), `tick`, `value` (a bar's figure), `legend`;
@@ -307,6 +308,41 @@ def _empty_note(text: str, has_data: bool, width: float, height: float) -> list[
     return [_label(width / 2, height / 2, text, width - 4 * PAD, "note", "middle")]
 
 
+# A screen reader reads the description whole: past this many values, the page's table
+# (and its CSV) says the rest better.
+MOST_DESCRIBED = 40
+
+
+def _sentences(*parts: str) -> str:
+    return ". ".join(part for part in parts if part)
+
+
+def _describe(items: Iterable[str]) -> str:
+    """Values for the chart's description (its <desc>), `; `-separated, at most a few."""
+    listed = list(items)
+    text = "; ".join(listed[:MOST_DESCRIBED])
+    return text + ("; …" if len(listed) > MOST_DESCRIBED else "")
+
+
+def _describe_series(
+    categories: Sequence[str], rows: Sequence[Series], format_number: FormatNumber, unit: str
+) -> str:
+    """`category: value` (one series) or `category: series value, series value`; a missing
+    value reads "—"."""
+
+    def value(row: Series, index: int) -> str:
+        v = row.values[index] if index < len(row.values) else None
+        return "—" if v is None else format_number(float(v)) + unit
+
+    return _describe(
+        f"{category}: "
+        + ", ".join(
+            value(row, i) if len(rows) == 1 else f"{row.name} {value(row, i)}" for row in rows
+        )
+        for i, category in enumerate(categories)
+    )
+
+
 def _tooltip(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
 
@@ -419,7 +455,8 @@ def bar_chart(
     shapes += _empty_note(
         empty, any(v is not None for row in rows for v in row.values), width, height
     )
-    return Chart(width, height, title, description or title, tuple(shapes))
+    summary = _describe_series(categories, rows, format_number, unit)
+    return Chart(width, height, title, description or _sentences(title, summary), tuple(shapes))
 
 
 def _bar_extents(rows: Sequence[Series], count: int, stacked: bool) -> list[float]:
@@ -604,7 +641,8 @@ def line_chart(
     shapes += _empty_note(
         empty, any(v is not None for row in rows for v in row.values), width, height
     )
-    return Chart(width, height, title, description or title, tuple(shapes))
+    summary = _describe_series(categories, rows, format_number, unit)
+    return Chart(width, height, title, description or _sentences(title, summary), tuple(shapes))
 
 
 def _runs(
@@ -676,7 +714,12 @@ def scatter_chart(
         tip = f"{format_number(x)} × {format_number(y)}: {format_number(count)}"
         shapes.append(Circle(x_scale(x), y_scale(y), radius, series_class(0), tip))
     shapes += _empty_note(empty, any(count > 0 for _, _, count in points), width, height)
-    return Chart(width, height, title, description or title, tuple(shapes))
+    summary = _describe(
+        f"{format_number(x)} × {format_number(y)}: {format_number(count)}" for x, y, count in points
+    )
+    return Chart(
+        width, height, title, description or _sentences(title, note, summary), tuple(shapes)
+    )
 
 
 # --- heat map -----------------------------------------------------------------------------
@@ -732,7 +775,12 @@ def heat_map(
             shapes.append(Rect(left + c * cell_w, y, cell_w, cell_h, cls, tip))
     shapes += _category_labels(column_labels, left, cell_w, bottom + 16)
     shapes += _empty_note(empty, bool(present), width, height)
-    return Chart(width, height, title, description or title, tuple(shapes))
+    summary = _describe(
+        f"{_tooltip(row, column)}: {format_number(value)}"
+        for (row, column), value in values.items()
+        if value is not None
+    )
+    return Chart(width, height, title, description or _sentences(title, summary), tuple(shapes))
 
 
 def _bin(value: float, edges: Sequence[float]) -> int:

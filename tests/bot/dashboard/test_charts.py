@@ -288,3 +288,18 @@ def test_a_chart_without_any_value_says_so_and_one_with_a_zero_does_not() -> Non
     assert _texts(bar_chart("B", [], [], empty=empty), "note") == [empty]
     assert _texts(heat_map("H", ["r"], ["c"], {}, empty=empty), "note") == [empty]
     assert _texts(bar_chart("B", ["a"], [("s", [0])], empty=empty), "note") == []
+
+
+def test_the_description_lists_the_values_for_screen_readers() -> None:
+    one = bar_chart("Funnel", ["joined", "present"], [("people", [48, None])], unit=" p")
+    assert one.description == "Funnel. joined: 48 p; present: —"
+    two = line_chart("LSAT", ["Oct", "Nov"], [("Excel", [4.25, None]), ("BI", [3, 4])])
+    assert two.description == "LSAT. Oct: Excel 4.25, BI 3; Nov: Excel —, BI 4"
+    scatter = scatter_chart("S", [(9, 4, 3)], "x", "y", (0, 10), (1, 5))
+    assert scatter.description == "S. 9 × 4: 3"
+    heat = heat_map("H", ["Excel"], ["W1"], {("Excel", "W1"): 0.5})
+    assert heat.description == "H. Excel · W1: 0.5"
+    given = bar_chart("T", ["a"], [("s", [1])], description="What it shows")
+    assert given.description == "What it shows"
+    many = bar_chart("Weeks", [str(n) for n in range(50)], [("s", [1] * 50)])
+    assert many.description.endswith("; 39: 1; …")
