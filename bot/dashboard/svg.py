@@ -68,7 +68,7 @@ def _element(shape: Shape) -> str:
 def _text(shape: Text, style: Style, tip: str) -> str:
     weight = ' font-weight="bold"' if style.bold else ""
     text = (
-        f'<text x="{_n(shape.x)}" y="{_n(shape.y)}" text-anchor="{shape.anchor}"'
+        f'<text x="{_n(shape.x)}" y="{_n(shape.y)}" text-anchor="{escape(shape.anchor)}"'
         f' font-size="{_n(style.font_size)}"{weight}{_paint(shape.cls, style)}>'
         f"{escape(shape.text)}</text>"
     )
