@@ -1,6 +1,6 @@
 """The headline figures of a dashboard, as a steering committee reads them first, in the
 reader's language: members, NPS (with n and the response rate), LSAT, r, LGC density of
-the last four weeks, who contributed, badge holders per level, mentoring met rate.
+the last four complete weeks, who contributed, badge holders per level, mentoring met rate.
 
 A figure that cannot be given (too few answers, no members, no check-in) reads "—" with
 the reason underneath, never 0.
@@ -9,6 +9,8 @@ the reason underneath, never 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core import stats
 from bot.i18n import Translator
@@ -35,11 +37,17 @@ def headlines(dashboard: Dashboard, t: Translator, ladder: Ladder) -> list[Headl
     return [
         Headline(t(key + "kpi_members"), t.number(activity.members)),
         *_pulses(dashboard.pulses, t),
-        _density(activity, t),
+        _density(activity, t, _today(dashboard)),
         _contributed(activity, t),
         _badges(dashboard.badges, t, ladder),
         _mentoring(dashboard.mentoring, t),
     ]
+
+
+def _today(dashboard: Dashboard) -> date:
+    """The day the figures were made, in the view's time zone (weeks start there)."""
+    zone = ZoneInfo(dashboard.scope.timezone)
+    return dashboard.generated_at.astimezone(zone).date()
 
 
 def level_name(ladder: Ladder, level: str, locale: str) -> str:
@@ -84,11 +92,13 @@ def _pulses(pulses: Pulses, t: Translator) -> list[Headline]:
     return [nps, lsat, r]
 
 
-def _density(activity: Activity, t: Translator) -> Headline:
-    """Contributions per member-week over the latest weeks (weighted, so a week with
-    more members counts more, as the figure is about the community, not the weeks)."""
+def _density(activity: Activity, t: Translator, today: date) -> Headline:
+    """Contributions per member-week over the latest complete weeks (weighted, so a week
+    with more members counts more, as the figure is about the community, not the weeks).
+    The week under way is left out, as its few days would pull the figure down."""
     key = "dashboard.snapshot."
-    weeks = sorted(activity.weeks, key=lambda week: week.week)[-DENSITY_WEEKS:]
+    weeks = sorted(activity.weeks, key=lambda week: week.week)
+    weeks = [w for w in weeks if w.week + timedelta(days=7) <= today][-DENSITY_WEEKS:]
     members = sum(week.members for week in weeks)
     contributions = sum(week.contributions for week in weeks)
     value = t.number(contributions / members, 2) if members else NONE

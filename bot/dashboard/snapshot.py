@@ -111,7 +111,7 @@ def charts(dashboard: Dashboard, t: Translator, ladder: Ladder = DEFAULT_LADDER)
 
 def _headlines(canvas: Canvas, figures: list[Headline], top: float) -> float:
     """A row of boxes, one per figure: label, value, detail. Returns the row's bottom."""
-    gap, height = 6.0, 70.0
+    gap, height = 6.0, 78.0
     width = (PAGE_WIDTH - 2 * MARGIN - gap * (len(figures) - 1)) / max(len(figures), 1)
     for index, figure in enumerate(figures):
         x = MARGIN + index * (width + gap)
@@ -120,15 +120,15 @@ def _headlines(canvas: Canvas, figures: list[Headline], top: float) -> float:
         inner = width - 12
         canvas.setFillColor(MUTED)
         canvas.setFont(FONT, 7.5)
-        for line, text in enumerate(_wrap(figure.label, FONT, 7.5, inner)):
+        for line, text in enumerate(_wrap(figure.label, FONT, 7.5, inner, 3)):
             canvas.drawString(x + 6, top - 11 - line * 9, text)
         canvas.setFillColor(INK)
         canvas.setFont(BOLD, 16)
-        canvas.drawString(x + 6, top - 43, pdf_text(figure.value))
+        canvas.drawString(x + 6, top - 50, pdf_text(figure.value))
         canvas.setFillColor(MUTED)
         canvas.setFont(FONT, 6.5)
         for line, text in enumerate(_wrap(figure.detail, FONT, 6.5, inner)):
-            canvas.drawString(x + 6, top - 54 - line * 8, text)
+            canvas.drawString(x + 6, top - 61 - line * 8, text)
     return top - height
 
 

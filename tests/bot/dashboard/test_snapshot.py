@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import statistics
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -14,7 +16,7 @@ from bot.dashboard.pdfdraw import pdf_text
 from bot.dashboard.snapshot import charts, filename, snapshot
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
-from tests.bot.dashboard.community import ANSWERS, dashboard
+from tests.bot.dashboard.community import ANSWERS, dashboard, week
 
 
 def _text(pdf: bytes) -> str:
@@ -35,7 +37,7 @@ def test_headline_figures_are_computed_from_the_dashboard() -> None:
         "NPS": ("+50", "n = 10 · response rate 50%"),
         "Satisfaction (LSAT, 1-5)": ("4.0", "n = 10"),
         "NPS ↔ satisfaction (r)": (f"{r:.2f}", "n = 10"),
-        "LGC density, last 4 weeks": ("0.70", "contributions per member per week"),
+        "LGC density, last 4 full weeks": ("0.70", "contributions per member per week"),
         "Contributed at least once": ("45%", "18 of 40"),
         "Badge holders": ("18", "Junior 12 · Confirmed 5 · Senior 1"),
         "Mentoring pairs that met": ("75%", "6 of 8"),
@@ -48,7 +50,7 @@ def test_missing_figures_read_as_a_dash_with_the_reason() -> None:
         for h in headlines(dashboard(empty=True), Translator("fr"), DEFAULT_LADDER)
     }
     assert figures["NPS"] == ("—", "pas assez de réponses (n = 0)")
-    assert figures["Densité LGC, 4 dernières semaines"][0] == "—"
+    assert figures["Densité LGC, 4 dernières semaines pleines"][0] == "—"
     assert figures["Ont contribué au moins une fois"] == ("—", "")
     assert figures["Binômes de mentorat qui se sont vus"] == ("—", "aucun point d'étape encore")
 
@@ -67,7 +69,7 @@ def test_the_french_snapshot_keeps_its_accents_and_figures() -> None:
         "Formation : Excel avancé, du 1er sept. 2026 au 30 nov. 2026",
         "Généré le 2 déc. 2026",
         "Membres",
-        "Densité LGC, 4 dernières semaines",
+        "Densité LGC, 4 dernières semaines pleines",
         "0,70",
         "+50",
         "4,0",
@@ -121,3 +123,12 @@ def test_text_is_mapped_to_what_standard_pdf_fonts_can_draw(text: str, drawn: st
 
 def test_the_download_is_named_after_the_day_in_the_view_time_zone() -> None:
     assert filename(dashboard()) == "dashboard-2026-12-02.pdf"
+
+
+def test_the_density_leaves_out_the_week_under_way() -> None:
+    d = dashboard()
+    # Monday 30 Nov: two days old when the figures were made, with a burst of answers.
+    under_way = week(date(2026, 11, 30), 25, 50, 0)
+    d = replace(d, activity=replace(d.activity, weeks=(*d.activity.weeks, under_way)))
+    figures = {h.label: h.value for h in headlines(d, Translator("en"), DEFAULT_LADDER)}
+    assert figures["LGC density, last 4 full weeks"] == "0.70"
