@@ -43,14 +43,10 @@ def snapshot(dashboard: Dashboard, t: Translator, *, ladder: Ladder = DEFAULT_LA
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
     title = t(KEY + "title")
-    subtitle = " · ".join(
-        [
-            scope_text(dashboard.scope, t),
-            t(KEY + "generated", date=_instant(t, dashboard.generated_at, dashboard.scope)),
-        ]
-    )
+    subtitle = scope_text(dashboard.scope, t)
+    generated = t(KEY + "generated", date=_instant(t, dashboard.generated_at, dashboard.scope))
     canvas.setTitle(pdf_text(title))
-    canvas.setSubject(pdf_text(subtitle))
+    canvas.setSubject(pdf_text(f"{subtitle} · {generated}"))
     canvas.setAuthor("Ambassador bot")
     top = PAGE_HEIGHT - MARGIN
     canvas.setFillColor(INK)
@@ -58,7 +54,10 @@ def snapshot(dashboard: Dashboard, t: Translator, *, ladder: Ladder = DEFAULT_LA
     canvas.drawString(MARGIN, top - 16, pdf_text(title))
     canvas.setFillColor(MUTED)
     canvas.setFont(FONT, 9.5)
-    canvas.drawString(MARGIN, top - 32, pdf_text(subtitle))
+    canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 16, pdf_text(generated))
+    # One line: a training's name may be long (up to 200 characters).
+    (line,) = _wrap(subtitle, FONT, 9.5, PAGE_WIDTH - 2 * MARGIN, 1) or [""]
+    canvas.drawString(MARGIN, top - 32, line)
     kpi_bottom = _headlines(canvas, headlines(dashboard, t, ladder), top - 42)
     _charts(canvas, charts(dashboard, t, ladder), kpi_bottom - 8, MARGIN + 14)
     canvas.setFillColor(MUTED)

@@ -132,3 +132,12 @@ def test_the_density_leaves_out_the_week_under_way() -> None:
     d = replace(d, activity=replace(d.activity, weeks=(*d.activity.weeks, under_way)))
     figures = {h.label: h.value for h in headlines(d, Translator("en"), DEFAULT_LADDER)}
     assert figures["LGC density, last 4 full weeks"] == "0.70"
+
+
+def test_a_long_training_name_stays_on_the_page() -> None:
+    d = dashboard()
+    long = replace(d.scope.filters, training="Excel avancé " * 16)
+    pdf = snapshot(replace(d, scope=replace(d.scope, filters=long)), Translator("fr"))
+    text = _text(pdf)
+    assert "Formation : Excel avancé Excel avancé" in text and "…" in text
+    assert "Généré le 2 déc. 2026" in text
