@@ -50,6 +50,7 @@ from storage.models import (
     TeamsConversation,
     TeamsMember,
     TrainingSession,
+    WeeklyActivity,
     Workspace,
 )
 from storage.upsert import table_of
@@ -76,6 +77,7 @@ WORKSPACE_ROWS: list[type[Base]] = [
     MentoringRound,
     MentorProfile,
     MenteeWish,
+    WeeklyActivity,
     Contribution,
     ChallengeOccurrence,
     Challenge,
