@@ -82,7 +82,7 @@ async def challenges(db: AsyncSession, workspace_id: int, scope: Scope) -> Chall
             )
         query = query.group_by(Contribution.occurrence_id, Contribution.outcome)
         for occurrence_id, outcome, n in (await db.execute(query)).all():
-            counts.setdefault(int(occurrence_id), {})[outcome or ""] = int(n)
+            counts.setdefault(int(occurrence_id or 0), {})[outcome or ""] = int(n)
     runs = []
     for occurrence_id, posted_at, number, text in latest:
         found = counts.get(int(occurrence_id), {})
