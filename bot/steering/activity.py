@@ -4,8 +4,9 @@ contributions themselves.
 
 Choices, written down:
 
-- Weeks are UTC weeks named by their Monday (the rollup's); a period shows every week that
-  overlaps it, whole. Without a period: from the first week with activity to the last.
+- Weeks are UTC weeks named by their Monday (the rollup's); a period shows every week its
+  days touch, whole (its days as the viewer chose them: Monday to Sunday is one week).
+  Without a period: from the first week with activity to the last.
 - For a training or a session, the scope's members are its cohort: the members who joined
   the community through those sessions (`member.joined_session_id`), which is how the
   rollup files contributions. A learner who later takes another training stays in the
@@ -33,10 +34,21 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.model import Activity, ActivityWeek, Scope
-from storage.activity import COUNTERS, monday, week_of
+from storage.activity import COUNTERS, week_of
 from storage.models import Member, TrainingSession, WeeklyActivity
 
 WEEK = timedelta(days=7)
+
+
+def week_range(scope: Scope) -> tuple[date | None, date | None]:
+    """The Mondays of the first and last weeks the period's days touch (its days as the
+    viewer chose them: a period from Monday to Sunday is one week in any zone)."""
+    first = scope.filters.start
+    last = scope.filters.end
+    return (
+        first - timedelta(days=first.weekday()) if first else None,
+        last - timedelta(days=last.weekday()) if last else None,
+    )
 
 
 def _cohort(query: Any, scope: Scope, column: Any) -> Any:
@@ -58,8 +70,7 @@ def _as_date(value: Any) -> date:
 
 async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activity:
     """The scope's LGC density per week, contributors, and heat map."""
-    first = monday(scope.start) if scope.start else None
-    last = monday(scope.end - timedelta(microseconds=1)) if scope.end else None
+    first, last = week_range(scope)
     names = await _training_names(db, workspace_id)
 
     # The rollup, summed per week and session (a few rows per week).
@@ -101,9 +112,9 @@ async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activit
         for day in weeks
     )
     heat = {
-        (day, name): contributions / sizes[(day, name)]
-        for (day, name), contributions in per_training.items()
-        if sizes.get((day, name))
+        (day, name): per_training.get((day, name), 0) / size
+        for (day, name), size in sizes.items()
+        if name is not None and size > 0
     }
     members, contributors = await _contributors(db, workspace_id, scope)
     return Activity(weeks=rows, members=members, contributors=contributors, heat=heat)

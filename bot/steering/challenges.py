@@ -8,21 +8,20 @@
   section: storage/activity.py files contributions under the session their author joined
   through).
 - `occurrences`: how many were posted in the period; the totals (answers, successes,
-  not-yets) come from the rollup, over the weeks that overlap the period (whole UTC
-  weeks, counted by when each answer was first given), so they cover every occurrence,
+  not-yets) come from the rollup, over the weeks the period's days touch (whole UTC
+  weeks, each answer in the week it was first given), so they cover every occurrence,
   not only those listed.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.steering.activity import week_range
 from bot.steering.model import ChallengeRun, Challenges, Scope
-from storage.activity import monday
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member, WeeklyActivity
 
 LATEST = 30
@@ -34,7 +33,9 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
     line = " ".join(text.split())
     if len(line) <= limit:
         return line
-    cut = line[: limit - 1].rsplit(" ", 1)[0] or line[: limit - 1]
+    cut = line[: limit - 1]
+    if line[limit - 1] != " ":  # not at a word's end: back to the last whole word
+        cut = cut.rsplit(" ", 1)[0] or cut
     return cut.rstrip(" ,;:.") + "…"
 
 
@@ -115,9 +116,10 @@ async def _totals(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[in
     ).where(rollup.workspace_id == workspace_id)
     if scope.session_ids is not None:
         query = query.where(rollup.session_id.in_(scope.session_ids or (-1,)))
-    if scope.start is not None:
-        query = query.where(rollup.week >= monday(scope.start))
-    if scope.end is not None:
-        query = query.where(rollup.week <= monday(scope.end - timedelta(microseconds=1)))
+    first, last = week_range(scope)
+    if first is not None:
+        query = query.where(rollup.week >= first)
+    if last is not None:
+        query = query.where(rollup.week <= last)
     answers, successes, not_yets = (await db.execute(query)).one()
     return int(answers), int(successes), int(not_yets)
