@@ -1,5 +1,5 @@
-"""The dashboard's rollup of learner-generated content: `activity_week`, and
-`member.first_contributed_at`.
+"""The dashboard's rollup of learner-generated content: `activity_week`,
+`activity_occurrence` and `member.first_contributed_at`.
 
 Why: the page must not scan a million contributions (a GROUP BY over them takes ~650 ms on
 SQLite). Every writer adds its delta here in its own transaction, so the rollup is exact at
@@ -19,6 +19,8 @@ The rules, the same in the writers and in `rebuild`:
 - hidden contributions do not count, nor the likes they had (hiding takes them out);
 - a member who joins the community again through another session takes their whole history
   to it (`_moved`): the rollup always files a member's activity under their current session;
+- answers are also counted per challenge occurrence and session (`activity_occurrence`),
+  for the dashboard's participation per occurrence;
 - erasing a member (`forget me`) deletes their contributions and likes (their rows cascade
   from the member row): the rollup takes out the same counts (`forget_member`), so the
   figures stay those of the remaining data, as the per-occurrence counts and a rebuild
@@ -51,10 +53,17 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from storage.models import Contribution, ContributionLike, Member, WeeklyActivity
+from storage.models import (
+    Contribution,
+    ContributionLike,
+    Member,
+    OccurrenceActivity,
+    WeeklyActivity,
+)
 from storage.upsert import InsertInto, Prepared, table_of
 
 COUNTERS = ("answers", "successes", "not_yets", "shares", "likes_given", "likes_received")
+ANSWER_COUNTERS = ("answers", "successes", "not_yets")
 OUTCOME_COUNTER = {"success": "successes", "not_yet": "not_yets"}
 
 Key = tuple[date, int]  # (week, session id or 0)
@@ -94,10 +103,27 @@ class Deltas:
 
     def __init__(self) -> None:
         self.rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+        self.answers: dict[tuple[int, int], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(ANSWER_COUNTERS, 0)
+        )
 
     def add(self, week: date, session_id: int, counter: str, n: int = 1) -> None:
         """Add `n` to `counter` of (week, session)."""
         self.rows[(week, session_id)][counter] += n
+
+    def answer(
+        self, week: date, occurrence_id: int | None, session_id: int, outcome: str | None, n: int
+    ) -> None:
+        """Add `n` answers of `outcome` to the week and to the occurrence, for the session."""
+        self.add(week, session_id, "answers", n)
+        counter = OUTCOME_COUNTER.get(outcome or "")
+        if counter is not None:
+            self.add(week, session_id, counter, n)
+        if occurrence_id is not None:
+            counts = self.answers[(occurrence_id, session_id)]
+            counts["answers"] += n
+            if counter is not None:
+                counts[counter] += n
 
     async def write(self, db: AsyncSession, workspace_id: int) -> None:
         """Upsert the non-zero deltas (`counter = counter + delta`)."""
@@ -108,6 +134,13 @@ class Deltas:
         ]
         if params:
             await db.execute(_ADD.for_session(db), params)
+        per_occurrence = [
+            {"workspace_id": workspace_id, "occurrence_id": o, "session_id": s, **counts}
+            for (o, s), counts in sorted(self.answers.items())
+            if any(counts.values())
+        ]
+        if per_occurrence:
+            await db.execute(_ADD_ANSWERS.for_session(db), per_occurrence)
 
 
 def _build_add(insert_into: InsertInto) -> Executable:
@@ -120,6 +153,18 @@ def _build_add(insert_into: InsertInto) -> Executable:
 
 
 _ADD = Prepared(_build_add)
+
+
+def _build_add_answers(insert_into: InsertInto) -> Executable:
+    table = table_of(OccurrenceActivity)
+    statement = insert_into(table)
+    return statement.on_conflict_do_update(
+        index_elements=["occurrence_id", "session_id"],
+        set_={name: table.c[name] + statement.excluded[name] for name in ANSWER_COUNTERS},
+    )
+
+
+_ADD_ANSWERS = Prepared(_build_add_answers)
 
 
 def _cohort(member: Any) -> Any:
@@ -164,6 +209,7 @@ async def answer_saved(
     *,
     workspace_id: int,
     member_id: int,
+    occurrence_id: int,
     created_at: datetime,
     outcome: str,
     before: tuple[str | None, bool] | None,
@@ -174,17 +220,15 @@ async def answer_saved(
     week = monday(created_at)
     if before is None:
         session_id = await _session_of(db, member_id)
-        deltas.add(week, session_id, "answers")
-        deltas.add(week, session_id, OUTCOME_COUNTER[outcome])
+        deltas.answer(week, occurrence_id, session_id, outcome, 1)
         await _first_contributed(db, member_id, created_at)
     else:
         old, hidden = before
         if hidden or old == outcome:
             return
         session_id = await _session_of(db, member_id)
-        if old in OUTCOME_COUNTER:
-            deltas.add(week, session_id, OUTCOME_COUNTER[old], -1)
-        deltas.add(week, session_id, OUTCOME_COUNTER[outcome])
+        deltas.answer(week, occurrence_id, session_id, old, -1)
+        deltas.answer(week, occurrence_id, session_id, outcome, 1)
     await deltas.write(db, workspace_id)
 
 
@@ -230,15 +274,16 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
         contribution.c.member_id,
         contribution.c.kind,
         contribution.c.outcome,
+        contribution.c.occurrence_id,
         contribution.c.created_at,
         _cohort(author),
     ).where(contribution.c.id == contribution_id, author.c.id == contribution.c.member_id)
     row = (await db.execute(query)).one_or_none()
     if row is None:
         return
-    workspace_id, member_id, kind, outcome, created_at, session_id = row
+    workspace_id, member_id, kind, outcome, occurrence_id, created_at, session_id = row
     deltas = Deltas()
-    _take_contribution(deltas, kind, outcome, created_at, int(session_id), -1)
+    _take_contribution(deltas, kind, outcome, occurrence_id, created_at, int(session_id), -1)
     like = table_of(ContributionLike)
     liker = aliased(table_of(Member))
     likes = (
@@ -254,13 +299,17 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
 
 
 def _take_contribution(
-    deltas: Deltas, kind: str, outcome: str | None, created_at: datetime, session_id: int, n: int
+    deltas: Deltas,
+    kind: str,
+    outcome: str | None,
+    occurrence_id: int | None,
+    created_at: datetime,
+    session_id: int,
+    n: int,
 ) -> None:
     week = monday(created_at)
     if kind == "answer":
-        deltas.add(week, session_id, "answers", n)
-        if outcome in OUTCOME_COUNTER:
-            deltas.add(week, session_id, OUTCOME_COUNTER[outcome], n)
+        deltas.answer(week, occurrence_id, session_id, outcome, n)
     elif kind == "share":
         deltas.add(week, session_id, "shares", n)
 
@@ -272,11 +321,14 @@ async def _own_history(
     likes those received, the likes they gave (on contributions not hidden)."""
     contribution = table_of(Contribution)
     like = table_of(ContributionLike)
-    own = select(contribution.c.kind, contribution.c.outcome, contribution.c.created_at).where(
-        contribution.c.member_id == member_id, contribution.c.hidden_at.is_(None)
-    )
-    for kind, outcome, created_at in (await db.execute(own)).all():
-        _take_contribution(deltas, kind, outcome, created_at, session_id, n)
+    own = select(
+        contribution.c.kind,
+        contribution.c.outcome,
+        contribution.c.occurrence_id,
+        contribution.c.created_at,
+    ).where(contribution.c.member_id == member_id, contribution.c.hidden_at.is_(None))
+    for kind, outcome, occurrence_id, created_at in (await db.execute(own)).all():
+        _take_contribution(deltas, kind, outcome, occurrence_id, created_at, session_id, n)
     received = (
         select(like.c.created_at)
         .join(contribution, contribution.c.id == like.c.contribution_id)
@@ -441,9 +493,28 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
         .where(contribution.c.member_id == member.c.id, contribution.c.hidden_at.is_(None))
         .scalar_subquery()
     )
+    answers = table_of(OccurrenceActivity)
+    answerer = _cohort(author)  # one expression: PostgreSQL matches GROUP BY by its text
+    per_occurrence = (
+        select(
+            literal(workspace_id),
+            contribution.c.occurrence_id,
+            answerer,
+            func.count(),
+            func.sum(case((contribution.c.outcome == "success", 1), else_=0)),
+            func.sum(case((contribution.c.outcome == "not_yet", 1), else_=0)),
+        )
+        .join(author, author.c.id == contribution.c.member_id)
+        .where(visible, is_answer, contribution.c.occurrence_id.is_not(None))
+        .group_by(contribution.c.occurrence_id, answerer)
+    )
     return [
         delete(table).where(table.c.workspace_id == workspace_id),
         table.insert().from_select(["workspace_id", "week", "session_id", *COUNTERS], totals),
+        delete(answers).where(answers.c.workspace_id == workspace_id),
+        answers.insert().from_select(
+            ["workspace_id", "occurrence_id", "session_id", *ANSWER_COUNTERS], per_occurrence
+        ),
         update(member)
         .where(member.c.workspace_id == workspace_id)
         .values(first_contributed_at=earliest),

@@ -225,6 +225,7 @@ async def save_answer(
         session,
         workspace_id=workspace_id,
         member_id=member_id,
+        occurrence_id=occurrence_id,
         created_at=row.created_at,
         outcome=outcome,
         before=None if before is None else (before[0], bool(before[1])),

@@ -403,6 +403,19 @@ class WeeklyActivity(Base):
     __tablename__ = "activity_week"
     __table_args__ = (
         UniqueConstraint("workspace_id", "week", "session_id", name="uq_activity_week"),
+        # The page's sums read the index alone (no row lookups over thousands of rows).
+        Index(
+            "ix_activity_week_sums",
+            "workspace_id",
+            "week",
+            "session_id",
+            "answers",
+            "successes",
+            "not_yets",
+            "shares",
+            "likes_given",
+            "likes_received",
+        ),
     )
 
     # A single-column key, as the retention purge's batched deletes need.
@@ -416,6 +429,27 @@ class WeeklyActivity(Base):
     shares: Mapped[int] = mapped_column(Integer, default=0)
     likes_given: Mapped[int] = mapped_column(Integer, default=0)
     likes_received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OccurrenceActivity(Base):
+    """Answers to one challenge occurrence per answerers' session (see `WeeklyActivity`):
+    the dashboard's participation per occurrence without counting the answers (a popular
+    occurrence has thousands). Kept by storage/activity.py with `activity_week`."""
+
+    __tablename__ = "activity_occurrence"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "session_id", name="uq_activity_occurrence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("challenge_occurrence.id", ondelete="CASCADE")
+    )
+    session_id: Mapped[int] = mapped_column(BigInteger)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    not_yets: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Pulse(Base):

@@ -1,8 +1,9 @@
 """Challenges: participation per posted occurrence, success vs not-yet.
 
 - The latest `LATEST` occurrences posted in the period (`posted_at`), newest first, each
-  with its answers not hidden, successes and not-yets, counted per occurrence on
-  `ix_contribution_occurrence` (only the occurrences shown are counted).
+  with its answers not hidden, successes and not-yets, read from the rollup
+  `activity_occurrence` (storage/activity.py: a popular occurrence has thousands of
+  answers, too many to count on each page load).
 - Challenges are posted to the whole community: a training or session scope keeps every
   occurrence and counts the answers of the scope's members (its cohort, as the activity
   section: storage/activity.py files contributions under the session their author joined
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.activity import week_range
 from bot.steering.model import ChallengeRun, Challenges, Scope
-from storage.models import Challenge, ChallengeOccurrence, Contribution, Member, WeeklyActivity
+from storage.models import Challenge, ChallengeOccurrence, OccurrenceActivity, WeeklyActivity
 
 LATEST = 30
 EXCERPT = 80
@@ -71,30 +72,31 @@ async def challenges(db: AsyncSession, workspace_id: int, scope: Scope) -> Chall
     occurrences = int(
         (await db.execute(_posted(select(func.count()), workspace_id, scope))).scalar_one()
     )
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int, tuple[int, int, int]] = {}
     if latest:
-        query = select(Contribution.occurrence_id, Contribution.outcome, func.count()).where(
-            Contribution.occurrence_id.in_([row[0] for row in latest]),
-            Contribution.hidden_at.is_(None),
-        )
+        rollup = OccurrenceActivity
+        query = select(
+            rollup.occurrence_id,
+            func.sum(rollup.answers),
+            func.sum(rollup.successes),
+            func.sum(rollup.not_yets),
+        ).where(rollup.occurrence_id.in_([row[0] for row in latest]))
         if scope.session_ids is not None:
-            query = query.join(Member, Member.id == Contribution.member_id).where(
-                Member.joined_session_id.in_(scope.session_ids or (-1,))
-            )
-        query = query.group_by(Contribution.occurrence_id, Contribution.outcome)
-        for occurrence_id, outcome, n in (await db.execute(query)).all():
-            counts.setdefault(int(occurrence_id or 0), {})[outcome or ""] = int(n)
+            query = query.where(rollup.session_id.in_(scope.session_ids or (-1,)))
+        query = query.group_by(rollup.occurrence_id)
+        for occurrence_id, answers, successes, not_yets in (await db.execute(query)).all():
+            counts[int(occurrence_id)] = (int(answers), int(successes), int(not_yets))
     runs = []
     for occurrence_id, posted_at, number, text in latest:
-        found = counts.get(int(occurrence_id), {})
+        answers, successes, not_yets = counts.get(int(occurrence_id), (0, 0, 0))
         runs.append(
             ChallengeRun(
                 number=int(number),
                 posted_at=posted_at,
                 excerpt=excerpt(text),
-                answers=sum(found.values()),
-                successes=found.get("success", 0),
-                not_yets=found.get("not_yet", 0),
+                answers=answers,
+                successes=successes,
+                not_yets=not_yets,
             )
         )
     answers, successes, not_yets = await _totals(db, workspace_id, scope)

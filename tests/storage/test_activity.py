@@ -20,6 +20,7 @@ from storage.models import (
     ChallengeOccurrence,
     Contribution,
     Member,
+    OccurrenceActivity,
     TrainingSession,
     WeeklyActivity,
     Workspace,
@@ -46,6 +47,18 @@ async def _rows(db: AsyncSession, workspace_id: int) -> dict[tuple[date, int], t
     for week, session_id, *counts in (await db.execute(query)).all():
         if any(counts):  # a row taken back to zero is the same as no row
             found[(week, session_id)] = tuple(counts)
+    return found
+
+
+async def _answers(db: AsyncSession, workspace_id: int) -> dict[tuple[int, int], tuple[int, ...]]:
+    table = OccurrenceActivity
+    query = select(
+        table.occurrence_id, table.session_id, table.answers, table.successes, table.not_yets
+    ).where(table.workspace_id == workspace_id)
+    found = {}
+    for occurrence_id, session_id, *counts in (await db.execute(query)).all():
+        if any(counts):
+            found[(occurrence_id, session_id)] = tuple(counts)
     return found
 
 
@@ -189,11 +202,13 @@ async def test_incremental_equals_rebuild(
         workspace_id = await _random_series(db, seed)
     async with sessions.begin() as db:
         kept = await _rows(db, workspace_id)
+        answers = await _answers(db, workspace_id)
         firsts = await _firsts(db, workspace_id)
         await activity.rebuild(db, workspace_id)
     async with sessions.begin() as db:
-        assert kept  # the series did something
+        assert kept and answers  # the series did something
         assert await _rows(db, workspace_id) == kept
+        assert await _answers(db, workspace_id) == answers
         assert await _firsts(db, workspace_id) == firsts
 
 

@@ -1,7 +1,9 @@
-"""the dashboard's activity rollup: activity_week, member.first_contributed_at, indexes
+"""the dashboard's activity rollup: activity_week, activity_occurrence,
+member.first_contributed_at, indexes
 
 The steering dashboard must not scan the contributions on each page load: `activity_week`
-holds their counts per UTC week and contributor's session, kept by the writers
+holds their counts per UTC week and contributor's session, `activity_occurrence` the
+answers per challenge occurrence and answerer's session, both kept by the writers
 (storage/activity.py). `member.first_contributed_at` gives the funnel's "first
 contribution" step. Both are backfilled here from the existing rows (the same statements
 as `storage.activity.rebuild`). Indexes: the community's sizes per week read from
@@ -48,6 +50,45 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_activity_week"),
         sa.UniqueConstraint("workspace_id", "week", "session_id", name="uq_activity_week"),
     )
+    op.create_index(
+        "ix_activity_week_sums",
+        "activity_week",
+        [
+            "workspace_id",
+            "week",
+            "session_id",
+            "answers",
+            "successes",
+            "not_yets",
+            "shares",
+            "likes_given",
+            "likes_received",
+        ],
+    )
+    op.create_table(
+        "activity_occurrence",
+        sa.Column("id", BigId, nullable=False),
+        sa.Column("workspace_id", BigId, nullable=False),
+        sa.Column("occurrence_id", BigId, nullable=False),
+        sa.Column("session_id", sa.BigInteger(), nullable=False),
+        sa.Column("answers", sa.Integer(), nullable=False),
+        sa.Column("successes", sa.Integer(), nullable=False),
+        sa.Column("not_yets", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspace.id"],
+            name="fk_activity_occurrence_workspace_id_workspace",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["occurrence_id"],
+            ["challenge_occurrence.id"],
+            name="fk_activity_occurrence_occurrence_id_challenge_occurrence",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_activity_occurrence"),
+        sa.UniqueConstraint("occurrence_id", "session_id", name="uq_activity_occurrence"),
+    )
     # Added in place (no batch rebuild on SQLite: it would let the foreign keys cascade).
     op.add_column(
         "member", sa.Column("first_contributed_at", sa.DateTime(timezone=True), nullable=True)
@@ -86,4 +127,6 @@ def downgrade() -> None:
     op.drop_index("ix_contribution_occurrence", table_name="contribution")
     op.drop_index("ix_member_cohort", table_name="member")
     op.drop_column("member", "first_contributed_at")
+    op.drop_table("activity_occurrence")
+    op.drop_index("ix_activity_week_sums", table_name="activity_week")
     op.drop_table("activity_week")
