@@ -21,6 +21,10 @@ The rules, the same in the writers and in `rebuild`:
   to it (`_moved`): the rollup always files a member's activity under their current session;
 - answers are also counted per challenge occurrence and session (`activity_occurrence`),
   for the dashboard's participation per occurrence;
+- the community's size: a member counts from the week they joined (one who left, whose
+  join date `leave` cleared, from when the bot first knew them) until the week they left
+  (`arrivals`, `departures` of their session), so the page sums a week's community
+  from the rollup instead of reading every member;
 - erasing a member (`forget me`) deletes their contributions and likes (their rows cascade
   from the member row): the rollup takes out the same counts (`forget_member`), so the
   figures stay those of the remaining data, as the per-occurrence counts and a rebuild
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -63,6 +68,9 @@ from storage.models import (
 from storage.upsert import InsertInto, Prepared, table_of
 
 COUNTERS = ("answers", "successes", "not_yets", "shares", "likes_given", "likes_received")
+# The community's size per week: members who start counting that week, and who leave.
+MEMBER_COUNTERS = ("arrivals", "departures")
+ALL_COUNTERS = COUNTERS + MEMBER_COUNTERS
 ANSWER_COUNTERS = ("answers", "successes", "not_yets")
 OUTCOME_COUNTER = {"success": "successes", "not_yet": "not_yets"}
 
@@ -102,7 +110,7 @@ class Deltas:
     """Counts to add (or take out, negative) per (week, session), written in one go."""
 
     def __init__(self) -> None:
-        self.rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+        self.rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ALL_COUNTERS, 0))
         self.answers: dict[tuple[int, int], dict[str, int]] = defaultdict(
             lambda: dict.fromkeys(ANSWER_COUNTERS, 0)
         )
@@ -148,7 +156,7 @@ def _build_add(insert_into: InsertInto) -> Executable:
     statement = insert_into(table)
     return statement.on_conflict_do_update(
         index_elements=["workspace_id", "week", "session_id"],
-        set_={name: table.c[name] + statement.excluded[name] for name in COUNTERS},
+        set_={name: table.c[name] + statement.excluded[name] for name in ALL_COUNTERS},
     )
 
 
@@ -345,39 +353,96 @@ async def _own_history(
         deltas.add(monday(at), session_id, "likes_given", n)
 
 
-async def before_join(db: AsyncSession, member_id: int) -> tuple[int, bool] | None:
-    """What `joined` needs to know before a join changes the member's session: their
-    session now (0 for none) and whether any activity of theirs is counted."""
+@dataclass(frozen=True)
+class MemberState:
+    """What the rollup holds of a member: their session (0 for none), when they count in
+    the community from (None: not a member) and until (when they left), and whether any
+    activity of theirs is counted."""
+
+    session_id: int
+    since: datetime | None
+    left_at: datetime | None
+    active: bool
+
+
+def _since(joined_at: datetime | None, left_at: datetime | None, created_at: datetime) -> Any:
+    """When a member counts from: their join; for one who left (`leave` clears the join),
+    when the bot first knew them; None for who never joined."""
+    if joined_at is not None:
+        return joined_at
+    return created_at if left_at is not None else None
+
+
+async def state(db: AsyncSession, member_id: int) -> MemberState | None:
+    """The member's state as the rollup counts it (read before a join or a leave)."""
     member = table_of(Member)
     like = table_of(ContributionLike)
     gave = exists().where(like.c.member_id == member.c.id)
-    query = select(_cohort(member), member.c.first_contributed_at.is_not(None) | gave).where(
-        member.c.id == member_id
-    )
+    query = select(
+        _cohort(member),
+        member.c.joined_at,
+        member.c.left_at,
+        member.c.created_at,
+        member.c.first_contributed_at.is_not(None) | gave,
+    ).where(member.c.id == member_id)
     row = (await db.execute(query)).one_or_none()
     if row is None:
         return None
-    return int(row[0]), bool(row[1])
+    session_id, joined_at, left_at, created_at, active = row
+    return MemberState(
+        int(session_id), _since(joined_at, left_at, created_at), left_at, bool(active)
+    )
 
 
-async def joined(
-    db: AsyncSession, member_id: int, before: tuple[int, bool] | None, session_id: int | None
+def _count_member(deltas: Deltas, member: MemberState, n: int) -> None:
+    if member.since is not None:
+        deltas.add(monday(member.since), member.session_id, "arrivals", n)
+    if member.left_at is not None:
+        deltas.add(monday(member.left_at), member.session_id, "departures", n)
+
+
+async def _member_changed(
+    db: AsyncSession, member_id: int, before: MemberState, after: MemberState
 ) -> None:
-    """The member (re)joined the community through `session_id`: their history moves from
-    their former session to it."""
-    if before is None:
-        return
-    old, active = before
-    new = session_id or 0
-    if not active or old == new:
-        return
     workspace_id = (
         await db.execute(select(Member.workspace_id).where(Member.id == member_id))
     ).scalar_one()
     deltas = Deltas()
-    await _own_history(db, member_id, old, -1, deltas)
-    await _own_history(db, member_id, new, 1, deltas)
+    _count_member(deltas, before, -1)
+    _count_member(deltas, after, 1)
+    if before.active and before.session_id != after.session_id:
+        await _own_history(db, member_id, before.session_id, -1, deltas)
+        await _own_history(db, member_id, after.session_id, 1, deltas)
     await deltas.write(db, workspace_id)
+
+
+async def joined(
+    db: AsyncSession,
+    member_id: int,
+    before: MemberState | None,
+    session_id: int | None,
+    now: datetime,
+) -> None:
+    """The member (re)joined the community through `session_id` at `now` (`before`: their
+    state just before): they count from now, and their history moves to that session."""
+    if before is None:
+        return
+    after = MemberState(session_id or 0, now, None, before.active)
+    await _member_changed(db, member_id, before, after)
+
+
+async def left(db: AsyncSession, member_id: int, now: datetime) -> None:
+    """Before `leave` clears the member's join: they count until `now`, from when the bot
+    first knew them (their join date is gone). Someone who never joined and says `leave`
+    cannot be told from a member who left: they count the same way."""
+    before = await state(db, member_id)
+    if before is None or before.left_at is not None:
+        return
+    created_at = (
+        await db.execute(select(Member.created_at).where(Member.id == member_id))
+    ).scalar_one()
+    after = MemberState(before.session_id, created_at, now, before.active)
+    await _member_changed(db, member_id, before, after)
 
 
 async def forget_member(db: AsyncSession, member_id: int) -> None:
@@ -393,6 +458,9 @@ async def forget_member(db: AsyncSession, member_id: int) -> None:
         return
     workspace_id, session_id = int(row[0]), int(row[1])
     deltas = Deltas()
+    current = await state(db, member_id)
+    if current is not None:
+        _count_member(deltas, current, -1)
     await _own_history(db, member_id, session_id, -1, deltas)
     contribution = table_of(Contribution)
     like = table_of(ContributionLike)
@@ -446,6 +514,8 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
             case((contribution.c.kind == "share", 1), else_=0).label("shares"),
             zero.label("likes_given"),
             zero.label("likes_received"),
+            zero.label("arrivals"),
+            zero.label("departures"),
         )
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible)
@@ -459,6 +529,8 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
             zero,
             zero,
             one,
+            zero,
+            zero,
             zero,
         )
         .join(contribution, contribution.c.id == like.c.contribution_id)
@@ -475,17 +547,30 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
             zero,
             zero,
             one,
+            zero,
+            zero,
         )
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible)
     )
-    events = union_all(contributions, given, received).subquery("events")
+    people = table_of(Member)
+    since = case((people.c.joined_at.is_not(None), people.c.joined_at), else_=people.c.created_at)
+    arrivals = select(
+        week_of(since), _cohort(people), zero, zero, zero, zero, zero, zero, one, zero
+    ).where(
+        people.c.workspace_id == workspace_id,
+        people.c.joined_at.is_not(None) | people.c.left_at.is_not(None),
+    )
+    departures = select(
+        week_of(people.c.left_at), _cohort(people), zero, zero, zero, zero, zero, zero, zero, one
+    ).where(people.c.workspace_id == workspace_id, people.c.left_at.is_not(None))
+    events = union_all(contributions, given, received, arrivals, departures).subquery("events")
     totals = select(
         literal(workspace_id),
         events.c.week,
         events.c.session_id,
-        *(func.sum(events.c[name]) for name in COUNTERS),
+        *(func.sum(events.c[name]) for name in ALL_COUNTERS),
     ).group_by(events.c.week, events.c.session_id)
     member = table_of(Member)
     earliest = (
@@ -510,7 +595,7 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
     )
     return [
         delete(table).where(table.c.workspace_id == workspace_id),
-        table.insert().from_select(["workspace_id", "week", "session_id", *COUNTERS], totals),
+        table.insert().from_select(["workspace_id", "week", "session_id", *ALL_COUNTERS], totals),
         delete(answers).where(answers.c.workspace_id == workspace_id),
         answers.insert().from_select(
             ["workspace_id", "occurrence_id", "session_id", *ANSWER_COUNTERS], per_occurrence

@@ -126,13 +126,13 @@ async def mark_joined(
     """Make the member part of the community; False when they already were (race-safe).
     Their counted activity follows them to the session they joined through
     (storage/activity.py)."""
-    before = await activity.before_join(session, member_id)
+    before = await activity.state(session, member_id)
     result = await _MARK_JOINED.execute(
         session, {"member_id": member_id, "now": now, "session_id": session_id}
     )
     done = bool(getattr(result, "rowcount", 0))
     if done:
-        await activity.joined(session, member_id, before, session_id)
+        await activity.joined(session, member_id, before, session_id, now)
     return done
 
 

@@ -415,6 +415,8 @@ class WeeklyActivity(Base):
             "shares",
             "likes_given",
             "likes_received",
+            "arrivals",
+            "departures",
         ),
     )
 
@@ -429,6 +431,9 @@ class WeeklyActivity(Base):
     shares: Mapped[int] = mapped_column(Integer, default=0)
     likes_given: Mapped[int] = mapped_column(Integer, default=0)
     likes_received: Mapped[int] = mapped_column(Integer, default=0)
+    # The community's size: members who start counting that week, and who left that week.
+    arrivals: Mapped[int] = mapped_column(Integer, default=0)
+    departures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OccurrenceActivity(Base):

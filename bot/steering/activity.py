@@ -14,8 +14,9 @@ Choices, written down:
   and join again through it), so that numerator and denominator always count the same
   people. The funnel, per session, counts every participant.
 - `members` of a week: the cohort's members who had joined by the week's end and had not
-  left by then. A member who left lost their join date (`leave` clears it): they count
-  from when the bot first knew them until they left.
+  left by then, summed from the rollup's arrivals and departures (never from the member
+  table). A member who left lost their join date (`leave` clears it): they count from
+  when the bot first knew them until they left.
 - `Activity.members`: the same community at the period's end (now without one);
   `contributors`: those of them with a contribution not hidden made before that end (at
   any time: "contributed at least once").
@@ -34,7 +35,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.model import Activity, ActivityWeek, Scope
-from storage.activity import COUNTERS, week_of
+from storage.activity import ALL_COUNTERS, COUNTERS
 from storage.models import Member, TrainingSession, WeeklyActivity
 
 WEEK = timedelta(days=7)
@@ -57,13 +58,6 @@ def _cohort(query: Any, scope: Scope, column: Any) -> Any:
     return query.where(column.in_(scope.session_ids or (-1,)))
 
 
-async def _training_names(db: AsyncSession, workspace_id: int) -> dict[int, str]:
-    query = select(TrainingSession.id, TrainingSession.name).where(
-        TrainingSession.workspace_id == workspace_id
-    )
-    return {int(i): name for i, name in (await db.execute(query)).all()}
-
-
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -71,29 +65,41 @@ def _as_date(value: Any) -> date:
 async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activity:
     """The scope's LGC density per week, contributors, and heat map."""
     first, last = week_range(scope)
-    names = await _training_names(db, workspace_id)
 
-    # The rollup, summed per week and session (a few rows per week).
+    # The rollup summed per week and training, on its covering index: a few rows per week.
+    # From the first week on (no lower bound): a week's community adds up every arrival and
+    # departure before it.
     rollup = WeeklyActivity
-    query = select(
-        rollup.week, rollup.session_id, *(func.sum(getattr(rollup, c)) for c in COUNTERS)
-    ).where(rollup.workspace_id == workspace_id)
+    query = (
+        select(
+            rollup.week,
+            TrainingSession.name,
+            *(func.sum(getattr(rollup, c)) for c in ALL_COUNTERS),
+        )
+        .outerjoin(TrainingSession, TrainingSession.id == rollup.session_id)
+        .where(rollup.workspace_id == workspace_id)
+    )
     query = _cohort(query, scope, rollup.session_id)
-    if first is not None:
-        query = query.where(rollup.week >= first)
     if last is not None:
         query = query.where(rollup.week <= last)
-    query = query.group_by(rollup.week, rollup.session_id)
-    per_week: dict[date, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+    query = query.group_by(rollup.week, TrainingSession.name)
+    lgc = len(COUNTERS)
+    per_week: dict[date, list[int]] = defaultdict(lambda: [0] * lgc)
     per_training: dict[tuple[date, str], int] = defaultdict(int)
-    for week, session_id, *counts in (await db.execute(query)).all():
+    changes: dict[str | None, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for week, name, *sums in (await db.execute(query)).all():
         day = _as_date(week)
-        totals = per_week[day]
-        for index, n in enumerate(counts):
-            totals[index] += int(n or 0)
-        name = names.get(int(session_id))
-        if name is not None:
-            per_training[(day, name)] += int(counts[0] or 0) + int(counts[3] or 0)
+        counts = [int(n or 0) for n in sums]
+        if any(counts[:lgc]) and (first is None or day >= first):
+            totals = per_week[day]
+            for index in range(lgc):
+                totals[index] += counts[index]
+            if name is not None:
+                per_training[(day, name)] += counts[0] + counts[3]  # answers + shares
+        arrivals, departures = counts[lgc], counts[lgc + 1]
+        if arrivals or departures:
+            for key in (None, name) if name is not None else (None,):
+                changes[key][day] += arrivals - departures
 
     if first is None and per_week:
         first = min(per_week)
@@ -106,10 +112,9 @@ async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activit
             weeks.append(day)
             day += WEEK
 
-    sizes = await _community_sizes(db, workspace_id, scope, weeks, names)
+    sizes = _community_sizes(changes, weeks)
     rows = tuple(
-        ActivityWeek(day, sizes.get((day, None), 0), *per_week.get(day, [0] * len(COUNTERS)))
-        for day in weeks
+        ActivityWeek(day, sizes.get((day, None), 0), *per_week.get(day, [0] * lgc)) for day in weeks
     )
     heat = {
         (day, name): per_training.get((day, name), 0) / size
@@ -120,36 +125,11 @@ async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activit
     return Activity(weeks=rows, members=members, contributors=contributors, heat=heat)
 
 
-async def _community_sizes(
-    db: AsyncSession,
-    workspace_id: int,
-    scope: Scope,
-    weeks: list[date],
-    names: dict[int, str],
+def _community_sizes(
+    changes: dict[str | None, dict[date, int]], weeks: list[date]
 ) -> dict[tuple[date, str | None], int]:
-    """(week, training) → the cohort's members that week; (week, None) for the whole scope.
-
-    Two GROUP BYs on `ix_member_cohort` (joins and leaves per week and session), summed up
-    in Python: no per-week count over the member table."""
-    if not weeks:
-        return {}
-    started = func.coalesce(Member.joined_at, Member.created_at)
-    community = or_(Member.joined_at.is_not(None), Member.left_at.is_not(None))
-    session = func.coalesce(Member.joined_session_id, 0)
-    changes: dict[str | None, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for column, sign in ((started, 1), (Member.left_at, -1)):
-        condition = community if sign == 1 else Member.left_at.is_not(None)
-        query = select(session, week_of(column), func.count()).where(
-            Member.workspace_id == workspace_id, condition
-        )
-        query = _cohort(query, scope, Member.joined_session_id)
-        query = query.group_by(session, week_of(column))
-        for session_id, week, n in (await db.execute(query)).all():
-            day = _as_date(week)
-            changes[None][day] += sign * int(n)
-            name = names.get(int(session_id))
-            if name is not None:
-                changes[name][day] += sign * int(n)
+    """(week, training) → the cohort's members that week; (week, None) for the whole
+    scope: the running sum of arrivals less departures up to each week."""
     sizes: dict[tuple[date, str | None], int] = {}
     for key, by_week in changes.items():
         ordered = sorted(by_week.items())

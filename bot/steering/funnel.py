@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ladder import DEFAULT_LADDER, Ladder
@@ -129,18 +129,16 @@ async def _total(
     opened_at = sessions[-1].opened_at if sessions else scope.start or EPOCH
     if not sessions:
         return FunnelStep("", "", opened_at, present, 0, 0, 0, 0)
-    # Each learner once: the members with a learner's participation in a session in scope.
-    took_part = in_scope(
-        select(literal(1))
-        .select_from(SessionParticipation)
+    # Each learner once: the members with a learner's participation in a session in scope
+    # (an uncorrelated IN: the database builds the set once, then reads each member by key).
+    learners = in_scope(
+        select(SessionParticipation.member_id)
         .join(TrainingSession, TrainingSession.id == SessionParticipation.session_id)
-        .where(SessionParticipation.member_id == Member.id, _learner()),
+        .where(_learner()),
         workspace_id,
         scope,
-    ).exists()
-    query = select(func.count(), *_steps(rank)).where(
-        Member.workspace_id == workspace_id, took_part
     )
+    query = select(func.count(), *_steps(rank)).where(Member.id.in_(learners))
     joined, contributed, junior, confirmed = (await db.execute(query)).one()
     return FunnelStep(
         "",

@@ -36,12 +36,14 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
     await engine.dispose()
 
 
-async def _rows(db: AsyncSession, workspace_id: int) -> dict[tuple[date, int], tuple[int, ...]]:
+async def _rows(
+    db: AsyncSession, workspace_id: int, counters: tuple[str, ...] = activity.ALL_COUNTERS
+) -> dict[tuple[date, int], tuple[int, ...]]:
     table = WeeklyActivity
     query = select(
         table.week,
         table.session_id,
-        *(getattr(table, name) for name in activity.COUNTERS),
+        *(getattr(table, name) for name in counters),
     ).where(table.workspace_id == workspace_id)
     found = {}
     for week, session_id, *counts in (await db.execute(query)).all():
@@ -178,11 +180,17 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
         elif op == "hide" and made:
             await contributions.hide(db, rng.choice(made), anim, "spam", now)
         elif op == "rejoin" and member_id != anim:
-            # `leave`, then a join through another session (or through none).
-            await db.execute(
-                update(Member).where(Member.id == member_id).values(joined_at=None, left_at=now)
-            )
-            await members.mark_joined(db, member_id, rng.choice([*sessions, None]), now)
+            # `leave` (as its handler does), then maybe a join through another session (or
+            # through none), maybe later.
+            gone = await db.scalar(select(Member.left_at).where(Member.id == member_id))
+            if gone is None:  # `leave` says "already left" otherwise
+                await activity.left(db, member_id, now)
+                await db.execute(
+                    update(Member).where(Member.id == member_id).values(joined_at=None, left_at=now)
+                )
+            if rng.random() < 0.7:
+                later = now + timedelta(days=rng.choice([0, 3, 10]))
+                await members.mark_joined(db, member_id, rng.choice([*sessions, None]), later)
         elif op == "erase" and member_id != anim and len(alive) > 4:
             db.expire_all()
             workspace = await db.get_one(Workspace, w)
@@ -246,7 +254,7 @@ async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> Non
         await contributions.like(db, share.id, ann.id, START + timedelta(days=2))
         await contributions.like(db, share.id, anim.id, START + timedelta(days=2))
     async with sessions.begin() as db:
-        rows = await _rows(db, w)
+        rows = await _rows(db, w, activity.COUNTERS)
         a, b = sessions_[0], sessions_[1]
         # answers, successes, not_yets, shares, likes_given, likes_received
         assert rows == {
@@ -261,7 +269,7 @@ async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> Non
         assert firsts[anim.id] is None
         await contributions.hide(db, share.id, anim.id, "off topic", START + timedelta(days=9))
     async with sessions.begin() as db:
-        rows = await _rows(db, w)
+        rows = await _rows(db, w, activity.COUNTERS)
         assert rows == {
             (monday, a): (1, 1, 0, 0, 0, 0),
             (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),

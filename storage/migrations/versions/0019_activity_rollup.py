@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("shares", sa.Integer(), nullable=False),
         sa.Column("likes_given", sa.Integer(), nullable=False),
         sa.Column("likes_received", sa.Integer(), nullable=False),
+        sa.Column("arrivals", sa.Integer(), nullable=False),
+        sa.Column("departures", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
             ["workspace.id"],
@@ -63,6 +65,8 @@ def upgrade() -> None:
             "shares",
             "likes_given",
             "likes_received",
+            "arrivals",
+            "departures",
         ],
     )
     op.create_table(

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import badges, challenges, contributions, members, training_sessions
+from storage import activity, badges, challenges, contributions, members, training_sessions
 from storage.models import Challenge, Member, Workspace
 
 
@@ -144,7 +144,8 @@ async def build(db: AsyncSession) -> Community:
     await contributions.like(db, ann_share.id, ids["fay"], at(17))
     await contributions.like(db, dan_o3, ids["ann"], at(17))
 
-    # Eve leaves (what `leave` does to the member row).
+    # Eve leaves (what the `leave` handler does).
+    await activity.left(db, ids["eve"], at(20, 12))
     await db.execute(
         update(Member).where(Member.id == ids["eve"]).values(joined_at=None, left_at=at(20, 12))
     )
