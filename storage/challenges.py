@@ -197,13 +197,15 @@ async def save_answer(
     """Store or replace a learner's answer to an occurrence; (id, True when it is new).
     The dashboard's rollup (storage/activity.py) follows in the same transaction."""
     contribution = table_of(Contribution)
-    # What it was, for the rollup: locked on PostgreSQL so that a concurrent edit of the same
-    # answer waits and counts from this one's result.
+    # What it was, for the rollup. On PostgreSQL the member's row is locked first, so that
+    # two submissions of the same answer at once (a double click) take turns: the second
+    # reads what the first saved, and counts as its edit, not as a second answer.
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        member = table_of(Member)
+        await session.execute(select(member.c.id).where(member.c.id == member_id).with_for_update())
     former = select(contribution.c.outcome, contribution.c.hidden_at.is_not(None)).where(
         contribution.c.occurrence_id == occurrence_id, contribution.c.member_id == member_id
     )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        former = former.with_for_update()
     before = (await session.execute(former)).one_or_none()
     insert = insert_for(session, Contribution).values(
         workspace_id=workspace_id,

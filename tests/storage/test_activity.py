@@ -4,6 +4,7 @@ erasures; and a few exact counts by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -290,3 +291,38 @@ async def test_week_of_in_sql(sessions: async_sessionmaker[AsyncSession]) -> Non
             found: Any = (await db.execute(select(activity.week_of(moment)))).scalar_one()
             day = found if isinstance(found, date) else date.fromisoformat(str(found))
             assert day == activity.monday(moment)
+
+
+async def test_the_same_answer_twice_at_once_counts_once(
+    database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A double click on PostgreSQL: two transactions save the same answer together."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    async with sessions.begin() as db:
+        workspace, people, _, occurrences = await _community(db)
+    w, ann = workspace.id, people[1].id
+
+    async def save(outcome: str, pause: float) -> None:
+        async with sessions.begin() as db:
+            await db.execute(select(Member.id).where(Member.id == ann))
+            await asyncio.sleep(pause)
+            await challenges.save_answer(
+                db,
+                workspace_id=w,
+                member_id=ann,
+                occurrence_id=occurrences[0],
+                outcome=outcome,
+                text="x",
+                link=None,
+                now=START + timedelta(hours=1),
+            )
+            await asyncio.sleep(0.2)  # the other one waits for this commit
+
+    await asyncio.gather(save("success", 0), save("not_yet", 0.05))
+    async with sessions.begin() as db:
+        kept = await _rows(db, w, activity.COUNTERS)
+        await activity.rebuild(db, w)
+    async with sessions.begin() as db:
+        assert await _rows(db, w, activity.COUNTERS) == kept
+        assert sum(counts[0] for counts in kept.values()) == 1
