@@ -18,7 +18,7 @@ The rules, the same in the writers and in `rebuild`:
   the week of the like;
 - hidden contributions do not count, nor the likes they had (hiding takes them out);
 - a member who joins the community again through another session takes their whole history
-  to it (`_moved`): the rollup always files a member's activity under their current session;
+  to it (`joined`): the rollup always files a member's activity under their current session;
 - answers are also counted per challenge occurrence and session (`activity_occurrence`),
   for the dashboard's participation per occurrence;
 - the community's size: a member counts from the week they joined (one who left, whose
