@@ -26,6 +26,7 @@ from storage.models import (
     WeeklyActivity,
     Workspace,
 )
+from tests.support import databases
 
 START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
 
@@ -293,12 +294,21 @@ async def test_week_of_in_sql(sessions: async_sessionmaker[AsyncSession]) -> Non
             assert day == activity.monday(moment)
 
 
+@pytest.fixture
+async def postgres_sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """PostgreSQL only: SQLite runs one writer at a time, so no two saves overlap there."""
+    await databases.truncate_all(postgres_url)
+    engine = create_engine(postgres_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.mark.postgres
 async def test_the_same_answer_twice_at_once_counts_once(
-    database_url: str, sessions: async_sessionmaker[AsyncSession]
+    postgres_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """A double click on PostgreSQL: two transactions save the same answer together."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one writer at a time")
+    sessions = postgres_sessions
     async with sessions.begin() as db:
         workspace, people, _, occurrences = await _community(db)
     w, ann = workspace.id, people[1].id
