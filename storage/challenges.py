@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations
+from storage import activity, conversations
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
 from storage.upsert import insert_for, skip_locked, table_of
 
@@ -194,7 +194,19 @@ async def save_answer(
     link: str | None,
     now: datetime,
 ) -> tuple[int, bool]:
-    """Store or replace a learner's answer to an occurrence; (id, True when it is new)."""
+    """Store or replace a learner's answer to an occurrence; (id, True when it is new).
+    The dashboard's rollup (storage/activity.py) follows in the same transaction."""
+    contribution = table_of(Contribution)
+    # What it was, for the rollup. On PostgreSQL the member's row is locked first, so that
+    # two submissions of the same answer at once (a double click) take turns: the second
+    # reads what the first saved, and counts as its edit, not as a second answer.
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        member = table_of(Member)
+        await session.execute(select(member.c.id).where(member.c.id == member_id).with_for_update())
+    former = select(contribution.c.outcome, contribution.c.hidden_at.is_not(None)).where(
+        contribution.c.occurrence_id == occurrence_id, contribution.c.member_id == member_id
+    )
+    before = (await session.execute(former)).one_or_none()
     insert = insert_for(session, Contribution).values(
         workspace_id=workspace_id,
         member_id=member_id,
@@ -206,12 +218,20 @@ async def save_answer(
         created_at=now,
         updated_at=now,
     )
-    contribution = table_of(Contribution)
     statement = insert.on_conflict_do_update(
         index_elements=["occurrence_id", "member_id"],
         set_={"outcome": outcome, "text": text, "link": link, "updated_at": now},
     ).returning(contribution.c.id, contribution.c.created_at)
     row = (await session.execute(statement)).one()
+    await activity.answer_saved(
+        session,
+        workspace_id=workspace_id,
+        member_id=member_id,
+        occurrence_id=occurrence_id,
+        created_at=row.created_at,
+        outcome=outcome,
+        before=None if before is None else (before[0], bool(before[1])),
+    )
     return int(row.id), row.created_at == now
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import activity
 from storage.models import Contribution, ContributionLike, OutboxMessage
 from storage.upsert import insert_for, table_of
 
@@ -25,6 +26,9 @@ async def save_share(
     )
     session.add(contribution)
     await session.flush()
+    await activity.share_saved(
+        session, workspace_id=workspace_id, member_id=member_id, created_at=now
+    )
     return contribution
 
 
@@ -54,7 +58,10 @@ async def hide(
         .where(contribution.c.id == contribution_id, contribution.c.hidden_at.is_(None))
         .values(hidden_at=now, hidden_by_id=by_id_, hidden_reason=reason)
     )
-    return bool(getattr(result, "rowcount", 0))
+    done = bool(getattr(result, "rowcount", 0))
+    if done:
+        await activity.hidden(session, contribution_id)
+    return done
 
 
 async def like(session: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
@@ -65,7 +72,10 @@ async def like(session: AsyncSession, contribution_id: int, member_id: int, now:
     statement = insert.on_conflict_do_nothing(
         index_elements=["contribution_id", "member_id"]
     ).returning(table_of(ContributionLike).c.id)
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    done = (await session.execute(statement)).scalar_one_or_none() is not None
+    if done:
+        await activity.liked(session, contribution_id, member_id, now)
+    return done
 
 
 async def like_count(session: AsyncSession, contribution_id: int) -> int:

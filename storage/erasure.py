@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from storage import activity
 from storage.members import FORMER_MEMBER_ID
 from storage.models import (
     BadgeAward,
@@ -140,6 +141,8 @@ async def erase(
     # The rest hangs from the member row (ON DELETE CASCADE / SET NULL).
     await db.execute(delete(MentorProfile).where(MentorProfile.member_id == member.id))
     await db.execute(delete(MenteeWish).where(MenteeWish.member_id == member.id))
+    # Their contributions and likes go with the member row: the dashboard's rollup too.
+    await activity.forget_member(db, member.id)
     await db.execute(delete(Member).where(Member.id == member.id))
     ids = await ids_of(db, workspace, member)
     renamed = await forget_traces(db, workspace, member.user_id, traces, ids, {k for k, _ in posts})

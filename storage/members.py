@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import activity
 from storage.models import Member, MembershipEvent
 from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
 
@@ -122,11 +123,17 @@ async def get_or_create(
 async def mark_joined(
     session: AsyncSession, member_id: int, session_id: int | None, now: datetime
 ) -> bool:
-    """Make the member part of the community; False when they already were (race-safe)."""
+    """Make the member part of the community; False when they already were (race-safe).
+    Their counted activity follows them to the session they joined through
+    (storage/activity.py)."""
+    before = await activity.state(session, member_id)
     result = await _MARK_JOINED.execute(
         session, {"member_id": member_id, "now": now, "session_id": session_id}
     )
-    return bool(getattr(result, "rowcount", 0))
+    done = bool(getattr(result, "rowcount", 0))
+    if done:
+        await activity.joined(session, member_id, before, session_id, now)
+    return done
 
 
 def _build_mark_joined(_insert_into: InsertInto) -> Any:

@@ -6,13 +6,14 @@ Changing a model means adding an Alembic migration under storage/migrations/vers
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -107,7 +108,20 @@ class Member(Base):
     """A person the bot knows in one workspace; a community member once joined_at is set."""
 
     __tablename__ = "member"
-    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),
+        # The dashboard's community sizes (storage/activity.py): who joined when, through
+        # which session, left when, contributed when, read from the index alone.
+        Index(
+            "ix_member_cohort",
+            "workspace_id",
+            "joined_session_id",
+            "joined_at",
+            "left_at",
+            "created_at",
+            "first_contributed_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
@@ -131,6 +145,9 @@ class Member(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # `leave`: no longer an ambassador and no message of any kind until they join again.
     left_at: Mapped[datetime | None]
+    # Their earliest contribution not hidden (storage/activity.py keeps it): the dashboard's
+    # "first contribution" step and "contributed at least once" share.
+    first_contributed_at: Mapped[datetime | None]
 
 
 class TrainingSession(Base):
@@ -305,6 +322,8 @@ class ChallengeOccurrence(Base):
         UniqueConstraint("challenge_id", "planned_at", name="uq_challenge_occurrence_planned"),
         Index("ix_challenge_occurrence_conversation", "workspace_id", "conversation", "posted_at"),
         Index("ix_challenge_occurrence_remind", "remind_at"),
+        # The dashboard's latest posted occurrences.
+        Index("ix_challenge_occurrence_posted", "workspace_id", "posted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -329,6 +348,8 @@ class Contribution(Base):
     __table_args__ = (
         UniqueConstraint("occurrence_id", "member_id", name="uq_contribution_answer"),
         Index("ix_contribution_member", "member_id", "kind"),
+        # The dashboard's answers per occurrence by outcome, from the index alone.
+        Index("ix_contribution_occurrence", "occurrence_id", "outcome", "hidden_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -358,12 +379,82 @@ class ContributionLike(Base):
     __tablename__ = "contribution_like"
     __table_args__ = (
         UniqueConstraint("contribution_id", "member_id", name="uq_contribution_like"),
+        # A member's likes given (the activity rollup when they move or are erased).
+        Index("ix_contribution_like_member", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
+
+
+class WeeklyActivity(Base):
+    """Learner-generated content per UTC week (Monday) and contributors' session: the
+    dashboard's rollup (storage/activity.py keeps it exact in each writer's transaction and
+    `rebuild` recomputes it), so that no page load scans the contributions.
+
+    `session_id` is the contributor's `member.joined_session_id` (the session they joined
+    the community through), 0 for none: part of the primary key, so never NULL. Only
+    contributions not hidden count, and only likes on them; likes given count for the
+    liker's session, likes received for the author's. Counts only: no personal data.
+    """
+
+    __tablename__ = "activity_week"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "week", "session_id", name="uq_activity_week"),
+        # The page's sums read the index alone (no row lookups over thousands of rows).
+        Index(
+            "ix_activity_week_sums",
+            "workspace_id",
+            "week",
+            "session_id",
+            "answers",
+            "successes",
+            "not_yets",
+            "shares",
+            "likes_given",
+            "likes_received",
+            "arrivals",
+            "departures",
+        ),
+    )
+
+    # A single-column key, as the retention purge's batched deletes need.
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)
+    session_id: Mapped[int] = mapped_column(BigInteger)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    not_yets: Mapped[int] = mapped_column(Integer, default=0)
+    shares: Mapped[int] = mapped_column(Integer, default=0)
+    likes_given: Mapped[int] = mapped_column(Integer, default=0)
+    likes_received: Mapped[int] = mapped_column(Integer, default=0)
+    # The community's size: members who start counting that week, and who left that week.
+    arrivals: Mapped[int] = mapped_column(Integer, default=0)
+    departures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OccurrenceActivity(Base):
+    """Answers to one challenge occurrence per answerers' session (see `WeeklyActivity`):
+    the dashboard's participation per occurrence without counting the answers (a popular
+    occurrence has thousands). Kept by storage/activity.py with `activity_week`."""
+
+    __tablename__ = "activity_occurrence"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "session_id", name="uq_activity_occurrence"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("challenge_occurrence.id", ondelete="CASCADE")
+    )
+    session_id: Mapped[int] = mapped_column(BigInteger)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    not_yets: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Pulse(Base):

@@ -39,6 +39,7 @@ from storage.models import (
     MentoringPair,
     MentoringRound,
     MentorProfile,
+    OccurrenceActivity,
     OutboxMessage,
     Pulse,
     PulseAnswer,
@@ -50,6 +51,7 @@ from storage.models import (
     TeamsConversation,
     TeamsMember,
     TrainingSession,
+    WeeklyActivity,
     Workspace,
 )
 from storage.upsert import table_of
@@ -76,6 +78,8 @@ WORKSPACE_ROWS: list[type[Base]] = [
     MentoringRound,
     MentorProfile,
     MenteeWish,
+    WeeklyActivity,
+    OccurrenceActivity,
     Contribution,
     ChallengeOccurrence,
     Challenge,

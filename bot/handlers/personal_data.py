@@ -28,7 +28,7 @@ from bot.core.replies import Button, Card, OutboundMessage, Reply, Visibility
 from bot.handlers import mentoring, signup
 from bot.handlers.members_admin import target_member
 from bot.open_badges.documents import Urls
-from storage import downloads, erasure, members, personal_data, training_sessions
+from storage import activity, downloads, erasure, members, personal_data, training_sessions
 from storage.models import Member, Workspace
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ async def leave(ctx: Context, _args: Args) -> list[Reply]:
     if member.left_at is not None:
         return [Reply(ctx.t("privacy.already_left"))]
     await audit.record(ctx, "member.leave")
+    await activity.left(ctx.db, member.id, ctx.now)  # the dashboard's community sizes
     member.left_at = ctx.now
     member.joined_at = None
     member.invitations_off_at = member.invitations_off_at or ctx.now

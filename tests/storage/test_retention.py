@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage import retention
+from storage import activity, retention
 from storage.db import create_engine, session_factory
 from storage.models import (
     AuditEntry,
@@ -366,6 +366,7 @@ async def _populate(sessions: Sessions, w: int, prefix: str) -> None:
         )
         db.add(contribution)
         await db.flush()
+        await activity.rebuild(db, w)  # the dashboard's rollup of that answer
         db.add_all(
             [
                 SessionParticipation(session_id=session.id, member_id=bob.id, joined_at=at),

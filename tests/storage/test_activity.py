@@ -1,0 +1,338 @@
+"""The activity rollup kept by the writers equals the one `rebuild` recomputes from the base
+tables, after a random series of answers, edits, shares, likes, hides, re-joins and
+erasures; and a few exact counts by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import activity, challenges, contributions, erasure, members
+from storage.db import create_engine, session_factory
+from storage.models import (
+    Challenge,
+    ChallengeOccurrence,
+    Contribution,
+    Member,
+    OccurrenceActivity,
+    TrainingSession,
+    WeeklyActivity,
+    Workspace,
+)
+from tests.support import databases
+
+START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def _rows(
+    db: AsyncSession, workspace_id: int, counters: tuple[str, ...] = activity.ALL_COUNTERS
+) -> dict[tuple[date, int], tuple[int, ...]]:
+    table = WeeklyActivity
+    query = select(
+        table.week,
+        table.session_id,
+        *(getattr(table, name) for name in counters),
+    ).where(table.workspace_id == workspace_id)
+    found = {}
+    for week, session_id, *counts in (await db.execute(query)).all():
+        if any(counts):  # a row taken back to zero is the same as no row
+            found[(week, session_id)] = tuple(counts)
+    return found
+
+
+async def _answers(db: AsyncSession, workspace_id: int) -> dict[tuple[int, int], tuple[int, ...]]:
+    table = OccurrenceActivity
+    query = select(
+        table.occurrence_id, table.session_id, table.answers, table.successes, table.not_yets
+    ).where(table.workspace_id == workspace_id)
+    found = {}
+    for occurrence_id, session_id, *counts in (await db.execute(query)).all():
+        if any(counts):
+            found[(occurrence_id, session_id)] = tuple(counts)
+    return found
+
+
+async def _firsts(db: AsyncSession, workspace_id: int) -> dict[int, datetime | None]:
+    query = select(Member.id, Member.first_contributed_at).where(
+        Member.workspace_id == workspace_id
+    )
+    return {m: at for m, at in (await db.execute(query)).all()}
+
+
+async def _community(db: AsyncSession) -> tuple[Workspace, list[Member], list[int], list[int]]:
+    workspace = Workspace(platform="local", external_id="local", created_at=START)
+    db.add(workspace)
+    await db.flush()
+    anim = Member(
+        workspace_id=workspace.id,
+        user_id="anim",
+        display_name="Anim",
+        role="animator",
+        created_at=START,
+    )
+    db.add(anim)
+    await db.flush()
+    sessions = []
+    for code in ("AAA1", "BBB2", "CCC3"):
+        training = TrainingSession(
+            workspace_id=workspace.id,
+            name=f"Training {code}",
+            code=code,
+            conversation="c1",
+            opened_by_id=anim.id,
+            opened_at=START,
+        )
+        db.add(training)
+        await db.flush()
+        sessions.append(training.id)
+    people = [anim]
+    for n in range(8):
+        member = Member(
+            workspace_id=workspace.id,
+            user_id=f"u{n}",
+            display_name=f"Learner {n}",
+            role="learner",
+            created_at=START,
+        )
+        db.add(member)
+        await db.flush()
+        if n < 6:  # two never join: their activity counts under session 0
+            await members.mark_joined(db, member.id, sessions[n % 3], START)
+        people.append(member)
+    challenge = Challenge(
+        workspace_id=workspace.id,
+        created_by_id=anim.id,
+        text="Try it",
+        conversation="c1",
+        locale="en",
+        recurrence=None,
+        status="finished",
+        open_days=7,
+        created_at=START,
+    )
+    db.add(challenge)
+    await db.flush()
+    occurrences = []
+    for week in range(6):
+        occurrence = ChallengeOccurrence(
+            challenge_id=challenge.id,
+            workspace_id=workspace.id,
+            conversation="c1",
+            planned_at=START + timedelta(weeks=week),
+            status="posted",
+            posted_at=START + timedelta(weeks=week),
+        )
+        db.add(occurrence)
+        await db.flush()
+        occurrences.append(occurrence.id)
+    return workspace, people, sessions, occurrences
+
+
+async def _random_series(db: AsyncSession, seed: int) -> int:
+    rng = random.Random(seed)
+    workspace, people, sessions, occurrences = await _community(db)
+    w, anim = workspace.id, people[0].id
+    now = START
+    made: list[int] = []
+    alive = [person.id for person in people]
+    for _step in range(160):
+        now += timedelta(hours=rng.randint(1, 30))
+        op = rng.choices(
+            ["answer", "share", "like", "hide", "rejoin", "erase"], [40, 15, 30, 6, 5, 2]
+        )[0]
+        member_id = rng.choice(alive)
+        if op == "answer":
+            contribution_id, _ = await challenges.save_answer(
+                db,
+                workspace_id=w,
+                member_id=member_id,
+                occurrence_id=rng.choice(occurrences),
+                outcome=rng.choice(["success", "not_yet"]),
+                text="x",
+                link=None,
+                now=now,
+            )
+            made.append(contribution_id)
+        elif op == "share":
+            share = await contributions.save_share(
+                db, workspace_id=w, member_id=member_id, text="tip", now=now
+            )
+            made.append(share.id)
+        elif op == "like" and made:
+            target_id = rng.choice(made)
+            author = await db.scalar(
+                select(Contribution.member_id).where(Contribution.id == target_id)
+            )
+            if author != member_id:
+                await contributions.like(db, target_id, member_id, now)
+        elif op == "hide" and made:
+            await contributions.hide(db, rng.choice(made), anim, "spam", now)
+        elif op == "rejoin" and member_id != anim:
+            # `leave` (as its handler does), then maybe a join through another session (or
+            # through none), maybe later.
+            gone = await db.scalar(select(Member.left_at).where(Member.id == member_id))
+            if gone is None:  # `leave` says "already left" otherwise
+                await activity.left(db, member_id, now)
+                await db.execute(
+                    update(Member).where(Member.id == member_id).values(joined_at=None, left_at=now)
+                )
+            if rng.random() < 0.7:
+                later = now + timedelta(days=rng.choice([0, 3, 10]))
+                await members.mark_joined(db, member_id, rng.choice([*sessions, None]), later)
+        elif op == "erase" and member_id != anim and len(alive) > 4:
+            db.expire_all()
+            workspace = await db.get_one(Workspace, w)
+            member = await db.get_one(Member, member_id)
+            await erasure.erase(db, workspace, member, now)
+            alive.remove(member_id)
+            left = await db.scalars(select(Contribution.id).where(Contribution.workspace_id == w))
+            made = list(left)
+    return w
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_incremental_equals_rebuild(
+    sessions: async_sessionmaker[AsyncSession], seed: int
+) -> None:
+    async with sessions.begin() as db:
+        workspace_id = await _random_series(db, seed)
+    async with sessions.begin() as db:
+        kept = await _rows(db, workspace_id)
+        answers = await _answers(db, workspace_id)
+        firsts = await _firsts(db, workspace_id)
+        await activity.rebuild(db, workspace_id)
+    async with sessions.begin() as db:
+        assert kept and answers  # the series did something
+        assert await _rows(db, workspace_id) == kept
+        assert await _answers(db, workspace_id) == answers
+        assert await _firsts(db, workspace_id) == firsts
+
+
+async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions.begin() as db:
+        workspace, people, sessions_, occurrences = await _community(db)
+        anim, ann, bob = people[0], people[1], people[2]  # ann: AAA1, bob: BBB2
+        w = workspace.id
+        monday = date(2026, 8, 31)
+        answer, _ = await challenges.save_answer(
+            db,
+            workspace_id=w,
+            member_id=ann.id,
+            occurrence_id=occurrences[0],
+            outcome="not_yet",
+            text="x",
+            link=None,
+            now=START,
+        )
+        # Edited a week later: success now, still counted in its first week.
+        await challenges.save_answer(
+            db,
+            workspace_id=w,
+            member_id=ann.id,
+            occurrence_id=occurrences[0],
+            outcome="success",
+            text="y",
+            link=None,
+            now=START + timedelta(days=7),
+        )
+        share = await contributions.save_share(
+            db, workspace_id=w, member_id=bob.id, text="tip", now=START + timedelta(days=1)
+        )
+        await contributions.like(db, answer, bob.id, START + timedelta(days=8))
+        await contributions.like(db, share.id, ann.id, START + timedelta(days=2))
+        await contributions.like(db, share.id, anim.id, START + timedelta(days=2))
+    async with sessions.begin() as db:
+        rows = await _rows(db, w, activity.COUNTERS)
+        a, b = sessions_[0], sessions_[1]
+        # answers, successes, not_yets, shares, likes_given, likes_received
+        assert rows == {
+            (monday, a): (1, 1, 0, 0, 1, 0),
+            (monday, b): (0, 0, 0, 1, 0, 2),
+            (monday, 0): (0, 0, 0, 0, 1, 0),  # the animator joined through no session
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+        }
+        firsts = await _firsts(db, w)
+        assert firsts[ann.id] == START and firsts[bob.id] == START + timedelta(days=1)
+        assert firsts[anim.id] is None
+        await contributions.hide(db, share.id, anim.id, "off topic", START + timedelta(days=9))
+    async with sessions.begin() as db:
+        rows = await _rows(db, w, activity.COUNTERS)
+        assert rows == {
+            (monday, a): (1, 1, 0, 0, 0, 0),
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+        }
+        assert (await _firsts(db, w))[bob.id] is None
+
+
+def test_monday() -> None:
+    assert activity.monday(datetime(2026, 9, 6, 23, 59, tzinfo=UTC)) == date(2026, 8, 31)
+    assert activity.monday(datetime(2026, 9, 7, 0, 0, tzinfo=UTC)) == date(2026, 9, 7)
+
+
+async def test_week_of_in_sql(sessions: async_sessionmaker[AsyncSession]) -> None:
+    moments = [START + timedelta(hours=13 * n) for n in range(40)]
+    async with sessions.begin() as db:
+        for moment in moments:
+            found: Any = (await db.execute(select(activity.week_of(moment)))).scalar_one()
+            day = found if isinstance(found, date) else date.fromisoformat(str(found))
+            assert day == activity.monday(moment)
+
+
+@pytest.fixture
+async def postgres_sessions(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """PostgreSQL only: SQLite runs one writer at a time, so no two saves overlap there."""
+    await databases.truncate_all(postgres_url)
+    engine = create_engine(postgres_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_same_answer_twice_at_once_counts_once(
+    postgres_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A double click on PostgreSQL: two transactions save the same answer together."""
+    sessions = postgres_sessions
+    async with sessions.begin() as db:
+        workspace, people, _, occurrences = await _community(db)
+    w, ann = workspace.id, people[1].id
+
+    async def save(outcome: str, pause: float) -> None:
+        async with sessions.begin() as db:
+            await db.execute(select(Member.id).where(Member.id == ann))
+            await asyncio.sleep(pause)
+            await challenges.save_answer(
+                db,
+                workspace_id=w,
+                member_id=ann,
+                occurrence_id=occurrences[0],
+                outcome=outcome,
+                text="x",
+                link=None,
+                now=START + timedelta(hours=1),
+            )
+            await asyncio.sleep(0.2)  # the other one waits for this commit
+
+    await asyncio.gather(save("success", 0), save("not_yet", 0.05))
+    async with sessions.begin() as db:
+        kept = await _rows(db, w, activity.COUNTERS)
+        await activity.rebuild(db, w)
+    async with sessions.begin() as db:
+        assert await _rows(db, w, activity.COUNTERS) == kept
+        assert sum(counts[0] for counts in kept.values()) == 1
