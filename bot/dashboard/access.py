@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -61,9 +62,7 @@ class Refusal:
     locale: str | None = None
 
 
-async def create_link(
-    db: AsyncSession, *, workspace_id: int, member_id: int, now: datetime
-) -> str:
+async def create_link(db: AsyncSession, *, workspace_id: int, member_id: int, now: datetime) -> str:
     """A new link token for this member of this workspace, valid one hour (the only copy)."""
     return await downloads.create(
         db,
@@ -140,13 +139,22 @@ async def _viewer(db: AsyncSession, settings: Settings, row: Download) -> Viewer
     return Viewer(workspace, member, role, locale, timezone, row.expires_at)
 
 
-def cookie_attributes(settings: Settings, expires_at: datetime, now: datetime) -> dict[str, object]:
-    """The session cookie's attributes: HttpOnly, SameSite=Strict, Path=/dashboard, Secure
-    when the bot is served over https, living as long as the link it came from."""
-    return {
-        "max_age": max(0, int((expires_at - now).total_seconds())),
-        "path": COOKIE_PATH,
-        "httponly": True,
-        "samesite": "Strict",
-        "secure": settings.base_url.startswith("https://"),
-    }
+def set_cookie(
+    response: web.StreamResponse,
+    settings: Settings,
+    session_token: str,
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    """The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's
+    page can make the browser send it), Path=/dashboard, Secure when the bot is served over
+    https, living as long as the link it came from (Max-Age)."""
+    response.set_cookie(
+        COOKIE,
+        session_token,
+        max_age=max(0, int((expires_at - now).total_seconds())),
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=settings.base_url.startswith("https://"),
+    )
