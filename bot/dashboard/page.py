@@ -398,12 +398,15 @@ def refused(locale: str | None, reason: str, nonce: str) -> str:
     )
 
 
-def unavailable(locale: str, nonce: str) -> str:
-    """The page when the figures could not be computed (logged; no trace shown)."""
-    t = Translator(locale)
-    blocks = [(locale, t("dashboard.title"), t("dashboard.unavailable"))]
+def unavailable(locale: str | None, nonce: str) -> str:
+    """The page when something failed (logged; no trace shown), in both languages when the
+    reader is not known yet."""
+    blocks = [
+        (lang, Translator(lang)("dashboard.title"), Translator(lang)("dashboard.unavailable"))
+        for lang in ((locale,) if locale else SUPPORTED)
+    ]
     return ENV.get_template("refused.html").render(
-        lang=locale, nonce=nonce, stylesheet=STYLESHEET, blocks=blocks
+        lang=locale or "en", nonce=nonce, stylesheet=STYLESHEET, blocks=blocks
     )
 
 

@@ -120,6 +120,27 @@ def _security_headers(nonce: str) -> dict[str, str]:
     }
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """`handler`, its unexpected failures answered with the translated 503 page (logged with
+    the route's template, never the path: it may hold a token)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            route = request.match_info.route.resource
+            log.exception("dashboard_failed", extra={"route": route.canonical if route else "?"})
+            nonce = page.new_nonce()
+            return _html(page.unavailable(None, nonce), 503, nonce)
+
+    return guarded
+
+
 def _refused(refusal: Refusal) -> web.Response:
     nonce = page.new_nonce()
     return _html(page.refused(refusal.locale, refusal.reason, nonce), 403, nonce)
@@ -143,10 +164,10 @@ class DashboardRoutes:
     def routes(self) -> list[web.AbstractRouteDef]:
         """The dashboard's routes."""
         return [
-            web.get("/dashboard", self.page),
+            web.get("/dashboard", _guarded(self.page)),
             web.get("/dashboard/dashboard.css", self.stylesheet),
-            web.get("/dashboard/open/{token}", self.open),
-            web.get("/dashboard/{key}.csv", self.csv),
+            web.get("/dashboard/open/{token}", _guarded(self.open)),
+            web.get("/dashboard/{key}.csv", _guarded(self.csv)),
         ]
 
     async def open(self, request: web.Request) -> web.Response:
