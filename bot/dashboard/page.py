@@ -71,7 +71,7 @@ def csp(nonce: str) -> str:
 
 
 def _placeholder(t: Translator, chart: str) -> Markup:
-    title = t(f"dashboard.chart.{chart}")
+    title = t(f"dashboard.placeholder.{chart}")
     caption = escape(t("dashboard.chart_placeholder", title=title))
     return Markup(
         f'<figure class="chart chart-placeholder" data-chart="{chart}">'
@@ -79,13 +79,15 @@ def _placeholder(t: Translator, chart: str) -> Markup:
     )
 
 
-def funnel_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def funnel_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """The sign-up funnel's chart (integrator: bot.dashboard.charts)."""
+    t = reader.t
     return (_placeholder(t, "funnel"),)
 
 
-def pulse_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """NPS per pulse and per month, and the score × LSAT scatter with r and n."""
+    t = reader.t
     return (
         _placeholder(t, "nps_pulse"),
         _placeholder(t, "nps_month"),
@@ -93,28 +95,33 @@ def pulse_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
     )
 
 
-def activity_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """LGC density per week and the week × training heat map."""
+    t = reader.t
     return (_placeholder(t, "density"), _placeholder(t, "heat"))
 
 
-def challenge_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Answers per challenge occurrence, success against not yet."""
+    t = reader.t
     return (_placeholder(t, "challenges"),)
 
 
-def referral_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def referral_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Referrals per training: made, invited, interested, converted."""
+    t = reader.t
     return (_placeholder(t, "referrals"),)
 
 
-def badge_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def badge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Members per level and promotions per month."""
+    t = reader.t
     return (_placeholder(t, "badges_levels"), _placeholder(t, "badges_months"))
 
 
-def mentoring_charts(d: Dashboard, t: Translator) -> tuple[Markup, ...]:
+def mentoring_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Mentor load against capacity."""
+    t = reader.t
     return (_placeholder(t, "mentoring"),)
 
 
@@ -207,15 +214,15 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
             "funnel",
             t("dashboard.section_funnel"),
             (t("dashboard.funnel_note"),),
-            funnel_charts(d, t),
+            funnel_charts(d, reader),
             views("funnel"),
         ),
         Section(
             "pulses",
             t("dashboard.section_pulses"),
             (t("dashboard.pulses_note"), _correlation_text(d, t)),
-            pulse_charts(d, t),
-            views("nps_pulses", "nps_months", "nps_lsat"),
+            pulse_charts(d, reader),
+            views("nps_pulses", "nps_months", "nps_trainings", "nps_lsat"),
         ),
         Section(
             "activity",
@@ -229,7 +236,7 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                     share=share,
                 ),
             ),
-            activity_charts(d, t),
+            activity_charts(d, reader),
             views("lgc_weeks", "lgc_heat"),
         ),
         Section(
@@ -245,14 +252,14 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                     not_yets=t.number(challenges.not_yets),
                 ),
             ),
-            challenge_charts(d, t),
+            challenge_charts(d, reader),
             views("challenges"),
         ),
         Section(
             "referrals",
             t("dashboard.section_referrals"),
             (t("dashboard.referrals_note"),),
-            referral_charts(d, t),
+            referral_charts(d, reader),
             views("referrals"),
         ),
         Section(
@@ -262,7 +269,7 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                 t("dashboard.badges_note"),
                 t("dashboard.badges_without", value=t.number(d.badges.without_level)),
             ),
-            badge_charts(d, t),
+            badge_charts(d, reader),
             views("badge_levels", "badge_months"),
         ),
         Section(
@@ -284,7 +291,7 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                     repeats=t.number(mentoring.repeats_avoided),
                 ),
             ),
-            mentoring_charts(d, t),
+            mentoring_charts(d, reader),
             views("mentoring_waiting", "mentoring_loads"),
         ),
         Section(

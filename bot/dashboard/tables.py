@@ -34,6 +34,7 @@ KEYS = (
     "funnel",
     "nps_pulses",
     "nps_months",
+    "nps_trainings",
     "nps_lsat",
     "lgc_weeks",
     "lgc_heat",
@@ -122,10 +123,16 @@ def kpis(d: Dashboard) -> tuple[Kpi, ...]:
     )
 
 
-def _pulse_rows(points: tuple[PulsePoint, ...]) -> tuple[tuple[Cell, ...], ...]:
+def _community(label: str, row: object, t: Translator) -> str:
+    # Pulses (and their referrals) about the whole community carry a code, not a name, and
+    # a `community` flag (figures-pulses adds it to the model; read softly until merged).
+    return t("dashboard.community") if getattr(row, "community", False) else label
+
+
+def _pulse_rows(points: tuple[PulsePoint, ...], t: Translator) -> tuple[tuple[Cell, ...], ...]:
     return tuple(
         (
-            point.label,
+            _community(point.label, point, t),
             point.when,
             point.asked,
             point.sums.answers,
@@ -199,11 +206,19 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                 _funnel_row(d.funnel.total, t("dashboard.funnel_total"), None, None),
             ),
         ),
-        Table("nps_pulses", ("pulse", "date", *_PULSE_COLUMNS), _pulse_rows(d.pulses.per_pulse)),
+        Table("nps_pulses", ("pulse", "date", *_PULSE_COLUMNS), _pulse_rows(d.pulses.per_pulse, t)),
         Table(
             "nps_months",
             ("month", *_PULSE_COLUMNS),
-            tuple(row[:1] + row[2:] for row in _pulse_rows(d.pulses.per_month)),
+            tuple(row[:1] + row[2:] for row in _pulse_rows(d.pulses.per_month, t)),
+        ),
+        Table(
+            "nps_trainings",
+            ("training", *_PULSE_COLUMNS),
+            tuple(
+                row[:1] + row[2:]
+                for row in _pulse_rows(tuple(getattr(d.pulses, "per_training", ())), t)
+            ),
         ),
         Table(
             "nps_lsat",
@@ -260,7 +275,13 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
             "referrals",
             ("training", "made", "invited", "interested", "converted"),
             tuple(
-                (row.training, row.made, row.invited, row.interested, row.converted)
+                (
+                    _community(row.training, row, t),
+                    row.made,
+                    row.invited,
+                    row.interested,
+                    row.converted,
+                )
                 for row in d.referrals
             ),
         ),

@@ -3,12 +3,14 @@ reader's language, "not enough answers" below 3, and how cells read on the page 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from bot.dashboard import tables
 from bot.dashboard.tables import Reader
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
+from bot.steering.model import PulsePoint
 from tests.support import dashboards
 
 
@@ -86,3 +88,18 @@ def test_cells_read_as_plain_values_in_csv() -> None:
     assert tables.csv_text(date(2026, 9, 1), "Europe/Paris") == "2026-09-01"
     when = datetime(2026, 9, 30, 23, 30, tzinfo=UTC)
     assert tables.csv_text(when, "Europe/Paris") == "2026-10-01T01:30+02:00"
+
+
+@dataclass(frozen=True)
+class _AboutCommunity(PulsePoint):
+    """A pulse about the whole community, as figures-pulses marks it (`community`)."""
+
+    community: bool = True
+
+
+def test_pulses_about_the_whole_community_are_named_in_words() -> None:
+    point = _AboutCommunity("community", date(2026, 10, 1), dashboards.OCTOBER, 4)
+    sample = dashboards.sample()
+    sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(point,)))
+    built = tables.tables(sample, _reader("fr"))
+    assert _column(built["nps_pulses"], "pulse") == ["Toute la communauté"]
