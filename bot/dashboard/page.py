@@ -37,6 +37,9 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 STYLESHEET = "/dashboard/dashboard.css"
+# Tables longer than this fold under their title (<details>, no script): the page reads as
+# charts and short tables first; the CSV link stays in view.
+UNFOLDED_ROWS = 12
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -133,6 +136,10 @@ class TableView:
     """A table as the page shows it: headers and cells in words, and its CSV's address."""
 
     key: str
+    title: str
+    summary: str
+    # Shown unfolded (short tables); a long one folds under its title, charts first.
+    unfolded: bool
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     csv_url: str
@@ -161,6 +168,9 @@ def _table_view(table: Table, reader: Reader, query: str) -> TableView:
     )
     return TableView(
         key=table.key,
+        title=t(f"dashboard.table.{table.key}"),
+        summary=t("dashboard.rows", count=len(table.rows)),
+        unfolded=len(table.rows) <= UNFOLDED_ROWS,
         headers=tuple(t(f"dashboard.col.{column}") for column in table.columns),
         rows=tuple(
             tuple(

@@ -4,7 +4,8 @@ section, every table with its CSV, user data escaped, French typography, the fil
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -159,3 +160,19 @@ def test_the_policy_allows_no_script_and_nothing_from_elsewhere() -> None:
     assert policy.startswith("default-src 'none';")
     assert "style-src 'self' 'nonce-n0nce'" in policy and "img-src 'self' data:" in policy
     assert "script-src" not in policy and "http" not in policy
+
+
+def test_long_tables_fold_under_their_title_short_ones_stay_open() -> None:
+    sample = dashboards.sample()
+    weeks = tuple(
+        replace(sample.activity.weeks[0], week=date(2026, 6, 1) + timedelta(weeks=n))
+        for n in range(page.UNFOLDED_ROWS + 1)
+    )
+    sample = replace(sample, activity=replace(sample.activity, weeks=weeks))
+    reader = Reader(Translator("fr"), "Europe/Paris", DEFAULT_LADDER)
+    html = page.render(sample, reader, workspace_name="Acme", nonce="n0nce")
+    weekly = html.split('id="table-lgc_weeks"', 1)[1].split("</details>", 1)[0]
+    assert weekly.startswith(">\n<details>\n")
+    assert 'Semaine par semaine</span> <span class="table-size">(13 lignes)' in weekly
+    funnel = html.split('id="table-funnel"', 1)[1]
+    assert funnel.startswith(">\n<details open>\n")
