@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from bot.core import stats
-from bot.handlers.pulse_results import signed
 from bot.i18n import Translator
 from bot.ladder import Ladder
 from bot.steering.model import Cell, Dashboard, FunnelStep, PulsePoint, Table
@@ -56,6 +58,16 @@ PERCENT = frozenset({"response_rate"})
 TWO_DECIMALS = frozenset({"lsat", "density"})
 
 
+@cache
+def _symbols(locale: str) -> tuple[str, str, str]:
+    """The decimal sign, group separator and minus sign of `locale` (CLDR, via Babel)."""
+    return (
+        get_decimal_symbol(locale),
+        get_group_symbol(locale),
+        get_minus_sign_symbol(locale),
+    )
+
+
 @dataclass(frozen=True)
 class Reader:
     """Who reads the tables: their language, time zone, and the ladder's level names."""
@@ -63,6 +75,21 @@ class Reader:
     t: Translator
     timezone: str
     ladder: Ladder
+
+    def number(self, value: float, digits: int = 0) -> str:
+        """`value` as `Translator.number` writes it (the same rounding: half to even on
+        the decimal text), without Babel's cost per call: a page holds thousands of cells."""
+        decimal_sign, group, minus = _symbols(self.t.locale)
+        exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_EVEN)
+        text = f"{abs(exact):,.{digits}f}"
+        text = text.replace(",", "\0").replace(".", decimal_sign).replace("\0", group)
+        return minus + text if exact.is_signed() else text  # as Babel: -0.004 → "-0"
+
+    def signed(self, value: float) -> str:
+        """An NPS as `pulse results` writes it (bot.handlers.pulse_results.signed): an
+        integer, halves away from zero, + before a positive one."""
+        rounded = int(math.copysign(math.floor(abs(value) + 0.5), value))
+        return ("+" if rounded > 0 else "") + self.number(rounded)
 
     def level(self, code: str) -> str:
         """A level's name in the reader's language (its code if the ladder lost it)."""
@@ -351,9 +378,14 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
 
 def day_text(t: Translator, day: date) -> str:
     """A day as the reader writes it (`1 Sep 2026`, `1er sept. 2026`)."""
+    return _day_text(t.locale, day)
+
+
+@lru_cache(maxsize=8192)
+def _day_text(locale: str, day: date) -> str:
     # French writes the first of a month "1er" (as bot.i18n.Translator.date does).
-    first = "d'er'" if t.locale == "fr" and day.day == 1 else "d"
-    return format_date(day, f"{first} MMM y", locale=t.locale)
+    first = "d'er'" if locale == "fr" and day.day == 1 else "d"
+    return format_date(day, f"{first} MMM y", locale=locale)
 
 
 def instant_text(t: Translator, when: datetime, timezone: str) -> str:
@@ -382,19 +414,20 @@ def page_text(reader: Reader, column: str, value: Cell) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, datetime):
-        return t.date(value, reader.timezone)
+        # The day in the reader's zone, as Translator.date writes it (cached per day).
+        return day_text(t, value.astimezone(ZoneInfo(reader.timezone)).date())
     if isinstance(value, date):
         return day_text(t, value)
     if isinstance(value, int):
-        return t.number(value)
+        return reader.number(value)
     if isinstance(value, float):
         if column == "nps":
-            return signed(t, value)
+            return reader.signed(value)
         if column in PERCENT:
-            return t("dashboard.percent", value=t.number(value, 1))
+            return t("dashboard.percent", value=reader.number(value, 1))
         if column == "median_days":
-            return t("dashboard.days", value=t.number(value, 1))
-        return t.number(value, 2 if column in TWO_DECIMALS else 1)
+            return t("dashboard.days", value=reader.number(value, 1))
+        return reader.number(value, 2 if column in TWO_DECIMALS else 1)
     if column == "month":
         return month_text(t, value)
     return value
@@ -406,12 +439,12 @@ def kpi_text(reader: Reader, kpi: Kpi) -> str:
     if kpi.value is None:
         return t("dashboard.not_enough")
     if kpi.nps:
-        return signed(t, float(kpi.value))
+        return reader.signed(float(kpi.value))
     if kpi.percent:
-        return t("dashboard.percent", value=t.number(kpi.value, 1))
+        return t("dashboard.percent", value=reader.number(kpi.value, 1))
     if isinstance(kpi.value, float):
-        return t.number(kpi.value, 2)
-    return t.number(kpi.value)
+        return reader.number(kpi.value, 2)
+    return reader.number(kpi.value)
 
 
 def csv_text(value: Cell, timezone: str) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bot.dashboard import tables
 from bot.dashboard.tables import Reader
+from bot.handlers.pulse_results import signed
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
 from bot.steering.model import PulsePoint
@@ -103,3 +106,15 @@ def test_pulses_about_the_whole_community_are_named_in_words() -> None:
     sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(point,)))
     built = tables.tables(sample, _reader("fr"))
     assert _column(built["nps_pulses"], "pulse") == ["Toute la communauté"]
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_readers_numbers_are_the_translators(locale: str) -> None:
+    reader = _reader(locale)
+    values = [0, 1, -1, 7, 999, 1000, 12345, -12345, 1234567, 0.5, 1.5, 2.5, 2.675, 0.125]
+    values += [-0.004, 3.14159, 99.95, 1234.5678, -2.5, 16.666, 100.0, 1e7 + 0.25]
+    for value in values:
+        for digits in (0, 1, 2):
+            assert reader.number(value, digits) == reader.t.number(value, digits), (value, digits)
+    for nps in (16.7, -25.0, 0.4, -0.5, 0.5, 99.5, -99.5, 33.3):
+        assert reader.signed(nps) == signed(reader.t, nps), nps
