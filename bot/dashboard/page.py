@@ -3,19 +3,18 @@
 Jinja2's autoescape is on for every template: names, comments, training names and
 challenge texts are user data and reach the page escaped; the only markup inserted
 unescaped is the charts' SVG, built by code (`Markup`). No script, nothing fetched from
-elsewhere: the Content-Security-Policy (`csp`) allows the page's own stylesheet and
+elsewhere: the Content-Security-Policy (`CSP`) allows the page's own stylesheet and
 images only.
 
 Charts: one function per section (`funnel_charts`, `pulse_charts`, …) returns that
-section's figures. Until bot/dashboard/charts.py lands (the charts branch), each returns
-a placeholder `<figure>` per chart; the integrator replaces the body of these functions,
-and nothing else, with the real charts.
+section's figures. Until the charts (bot/dashboard/section_charts.py and svg.py, written in
+parallel) are merged, each returns a placeholder `<figure>` per chart; the integrator
+replaces the body of these functions, and nothing else, with the real charts.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -55,19 +54,13 @@ def _code(text: str) -> Markup:
 ENV.filters["code"] = _code
 
 
-def new_nonce() -> str:
-    """A fresh nonce for one response's `<style>` elements (charts may carry their own)."""
-    return secrets.token_urlsafe(16)
-
-
-def csp(nonce: str) -> str:
-    """The page's Content-Security-Policy: nothing runs, nothing comes from elsewhere."""
-    return (
-        "default-src 'none'; "
-        f"style-src 'self' 'nonce-{nonce}'; "
-        "img-src 'self' data:; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    )
+# The pages' Content-Security-Policy: nothing runs, nothing comes from elsewhere; styles
+# only from the bot's own stylesheet (no inline style: the charts' SVG uses presentation
+# attributes and classes), images only from the bot or inline data.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 # --- the charts: one seam per section -----------------------------------------------------
@@ -371,7 +364,6 @@ def render(
     *,
     workspace_name: str,
     errors: tuple[FilterError, ...] = (),
-    nonce: str,
 ) -> str:
     """The whole page for one view."""
     t = reader.t
@@ -381,7 +373,6 @@ def render(
     return ENV.get_template("dashboard.html").render(
         t=t,
         lang=t.locale,
-        nonce=nonce,
         stylesheet=STYLESHEET,
         title=t("dashboard.title"),
         workspace=workspace_name,
@@ -398,7 +389,7 @@ def render(
     )
 
 
-def refused(locale: str | None, reason: str, nonce: str) -> str:
+def refused(locale: str | None, reason: str) -> str:
     """The refusal page: why, and to type `dashboard` in the chat; in both languages when
     the reader is unknown (no valid link or cookie)."""
     locales = (locale,) if locale else SUPPORTED
@@ -411,11 +402,11 @@ def refused(locale: str | None, reason: str, nonce: str) -> str:
         for lang in locales
     ]
     return ENV.get_template("refused.html").render(
-        lang=locale or "en", nonce=nonce, stylesheet=STYLESHEET, blocks=blocks
+        lang=locale or "en", stylesheet=STYLESHEET, blocks=blocks
     )
 
 
-def unavailable(locale: str | None, nonce: str) -> str:
+def unavailable(locale: str | None) -> str:
     """The page when something failed (logged; no trace shown), in both languages when the
     reader is not known yet."""
     blocks = [
@@ -423,11 +414,11 @@ def unavailable(locale: str | None, nonce: str) -> str:
         for lang in ((locale,) if locale else SUPPORTED)
     ]
     return ENV.get_template("refused.html").render(
-        lang=locale or "en", nonce=nonce, stylesheet=STYLESHEET, blocks=blocks
+        lang=locale or "en", stylesheet=STYLESHEET, blocks=blocks
     )
 
 
-def opening(locale: str, target: str, nonce: str) -> str:
+def opening(locale: str, target: str) -> str:
     """The tiny same-site page that takes the token out of the address bar: a meta refresh
     (and a link) to `target`, a path on this site.
 
@@ -439,7 +430,6 @@ def opening(locale: str, target: str, nonce: str) -> str:
     t = Translator(locale)
     return ENV.get_template("open.html").render(
         lang=t.locale,
-        nonce=nonce,
         stylesheet=STYLESHEET,
         title=t("dashboard.open_title"),
         link=t("dashboard.open_link"),

@@ -99,25 +99,26 @@ def read_filters(query: dict[str, str]) -> tuple[Filters, list[FilterError]]:
     return Filters(training=training, session=session, start=start, end=end), errors
 
 
-def _html(text: str, status: int, nonce: str) -> web.Response:
+# Every page's answer: the policy, never cached (it holds names), no referrer (the opening
+# page's address holds the token), never framed, never indexed.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": page.CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def _html(text: str, status: int) -> web.Response:
     return web.Response(
         text=text,
         status=status,
         content_type="text/html",
         charset="utf-8",
-        headers=_security_headers(nonce),
+        headers=_SECURITY_HEADERS,
     )
-
-
-def _security_headers(nonce: str) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": page.csp(nonce),
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "X-Robots-Tag": "noindex",
-    }
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -135,15 +136,13 @@ def _guarded(handler: Handler) -> Handler:
         except Exception:
             route = request.match_info.route.resource
             log.exception("dashboard_failed", extra={"route": route.canonical if route else "?"})
-            nonce = page.new_nonce()
-            return _html(page.unavailable(None, nonce), 503, nonce)
+            return _html(page.unavailable(None), 503)
 
     return guarded
 
 
 def _refused(refusal: Refusal) -> web.Response:
-    nonce = page.new_nonce()
-    return _html(page.refused(refusal.locale, refusal.reason, nonce), 403, nonce)
+    return _html(page.refused(refusal.locale, refusal.reason), 403)
 
 
 class DashboardRoutes:
@@ -181,8 +180,7 @@ class DashboardRoutes:
             await db.commit()
         query = {name: request.query[name] for name in FILTER_NAMES if request.query.get(name)}
         target = "/dashboard" + (f"?{urlencode(query)}" if query else "")
-        nonce = page.new_nonce()
-        response = _html(page.opening(viewer.locale, target, nonce), 200, nonce)
+        response = _html(page.opening(viewer.locale, target), 200)
         access.set_cookie(response, self._settings, session_token, viewer.expires_at, now)
         return response
 
@@ -225,20 +223,18 @@ class DashboardRoutes:
             viewer = await self._viewer(db, request)
             if isinstance(viewer, Refusal):
                 return _refused(viewer)
-            nonce = page.new_nonce()
             try:
                 dashboard, errors = await self._view(db, viewer, dict(request.query))
             except Exception:
                 log.exception("dashboard_figures_failed")
-                return _html(page.unavailable(viewer.locale, nonce), 503, nonce)
+                return _html(page.unavailable(viewer.locale), 503)
         text = page.render(
             dashboard,
             self._reader(viewer),
             workspace_name=viewer.workspace.name or viewer.workspace.external_id,
             errors=tuple(errors),
-            nonce=nonce,
         )
-        return _html(text, 200, nonce)
+        return _html(text, 200)
 
     async def csv(self, request: web.Request) -> web.StreamResponse:
         """One table of the view as CSV (UTF-8 with a byte-order mark, every cell safe)."""
