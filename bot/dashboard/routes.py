@@ -165,7 +165,8 @@ class DashboardRoutes:
         return [
             web.get("/dashboard", _guarded(self.page)),
             web.get("/dashboard/dashboard.css", self.stylesheet),
-            web.get("/dashboard/open/{token}", _guarded(self.open)),
+            # GET only: a HEAD (a link checker's) must not open a session nor be audited.
+            web.get("/dashboard/open/{token}", _guarded(self.open), allow_head=False),
             web.get("/dashboard/{key}.csv", _guarded(self.csv)),
         ]
 

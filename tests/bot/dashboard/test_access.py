@@ -79,6 +79,7 @@ async def test_the_chat_link_opens_the_page_and_leaves_the_token_behind(
     path = await _link(bot, "anim1")
     token = path.rsplit("/", 1)[1]
     assert len(token) >= 40  # 32 random bytes
+    assert (await bot.client.head(path)).status == 405  # a link checker opens nothing
 
     opened = await bot.client.get(path + "?session=K7Q2&from=2026-09-01", allow_redirects=False)
     assert opened.status == 200
