@@ -8,7 +8,7 @@ images only.
 
 Charts: one function per section (`funnel_charts`, `pulse_charts`, …) returns that
 section's figures. Until the charts (bot/dashboard/section_charts.py and svg.py, written in
-parallel) are merged, each returns a placeholder `<figure>` per chart; the integrator
+parallel) are merged, each returns a placeholder per chart; the integrator
 replaces the body of these functions, and nothing else, with the real charts.
 """
 
@@ -69,10 +69,7 @@ CSP = (
 def _placeholder(t: Translator, chart: str) -> Markup:
     title = t(f"dashboard.placeholder.{chart}")
     caption = escape(t("dashboard.chart_placeholder", title=title))
-    return Markup(
-        f'<figure class="chart chart-placeholder" data-chart="{chart}">'
-        f"<figcaption>{caption}</figcaption></figure>"
-    )
+    return Markup(f'<p class="chart-placeholder" data-chart="{chart}">{caption}</p>')
 
 
 def funnel_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
