@@ -7,9 +7,7 @@ elsewhere: the Content-Security-Policy (`CSP`) allows the page's own stylesheet 
 images only.
 
 Charts: one function per section (`funnel_charts`, `pulse_charts`, …) returns that
-section's figures. Until the charts (bot/dashboard/section_charts.py and svg.py, written in
-parallel) are merged, each returns a placeholder per chart; the integrator
-replaces the body of these functions, and nothing else, with the real charts.
+section's charts as inline SVG, drawn server-side (bot/dashboard/section_charts.py, svg.py).
 """
 
 from __future__ import annotations
@@ -22,7 +20,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from bot.core.stats import correlation
+from bot.dashboard import section_charts
 from bot.dashboard import tables as tables_
+from bot.dashboard.charts import Chart
+from bot.dashboard.svg import svg
 from bot.dashboard.tables import Reader
 from bot.i18n import SUPPORTED, Translator
 from bot.steering.filters import FilterError, Filters
@@ -63,59 +64,67 @@ CSP = (
 )
 
 
-# --- the charts: one seam per section -----------------------------------------------------
+# --- the charts: one function per section ------------------------------------------------
+# Each draws its section's charts (bot/dashboard/section_charts.py, the same chart model as
+# the PDF snapshot) as inline SVG (bot/dashboard/svg.py: no script, no style attribute, every
+# text escaped), at the page's width.
 
 
-def _placeholder(t: Translator, chart: str) -> Markup:
-    title = t(f"dashboard.placeholder.{chart}")
-    caption = escape(t("dashboard.chart_placeholder", title=title))
-    return Markup(f'<p class="chart-placeholder" data-chart="{chart}">{caption}</p>')
+def _svg(*charts: Chart) -> tuple[Markup, ...]:
+    return tuple(svg(chart) for chart in charts)
 
 
 def funnel_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
-    """The sign-up funnel's chart (integrator: bot.dashboard.charts)."""
+    """The funnel of every session in view, and of the latest sessions side by side."""
     t = reader.t
-    return (_placeholder(t, "funnel"),)
+    return _svg(
+        section_charts.funnel_total(d.funnel, t), section_charts.funnel_sessions(d.funnel, t)
+    )
 
 
 def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
-    """NPS per pulse and per month, and the score × LSAT scatter with r and n."""
-    t = reader.t
-    return (
-        _placeholder(t, "nps_pulse"),
-        _placeholder(t, "nps_month"),
-        _placeholder(t, "scatter"),
+    """NPS per pulse and per month, promoters/passives/detractors, the response rate, LSAT
+    per month, and the score × LSAT scatter with r and n."""
+    t, pulses = reader.t, d.pulses
+    return _svg(
+        section_charts.nps(pulses.per_pulse, t, per="pulse"),
+        section_charts.nps(pulses.per_month, t, per="month"),
+        section_charts.nps_mix(pulses.per_month, t, per="month"),
+        section_charts.response_rate(pulses.per_pulse, t, per="pulse"),
+        section_charts.lsat(pulses.per_month, t, per="month"),
+        section_charts.scatter(pulses, t),
     )
 
 
 def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """LGC density per week and the week × training heat map."""
     t = reader.t
-    return (_placeholder(t, "density"), _placeholder(t, "heat"))
+    return _svg(section_charts.density(d.activity, t), section_charts.heat(d.activity, t))
 
 
 def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
-    """Answers per challenge occurrence, success against not yet."""
-    t = reader.t
-    return (_placeholder(t, "challenges"),)
+    """Success against not yet, per challenge occurrence."""
+    return _svg(section_charts.challenges(d.challenges, reader.t))
 
 
 def referral_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Referrals per training: made, invited, interested, converted."""
-    t = reader.t
-    return (_placeholder(t, "referrals"),)
+    return _svg(section_charts.referrals(d.referrals, reader.t))
 
 
 def badge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
-    """Members per level and promotions per month."""
-    t = reader.t
-    return (_placeholder(t, "badges_levels"), _placeholder(t, "badges_months"))
+    """Members per level, promotions per month, days to each level."""
+    t, ladder = reader.t, reader.ladder
+    return _svg(
+        section_charts.badge_holders(d.badges, t, ladder),
+        section_charts.promotions(d.badges, t, ladder),
+        section_charts.time_to_level(d.badges, t, ladder),
+    )
 
 
 def mentoring_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
-    """Mentor load against capacity."""
-    t = reader.t
-    return (_placeholder(t, "mentoring"),)
+    """Each mentor's load against their capacity."""
+    return _svg(section_charts.mentor_load(d.mentoring, reader.t))
 
 
 # --- the view model -------------------------------------------------------------------------
@@ -383,6 +392,7 @@ def render(
         training_options=training_options,
         session_options=session_options,
         sections=sections(d, reader, query),
+        snapshot_url="/dashboard/snapshot.pdf" + (f"?{query}" if query else ""),
     )
 
 

@@ -4,6 +4,7 @@
                                            answers a same-site page that goes on to /dashboard
     GET /dashboard?<filters>               the page (cookie required)
     GET /dashboard/{key}.csv?<filters>     one of its tables (cookie required)
+    GET /dashboard/snapshot.pdf?<filters>  the view on one A4 page (cookie required)
     GET /dashboard/dashboard.css           the stylesheet (public)
 
 Refusals (no cookie, unknown or expired link, a role dropped to learner) are a translated
@@ -34,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import csv_safe
 from bot.clock import Clock
-from bot.dashboard import access, page
+from bot.dashboard import access, page, snapshot
 from bot.dashboard import tables as tables_
 from bot.dashboard.access import Refusal, Viewer
 from bot.i18n import Translator
@@ -168,6 +169,7 @@ class DashboardRoutes:
             # GET only: a HEAD (a link checker's) must not open a session nor be audited.
             web.get("/dashboard/open/{token}", _guarded(self.open), allow_head=False),
             web.get("/dashboard/{key}.csv", _guarded(self.csv)),
+            web.get("/dashboard/snapshot.pdf", _guarded(self.snapshot)),
         ]
 
     async def open(self, request: web.Request) -> web.Response:
@@ -236,6 +238,26 @@ class DashboardRoutes:
             errors=tuple(errors),
         )
         return _html(text, 200)
+
+    async def snapshot(self, request: web.Request) -> web.Response:
+        """The view as a one-page A4 PDF for a steering committee (bot/dashboard/snapshot.py:
+        the same figures and charts as the page), in the viewer's language."""
+        async with self._sessions() as db:
+            viewer = await self._viewer(db, request)
+            if isinstance(viewer, Refusal):
+                return _refused(viewer)
+            dashboard, _errors = await self._view(db, viewer, dict(request.query))
+        reader = self._reader(viewer)
+        pdf = snapshot.snapshot(dashboard, reader.t, ladder=reader.ladder)
+        return web.Response(
+            body=pdf,
+            content_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{snapshot.filename(dashboard)}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     async def csv(self, request: web.Request) -> web.StreamResponse:
         """One table of the view as CSV (UTF-8 with a byte-order mark, every cell safe)."""

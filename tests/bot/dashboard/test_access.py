@@ -267,6 +267,18 @@ async def test_every_table_downloads_as_safe_csv(bot: Playground, recorded: Reco
     assert (await bot.client.get("/dashboard/nothing.csv")).status == 404
 
 
+async def test_the_view_downloads_as_a_one_page_pdf(bot: Playground, recorded: Recorded) -> None:
+    assert (await bot.client.get("/dashboard/snapshot.pdf")).status == 403
+    assert (await bot.client.get(await _link(bot, "anim1"))).status == 200
+    html = await (await bot.client.get("/dashboard?session=K7Q2")).text()
+    assert 'href="/dashboard/snapshot.pdf?session=K7Q2"' in html
+    response = await bot.client.get("/dashboard/snapshot.pdf?session=K7Q2")
+    assert response.status == 200 and response.content_type == "application/pdf"
+    assert (await response.read()).startswith(b"%PDF")
+    assert "dashboard-2026-11-27.pdf" in response.headers["Content-Disposition"]
+    assert recorded.calls[-1][1] == Filters(session="K7Q2")
+
+
 async def test_figures_that_fail_give_a_translated_page_not_a_trace(
     bot: Playground, recorded: Recorded
 ) -> None:
