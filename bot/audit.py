@@ -49,6 +49,7 @@ ACTIONS: dict[str, Subject] = {
     "data.export": Subject.SELF_OR_MEMBER,
     "member.leave": Subject.SELF_OR_MEMBER,
     "member.forget": Subject.SELF_OR_MEMBER,
+    "dashboard.open": Subject.NONE,
 }
 
 # Set in `detail` when a person acted about themself (`forget me`): after an erasure both

@@ -16,6 +16,7 @@ from bot.handlers import (
     badges,
     challenges,
     contributions,
+    dashboard,
     general,
     home,
     members_admin,
@@ -145,6 +146,13 @@ COMMANDS = CommandTable(
             mentoring.stats,
             role="animator",
             aliases=(("mentorat", "stats"), ("mentorat", "statistiques")),
+        ),
+        Command(
+            "dashboard",
+            ("dashboard",),
+            dashboard.dashboard,
+            role="animator",
+            aliases=(("tableau", "de", "bord"), ("pilotage",)),
         ),
         Command(
             "pulse.new",

@@ -25,6 +25,7 @@ from bot.adapters.teams.roster import Roster
 from bot.adapters.teams.sender import TeamsSender
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
+from bot.dashboard.routes import DashboardRoutes
 from bot.downloads import Downloads
 from bot.handlers import (
     badges,
@@ -74,6 +75,7 @@ class Runtime:
 
 RUNTIME = web.AppKey("runtime", Runtime)
 TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
+DASHBOARD = web.AppKey("dashboard", DashboardRoutes)
 
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
@@ -244,6 +246,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     app[RUNTIME] = runtime
     local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.settings, runtime.sessions, runtime.clock)
+    dashboard = app[DASHBOARD] = DashboardRoutes(runtime.settings, runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(
         runtime.settings, runtime.sessions, runtime.clock, runtime.sealer
     )
@@ -260,6 +263,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
             *(local.routes() if runtime.settings.playground else []),
             *files.routes(),
             *open_badges.routes(),
+            *dashboard.routes(),
         ]
     )
 

@@ -1,0 +1,444 @@
+"""The dashboard page, server-rendered with Jinja2 (templates/), in the viewer's language.
+
+Jinja2's autoescape is on for every template: names, comments, training names and
+challenge texts are user data and reach the page escaped; the only markup inserted
+unescaped is the charts' SVG, built by code (`Markup`). No script, nothing fetched from
+elsewhere: the Content-Security-Policy (`CSP`) allows the page's own stylesheet and
+images only.
+
+Charts: one function per section (`funnel_charts`, `pulse_charts`, …) returns that
+section's charts as inline SVG, drawn server-side (bot/dashboard/section_charts.py, svg.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from bot.core.stats import correlation
+from bot.dashboard import section_charts
+from bot.dashboard import tables as tables_
+from bot.dashboard.charts import Chart
+from bot.dashboard.svg import svg
+from bot.dashboard.tables import Reader
+from bot.i18n import SUPPORTED, Translator
+from bot.steering.filters import FilterError, Filters
+from bot.steering.model import Dashboard, Table
+
+ENV = Environment(
+    loader=PackageLoader("bot.dashboard", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+STYLESHEET = "/dashboard/dashboard.css"
+# Tables longer than this fold under their title (<details>, no script): the page reads as
+# charts and short tables first; the CSV link stays in view.
+UNFOLDED_ROWS = 12
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def _code(text: str) -> Markup:
+    """Catalogue text with its `commands` as <code>, everything else escaped."""
+    parts = _CODE.split(str(text))
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if index % 2 else escape(part)
+        for index, part in enumerate(parts)
+    )
+
+
+ENV.filters["code"] = _code
+
+
+# The pages' Content-Security-Policy: nothing runs, nothing comes from elsewhere; styles
+# only from the bot's own stylesheet (no inline style: the charts' SVG uses presentation
+# attributes and classes), images only from the bot or inline data.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+# --- the charts: one function per section ------------------------------------------------
+# Each draws its section's charts (bot/dashboard/section_charts.py, the same chart model as
+# the PDF snapshot) as inline SVG (bot/dashboard/svg.py: no script, no style attribute, every
+# text escaped), at the page's width.
+
+
+def _svg(*charts: Chart) -> tuple[Markup, ...]:
+    return tuple(svg(chart) for chart in charts)
+
+
+def funnel_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """The funnel of every session in view, and of the latest sessions side by side."""
+    t = reader.t
+    return _svg(
+        section_charts.funnel_total(d.funnel, t), section_charts.funnel_sessions(d.funnel, t)
+    )
+
+
+def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """NPS per pulse and per month, promoters/passives/detractors, the response rate, LSAT
+    per month, and the score × LSAT scatter with r and n."""
+    t, pulses = reader.t, d.pulses
+    return _svg(
+        section_charts.nps(pulses.per_pulse, t, per="pulse"),
+        section_charts.nps(pulses.per_month, t, per="month"),
+        section_charts.nps_mix(pulses.per_month, t, per="month"),
+        section_charts.response_rate(pulses.per_pulse, t, per="pulse"),
+        section_charts.lsat(pulses.per_month, t, per="month"),
+        section_charts.scatter(pulses, t),
+    )
+
+
+def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """LGC density per week and the week × training heat map."""
+    t = reader.t
+    return _svg(section_charts.density(d.activity, t), section_charts.heat(d.activity, t))
+
+
+def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """Success against not yet, per challenge occurrence."""
+    return _svg(section_charts.challenges(d.challenges, reader.t))
+
+
+def referral_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """Referrals per training: made, invited, interested, converted."""
+    return _svg(section_charts.referrals(d.referrals, reader.t))
+
+
+def badge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """Members per level, promotions per month, days to each level."""
+    t, ladder = reader.t, reader.ladder
+    return _svg(
+        section_charts.badge_holders(d.badges, t, ladder),
+        section_charts.promotions(d.badges, t, ladder),
+        section_charts.time_to_level(d.badges, t, ladder),
+    )
+
+
+def mentoring_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """Each mentor's load against their capacity."""
+    return _svg(section_charts.mentor_load(d.mentoring, reader.t))
+
+
+# --- the view model -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table as the page shows it: headers and cells in words, and its CSV's address."""
+
+    key: str
+    title: str
+    summary: str
+    # Shown unfolded (short tables); a long one folds under its title, charts first.
+    unfolded: bool
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    csv_url: str
+    # Columns read as numbers (right-aligned).
+    numeric: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section: its anchor, title, notes, charts and tables."""
+
+    key: str
+    title: str
+    notes: tuple[str, ...] = ()
+    charts: tuple[Markup, ...] = ()
+    tables: tuple[TableView, ...] = ()
+    kpis: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def _table_view(table: Table, reader: Reader, query: str) -> TableView:
+    t = reader.t
+    numeric = tuple(
+        all(isinstance(row[i], int | float) or row[i] is None for row in table.rows)
+        and any(row[i] is not None for row in table.rows)
+        for i in range(len(table.columns))
+    )
+    return TableView(
+        key=table.key,
+        title=t(f"dashboard.table.{table.key}"),
+        summary=t("dashboard.rows", count=len(table.rows)),
+        unfolded=len(table.rows) <= UNFOLDED_ROWS,
+        headers=tuple(t(f"dashboard.col.{column}") for column in table.columns),
+        rows=tuple(
+            tuple(
+                tables_.page_text(reader, column, cell)
+                for column, cell in zip(table.columns, row, strict=True)
+            )
+            for row in table.rows
+        ),
+        csv_url=f"/dashboard/{table.key}.csv" + (f"?{query}" if query else ""),
+        numeric=numeric,
+    )
+
+
+def _correlation_text(d: Dashboard, t: Translator) -> str:
+    found = correlation(d.pulses.total)
+    if found.r is not None:
+        return t("dashboard.scatter_r", r=t.number(found.r, 2), n=found.n)
+    if found.reason == "no_variance":
+        return t("dashboard.scatter_no_variance", n=found.n)
+    return t("dashboard.scatter_too_few", n=found.n)
+
+
+def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
+    """The page's sections after the header, in the order of the issue."""
+    t = reader.t
+    built = tables_.tables(d, reader)
+
+    def views(*keys: str) -> tuple[TableView, ...]:
+        return tuple(_table_view(built[key], reader, query) for key in keys)
+
+    activity = d.activity
+    share = (
+        t("dashboard.percent", value=t.number(100 * activity.contributors / activity.members, 1))
+        if activity.members
+        else "—"
+    )
+    mentoring = d.mentoring
+    met_rate = mentoring.met_rate
+    challenges = d.challenges
+    return (
+        Section(
+            "kpis",
+            t("dashboard.section_kpis"),
+            kpis=tuple(
+                (t(f"dashboard.kpi.{kpi.code}"), tables_.kpi_text(reader, kpi))
+                for kpi in tables_.kpis(d)
+            ),
+            tables=views("kpis"),
+        ),
+        Section(
+            "funnel",
+            t("dashboard.section_funnel"),
+            (t("dashboard.funnel_note"),),
+            funnel_charts(d, reader),
+            views("funnel"),
+        ),
+        Section(
+            "pulses",
+            t("dashboard.section_pulses"),
+            (t("dashboard.pulses_note"), _correlation_text(d, t)),
+            pulse_charts(d, reader),
+            views("nps_pulses", "nps_months", "nps_trainings", "nps_lsat"),
+        ),
+        Section(
+            "activity",
+            t("dashboard.section_activity"),
+            (
+                t("dashboard.activity_note"),
+                t(
+                    "dashboard.activity_share",
+                    contributors=t.number(activity.contributors),
+                    members=t.number(activity.members),
+                    share=share,
+                ),
+            ),
+            activity_charts(d, reader),
+            views("lgc_weeks", "lgc_heat"),
+        ),
+        Section(
+            "challenges",
+            t("dashboard.section_challenges"),
+            (
+                t("dashboard.challenges_note"),
+                t(
+                    "dashboard.challenges_totals",
+                    occurrences=t.number(challenges.occurrences),
+                    answers=t.number(challenges.answers),
+                    successes=t.number(challenges.successes),
+                    not_yets=t.number(challenges.not_yets),
+                ),
+            ),
+            challenge_charts(d, reader),
+            views("challenges"),
+        ),
+        Section(
+            "referrals",
+            t("dashboard.section_referrals"),
+            (t("dashboard.referrals_note"),),
+            referral_charts(d, reader),
+            views("referrals"),
+        ),
+        Section(
+            "badges",
+            t("dashboard.section_badges"),
+            (
+                t("dashboard.badges_note"),
+                t("dashboard.badges_without", value=t.number(d.badges.without_level)),
+            ),
+            badge_charts(d, reader),
+            views("badge_levels", "badge_months"),
+        ),
+        Section(
+            "mentoring",
+            t("dashboard.section_mentoring"),
+            (
+                t("dashboard.mentoring_note"),
+                t(
+                    "dashboard.mentoring_summary",
+                    pairs=t.number(mentoring.pairs),
+                    active=t.number(mentoring.active),
+                    met=t.number(mentoring.met),
+                    checked=t.number(mentoring.checked),
+                    rate=(
+                        t("dashboard.percent", value=t.number(100 * met_rate, 1))
+                        if met_rate is not None
+                        else "—"
+                    ),
+                    repeats=t.number(mentoring.repeats_avoided),
+                ),
+            ),
+            mentoring_charts(d, reader),
+            views("mentoring_waiting", "mentoring_loads"),
+        ),
+        Section(
+            "named",
+            t("dashboard.section_named"),
+            (t("dashboard.named_note"),),
+            (),
+            views("named_answers"),
+        ),
+    )
+
+
+# --- the header and the filters -------------------------------------------------------------
+
+
+def scope_text(t: Translator, filters: Filters) -> str:
+    """What the view covers, in words."""
+    if filters.session:
+        return t("dashboard.scope_session", code=filters.session)
+    if filters.training:
+        return t("dashboard.scope_training", training=filters.training)
+    return t("dashboard.scope_workspace")
+
+
+def period_text(t: Translator, filters: Filters) -> str:
+    """The period in words (both ends included)."""
+    start, end = filters.start, filters.end
+    if start and end:
+        return t(
+            "dashboard.period_between",
+            start=tables_.day_text(t, start),
+            end=tables_.day_text(t, end),
+        )
+    if start:
+        return t("dashboard.period_since", start=tables_.day_text(t, start))
+    if end:
+        return t("dashboard.period_until", end=tables_.day_text(t, end))
+    return t("dashboard.period_all")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a filter menu."""
+
+    value: str
+    label: str
+    selected: bool
+
+
+def _options(d: Dashboard, t: Translator, timezone: str) -> tuple[list[Option], list[Option]]:
+    filters = d.scope.filters
+    trainings = list(d.scope.trainings)
+    if filters.training and filters.training not in trainings:
+        trainings.append(filters.training)  # unknown: kept so the view says what it asked
+    training_options = [Option("", t("dashboard.filter_all_trainings"), not filters.training)]
+    training_options += [Option(name, name, name == filters.training) for name in trainings]
+    session_options = [Option("", t("dashboard.filter_all_sessions"), not filters.session)]
+    for code, name, opened_at in d.scope.sessions:
+        label = f"{code} — {name} ({t.date(opened_at, timezone)})"
+        session_options.append(Option(code, label, code == filters.session))
+    return training_options, session_options
+
+
+def render(
+    d: Dashboard,
+    reader: Reader,
+    *,
+    workspace_name: str,
+    errors: tuple[FilterError, ...] = (),
+) -> str:
+    """The whole page for one view."""
+    t = reader.t
+    filters = d.scope.filters
+    query = urlencode(filters.to_query())
+    training_options, session_options = _options(d, t, reader.timezone)
+    return ENV.get_template("dashboard.html").render(
+        t=t,
+        lang=t.locale,
+        stylesheet=STYLESHEET,
+        title=t("dashboard.title"),
+        workspace=workspace_name,
+        scope=scope_text(t, filters),
+        generated=tables_.instant_text(t, d.generated_at, reader.timezone),
+        zone=reader.timezone,
+        period=period_text(t, filters),
+        filters=filters,
+        errors=[t(error.key) for error in errors],
+        nothing_matches=d.scope.session_ids == (),
+        training_options=training_options,
+        session_options=session_options,
+        sections=sections(d, reader, query),
+        snapshot_url="/dashboard/snapshot.pdf" + (f"?{query}" if query else ""),
+    )
+
+
+def refused(locale: str | None, reason: str) -> str:
+    """The refusal page: why, and to type `dashboard` in the chat; in both languages when
+    the reader is unknown (no valid link or cookie)."""
+    locales = (locale,) if locale else SUPPORTED
+    blocks = [
+        (
+            lang,
+            Translator(lang)("dashboard.refused_title"),
+            Translator(lang)(f"dashboard.refused_{reason}"),
+        )
+        for lang in locales
+    ]
+    return ENV.get_template("refused.html").render(
+        lang=locale or "en", stylesheet=STYLESHEET, blocks=blocks
+    )
+
+
+def unavailable(locale: str | None) -> str:
+    """The page when something failed (logged; no trace shown), in both languages when the
+    reader is not known yet."""
+    blocks = [
+        (lang, Translator(lang)("dashboard.title"), Translator(lang)("dashboard.unavailable"))
+        for lang in ((locale,) if locale else SUPPORTED)
+    ]
+    return ENV.get_template("refused.html").render(
+        lang=locale or "en", stylesheet=STYLESHEET, blocks=blocks
+    )
+
+
+def opening(locale: str, target: str) -> str:
+    """The tiny same-site page that takes the token out of the address bar: a meta refresh
+    (and a link) to `target`, a path on this site.
+
+    Why not a redirect: the cookie is SameSite=Strict and set on the answer to a cross-site
+    navigation (a click in Slack or Teams); a redirect belongs to that same navigation, so
+    the browser would not send the cookie it just stored, while a refresh from this page is
+    a new, same-site navigation that does. No JavaScript needed.
+    """
+    t = Translator(locale)
+    return ENV.get_template("open.html").render(
+        lang=t.locale,
+        stylesheet=STYLESHEET,
+        title=t("dashboard.open_title"),
+        link=t("dashboard.open_link"),
+        target=target,
+    )

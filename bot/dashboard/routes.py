@@ -1,0 +1,310 @@
+"""The dashboard's routes: the link from the chat, the page, its CSVs, its stylesheet.
+
+    GET /dashboard/open/{token}?<filters>  the chat's link: audited, sets the session cookie,
+                                           answers a same-site page that goes on to /dashboard
+    GET /dashboard?<filters>               the page (cookie required)
+    GET /dashboard/{key}.csv?<filters>     one of its tables (cookie required)
+    GET /dashboard/snapshot.pdf?<filters>  the view on one A4 page (cookie required)
+    GET /dashboard/dashboard.css           the stylesheet (public)
+
+Refusals (no cookie, unknown or expired link, a role dropped to learner) are a translated
+403 page saying to type `dashboard` in the chat — in both languages when the reader is
+unknown —, never a stack trace. 403 rather than 401: HTTP's 401 promises a
+WWW-Authenticate challenge the browser could answer, and there is none; the way in is
+the chat.
+
+The figures come from `bot.steering.scope.resolve` and `bot.steering.figures.gather`
+(written in parallel; imported when first used, see `Figures`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from importlib import import_module
+from importlib.resources import files
+from urllib.parse import urlencode
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import csv_safe
+from bot.clock import Clock
+from bot.dashboard import access, page, snapshot
+from bot.dashboard import tables as tables_
+from bot.dashboard.access import Refusal, Viewer
+from bot.i18n import Translator
+from bot.ladder import Ladder
+from bot.settings import Settings
+from bot.steering.filters import FilterError, Filters
+from bot.steering.model import Dashboard, Scope, Table
+
+log = logging.getLogger(__name__)
+
+FILTER_NAMES = ("training", "session", "from", "to")
+_KEY = re.compile(r"^[a-z_]{1,40}$")
+
+Resolve = Callable[[AsyncSession, int, Filters, str], Awaitable[Scope]]
+Gather = Callable[[AsyncSession, int, Scope, datetime, Ladder], Awaitable[Dashboard]]
+
+
+async def _resolve(db: AsyncSession, workspace_id: int, filters: Filters, timezone: str) -> Scope:
+    # Imported when used: bot.steering.scope is written in parallel with this module
+    # (the integrator may import it at the top once both are merged).
+    scope: Scope = await import_module("bot.steering.scope").resolve(
+        db, workspace_id, filters, timezone
+    )
+    return scope
+
+
+async def _gather(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, ladder: Ladder
+) -> Dashboard:
+    # Imported when used: bot.steering.figures is written in parallel with this module.
+    dashboard: Dashboard = await import_module("bot.steering.figures").gather(
+        db, workspace_id, scope, now, ladder
+    )
+    return dashboard
+
+
+@dataclass
+class Figures:
+    """Where the page's figures come from (the contract's two functions)."""
+
+    resolve: Resolve = _resolve
+    gather: Gather = _gather
+
+
+def read_filters(query: dict[str, str]) -> tuple[Filters, list[FilterError]]:
+    """The view's filters, each read on its own so that one bad value leaves the others:
+    the page shows why it was left out and the view with the valid ones."""
+    errors: list[FilterError] = []
+
+    def one(name: str) -> Filters:
+        try:
+            return Filters.from_query({name: query.get(name, "")})
+        except FilterError as error:
+            errors.append(error)
+            return Filters()
+
+    training, session = one("training").training, one("session").session
+    start, end = one("from").start, one("to").end
+    if start is not None and end is not None and end < start:
+        errors.append(FilterError("dashboard.filter_period_reversed", "to"))
+        end = None
+    return Filters(training=training, session=session, start=start, end=end), errors
+
+
+# Every page's answer: the policy, never cached (it holds names), no referrer (the opening
+# page's address holds the token), never framed, never indexed.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": page.CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def _html(text: str, status: int) -> web.Response:
+    return web.Response(
+        text=text,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers=_SECURITY_HEADERS,
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """`handler`, its unexpected failures answered with the translated 503 page (logged with
+    the route's template, never the path: it may hold a token)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            route = request.match_info.route.resource
+            log.exception("dashboard_failed", extra={"route": route.canonical if route else "?"})
+            return _html(page.unavailable(None), 503)
+
+    return guarded
+
+
+def _refused(refusal: Refusal) -> web.Response:
+    return _html(page.refused(refusal.locale, refusal.reason), 403)
+
+
+class DashboardRoutes:
+    """The dashboard's HTTP side; `figures` may be replaced (the integrator's tests)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        figures: Figures | None = None,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._clock = clock
+        self.figures = figures or Figures()
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """The dashboard's routes."""
+        return [
+            web.get("/dashboard", _guarded(self.page)),
+            web.get("/dashboard/dashboard.css", self.stylesheet),
+            # GET only: a HEAD (a link checker's) must not open a session nor be audited.
+            web.get("/dashboard/open/{token}", _guarded(self.open), allow_head=False),
+            web.get("/dashboard/{key}.csv", _guarded(self.csv)),
+            web.get("/dashboard/snapshot.pdf", _guarded(self.snapshot)),
+        ]
+
+    async def open(self, request: web.Request) -> web.Response:
+        """The chat's link: exchanged for the session cookie (audited), then on to the page."""
+        now = self._clock.now()
+        async with self._sessions() as db:
+            found = await access.open_link(db, self._settings, request.match_info["token"], now)
+            if isinstance(found, Refusal):
+                return _refused(found)
+            viewer, session_token = found
+            await db.commit()
+        query = {name: request.query[name] for name in FILTER_NAMES if request.query.get(name)}
+        target = "/dashboard" + (f"?{urlencode(query)}" if query else "")
+        response = _html(page.opening(viewer.locale, target), 200)
+        access.set_cookie(response, self._settings, session_token, viewer.expires_at, now)
+        return response
+
+    async def stylesheet(self, _request: web.Request) -> web.Response:
+        """The page's stylesheet (the CSP allows styles from the bot itself only)."""
+        text = files("bot.dashboard").joinpath("static/dashboard.css").read_text("utf-8")
+        return web.Response(
+            text=text,
+            content_type="text/css",
+            charset="utf-8",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    async def _view(
+        self, db: AsyncSession, viewer: Viewer, query: dict[str, str]
+    ) -> tuple[Dashboard, list[FilterError]]:
+        filters, errors = read_filters(query)
+        workspace_id = viewer.workspace.id
+        try:
+            scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
+        except FilterError as error:
+            errors.append(error)
+            filters = replace(filters, session=None) if error.name == "session" else Filters()
+            scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
+        dashboard = await self.figures.gather(
+            db, workspace_id, scope, self._clock.now(), self._settings.ladder
+        )
+        return dashboard, errors
+
+    async def _viewer(self, db: AsyncSession, request: web.Request) -> Viewer | Refusal:
+        token = request.cookies.get(access.COOKIE)
+        return await access.viewer(db, self._settings, token, self._clock.now())
+
+    def _reader(self, viewer: Viewer) -> tables_.Reader:
+        return tables_.Reader(Translator(viewer.locale), viewer.timezone, self._settings.ladder)
+
+    async def page(self, request: web.Request) -> web.Response:
+        """The dashboard for the view in the URL."""
+        async with self._sessions() as db:
+            viewer = await self._viewer(db, request)
+            if isinstance(viewer, Refusal):
+                return _refused(viewer)
+            try:
+                dashboard, errors = await self._view(db, viewer, dict(request.query))
+            except Exception:
+                log.exception("dashboard_figures_failed")
+                return _html(page.unavailable(viewer.locale), 503)
+        text = page.render(
+            dashboard,
+            self._reader(viewer),
+            workspace_name=viewer.workspace.name or viewer.workspace.external_id,
+            errors=tuple(errors),
+        )
+        return _html(text, 200)
+
+    async def snapshot(self, request: web.Request) -> web.Response:
+        """The view as a one-page A4 PDF for a steering committee (bot/dashboard/snapshot.py:
+        the same figures and charts as the page), in the viewer's language."""
+        async with self._sessions() as db:
+            viewer = await self._viewer(db, request)
+            if isinstance(viewer, Refusal):
+                return _refused(viewer)
+            dashboard, _errors = await self._view(db, viewer, dict(request.query))
+        reader = self._reader(viewer)
+        pdf = snapshot.snapshot(dashboard, reader.t, ladder=reader.ladder)
+        return web.Response(
+            body=pdf,
+            content_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{snapshot.filename(dashboard)}"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    async def csv(self, request: web.Request) -> web.StreamResponse:
+        """One table of the view as CSV (UTF-8 with a byte-order mark, every cell safe)."""
+        key = request.match_info["key"]
+        async with self._sessions() as db:
+            viewer = await self._viewer(db, request)
+            if isinstance(viewer, Refusal):
+                return _refused(viewer)
+            reader = self._reader(viewer)
+            if not _KEY.match(key) or key not in tables_.KEYS:
+                return web.Response(
+                    status=404, text=reader.t("dashboard.not_found"), charset="utf-8"
+                )
+            try:
+                dashboard, _errors = await self._view(db, viewer, dict(request.query))
+            except Exception:
+                log.exception("dashboard_figures_failed")
+                return web.Response(
+                    status=503, text=reader.t("dashboard.unavailable"), charset="utf-8"
+                )
+        table = tables_.tables(dashboard, reader)[key]
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="dashboard-{key}.csv"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            }
+        )
+        await response.prepare(request)
+        async for chunk in csv_chunks(table, reader):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+async def csv_chunks(table: Table, reader: tables_.Reader) -> AsyncIterator[bytes]:
+    """A table as CSV: a byte-order mark (spreadsheet apps then read UTF-8), the header in
+    the reader's language, then the rows; every cell through bot/csv_safe.py."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(csv_safe.row(reader.t(f"dashboard.col.{column}") for column in table.columns))
+    for row in table.rows:
+        writer.writerow(csv_safe.row(tables_.csv_text(cell, reader.timezone) for cell in row))
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
