@@ -403,6 +403,9 @@ class Pulse(Base):
     # The sums of its answers, computed by the database when it closed: a closed pulse's
     # answers never change again, so results over years of pulses scan only open ones.
     final_sums: Mapped[dict[str, Any] | None]
+    # Its answers counted by (score, LSAT) when it closed, as [[score, lsat or null, n], …]
+    # (the dashboard's NPS × LSAT scatter); None for pulses closed before migration 0020.
+    final_grid: Mapped[list[list[int | None]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 
