@@ -107,7 +107,11 @@ class Member(Base):
     """A person the bot knows in one workspace; a community member once joined_at is set."""
 
     __tablename__ = "member"
-    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),
+        # The ladder's distribution (the steering dashboard) reads only this index.
+        Index("ix_member_level", "workspace_id", "level", "joined_at", "left_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
@@ -529,6 +533,18 @@ class BadgeAward(Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         Index("ix_badge_award_level", "member_id", "level"),
+        # The steering dashboard's ladder figures read only this index: per level, when,
+        # how long after joining, whose (awards not revoked).
+        Index(
+            "ix_badge_award_figures",
+            "workspace_id",
+            "level",
+            "awarded_at",
+            "joined_days",
+            "member_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -547,6 +563,9 @@ class BadgeAward(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # Whole days from the member's joining to the award, as it stood then (None: not a
+    # community member then, or an award made before migration 0020 to someone who left).
+    joined_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ErasedBadge(Base):

@@ -13,17 +13,18 @@ What counts (choices a steering committee can read back):
 - median days: whole days from the member's joining (`member.joined_at`) to the award,
   over those awards; members who left (their joining forgotten) are left out of it.
 
-Levels no longer on the configured ladder are left out. Three grouped queries; the
-awards' months and days are grouped by the database (a few rows a level come back).
+Levels no longer on the configured ladder are left out. The database groups the awards
+by month and by days (a few rows a level come back), reading indexes only
+(ix_member_level, ix_badge_award_figures; days kept with each award since migration 0020).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, cast, extract, func, select
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ladder import Ladder
@@ -35,6 +36,7 @@ from bot.steering.in_scope import (
     nothing_matches,
 )
 from bot.steering.model import Badges, LevelFigures, Scope
+from storage.badges import whole_days
 from storage.models import BadgeAward, Member
 
 
@@ -45,7 +47,8 @@ async def badges(db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladd
     if nothing_matches(scope) or not ids:
         return Badges(levels=tuple(LevelFigures(i, 0, 0, None) for i in ids))
     holders, without = await _holders(db, workspace_id, scope, ids)
-    days, first, last = await _days(db, workspace_id, scope, ids)
+    first, last = await _span(db, workspace_id, scope, ids)
+    days = await _days(db, workspace_id, scope, ids) if first is not None else {}
     per_month = await _per_month(db, workspace_id, scope, ids, first, last)
     levels = []
     for level in ids:
@@ -90,52 +93,59 @@ async def _holders(
     return {level: n for level, n in counted.items() if level in ids}, counted.get(None, 0)
 
 
-def _whole_days(db: AsyncSession, later: Any, earlier: Any) -> Any:
-    """Whole days from `earlier` to `later`, computed by the database."""
-    bind = db.bind
-    assert bind is not None
-    if bind.dialect.name == "postgresql":
-        return cast(func.floor(extract("epoch", later - earlier) / 86400), Integer)
-    # SQLite keeps UTC instants as text that julianday() reads; CAST truncates.
-    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+def _days_after_joining(db: AsyncSession) -> Any:
+    """An award's whole days after joining: kept with the award since migration 0020, else
+    (bulk loads that left it out) computed from the member's joining, for those only."""
+    live = (
+        select(whole_days(db, BadgeAward.awarded_at, Member.joined_at))
+        .where(Member.id == BadgeAward.member_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(BadgeAward.joined_days, live)
+
+
+async def _span(
+    db: AsyncSession, workspace_id: int, scope: Scope, ids: list[str]
+) -> tuple[datetime | None, datetime | None]:
+    """The first and the last award that count: one min() and one max() a level, each an
+    index seek (ix_badge_award_figures) rather than a scan."""
+    parts = [
+        select(aggregate(BadgeAward.awarded_at).label("at")).where(
+            _awards(workspace_id, scope, [level])
+        )
+        for level in ids
+        for aggregate in (func.min, func.max)
+    ]
+    found = [at for (at,) in (await db.execute(union_all(*parts))).all() if at is not None]
+    instants = [_instant(at) for at in found]
+    return (min(instants), max(instants)) if instants else (None, None)
 
 
 async def _days(
     db: AsyncSession, workspace_id: int, scope: Scope, ids: list[str]
-) -> tuple[dict[str, dict[int | None, int]], datetime | None, datetime | None]:
-    """Per level, how many awards took how many whole days from joining (None: joining
-    unknown); and the first and last award instants."""
+) -> dict[str, dict[int | None, int]]:
+    """Per level, how many awards took how many whole days after joining (None: joining
+    unknown)."""
     inner = (
-        select(
-            BadgeAward.level.label("level"),
-            BadgeAward.awarded_at.label("at"),
-            _whole_days(db, BadgeAward.awarded_at, Member.joined_at).label("days"),
-        )
-        .join(Member, Member.id == BadgeAward.member_id)
+        select(BadgeAward.level.label("level"), _days_after_joining(db).label("days"))
         .where(_awards(workspace_id, scope, ids))
         .subquery()
     )
-    query = select(
-        inner.c.level, inner.c.days, func.count(), func.min(inner.c.at), func.max(inner.c.at)
-    ).group_by(inner.c.level, inner.c.days)
+    query = select(inner.c.level, inner.c.days, func.count()).group_by(inner.c.level, inner.c.days)
     found: dict[str, dict[int | None, int]] = {}
-    first: datetime | None = None
-    last: datetime | None = None
-    for level, days, n, earliest, latest in (await db.execute(query)).all():
+    for level, days, n in (await db.execute(query)).all():
         # Awards granted before a (re)join: no negative durations.
         key = max(0, int(days)) if days is not None else None
         histogram = found.setdefault(str(level), {})
         histogram[key] = histogram.get(key, 0) + int(n)
-        earliest, latest = _instant(earliest), _instant(latest)
-        first = earliest if first is None or earliest < first else first
-        last = latest if last is None or latest > last else last
-    return found, first, last
+    return found
 
 
 def _instant(value: Any) -> datetime:
-    """An instant min()/max() gave back (typed as the column: aware, UTC)."""
-    assert isinstance(value, datetime) and value.tzinfo is not None, value
-    return value
+    """An instant min()/max() gave back: aware (PostgreSQL), or SQLite's naive UTC text."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def _per_month(

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, exists, literal_column, select, true
+from sqlalchemy import ColumnElement, case, literal_column, select, true
 
 from bot.steering.model import Scope
 from storage.models import SessionParticipation
@@ -35,15 +35,14 @@ def in_period(column: Any, scope: Scope) -> ColumnElement[bool]:
 
 def member_in_scope(member_id: Any, scope: Scope) -> ColumnElement[bool]:
     """The member `member_id` took part in one of the scope's sessions (always true for
-    the whole workspace). An EXISTS on (member, session): the participation's index."""
+    the whole workspace). An IN over the sessions' participants (their unique index): on
+    a member's id, SQLite reads only those members."""
     if scope.session_ids is None:
         return true()
-    return exists(
-        select(SessionParticipation.id).where(
-            SessionParticipation.member_id == member_id,
-            SessionParticipation.session_id.in_(scope.session_ids),
-        )
+    took_part = select(SessionParticipation.member_id).where(
+        SessionParticipation.session_id.in_(scope.session_ids)
     )
+    return member_id.in_(took_part)
 
 
 def month_of(instant: datetime, zone: ZoneInfo) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.ladder import Ladder, LevelSpec
 from bot.steering.badges import _median, badges
 from bot.steering.model import Badges, LevelFigures
+from storage import badges as stored
+from storage.models import BadgeAward
 from tests.bot.steering.handmade import T0, Community, database, scope
 
 LADDER = Ladder(
@@ -115,6 +119,42 @@ async def test_distribution_promotions_and_time_to_each_level(database_url: str)
         LevelFigures("senior", 0, 0, None),
     )
     assert nothing.per_month == {} and nothing.without_level == 0
+
+
+async def test_days_are_kept_with_each_award_and_filled_after_bulk_loads(
+    database_url: str,
+) -> None:
+    async with database(database_url) as sessions:
+        async with sessions() as db, db.begin():
+            c = await Community.create(db)
+            ann = await c.member("Ann", joined_at=_day(0))
+            ben = await c.member("Ben", joined_at=_day(0))
+            # A grant 12.75 days after joining keeps 12 whole days.
+            granted = await stored.grant(
+                db,
+                workspace_id=c.workspace_id,
+                member_id=ann,
+                level="junior",
+                rank=1,
+                granted_by_id=c.animator_id,
+                reason=None,
+                now=_day(12.75),
+            )
+            # A bulk-loaded award without them: computed when read, then filled.
+            loaded = await c.award(ben, "junior", 1, _day(3.5))
+            ws = c.workspace_id
+        async with sessions() as db:
+            before = await badges(db, ws, scope(), LADDER)
+            rows = dict((await db.execute(select(BadgeAward.id, BadgeAward.joined_days))).all())
+        assert rows == {granted: 12, loaded: None}
+        async with sessions() as db, db.begin():
+            await stored.fill_joined_days(db, ws)
+        async with sessions() as db:
+            after = await badges(db, ws, scope(), LADDER)
+            rows = dict((await db.execute(select(BadgeAward.id, BadgeAward.joined_days))).all())
+    assert rows == {granted: 12, loaded: 3}
+    assert before == after
+    assert after.levels[0] == LevelFigures("junior", holders=0, awarded=2, median_days=7.5)
 
 
 def test_median_of_a_histogram() -> None:
