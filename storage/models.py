@@ -533,14 +533,23 @@ class BadgeAward(Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         Index("ix_badge_award_level", "member_id", "level"),
-        # The steering dashboard's ladder figures read only this index: per level, when,
-        # how long after joining, whose (awards not revoked).
+        # The steering dashboard's ladder figures read only these (awards not revoked): per
+        # level, by month (ranges of awarded_at) and by days after joining (in order).
         Index(
-            "ix_badge_award_figures",
+            "ix_badge_award_months",
             "workspace_id",
             "level",
             "awarded_at",
+            "member_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index(
+            "ix_badge_award_days",
+            "workspace_id",
+            "level",
             "joined_days",
+            "awarded_at",
             "member_id",
             sqlite_where=text("revoked_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL"),

@@ -13,9 +13,12 @@ What counts (choices a steering committee can read back):
 - median days: whole days from the member's joining (`member.joined_at`) to the award,
   over those awards; members who left (their joining forgotten) are left out of it.
 
-Levels no longer on the configured ladder are left out. The database groups the awards
-by month and by days (a few rows a level come back), reading indexes only
-(ix_member_level, ix_badge_award_figures; days kept with each award since migration 0020).
+Levels no longer on the configured ladder are left out. The database counts, reading
+indexes only and in their order (no sort of the awards): the members per level
+(ix_member_level), the awards per level and month (ranges of ix_badge_award_months) and
+per level and days after joining (ix_badge_award_days; the days are kept with each award
+since migration 0020). A training or a session (whose members must be looked up) is one
+grouped scan of its members' awards instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, union_all
+from sqlalchemy import and_, func, literal_column, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ladder import Ladder
@@ -39,6 +42,10 @@ from bot.steering.model import Badges, LevelFigures, Scope
 from storage.badges import whole_days
 from storage.models import BadgeAward, Member
 
+# The whole workspace's months are counted by ranges, one count per level and month: up to
+# this many (a compound SELECT; SQLite allows 500), else by one grouped scan.
+MAX_RANGES = 400
+
 
 async def badges(db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladder) -> Badges:
     """Each level of `ladder` (lowest first), promotions per month and level, and the
@@ -48,8 +55,15 @@ async def badges(db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladd
         return Badges(levels=tuple(LevelFigures(i, 0, 0, None) for i in ids))
     holders, without = await _holders(db, workspace_id, scope, ids)
     first, last = await _span(db, workspace_id, scope, ids)
-    days = await _days(db, workspace_id, scope, ids) if first is not None else {}
-    per_month = await _per_month(db, workspace_id, scope, ids, first, last)
+    per_month: dict[tuple[str, str], int] = {}
+    days: dict[str, dict[int | None, int]] = {}
+    if first is not None and last is not None:
+        months = months_between(first, last, ZoneInfo(scope.timezone))
+        if scope.session_ids is None and len(ids) * len(months) <= MAX_RANGES:
+            per_month = await _per_month_by_ranges(db, workspace_id, scope, ids, months)
+            days = await _days_in_order(db, workspace_id, scope, ids)
+        else:
+            per_month, days = await _grouped(db, workspace_id, scope, ids, months)
     levels = []
     for level in ids:
         histogram = days.get(level, {})
@@ -64,15 +78,15 @@ async def badges(db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladd
     return Badges(levels=tuple(levels), per_month=per_month, without_level=without)
 
 
-def _awards(workspace_id: int, scope: Scope, ids: list[str]) -> Any:
+def _awards(workspace_id: int, scope: Scope, levels: list[str], *, members: bool = True) -> Any:
     """The awards that count: in the workspace, on the ladder, not revoked, in the period,
-    of members in scope."""
+    of members in scope (unless `members` is False: a bound for any scope)."""
     return and_(
         BadgeAward.workspace_id == workspace_id,
         BadgeAward.revoked_at.is_(None),
-        BadgeAward.level.in_(ids),
+        BadgeAward.level.in_(levels) if len(levels) > 1 else BadgeAward.level == levels[0],
         in_period(BadgeAward.awarded_at, scope),
-        member_in_scope(BadgeAward.member_id, scope),
+        member_in_scope(BadgeAward.member_id, scope) if members else true(),
     )
 
 
@@ -107,11 +121,11 @@ def _days_after_joining(db: AsyncSession) -> Any:
 async def _span(
     db: AsyncSession, workspace_id: int, scope: Scope, ids: list[str]
 ) -> tuple[datetime | None, datetime | None]:
-    """The first and the last award that count: one min() and one max() a level, each an
-    index seek (ix_badge_award_figures) rather than a scan."""
+    """The first and the last award of the period in the workspace (a bound for every
+    scope): one min() and one max() a level, each an index seek, not a scan."""
     parts = [
         select(aggregate(BadgeAward.awarded_at).label("at")).where(
-            _awards(workspace_id, scope, [level])
+            _awards(workspace_id, scope, [level], members=False)
         )
         for level in ids
         for aggregate in (func.min, func.max)
@@ -121,24 +135,94 @@ async def _span(
     return (min(instants), max(instants)) if instants else (None, None)
 
 
-async def _days(
+async def _per_month_by_ranges(
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    ids: list[str],
+    months: list[tuple[str, datetime]],
+) -> dict[tuple[str, str], int]:
+    """Promotions per month and level: one count of an index range each."""
+    parts: list[Any] = []
+    for level in ids:
+        for index, (_, begins) in enumerate(months):
+            in_month = BadgeAward.awarded_at >= begins
+            if index + 1 < len(months):
+                in_month = in_month & (BadgeAward.awarded_at < months[index + 1][1])
+            # Each row says which (level, month) it counts: a compound SELECT's rows need
+            # not come in its terms' order (PostgreSQL may run them in parallel).
+            parts.append(
+                select(literal_column(str(len(parts))), func.count()).where(
+                    _awards(workspace_id, scope, [level]), in_month
+                )
+            )
+    found: dict[tuple[str, str], int] = {}
+    for position, n in (await db.execute(union_all(*parts))).all():
+        if n:
+            level, index = ids[int(position) // len(months)], int(position) % len(months)
+            found[(months[index][0], level)] = int(n)
+    return found
+
+
+async def _days_in_order(
     db: AsyncSession, workspace_id: int, scope: Scope, ids: list[str]
 ) -> dict[str, dict[int | None, int]]:
-    """Per level, how many awards took how many whole days after joining (None: joining
-    unknown)."""
+    """Per level, how many awards took how many whole days after joining: the kept days
+    read in the index's order, the others (bulk loads) computed."""
+    kept = (
+        select(BadgeAward.level, BadgeAward.joined_days, func.count())
+        .where(_awards(workspace_id, scope, ids), BadgeAward.joined_days.is_not(None))
+        .group_by(BadgeAward.level, BadgeAward.joined_days)
+    )
     inner = (
         select(BadgeAward.level.label("level"), _days_after_joining(db).label("days"))
+        .where(_awards(workspace_id, scope, ids), BadgeAward.joined_days.is_(None))
+        .subquery()
+    )
+    computed = select(inner.c.level, inner.c.days, func.count()).group_by(
+        inner.c.level, inner.c.days
+    )
+    found: dict[str, dict[int | None, int]] = {}
+    for query in (kept, computed):
+        for level, days, n in (await db.execute(query)).all():
+            _count(found, str(level), days, int(n))
+    return found
+
+
+async def _grouped(
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    ids: list[str],
+    months: list[tuple[str, datetime]],
+) -> tuple[dict[tuple[str, str], int], dict[str, dict[int | None, int]]]:
+    """Both, from one grouped scan of the scope's awards (a training's, a session's)."""
+    inner = (
+        select(
+            BadgeAward.level.label("level"),
+            month_index(BadgeAward.awarded_at, months).label("month"),
+            _days_after_joining(db).label("days"),
+        )
         .where(_awards(workspace_id, scope, ids))
         .subquery()
     )
-    query = select(inner.c.level, inner.c.days, func.count()).group_by(inner.c.level, inner.c.days)
-    found: dict[str, dict[int | None, int]] = {}
-    for level, days, n in (await db.execute(query)).all():
-        # Awards granted before a (re)join: no negative durations.
-        key = max(0, int(days)) if days is not None else None
-        histogram = found.setdefault(str(level), {})
-        histogram[key] = histogram.get(key, 0) + int(n)
-    return found
+    query = select(inner.c.level, inner.c.month, inner.c.days, func.count()).group_by(
+        inner.c.level, inner.c.month, inner.c.days
+    )
+    per_month: dict[tuple[str, str], int] = {}
+    days: dict[str, dict[int | None, int]] = {}
+    for level, month, after, n in (await db.execute(query)).all():
+        key = (months[int(month)][0], str(level))
+        per_month[key] = per_month.get(key, 0) + int(n)
+        _count(days, str(level), after, int(n))
+    return per_month, days
+
+
+def _count(found: dict[str, dict[int | None, int]], level: str, days: Any, n: int) -> None:
+    # Awards granted before a (re)join: no negative durations.
+    key = max(0, int(days)) if days is not None else None
+    histogram = found.setdefault(level, {})
+    histogram[key] = histogram.get(key, 0) + n
 
 
 def _instant(value: Any) -> datetime:
@@ -146,34 +230,6 @@ def _instant(value: Any) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.fromisoformat(str(value))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-async def _per_month(
-    db: AsyncSession,
-    workspace_id: int,
-    scope: Scope,
-    ids: list[str],
-    first: datetime | None,
-    last: datetime | None,
-) -> dict[tuple[str, str], int]:
-    if first is None or last is None:
-        return {}
-    months = months_between(first, last, ZoneInfo(scope.timezone))
-    inner = (
-        select(
-            BadgeAward.level.label("level"),
-            month_index(BadgeAward.awarded_at, months).label("month"),
-        )
-        .where(_awards(workspace_id, scope, ids))
-        .subquery()
-    )
-    query = select(inner.c.level, inner.c.month, func.count()).group_by(
-        inner.c.level, inner.c.month
-    )
-    return {
-        (months[int(month)][0], str(level)): int(n)
-        for level, month, n in (await db.execute(query)).all()
-    }
 
 
 def _median(histogram: dict[int, int]) -> float | None:

@@ -9,8 +9,9 @@ The steering dashboard (issue 17) must draw a workspace of 100,000 members quick
 - badge_award.joined_days: whole days from the member's joining to the award, written
   with the award (time to each level without joining every award to its member); filled
   here for the awards already made, from the members' joining as it stands.
-- ix_badge_award_figures (awards not revoked: level, when, days, whose) and
-  ix_member_level (the ladder's distribution): the ladder's figures read indexes only.
+- ix_badge_award_months and ix_badge_award_days (awards not revoked, per level: by
+  instant, by days after joining) and ix_member_level (the ladder's distribution): the
+  ladder's figures read indexes only, in order.
 
 Revision ID: 0020
 Revises: 0018 (the integrator re-chains it onto 0019)
@@ -44,18 +45,26 @@ def upgrade() -> None:
         f"UPDATE badge_award SET joined_days = (SELECT {days} FROM member"
         " WHERE member.id = badge_award.member_id AND member.joined_at IS NOT NULL)"
     )
-    op.create_index(
-        "ix_badge_award_figures",
-        "badge_award",
-        ["workspace_id", "level", "awarded_at", "joined_days", "member_id"],
-        sqlite_where=sa.text("revoked_at IS NULL"),
-        postgresql_where=sa.text("revoked_at IS NULL"),
-    )
+    for name, columns in (
+        ("ix_badge_award_months", ["workspace_id", "level", "awarded_at", "member_id"]),
+        (
+            "ix_badge_award_days",
+            ["workspace_id", "level", "joined_days", "awarded_at", "member_id"],
+        ),
+    ):
+        op.create_index(
+            name,
+            "badge_award",
+            columns,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        )
     op.create_index("ix_member_level", "member", ["workspace_id", "level", "joined_at", "left_at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_member_level", table_name="member")
-    op.drop_index("ix_badge_award_figures", table_name="badge_award")
+    op.drop_index("ix_badge_award_days", table_name="badge_award")
+    op.drop_index("ix_badge_award_months", table_name="badge_award")
     op.drop_column("badge_award", "joined_days")
     op.drop_column("pulse", "final_grid")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.ladder import Ladder, LevelSpec
+from bot.steering import badges as section
 from bot.steering.badges import _median, badges
 from bot.steering.model import Badges, LevelFigures
 from storage import badges as stored
@@ -119,6 +121,19 @@ async def test_distribution_promotions_and_time_to_each_level(database_url: str)
         LevelFigures("senior", 0, 0, None),
     )
     assert nothing.per_month == {} and nothing.without_level == 0
+
+
+async def test_one_grouped_scan_gives_what_the_index_ranges_give(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database(database_url) as sessions:
+        async with sessions() as db, db.begin():
+            ids = await _build(db)
+        async with sessions() as db:
+            ranges = await badges(db, ids["ws"], scope(timezone=PARIS), LADDER)
+            monkeypatch.setattr(section, "MAX_RANGES", 0)
+            grouped = await badges(db, ids["ws"], scope(timezone=PARIS), LADDER)
+    assert grouped == ranges
 
 
 async def test_days_are_kept_with_each_award_and_filled_after_bulk_loads(
