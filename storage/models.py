@@ -540,6 +540,7 @@ class BadgeAward(Base):
             "workspace_id",
             "level",
             "awarded_at",
+            "joined_days",
             "member_id",
             sqlite_where=text("revoked_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL"),

@@ -23,6 +23,7 @@ grouped scan of its members' awards instead.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -142,18 +143,25 @@ async def _per_month_by_ranges(
     ids: list[str],
     months: list[tuple[str, datetime]],
 ) -> dict[tuple[str, str], int]:
-    """Promotions per month and level: one count of an index range each."""
+    """Promotions per month and level: one count of an index range each (the month's
+    part of the period: one range, which the index can seek)."""
+    everything = replace(scope, start=None, end=None)
     parts: list[Any] = []
     for level in ids:
         for index, (_, begins) in enumerate(months):
+            ends = months[index + 1][1] if index + 1 < len(months) else None
+            if scope.start is not None and begins < scope.start:
+                begins = scope.start
+            if scope.end is not None and (ends is None or ends > scope.end):
+                ends = scope.end
             in_month = BadgeAward.awarded_at >= begins
-            if index + 1 < len(months):
-                in_month = in_month & (BadgeAward.awarded_at < months[index + 1][1])
+            if ends is not None:
+                in_month = in_month & (BadgeAward.awarded_at < ends)
             # Each row says which (level, month) it counts: a compound SELECT's rows need
             # not come in its terms' order (PostgreSQL may run them in parallel).
             parts.append(
                 select(literal_column(str(len(parts))), func.count()).where(
-                    _awards(workspace_id, scope, [level]), in_month
+                    _awards(workspace_id, everything, [level]), in_month
                 )
             )
     found: dict[tuple[str, str], int] = {}

@@ -47,7 +47,10 @@ def upgrade() -> None:
         " WHERE member.id = badge_award.member_id AND member.joined_at IS NOT NULL)"
     )
     for name, columns in (
-        ("ix_badge_award_months", ["workspace_id", "level", "awarded_at", "member_id"]),
+        (
+            "ix_badge_award_months",
+            ["workspace_id", "level", "awarded_at", "joined_days", "member_id"],
+        ),
         (
             "ix_badge_award_days",
             ["workspace_id", "level", "joined_days", "awarded_at", "member_id"],

@@ -129,11 +129,28 @@ async def test_one_grouped_scan_gives_what_the_index_ranges_give(
     async with database(database_url) as sessions:
         async with sessions() as db, db.begin():
             ids = await _build(db)
+        # The whole workspace, and a period that cuts months in two.
+        views = [
+            scope(timezone=PARIS),
+            scope(
+                start=datetime(2026, 6, 15, tzinfo=UTC),
+                end=datetime(2026, 7, 3, tzinfo=UTC),
+                timezone=PARIS,
+            ),
+        ]
         async with sessions() as db:
-            ranges = await badges(db, ids["ws"], scope(timezone=PARIS), LADDER)
+            ranges = [await badges(db, ids["ws"], view, LADDER) for view in views]
             monkeypatch.setattr(section, "MAX_RANGES", 0)
-            grouped = await badges(db, ids["ws"], scope(timezone=PARIS), LADDER)
+            grouped = [await badges(db, ids["ws"], view, LADDER) for view in views]
     assert grouped == ranges
+    # From 15 June to 3 July: L6's (15 June) and L2's junior and L7's confirmed in June,
+    # L3's junior and L1's confirmed in July.
+    assert ranges[1].per_month == {
+        ("2026-06", "junior"): 2,
+        ("2026-06", "confirmed"): 1,
+        ("2026-07", "junior"): 1,
+        ("2026-07", "confirmed"): 1,
+    }
 
 
 async def test_days_are_kept_with_each_award_and_filled_after_bulk_loads(
