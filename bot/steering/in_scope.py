@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, literal_column, select, true
+from sqlalchemy import ColumnElement, case, exists, literal_column, select, true
 
 from bot.steering.model import Scope
 from storage.models import SessionParticipation
@@ -33,12 +33,23 @@ def in_period(column: Any, scope: Scope) -> ColumnElement[bool]:
     return condition
 
 
-def member_in_scope(member_id: Any, scope: Scope) -> ColumnElement[bool]:
+def member_in_scope(member_id: Any, scope: Scope, *, few: bool = False) -> ColumnElement[bool]:
     """The member `member_id` took part in one of the scope's sessions (always true for
-    the whole workspace). An IN over the sessions' participants (their unique index): on
-    a member's id, SQLite reads only those members."""
+    the whole workspace).
+
+    For many rows (members, awards): an IN over the sessions' participants, gathered once
+    (on a member's id SQLite then reads only those members). For `few` rows (mentors,
+    waiting novices, pairs): an EXISTS, one lookup of the participation's member index a
+    row, rather than gathering every participant of a large training."""
     if scope.session_ids is None:
         return true()
+    if few:
+        return exists(
+            select(SessionParticipation.id).where(
+                SessionParticipation.member_id == member_id,
+                SessionParticipation.session_id.in_(scope.session_ids),
+            )
+        )
     took_part = select(SessionParticipation.member_id).where(
         SessionParticipation.session_id.in_(scope.session_ids)
     )

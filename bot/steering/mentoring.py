@@ -48,7 +48,7 @@ async def _pairs(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[int
     ).where(
         MentoringPair.workspace_id == workspace_id,
         in_period(MentoringPair.created_at, scope),
-        member_in_scope(MentoringPair.novice_id, scope),
+        member_in_scope(MentoringPair.novice_id, scope, few=True),
     )
     row = (await db.execute(query)).one()
     pairs, active, checked, met_count = (int(value) for value in row)
@@ -77,7 +77,7 @@ async def _waiting(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[W
         .where(
             MenteeWish.workspace_id == workspace_id,
             MenteeWish.status == "waiting",
-            member_in_scope(Member.id, scope),
+            member_in_scope(Member.id, scope, few=True),
         )
         .order_by(MenteeWish.updated_at, MenteeWish.id)
     )
@@ -122,7 +122,7 @@ async def _loads(
             MentorProfile.workspace_id == workspace_id,
             MentorProfile.status == "active",
             or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
-            member_in_scope(Member.id, scope),
+            member_in_scope(Member.id, scope, few=True),
         )
         .order_by(MentorProfile.id)
     )
