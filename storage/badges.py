@@ -16,9 +16,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     String,
     and_,
     case,
+    cast,
+    extract,
     func,
     literal,
     or_,
@@ -72,6 +75,41 @@ def _utc_day(session: AsyncSession, column: Any) -> Any:
     if bind.dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
     return func.date(column)
+
+
+def whole_days(session: AsyncSession, later: Any, earlier: Any) -> Any:
+    """Whole days from the instant `earlier` to `later`, computed by the database
+    (`BadgeAward.joined_days`; SQLite keeps UTC instants as text that julianday() reads)."""
+    bind = session.bind
+    assert bind is not None
+    if bind.dialect.name == "postgresql":
+        return cast(func.floor(extract("epoch", later - earlier) / 86400), Integer)
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+def _instant(session: AsyncSession, now: datetime) -> Any:
+    """`now` as a bound instant the database can subtract another from (PostgreSQL must be
+    told its type; SQLite must not: CAST(… AS DATETIME) makes a number of it)."""
+    value = literal(now, type_=BadgeAward.awarded_at.type)
+    bind = session.bind
+    assert bind is not None
+    return cast(value, BadgeAward.awarded_at.type) if bind.dialect.name == "postgresql" else value
+
+
+async def fill_joined_days(session: AsyncSession, workspace_id: int | None = None) -> None:
+    """Fill `joined_days` of awards written without it (bulk loads: the demo, the bench),
+    from the members' joining as it stands."""
+    joined = (
+        select(whole_days(session, BadgeAward.awarded_at, Member.joined_at))
+        .where(Member.id == BadgeAward.member_id, Member.joined_at.is_not(None))
+        .scalar_subquery()
+    )
+    statement = update(BadgeAward).where(BadgeAward.joined_days.is_(None))
+    if workspace_id is not None:
+        statement = statement.where(BadgeAward.workspace_id == workspace_id)
+    await session.execute(
+        statement.values(joined_days=joined).execution_options(synchronize_session=False)
+    )
 
 
 def _capped(count: Any, cap: int | None) -> Any:
@@ -273,6 +311,7 @@ async def award_due(
         .cte("stats")
     )
     selects = []
+    joined_days = whole_days(session, _instant(session, now), stats.c.joined_at)
     for rule in rules:
         selects.append(
             select(
@@ -283,11 +322,21 @@ async def award_due(
                 literal(rule.rank),
                 literal(now, type_=award.c.awarded_at.type),
                 literal("auto"),
+                joined_days,
             ).where(_meets(stats, rule, now), stats.c[f"held_{rule.rank}"] == 0)
         )
     if not selects:
         return []
-    columns = ["uid", "workspace_id", "member_id", "level", "rank", "awarded_at", "source"]
+    columns = [
+        "uid",
+        "workspace_id",
+        "member_id",
+        "level",
+        "rank",
+        "awarded_at",
+        "source",
+        "joined_days",
+    ]
     source = selects[0] if len(selects) == 1 else union_all(*selects)
     statement = (
         insert_for(session, BadgeAward)
@@ -356,6 +405,11 @@ async def grant(
     now: datetime,
 ) -> int | None:
     """Award `level` by hand; None when the member already holds it."""
+    joined_days = (
+        select(whole_days(session, _instant(session, now), Member.joined_at))
+        .where(Member.id == member_id)
+        .scalar_subquery()
+    )
     statement = (
         insert_for(session, BadgeAward)
         .values(
@@ -368,6 +422,7 @@ async def grant(
             source="grant",
             granted_by_id=granted_by_id,
             reason=reason,
+            joined_days=joined_days,
         )
         .on_conflict_do_nothing(
             index_elements=["member_id", "level"], index_where=text("revoked_at IS NULL")

@@ -121,6 +121,8 @@ class Member(Base):
             "created_at",
             "first_contributed_at",
         ),
+        # The ladder's distribution (the steering dashboard) reads only this index.
+        Index("ix_member_level", "workspace_id", "level", "joined_at", "left_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -494,6 +496,9 @@ class Pulse(Base):
     # The sums of its answers, computed by the database when it closed: a closed pulse's
     # answers never change again, so results over years of pulses scan only open ones.
     final_sums: Mapped[dict[str, Any] | None]
+    # Its answers counted by (score, LSAT) when it closed, as [[score, lsat or null, n], …]
+    # (the dashboard's NPS × LSAT scatter); None for pulses closed before migration 0020.
+    final_grid: Mapped[list[list[int | None]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 
@@ -617,6 +622,28 @@ class BadgeAward(Base):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         Index("ix_badge_award_level", "member_id", "level"),
+        # The steering dashboard's ladder figures read only these (awards not revoked): per
+        # level, by month (ranges of awarded_at) and by days after joining (in order).
+        Index(
+            "ix_badge_award_months",
+            "workspace_id",
+            "level",
+            "awarded_at",
+            "joined_days",
+            "member_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index(
+            "ix_badge_award_days",
+            "workspace_id",
+            "level",
+            "joined_days",
+            "awarded_at",
+            "member_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -635,6 +662,9 @@ class BadgeAward(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # Whole days from the member's joining to the award, as it stood then (None: not a
+    # community member then, or an award made before migration 0020 to someone who left).
+    joined_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ErasedBadge(Base):

@@ -357,9 +357,81 @@ async def results_sums(session: AsyncSession, found: list[Pulse]) -> dict[int, P
 
 
 async def freeze_sums(session: AsyncSession, pulse: Pulse) -> None:
-    """Keep the sums of a closing pulse's answers (they cannot change any more)."""
-    computed = (await sums(session, [pulse.id])).get(pulse.id, PulseSums())
-    pulse.final_sums = asdict(computed)
+    """Keep the sums of a closing pulse's answers and their (score, LSAT) counts (they
+    cannot change any more); both come from one pass over its answers."""
+    counted = (await cells(session, [pulse.id])).get(pulse.id, {})
+    pulse.final_sums = asdict(sums_of_cells(counted))
+    pulse.final_grid = frozen_grid(counted)
+
+
+# (score 0-10, LSAT 1-5 or None when not given) → how many answers.
+Cells = dict[tuple[int, int | None], int]
+
+
+async def cells(session: AsyncSession, pulse_ids: list[int]) -> dict[int, Cells]:
+    """Each pulse's answers counted by (score, LSAT): at most 66 rows a pulse, from one
+    GROUP BY that reads the (pulse, score, lsat) index only. Everything `sums` gives can
+    be derived from them (`sums_of_cells`), and the NPS × LSAT scatter is made of them."""
+    if not pulse_ids:
+        return {}
+    query = (
+        select(PulseAnswer.pulse_id, PulseAnswer.score, PulseAnswer.lsat, func.count())
+        .where(PulseAnswer.pulse_id.in_(pulse_ids))
+        .group_by(PulseAnswer.pulse_id, PulseAnswer.score, PulseAnswer.lsat)
+    )
+    found: dict[int, Cells] = {}
+    for pid, score, lsat, n in (await session.execute(query)).all():
+        key = (int(score), int(lsat) if lsat is not None else None)
+        found.setdefault(int(pid), {})[key] = int(n)
+    return found
+
+
+def sums_of_cells(counted: Cells) -> PulseSums:
+    """The sums `sums` computes, from the answers counted by (score, LSAT)."""
+    answers = promoters = detractors = pairs = sx = sy = sxx = syy = sxy = 0
+    for (score, lsat), n in counted.items():
+        answers += n
+        promoters += n if score >= 9 else 0
+        detractors += n if score <= 6 else 0
+        if lsat is not None:
+            pairs += n
+            sx += n * score
+            sy += n * lsat
+            sxx += n * score * score
+            syy += n * lsat * lsat
+            sxy += n * score * lsat
+    return PulseSums(
+        answers=answers,
+        promoters=promoters,
+        detractors=detractors,
+        lsat_count=pairs,
+        lsat_sum=sy,
+        pairs=pairs,
+        sum_x=sx,
+        sum_y=sy,
+        sum_xx=sxx,
+        sum_yy=syy,
+        sum_xy=sxy,
+    )
+
+
+def frozen_grid(counted: Cells) -> list[list[int | None]]:
+    """Cells as `Pulse.final_grid` keeps them (JSON): [[score, lsat or null, n], …]."""
+    return [[score, lsat, n] for (score, lsat), n in sorted(counted.items(), key=_cell_order)]
+
+
+def thawed_grid(kept: list[list[int | None]]) -> Cells:
+    """`Pulse.final_grid` back as cells."""
+    found: Cells = {}
+    for score, lsat, n in kept:
+        assert score is not None and n is not None
+        found[(int(score), int(lsat) if lsat is not None else None)] = int(n)
+    return found
+
+
+def _cell_order(item: tuple[tuple[int, int | None], int]) -> tuple[int, int]:
+    (score, lsat), _ = item
+    return score, lsat if lsat is not None else 0
 
 
 @dataclass(frozen=True)

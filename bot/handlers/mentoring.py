@@ -21,8 +21,11 @@ from bot.core.parsing import Token, fold
 from bot.core.replies import Button, OutboundMessage, Reply
 from bot.handlers import badges, mentoring_rounds
 from bot.handlers.members_admin import target_member
-from bot.i18n import Translator
+from bot.i18n import Translator, pick_locale
 from bot.scheduling import clauses
+from bot.steering.filters import Filters
+from bot.steering.mentoring import mentoring as steering_mentoring
+from bot.steering.model import Scope
 from storage import mentoring
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
 
@@ -356,48 +359,42 @@ async def allow(ctx: Context, args: Args) -> list[Reply]:
 
 
 async def stats(ctx: Context, _args: Args) -> list[Reply]:
-    """`mentoring stats`: pairs, how many met, who waits and why, mentor load, repeats avoided."""
+    """`mentoring stats`: pairs, how many met, who waits and why, mentor load, repeats
+    avoided — the steering dashboard's figures for the whole workspace
+    (bot/steering/mentoring.py), so that both always agree."""
     t = ctx.t
-    pairs = await mentoring.pairs_of_workspace(ctx.db, ctx.workspace.id)
-    checked = [p for p in pairs if p.checked_at is not None]
-    met = [p for p in pairs if "met" in (p.mentor_answer, p.novice_answer)]
-    rate = round(100 * len(met) / len(checked)) if checked else 0
+    everything = Scope(
+        filters=Filters(), session_ids=None, start=None, end=None, timezone=ctx.timezone
+    )
+    found = await steering_mentoring(ctx.db, ctx.workspace.id, everything, ctx.now)
+    rate = round(100 * found.met / found.checked) if found.checked else 0
     lines = [
         t("mentoring.stats_title"),
-        t("mentoring.stats_pairs", count=len(pairs), active=sum(p.ended_at is None for p in pairs)),
-        t("mentoring.stats_met", met=len(met), checked=len(checked), rate=rate),
+        t("mentoring.stats_pairs", count=found.pairs, active=found.active),
+        t("mentoring.stats_met", met=found.met, checked=found.checked, rate=rate),
     ]
-    waiting = await mentoring.waiting(ctx.db, ctx.workspace.id)
-    lines.append(t("mentoring.stats_waiting", count=len(waiting)))
-    for wish, member in waiting[:20]:
-        codes = mentoring_rounds.split_codes(wish.languages) or frozenset(
-            {mentoring_rounds.language_of(member, ctx.workspace, ctx.settings)}
-        )
+    lines.append(t("mentoring.stats_waiting", count=len(found.waiting)))
+    default_language = pick_locale(ctx.workspace.locale, ctx.settings.locale)
+    for novice in found.waiting[:20]:
+        codes = frozenset(novice.languages or (default_language,))
         reason = (
-            _reason_text(ctx, wish.waiting_reason, codes)
-            if wish.waiting_reason
+            _reason_text(ctx, novice.reason, codes)
+            if novice.reason
             else t("mentoring.reason_no_round_yet")
         )
-        lines.append(t("mentoring.waiting_line", novice=member.display_name, reason=reason))
-    volunteers = await mentoring.available_mentors(ctx.db, ctx.workspace.id, ctx.now)
-    if volunteers:
-        loads = [load for _, _, load in volunteers]
-        capacity = sum(profile.capacity for profile, _, _ in volunteers)
+        lines.append(t("mentoring.waiting_line", novice=novice.name, reason=reason))
+    if found.loads:
+        loads = [mentor.load for mentor in found.loads]
         lines.append(
             t(
                 "mentoring.stats_load",
-                mentors=len(volunteers),
+                mentors=len(loads),
                 low=min(loads),
                 mean=t.number(sum(loads) / len(loads), 1),
                 high=max(loads),
                 taken=sum(loads),
-                capacity=capacity,
+                capacity=sum(mentor.capacity for mentor in found.loads),
             )
         )
-    lines.append(
-        t(
-            "mentoring.stats_repeats",
-            count=await mentoring.repeats_avoided(ctx.db, ctx.workspace.id),
-        )
-    )
+    lines.append(t("mentoring.stats_repeats", count=found.repeats_avoided))
     return [Reply("\n".join(lines))]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from bot.core import roles
 from bot.core.commands import Args
@@ -20,6 +19,9 @@ from bot.core.stats import MIN_ANSWERS, correlation, lsat_mean, nps
 from bot.handlers.pulse_cards import training_name
 from bot.handlers.pulses import default_pulse, pulse_arg
 from bot.i18n import Translator
+from bot.steering.filters import Filters
+from bot.steering.model import Scope
+from bot.steering.pulses import pulses as steering_pulses
 from storage import pulses, referrals
 from storage.models import Pulse
 from storage.pulses import PulseSums
@@ -196,28 +198,25 @@ def _line(t: Translator, label: str, sums: PulseSums) -> str:
 
 
 async def _overview(ctx: Context) -> list[Reply]:
-    """`pulse results all`: per session and per month, from per-pulse sums added up."""
+    """`pulse results all`: per session and per month, from the steering dashboard's own
+    figures for the whole workspace (bot/steering/pulses.py), so that both always agree."""
     t = ctx.t
-    sent = await pulses.in_workspace(ctx.db, ctx.workspace.id)
-    if not sent:
+    everything = Scope(
+        filters=Filters(), session_ids=None, start=None, end=None, timezone=ctx.timezone
+    )
+    found = await steering_pulses(ctx.db, ctx.workspace.id, everything, named=False)
+    if not found.per_pulse:
         raise UserError("pulses.none_yet")
-    sums = await pulses.results_sums(ctx.db, sent)
-    zone = ZoneInfo(ctx.timezone)
-    per_session: dict[str, PulseSums] = defaultdict(PulseSums)
-    per_month: dict[str, PulseSums] = defaultdict(PulseSums)
-    total = PulseSums()
-    for pulse in sent:
-        found = sums.get(pulse.id, PulseSums())
-        assert pulse.sent_at is not None
-        per_session[await training_name(ctx.db, pulse, t)] += found
-        per_month[pulse.sent_at.astimezone(zone).strftime("%Y-%m")] += found
-        total += found
+    total = found.total
     lines = [t("pulses.overview_total", n=total.answers, nps=nps_text(t, total))]
     lines.append(t("pulses.overview_lsat", lsat=lsat_text(t, total)))
     lines.append(t("pulses.r_correlation") + ": " + correlation_text(t, total))
     lines.append(t("pulses.overview_sessions"))
-    lines += [_line(t, name, found) for name, found in per_session.items()]
+    lines += [
+        _line(t, t("pulses.the_community") if point.community else point.label, point.sums)
+        for point in found.per_training
+    ]
     lines.append(t("pulses.overview_months"))
-    lines += [_line(t, month, found) for month, found in sorted(per_month.items())]
+    lines += [_line(t, point.label, point.sums) for point in found.per_month]
     title = t("pulses.overview_title")
     return [Reply("\n".join([title, *lines]), card=Card(title=title, body="\n".join(lines)))]

@@ -82,16 +82,23 @@ class Funnel:
 
 # --- pulses -------------------------------------------------------------------------------
 
+# What `PulsePoint.label` and `ReferralRow.training` say for pulses about the whole
+# community (no session): a code the page translates (their `community` flag says it,
+# so that a training named "community" is not mistaken for it).
+COMMUNITY = "community"
+
 
 @dataclass(frozen=True)
 class PulsePoint:
     """NPS and LSAT of one pulse or one month: the sums (NPS, LSAT and r come from
     bot/core/stats) and how many were asked (the response rate's denominator)."""
 
-    label: str  # a pulse: "#12 Excel avancé"; a month: "2026-09"
+    label: str  # a pulse: "#12 Excel avancé"; a month: "2026-09"; a training: its name
     when: date
     sums: PulseSums
     asked: int
+    # A pulse (or the training) about the whole community: the label says COMMUNITY.
+    community: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,9 @@ class Pulses:
     # (score 0-10, LSAT 1-5) → how many answers; the scatter's points.
     grid: dict[tuple[int, int], int] = field(default_factory=dict)
     named: tuple[NamedAnswer, ...] = ()
+    # Per training (its sessions' pulses added up; `when` its first pulse's day), in the
+    # order of their first pulse: `pulse results all`'s per-training lines.
+    per_training: tuple[PulsePoint, ...] = ()
 
 
 # --- learner-generated content ------------------------------------------------------------
@@ -204,6 +214,8 @@ class ReferralRow:
     invited: int
     interested: int
     converted: int
+    # Referrals from pulses about the whole community: `training` says COMMUNITY.
+    community: bool = False
 
 
 # --- badges -------------------------------------------------------------------------------
@@ -240,6 +252,8 @@ class WaitingNovice:
     name: str
     since: datetime
     reason: str | None
+    # The languages they asked for, else their own; empty: the workspace's language.
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

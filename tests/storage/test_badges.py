@@ -143,6 +143,21 @@ async def test_each_level_boundary(sessions: async_sessionmaker[AsyncSession]) -
         assert await _evaluate(db) == [("senior", "senior")]
         fresh = select(Member).execution_options(populate_existing=True)
         levels = {m.user_id: m.level for m in (await db.execute(fresh)).scalars()}
+        # Each award keeps how many whole days after joining it came (the dashboard's
+        # time to each level).
+        kept = select(Member.user_id, BadgeAward.level, BadgeAward.joined_days).join(
+            Member, Member.id == BadgeAward.member_id
+        )
+        days = {(who, level): n for who, level, n in (await db.execute(kept)).all()}
+    assert days == {
+        ("almost", "junior"): 29,
+        ("confirmed", "confirmed"): 30,
+        ("confirmed", "junior"): 30,
+        ("one", "junior"): 0,
+        ("senior", "confirmed"): 90,
+        ("senior", "junior"): 90,
+        ("senior", "senior"): 90,
+    }
     assert levels == {
         "nobody": None,
         "one": "junior",

@@ -70,3 +70,73 @@ async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) ->
         assert found == {pid: sums_of(answers) for pid, answers in expected.items()}
     finally:
         await engine.dispose()
+
+
+async def test_cells_give_the_same_sums_and_closing_keeps_them(database_url: str) -> None:
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    rng = random.Random(11)
+    answers: list[tuple[int, int | None]] = []
+    try:
+        async with sessions() as db, db.begin():
+            workspace = Workspace(platform="local", external_id="w", created_at=NOW)
+            db.add(workspace)
+            await db.flush()
+            people = [
+                Member(
+                    workspace_id=workspace.id,
+                    user_id=f"u{n}",
+                    display_name=f"U{n}",
+                    created_at=NOW,
+                    role="learner",
+                )
+                for n in range(80)
+            ]
+            db.add_all(people)
+            await db.flush()
+            pulse = Pulse(
+                workspace_id=workspace.id,
+                created_by_id=people[0].id,
+                conversation="general",
+                status="open",
+                reminders_sent=0,
+                recipients=80,
+                created_at=NOW,
+            )
+            db.add(pulse)
+            await db.flush()
+            rows = []
+            for person in people:
+                score, lsat = rng.randint(0, 10), rng.choice([None, 1, 2, 3, 4, 5])
+                answers.append((score, lsat))
+                rows.append(
+                    {
+                        "pulse_id": pulse.id,
+                        "member_id": person.id,
+                        "score": score,
+                        "lsat": lsat,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                )
+            await db.execute(insert(PulseAnswer), rows)
+            pulse_id = pulse.id
+        expected_cells: dict[tuple[int, int | None], int] = {}
+        for cell in answers:
+            expected_cells[cell] = expected_cells.get(cell, 0) + 1
+        async with sessions() as db, db.begin():
+            counted = await pulses.cells(db, [pulse_id, 999])
+            assert counted == {pulse_id: expected_cells}
+            assert pulses.sums_of_cells(counted[pulse_id]) == sums_of(answers)
+            assert pulses.sums_of_cells({}) == pulses.PulseSums()
+            found = await db.get(Pulse, pulse_id)
+            assert found is not None
+            await pulses.freeze_sums(db, found)
+        async with sessions() as db:
+            kept = await db.get(Pulse, pulse_id)
+            assert kept is not None and kept.final_sums is not None
+            assert pulses.PulseSums(**kept.final_sums) == sums_of(answers)
+            assert kept.final_grid is not None
+            assert pulses.thawed_grid(kept.final_grid) == expected_cells
+    finally:
+        await engine.dispose()

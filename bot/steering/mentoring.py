@@ -1,0 +1,132 @@
+"""The mentoring section, and `mentoring stats`'s figures (the chat reads them from here):
+pairs made, active, checked in, met, repeats avoided, the novices waiting and why, the
+volunteer mentors' loads.
+
+In scope (choices written down): a pair belongs to its novice's sessions (mentoring is
+for the newcomers of a training) and to the period by the day it was made; the waiting
+novices and the mentors' loads are how things stand now (the period does not narrow
+them), among members in scope; repeats avoided are counted by the rounds of the period —
+a round pairs the whole workspace, so a training or a session does not narrow them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
+from bot.steering.model import Mentoring, MentorLoad, Scope, WaitingNovice
+from storage.models import Member, MenteeWish, MentoringPair, MentoringRound, MentorProfile
+
+
+async def mentoring(db: AsyncSession, workspace_id: int, scope: Scope, now: datetime) -> Mentoring:
+    """The figures of `mentoring stats` for the scope; mentors paused at `now` are not
+    counted as available (as a round would not count them)."""
+    if nothing_matches(scope):
+        return Mentoring(0, 0, 0, 0, 0, (), ())
+    pairs, active, checked, met = await _pairs(db, workspace_id, scope)
+    return Mentoring(
+        pairs=pairs,
+        active=active,
+        checked=checked,
+        met=met,
+        repeats_avoided=await _repeats_avoided(db, workspace_id, scope),
+        waiting=await _waiting(db, workspace_id, scope),
+        loads=await _loads(db, workspace_id, scope, now),
+    )
+
+
+async def _pairs(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[int, int, int, int]:
+    met = or_(MentoringPair.mentor_answer == "met", MentoringPair.novice_answer == "met")
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((MentoringPair.ended_at.is_(None), 1), else_=0)), 0),
+        func.count(MentoringPair.checked_at),
+        func.coalesce(func.sum(case((met, 1), else_=0)), 0),
+    ).where(
+        MentoringPair.workspace_id == workspace_id,
+        in_period(MentoringPair.created_at, scope),
+        member_in_scope(MentoringPair.novice_id, scope, few=True),
+    )
+    row = (await db.execute(query)).one()
+    pairs, active, checked, met_count = (int(value) for value in row)
+    return pairs, active, checked, met_count
+
+
+async def _repeats_avoided(db: AsyncSession, workspace_id: int, scope: Scope) -> int:
+    query = select(func.coalesce(func.sum(MentoringRound.repeats_avoided), 0)).where(
+        MentoringRound.workspace_id == workspace_id, in_period(MentoringRound.created_at, scope)
+    )
+    return int((await db.execute(query)).scalar_one())
+
+
+async def _waiting(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[WaitingNovice, ...]:
+    """Novices waiting for a mentor, oldest wish first (as storage.mentoring.waiting)."""
+    query = (
+        select(
+            Member.display_name,
+            MenteeWish.updated_at,
+            MenteeWish.waiting_reason,
+            MenteeWish.languages,
+            Member.locale,
+            Member.platform_locale,
+        )
+        .join(Member, Member.id == MenteeWish.member_id)
+        .where(
+            MenteeWish.workspace_id == workspace_id,
+            MenteeWish.status == "waiting",
+            member_in_scope(Member.id, scope, few=True),
+        )
+        .order_by(MenteeWish.updated_at, MenteeWish.id)
+    )
+    return tuple(
+        WaitingNovice(
+            name=name,
+            since=since,
+            reason=reason,
+            languages=_languages(asked or "", locale or platform_locale),
+        )
+        for name, since, reason, asked, locale, platform_locale in (await db.execute(query)).all()
+    )
+
+
+def _languages(asked: str, locale: str | None) -> tuple[str, ...]:
+    """The languages asked for, else the member's own (as mentoring_rounds.language_of
+    reads it); empty when neither is known: the workspace's language then."""
+    codes = sorted({code.strip().lower() for code in asked.split(",") if code.strip()})
+    if codes:
+        return tuple(codes)
+    if locale:
+        return (locale.replace("_", "-").split("-", 1)[0].lower(),)
+    return ()
+
+
+async def _loads(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime
+) -> tuple[MentorLoad, ...]:
+    """Volunteer mentors available now (as storage.mentoring.available_mentors) and how
+    many novices each has."""
+    load = (
+        select(MentoringPair.mentor_id, func.count().label("n"))
+        .where(MentoringPair.workspace_id == workspace_id, MentoringPair.ended_at.is_(None))
+        .group_by(MentoringPair.mentor_id)
+        .subquery()
+    )
+    query = (
+        select(Member.display_name, func.coalesce(load.c.n, 0), MentorProfile.capacity)
+        .join(Member, Member.id == MentorProfile.member_id)
+        .outerjoin(load, load.c.mentor_id == MentorProfile.member_id)
+        .where(
+            MentorProfile.workspace_id == workspace_id,
+            MentorProfile.status == "active",
+            or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
+            member_in_scope(Member.id, scope, few=True),
+        )
+        .order_by(MentorProfile.id)
+    )
+    return tuple(
+        MentorLoad(name=name, load=int(n), capacity=int(capacity))
+        for name, n, capacity in (await db.execute(query)).all()
+    )
