@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from bot.core.stats import correlation
 from bot.dashboard import section_charts
 from bot.dashboard import tables as tables_
-from bot.dashboard.charts import Chart
+from bot.dashboard.charts import Chart, in_language
 from bot.dashboard.svg import svg
 from bot.dashboard.tables import Reader
 from bot.i18n import SUPPORTED, Translator
@@ -70,15 +70,15 @@ CSP = (
 # text escaped), at the page's width.
 
 
-def _svg(*charts: Chart) -> tuple[Markup, ...]:
-    return tuple(svg(chart) for chart in charts)
+def _svg(t: Translator, *charts: Chart) -> tuple[Markup, ...]:
+    return tuple(svg(in_language(chart, t.locale)) for chart in charts)
 
 
 def funnel_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """The funnel of every session in view, and of the latest sessions side by side."""
     t = reader.t
     return _svg(
-        section_charts.funnel_total(d.funnel, t), section_charts.funnel_sessions(d.funnel, t)
+        t, section_charts.funnel_total(d.funnel, t), section_charts.funnel_sessions(d.funnel, t)
     )
 
 
@@ -87,6 +87,7 @@ def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     per month, and the score × LSAT scatter with r and n."""
     t, pulses = reader.t, d.pulses
     return _svg(
+        t,
         section_charts.nps(pulses.per_pulse, t, per="pulse"),
         section_charts.nps(pulses.per_month, t, per="month"),
         section_charts.nps_mix(pulses.per_month, t, per="month"),
@@ -99,23 +100,24 @@ def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
 def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """LGC density per week and the week × training heat map."""
     t = reader.t
-    return _svg(section_charts.density(d.activity, t), section_charts.heat(d.activity, t))
+    return _svg(t, section_charts.density(d.activity, t), section_charts.heat(d.activity, t))
 
 
 def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Success against not yet, per challenge occurrence."""
-    return _svg(section_charts.challenges(d.challenges, reader.t))
+    return _svg(reader.t, section_charts.challenges(d.challenges, reader.t))
 
 
 def referral_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Referrals per training: made, invited, interested, converted."""
-    return _svg(section_charts.referrals(d.referrals, reader.t))
+    return _svg(reader.t, section_charts.referrals(d.referrals, reader.t))
 
 
 def badge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Members per level, promotions per month, days to each level."""
     t, ladder = reader.t, reader.ladder
     return _svg(
+        t,
         section_charts.badge_holders(d.badges, t, ladder),
         section_charts.promotions(d.badges, t, ladder),
         section_charts.time_to_level(d.badges, t, ladder),
@@ -124,7 +126,7 @@ def badge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
 
 def mentoring_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Each mentor's load against their capacity."""
-    return _svg(section_charts.mentor_load(d.mentoring, reader.t))
+    return _svg(reader.t, section_charts.mentor_load(d.mentoring, reader.t))
 
 
 # --- the view model -------------------------------------------------------------------------

@@ -13,8 +13,8 @@ unknown —, never a stack trace. 403 rather than 401: HTTP's 401 promises a
 WWW-Authenticate challenge the browser could answer, and there is none; the way in is
 the chat.
 
-The figures come from `bot.steering.scope.resolve` and `bot.steering.figures.gather`
-(written in parallel; imported when first used, see `Figures`).
+The figures come from `bot.steering.scope.resolve` and `bot.steering.figures.gather` (the
+query layer the chat's `pulse results all` and `mentoring stats` read too).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from importlib import import_module
 from importlib.resources import files
 from urllib.parse import urlencode
 
@@ -41,6 +40,8 @@ from bot.dashboard.access import Refusal, Viewer
 from bot.i18n import Translator
 from bot.ladder import Ladder
 from bot.settings import Settings
+from bot.steering import figures as figures_
+from bot.steering import scope as scope_
 from bot.steering.filters import FilterError, Filters
 from bot.steering.model import Dashboard, Scope, Table
 
@@ -53,31 +54,12 @@ Resolve = Callable[[AsyncSession, int, Filters, str], Awaitable[Scope]]
 Gather = Callable[[AsyncSession, int, Scope, datetime, Ladder], Awaitable[Dashboard]]
 
 
-async def _resolve(db: AsyncSession, workspace_id: int, filters: Filters, timezone: str) -> Scope:
-    # Imported when used: bot.steering.scope is written in parallel with this module
-    # (the integrator may import it at the top once both are merged).
-    scope: Scope = await import_module("bot.steering.scope").resolve(
-        db, workspace_id, filters, timezone
-    )
-    return scope
-
-
-async def _gather(
-    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, ladder: Ladder
-) -> Dashboard:
-    # Imported when used: bot.steering.figures is written in parallel with this module.
-    dashboard: Dashboard = await import_module("bot.steering.figures").gather(
-        db, workspace_id, scope, now, ladder
-    )
-    return dashboard
-
-
 @dataclass
 class Figures:
     """Where the page's figures come from (the contract's two functions)."""
 
-    resolve: Resolve = _resolve
-    gather: Gather = _gather
+    resolve: Resolve = scope_.resolve
+    gather: Gather = figures_.gather
 
 
 def read_filters(query: dict[str, str]) -> tuple[Filters, list[FilterError]]:

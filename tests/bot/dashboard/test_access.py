@@ -312,9 +312,7 @@ def test_the_cookie_is_secure_when_the_bot_is_served_over_https(database_url: st
 
 
 async def test_the_page_with_the_real_query_layer(bot: Playground) -> None:
-    """Once bot.steering.figures and bot.steering.scope are merged (the integrator's)."""
-    pytest.importorskip("bot.steering.figures")
-    pytest.importorskip("bot.steering.scope")
+    """The real query layer behind the page: every filter, a CSV."""
     await bot.command("anim1", "session start Excel")
     assert (await bot.client.get(await _link(bot, "anim1"))).status == 200
     for query in ("", "?session=NOPE1", "?training=Unknown", "?from=2026-01-01&to=2026-12-31"):

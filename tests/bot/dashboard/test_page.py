@@ -145,12 +145,6 @@ def test_french_text_follows_french_typography() -> None:
     assert text.count("\u00a0:") > 5 and "r = 0,94 sur n = 6" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/dashboard/charts.py joins its descriptions and tooltips with ': ' and '; ' "
-    "in every language (_describe, _describe_series, the scatter's and heat map's tips): "
-    "French needs U+00A0 before ':' and U+202F before ';' and '%' — the charts' module",
-)
 def test_the_charts_french_text_follows_french_typography() -> None:
     charts = "".join(_SVG.findall(_render("fr")))
     assert _french_faults("".join(_parsed(charts).parts)) == []
