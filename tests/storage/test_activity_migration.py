@@ -3,24 +3,15 @@ rollup and the first contributions are backfilled, the same as `rebuild` gives t
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy.engine import make_url
 
 from storage import activity
 from storage.db import create_engine, session_factory
-from storage.migrate import alembic_config
 from storage.models import Member, OccurrenceActivity, UtcDateTime, WeeklyActivity
-from tests.support import databases
+from tests.support import migrations
 
 T = datetime(2026, 9, 2, 10, 0, tzinfo=UTC)  # a Wednesday: week of Monday 08-31
 
@@ -104,48 +95,9 @@ _rows = {
 }
 
 
-async def _migrate_to(url: str, revision: str) -> None:
-    def run(connection: Any) -> None:
-        config = alembic_config(url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
-async def _postgres(server: str, statement: str) -> None:
-    dsn = make_url(server.replace("postgresql+asyncpg://", "postgresql://"))
-    connection = await asyncpg.connect(dsn.set(drivername="postgresql").render_as_string(False))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema yet."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    server = databases.postgres_server_url()
-    if server is None:
-        pytest.skip(databases.SKIP_REASON)
-    name = f"ambassador_migration_{secrets.token_hex(6)}"
-    asyncio.run(_postgres(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    asyncio.run(_postgres(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def test_the_rollup_is_backfilled(empty_database: str) -> None:
     url = empty_database
-    await _migrate_to(url, "0018")
+    await migrations.migrate_to(url, "0018")
     engine = create_engine(url)
     try:
         async with engine.begin() as db:
@@ -249,7 +201,7 @@ async def test_the_rollup_is_backfilled(empty_database: str) -> None:
     finally:
         await engine.dispose()
 
-    await _migrate_to(url, "0019")
+    await migrations.migrate_to(url, "0019")
 
     engine = create_engine(url)
     try:

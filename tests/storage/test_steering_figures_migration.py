@@ -4,24 +4,18 @@ after joining (from the members' joining; unknown for those who left)."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from storage import pulses
 from storage.db import create_engine, session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import BadgeAward, Pulse, UtcDateTime
-from tests.storage.test_workspace_public_ids_migration import _migrate_to, _postgres
-from tests.support import databases
+from tests.support import migrations
 
 JOINED = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 AWARDED = datetime(2026, 9, 11, 21, 0, tzinfo=UTC)  # 10.5 days after joining
@@ -93,24 +87,10 @@ def _revisions(url: str) -> tuple[str, str]:
     return found.revision, found.down_revision
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    server = databases.postgres_server_url()
-    if server is None:
-        pytest.skip(databases.SKIP_REASON)
-    name = f"ambassador_migration_{secrets.token_hex(6)}"
-    asyncio.run(_postgres(server, f'CREATE DATABASE "{name}"'))
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_postgres(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 async def test_closed_pulses_get_their_grid_and_awards_their_days(empty_database: str) -> None:
     url = empty_database
     this, before = _revisions(url)
-    await _migrate_to(url, before)
+    await migrations.migrate_to(url, before)
     engine = create_engine(url)
     answers = [(2, 10, 5), (3, 10, 5), (4, 6, None)]
     try:
@@ -174,7 +154,7 @@ async def test_closed_pulses_get_their_grid_and_awards_their_days(empty_database
                 )
     finally:
         await engine.dispose()
-    await _migrate_to(url, this)
+    await migrations.migrate_to(url, this)
     engine = create_engine(url)
     try:
         await upgrade(engine)  # and whatever comes after it

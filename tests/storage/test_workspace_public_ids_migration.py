@@ -4,23 +4,18 @@ recipient hash), every other workspace is only reachable by its random public id
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import jwt
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
-from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from bot.clock import Clock
 from bot.server import build_app, create_runtime
@@ -29,7 +24,7 @@ from storage.db import create_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import UtcDateTime
 from tests.conftest import make_settings
-from tests.support import databases
+from tests.support import migrations
 
 BEFORE = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 AFTER = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -77,52 +72,13 @@ def _revisions(url: str) -> tuple[str, str]:
     return found.revision, found.down_revision
 
 
-async def _migrate_to(url: str, revision: str) -> None:
-    def run(connection: Any) -> None:
-        config = alembic_config(url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
-
-
-async def _postgres(server: str, statement: str) -> None:
-    dsn = make_url(server.replace("postgresql+asyncpg://", "postgresql://"))
-    connection = await asyncpg.connect(dsn.set(drivername="postgresql").render_as_string(False))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema yet."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    server = databases.postgres_server_url()
-    if server is None:
-        pytest.skip(databases.SKIP_REASON)
-    name = f"ambassador_migration_{secrets.token_hex(6)}"
-    asyncio.run(_postgres(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    asyncio.run(_postgres(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture
 async def migrated(empty_database: str) -> AsyncIterator[tuple[str, dict[str, int]]]:
     """The schema before the migration with two Slack workspaces, one of which issued a
     badge; then migrated to the newest schema. Yields the URL and the workspaces' ids."""
     url = empty_database
     this, before = _revisions(url)
-    await _migrate_to(url, before)
+    await migrations.migrate_to(url, before)
     engine = create_engine(url)
     ids: dict[str, int] = {}
     try:
@@ -160,7 +116,7 @@ async def migrated(empty_database: str) -> AsyncIterator[tuple[str, dict[str, in
             )
     finally:
         await engine.dispose()
-    await _migrate_to(url, this)
+    await migrations.migrate_to(url, this)
     engine = create_engine(url)
     try:
         await upgrade(engine)  # and whatever comes after it

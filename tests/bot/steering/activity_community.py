@@ -21,13 +21,16 @@ Levels: ann confirmed (junior + confirmed), bob junior, fay junior then revoked,
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import activity, badges, challenges, contributions, members, training_sessions
+from storage.db import create_engine, session_factory
 from storage.models import Challenge, Member, Workspace
 
 
@@ -170,3 +173,17 @@ async def build(db: AsyncSession) -> Community:
     await badges.revoke(db, ids["fay"], ["junior"], anim, "mistake", at(19))
     await badges.refresh_levels(db, {ids[n] for n in ("ann", "bob", "fay", "dan")})
     return Community(w, ids)
+
+
+Made = tuple[async_sessionmaker[AsyncSession], Community]
+
+
+@pytest.fixture
+async def made(database_url: str) -> AsyncIterator[Made]:
+    """The hand-made community on each backend, and a session maker on it."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    async with sessions.begin() as db:
+        community = await build(db)
+    yield sessions, community
+    await engine.dispose()

@@ -3,31 +3,15 @@ figures computed by hand, with filters changing them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.steering.activity import activity
 from bot.steering.filters import Filters
 from bot.steering.model import Activity, ActivityWeek
 from bot.steering.scope import resolve
-from storage.db import create_engine, session_factory
-from tests.bot.steering.activity_community import Community, build
+from tests.bot.steering.activity_community import Made
 
-Made = tuple[async_sessionmaker[AsyncSession], Community]
 W1, W2, W3 = date(2026, 8, 31), date(2026, 9, 7), date(2026, 9, 14)
-
-
-@pytest.fixture
-async def made(database_url: str) -> AsyncIterator[Made]:
-    engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    async with sessions.begin() as db:
-        community = await build(db)
-    yield sessions, community
-    await engine.dispose()
 
 
 async def _activity(made: Made, filters: Filters, zone: str = "UTC") -> Activity:

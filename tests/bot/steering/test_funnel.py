@@ -3,30 +3,13 @@ figures computed by hand, with filters changing them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.steering.filters import Filters
 from bot.steering.funnel import funnel
 from bot.steering.model import Funnel, FunnelStep
 from bot.steering.scope import resolve
-from storage.db import create_engine, session_factory
-from tests.bot.steering.activity_community import Community, build
-
-Made = tuple[async_sessionmaker[AsyncSession], Community]
-
-
-@pytest.fixture
-async def made(database_url: str) -> AsyncIterator[Made]:
-    engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    async with sessions.begin() as db:
-        community = await build(db)
-    yield sessions, community
-    await engine.dispose()
+from tests.bot.steering.activity_community import Made
 
 
 async def _funnel(made: Made, filters: Filters, zone: str = "UTC") -> Funnel:
