@@ -106,6 +106,10 @@ def test_pulses_about_the_whole_community_are_named_in_words() -> None:
     sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(point,)))
     built = tables.tables(sample, _reader("fr"))
     assert _column(built["nps_pulses"], "pulse") == ["Toute la communauté"]
+    numbered = replace(point, label="#8 community")
+    sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(numbered,)))
+    built = tables.tables(sample, _reader("fr"))
+    assert _column(built["nps_pulses"], "pulse") == ["#8 Toute la communauté"]
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
