@@ -68,9 +68,9 @@ def test_the_answer_mix_is_in_percent_and_hidden_under_three_answers() -> None:
     chart = sc.nps_mix(dashboard().pulses.per_month, Translator("fr"), per="month")
     # October: 5 answers, all promoters; November: 2 answers, hidden.
     assert _tips(chart) == [
-        "oct. 2026 · Promoteurs (9-10) · 100\u202f%",
-        "oct. 2026 · Passifs (7-8) · 0\u202f%",
-        "oct. 2026 · Détracteurs (0-6) · 0\u202f%",
+        "oct. 2026 · Promoteurs (9–10) · 100\u202f%",
+        "oct. 2026 · Passifs (7–8) · 0\u202f%",
+        "oct. 2026 · Détracteurs (0–6) · 0\u202f%",
     ]
     assert chart.title.startswith("Promoteurs, passifs et détracteurs par mois")
 
