@@ -389,7 +389,9 @@ def day_text(t: Translator, day: date) -> str:
 def _day_text(locale: str, day: date) -> str:
     # French writes the first of a month "1er" (as bot.i18n.Translator.date does).
     first = "d'er'" if locale == "fr" and day.day == 1 else "d"
-    return format_date(day, f"{first} MMM y", locale=locale)
+    # No-break spaces: a date never breaks across lines (French typography; and a table's
+    # date column stays one line, `5 juil.` over `2026` read badly).
+    return format_date(day, f"{first} MMM y", locale=locale).replace(" ", "\u00a0")
 
 
 def instant_text(t: Translator, when: datetime, timezone: str) -> str:
