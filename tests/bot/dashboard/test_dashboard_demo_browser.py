@@ -227,6 +227,12 @@ async def test_filters_change_the_figures_and_a_shared_view_needs_ones_own_link(
     assert members in filtered, filtered
     assert filtered[members] != everything[members], (everything, filtered)
     assert filtered != everything
+    # The training's NPS is the one its line in `pulse results all` gives.
+    replies = await demo.playground.command("anim1", "pulse results all")
+    text = "\n".join(str(reply["text"]) for reply in replies)
+    line = re.search(rf"^{re.escape(chosen)} · .* NPS {SIGNED}", text, re.M)
+    assert line is not None, text
+    assert _number(filtered["NPS"]) == _number(line.group(1))
     await page.screenshot(path=str(shots / "dashboard-en-filtered.png"), full_page=True)
     assert errors == []
 
