@@ -25,6 +25,7 @@ from bot.dashboard.charts import (
     scatter_chart,
 )
 from bot.dashboard.headline import level_name
+from bot.dashboard.tables import community_label
 from bot.i18n import Translator
 from bot.ladder import Ladder
 from bot.steering.model import (
@@ -275,7 +276,7 @@ def referrals(
     """Referrals made, invited, interested, converted, per training (grouped)."""
     return bar_chart(
         t(KEY + "referrals"),
-        [row.training for row in rows],
+        [community_label(row.training, row, t) for row in rows],
         [
             (t(KEY + f"referrals_{name}"), [getattr(row, name) for row in rows])
             for name in ("made", "invited", "interested", "converted")
@@ -371,7 +372,7 @@ def mentor_load(
 def _point_labels(points: Sequence[PulsePoint], t: Translator, per: str) -> list[str]:
     if per == "month":
         return [format_date(point.when, "MMM y", locale=t.locale) for point in points]
-    return [point.label for point in points]
+    return [community_label(point.label, point, t) for point in points]
 
 
 def _month_label(month: str, t: Translator) -> str:

@@ -27,7 +27,7 @@ from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_s
 from bot.core import stats
 from bot.i18n import Translator
 from bot.ladder import Ladder
-from bot.steering.model import Cell, Dashboard, FunnelStep, PulsePoint, Table
+from bot.steering.model import COMMUNITY, Cell, Dashboard, FunnelStep, PulsePoint, Table
 from storage.pulses import PulseSums
 
 # The order of the page; `named_answers` only for animators (the page is animators-only).
@@ -150,16 +150,20 @@ def kpis(d: Dashboard) -> tuple[Kpi, ...]:
     )
 
 
-def _community(label: str, row: object, t: Translator) -> str:
-    # Pulses (and their referrals) about the whole community carry a code, not a name, and
-    # a `community` flag (figures-pulses adds it to the model; read softly until merged).
-    return t("dashboard.community") if getattr(row, "community", False) else label
+def community_label(label: str, row: object, t: Translator) -> str:
+    """A pulse's, training's or referral row's label in words: rows about the whole
+    community carry the code `community` (after the pulse's number, `#8 community`) and a
+    `community` flag; the code becomes the reader's words, the number stays."""
+    if not getattr(row, "community", False):
+        return label
+    prefix = label[: -len(COMMUNITY)] if label.endswith(COMMUNITY) else ""
+    return prefix + t("dashboard.community")
 
 
 def _pulse_rows(points: tuple[PulsePoint, ...], t: Translator) -> tuple[tuple[Cell, ...], ...]:
     return tuple(
         (
-            _community(point.label, point, t),
+            community_label(point.label, point, t),
             point.when,
             point.asked,
             point.sums.answers,
@@ -303,7 +307,7 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
             ("training", "made", "invited", "interested", "converted"),
             tuple(
                 (
-                    _community(row.training, row, t),
+                    community_label(row.training, row, t),
                     row.made,
                     row.invited,
                     row.interested,
@@ -385,7 +389,9 @@ def day_text(t: Translator, day: date) -> str:
 def _day_text(locale: str, day: date) -> str:
     # French writes the first of a month "1er" (as bot.i18n.Translator.date does).
     first = "d'er'" if locale == "fr" and day.day == 1 else "d"
-    return format_date(day, f"{first} MMM y", locale=locale)
+    # No-break spaces: a date never breaks across lines (French typography; and a table's
+    # date column stays one line, `5 juil.` over `2026` read badly).
+    return format_date(day, f"{first} MMM y", locale=locale).replace(" ", "\u00a0")
 
 
 def instant_text(t: Translator, when: datetime, timezone: str) -> str:

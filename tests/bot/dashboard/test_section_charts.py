@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 
 import pytest
 
@@ -11,7 +12,8 @@ from bot.dashboard.charts import Chart, Circle, Rect, Text
 from bot.dashboard.svg import svg
 from bot.i18n import Translator
 from bot.ladder import DEFAULT_LADDER
-from bot.steering.model import Badges, LevelFigures
+from bot.steering.model import COMMUNITY, Badges, LevelFigures, PulsePoint, ReferralRow
+from storage.pulses import PulseSums
 from tests.bot.dashboard.community import dashboard
 
 
@@ -66,9 +68,9 @@ def test_the_answer_mix_is_in_percent_and_hidden_under_three_answers() -> None:
     chart = sc.nps_mix(dashboard().pulses.per_month, Translator("fr"), per="month")
     # October: 5 answers, all promoters; November: 2 answers, hidden.
     assert _tips(chart) == [
-        "oct. 2026 · Promoteurs (9-10) · 100\u202f%",
-        "oct. 2026 · Passifs (7-8) · 0\u202f%",
-        "oct. 2026 · Détracteurs (0-6) · 0\u202f%",
+        "oct. 2026 · Promoteurs (9–10) · 100\u202f%",
+        "oct. 2026 · Passifs (7–8) · 0\u202f%",
+        "oct. 2026 · Détracteurs (0–6) · 0\u202f%",
     ]
     assert chart.title.startswith("Promoteurs, passifs et détracteurs par mois")
 
@@ -127,3 +129,20 @@ def test_mentor_load_shows_the_busiest_mentors_only() -> None:
     assert len(labels) == sc.MOST_MENTORS
     # Load 2 first (by name), then 1, then the first two of load 0.
     assert labels[:2] == ["Mentor 11", "Mentor 14"] and labels[-2:] == ["Mentor 0", "Mentor 12"]
+
+
+def test_rows_about_the_whole_community_are_named_in_the_readers_words() -> None:
+    # The demo's community pulse showed `community` under its bar on the French page.
+    row = ReferralRow(COMMUNITY, 2, 1, 1, 0, community=True)
+    point = PulsePoint(f"#8 {COMMUNITY}", date(2026, 10, 1), PulseSums(), 4, community=True)
+    texts = [
+        s.text
+        for chart in (
+            sc.referrals((row,), Translator("fr")),
+            sc.nps((point,), Translator("fr"), per="pulse"),
+        )
+        for s in chart.shapes
+        if isinstance(s, Text)
+    ]
+    assert "Toute la communauté" in texts and "#8 Toute la communauté" in texts
+    assert not any(COMMUNITY in text for text in texts)

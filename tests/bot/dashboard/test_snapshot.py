@@ -35,7 +35,7 @@ def test_headline_figures_are_computed_from_the_dashboard() -> None:
     assert figures == {
         "Members": ("40", ""),
         "NPS": ("+50", "n = 10 · response rate 50%"),
-        "Satisfaction (LSAT, 1-5)": ("4.0", "n = 10"),
+        "Satisfaction (LSAT, 1–5)": ("4.0", "n = 10"),
         "NPS ↔ satisfaction (r)": (f"{r:.2f}", "n = 10"),
         "LGC density, last 4 full weeks": ("0.70", "contributions per member per week"),
         "Contributed at least once": ("45%", "18 of 40"),

@@ -76,11 +76,11 @@ def test_cells_read_in_the_readers_language_on_the_page() -> None:
     assert tables.page_text(fr, "response_rate", 50.0) == "50,0\u202f%"
     assert tables.page_text(en, "response_rate", 50.0) == "50.0%"
     assert tables.page_text(fr, "median_days", 31.5) == "31,5\u00a0j"
-    assert tables.page_text(fr, "week", date(2026, 9, 1)) == "1er sept. 2026"
+    assert tables.page_text(fr, "week", date(2026, 9, 1)) == "1er\u00a0sept.\u00a02026"
     assert tables.page_text(en, "members", 12345) == "12,345"
     assert tables.page_text(fr, "month", "2026-10") == "oct. 2026"
     assert tables.page_text(en, "posted", datetime(2026, 9, 30, 23, 30, tzinfo=UTC)) == (
-        "1 Oct 2026"  # in the reader's zone (Paris)
+        "1\u00a0Oct\u00a02026"  # in the reader's zone (Paris)
     )
 
 
@@ -106,6 +106,10 @@ def test_pulses_about_the_whole_community_are_named_in_words() -> None:
     sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(point,)))
     built = tables.tables(sample, _reader("fr"))
     assert _column(built["nps_pulses"], "pulse") == ["Toute la communauté"]
+    numbered = replace(point, label="#8 community")
+    sample = replace(sample, pulses=replace(sample.pulses, per_pulse=(numbered,)))
+    built = tables.tables(sample, _reader("fr"))
+    assert _column(built["nps_pulses"], "pulse") == ["#8 Toute la communauté"]
 
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
