@@ -425,10 +425,12 @@ def bar_chart(
     empty: str = "",
     width: float = 640,
     height: float | None = None,
+    value_max: float | None = None,
 ) -> Chart:
     """Bars per category: one per series side by side, or stacked; vertical, or
     horizontal (long labels, such as the funnel's steps). `unit` follows each value as
-    given (pass the language's space, e.g. "\u202f%"). A None value draws nothing."""
+    given (pass the language's space, e.g. "\u202f%"). A None value draws nothing.
+    `value_max` fixes the axis' end (shares: 100, even when rounded parts add up to 100.1)."""
     rows = [Series(name, list(values)) for name, values in series]
     count = len(categories)
     top = TITLE_BASELINE + 10
@@ -443,7 +445,7 @@ def bar_chart(
         per_category = 22 * (1 if stacked else max(len(rows), 1)) + 8
         height = top + max(count, 1) * per_category + 30 if horizontal else 300.0
     totals = _bar_extents(rows, count, stacked)
-    ticks = _value_domain(totals, None, None)
+    ticks = _value_domain(totals, None, value_max)
     labels = [format_number(t) + unit for t in ticks]
     if horizontal:
         shapes += _horizontal_bars(

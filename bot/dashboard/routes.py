@@ -94,6 +94,17 @@ _SECURITY_HEADERS = {
 }
 
 
+def _workspace_name(viewer: Viewer, t: Translator) -> str:
+    """The workspace's name as its platform gave it; the playground's in the reader's words
+    (its id, `local`, means nothing to a reader)."""
+    workspace = viewer.workspace
+    if workspace.name:
+        return workspace.name
+    if workspace.platform == "local":
+        return t("audit.platform.local").capitalize()
+    return workspace.external_id
+
+
 def _html(text: str, status: int) -> web.Response:
     return web.Response(
         text=text,
@@ -213,10 +224,11 @@ class DashboardRoutes:
             except Exception:
                 log.exception("dashboard_figures_failed")
                 return _html(page.unavailable(viewer.locale), 503)
+        reader = self._reader(viewer)
         text = page.render(
             dashboard,
-            self._reader(viewer),
-            workspace_name=viewer.workspace.name or viewer.workspace.external_id,
+            reader,
+            workspace_name=_workspace_name(viewer, reader.t),
             errors=tuple(errors),
         )
         return _html(text, 200)

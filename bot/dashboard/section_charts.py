@@ -125,6 +125,7 @@ def nps_mix(
         _point_labels(points, t, per),
         [(t(KEY + part), shares(part)) for part in ("promoters", "passives", "detractors")],
         stacked=True,
+        value_max=100,
         unit=t(KEY + "percent_unit"),
         format_number=locale_number(t.locale),
         empty=t(KEY + "empty"),

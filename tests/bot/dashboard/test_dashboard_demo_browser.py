@@ -182,6 +182,9 @@ async def test_every_section_shows_with_charts_and_the_chats_nps(
 
     assert await page.get_attribute("html", "lang") == lang
     await expect(page.locator("h1")).to_have_text(t("dashboard.title"))
+    # The playground's workspace by its name in the reader's words, not its id `local`.
+    workspace = page.locator("#header dd").first
+    await expect(workspace).to_have_text(t("audit.platform.local").capitalize())
     ids = await page.eval_on_selector_all("main > section", "nodes => nodes.map(n => n.id)")
     assert ids == ["kpis", *SECTIONS]
     for key in ["kpis", *SECTIONS]:

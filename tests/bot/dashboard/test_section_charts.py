@@ -75,6 +75,15 @@ def test_the_answer_mix_is_in_percent_and_hidden_under_three_answers() -> None:
     assert chart.title.startswith("Promoteurs, passifs et détracteurs par mois")
 
 
+def test_the_answer_mix_axis_ends_at_100_even_when_rounded_shares_add_up_to_more() -> None:
+    # 7 answers: 2 promoters, 2 passives, 3 detractors → 28.6 + 28.6 + 42.9 = 100.1 %.
+    sums = PulseSums(answers=7, promoters=2, detractors=3)
+    point = PulsePoint(label="2026-10", when=date(2026, 10, 1), sums=sums, asked=10)
+    chart = sc.nps_mix([point], Translator("en"), per="month")
+    ticks = [s.text for s in chart.shapes if isinstance(s, Text) and s.cls == "tick"]
+    assert ticks[-1] == "100%" and "125%" not in ticks
+
+
 def test_the_scatter_shows_r_and_n_and_every_answer_as_a_bubble() -> None:
     d = dashboard()
     chart = sc.scatter(d.pulses, Translator("fr"))
