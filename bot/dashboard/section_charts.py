@@ -70,7 +70,8 @@ def funnel_sessions(
     sessions: Sequence[FunnelStep] = tuple(reversed(funnel.sessions))
     return bar_chart(
         t(KEY + "funnel_sessions"),
-        [session.session_code for session in sessions],
+        # The code the chat knows and the training it belongs to (cut to fit the axis).
+        [f"{session.session_code} {session.training}".strip() for session in sessions],
         [(t(KEY + f"step_{step}"), [getattr(s, step) for s in sessions]) for step in STEPS],
         format_number=locale_number(t.locale),
         empty=t(KEY + "empty"),
@@ -258,7 +259,9 @@ def challenges(
     runs = tuple(reversed(section.runs))
     return bar_chart(
         t(KEY + "challenges"),
-        [f"#{run.number}" for run in runs],
+        # The number people know it by, and its text (shortened; whole in the tooltip):
+        # "#1 #4 #1 #4" alone means nothing to a steering committee.
+        [f"#{run.number} {run.excerpt}".strip() for run in runs],
         [
             (t(KEY + "successes"), [run.successes for run in runs]),
             (t(KEY + "not_yets"), [run.not_yets for run in runs]),
