@@ -105,7 +105,8 @@ def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
 
 def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Success against not yet, per challenge occurrence."""
-    return _svg(reader.t, section_charts.challenges(d.challenges, reader.t))
+    chart = section_charts.challenges(d.challenges, reader.t, zone=d.scope.timezone)
+    return _svg(reader.t, chart)
 
 
 def referral_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
@@ -70,8 +71,7 @@ def funnel_sessions(
     sessions: Sequence[FunnelStep] = tuple(reversed(funnel.sessions))
     return bar_chart(
         t(KEY + "funnel_sessions"),
-        # The code the chat knows and the training it belongs to (cut to fit the axis).
-        [f"{session.session_code} {session.training}".strip() for session in sessions],
+        [session.session_code for session in sessions],
         [(t(KEY + f"step_{step}"), [getattr(s, step) for s in sessions]) for step in STEPS],
         format_number=locale_number(t.locale),
         empty=t(KEY + "empty"),
@@ -253,15 +253,20 @@ def heat(
 
 
 def challenges(
-    section: Challenges, t: Translator, width: float = 640, height: float | None = None
+    section: Challenges,
+    t: Translator,
+    width: float = 640,
+    height: float | None = None,
+    zone: str = "UTC",
 ) -> Chart:
-    """Success and not-yet per occurrence (stacked), oldest first: participation at a glance."""
+    """Success and not-yet per occurrence (stacked), oldest first: participation at a glance.
+    Each bar is named by the challenge's number and the day it was posted (in `zone`):
+    a weekly challenge's occurrences share a number."""
     runs = tuple(reversed(section.runs))
+    days = _week_labels([run.posted_at.astimezone(ZoneInfo(zone)).date() for run in runs], t)
     return bar_chart(
         t(KEY + "challenges"),
-        # The number people know it by, and its text (shortened; whole in the tooltip):
-        # "#1 #4 #1 #4" alone means nothing to a steering committee.
-        [f"#{run.number} {run.excerpt}".strip() for run in runs],
+        [f"#{run.number} · {day}" for run, day in zip(runs, days, strict=True)],
         [
             (t(KEY + "successes"), [run.successes for run in runs]),
             (t(KEY + "not_yets"), [run.not_yets for run in runs]),
@@ -389,6 +394,7 @@ def _month_label(month: str, t: Translator) -> str:
 
 
 def _week_labels(weeks: Sequence[date], t: Translator) -> list[str]:
-    """Mondays as `7 sept.`, with the year when the weeks span more than one."""
+    """Days (weeks' Mondays, posts' days) as `7 sept.`, with the year when they span more
+    than one."""
     pattern = "d MMM" if len({week.year for week in weeks}) <= 1 else "d MMM y"
     return [format_date(week, pattern, locale=t.locale) for week in weeks]
