@@ -35,17 +35,18 @@ import aiohttp
 from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import bulk
+from bench import bulk, databases
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.demo import Volume, community
 from bot.settings import load_settings
-from storage.db import session_factory
+from storage.db import create_engine, session_factory
 from storage.models import Base, Member, Workspace
 
 TARGET_MS = 500.0
 BACKENDS = ("sqlite", "postgresql")
 SEED = 2026
 QUICK = {"members": 1_000, "contributions": 10_000, "answers": 10_000, "loads": 5}
+KEPT_POSTGRES = "ambassador_bench_dashboard_kept"
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "ambassador.toml"
 
 
@@ -58,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--dashboard-answers", type=int, default=1_000_000, help="pulse answers")
     group.add_argument("--dashboard-loads", type=int, default=20, help="timed page loads")
+    group.add_argument(
+        "--dashboard-keep",
+        metavar="DIR",
+        help="keep the loaded databases (the SQLite file in DIR, a PostgreSQL database named "
+        f"{KEPT_POSTGRES!r}) and reuse them on later runs with the same sizes: generation, "
+        "load and rebuild are skipped (their figures are those of the run that loaded)",
+    )
     group.add_argument(
         "--dashboard-quick",
         action="store_true",
@@ -144,45 +152,110 @@ def figures(timings: list[float]) -> dict[str, Any]:
 
 
 async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any]:
-    """Generate, load, rebuild, then time the page on `backend`."""
+    """Generate, load, rebuild, then time the page on `backend` (or reuse a kept database)."""
     sizes = _sizes(args)
+    keep = Path(args.dashboard_keep) if getattr(args, "dashboard_keep", None) else None
+    if keep is not None:
+        reused = await _kept(args, backend, keep, sizes)
+        if reused is not None:
+            url, loaded = reused
+            engine = create_engine(url)
+            try:
+                return await _timed(args, backend, url, engine, workdir, loaded)
+            finally:
+                await engine.dispose()
+        keep.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     started = time.perf_counter()
     data = rows(sizes, now)
     generated_s = time.perf_counter() - started
     counts = {table: len(found) for table, found in data.items()}
     workspace_id = int(data["workspace"][0]["id"])
-    async with bulk.loaded_database(backend, args.database_url, workdir, "dashboard", data) as (
-        url,
-        engine,
-        loaded_s,
-    ):
+    async with bulk.loaded_database(
+        backend,
+        args.database_url,
+        keep or workdir,
+        "dashboard",
+        data,
+        kept=KEPT_POSTGRES if keep is not None else None,
+    ) as (url, engine, loaded_s):
         del data
         rebuilt_s = await rebuild(engine, workspace_id)
-        result: dict[str, Any] = {
+        loaded: dict[str, Any] = {
+            "workspace_id": workspace_id,
             "rows": counts,
             "generate_s": round(generated_s, 1),
             "load_s": round(loaded_s, 1),
             "rebuild_s": None if rebuilt_s is None else round(rebuilt_s, 2),
         }
-        if rebuilt_s is None:
-            result["rebuild_note"] = "storage.activity not in this version: no rollup rebuilt"
-        if _has("bot.dashboard.access"):
-            result["how"] = "http"
-            result.update(await _over_http(sizes["loads"], backend, url, engine, workdir))
-            if _has("bot.steering.scope"):
-                result["sections_ms"] = await breakdown(engine, workspace_id)
-        elif _has("bot.steering.figures"):
-            result["how"] = "in_process"
-            result["note"] = (
-                "bot.dashboard.access is not in this version: scope.resolve + figures.gather "
-                "timed in this process, without the page's rendering nor HTTP"
-            )
-            result.update(await _in_process(sizes["loads"], engine, workspace_id))
+        if keep is not None:
+            manifest = {
+                "sizes": sizes,
+                "url": databases.safe(url),
+                "database": KEPT_POSTGRES,
+                **loaded,
+            }
+            (keep / f"dashboard-{backend}.json").write_text(json.dumps(manifest, indent=1))
+        return await _timed(args, backend, url, engine, workdir, loaded)
+
+
+async def _kept(
+    args: argparse.Namespace, backend: str, keep: Path, sizes: dict[str, int]
+) -> tuple[str, dict[str, Any]] | None:
+    """(URL, load figures) of a database kept by an earlier run with the same sizes, or None."""
+    manifest_path = keep / f"dashboard-{backend}.json"
+    if not manifest_path.exists():
+        return None
+    manifest = json.loads(manifest_path.read_text())
+    wanted = {k: v for k, v in sizes.items() if k != "loads"}
+    if {k: v for k, v in manifest["sizes"].items() if k != "loads"} != wanted:
+        return None
+    if backend == "sqlite":
+        path = keep / "dashboard.db"
+        if not path.exists():
+            return None
+        url = f"sqlite:///{path}"
+    else:
+        url = databases.database_url(args.database_url, KEPT_POSTGRES)
+        try:
+            await databases.server_version(url)
+        except Exception:  # dropped since: load it again
+            return None
+    loaded = {k: manifest[k] for k in ("workspace_id", "rows", "generate_s", "load_s", "rebuild_s")}
+    loaded["reused"] = f"kept database loaded by an earlier run ({manifest_path})"
+    return url, loaded
+
+
+async def _timed(
+    args: argparse.Namespace,
+    backend: str,
+    url: str,
+    engine: AsyncEngine,
+    workdir: Path,
+    loaded: dict[str, Any],
+) -> dict[str, Any]:
+    """Time the page on a loaded database; `loaded` holds the load's figures."""
+    sizes = _sizes(args)
+    workspace_id = int(loaded["workspace_id"])
+    result = {k: v for k, v in loaded.items() if k != "workspace_id"}
+    if result["rebuild_s"] is None:
+        result["rebuild_note"] = "storage.activity not in this version: no rollup rebuilt"
+    if _has("bot.dashboard.access"):
+        result["how"] = "http"
+        result.update(await _over_http(sizes["loads"], backend, url, engine, workdir))
+        if _has("bot.steering.scope"):
             result["sections_ms"] = await breakdown(engine, workspace_id)
-        else:
-            result["how"] = "none"
-            result["skipped"] = "neither bot.dashboard nor bot.steering.figures in this version"
+    elif _has("bot.steering.figures"):
+        result["how"] = "in_process"
+        result["note"] = (
+            "bot.dashboard.access is not in this version: scope.resolve + figures.gather "
+            "timed in this process, without the page's rendering nor HTTP"
+        )
+        result.update(await _in_process(sizes["loads"], engine, workspace_id))
+        result["sections_ms"] = await breakdown(engine, workspace_id)
+    else:
+        result["how"] = "none"
+        result["skipped"] = "neither bot.dashboard nor bot.steering.figures in this version"
     return result
 
 

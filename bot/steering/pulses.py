@@ -33,10 +33,18 @@ ANSWERABLE = ("open", "sending")
 
 
 async def pulses(
-    db: AsyncSession, workspace_id: int, scope: Scope, *, named: bool = True
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    *,
+    named: bool = True,
+    latest: int | None = None,
 ) -> Pulses:
     """The pulses sent in scope (their session in scope, sent in the period), oldest
-    first, with their figures; `named` adds the latest named answers (animators only)."""
+    first, with their figures; `named` adds the latest named answers (animators only).
+    With `latest` (the page), `per_pulse` holds only the `latest` last pulses (the months,
+    trainings and totals still add up every one) and `pulses_in_scope` says how many
+    there are."""
     found = await _sent(db, workspace_id, scope)
     if not found:
         return Pulses(per_pulse=(), per_month=(), total=PulseSums(), asked=0)
@@ -81,8 +89,9 @@ async def pulses(
     total = PulseSums()
     for point in per_pulse:
         total += point.sums
+    shown = per_pulse if latest is None else per_pulse[max(0, len(per_pulse) - latest) :]
     return Pulses(
-        per_pulse=tuple(per_pulse),
+        per_pulse=tuple(shown),
         per_month=tuple(
             PulsePoint(month, first_day(month), month_sums, asked)
             for month, (month_sums, asked) in sorted(months.items())
@@ -92,6 +101,7 @@ async def pulses(
         grid=grid,
         named=await _named(db, found, labels) if named else (),
         per_training=tuple(trainings.values()),
+        pulses_in_scope=None if latest is None else len(per_pulse),
     )
 
 
