@@ -39,6 +39,7 @@ from bench import bulk, databases
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.demo import Volume, community
 from bot.settings import load_settings
+from storage.badges import fill_joined_days
 from storage.db import create_engine, session_factory
 from storage.models import Base, Member, Workspace
 
@@ -127,7 +128,9 @@ def rows(sizes: dict[str, int], now: datetime) -> dict[str, list[dict[str, Any]]
 
 
 async def rebuild(engine: AsyncEngine, workspace_id: int) -> float | None:
-    """Seconds `storage.activity.rebuild` took, or None when this bot has no rollup."""
+    """Seconds `storage.activity.rebuild` took, with the awards' days after joining
+    (`storage.badges.fill_joined_days`: the bot writes them with each award, a bulk load
+    does not), or None when this bot has no rollup."""
     try:
         activity = importlib.import_module("storage.activity")
     except ModuleNotFoundError:
@@ -135,6 +138,7 @@ async def rebuild(engine: AsyncEngine, workspace_id: int) -> float | None:
     started = time.perf_counter()
     async with session_factory(engine)() as db, db.begin():
         await activity.rebuild(db, workspace_id)
+        await fill_joined_days(db, workspace_id)
     return time.perf_counter() - started
 
 

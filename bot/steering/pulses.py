@@ -11,23 +11,28 @@ both their sums and their grid. Sums add up, so months and trainings need no sec
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from operator import add
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import Integer, Select, cast, func, select, true, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.steering.in_scope import first_day, in_period, month_of, nothing_matches
+from bot.steering.in_scope import first_day, in_period, nothing_matches
 from bot.steering.model import COMMUNITY, NamedAnswer, PulsePoint, Pulses, Scope
 from storage import pulses as stored
 from storage.models import Member, Pulse, PulseAnswer, Referral, TrainingSession
-from storage.pulses import Cells, PulseSums
+from storage.pulses import PulseSums
 
 # The named answers the page lists (the latest); the CSV export of a pulse has them all.
 NAMED_SHOWN = 50
 # Pulses whose latest answers one query reads (a UNION ALL of that many LIMITed reads).
 NAMED_CHUNK = 50
+# PulseSums' fields, in order (a pulse's kept sums are read field by field).
+SUM_FIELDS = tuple(PulseSums.__dataclass_fields__)
 # Still answerable: their answers may be newer than any closing date.
 ANSWERABLE = ("open", "sending")
 
@@ -49,110 +54,156 @@ async def pulses(
     if not found:
         return Pulses(per_pulse=(), per_month=(), total=PulseSums(), asked=0)
     zone = ZoneInfo(scope.timezone)
-    names = await _session_names(db, [p.session_id for p in found if p.session_id is not None])
-    sums, grids = await _figures(db, found)
+    sums, grid = await _figures(db, workspace_id, scope, found)
+    # Sums added up as tuples (PulseSums.__add__ per pulse costs more than the query).
+    width = len(SUM_FIELDS)
+    nothing = (0,) * width
     per_pulse: list[PulsePoint] = []
-    months: dict[str, tuple[PulseSums, int]] = {}
-    trainings: dict[tuple[bool, str], PulsePoint] = {}
-    grid: dict[tuple[int, int], int] = {}
+    months: dict[str, tuple[tuple[int, ...], int]] = {}
+    trainings: dict[tuple[bool, str], tuple[str, date, tuple[int, ...], int]] = {}
     labels: dict[int, str] = {}
+    total = nothing
     for pulse in found:
         assert pulse.sent_at is not None
-        training = names.get(pulse.session_id) if pulse.session_id is not None else None
+        training = pulse.training if pulse.session_id is not None else None
         community = training is None
         name = training if training is not None else COMMUNITY
-        found_sums = sums[pulse.id]
+        values = sums[pulse.id]
         labels[pulse.id] = f"#{pulse.id} {name}"
-        when = pulse.sent_at.astimezone(zone).date()
+        local = pulse.sent_at.astimezone(zone)
+        when = local.date()
         per_pulse.append(
-            PulsePoint(labels[pulse.id], when, found_sums, pulse.recipients, community)
+            PulsePoint(labels[pulse.id], when, PulseSums(*values), pulse.recipients, community)
         )
-        month = month_of(pulse.sent_at, zone)
-        earlier, asked = months.get(month, (PulseSums(), 0))
-        months[month] = (earlier + found_sums, asked + pulse.recipients)
+        total = tuple(map(add, total, values))
+        month = local.strftime("%Y-%m")
+        earlier, asked = months.get(month, (nothing, 0))
+        months[month] = (tuple(map(add, earlier, values)), asked + pulse.recipients)
         key = (community, name)
         so_far = trainings.get(key)
         trainings[key] = (
-            PulsePoint(name, when, found_sums, pulse.recipients, community)
+            (name, when, values, pulse.recipients)
             if so_far is None
-            else PulsePoint(
-                name,
-                so_far.when,
-                so_far.sums + found_sums,
-                so_far.asked + pulse.recipients,
-                community,
-            )
+            else (name, so_far[1], tuple(map(add, so_far[2], values)), so_far[3] + pulse.recipients)
         )
-        for (score, lsat), n in grids[pulse.id].items():
-            if lsat is not None:
-                grid[(score, lsat)] = grid.get((score, lsat), 0) + n
-    total = PulseSums()
-    for point in per_pulse:
-        total += point.sums
     shown = per_pulse if latest is None else per_pulse[max(0, len(per_pulse) - latest) :]
     return Pulses(
         per_pulse=tuple(shown),
         per_month=tuple(
-            PulsePoint(month, first_day(month), month_sums, asked)
+            PulsePoint(month, first_day(month), PulseSums(*month_sums), asked)
             for month, (month_sums, asked) in sorted(months.items())
         ),
-        total=total,
+        total=PulseSums(*total),
         asked=sum(point.asked for point in per_pulse),
         grid=grid,
         named=await _named(db, found, labels) if named else (),
-        per_training=tuple(trainings.values()),
+        per_training=tuple(
+            PulsePoint(name, when, PulseSums(*values), asked, community)
+            for (community, _), (name, when, values, asked) in trainings.items()
+        ),
         pulses_in_scope=None if latest is None else len(per_pulse),
     )
 
 
-async def _sent(db: AsyncSession, workspace_id: int, scope: Scope) -> list[Pulse]:
-    """The pulses in scope, in the order they were sent."""
+async def _sent(db: AsyncSession, workspace_id: int, scope: Scope) -> list[Any]:
+    """The pulses in scope, in the order they were sent, with their session's name
+    (`training`): the columns this section reads as plain rows (thousands of pulses at
+    scale: ORM objects would cost more than the query)."""
     if nothing_matches(scope):
         return []
-    query = select(Pulse).where(
+    query = (
+        select(
+            Pulse.id,
+            Pulse.session_id,
+            Pulse.sent_at,
+            Pulse.recipients,
+            Pulse.status,
+            Pulse.closed_at,
+            Pulse.cancelled_at,
+            # The kept sums read by the database's JSON functions (decoding thousands of
+            # JSON documents in Python costs more than the whole query).
+            Pulse.final_sums.is_not(None).label("has_sums"),
+            Pulse.final_grid.is_not(None).label("has_grid"),
+            *(Pulse.final_sums[name].as_integer().label(f"s_{name}") for name in SUM_FIELDS),
+            TrainingSession.name.label("training"),
+        )
+        .outerjoin(TrainingSession, TrainingSession.id == Pulse.session_id)
+        .where(*_in_scope(workspace_id, scope))
+    )
+    return list((await db.execute(query.order_by(Pulse.sent_at, Pulse.id))).all())
+
+
+def _in_scope(workspace_id: int, scope: Scope) -> list[Any]:
+    """The conditions on `pulse` of the pulses sent in scope."""
+    conditions = [
         Pulse.workspace_id == workspace_id,
         Pulse.sent_at.is_not(None),
         in_period(Pulse.sent_at, scope),
-    )
+    ]
     if scope.session_ids is not None:
-        query = query.where(Pulse.session_id.in_(scope.session_ids))
-    return list((await db.execute(query.order_by(Pulse.sent_at, Pulse.id))).scalars())
-
-
-async def _session_names(db: AsyncSession, session_ids: list[int]) -> dict[int, str]:
-    if not session_ids:
-        return {}
-    query = select(TrainingSession.id, TrainingSession.name).where(
-        TrainingSession.id.in_(sorted(set(session_ids)))
-    )
-    return {int(sid): str(name) for sid, name in (await db.execute(query)).all()}
+        conditions.append(Pulse.session_id.in_(scope.session_ids))
+    return conditions
 
 
 async def _figures(
-    db: AsyncSession, found: Sequence[Pulse]
-) -> tuple[dict[int, PulseSums], dict[int, Cells]]:
-    """Each pulse's sums (kept at close, as `storage.pulses.results_sums` reads them) and
-    (score, LSAT) counts (kept at close since migration 0020); the rest counted at once."""
-    counted = await stored.cells(
-        db, [p.id for p in found if p.final_sums is None or p.final_grid is None]
-    )
-    sums: dict[int, PulseSums] = {}
-    grids: dict[int, Cells] = {}
+    db: AsyncSession, workspace_id: int, scope: Scope, found: Sequence[Any]
+) -> tuple[dict[int, tuple[int, ...]], dict[tuple[int, int], int]]:
+    """Each pulse's sums (kept at close, as `storage.pulses.results_sums` reads them), as
+    a tuple in SUM_FIELDS order, and the (score, LSAT) grid of them all (kept at close
+    since migration 0020, added up by the database); the rest counted at once."""
+    counted = await stored.cells(db, [p.id for p in found if not (p.has_sums and p.has_grid)])
+    sums: dict[int, tuple[int, ...]] = {}
+    grid: dict[tuple[int, int], int] = {}
     for pulse in found:
         live = counted.get(pulse.id, {})
         # A closed pulse's kept sums win: its answers may have been erased since.
-        sums[pulse.id] = (
-            PulseSums(**pulse.final_sums)
-            if pulse.final_sums is not None
-            else stored.sums_of_cells(live)
-        )
-        grids[pulse.id] = (
-            stored.thawed_grid(pulse.final_grid) if pulse.final_grid is not None else live
-        )
-    return sums, grids
+        if pulse.has_sums:
+            sums[pulse.id] = tuple(getattr(pulse, f"s_{name}") or 0 for name in SUM_FIELDS)
+        else:
+            kept = stored.sums_of_cells(live)
+            sums[pulse.id] = tuple(getattr(kept, name) for name in SUM_FIELDS)
+        if not pulse.has_grid:
+            for (score, lsat), n in live.items():
+                if lsat is not None:
+                    grid[(score, lsat)] = grid.get((score, lsat), 0) + n
+    if any(p.has_grid for p in found):
+        for score, lsat, n in await _kept_grid(db, workspace_id, scope):
+            grid[(score, lsat)] = grid.get((score, lsat), 0) + n
+    return sums, grid
 
 
-def _answered_until(pulse: Pulse) -> datetime | None:
+async def _kept_grid(
+    db: AsyncSession, workspace_id: int, scope: Scope
+) -> list[tuple[int, int, int]]:
+    """The kept (score, LSAT) counts of the pulses in scope, added up by the database over
+    their JSON cells ([score, lsat or null, n]); cells without an LSAT left out."""
+    assert db.bind is not None
+    if db.bind.dialect.name == "postgresql":
+        cells = func.json_array_elements(cast(Pulse.final_grid, postgresql.JSON)).table_valued(
+            "value"
+        )
+
+        def part(index: int) -> Any:
+            return cast(cells.c.value.op("->>")(index), Integer)
+
+    else:
+        cells = func.json_each(Pulse.final_grid).table_valued("value")
+
+        def part(index: int) -> Any:
+            return cast(func.json_extract(cells.c.value, f"$[{index}]"), Integer)
+
+    score, lsat, n = part(0), part(1), part(2)
+    query = (
+        select(score, lsat, func.sum(n))
+        .select_from(Pulse)
+        .join(cells, true())
+        .where(*_in_scope(workspace_id, scope), Pulse.final_grid.is_not(None), lsat.is_not(None))
+        .group_by(score, lsat)
+    )
+    return [(int(a), int(b), int(c)) for a, b, c in (await db.execute(query)).all()]
+
+
+def _answered_until(pulse: Any) -> datetime | None:
     """The latest moment the pulse could be answered; None while it can still be."""
     if pulse.status in ANSWERABLE:
         return None
@@ -182,7 +233,7 @@ def _latest_of(pulse_id: int) -> Select[int, int, int, int, int | None, str | No
 
 
 async def _named(
-    db: AsyncSession, found: Sequence[Pulse], labels: dict[int, str]
+    db: AsyncSession, found: Sequence[Any], labels: dict[int, str]
 ) -> tuple[NamedAnswer, ...]:
     """The latest NAMED_SHOWN answers across the pulses, with what each recommended.
 
@@ -190,14 +241,33 @@ async def _named(
     reads), the pulses that can be answered still first, then by closing date: a pulse
     closed before the oldest answer kept so far cannot have newer ones, so one query is
     usually enough however many pulses the scope has."""
-    now_or_never = datetime.max.replace(tzinfo=UTC)
-    queue = sorted(found, key=lambda p: _answered_until(p) or now_or_never, reverse=True)
+    # A pulse still answerable is bounded by its latest answer so far (one grouped read of
+    # their answers' index): the pulses open at once (hundreds in a large workspace) are
+    # then read newest first and those that cannot hold a newer answer are left unread.
+    open_ids = [p.id for p in found if _answered_until(p) is None]
+    latest: dict[int, datetime] = {}
+    if open_ids:
+        newest = (
+            select(PulseAnswer.pulse_id, func.max(PulseAnswer.updated_at))
+            .where(PulseAnswer.pulse_id.in_(open_ids))
+            .group_by(PulseAnswer.pulse_id)
+        )
+        latest = {int(pid): at for pid, at in (await db.execute(newest)).all() if at is not None}
+    never = datetime.min.replace(tzinfo=UTC)
+
+    def bound(pulse: Any) -> datetime:
+        until = _answered_until(pulse)
+        return until if until is not None else _aware(latest.get(pulse.id)) or never
+
+    queue = sorted(
+        (p for p in found if _answered_until(p) is not None or p.id in latest),
+        key=bound,
+        reverse=True,
+    )
     best: list[AnswerRow] = []
     for start in range(0, len(queue), NAMED_CHUNK):
-        if len(best) >= NAMED_SHOWN:
-            bound = _answered_until(queue[start])
-            if bound is not None and best[-1][6] > bound:
-                break
+        if len(best) >= NAMED_SHOWN and _aware(best[-1][6]) > bound(queue[start]):
+            break
         chunk = queue[start : start + NAMED_CHUNK]
         parts = [_latest_of(p.id).subquery() for p in chunk]
         union = union_all(*(select(*part.c) for part in parts))
@@ -228,6 +298,13 @@ async def _named(
         )
         for _, pulse_id, member_id, score, lsat, comment, updated_at in best
     )
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """An instant as an aware UTC datetime (SQLite's aggregates may come back naive)."""
+    if at is None or at.tzinfo is not None:
+        return at
+    return at.replace(tzinfo=UTC)
 
 
 async def _recommends(

@@ -174,11 +174,17 @@ async def test_a_training_a_session_and_a_period_narrow_the_figures(database_url
             )
             nothing = await pulses(db, ws, scope((), timezone=PARIS))
             other = await pulses(db, ws + 1000, scope(timezone=PARIS))
+            # The page's view: the latest pulse listed, every one still added up.
+            latest = await pulses(db, ws, scope((ids["s1"], ids["s2"]), timezone=PARIS), latest=1)
     # Excel: A and D only (the community pulse is nobody's training).
     assert [p.label for p in excel.per_pulse] == [f"#{ids['a']} Excel", f"#{ids['d']} Excel"]
     assert excel.total.answers == 8 and nps(excel.total) == pytest.approx(12.5)
     assert excel.asked == 9
     assert sum(excel.grid.values()) == 7
+    assert excel.pulses_in_scope is None and latest.pulses_in_scope == 2
+    assert latest.per_pulse == excel.per_pulse[-1:]
+    assert (latest.total, latest.asked, latest.grid) == (excel.total, excel.asked, excel.grid)
+    assert latest.per_month == excel.per_month and latest.per_training == excel.per_training
     # Session S2: D alone, 10, 8, 2 → (1 − 1) / 3 = 0; LSAT (4+3+1)/3.
     assert s2.total.answers == 3 and nps(s2.total) == pytest.approx(0.0)
     assert lsat_mean(s2.total) == pytest.approx(8 / 3)
