@@ -47,15 +47,22 @@ async def mentoring(
     waiting_count = (
         await db.execute(select(func.count()).select_from(_waiting_query(workspace_id, scope)))
     ).scalar_one()
-    mentors, load_sum, capacity_sum = (
+    mentors, capacity_sum = (
         await db.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(func.coalesce(_load_column(workspace_id), 0)), 0),
-                func.coalesce(func.sum(MentorProfile.capacity), 0),
-            ).where(*_available(workspace_id, scope, now))
+            select(func.count(), func.coalesce(func.sum(MentorProfile.capacity), 0)).where(
+                *_available(workspace_id, scope, now)
+            )
         )
     ).one()
+    load = _current_load(workspace_id)
+    load_sum = (
+        await db.execute(
+            select(func.coalesce(func.sum(load.c.n), 0))
+            .select_from(load)
+            .join(MentorProfile, MentorProfile.member_id == load.c.mentor_id)
+            .where(*_available(workspace_id, scope, now))
+        )
+    ).scalar_one()
     return replace(
         found,
         waiting_count=int(waiting_count),
@@ -137,6 +144,47 @@ async def _waiting(
     )
 
 
+async def _busiest(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, limit: int, load: Any
+) -> tuple[MentorLoad, ...]:
+    """The `limit` available mentors with the most novices (then by profile): read from
+    the pairs (the mentors with novices, a fraction of the volunteers), then, if too few
+    have any, the first available mentors without novices."""
+    busy = (
+        select(MentorProfile.id, MentorProfile.member_id, load.c.n, MentorProfile.capacity)
+        .join(MentorProfile, MentorProfile.member_id == load.c.mentor_id)
+        .where(*_available(workspace_id, scope, now))
+        .order_by(load.c.n.desc(), MentorProfile.id)
+        .limit(limit)
+        .subquery()
+    )
+    found = [
+        (int(n), int(capacity), str(name))
+        for name, n, capacity in (
+            await db.execute(
+                select(Member.display_name, busy.c.n, busy.c.capacity)
+                .join(Member, Member.id == busy.c.member_id)
+                .order_by(busy.c.n.desc(), busy.c.id)
+            )
+        ).all()
+    ]
+    if len(found) < limit:
+        idle = (
+            select(Member.display_name, MentorProfile.capacity)
+            .join(Member, Member.id == MentorProfile.member_id)
+            .where(
+                *_available(workspace_id, scope, now),
+                MentorProfile.member_id.not_in(select(load.c.mentor_id)),
+            )
+            .order_by(MentorProfile.id)
+            .limit(limit - len(found))
+        )
+        found += [
+            (0, int(capacity), str(name)) for name, capacity in (await db.execute(idle)).all()
+        ]
+    return tuple(MentorLoad(name=name, load=n, capacity=capacity) for n, capacity, name in found)
+
+
 def _languages(asked: str, locale: str | None) -> tuple[str, ...]:
     """The languages asked for, else the member's own (as mentoring_rounds.language_of
     reads it); empty when neither is known: the workspace's language then."""
@@ -148,16 +196,13 @@ def _languages(asked: str, locale: str | None) -> tuple[str, ...]:
     return ()
 
 
-def _load_column(workspace_id: int) -> Any:
-    """A mentor's current novices (their pairs not ended), per mentor profile row."""
+def _current_load(workspace_id: int) -> Any:
+    """Each mentor with novices now (pairs not ended) and how many (`mentor_id`, `n`)."""
     return (
-        select(func.count())
-        .where(
-            MentoringPair.workspace_id == workspace_id,
-            MentoringPair.mentor_id == MentorProfile.member_id,
-            MentoringPair.ended_at.is_(None),
-        )
-        .scalar_subquery()
+        select(MentoringPair.mentor_id, func.count().label("n"))
+        .where(MentoringPair.workspace_id == workspace_id, MentoringPair.ended_at.is_(None))
+        .group_by(MentoringPair.mentor_id)
+        .subquery()
     )
 
 
@@ -176,23 +221,16 @@ async def _loads(
 ) -> tuple[MentorLoad, ...]:
     """Volunteer mentors available now (as storage.mentoring.available_mentors) and how
     many novices each has; with `limit`, the `limit` busiest (most novices first)."""
-    load = (
-        select(MentoringPair.mentor_id, func.count().label("n"))
-        .where(MentoringPair.workspace_id == workspace_id, MentoringPair.ended_at.is_(None))
-        .group_by(MentoringPair.mentor_id)
-        .subquery()
-    )
-    n = func.coalesce(load.c.n, 0)
+    load = _current_load(workspace_id)
+    if limit is not None:
+        return await _busiest(db, workspace_id, scope, now, limit, load)
     query = (
-        select(Member.display_name, n, MentorProfile.capacity)
+        select(Member.display_name, func.coalesce(load.c.n, 0), MentorProfile.capacity)
         .join(Member, Member.id == MentorProfile.member_id)
         .outerjoin(load, load.c.mentor_id == MentorProfile.member_id)
         .where(*_available(workspace_id, scope, now))
+        .order_by(MentorProfile.id)
     )
-    if limit is None:
-        query = query.order_by(MentorProfile.id)
-    else:
-        query = query.order_by(n.desc(), MentorProfile.id).limit(limit)
     return tuple(
         MentorLoad(name=name, load=int(n), capacity=int(capacity))
         for name, n, capacity in (await db.execute(query)).all()

@@ -33,6 +33,8 @@ NAMED_SHOWN = 50
 NAMED_CHUNK = 50
 # PulseSums' fields, in order (a pulse's kept sums are read field by field).
 SUM_FIELDS = tuple(PulseSums.__dataclass_fields__)
+# Where the kept sums start in a row of `_sent` (after the nine columns before them).
+SUMS_AT = 9
 # Still answerable: their answers may be newer than any closing date.
 ANSWERABLE = ("open", "sending")
 
@@ -158,10 +160,11 @@ async def _figures(
         live = counted.get(pulse.id, {})
         # A closed pulse's kept sums win: its answers may have been erased since.
         if pulse.has_sums:
-            sums[pulse.id] = tuple(getattr(pulse, f"s_{name}") or 0 for name in SUM_FIELDS)
+            kept = tuple(pulse[SUMS_AT : SUMS_AT + len(SUM_FIELDS)])
+            sums[pulse.id] = kept if None not in kept else tuple(n or 0 for n in kept)
         else:
-            kept = stored.sums_of_cells(live)
-            sums[pulse.id] = tuple(getattr(kept, name) for name in SUM_FIELDS)
+            counted_sums = stored.sums_of_cells(live)
+            sums[pulse.id] = tuple(getattr(counted_sums, name) for name in SUM_FIELDS)
         if not pulse.has_grid:
             for (score, lsat), n in live.items():
                 if lsat is not None:
