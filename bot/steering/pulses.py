@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.steering.in_scope import first_day, in_period, nothing_matches
+from bot.steering.in_scope import first_day, in_period, instant, nothing_matches
 from bot.steering.model import COMMUNITY, NamedAnswer, PulsePoint, Pulses, Scope
 from storage import pulses as stored
 from storage.models import Member, Pulse, PulseAnswer, Referral, TrainingSession
@@ -117,11 +117,11 @@ async def _sent(db: AsyncSession, workspace_id: int, scope: Scope) -> list[Any]:
         select(
             Pulse.id,
             Pulse.session_id,
-            Pulse.sent_at,
+            instant(Pulse.sent_at).label("sent_at"),
             Pulse.recipients,
             Pulse.status,
-            Pulse.closed_at,
-            Pulse.cancelled_at,
+            instant(Pulse.closed_at).label("closed_at"),
+            instant(Pulse.cancelled_at).label("cancelled_at"),
             # The kept sums read by the database's JSON functions (decoding thousands of
             # JSON documents in Python costs more than the whole query).
             Pulse.final_sums.is_not(None).label("has_sums"),
