@@ -338,7 +338,8 @@ SECTIONS = ("funnel", "pulses", "activity", "challenges", "referrals", "badges",
 
 async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) -> dict[str, Any]:
     """Where a page load's time goes: scope.resolve and each section timed in this process
-    (median of `repeats` after a warm-up), the whole workspace in scope."""
+    (median of `repeats` after a warm-up), the whole workspace in scope, each section with
+    the options the page gives it."""
     settings = load_settings({**os.environ, "AMBASSADOR_CONFIG": str(CONFIG_PATH)})
     filters = importlib.import_module("bot.steering.filters").Filters()
     resolve = importlib.import_module("bot.steering.scope").resolve
@@ -357,7 +358,8 @@ async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) ->
                 extra = (settings.ladder,)
             elif name == "mentoring":
                 extra = (datetime.now(UTC),)
-            calls[name] = lambda f=function, e=extra: f(db, workspace_id, scope, *e)
+            options = _page_options(name)
+            calls[name] = lambda f=function, e=extra, o=options: f(db, workspace_id, scope, *e, **o)
         for name, call in calls.items():
             timings = []
             for repeat in range(repeats + 1):
@@ -367,6 +369,22 @@ async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) ->
                     timings.append((time.perf_counter() - began) * 1000)
             found[name] = round(statistics.median(timings), 1)
     return found
+
+
+def _page_options(section: str) -> dict[str, Any]:
+    """The options the page's `gather` gives `section` (the lists it cuts), when this
+    version of the bot has them: the breakdown times what a page load runs."""
+    if not _has("bot.steering.figures"):
+        return {}
+    figures_module = importlib.import_module("bot.steering.figures")
+    wanted = {
+        "pulses": ("latest", "PAGE_PULSES"),
+        "activity": ("trainings", "PAGE_HEAT_TRAININGS"),
+        "mentoring": ("limit", "PAGE_MENTORING"),
+    }.get(section)
+    if wanted is None or not hasattr(figures_module, wanted[1]):
+        return {}
+    return {wanted[0]: getattr(figures_module, wanted[1])}
 
 
 async def _in_process(loads: int, engine: AsyncEngine, workspace_id: int) -> dict[str, Any]:
@@ -399,7 +417,8 @@ async def run_suite(
             continue
         print(
             f"  dashboard {backend}: generating and loading {sizes['members']} members, "
-            f"~{sizes['contributions']} contributions, ~{sizes['answers']} answers…",
+            f"~{sizes['contributions']} contributions, ~{sizes['answers']} answers (unless "
+            "kept by an earlier run)…",
             flush=True,
         )
         found = await measure(args, backend, workdir)

@@ -419,6 +419,9 @@ def render(
         nothing_matches=d.scope.session_ids == (),
         training_options=training_options,
         session_options=session_options,
+        sessions_cut=" ".join(
+            _cut(t, "dashboard.cut_sessions", len(d.scope.sessions), d.scope.sessions_total)
+        ),
         sections=sections(d, reader, query),
         snapshot_url="/dashboard/snapshot.pdf" + (f"?{query}" if query else ""),
     )

@@ -47,6 +47,8 @@ class Scope:
     # The trainings and sessions the filter menus offer: (name) and (code, name, opened_at).
     trainings: tuple[str, ...] = ()
     sessions: tuple[tuple[str, str, datetime], ...] = ()
+    # How many sessions the workspace has when the menu lists only the latest of them.
+    sessions_total: int | None = None
 
 
 # --- sign-up funnel -----------------------------------------------------------------------
