@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from operator import add
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,14 +56,16 @@ async def pulses(
         return Pulses(per_pulse=(), per_month=(), total=PulseSums(), asked=0)
     zone = ZoneInfo(scope.timezone)
     sums, grid = await _figures(db, workspace_id, scope, found)
-    # Sums added up as tuples (PulseSums.__add__ per pulse costs more than the query).
-    width = len(SUM_FIELDS)
-    nothing = (0,) * width
+    # Sums gathered per month and training, added up at the end column by column (a
+    # PulseSums added per pulse costs more than the query at thousands of pulses).
     per_pulse: list[PulsePoint] = []
-    months: dict[str, tuple[tuple[int, ...], int]] = {}
-    trainings: dict[tuple[bool, str], tuple[str, date, tuple[int, ...], int]] = {}
+    months: dict[str, list[tuple[int, ...]]] = {}
+    asked_in: dict[str, int] = {}
+    trainings: dict[tuple[bool, str], list[tuple[int, ...]]] = {}
+    training_firsts: dict[tuple[bool, str], date] = {}
+    training_asked: dict[tuple[bool, str], int] = {}
     labels: dict[int, str] = {}
-    total = nothing
+    every: list[tuple[int, ...]] = []
     for pulse in found:
         assert pulse.sent_at is not None
         training = pulse.training if pulse.session_id is not None else None
@@ -77,34 +78,37 @@ async def pulses(
         per_pulse.append(
             PulsePoint(labels[pulse.id], when, PulseSums(*values), pulse.recipients, community)
         )
-        total = tuple(map(add, total, values))
-        month = local.strftime("%Y-%m")
-        earlier, asked = months.get(month, (nothing, 0))
-        months[month] = (tuple(map(add, earlier, values)), asked + pulse.recipients)
+        every.append(values)
+        month = f"{local.year:04d}-{local.month:02d}"
+        months.setdefault(month, []).append(values)
+        asked_in[month] = asked_in.get(month, 0) + pulse.recipients
         key = (community, name)
-        so_far = trainings.get(key)
-        trainings[key] = (
-            (name, when, values, pulse.recipients)
-            if so_far is None
-            else (name, so_far[1], tuple(map(add, so_far[2], values)), so_far[3] + pulse.recipients)
-        )
+        trainings.setdefault(key, []).append(values)
+        training_firsts.setdefault(key, when)
+        training_asked[key] = training_asked.get(key, 0) + pulse.recipients
     shown = per_pulse if latest is None else per_pulse[max(0, len(per_pulse) - latest) :]
     return Pulses(
         per_pulse=tuple(shown),
         per_month=tuple(
-            PulsePoint(month, first_day(month), PulseSums(*month_sums), asked)
-            for month, (month_sums, asked) in sorted(months.items())
+            PulsePoint(month, first_day(month), _added(rows), asked_in[month])
+            for month, rows in sorted(months.items())
         ),
-        total=PulseSums(*total),
+        total=_added(every),
         asked=sum(point.asked for point in per_pulse),
         grid=grid,
         named=await _named(db, found, labels) if named else (),
         per_training=tuple(
-            PulsePoint(name, when, PulseSums(*values), asked, community)
-            for (community, _), (name, when, values, asked) in trainings.items()
+            PulsePoint(name, training_firsts[key], _added(rows), training_asked[key], community)
+            for key, rows in trainings.items()
+            for community, name in (key,)
         ),
         pulses_in_scope=None if latest is None else len(per_pulse),
     )
+
+
+def _added(rows: list[tuple[int, ...]]) -> PulseSums:
+    """Sums given as tuples in SUM_FIELDS order, added up."""
+    return PulseSums(*(sum(column) for column in zip(*rows, strict=True))) if rows else PulseSums()
 
 
 async def _sent(db: AsyncSession, workspace_id: int, scope: Scope) -> list[Any]:
