@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Subquery, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
@@ -96,7 +96,7 @@ async def _repeats_avoided(db: AsyncSession, workspace_id: int, scope: Scope) ->
     return int((await db.execute(query)).scalar_one())
 
 
-def _waiting_query(workspace_id: int, scope: Scope) -> Select[Any]:
+def _waiting_query(workspace_id: int, scope: Scope) -> Subquery:
     """The waiting novices' wishes in scope (a subquery to count or to list)."""
     return (
         select(MenteeWish.id)

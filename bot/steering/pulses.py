@@ -273,7 +273,7 @@ async def _named(
     )
     best: list[AnswerRow] = []
     for start in range(0, len(queue), NAMED_CHUNK):
-        if len(best) >= NAMED_SHOWN and _aware(best[-1][6]) > bound(queue[start]):
+        if len(best) >= NAMED_SHOWN and best[-1][6].astimezone(UTC) > bound(queue[start]):
             break
         chunk = queue[start : start + NAMED_CHUNK]
         parts = [_latest_of(p.id).subquery() for p in chunk]
