@@ -297,8 +297,15 @@ async def _sent(
             (await db.execute(query.order_by(by.desc(), Pulse.id.desc()).limit(limit))).all()
         )
     if limit is not None:
-        query = query.order_by(Pulse.sent_at.desc(), Pulse.id.desc()).limit(limit)
-        return list(reversed((await db.execute(query)).all()))
+        # The last ones found by id first: the columns (JSON read) of those only.
+        last = (
+            select(Pulse.id)
+            .where(*_in_scope(workspace_id, scope), *also)
+            .order_by(Pulse.sent_at.desc(), Pulse.id.desc())
+            .limit(limit)
+        )
+        query = query.where(Pulse.id.in_(last)).order_by(Pulse.sent_at, Pulse.id)
+        return list((await db.execute(query)).all())
     return list((await db.execute(query.order_by(Pulse.sent_at, Pulse.id))).all())
 
 
