@@ -92,15 +92,25 @@ def sqlite_value(value: Any) -> Any:
 
 @asynccontextmanager
 async def loaded_database(
-    backend: str, server_url: str, workdir: Path, name: str, data: dict[str, list[dict[str, Any]]]
+    backend: str,
+    server_url: str,
+    workdir: Path,
+    name: str,
+    data: dict[str, list[dict[str, Any]]],
+    *,
+    kept: str | None = None,
 ) -> AsyncIterator[tuple[str, AsyncEngine, float]]:
     """A fresh, migrated database on `backend` holding `data`: (its URL, an engine, the
-    seconds the load took). The PostgreSQL database is dropped afterwards."""
+    seconds the load took). The PostgreSQL database is dropped afterwards, unless `kept`
+    names it (then it is made afresh under that name and left for later runs to reuse)."""
     dropped = None
     if backend == "sqlite":
         path = workdir / f"{name}.db"
         path.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
+    elif kept is not None:
+        await databases.drop_database(server_url, kept)
+        url = await databases.create_named_database(server_url, kept)
     else:
         dropped, url = await databases.create_database(server_url)
     engine = create_engine(url)

@@ -35,17 +35,19 @@ import aiohttp
 from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import bulk
+from bench import bulk, databases
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.demo import Volume, community
 from bot.settings import load_settings
-from storage.db import session_factory
+from storage.badges import fill_joined_days
+from storage.db import create_engine, session_factory
 from storage.models import Base, Member, Workspace
 
 TARGET_MS = 500.0
 BACKENDS = ("sqlite", "postgresql")
 SEED = 2026
 QUICK = {"members": 1_000, "contributions": 10_000, "answers": 10_000, "loads": 5}
+KEPT_POSTGRES = "ambassador_bench_dashboard_kept"
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "ambassador.toml"
 
 
@@ -58,6 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--dashboard-answers", type=int, default=1_000_000, help="pulse answers")
     group.add_argument("--dashboard-loads", type=int, default=20, help="timed page loads")
+    group.add_argument(
+        "--dashboard-keep",
+        metavar="DIR",
+        help="keep the loaded databases (the SQLite file in DIR, a PostgreSQL database named "
+        f"{KEPT_POSTGRES!r}) and reuse them on later runs with the same sizes: generation, "
+        "load and rebuild are skipped (their figures are those of the run that loaded)",
+    )
     group.add_argument(
         "--dashboard-quick",
         action="store_true",
@@ -119,7 +128,9 @@ def rows(sizes: dict[str, int], now: datetime) -> dict[str, list[dict[str, Any]]
 
 
 async def rebuild(engine: AsyncEngine, workspace_id: int) -> float | None:
-    """Seconds `storage.activity.rebuild` took, or None when this bot has no rollup."""
+    """Seconds `storage.activity.rebuild` took, with the awards' days after joining
+    (`storage.badges.fill_joined_days`: the bot writes them with each award, a bulk load
+    does not), or None when this bot has no rollup."""
     try:
         activity = importlib.import_module("storage.activity")
     except ModuleNotFoundError:
@@ -127,6 +138,7 @@ async def rebuild(engine: AsyncEngine, workspace_id: int) -> float | None:
     started = time.perf_counter()
     async with session_factory(engine)() as db, db.begin():
         await activity.rebuild(db, workspace_id)
+        await fill_joined_days(db, workspace_id)
     return time.perf_counter() - started
 
 
@@ -144,45 +156,110 @@ def figures(timings: list[float]) -> dict[str, Any]:
 
 
 async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict[str, Any]:
-    """Generate, load, rebuild, then time the page on `backend`."""
+    """Generate, load, rebuild, then time the page on `backend` (or reuse a kept database)."""
     sizes = _sizes(args)
+    keep = Path(args.dashboard_keep) if getattr(args, "dashboard_keep", None) else None
+    if keep is not None:
+        reused = await _kept(args, backend, keep, sizes)
+        if reused is not None:
+            url, loaded = reused
+            engine = create_engine(url)
+            try:
+                return await _timed(args, backend, url, engine, workdir, loaded)
+            finally:
+                await engine.dispose()
+        keep.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
     started = time.perf_counter()
     data = rows(sizes, now)
     generated_s = time.perf_counter() - started
     counts = {table: len(found) for table, found in data.items()}
     workspace_id = int(data["workspace"][0]["id"])
-    async with bulk.loaded_database(backend, args.database_url, workdir, "dashboard", data) as (
-        url,
-        engine,
-        loaded_s,
-    ):
+    async with bulk.loaded_database(
+        backend,
+        args.database_url,
+        keep or workdir,
+        "dashboard",
+        data,
+        kept=KEPT_POSTGRES if keep is not None else None,
+    ) as (url, engine, loaded_s):
         del data
         rebuilt_s = await rebuild(engine, workspace_id)
-        result: dict[str, Any] = {
+        loaded: dict[str, Any] = {
+            "workspace_id": workspace_id,
             "rows": counts,
             "generate_s": round(generated_s, 1),
             "load_s": round(loaded_s, 1),
             "rebuild_s": None if rebuilt_s is None else round(rebuilt_s, 2),
         }
-        if rebuilt_s is None:
-            result["rebuild_note"] = "storage.activity not in this version: no rollup rebuilt"
-        if _has("bot.dashboard.access"):
-            result["how"] = "http"
-            result.update(await _over_http(sizes["loads"], backend, url, engine, workdir))
-            if _has("bot.steering.scope"):
-                result["sections_ms"] = await breakdown(engine, workspace_id)
-        elif _has("bot.steering.figures"):
-            result["how"] = "in_process"
-            result["note"] = (
-                "bot.dashboard.access is not in this version: scope.resolve + figures.gather "
-                "timed in this process, without the page's rendering nor HTTP"
-            )
-            result.update(await _in_process(sizes["loads"], engine, workspace_id))
+        if keep is not None:
+            manifest = {
+                "sizes": sizes,
+                "url": databases.safe(url),
+                "database": KEPT_POSTGRES,
+                **loaded,
+            }
+            (keep / f"dashboard-{backend}.json").write_text(json.dumps(manifest, indent=1))
+        return await _timed(args, backend, url, engine, workdir, loaded)
+
+
+async def _kept(
+    args: argparse.Namespace, backend: str, keep: Path, sizes: dict[str, int]
+) -> tuple[str, dict[str, Any]] | None:
+    """(URL, load figures) of a database kept by an earlier run with the same sizes, or None."""
+    manifest_path = keep / f"dashboard-{backend}.json"
+    if not manifest_path.exists():
+        return None
+    manifest = json.loads(manifest_path.read_text())
+    wanted = {k: v for k, v in sizes.items() if k != "loads"}
+    if {k: v for k, v in manifest["sizes"].items() if k != "loads"} != wanted:
+        return None
+    if backend == "sqlite":
+        path = keep / "dashboard.db"
+        if not path.exists():
+            return None
+        url = f"sqlite:///{path}"
+    else:
+        url = databases.database_url(args.database_url, KEPT_POSTGRES)
+        try:
+            await databases.server_version(url)
+        except Exception:  # dropped since: load it again
+            return None
+    loaded = {k: manifest[k] for k in ("workspace_id", "rows", "generate_s", "load_s", "rebuild_s")}
+    loaded["reused"] = f"kept database loaded by an earlier run ({manifest_path})"
+    return url, loaded
+
+
+async def _timed(
+    args: argparse.Namespace,
+    backend: str,
+    url: str,
+    engine: AsyncEngine,
+    workdir: Path,
+    loaded: dict[str, Any],
+) -> dict[str, Any]:
+    """Time the page on a loaded database; `loaded` holds the load's figures."""
+    sizes = _sizes(args)
+    workspace_id = int(loaded["workspace_id"])
+    result = {k: v for k, v in loaded.items() if k != "workspace_id"}
+    if result["rebuild_s"] is None:
+        result["rebuild_note"] = "storage.activity not in this version: no rollup rebuilt"
+    if _has("bot.dashboard.access"):
+        result["how"] = "http"
+        result.update(await _over_http(sizes["loads"], backend, url, engine, workdir))
+        if _has("bot.steering.scope"):
             result["sections_ms"] = await breakdown(engine, workspace_id)
-        else:
-            result["how"] = "none"
-            result["skipped"] = "neither bot.dashboard nor bot.steering.figures in this version"
+    elif _has("bot.steering.figures"):
+        result["how"] = "in_process"
+        result["note"] = (
+            "bot.dashboard.access is not in this version: scope.resolve + figures.gather "
+            "timed in this process, without the page's rendering nor HTTP"
+        )
+        result.update(await _in_process(sizes["loads"], engine, workspace_id))
+        result["sections_ms"] = await breakdown(engine, workspace_id)
+    else:
+        result["how"] = "none"
+        result["skipped"] = "neither bot.dashboard nor bot.steering.figures in this version"
     return result
 
 
@@ -261,7 +338,8 @@ SECTIONS = ("funnel", "pulses", "activity", "challenges", "referrals", "badges",
 
 async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) -> dict[str, Any]:
     """Where a page load's time goes: scope.resolve and each section timed in this process
-    (median of `repeats` after a warm-up), the whole workspace in scope."""
+    (median of `repeats` after a warm-up), the whole workspace in scope, each section with
+    the options the page gives it."""
     settings = load_settings({**os.environ, "AMBASSADOR_CONFIG": str(CONFIG_PATH)})
     filters = importlib.import_module("bot.steering.filters").Filters()
     resolve = importlib.import_module("bot.steering.scope").resolve
@@ -280,7 +358,8 @@ async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) ->
                 extra = (settings.ladder,)
             elif name == "mentoring":
                 extra = (datetime.now(UTC),)
-            calls[name] = lambda f=function, e=extra: f(db, workspace_id, scope, *e)
+            options = _page_options(name)
+            calls[name] = lambda f=function, e=extra, o=options: f(db, workspace_id, scope, *e, **o)
         for name, call in calls.items():
             timings = []
             for repeat in range(repeats + 1):
@@ -290,6 +369,22 @@ async def breakdown(engine: AsyncEngine, workspace_id: int, repeats: int = 3) ->
                     timings.append((time.perf_counter() - began) * 1000)
             found[name] = round(statistics.median(timings), 1)
     return found
+
+
+def _page_options(section: str) -> dict[str, Any]:
+    """The options the page's `gather` gives `section` (the lists it cuts), when this
+    version of the bot has them: the breakdown times what a page load runs."""
+    if not _has("bot.steering.figures"):
+        return {}
+    figures_module = importlib.import_module("bot.steering.figures")
+    wanted = {
+        "pulses": ("latest", "PAGE_PULSES"),
+        "activity": ("trainings", "PAGE_HEAT_TRAININGS"),
+        "mentoring": ("limit", "PAGE_MENTORING"),
+    }.get(section)
+    if wanted is None or not hasattr(figures_module, wanted[1]):
+        return {}
+    return {wanted[0]: getattr(figures_module, wanted[1])}
 
 
 async def _in_process(loads: int, engine: AsyncEngine, workspace_id: int) -> dict[str, Any]:
@@ -322,7 +417,8 @@ async def run_suite(
             continue
         print(
             f"  dashboard {backend}: generating and loading {sizes['members']} members, "
-            f"~{sizes['contributions']} contributions, ~{sizes['answers']} answers…",
+            f"~{sizes['contributions']} contributions, ~{sizes['answers']} answers (unless "
+            "kept by an earlier run)…",
             flush=True,
         )
         found = await measure(args, backend, workdir)

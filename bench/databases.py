@@ -54,6 +54,21 @@ async def create_database(url: str) -> tuple[str, str]:
     return name, _url(url).set(database=name).render_as_string(hide_password=False)
 
 
+async def create_named_database(url: str, name: str) -> str:
+    """Create an empty database called `name` on `url`'s server (one a run keeps): its URL."""
+    connection = await asyncpg.connect(_dsn(url), timeout=CONNECT_TIMEOUT_S)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return database_url(url, name)
+
+
+def database_url(url: str, name: str) -> str:
+    """The URL of the database `name` on `url`'s server."""
+    return _url(url).set(database=name).render_as_string(hide_password=False)
+
+
 async def drop_database(url: str, name: str) -> None:
     """Drop the database `name` on `url`'s server, closing any connection left to it."""
     connection = await asyncpg.connect(_dsn(url), timeout=CONNECT_TIMEOUT_S)

@@ -195,6 +195,13 @@ def _correlation_text(d: Dashboard, t: Translator) -> str:
     return t("dashboard.scatter_too_few", n=found.n)
 
 
+def _cut(t: Translator, key: str, shown: int, total: int | None, **more: str) -> tuple[str, ...]:
+    """The note saying a list is cut (`total` long, `shown` on the page), or nothing."""
+    if total is None or total <= shown:
+        return ()
+    return (t(key, count=total, shown=t.number(shown), total=t.number(total), **more),)
+
+
 def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
     """The page's sections after the header, in the order of the issue."""
     t = reader.t
@@ -232,7 +239,11 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
         Section(
             "pulses",
             t("dashboard.section_pulses"),
-            (t("dashboard.pulses_note"), _correlation_text(d, t)),
+            (
+                t("dashboard.pulses_note"),
+                _correlation_text(d, t),
+                *_cut(t, "dashboard.cut_pulses", len(d.pulses.per_pulse), d.pulses.pulses_in_scope),
+            ),
             pulse_charts(d, reader),
             views("nps_pulses", "nps_months", "nps_trainings", "nps_lsat"),
         ),
@@ -246,6 +257,12 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                     contributors=t.number(activity.contributors),
                     members=t.number(activity.members),
                     share=share,
+                ),
+                *_cut(
+                    t,
+                    "dashboard.cut_heat",
+                    len({name for _, name in activity.heat}),
+                    activity.heat_trainings,
                 ),
             ),
             activity_charts(d, reader),
@@ -301,6 +318,15 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
                         else "—"
                     ),
                     repeats=t.number(mentoring.repeats_avoided),
+                ),
+                *_cut(t, "dashboard.cut_waiting", len(mentoring.waiting), mentoring.waiting_count),
+                *_cut(
+                    t,
+                    "dashboard.cut_loads",
+                    len(mentoring.loads),
+                    mentoring.mentors_count,
+                    load=t.number(mentoring.load_sum or 0),
+                    room=t.number(mentoring.capacity_sum or 0),
                 ),
             ),
             mentoring_charts(d, reader),
@@ -394,6 +420,9 @@ def render(
         nothing_matches=d.scope.session_ids == (),
         training_options=training_options,
         session_options=session_options,
+        sessions_cut=" ".join(
+            _cut(t, "dashboard.cut_sessions", len(d.scope.sessions), d.scope.sessions_total)
+        ),
         sections=sections(d, reader, query),
         snapshot_url="/dashboard/snapshot.pdf" + (f"?{query}" if query else ""),
     )

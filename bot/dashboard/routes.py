@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.resources import files
+from typing import Protocol
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -51,7 +52,21 @@ FILTER_NAMES = ("training", "session", "from", "to")
 _KEY = re.compile(r"^[a-z_]{1,40}$")
 
 Resolve = Callable[[AsyncSession, int, Filters, str], Awaitable[Scope]]
-Gather = Callable[[AsyncSession, int, Scope, datetime, Ladder], Awaitable[Dashboard]]
+
+
+class Gather(Protocol):
+    """`bot.steering.figures.gather`'s shape: `full` asks for the whole lists (a CSV)."""
+
+    def __call__(
+        self,
+        db: AsyncSession,
+        workspace_id: int,
+        scope: Scope,
+        now: datetime,
+        ladder: Ladder,
+        *,
+        full: bool = False,
+    ) -> Awaitable[Dashboard]: ...
 
 
 @dataclass
@@ -191,7 +206,7 @@ class DashboardRoutes:
         )
 
     async def _view(
-        self, db: AsyncSession, viewer: Viewer, query: dict[str, str]
+        self, db: AsyncSession, viewer: Viewer, query: dict[str, str], *, full: bool = False
     ) -> tuple[Dashboard, list[FilterError]]:
         filters, errors = read_filters(query)
         workspace_id = viewer.workspace.id
@@ -202,7 +217,7 @@ class DashboardRoutes:
             filters = replace(filters, session=None) if error.name == "session" else Filters()
             scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
         dashboard = await self.figures.gather(
-            db, workspace_id, scope, self._clock.now(), self._settings.ladder
+            db, workspace_id, scope, self._clock.now(), self._settings.ladder, full=full
         )
         return dashboard, errors
 
@@ -266,7 +281,8 @@ class DashboardRoutes:
                     status=404, text=reader.t("dashboard.not_found"), charset="utf-8"
                 )
             try:
-                dashboard, _errors = await self._view(db, viewer, dict(request.query))
+                # Every row: the page lists the latest, the biggest, the busiest only.
+                dashboard, _errors = await self._view(db, viewer, dict(request.query), full=True)
             except Exception:
                 log.exception("dashboard_figures_failed")
                 return web.Response(

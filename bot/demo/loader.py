@@ -34,6 +34,7 @@ from bot.demo.generator import (
 )
 from bot.ladder import DEFAULT_LADDER, Ladder
 from storage import workspaces
+from storage.badges import fill_joined_days
 from storage.db import session_factory
 from storage.models import Base, Member, Workspace
 
@@ -206,7 +207,10 @@ async def move_sequences(db: AsyncSession, rows: Rows) -> None:
 
 async def rebuild_rollups(db: AsyncSession, workspace_id: int) -> bool:
     """Recompute the dashboard's rollups from the rows just loaded
-    (`storage.activity.rebuild`, when this version of the bot has it); whether it ran."""
+    (`storage.activity.rebuild`, when this version of the bot has it) and the awards' days
+    after joining (`storage.badges.fill_joined_days`: the bot writes them with each award,
+    a bulk load does not); whether the rollups were rebuilt."""
+    await fill_joined_days(db, workspace_id)
     try:
         activity = importlib.import_module("storage.activity")
     except ModuleNotFoundError:

@@ -62,8 +62,12 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activity:
-    """The scope's LGC density per week, contributors, and heat map."""
+async def activity(
+    db: AsyncSession, workspace_id: int, scope: Scope, *, trainings: int | None = None
+) -> Activity:
+    """The scope's LGC density per week, contributors, and heat map; with `trainings` (the
+    page), the heat map holds only that many trainings, the biggest (most members in the
+    last week, then most contributions), and `heat_trainings` says how many there are."""
     first, last = week_range(scope)
 
     # The rollup summed per week and training, on its covering index: a few rows per week.
@@ -121,8 +125,43 @@ async def activity(db: AsyncSession, workspace_id: int, scope: Scope) -> Activit
         for (day, name), size in sizes.items()
         if name is not None and size > 0
     }
+    heat_trainings = None
+    if trainings is not None:
+        names = {name for _, name in heat}
+        heat_trainings = len(names)
+        if len(names) > trainings:
+            last_week = weeks[-1] if weeks else None
+            kept = set(_biggest(names, sizes, per_training, last_week)[:trainings])
+            heat = {key: value for key, value in heat.items() if key[1] in kept}
     members, contributors = await _contributors(db, workspace_id, scope)
-    return Activity(weeks=rows, members=members, contributors=contributors, heat=heat)
+    return Activity(
+        weeks=rows,
+        members=members,
+        contributors=contributors,
+        heat=heat,
+        heat_trainings=heat_trainings,
+    )
+
+
+def _biggest(
+    names: set[str],
+    sizes: dict[tuple[date, str | None], int],
+    per_training: dict[tuple[date, str], int],
+    last: date | None,
+) -> list[str]:
+    """The trainings, biggest first: most members in the last week, then most
+    contributions over the weeks, then by name."""
+    contributions: dict[str, int] = defaultdict(int)
+    for (_, name), n in per_training.items():
+        contributions[name] += n
+    return sorted(
+        names,
+        key=lambda name: (
+            -(sizes.get((last, name), 0) if last is not None else 0),
+            -contributions.get(name, 0),
+            name,
+        ),
+    )
 
 
 def _community_sizes(

@@ -18,7 +18,7 @@ Confirmed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,7 +74,8 @@ async def funnel(
     db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladder = DEFAULT_LADDER
 ) -> Funnel:
     """The funnel of the latest sessions in scope and of all of them."""
-    sessions = (
+    # The latest sessions (a row each), and the others only counted: thousands at scale.
+    latest = (
         await db.execute(
             in_scope(
                 select(
@@ -86,11 +87,27 @@ async def funnel(
                 ),
                 workspace_id,
                 scope,
-            ).order_by(TrainingSession.opened_at.desc(), TrainingSession.id.desc())
+            )
+            .order_by(TrainingSession.opened_at.desc(), TrainingSession.id.desc())
+            .limit(LATEST)
         )
     ).all()
+    counted, present, known, first = (
+        await db.execute(
+            in_scope(
+                select(
+                    func.count(),
+                    func.sum(TrainingSession.present_count),
+                    func.count(TrainingSession.present_count),
+                    func.min(TrainingSession.opened_at),
+                ),
+                workspace_id,
+                scope,
+            )
+        )
+    ).one()
+    sessions = _Sessions(int(counted), int(present) if known else None, first)
     rank = _level_rank(ladder)
-    latest = sessions[:LATEST]
     per_session: dict[int, tuple[int, int, int, int]] = {}
     if latest:
         query = (
@@ -106,7 +123,7 @@ async def funnel(
         _step(s.code, s.name, s.opened_at, s.present_count, per_session.get(s.id)) for s in latest
     )
     total = await _total(db, workspace_id, scope, rank, sessions)
-    return Funnel(sessions=rows, total=total, sessions_in_scope=len(sessions))
+    return Funnel(sessions=rows, total=total, sessions_in_scope=sessions.count)
 
 
 def _step(
@@ -120,14 +137,23 @@ def _step(
     return FunnelStep(code, training, opened_at, present, joined, contributed, junior, confirmed)
 
 
+@dataclass(frozen=True)
+class _Sessions:
+    """The sessions in scope counted: how many, those present (None: nobody counted them),
+    the first one's opening."""
+
+    count: int
+    present: int | None
+    first_opened_at: datetime | None
+
+
 async def _total(
-    db: AsyncSession, workspace_id: int, scope: Scope, rank: Any, sessions: Sequence[Any]
+    db: AsyncSession, workspace_id: int, scope: Scope, rank: Any, sessions: _Sessions
 ) -> FunnelStep:
-    known = [s.present_count for s in sessions if s.present_count is not None]
-    present = sum(known) if known else None
+    present = sessions.present
     # The total's "opened" is the first session's opening (the start of what it covers).
-    opened_at = sessions[-1].opened_at if sessions else scope.start or EPOCH
-    if not sessions:
+    opened_at = sessions.first_opened_at or scope.start or EPOCH
+    if not sessions.count:
         return FunnelStep("", "", opened_at, present, 0, 0, 0, 0)
     # Each learner once: the members with a learner's participation in a session in scope
     # (an uncorrelated IN: the database builds the set once, then reads each member by key).

@@ -12,10 +12,49 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, exists, literal_column, select, true
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Dialect,
+    String,
+    TypeDecorator,
+    case,
+    exists,
+    literal_column,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.types import TypeEngine
 
 from bot.steering.model import Scope
 from storage.models import SessionParticipation
+
+
+class _Instant(TypeDecorator[datetime]):
+    """A UTC instant read fast: SQLite keeps it as text, which `datetime.fromisoformat`
+    reads some ten times faster than the DateTime type's pattern (thousands of pulses and
+    sessions a page); other databases give datetimes already."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def instant(column: Any) -> Any:
+    """`column` (a UtcDateTime) read as `_Instant`: in a SELECT of many rows."""
+    return type_coerce(column, _Instant())
 
 
 def nothing_matches(scope: Scope) -> bool:

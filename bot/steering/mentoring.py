@@ -11,9 +11,11 @@ a round pairs the whole workspace, so a training or a session does not narrow th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Subquery, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
@@ -21,20 +23,52 @@ from bot.steering.model import Mentoring, MentorLoad, Scope, WaitingNovice
 from storage.models import Member, MenteeWish, MentoringPair, MentoringRound, MentorProfile
 
 
-async def mentoring(db: AsyncSession, workspace_id: int, scope: Scope, now: datetime) -> Mentoring:
+async def mentoring(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, *, limit: int | None = None
+) -> Mentoring:
     """The figures of `mentoring stats` for the scope; mentors paused at `now` are not
-    counted as available (as a round would not count them)."""
+    counted as available (as a round would not count them). With `limit` (the page), only
+    the `limit` novices waiting longest and the `limit` busiest mentors are listed, with
+    how many there are in all and the mentors' loads and capacities added up."""
     if nothing_matches(scope):
         return Mentoring(0, 0, 0, 0, 0, (), ())
     pairs, active, checked, met = await _pairs(db, workspace_id, scope)
-    return Mentoring(
+    found = Mentoring(
         pairs=pairs,
         active=active,
         checked=checked,
         met=met,
         repeats_avoided=await _repeats_avoided(db, workspace_id, scope),
-        waiting=await _waiting(db, workspace_id, scope),
-        loads=await _loads(db, workspace_id, scope, now),
+        waiting=await _waiting(db, workspace_id, scope, limit),
+        loads=await _loads(db, workspace_id, scope, now, limit),
+    )
+    if limit is None:
+        return found
+    waiting_count = (
+        await db.execute(select(func.count()).select_from(_waiting_query(workspace_id, scope)))
+    ).scalar_one()
+    mentors, capacity_sum = (
+        await db.execute(
+            select(func.count(), func.coalesce(func.sum(MentorProfile.capacity), 0)).where(
+                *_available(workspace_id, scope, now)
+            )
+        )
+    ).one()
+    load = _current_load(workspace_id)
+    load_sum = (
+        await db.execute(
+            select(func.coalesce(func.sum(load.c.n), 0))
+            .select_from(load)
+            .join(MentorProfile, MentorProfile.member_id == load.c.mentor_id)
+            .where(*_available(workspace_id, scope, now))
+        )
+    ).scalar_one()
+    return replace(
+        found,
+        waiting_count=int(waiting_count),
+        mentors_count=int(mentors),
+        load_sum=int(load_sum),
+        capacity_sum=int(capacity_sum),
     )
 
 
@@ -62,8 +96,25 @@ async def _repeats_avoided(db: AsyncSession, workspace_id: int, scope: Scope) ->
     return int((await db.execute(query)).scalar_one())
 
 
-async def _waiting(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[WaitingNovice, ...]:
-    """Novices waiting for a mentor, oldest wish first (as storage.mentoring.waiting)."""
+def _waiting_query(workspace_id: int, scope: Scope) -> Subquery:
+    """The waiting novices' wishes in scope (a subquery to count or to list)."""
+    return (
+        select(MenteeWish.id)
+        .join(Member, Member.id == MenteeWish.member_id)
+        .where(
+            MenteeWish.workspace_id == workspace_id,
+            MenteeWish.status == "waiting",
+            member_in_scope(Member.id, scope, few=True),
+        )
+        .subquery()
+    )
+
+
+async def _waiting(
+    db: AsyncSession, workspace_id: int, scope: Scope, limit: int | None = None
+) -> tuple[WaitingNovice, ...]:
+    """Novices waiting for a mentor, oldest wish first (as storage.mentoring.waiting); the
+    first `limit` of them when given."""
     query = (
         select(
             Member.display_name,
@@ -80,6 +131,7 @@ async def _waiting(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[W
             member_in_scope(Member.id, scope, few=True),
         )
         .order_by(MenteeWish.updated_at, MenteeWish.id)
+        .limit(limit)
     )
     return tuple(
         WaitingNovice(
@@ -90,6 +142,47 @@ async def _waiting(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[W
         )
         for name, since, reason, asked, locale, platform_locale in (await db.execute(query)).all()
     )
+
+
+async def _busiest(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, limit: int, load: Any
+) -> tuple[MentorLoad, ...]:
+    """The `limit` available mentors with the most novices (then by profile): read from
+    the pairs (the mentors with novices, a fraction of the volunteers), then, if too few
+    have any, the first available mentors without novices."""
+    busy = (
+        select(MentorProfile.id, MentorProfile.member_id, load.c.n, MentorProfile.capacity)
+        .join(MentorProfile, MentorProfile.member_id == load.c.mentor_id)
+        .where(*_available(workspace_id, scope, now))
+        .order_by(load.c.n.desc(), MentorProfile.id)
+        .limit(limit)
+        .subquery()
+    )
+    found = [
+        (int(n), int(capacity), str(name))
+        for name, n, capacity in (
+            await db.execute(
+                select(Member.display_name, busy.c.n, busy.c.capacity)
+                .join(Member, Member.id == busy.c.member_id)
+                .order_by(busy.c.n.desc(), busy.c.id)
+            )
+        ).all()
+    ]
+    if len(found) < limit:
+        idle = (
+            select(Member.display_name, MentorProfile.capacity)
+            .join(Member, Member.id == MentorProfile.member_id)
+            .where(
+                *_available(workspace_id, scope, now),
+                MentorProfile.member_id.not_in(select(load.c.mentor_id)),
+            )
+            .order_by(MentorProfile.id)
+            .limit(limit - len(found))
+        )
+        found += [
+            (0, int(capacity), str(name)) for name, capacity in (await db.execute(idle)).all()
+        ]
+    return tuple(MentorLoad(name=name, load=n, capacity=capacity) for n, capacity, name in found)
 
 
 def _languages(asked: str, locale: str | None) -> tuple[str, ...]:
@@ -103,27 +196,39 @@ def _languages(asked: str, locale: str | None) -> tuple[str, ...]:
     return ()
 
 
-async def _loads(
-    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime
-) -> tuple[MentorLoad, ...]:
-    """Volunteer mentors available now (as storage.mentoring.available_mentors) and how
-    many novices each has."""
-    load = (
+def _current_load(workspace_id: int) -> Any:
+    """Each mentor with novices now (pairs not ended) and how many (`mentor_id`, `n`)."""
+    return (
         select(MentoringPair.mentor_id, func.count().label("n"))
         .where(MentoringPair.workspace_id == workspace_id, MentoringPair.ended_at.is_(None))
         .group_by(MentoringPair.mentor_id)
         .subquery()
     )
+
+
+def _available(workspace_id: int, scope: Scope, now: datetime) -> tuple[Any, ...]:
+    """The mentor profiles available now among members in scope."""
+    return (
+        MentorProfile.workspace_id == workspace_id,
+        MentorProfile.status == "active",
+        or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
+        member_in_scope(MentorProfile.member_id, scope, few=True),
+    )
+
+
+async def _loads(
+    db: AsyncSession, workspace_id: int, scope: Scope, now: datetime, limit: int | None = None
+) -> tuple[MentorLoad, ...]:
+    """Volunteer mentors available now (as storage.mentoring.available_mentors) and how
+    many novices each has; with `limit`, the `limit` busiest (most novices first)."""
+    load = _current_load(workspace_id)
+    if limit is not None:
+        return await _busiest(db, workspace_id, scope, now, limit, load)
     query = (
         select(Member.display_name, func.coalesce(load.c.n, 0), MentorProfile.capacity)
         .join(Member, Member.id == MentorProfile.member_id)
         .outerjoin(load, load.c.mentor_id == MentorProfile.member_id)
-        .where(
-            MentorProfile.workspace_id == workspace_id,
-            MentorProfile.status == "active",
-            or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
-            member_in_scope(Member.id, scope, few=True),
-        )
+        .where(*_available(workspace_id, scope, now))
         .order_by(MentorProfile.id)
     )
     return tuple(

@@ -47,6 +47,8 @@ class Scope:
     # The trainings and sessions the filter menus offer: (name) and (code, name, opened_at).
     trainings: tuple[str, ...] = ()
     sessions: tuple[tuple[str, str, datetime], ...] = ()
+    # How many sessions the workspace has when the menu lists only the latest of them.
+    sessions_total: int | None = None
 
 
 # --- sign-up funnel -----------------------------------------------------------------------
@@ -130,6 +132,9 @@ class Pulses:
     # Per training (its sessions' pulses added up; `when` its first pulse's day), in the
     # order of their first pulse: `pulse results all`'s per-training lines.
     per_training: tuple[PulsePoint, ...] = ()
+    # How many pulses are in scope when `per_pulse` holds only the latest of them (the
+    # page's view); None: `per_pulse` is every one (the CSV, the chat).
+    pulses_in_scope: int | None = None
 
 
 # --- learner-generated content ------------------------------------------------------------
@@ -173,6 +178,9 @@ class Activity:
     members: int
     contributors: int  # members in scope with at least one contribution, ever in the period
     heat: dict[tuple[date, str], float] = field(default_factory=dict)
+    # How many trainings the heat map has when `heat` holds only the biggest of them (the
+    # page's view); None: every training.
+    heat_trainings: int | None = None
 
 
 # --- challenges ---------------------------------------------------------------------------
@@ -276,6 +284,13 @@ class Mentoring:
     repeats_avoided: int
     waiting: tuple[WaitingNovice, ...]
     loads: tuple[MentorLoad, ...]
+    # When the lists are cut (the page's view: the novices waiting longest, the busiest
+    # mentors): how many novices wait, how many mentors are available, and their novices
+    # and capacity added up. None: the lists are whole (the CSV, the chat).
+    waiting_count: int | None = None
+    mentors_count: int | None = None
+    load_sum: int | None = None
+    capacity_sum: int | None = None
 
     @property
     def met_rate(self) -> float | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.steering.filters import FilterError, Filters
@@ -83,6 +83,13 @@ async def resolve(db: AsyncSession, workspace_id: int, filters: Filters, timezon
             .limit(MENU_SESSIONS)
         )
     ).all()
+    sessions_total = None
+    if len(sessions) >= MENU_SESSIONS:  # the menu is cut: say of how many
+        sessions_total = (
+            await db.execute(
+                select(func.count()).where(TrainingSession.workspace_id == workspace_id)
+            )
+        ).scalar_one()
     return Scope(
         filters=filters,
         session_ids=session_ids,
@@ -91,4 +98,5 @@ async def resolve(db: AsyncSession, workspace_id: int, filters: Filters, timezon
         timezone=zone.key,
         trainings=tuple(trainings),
         sessions=tuple((code, name, opened_at) for code, name, opened_at in sessions),
+        sessions_total=sessions_total,
     )

@@ -39,6 +39,8 @@ class Recorded:
     """What the page asked the (stand-in) query layer."""
 
     calls: list[tuple[int, Filters]] = field(default_factory=list)
+    # Whether each gather asked for the whole lists (a CSV) or the page's view.
+    full: list[bool] = field(default_factory=list)
 
     async def resolve(self, _db: AsyncSession, ws: int, filters: Filters, tz: str) -> Scope:
         if filters.session == "NOPE":
@@ -47,8 +49,16 @@ class Recorded:
         return dashboards.scope(filters)
 
     async def gather(
-        self, _db: AsyncSession, ws: int, scope: Scope, now: datetime, ladder: Ladder
+        self,
+        _db: AsyncSession,
+        ws: int,
+        scope: Scope,
+        now: datetime,
+        ladder: Ladder,
+        *,
+        full: bool = False,
     ) -> Dashboard:
+        self.full.append(full)
         return dashboards.sample(scope.filters)
 
 
@@ -265,6 +275,8 @@ async def test_every_table_downloads_as_safe_csv(bot: Playground, recorded: Reco
     named = await (await bot.client.get("/dashboard/named_answers.csv")).text()
     assert "'=HYPERLINK" in named and "Name" in named.splitlines()[0]
     assert (await bot.client.get("/dashboard/nothing.csv")).status == 404
+    # The page reads the cut lists, each CSV the whole ones.
+    assert recorded.full[0] is False and all(recorded.full[1:])
 
 
 async def test_the_view_downloads_as_a_one_page_pdf(bot: Playground, recorded: Recorded) -> None:
@@ -282,7 +294,7 @@ async def test_the_view_downloads_as_a_one_page_pdf(bot: Playground, recorded: R
 async def test_figures_that_fail_give_a_translated_page_not_a_trace(
     bot: Playground, recorded: Recorded
 ) -> None:
-    async def broken(*_args: object) -> Dashboard:
+    async def broken(*_args: object, **_kwargs: object) -> Dashboard:
         raise RuntimeError("secret detail")
 
     bot.client.server.app[DASHBOARD].figures = Figures(recorded.resolve, broken)

@@ -51,7 +51,13 @@ async def _resolve(_db: AsyncSession, _ws: int, filters: Filters, _tz: str) -> S
 
 
 async def _gather(
-    _db: AsyncSession, _ws: int, scope: Scope, _now: datetime, _ladder: Ladder
+    _db: AsyncSession,
+    _ws: int,
+    scope: Scope,
+    _now: datetime,
+    _ladder: Ladder,
+    *,
+    full: bool = False,
 ) -> Dashboard:
     return dashboards.sample(scope.filters)
 

@@ -186,3 +186,44 @@ def test_long_tables_fold_under_their_title_short_ones_stay_open() -> None:
     assert 'Semaine par semaine</span> <span class="table-size">(13 lignes)' in weekly
     funnel = html.split('id="table-funnel"', 1)[1]
     assert funnel.startswith(">\n<details open>\n")
+
+
+def _cut_sample(filters: Filters | None = None) -> object:
+    """The sample as the page's view of a large workspace: every list cut."""
+    d = dashboards.sample(filters)
+    return replace(
+        d,
+        scope=replace(d.scope, sessions_total=7132),
+        pulses=replace(d.pulses, pulses_in_scope=7155),
+        activity=replace(d.activity, heat_trainings=40),
+        mentoring=replace(
+            d.mentoring, waiting_count=1124, mentors_count=33595, load_sum=22179, capacity_sum=67190
+        ),
+    )
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_a_cut_list_says_how_long_it_is_and_that_the_csv_has_it_all(locale: str) -> None:
+    reader = Reader(Translator(locale), "Europe/Paris", DEFAULT_LADDER)
+    html = page.render(_cut_sample(), reader, workspace_name="Acme")  # type: ignore[arg-type]
+    text = " ".join(_parsed(_SVG.sub("", html)).parts)
+    group = "," if locale == "en" else "\u202f"
+    for total in ("7155", "7132", "1124", "33595", "22179", "67190"):
+        assert f"{total[:-3]}{group}{total[-3:]}" in text, total
+    # Four lists cut (pulses, heat map, waiting novices, mentors), each pointing to its CSV.
+    assert text.count("in the CSV" if locale == "en" else "dans le CSV") == 4
+    if locale == "fr":
+        assert _french_faults("".join(_parsed(_SVG.sub("", html)).parts)) == []
+    # Lists that are whole say nothing of the sort.
+    whole = _render(locale)
+    assert "7155" not in whole and "of 7" not in whole
+
+
+def test_the_notes_of_cut_lists_read_as_in_the_catalogue() -> None:
+    reader = Reader(Translator("en"), "Europe/Paris", DEFAULT_LADDER)
+    d = _cut_sample()
+    html = page.render(d, reader, workspace_name="Acme")  # type: ignore[arg-type]
+    shown = len(d.pulses.per_pulse)  # type: ignore[attr-defined]
+    assert f"show the {shown} latest of 7,155 pulses — all of them in the CSV." in html
+    assert "The session menu lists the" in html and "latest of 7,132 sessions." in html
+    assert "available mentors — all of them in the CSV. In all: 22,179 current novices" in html

@@ -14,11 +14,13 @@ from tests.bot.steering.activity_community import Made
 W1, W2, W3 = date(2026, 8, 31), date(2026, 9, 7), date(2026, 9, 14)
 
 
-async def _activity(made: Made, filters: Filters, zone: str = "UTC") -> Activity:
+async def _activity(
+    made: Made, filters: Filters, zone: str = "UTC", trainings: int | None = None
+) -> Activity:
     sessions, community = made
     async with sessions() as db:
         scope = await resolve(db, community.workspace_id, filters, zone)
-        return await activity(db, community.workspace_id, scope)
+        return await activity(db, community.workspace_id, scope, trainings=trainings)
 
 
 async def test_the_whole_workspace(made: Made) -> None:
@@ -41,6 +43,16 @@ async def test_the_whole_workspace(made: Made) -> None:
         (W3, "Excel"): 2 / 4,  # ann's share, dan's answer; ann, bob, cat, dan
         (W3, "Python"): 0.0,
     }
+    assert result.heat_trainings is None
+
+
+async def test_the_pages_heat_map_keeps_the_biggest_trainings(made: Made) -> None:
+    whole = await _activity(made, Filters())
+    cut = await _activity(made, Filters(), trainings=1)
+    # Excel has four members in the last week, Python two: Excel stays, said of two.
+    assert cut.heat == {key: value for key, value in whole.heat.items() if key[1] == "Excel"}
+    assert cut.heat_trainings == 2 and cut.weeks == whole.weeks
+    assert (await _activity(made, Filters(), trainings=2)).heat == whole.heat
 
 
 async def test_a_training(made: Made) -> None:

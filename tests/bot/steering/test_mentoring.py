@@ -121,6 +121,10 @@ async def test_pairs_waiting_novices_and_loads(database_url: str) -> None:
             word = await mentoring(db, ws, scope((s2,)), NOW)
             early = await mentoring(db, ws, scope(end=_day(50)), NOW)
             nothing = await mentoring(db, ws, scope(()), NOW)
+            # The page's view: the first waiting, the busiest mentor, and the totals.
+            cut = await mentoring(db, ws, scope(), NOW, limit=1)
+            word_cut = await mentoring(db, ws, scope((s2,)), NOW, limit=1)
+            roomy = await mentoring(db, ws, scope(), NOW, limit=5)
     # 4 pairs, 3 not ended, 3 checked in, 1 met (Alice's): 33 %.
     assert (everything.pairs, everything.active, everything.checked, everything.met) == (4, 3, 3, 1)
     assert everything.met_rate == 1 / 3
@@ -144,3 +148,10 @@ async def test_pairs_waiting_novices_and_loads(database_url: str) -> None:
     assert (early.pairs, early.active, early.checked, early.met) == (2, 1, 2, 1)
     assert early.repeats_avoided == 1
     assert (nothing.pairs, nothing.waiting, nothing.loads, nothing.met_rate) == (0, (), (), None)
+    assert everything.waiting_count is None and everything.mentors_count is None
+    assert cut.pairs == everything.pairs and cut.waiting == everything.waiting[:1]
+    assert cut.loads == (MentorLoad("Marc", 2, 2),)
+    assert (cut.waiting_count, cut.mentors_count, cut.load_sum, cut.capacity_sum) == (3, 2, 3, 5)
+    assert [n.name for n in word_cut.waiting] == ["Dan"] and word_cut.waiting_count == 3
+    assert roomy.loads == everything.loads and roomy.waiting == everything.waiting
+    assert (word_cut.mentors_count, word_cut.load_sum, word_cut.capacity_sum) == (1, 1, 3)

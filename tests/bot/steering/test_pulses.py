@@ -174,11 +174,17 @@ async def test_a_training_a_session_and_a_period_narrow_the_figures(database_url
             )
             nothing = await pulses(db, ws, scope((), timezone=PARIS))
             other = await pulses(db, ws + 1000, scope(timezone=PARIS))
+            # The page's view: the latest pulse listed, every one still added up.
+            latest = await pulses(db, ws, scope((ids["s1"], ids["s2"]), timezone=PARIS), latest=1)
     # Excel: A and D only (the community pulse is nobody's training).
     assert [p.label for p in excel.per_pulse] == [f"#{ids['a']} Excel", f"#{ids['d']} Excel"]
     assert excel.total.answers == 8 and nps(excel.total) == pytest.approx(12.5)
     assert excel.asked == 9
     assert sum(excel.grid.values()) == 7
+    assert excel.pulses_in_scope is None and latest.pulses_in_scope == 2
+    assert latest.per_pulse == excel.per_pulse[-1:]
+    assert (latest.total, latest.asked, latest.grid) == (excel.total, excel.asked, excel.grid)
+    assert latest.per_month == excel.per_month and latest.per_training == excel.per_training
     # Session S2: D alone, 10, 8, 2 → (1 − 1) / 3 = 0; LSAT (4+3+1)/3.
     assert s2.total.answers == 3 and nps(s2.total) == pytest.approx(0.0)
     assert lsat_mean(s2.total) == pytest.approx(8 / 3)
@@ -202,8 +208,17 @@ async def test_kept_sums_and_grids_are_read_not_recounted(database_url: str) -> 
         async with sessions() as db:
             found = await pulses(db, ids["ws"], scope((ids["s1"],)))
             kept = await stored.results_sums(db, [p for p in await _sent(db, ids["ws"])])
+            # The page's view adds up the same kept figures in the database.
+            page = await pulses(db, ids["ws"], scope((ids["s1"],)), latest=1)
+            whole = await pulses(db, ids["ws"], scope(timezone=PARIS))
+            whole_page = await pulses(db, ids["ws"], scope(timezone=PARIS), latest=2)
     assert found.total.answers == 5 and found.total == kept[ids["a"]]
     assert sum(found.grid.values()) == 4
+    for full, cut in ((found, page), (whole, whole_page)):
+        assert (cut.total, cut.asked, cut.grid) == (full.total, full.asked, full.grid)
+        assert cut.per_month == full.per_month and cut.per_training == full.per_training
+        assert cut.per_pulse == full.per_pulse[-len(cut.per_pulse) :]
+        assert cut.named == full.named and cut.pulses_in_scope == len(full.per_pulse)
 
 
 async def _sent(db: object, workspace_id: int) -> list[Pulse]:
@@ -286,3 +301,20 @@ async def test_pulse_results_all_gives_the_pages_figures(bot: Playground) -> Non
         "Per month:",
         "2026-11 · 4 answers · NPS +25 · LSAT 3.50",
     ]
+
+
+@pytest.mark.parametrize("head", [1, 2, 50])
+async def test_the_pages_named_answers_read_the_head_of_the_queue_first(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, head: int
+) -> None:
+    # However few closed pulses the page looks at first, it names the same answers.
+    monkeypatch.setattr(section, "NAMED_SHOWN", 3)
+    monkeypatch.setattr(section, "NAMED_CHUNK", 1)
+    monkeypatch.setattr(section, "CLOSED_HEAD", head)
+    async with database(database_url) as sessions:
+        async with sessions() as db, db.begin():
+            ids = await _build(db)
+        async with sessions() as db:
+            full = await pulses(db, ids["ws"], scope(timezone=PARIS))
+            page = await pulses(db, ids["ws"], scope(timezone=PARIS), latest=1)
+    assert len(full.named) == 3 and page.named == full.named
