@@ -160,6 +160,7 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
     sizes = _sizes(args)
     keep = Path(args.dashboard_keep) if getattr(args, "dashboard_keep", None) else None
     if keep is not None:
+        _keep_secret_key(keep)
         reused = await _kept(args, backend, keep, sizes)
         if reused is not None:
             url, loaded = reused
@@ -201,6 +202,18 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
             }
             (keep / f"dashboard-{backend}.json").write_text(json.dumps(manifest, indent=1))
         return await _timed(args, backend, url, engine, workdir, loaded)
+
+
+def _keep_secret_key(keep: Path) -> None:
+    """A kept database's secrets are sealed under the key of the run that loaded it: the
+    key is kept beside it (0600) and given to every later run's bot."""
+    keep.mkdir(parents=True, exist_ok=True)
+    file = keep / "secret-key"
+    if file.exists():
+        os.environ["AMBASSADOR_SECRET_KEY"] = file.read_text().strip()
+    else:
+        file.write_text(databases.secret_key())
+        file.chmod(0o600)
 
 
 async def _kept(

@@ -285,6 +285,7 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
         await runtime.scheduler.close()
         await runtime.sender.stop()
         await runtime.teams_connector.close()
+        await dashboard.close()
         await runtime.engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)

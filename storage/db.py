@@ -91,6 +91,42 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+# Connections of a SQLite reader (the dashboard's sections, read side by side).
+READERS = 4
+
+
+def create_reader(url: str) -> AsyncEngine | None:
+    """On SQLite, an engine that only reads, beside the writer's one connection: its
+    transactions begin deferred (a WAL snapshot, no write lock: the bot's writers never wait
+    for a long read, https://www.sqlite.org/wal.html#concurrency), `query_only` refuses any
+    write, and its few connections read side by side. None on PostgreSQL, whose pool
+    already reads in parallel without blocking writers."""
+    if not is_sqlite(url):
+        return None
+    engine = create_async_engine(
+        async_url(url),
+        hide_parameters=True,
+        connect_args={"timeout": 30},
+        pool_size=READERS,
+        max_overflow=0,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -31,7 +31,7 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import csv_safe
 from bot.clock import Clock
@@ -45,6 +45,7 @@ from bot.steering import figures as figures_
 from bot.steering import scope as scope_
 from bot.steering.filters import FilterError, Filters
 from bot.steering.model import Dashboard, Scope, Table
+from storage.db import create_reader, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,12 @@ Resolve = Callable[[AsyncSession, int, Filters, str], Awaitable[Scope]]
 
 
 class Gather(Protocol):
-    """`bot.steering.figures.gather`'s shape: `full` asks for the whole lists (a CSV)."""
+    """`bot.steering.figures.gather_side_by_side`'s shape: `full` asks for the whole lists
+    (a CSV)."""
 
     def __call__(
         self,
-        db: AsyncSession,
+        sessions: async_sessionmaker[AsyncSession],
         workspace_id: int,
         scope: Scope,
         now: datetime,
@@ -74,7 +76,7 @@ class Figures:
     """Where the page's figures come from (the contract's two functions)."""
 
     resolve: Resolve = scope_.resolve
-    gather: Gather = figures_.gather
+    gather: Gather = figures_.gather_side_by_side
 
 
 def read_filters(query: dict[str, str]) -> tuple[Filters, list[FilterError]]:
@@ -168,6 +170,27 @@ class DashboardRoutes:
         self._sessions = sessions
         self._clock = clock
         self.figures = figures or Figures()
+        # What the page reads through: on SQLite a reader beside the writer's connection
+        # (storage/db.create_reader: the chat's writes never wait for a dashboard), made at
+        # the first read; on PostgreSQL the bot's own pool.
+        self._reader_engine: AsyncEngine | None = None
+        self._readers: async_sessionmaker[AsyncSession] | None = None
+
+    def _reading(self) -> async_sessionmaker[AsyncSession]:
+        if self._readers is None:
+            self._reader_engine = create_reader(self._settings.database_url)
+            self._readers = (
+                self._sessions
+                if self._reader_engine is None
+                else session_factory(self._reader_engine)
+            )
+        return self._readers
+
+    async def close(self) -> None:
+        """Close the reader's connections (the app's clean-up)."""
+        if self._reader_engine is not None:
+            await self._reader_engine.dispose()
+            self._reader_engine = self._readers = None
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """The dashboard's routes."""
@@ -206,39 +229,45 @@ class DashboardRoutes:
         )
 
     async def _view(
-        self, db: AsyncSession, viewer: Viewer, query: dict[str, str], *, full: bool = False
+        self, viewer: Viewer, query: dict[str, str], *, full: bool = False
     ) -> tuple[Dashboard, list[FilterError]]:
         filters, errors = read_filters(query)
         workspace_id = viewer.workspace.id
-        try:
-            scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
-        except FilterError as error:
-            errors.append(error)
-            filters = replace(filters, session=None) if error.name == "session" else Filters()
-            scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
+        async with self._reading()() as db:
+            try:
+                scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
+            except FilterError as error:
+                errors.append(error)
+                filters = replace(filters, session=None) if error.name == "session" else Filters()
+                scope = await self.figures.resolve(db, workspace_id, filters, viewer.timezone)
         dashboard = await self.figures.gather(
-            db, workspace_id, scope, self._clock.now(), self._settings.ladder, full=full
+            self._reading(),
+            workspace_id,
+            scope,
+            self._clock.now(),
+            self._settings.ladder,
+            full=full,
         )
         return dashboard, errors
 
-    async def _viewer(self, db: AsyncSession, request: web.Request) -> Viewer | Refusal:
+    async def _viewer(self, request: web.Request) -> Viewer | Refusal:
         token = request.cookies.get(access.COOKIE)
-        return await access.viewer(db, self._settings, token, self._clock.now())
+        async with self._reading()() as db:
+            return await access.viewer(db, self._settings, token, self._clock.now())
 
     def _reader(self, viewer: Viewer) -> tables_.Reader:
         return tables_.Reader(Translator(viewer.locale), viewer.timezone, self._settings.ladder)
 
     async def page(self, request: web.Request) -> web.Response:
         """The dashboard for the view in the URL."""
-        async with self._sessions() as db:
-            viewer = await self._viewer(db, request)
-            if isinstance(viewer, Refusal):
-                return _refused(viewer)
-            try:
-                dashboard, errors = await self._view(db, viewer, dict(request.query))
-            except Exception:
-                log.exception("dashboard_figures_failed")
-                return _html(page.unavailable(viewer.locale), 503)
+        viewer = await self._viewer(request)
+        if isinstance(viewer, Refusal):
+            return _refused(viewer)
+        try:
+            dashboard, errors = await self._view(viewer, dict(request.query))
+        except Exception:
+            log.exception("dashboard_figures_failed")
+            return _html(page.unavailable(viewer.locale), 503)
         reader = self._reader(viewer)
         text = page.render(
             dashboard,
@@ -251,11 +280,10 @@ class DashboardRoutes:
     async def snapshot(self, request: web.Request) -> web.Response:
         """The view as a one-page A4 PDF for a steering committee (bot/dashboard/snapshot.py:
         the same figures and charts as the page), in the viewer's language."""
-        async with self._sessions() as db:
-            viewer = await self._viewer(db, request)
-            if isinstance(viewer, Refusal):
-                return _refused(viewer)
-            dashboard, _errors = await self._view(db, viewer, dict(request.query))
+        viewer = await self._viewer(request)
+        if isinstance(viewer, Refusal):
+            return _refused(viewer)
+        dashboard, _errors = await self._view(viewer, dict(request.query))
         reader = self._reader(viewer)
         pdf = snapshot.snapshot(dashboard, reader.t, ladder=reader.ladder)
         return web.Response(
@@ -271,23 +299,18 @@ class DashboardRoutes:
     async def csv(self, request: web.Request) -> web.StreamResponse:
         """One table of the view as CSV (UTF-8 with a byte-order mark, every cell safe)."""
         key = request.match_info["key"]
-        async with self._sessions() as db:
-            viewer = await self._viewer(db, request)
-            if isinstance(viewer, Refusal):
-                return _refused(viewer)
-            reader = self._reader(viewer)
-            if not _KEY.match(key) or key not in tables_.KEYS:
-                return web.Response(
-                    status=404, text=reader.t("dashboard.not_found"), charset="utf-8"
-                )
-            try:
-                # Every row: the page lists the latest, the biggest, the busiest only.
-                dashboard, _errors = await self._view(db, viewer, dict(request.query), full=True)
-            except Exception:
-                log.exception("dashboard_figures_failed")
-                return web.Response(
-                    status=503, text=reader.t("dashboard.unavailable"), charset="utf-8"
-                )
+        viewer = await self._viewer(request)
+        if isinstance(viewer, Refusal):
+            return _refused(viewer)
+        reader = self._reader(viewer)
+        if not _KEY.match(key) or key not in tables_.KEYS:
+            return web.Response(status=404, text=reader.t("dashboard.not_found"), charset="utf-8")
+        try:
+            # Every row: the page lists the latest, the biggest, the busiest only.
+            dashboard, _errors = await self._view(viewer, dict(request.query), full=True)
+        except Exception:
+            log.exception("dashboard_figures_failed")
+            return web.Response(status=503, text=reader.t("dashboard.unavailable"), charset="utf-8")
         table = tables_.tables(dashboard, reader)[key]
         response = web.StreamResponse(
             headers={

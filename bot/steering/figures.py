@@ -7,9 +7,12 @@ the same wherever it is read.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ladder import Ladder
 from bot.steering.activity import activity
@@ -29,6 +32,30 @@ PAGE_HEAT_TRAININGS = 12
 PAGE_MENTORING = 20
 
 
+Section = Callable[[AsyncSession], Awaitable[Any]]
+
+
+def _sections(
+    workspace_id: int, scope: Scope, now: datetime, ladder: Ladder, full: bool
+) -> dict[str, Section]:
+    """Each section's read, by its field in `Dashboard`."""
+    return {
+        "funnel": lambda db: funnel(db, workspace_id, scope, ladder),
+        "pulses": lambda db: pulses(
+            db, workspace_id, scope, named=True, latest=None if full else PAGE_PULSES
+        ),
+        "activity": lambda db: activity(
+            db, workspace_id, scope, trainings=None if full else PAGE_HEAT_TRAININGS
+        ),
+        "challenges": lambda db: challenges(db, workspace_id, scope),
+        "referrals": lambda db: referrals(db, workspace_id, scope),
+        "badges": lambda db: badges(db, workspace_id, scope, ladder),
+        "mentoring": lambda db: mentoring(
+            db, workspace_id, scope, now, limit=None if full else PAGE_MENTORING
+        ),
+    }
+
+
 async def gather(
     db: AsyncSession,
     workspace_id: int,
@@ -38,25 +65,33 @@ async def gather(
     *,
     full: bool = False,
 ) -> Dashboard:
-    """Every section's figures for `scope`, section after section on one connection (the
-    sections are small indexed reads; one connection keeps them one consistent picture on
-    PostgreSQL when the caller opens a repeatable-read transaction).
+    """Every section's figures for `scope`, section after section on one connection.
 
     The page's view cuts the long lists (PAGE_*); `full` gives them whole (the CSVs)."""
-    return Dashboard(
-        scope=scope,
-        generated_at=now,
-        funnel=await funnel(db, workspace_id, scope, ladder),
-        pulses=await pulses(
-            db, workspace_id, scope, named=True, latest=None if full else PAGE_PULSES
-        ),
-        activity=await activity(
-            db, workspace_id, scope, trainings=None if full else PAGE_HEAT_TRAININGS
-        ),
-        challenges=await challenges(db, workspace_id, scope),
-        referrals=await referrals(db, workspace_id, scope),
-        badges=await badges(db, workspace_id, scope, ladder),
-        mentoring=await mentoring(
-            db, workspace_id, scope, now, limit=None if full else PAGE_MENTORING
-        ),
-    )
+    found = {
+        name: await read(db)
+        for name, read in _sections(workspace_id, scope, now, ladder, full).items()
+    }
+    return Dashboard(scope=scope, generated_at=now, **found)
+
+
+async def gather_side_by_side(
+    sessions: async_sessionmaker[AsyncSession],
+    workspace_id: int,
+    scope: Scope,
+    now: datetime,
+    ladder: Ladder,
+    *,
+    full: bool = False,
+) -> Dashboard:
+    """The same figures as `gather`, each section on its own connection at the same time
+    (what the page does: the sections are independent reads, and the database works on
+    them in parallel; a dashboard does not need them from one instant)."""
+
+    async def one(read: Section) -> Any:
+        async with sessions() as db:
+            return await read(db)
+
+    sections = _sections(workspace_id, scope, now, ladder, full)
+    found = await asyncio.gather(*(one(read) for read in sections.values()))
+    return Dashboard(scope=scope, generated_at=now, **dict(zip(sections, found, strict=True)))

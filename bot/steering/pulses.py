@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, cast, func, or_, select, true, union_all
+from sqlalchemy import Integer, Select, cast, column, func, join, or_, select, true, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -143,14 +143,16 @@ async def _page_view(
     assert first is not None and last is not None
     months = months_between(first, last, zone)
     index = month_index(Pulse.sent_at, months).label("month")
+    kept_sums, kept_from = _kept_sums(db)
     grouped = (
         select(
             index,
             TrainingSession.name,
             func.min(instant(Pulse.sent_at)),
             func.sum(Pulse.recipients),
-            *(func.sum(Pulse.final_sums[name].as_integer()) for name in SUM_FIELDS),
+            *(func.sum(kept_sums[name]) for name in SUM_FIELDS),
         )
+        .select_from(kept_from)
         .outerjoin(TrainingSession, TrainingSession.id == Pulse.session_id)
         .where(*conditions)
         # One month: the index is a constant, which GROUP BY would read as a position.
@@ -350,6 +352,24 @@ async def _figures(
     return sums, cells
 
 
+def _kept_sums(db: AsyncSession) -> tuple[dict[str, Any], Any]:
+    """Each kept sum of a pulse as an integer column, and what to select them from.
+
+    PostgreSQL stores `final_sums` as JSON text and parses it again for each `->>`: one
+    `json_to_record` per pulse reads all eleven at once (a third of the time at 7,000
+    pulses). SQLite's json_extract is cheap enough field by field."""
+    assert db.bind is not None
+    if db.bind.dialect.name != "postgresql":
+        return {name: Pulse.final_sums[name].as_integer() for name in SUM_FIELDS}, Pulse
+    record = (
+        func.json_to_record(cast(Pulse.final_sums, postgresql.JSON))
+        .table_valued(*(column(name, Integer) for name in SUM_FIELDS))
+        .render_derived(with_types=True)
+    )
+    joined = join(Pulse, record, true(), isouter=True)
+    return {name: record.c[name] for name in SUM_FIELDS}, joined
+
+
 async def _kept_grid(
     db: AsyncSession, workspace_id: int, scope: Scope
 ) -> list[tuple[int, int, int]]:
@@ -357,7 +377,9 @@ async def _kept_grid(
     their JSON cells ([score, lsat or null, n]); cells without an LSAT left out."""
     assert db.bind is not None
     if db.bind.dialect.name == "postgresql":
-        cells = func.json_array_elements(cast(Pulse.final_grid, postgresql.JSON)).table_valued(
+        # As jsonb: parsed once per pulse, then each cell's parts read from the binary form
+        # (`->>` on JSON text parses the cell again for each of its three parts).
+        cells = func.jsonb_array_elements(cast(Pulse.final_grid, postgresql.JSONB)).table_valued(
             "value"
         )
 

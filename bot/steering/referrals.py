@@ -27,26 +27,24 @@ async def referrals(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[
     """One row per training with referrals in scope, the most referrals first."""
     if nothing_matches(scope):
         return ()
-    query = select(
-        Referral.session_id,
-        func.count(),
-        func.count(Referral.referred_member_id),
-        func.coalesce(func.sum(case((Referral.response == "interested", 1), else_=0)), 0),
-        func.count(Referral.converted_at),
-    ).where(Referral.workspace_id == workspace_id, in_period(Referral.created_at, scope))
+    # Grouped by training in the database (sessions of one name add up): a row per
+    # training comes back, not one per session with a second query for their names.
+    query = (
+        select(
+            TrainingSession.name,
+            func.count(),
+            func.count(Referral.referred_member_id),
+            func.coalesce(func.sum(case((Referral.response == "interested", 1), else_=0)), 0),
+            func.count(Referral.converted_at),
+        )
+        .outerjoin(TrainingSession, TrainingSession.id == Referral.session_id)
+        .where(Referral.workspace_id == workspace_id, in_period(Referral.created_at, scope))
+    )
     if scope.session_ids is not None:
         query = query.where(Referral.session_id.in_(scope.session_ids))
-    counted = (await db.execute(query.group_by(Referral.session_id))).all()
-    session_ids = sorted({int(row[0]) for row in counted if row[0] is not None})
-    names: dict[int, str] = {}
-    if session_ids:
-        named = select(TrainingSession.id, TrainingSession.name).where(
-            TrainingSession.id.in_(session_ids)
-        )
-        names = {int(sid): str(name) for sid, name in (await db.execute(named)).all()}
+    counted = (await db.execute(query.group_by(TrainingSession.name))).all()
     rows: dict[tuple[bool, str], list[int]] = {}
-    for session_id, *figures in counted:
-        name = names.get(int(session_id)) if session_id is not None else None
+    for name, *figures in counted:
         key = (name is None, name if name is not None else COMMUNITY)
         so_far = rows.setdefault(key, [0, 0, 0, 0])
         for index, value in enumerate(figures):

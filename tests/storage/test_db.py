@@ -7,9 +7,11 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from storage.db import create_engine
+from storage.db import create_engine, create_reader
 
 
 def _modes(database: Path) -> dict[str, int]:
@@ -42,3 +44,31 @@ async def test_a_database_made_before_is_made_private(tmp_path: Path) -> None:
     sqlite3.connect(database).close()
     database.chmod(0o644)
     assert await _write(database) == {"old.db": 0o600, "old.db-wal": 0o600, "old.db-shm": 0o600}
+
+
+async def test_the_sqlite_reader_reads_beside_a_writer_and_writes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'reader.db'}"
+    writer = create_engine(url)
+    reader = create_reader(url)
+    assert reader is not None
+    try:
+        async with writer.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+            await connection.execute(text("INSERT INTO t VALUES (1)"))
+        async with writer.begin() as writing:  # BEGIN IMMEDIATE: the write lock is held
+            await writing.execute(text("INSERT INTO t VALUES (2)"))
+            async with reader.connect() as reading:
+                # Not blocked by the writer (a WAL snapshot), and not seeing its row yet.
+                found = (await reading.execute(text("SELECT count(*) FROM t"))).scalar_one()
+                assert found == 1
+        async with reader.connect() as reading:
+            assert (await reading.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+            with pytest.raises(OperationalError, match="readonly"):
+                await reading.execute(text("INSERT INTO t VALUES (3)"))
+    finally:
+        await reader.dispose()
+        await writer.dispose()
+
+
+def test_postgresql_needs_no_separate_reader() -> None:
+    assert create_reader("postgresql://postgres@127.0.0.1:5432/test") is None

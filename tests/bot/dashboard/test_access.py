@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dashboard import access, tables
 from bot.dashboard.routes import Figures
@@ -50,7 +50,7 @@ class Recorded:
 
     async def gather(
         self,
-        _db: AsyncSession,
+        _sessions: async_sessionmaker[AsyncSession],
         ws: int,
         scope: Scope,
         now: datetime,

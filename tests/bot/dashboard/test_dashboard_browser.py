@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.dashboard.routes import Figures
@@ -51,7 +51,7 @@ async def _resolve(_db: AsyncSession, _ws: int, filters: Filters, _tz: str) -> S
 
 
 async def _gather(
-    _db: AsyncSession,
+    _sessions: async_sessionmaker[AsyncSession],
     _ws: int,
     scope: Scope,
     _now: datetime,
