@@ -51,8 +51,10 @@ def _posted(query: Any, workspace_id: int, scope: Scope) -> Any:
     return query
 
 
-async def challenges(db: AsyncSession, workspace_id: int, scope: Scope) -> Challenges:
-    """The latest occurrences in scope and the totals."""
+async def challenges(
+    db: AsyncSession, workspace_id: int, scope: Scope, shown: int | None = LATEST
+) -> Challenges:
+    """The `shown` latest occurrences in scope (None: every one, for the CSV) and the totals."""
     latest = (
         await db.execute(
             _posted(
@@ -66,7 +68,7 @@ async def challenges(db: AsyncSession, workspace_id: int, scope: Scope) -> Chall
                 scope,
             )
             .order_by(ChallengeOccurrence.posted_at.desc(), ChallengeOccurrence.id.desc())
-            .limit(LATEST)
+            .limit(shown)
         )
     ).all()
     occurrences = int(

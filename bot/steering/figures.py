@@ -27,6 +27,8 @@ from bot.steering.referrals import referrals
 # What the page lists (a steering committee reads the trends; each CSV holds every row):
 # the latest pulses, the biggest trainings of the heat map, the novices waiting longest
 # and the busiest mentors. The page says when a list is cut, and how long it is.
+PAGE_SESSIONS = 20
+PAGE_CHALLENGES = 30
 PAGE_PULSES = 24
 PAGE_HEAT_TRAININGS = 12
 PAGE_MENTORING = 20
@@ -40,14 +42,18 @@ def _sections(
 ) -> dict[str, Section]:
     """Each section's read, by its field in `Dashboard`."""
     return {
-        "funnel": lambda db: funnel(db, workspace_id, scope, ladder),
+        "funnel": lambda db: funnel(
+            db, workspace_id, scope, ladder, shown=None if full else PAGE_SESSIONS
+        ),
         "pulses": lambda db: pulses(
             db, workspace_id, scope, named=True, latest=None if full else PAGE_PULSES
         ),
         "activity": lambda db: activity(
             db, workspace_id, scope, trainings=None if full else PAGE_HEAT_TRAININGS
         ),
-        "challenges": lambda db: challenges(db, workspace_id, scope),
+        "challenges": lambda db: challenges(
+            db, workspace_id, scope, shown=None if full else PAGE_CHALLENGES
+        ),
         "referrals": lambda db: referrals(db, workspace_id, scope),
         "badges": lambda db: badges(db, workspace_id, scope, ladder),
         "mentoring": lambda db: mentoring(

@@ -71,9 +71,14 @@ def _steps(rank: Any) -> list[Any]:
 
 
 async def funnel(
-    db: AsyncSession, workspace_id: int, scope: Scope, ladder: Ladder = DEFAULT_LADDER
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    ladder: Ladder = DEFAULT_LADDER,
+    shown: int | None = LATEST,
 ) -> Funnel:
-    """The funnel of the latest sessions in scope and of all of them."""
+    """The funnel of the `shown` latest sessions in scope (None: every one, for the CSV) and of
+    all of them."""
     # The latest sessions (a row each), and the others only counted: thousands at scale.
     latest = (
         await db.execute(
@@ -89,7 +94,7 @@ async def funnel(
                 scope,
             )
             .order_by(TrainingSession.opened_at.desc(), TrainingSession.id.desc())
-            .limit(LATEST)
+            .limit(shown)
         )
     ).all()
     counted, present, known, first = (

@@ -75,3 +75,14 @@ def test_excerpt() -> None:
     assert excerpt("  Short\n one ") == "Short one"
     assert excerpt("word " * 40, 20) == "word word word word…"
     assert excerpt("words " * 40, 20) == "words words words…"
+
+
+async def test_the_page_shows_the_latest_and_the_csv_every_post(made: Made) -> None:
+    sessions, community = made
+    async with sessions() as db:
+        scope = await resolve(db, community.workspace_id, Filters(), "UTC")
+        shown = await challenges(db, community.workspace_id, scope, shown=1)
+        every = await challenges(db, community.workspace_id, scope, shown=None)
+    assert _runs(shown) == [(16, 1, 1, 0)]
+    assert _runs(every) == [(16, 1, 1, 0), (9, 2, 2, 0), (2, 2, 1, 1)]
+    assert (shown.occurrences, shown.answers) == (every.occurrences, every.answers) == (3, 5)

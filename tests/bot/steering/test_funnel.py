@@ -64,3 +64,14 @@ async def test_nothing_in_scope(made: Made) -> None:
     result = await _funnel(made, Filters(training="Cobol"))
     assert result.sessions == () and result.sessions_in_scope == 0
     assert _steps(result.total) == (None, 0, 0, 0, 0)
+
+
+async def test_the_page_shows_the_latest_and_the_csv_every_session(made: Made) -> None:
+    sessions, community = made
+    async with sessions() as db:
+        scope = await resolve(db, community.workspace_id, Filters(), "UTC")
+        shown = await funnel(db, community.workspace_id, scope, shown=2)
+        every = await funnel(db, community.workspace_id, scope, shown=None)
+    assert [r.session_code for r in shown.sessions] == ["EXC2", "PYT1"]
+    assert [r.session_code for r in every.sessions] == ["EXC2", "PYT1", "EXC1"]
+    assert _steps(shown.total) == _steps(every.total) == (9, 7, 4, 3, 2)
