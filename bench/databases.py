@@ -43,6 +43,15 @@ async def server_version(url: str) -> str:
         await connection.close()
 
 
+async def vacuum_analyze(url: str) -> None:
+    """VACUUM ANALYZE the database at `url` (outside a transaction, as it must run)."""
+    connection = await asyncpg.connect(_dsn(url), timeout=CONNECT_TIMEOUT_S)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+
+
 async def create_database(url: str) -> tuple[str, str]:
     """Create an empty database with a random name on `url`'s server: (name, its URL)."""
     name = f"ambassador_bench_{secrets.token_hex(6)}"

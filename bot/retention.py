@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import RetentionSettings, Settings
 from storage import audit, erasure, retention
+from storage.db import refresh_statistics
 from storage.retention import Batch
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,10 @@ class Purge:
             # SQLite: deleted rows are zeroed in the file (secure_delete); the write-ahead
             # log still holds the pages as they were until it is truncated.
             await erasure.truncate_wal(self._engine)
+        try:
+            await refresh_statistics(self._engine)  # once a day: SQLite never does it itself
+        except Exception:
+            log.exception("statistics_refresh_failed")
         log.info(
             "retention_done",
             extra={

@@ -91,6 +91,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return engine
 
 
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """SQLite: the query planner's statistics brought up to date (ANALYZE, sampling at most
+    400 rows per index: milliseconds, https://www.sqlite.org/lang_analyze.html#approx).
+    SQLite never gathers them on its own, and without them a rollup filled after the
+    last ANALYZE is read with the wrong index. PostgreSQL's autovacuum keeps its own."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql("PRAGMA analysis_limit=400")
+        await connection.exec_driver_sql("ANALYZE")
+
+
 # Connections of a SQLite reader (the dashboard's sections, read side by side).
 READERS = 4
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from storage.db import create_engine, create_reader
+from storage.db import create_engine, create_reader, refresh_statistics
 
 
 def _modes(database: Path) -> dict[str, int]:
@@ -72,3 +72,19 @@ async def test_the_sqlite_reader_reads_beside_a_writer_and_writes_nothing(tmp_pa
 
 def test_postgresql_needs_no_separate_reader() -> None:
     assert create_reader("postgresql://postgres@127.0.0.1:5432/test") is None
+
+
+async def test_sqlite_statistics_are_refreshed(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'stats.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+            await connection.execute(text("CREATE INDEX ix_t ON t (n)"))
+            for n in range(50):
+                await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        await refresh_statistics(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT idx FROM sqlite_stat1 WHERE tbl = 't'"))
+            assert [row[0] for row in found] == ["ix_t"]
+    finally:
+        await engine.dispose()
