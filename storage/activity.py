@@ -520,51 +520,32 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible)
     )
+
+    def only(counter: str) -> list[Any]:
+        # One event row counts 1 in its own counter, 0 in the others (UNION ALL by position).
+        return [one if name == counter else zero for name in ALL_COUNTERS]
+
     given = (
-        select(
-            week_of(like.c.created_at),
-            _cohort(liker),
-            zero,
-            zero,
-            zero,
-            zero,
-            one,
-            zero,
-            zero,
-            zero,
-        )
+        select(week_of(like.c.created_at), _cohort(liker), *only("likes_given"))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(liker, liker.c.id == like.c.member_id)
         .where(visible)
     )
     received = (
-        select(
-            week_of(like.c.created_at),
-            _cohort(author),
-            zero,
-            zero,
-            zero,
-            zero,
-            zero,
-            one,
-            zero,
-            zero,
-        )
+        select(week_of(like.c.created_at), _cohort(author), *only("likes_received"))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible)
     )
     people = table_of(Member)
     since = case((people.c.joined_at.is_not(None), people.c.joined_at), else_=people.c.created_at)
-    arrivals = select(
-        week_of(since), _cohort(people), zero, zero, zero, zero, zero, zero, one, zero
-    ).where(
+    arrivals = select(week_of(since), _cohort(people), *only("arrivals")).where(
         people.c.workspace_id == workspace_id,
         people.c.joined_at.is_not(None) | people.c.left_at.is_not(None),
     )
-    departures = select(
-        week_of(people.c.left_at), _cohort(people), zero, zero, zero, zero, zero, zero, zero, one
-    ).where(people.c.workspace_id == workspace_id, people.c.left_at.is_not(None))
+    departures = select(week_of(people.c.left_at), _cohort(people), *only("departures")).where(
+        people.c.workspace_id == workspace_id, people.c.left_at.is_not(None)
+    )
     events = union_all(contributions, given, received, arrivals, departures).subquery("events")
     totals = select(
         literal(workspace_id),

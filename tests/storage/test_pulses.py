@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import pulses
 from storage.db import create_engine, session_factory
@@ -15,6 +16,26 @@ from tests.bot.core.test_stats import sums_of
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
+async def _workspace_with_learners(db: AsyncSession, count: int) -> tuple[Workspace, list[Member]]:
+    """A workspace and `count` learners in it, flushed (their ids known)."""
+    workspace = Workspace(platform="local", external_id="w", created_at=NOW)
+    db.add(workspace)
+    await db.flush()
+    people = [
+        Member(
+            workspace_id=workspace.id,
+            user_id=f"u{n}",
+            display_name=f"U{n}",
+            created_at=NOW,
+            role="learner",
+        )
+        for n in range(count)
+    ]
+    db.add_all(people)
+    await db.flush()
+    return workspace, people
+
+
 async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) -> None:
     engine = create_engine(database_url)
     sessions = session_factory(engine)
@@ -22,21 +43,7 @@ async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) ->
     expected: dict[int, list[tuple[int, int | None]]] = {}
     try:
         async with sessions() as db, db.begin():
-            workspace = Workspace(platform="local", external_id="w", created_at=NOW)
-            db.add(workspace)
-            await db.flush()
-            people = [
-                Member(
-                    workspace_id=workspace.id,
-                    user_id=f"u{n}",
-                    display_name=f"U{n}",
-                    created_at=NOW,
-                    role="learner",
-                )
-                for n in range(60)
-            ]
-            db.add_all(people)
-            await db.flush()
+            workspace, people = await _workspace_with_learners(db, 60)
             for number in range(3):
                 pulse = Pulse(
                     workspace_id=workspace.id,
@@ -79,21 +86,7 @@ async def test_cells_give_the_same_sums_and_closing_keeps_them(database_url: str
     answers: list[tuple[int, int | None]] = []
     try:
         async with sessions() as db, db.begin():
-            workspace = Workspace(platform="local", external_id="w", created_at=NOW)
-            db.add(workspace)
-            await db.flush()
-            people = [
-                Member(
-                    workspace_id=workspace.id,
-                    user_id=f"u{n}",
-                    display_name=f"U{n}",
-                    created_at=NOW,
-                    role="learner",
-                )
-                for n in range(80)
-            ]
-            db.add_all(people)
-            await db.flush()
+            workspace, people = await _workspace_with_learners(db, 80)
             pulse = Pulse(
                 workspace_id=workspace.id,
                 created_by_id=people[0].id,
