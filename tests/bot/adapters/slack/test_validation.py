@@ -91,9 +91,12 @@ async def test_a_nul_in_a_signed_form_field_is_400(database_url: str) -> None:
 async def test_any_charset_in_the_content_type_reads_the_body_as_utf8(database_url: str) -> None:
     async with all_doors(database_url) as doors:
         body = command("UANIM", "help", response_url=doors.slack.response_url("h"))
+        now = int(time.time())
         for n, charset in enumerate(("nope", "latin-1", "utf-16", "utf-8")):
-            # A second apart each: four requests, not one replayed (same signature).
-            stamp = int(time.time()) - n
+            # A second apart each: four requests, not one replayed (same signature). The
+            # clock is read once: read per request, a second turning between two of them
+            # gave two the same stamp, and the second was rightly taken for a retry.
+            stamp = now - n
             headers = {**sign(body, stamp), "Content-Type": f"{FORM}; charset={charset}"}
             response = await doors.client.post("/slack/events", data=body, headers=headers)
             assert response.status == 200, charset
