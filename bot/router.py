@@ -1,16 +1,15 @@
 """Every command and every action of the bot, in one place, top to bottom.
 
-English words first, French aliases after. `role` is the least role allowed.
+English words first, French aliases after. `role` is the least role allowed (checked by
+bot/core/routing.py, the only place roles of commands and actions are checked); `exact`
+marks a group's bare word (`challenge` opens a form; `challenge foo` gets the group's help).
 docs/COMMANDS.md documents this table; tests/test_commands_doc.py runs its examples.
 """
 
 from __future__ import annotations
 
 from bot.core.commands import Action, ActionTable, Command, CommandTable
-from bot.core.context import Context
-from bot.core.errors import UserError
-from bot.core.parsing import strip_prefix, tokenize
-from bot.core.replies import Reply
+from bot.core.routing import Router
 from bot.handlers import (
     audit_log,
     badges,
@@ -125,7 +124,14 @@ COMMANDS = CommandTable(
             aliases=(("mentor", "arreter"), ("mentorat", "arreter")),
         ),
         # Animators
-        Command("pair", ("pair",), mentoring.pair, aliases=(("jumeler",),), help_role="animator"),
+        Command(
+            "pair",
+            ("pair",),
+            mentoring.pair,
+            role="animator",
+            exact=True,
+            aliases=(("jumeler",),),
+        ),
         Command(
             "pair.allow",
             ("pair", "allow"),
@@ -158,8 +164,9 @@ COMMANDS = CommandTable(
             "pulse.new",
             ("pulse",),
             pulses.open_form,
+            role="animator",
+            exact=True,
             aliases=(("sondage",),),
-            help_role="animator",
         ),
         Command(
             "pulse.send",
@@ -222,8 +229,9 @@ COMMANDS = CommandTable(
             "challenge.new",
             ("challenge",),
             challenges.open_form,
+            role="animator",
+            exact=True,
             aliases=(("defi",),),
-            help_role="animator",
         ),
         Command(
             "challenge.edit",
@@ -313,7 +321,7 @@ ACTIONS = ActionTable(
         Action(signup.JOIN_COMMUNITY_ACTION, signup.join_community_button),
         Action(signup.CLOSE_ACTION, signup.close_button, role="animator"),
         Action(general.HELP_ACTION, general.help_button),
-        Action(home.SHORTCUT_ACTION, lambda ctx, value: _shortcut(ctx, value)),
+        Action(home.SHORTCUT_ACTION, home.shortcut),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
         Action(
@@ -324,7 +332,7 @@ ACTIONS = ActionTable(
         ),
         Action(contributions.LIKE_ACTION, contributions.like),
         Action(contributions.REACT_ACTION, contributions.react),
-        Action(contributions.HIDE_FORM_ACTION, contributions.hide_form),
+        Action(contributions.HIDE_FORM_ACTION, contributions.hide_form, role="animator"),
         Action(
             contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"
         ),
@@ -344,38 +352,4 @@ ACTIONS = ActionTable(
 )
 
 
-async def route_command(ctx: Context, text: str) -> list[Reply]:
-    """Find the command named by `text` and run it, or explain what can be typed."""
-    tokens = tokenize(strip_prefix(text))
-    if not tokens:
-        ctx.command_key = "empty"
-        return await general.help_(ctx, None)
-    match = COMMANDS.match(tokens)
-    if match is None:
-        ctx.command_key = "unknown"
-        return await general.unknown(ctx, tokens, COMMANDS)
-    ctx.command_key = match.command.key
-    ctx.require(match.command.role)
-    return await match.command.handler(ctx, match.args)
-
-
-async def _shortcut(ctx: Context, value: str) -> list[Reply]:
-    """A home-page shortcut runs its command exactly as if it had been typed."""
-    text = home.shortcut_command(value)
-    if text is None:
-        raise UserError("errors.unknown_action")
-    return await route_command(ctx, text)
-
-
-async def route_action(ctx: Context, action_id: str, value: str) -> list[Reply]:
-    """Run the handler of a clicked button or submitted form."""
-    found = ACTIONS.get(action_id)
-    if found is None:
-        raise UserError("errors.unknown_action")
-    action, argument = found
-    ctx.command_key = action.action_id
-    ctx.require(action.role)
-    if argument and action.with_argument is not None:
-        return await action.with_argument(ctx, value, argument)
-    assert action.handler is not None
-    return await action.handler(ctx, value)
+ROUTER = Router(COMMANDS, ACTIONS, on_empty=general.help_, on_unknown=general.unknown)

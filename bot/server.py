@@ -41,6 +41,7 @@ from bot.inbox.worker import InboxWorker
 from bot.open_badges.routes import OpenBadgesRoutes
 from bot.outbox.sender import OutboxSender
 from bot.retention import Purge
+from bot.router import ROUTER
 from bot.scheduling.leader import LeaderElection
 from bot.scheduling.service import Scheduler
 from bot.secret_key import key_for_runtime
@@ -87,7 +88,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender = OutboxSender(sessions, clock, settings.outbox)
     journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
     inbox = InboxWorker(sessions, clock, quiet_for=journal.quiet_for)
-    dispatcher = Dispatcher(settings, clock, sessions, on_commit=sender.wake)
+    dispatcher = Dispatcher(settings, clock, sessions, ROUTER, on_commit=sender.wake)
     sender.register_platform(LOCAL, LocalSender(sessions, clock))
     slack_tokens = None
     if settings.slack.enabled:

@@ -46,14 +46,10 @@ class Command:
     aliases: tuple[tuple[str, ...], ...] = ()
     # Shown in `help`; greetings and the like are not.
     listed: bool = True
-    # The least role `help` lists it for, when the handler checks a higher role itself
-    # (a form command such as `challenge` must match for everyone, to suggest its siblings).
-    help_role: str = ""
-
-    @property
-    def listed_for(self) -> str:
-        """The least role that sees it in `help`."""
-        return self.help_role or self.role
+    # Its words are the whole command: `challenge` opens the form, while `challenge foo` is
+    # not this command but an unknown member of the `challenge …` group, answered with the
+    # group's help (for everyone, whatever this command's role).
+    exact: bool = False
 
     def forms(self) -> tuple[tuple[str, ...], ...]:
         """Every way of typing it, folded (lower case, no accents)."""
@@ -97,6 +93,8 @@ class CommandTable:
         keys = [token.key for token in tokens]
         for form, command in self._forms:
             size = len(form)
+            if command.exact and len(tokens) > size:
+                continue
             if (
                 len(tokens) >= size
                 and tuple(keys[:size]) == form

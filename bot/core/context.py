@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,11 @@ from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage.models import Member, Workspace
+
+if TYPE_CHECKING:
+    # For the annotation only: the router runs handlers with a Context, so importing it
+    # here at run time would make the two modules import each other.
+    from bot.core.routing import Router
 
 # Counts the people in a conversation when the platform can tell (None otherwise).
 PresenceCounter = Callable[[AsyncSession, int, str], Awaitable[int | None]]
@@ -33,6 +39,9 @@ class Context:
     role: str
     now: datetime
     outbox: Outbox
+    # The command and action tables this event is routed through (`help` lists them; a
+    # home-page shortcut runs a command as if typed).
+    router: Router
     count_present: PresenceCounter | None = None
     # The command being run, for logs (set by the router).
     command_key: str = ""

@@ -21,6 +21,7 @@ from bot.core.context import Context, PresenceCounter
 from bot.core.errors import UserError
 from bot.core.events import ActionEvent, CommandEvent, InboundEvent
 from bot.core.replies import Reply, Visibility
+from bot.core.routing import Router
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
@@ -43,28 +44,28 @@ class Dispatcher:
         settings: Settings,
         clock: Clock,
         sessions: async_sessionmaker[AsyncSession],
+        router: Router,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        from bot import router  # the table imports the handlers, which import this module
-
         self.settings = settings
         self.clock = clock
         self._sessions = sessions
         self._on_commit = on_commit or (lambda: None)
-        self._router = router
+        # Given, not imported: the tables import the handlers, which import the core.
+        self.router = router
         self.presence: dict[str, PresenceCounter] = {}
         # Per-platform work done in every event's transaction (e.g. who is present where).
         self.observers: dict[str, Callable[[Context], Awaitable[None]]] = {}
 
     async def command(self, event: CommandEvent) -> list[Reply]:
         """Handle typed command text."""
-        return await self._run(event, lambda ctx: self._router.route_command(ctx, event.text), "")
+        return await self._run(event, lambda ctx: self.router.command(ctx, event.text), "")
 
     async def action(self, event: ActionEvent) -> list[Reply]:
         """Handle a button click or a form submission."""
         return await self._run(
             event,
-            lambda ctx: self._router.route_action(ctx, event.action_id, event.value),
+            lambda ctx: self.router.action(ctx, event.action_id, event.value),
             event.action_id,
         )
 
@@ -138,6 +139,7 @@ class Dispatcher:
             role=role,
             now=now,
             outbox=Outbox(db, origin.platform, workspace.id, now),
+            router=self.router,
             count_present=self.presence.get(origin.platform),
         )
 

@@ -384,12 +384,6 @@ RECURRENCE_CHOICES = (("once", 0), ("daily", 1), ("weekly", 7), ("fortnightly", 
 
 async def open_form(ctx: Context, args: Args) -> list[Reply]:
     """`challenge` alone: the form (text, first date-time, recurrence, end, conversation)."""
-    if args:
-        from bot.handlers import general
-        from bot.router import COMMANDS
-
-        return await general.unknown(ctx, [Token("challenge"), *args.tokens], COMMANDS)
-    ctx.require("animator")
     return [_form_reply(ctx, None)]
 
 
@@ -454,14 +448,12 @@ def _form_reply(ctx: Context, challenge: Challenge | None) -> Reply:
 
 async def form_submitted(ctx: Context, value: str) -> list[Reply]:
     """The new-challenge form, submitted."""
-    ctx.require("animator")
     text, schedule = _from_form(value)
     return await _save(ctx, text, schedule, None)
 
 
 async def edit_form_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
     """The edit form of challenge <argument>, submitted."""
-    ctx.require("animator")
     challenge = await _challenge_arg(ctx, Args((Token(argument),)), "challenges.edit_usage")
     text, schedule = _from_form(value)
     return await _save(ctx, text, schedule, challenge)

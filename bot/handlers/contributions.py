@@ -200,7 +200,6 @@ async def hide(ctx: Context, args: Args) -> list[Reply]:
 async def hide_form(ctx: Context, value: str) -> list[Reply]:
     """The Hide button of posts made before it moved to `hide <number>` (they keep it until
     their next edit): asks animators for the reason (learners are refused)."""
-    ctx.require("animator")
     contribution = await _contribution(ctx, value)
     form = Form(
         title=ctx.t("contributions.hide_title", id=contribution.id),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import roles
-from bot.core.commands import Args, CommandTable
+from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.parsing import Token
 from bot.core.replies import Button, Card, Reply
@@ -21,12 +21,11 @@ def _next_step(ctx: Context) -> str:
 
 
 def _help_lines(ctx: Context, group: str | None) -> list[str]:
-    from bot.router import COMMANDS  # the table imports this module
-
-    commands = COMMANDS.group(group) if group else COMMANDS.commands
+    table = ctx.router.commands
+    commands = table.group(group) if group else table.commands
     lines = []
     for command in commands:
-        if not command.listed or not roles.allows(ctx.role, command.listed_for):
+        if not command.listed or not roles.allows(ctx.role, command.role):
             continue
         usage = ctx.t(f"commands.{command.key}.usage")
         summary = ctx.t(f"commands.{command.key}.summary")
@@ -61,8 +60,10 @@ async def hello(ctx: Context, _args: Args) -> list[Reply]:
     return [Reply(text, card=card)]
 
 
-async def unknown(ctx: Context, tokens: list[Token], table: CommandTable) -> list[Reply]:
-    """Anything not understood: say so kindly, suggest the closest command and the next step."""
+async def unknown(ctx: Context, tokens: list[Token]) -> list[Reply]:
+    """Anything not understood: say so kindly, suggest the closest command and the next step.
+    A group's word with words it does not know (`session foo`) lists the group."""
+    table = ctx.router.commands
     word = tokens[0].value
     shown = word if len(word) <= MAX_ECHO else word[: MAX_ECHO - 1] + "…"
     group = table.group(word)

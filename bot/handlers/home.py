@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.core import roles
 from bot.core.commands import Args
 from bot.core.context import Context
+from bot.core.errors import UserError
 from bot.core.replies import Button, Card, Reply
 from bot.handlers import profile, signup
 
@@ -36,6 +37,14 @@ async def home(ctx: Context, args: Args) -> list[Reply]:
     title = ctx.t("home.shortcuts_title")
     replies.append(Reply(title, card=Card(title=title, buttons=buttons)))
     return replies
+
+
+async def shortcut(ctx: Context, value: str) -> list[Reply]:
+    """A home-page shortcut runs its command exactly as if it had been typed."""
+    text = shortcut_command(value)
+    if text is None:
+        raise UserError("errors.unknown_action")
+    return await ctx.router.command(ctx, text)
 
 
 def shortcut_command(value: str) -> str | None:

@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from bot.core import roles
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.parsing import Token, fold
+from bot.core.parsing import fold
 from bot.core.replies import Button, OutboundMessage, Reply
 from bot.handlers import badges, mentoring_rounds
 from bot.handlers.members_admin import target_member
@@ -333,12 +332,6 @@ async def pair_preview(ctx: Context, _args: Args) -> list[Reply]:
 
 async def pair(ctx: Context, args: Args) -> list[Reply]:
     """`pair`: run a round now (pairs introduced by DM)."""
-    if args:
-        from bot.handlers import general
-        from bot.router import COMMANDS
-
-        return await general.unknown(ctx, [Token("pair"), *args.tokens], COMMANDS)
-    ctx.require(roles.ANIMATOR)
     planned = await mentoring_rounds.run(ctx.db, ctx.workspace, ctx.settings, ctx.now, ctx.actor.id)
     if not planned.pairs and not planned.waiting:
         return [Reply(ctx.t("mentoring.nobody_waiting"))]

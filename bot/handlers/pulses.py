@@ -200,12 +200,6 @@ WHEN_CHOICES = ("now", "at_close", "close_30")
 
 async def open_form(ctx: Context, args: Args) -> list[Reply]:
     """`pulse` alone: the form (session, when, deadline)."""
-    if args:
-        from bot.handlers import general
-        from bot.router import COMMANDS
-
-        return await general.unknown(ctx, [Token("pulse"), *args.tokens], COMMANDS)
-    ctx.require("animator")
     t = ctx.t
     sessions = await training_sessions.recent(ctx.db, ctx.workspace.id)
     here = await training_sessions.latest_in_conversation(

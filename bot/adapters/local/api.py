@@ -275,17 +275,15 @@ class LocalApi:
     async def commands(self, _request: web.Request) -> web.Response:
         """GET /local/api/commands: each listed command's usage, as `help` writes it in each
         language, with the least role `help` lists it for; the page groups `help` by role."""
-        from bot.router import COMMANDS  # the table imports the handlers, which import this
-
         translators = [Translator(locale) for locale in SUPPORTED]
         return web.json_response(
             {
                 "commands": [
                     {
                         "usages": [t(f"commands.{command.key}.usage") for t in translators],
-                        "role": command.listed_for,
+                        "role": command.role,
                     }
-                    for command in COMMANDS.commands
+                    for command in self._dispatcher.router.commands.commands
                     if command.listed
                 ]
             }

@@ -41,3 +41,10 @@ def test_every_command_has_help_in_both_languages() -> None:
         for locale in ("en", "fr"):
             assert f"commands.{command.key}.usage" in catalogue(locale)
             assert f"commands.{command.key}.summary" in catalogue(locale)
+
+
+def test_a_group_word_with_words_it_does_not_know_is_no_command() -> None:
+    # `challenge` alone opens the form; `challenge foo` is answered with the group's help.
+    assert _key("challenge") == _key("défi") == "challenge.new"
+    assert _key("challenge foo") is None and _key("pulse foo") is None
+    assert _key("challenge answer 3 done") == "challenge.answer"
