@@ -35,7 +35,6 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 # Attributes every LogRecord has; anything else came from `extra=`.
@@ -78,8 +77,9 @@ def describe(exc: BaseException) -> str:
     module = type(exc).__module__
     if module != "builtins":
         name = f"{module}.{name}"
-    if isinstance(exc, SlackApiError):  # its message holds the whole response
-        code = exc.response.get("error") if exc.response is not None else None
+    if _is_slack_api_error(exc):  # its message holds the whole response
+        response = getattr(exc, "response", None)
+        code = response.get("error") if response is not None else None
         return f"{name}: {code or 'error'}"
     if not str(exc):
         return name
@@ -88,6 +88,15 @@ def describe(exc: BaseException) -> str:
     if module.startswith(_TRUSTED_ERRORS) or isinstance(exc, _PLAIN_ERRORS):
         return _cut(f"{name}: {exc}")
     return f"{name} (message withheld: it may quote what was sent)"
+
+
+def _is_slack_api_error(exc: BaseException) -> bool:
+    # Known by its class's name and module rather than imported: only bot/adapters/ imports
+    # a platform's SDK (tests/test_import_graph.py), and this module serves every process.
+    return any(
+        kind.__name__ == "SlackApiError" and kind.__module__.startswith("slack_sdk.")
+        for kind in type(exc).__mro__
+    )
 
 
 def format_exception(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import referrals
 from storage.models import (
     BadgeAward,
     Challenge,
@@ -229,13 +230,11 @@ async def _referrals_made(db: AsyncSession, member: Member) -> list[dict[str, An
 
 def received_condition(member: Member) -> Any:
     """Referrals that name `member`: picked from the directory, or by their name typed."""
-    from bot.core.parsing import fold
-
     return or_(
         Referral.referred_member_id == member.id,
-        Referral.referred_key == f"m:{member.id}",
+        Referral.referred_key == referrals.referred_key(member.id, ""),
         (Referral.workspace_id == member.workspace_id)
-        & (Referral.referred_key == f"n:{fold(member.display_name)}"),
+        & (Referral.referred_key == referrals.referred_key(None, member.display_name)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,17 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Member, Pulse, Referral, SessionParticipation, TrainingSession
 from storage.upsert import insert_for, table_of
+
+
+def referred_key(member_id: int | None, typed_name: str) -> str:
+    """What tells two recommendations of one colleague from two colleagues: `m:<id>` for
+    a member picked from the directory, else `n:<the name typed>` read as the bot reads
+    words — lower case, no accents (the same folding as bot/core/parsing.fold, which storage
+    cannot import; tests/storage/test_referrals.py keeps the two equal)."""
+    if member_id is not None:
+        return f"m:{member_id}"
+    decomposed = unicodedata.normalize("NFKD", typed_name.casefold())
+    return "n:" + "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 async def add(

@@ -37,11 +37,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.parsing import fold
 from bot.demo import texts
 from bot.ladder import DEFAULT_LADDER, Ladder
 from bot.mentoring.matcher import LANGUAGE_FULL, NO_LANGUAGE, ONLY_PREVIOUS, OUTNUMBERED
 from storage.models import Base
+from storage.referrals import referred_key
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -1062,11 +1062,11 @@ class _Generator:
                         self._invitations_off[target] = row["responded_at"]
                 if target is not None:
                     row["referred_name"] = self.members[target].name
-                    row["referred_key"] = f"m:{target}"
+                    row["referred_key"] = referred_key(target, "")
                 else:
                     name = self.rng.choice(texts.FREE_NAMES)
                     row["referred_name"] = name
-                    row["referred_key"] = f"n:{fold(name)}"
+                    row["referred_key"] = referred_key(None, name)
                 if row["referred_key"] in names:
                     continue
                 names.add(row["referred_key"])

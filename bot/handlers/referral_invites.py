@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.parsing import Token, fold
+from bot.core.parsing import Token
 from bot.core.replies import Button, Card, OutboundMessage, Reply, picker_can_exclude
 from bot.handlers.pulse_cards import training_name
 from storage import referrals
@@ -110,7 +110,7 @@ async def record_referrals(ctx: Context, pulse: Pulse, entries: list[str]) -> Re
                 names.append(member.display_name)
             continue
         name = member.display_name if member is not None else cleaned
-        key = f"m:{member.id}" if member is not None else f"n:{fold(cleaned)}"
+        key = referrals.referred_key(member.id if member is not None else None, cleaned)
         referral_id = await referrals.add(
             ctx.db,
             workspace_id=ctx.workspace.id,

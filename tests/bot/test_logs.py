@@ -388,3 +388,23 @@ def test_exceptions_keep_their_message_only_when_it_carries_no_data() -> None:
     assert "my secret plan" not in text and "int(plan)" in text, "frames, not values"
     assert text.count("Traceback") == 2
     assert "ValueError" in text and "RuntimeError" in text and "direct cause" in text
+
+
+def test_a_slack_api_error_keeps_its_error_code_only() -> None:
+    from slack_sdk.errors import SlackApiError, SlackRequestError
+    from slack_sdk.web.slack_response import SlackResponse
+
+    response = SlackResponse(
+        client=None,
+        http_verb="POST",
+        api_url="https://slack.test/api/chat.postMessage",
+        req_args={},
+        data={"ok": False, "error": "channel_not_found", "text": "my secret plan"},
+        headers={},
+        status_code=200,
+    )
+    error = SlackApiError("The request failed: my secret plan", response)
+    assert logs.describe(error) == "slack_sdk.errors.SlackApiError: channel_not_found"
+    # Another of the SDK's errors is not known to carry no data: its message is withheld.
+    other = logs.describe(SlackRequestError("my secret plan"))
+    assert "my secret plan" not in other and "withheld" in other
