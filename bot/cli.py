@@ -1,5 +1,5 @@
-"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key, health,
-demo."""
+"""`ambassador-bot` / `python -m bot`: serve (default), worker, migrate, rotate-key,
+teams-package, health, demo."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Exactly one scheduler among replicas: a PostgreSQL advisory lock on a dedicated connection.
 
-APScheduler 3 cannot coordinate processes (../shared/DESIGN.md), so only the holder
+APScheduler 3 cannot coordinate processes sharing a job store
+(https://apscheduler.readthedocs.io/en/3.x/faq.html#how-do-i-share-a-single-job-store-among-one-or-more-worker-processes),
+so only the holder
 of the lock runs it. The lock is a session lock: if the leader dies, PostgreSQL drops
 its connection and the lock with it, and a standby takes over at its next try (every
 RETRY_SECONDS). The leader checks its connection on the same period and steps down if

@@ -4,9 +4,11 @@ The database is the source of truth (each challenge's next run, every occurrence
 APScheduler's AsyncIOScheduler only wakes the process up, with an importable bound
 method and an in-memory job store (nothing pickled). Due work is found against the
 core's clock, so moving that clock forward runs what became due at once, exactly as
-the passing of real time does. See ../shared/DESIGN.md: APScheduler 3 must not share
-a job store between processes, and silently skips late runs by default — here a late
-run is the database's business (posted if within the grace period, else skipped with
+the passing of real time does. APScheduler 3 must not share a job store between
+processes (https://apscheduler.readthedocs.io/en/3.x/faq.html#how-do-i-share-a-single-job-store-among-one-or-more-worker-processes),
+and skips runs later than their misfire grace time by default
+(https://apscheduler.readthedocs.io/en/3.x/userguide.html#missed-job-executions-and-coalescing):
+here a late run is the database's business (posted if within the grace period, else skipped with
 a reason; `watch.py` tells the bot's downtime from a jump of the movable clock), and
 unique keys make each occurrence happen once even with replicas.
 """
@@ -54,7 +56,7 @@ class Scheduler:
         self.failing = False
 
     def register(self, work: DueWork, next_due: NextDue | None = None) -> None:
-        """Add a finder of due work (challenges now; pulses and check-ins later).
+        """Add a finder of due work (challenges, pulses, promotions, mentoring rounds…).
 
         `next_due` tells when that work is next due, so the tick can be armed for that
         very moment instead of waiting for the next periodic tick.

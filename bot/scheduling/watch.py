@@ -12,8 +12,9 @@ two are the bot's absence:
 
 So the lateness counted against the grace period is the time nobody watched: all of it
 for a run planned before the watch began, else at most the real time since the last
-completed pass. See ../shared/DESIGN.md: APScheduler silently drops late runs by default,
-and missed runs need an explicit, tested policy.
+completed pass. APScheduler drops runs later than their misfire grace time by default
+(https://apscheduler.readthedocs.io/en/3.x/userguide.html#missed-job-executions-and-coalescing):
+missed runs need this explicit, tested policy instead.
 """
 
 from __future__ import annotations
