@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.core.commands import Action, ActionTable, Command, CommandTable
 from bot.core.routing import Router
 from bot.handlers import (
+    about,
     audit_log,
     badges,
     challenges,
@@ -46,6 +47,7 @@ COMMANDS = CommandTable(
         ),
         Command("join", ("join",), signup.join, aliases=(("rejoindre",),)),
         Command("me", ("me",), profile.me, aliases=(("moi",), ("profil",), ("profile",))),
+        Command("about", ("about",), about.about, aliases=(("a", "propos"), ("apropos",))),
         Command("home", ("home",), home.home, aliases=(("accueil",),)),
         Command(
             "badges", ("badges",), badges.ladder_list, aliases=(("badge", "list"), ("echelle",))
