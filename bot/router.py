@@ -1,9 +1,9 @@
 """Every command and every action of the bot, in one place, top to bottom.
 
 English words first, French aliases after. `role` is the least role allowed (checked by
-bot/core/routing.py, the only place roles of commands and actions are checked); `exact`
+bot/core/routing.py; only `pulse results all` asks more, in its handler); `exact`
 marks a group's bare word (`challenge` opens a form; `challenge foo` gets the group's help).
-docs/COMMANDS.md documents this table; tests/test_commands_doc.py runs its examples.
+docs/COMMANDS.md documents this table; tests/docs/test_commands_doc.py runs its examples.
 """
 
 from __future__ import annotations

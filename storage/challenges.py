@@ -84,7 +84,8 @@ async def add_occurrence(
     closes_at: datetime | None,
     skip_reason: str | None = None,
 ) -> int | None:
-    """Record an occurrence; None when this planned time was already handled (exactly once)."""
+    """Record an occurrence; None when this planned time was already handled (once per
+    challenge and planned time)."""
     insert = insert_for(session, ChallengeOccurrence).values(
         challenge_id=challenge.id,
         workspace_id=challenge.workspace_id,

@@ -19,7 +19,7 @@ def referred_key(member_id: int | None, typed_name: str) -> str:
     """What tells two recommendations of one colleague from two colleagues: `m:<id>` for
     a member picked from the directory, else `n:<the name typed>` read as the bot reads
     words — lower case, no accents (the same folding as bot/core/parsing.fold, which storage
-    cannot import; tests/storage/test_referrals.py keeps the two equal)."""
+    cannot import; tests/storage/test_referral_keys.py keeps the two equal)."""
     if member_id is not None:
         return f"m:{member_id}"
     decomposed = unicodedata.normalize("NFKD", typed_name.casefold())

@@ -2,8 +2,9 @@
 
 The tables (bot/router.py) name the handlers; this module knows none of them, so the
 handlers can read the table (`help` lists it) through their context without importing the
-module that imports them. Roles are checked here and only here: a command's or an
-action's least role is in its table row.
+module that imports them. Roles are checked here: a command's or an action's least role
+is in its table row (a handler asks more only for one of its arguments: `pulse results
+all`, whose `pulse results` row is open to everyone).
 """
 
 from __future__ import annotations

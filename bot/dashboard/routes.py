@@ -13,7 +13,8 @@ unknown —, never a stack trace. 403 rather than 401: HTTP's 401 promises a
 WWW-Authenticate challenge the browser could answer, and there is none; the way in is
 the chat.
 
-The figures come from `bot.steering.scope.resolve` and `bot.steering.figures.gather` (the
+The figures come from `bot.steering.scope.resolve` and
+`bot.steering.figures.gather_side_by_side` (the
 query layer the chat's `pulse results all` and `mentoring stats` read too).
 """
 

@@ -1,4 +1,5 @@
-"""A member's own settings: language and time zone."""
+"""A member's own settings: language, time zone, and whether colleagues' invitations reach
+them."""
 
 from __future__ import annotations
 

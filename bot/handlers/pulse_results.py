@@ -1,6 +1,7 @@
 """`pulse results [<id>|all]`: NPS, LSAT, their correlation and referrals.
 
-The database returns counts and sums (one GROUP BY per question); nothing loads the
+The database returns counts and sums (a closed pulse's frozen at close, an open one's in
+one GROUP BY for both questions: storage/pulses.results_sums); nothing loads the
 answers into Python. Animators see who said what; learners see their own answer and
 the aggregates of pulses they received.
 """

@@ -1,1 +1,2 @@
-"""Mentoring: pairing novices with experienced ambassadors (the matcher first)."""
+"""Mentoring: the matcher that pairs novices with experienced ambassadors, and its
+weights."""

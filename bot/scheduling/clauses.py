@@ -15,6 +15,7 @@ Clauses (English / French):
 - until DATE                                      — jusqu'au / jusqu'à
 - in #conversation                                — dans #conversation
 - tz Area/City                                    — fuseau Area/City
+- remind Nh | remind N hours                      — rappel Nh / rappel N heures
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Exactly one scheduler among replicas: a PostgreSQL advisory lock on a dedicated connection.
+"""At most one scheduler among replicas at a time: a PostgreSQL advisory lock on a dedicated
+connection.
 
 APScheduler 3 cannot coordinate processes sharing a job store
 (https://apscheduler.readthedocs.io/en/3.x/faq.html#how-do-i-share-a-single-job-store-among-one-or-more-worker-processes),

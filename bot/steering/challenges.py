@@ -1,6 +1,7 @@
 """Challenges: participation per posted occurrence, success vs not-yet.
 
-- The latest `LATEST` occurrences posted in the period (`posted_at`), newest first, each
+- The latest `shown` occurrences (default `LATEST`; None, the CSV's: every one) posted
+  in the period (`posted_at`), newest first, each
   with its answers not hidden, successes and not-yets, read from the rollup
   `activity_occurrence` (storage/activity.py: a popular occurrence has thousands of
   answers, too many to count on each page load).

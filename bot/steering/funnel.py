@@ -2,7 +2,8 @@
 Confirmed.
 
 - sessions in scope: the scope's sessions (all the workspace's without one) opened in the
-  period; the latest `LATEST` (by opening, newest first) get a row each;
+  period; the latest `shown` (default `LATEST`; None, the CSV's: all), by opening, newest
+  first, get a row each;
 - present: what the platform counted when the join window closed (None when it could not);
 - joined: the session's participants but its trainers (who opened it, who closed it), the
   rule of `storage.training_sessions.learner_count`, so the figure is the chat's;

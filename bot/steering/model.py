@@ -59,8 +59,9 @@ class FunnelStep:
     """One session's funnel: present → joined → contributed → Junior → Confirmed.
 
     `present` is None when nobody could count who was there (the platform did not say).
-    A learner counts at a step when they reached it at any time (a Junior now Senior
-    counts as Junior and Confirmed).
+    Contributed counts a contribution at any time; Junior and Confirmed count the current
+    level (`member.level`, the highest award not revoked), so a Junior now Senior counts at
+    both and a revoked award at neither.
     """
 
     session_code: str
@@ -142,7 +143,7 @@ class Pulses:
 
 @dataclass(frozen=True)
 class ActivityWeek:
-    """One week (Monday, in the viewer's zone) of learner-generated content.
+    """One UTC week (named by its Monday, as the rollup files it) of learner-generated content.
 
     `members`: the community that week (joined by its end, not left): the denominator of
     the density. Likes given are those the scope's members gave; received, those their
@@ -275,7 +276,8 @@ class MentorLoad:
 
 @dataclass(frozen=True)
 class Mentoring:
-    """The figures of `mentoring stats`, and the waiting list and loads in full."""
+    """The figures of `mentoring stats`, and the waiting list and loads (whole for the chat
+    and the CSV, cut for the page: see `waiting_count`)."""
 
     pairs: int
     active: int

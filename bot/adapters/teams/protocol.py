@@ -8,7 +8,8 @@ around it is the bot's own (aiohttp, PyJWT, the inbox and the outbox) because
 botbuilder-core's adapter answers each request only after its replies are sent and fetches
 keys with blocking calls; botbuilder-python is no longer maintained upstream (the
 Microsoft 365 Agents SDK succeeds it), so replacing the SDK means replacing this module.
-The tests speak JSON on the wire and never import it.
+The tests speak JSON on the wire; only tests/bot/adapters/teams/test_protocol.py imports
+it, and feeds it plain JSON.
 """
 
 from __future__ import annotations

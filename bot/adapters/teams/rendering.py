@@ -1,7 +1,7 @@
 """The core's neutral text as Teams shows it: in a text message, in a card, in a notification.
 
 The core writes plain text with a little markup, the same for every platform: `\\n` ends a
-line (the 41 lines of `help`, the lines of `badges`), `` `code` `` marks what to type, a
+line (the lines of `help`, the lines of `badges`), `` `code` `` marks what to type, a
 line starting with "• " is an item, `<name>` is a placeholder in a command's usage, and
 `<@id>` names a person (turned into their name by the sender, after this module).
 

@@ -14,7 +14,7 @@ The steering dashboard (issue 17) must draw a workspace of 100,000 members quick
   ladder's figures read indexes only, in order.
 
 Revision ID: 0020
-Revises: 0018 (the integrator re-chains it onto 0019)
+Revises: 0019
 Create Date: 2026-12-02 06:00:00
 """
 
