@@ -1,4 +1,4 @@
-"""Every command and every action of the bot, in one place, top to bottom.
+"""Every command, button, form and reaction of the bot, in one place, top to bottom.
 
 English words first, French aliases after. `role` is the least role allowed (checked by
 bot/core/routing.py; only `pulse results all` asks more, in its handler); `exact`
@@ -8,7 +8,7 @@ docs/COMMANDS.md documents this table; tests/docs/test_commands_doc.py runs its 
 
 from __future__ import annotations
 
-from bot.core.commands import Action, ActionTable, Command, CommandTable
+from bot.core.commands import Action, ActionTable, Command, CommandTable, FormAction, FormTable
 from bot.core.routing import Router
 from bot.handlers import (
     about,
@@ -317,6 +317,7 @@ COMMANDS = CommandTable(
     ]
 )
 
+# Buttons: the handler gets the button's value.
 ACTIONS = ActionTable(
     [
         Action(signup.JOIN_ACTION, signup.join_button),
@@ -325,23 +326,10 @@ ACTIONS = ActionTable(
         Action(general.HELP_ACTION, general.help_button),
         Action(home.SHORTCUT_ACTION, home.shortcut),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
-        Action(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
-        Action(
-            challenges.FORM_ACTION,
-            challenges.form_submitted,
-            role="animator",
-            with_argument=challenges.edit_form_submitted,
-        ),
         Action(contributions.LIKE_ACTION, contributions.like),
-        Action(contributions.REACT_ACTION, contributions.react),
         Action(contributions.HIDE_FORM_ACTION, contributions.hide_form, role="animator"),
-        Action(
-            contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"
-        ),
-        Action(pulses.FORM_ACTION, pulses.form_submitted, role="animator"),
         Action(pulse_cards.SCORE_ACTION, pulse_answers.score),
         Action(pulse_cards.LSAT_ACTION, pulse_answers.lsat),
-        Action(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
         Action(referral_invites.RESPOND_ACTION, referral_invites.respond),
         Action(mentoring.CONSENT_ACTION, mentoring.consent),
         Action(mentoring_rounds.CHECK_IN_ACTION, mentoring.check_in),
@@ -353,5 +341,34 @@ ACTIONS = ActionTable(
     ]
 )
 
+# Forms: the handler gets the submitted values; `with_argument` also gets what the form's
+# submit_action_id carries after a colon.
+FORMS = FormTable(
+    [
+        FormAction(challenges.ANSWER_ACTION, with_argument=challenges.answer_submitted),
+        FormAction(
+            challenges.FORM_ACTION,
+            challenges.form_submitted,
+            role="animator",
+            with_argument=challenges.edit_form_submitted,
+        ),
+        FormAction(
+            contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role="animator"
+        ),
+        FormAction(pulses.FORM_ACTION, pulses.form_submitted, role="animator"),
+        FormAction(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
+    ]
+)
 
-ROUTER = Router(COMMANDS, ACTIONS, on_empty=general.help_, on_unknown=general.unknown)
+# An approving reaction on a message: a like, when the message is a posted contribution.
+REACTION = Action("contribution.react", contributions.react)
+
+
+ROUTER = Router(
+    COMMANDS,
+    ACTIONS,
+    FORMS,
+    reaction=REACTION,
+    on_empty=general.help_,
+    on_unknown=general.unknown,
+)

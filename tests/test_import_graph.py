@@ -165,6 +165,11 @@ def test_a_cycle_would_be_found() -> None:
             "the core routes what it is given and knows no platform",
         ),
         ("bot.steering", ("bot.adapters", "bot.handlers", *SDKS), "figures read storage only"),
+        (
+            "bot.adapters",
+            ("bot.handlers", "bot.router"),
+            "an adapter turns payloads into neutral events; the router's tables name handlers",
+        ),
     ],
 )
 def test_each_layer_imports_only_what_it_may(

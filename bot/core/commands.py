@@ -1,4 +1,4 @@
-"""Command and action tables, and matching typed words against them."""
+"""Command, button and form tables, and matching typed words against them."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ class Args:
 
 
 CommandHandler = Callable[[Context, Args], Awaitable[list[Reply]]]
+# A button's handler gets its value; a reaction's, the message reacted to; a form's, the
+# submitted values (the JSON object's text).
 ActionHandler = Callable[[Context, str], Awaitable[list[Reply]]]
 # A form whose action_id carries an argument after a colon: `challenge.answer:12:success`.
 ArgumentActionHandler = Callable[[Context, str, str], Awaitable[list[Reply]]]
@@ -58,10 +60,24 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button or form submission, matched by its action_id.
+    """A button, matched by its action_id; the handler gets the button's value.
+
+    The router's one reaction row is an Action too: its action_id names it in logs (and
+    in the playground's API, which has no emoji), its handler gets the message reacted to.
+    """
+
+    action_id: str
+    handler: ActionHandler
+    role: str = "learner"
+
+
+@dataclass(frozen=True)
+class FormAction:
+    """A form's submission, matched by the form's submit_action_id; the handler gets the
+    submitted values.
 
     With `with_argument`, the action_id may carry an argument after a colon (a form
-    remembers what it is about that way on every platform); the handler receives it.
+    remembers what it is about that way on every platform); that handler receives it.
     """
 
     action_id: str
@@ -120,22 +136,37 @@ class CommandTable:
 
 
 class ActionTable:
-    """Finds the handler of an action_id."""
+    """Finds the handler of a button's action_id."""
 
     def __init__(self, actions: Sequence[Action]) -> None:
         self._actions = {action.action_id: action for action in actions}
 
-    def get(self, action_id: str) -> tuple[Action, str] | None:
-        """The action for `action_id` and its argument ("" when none), or None."""
-        action = self._actions.get(action_id)
-        if action is not None and action.handler is not None:
-            return action, ""
-        base, sep, argument = action_id.partition(":")
-        action = self._actions.get(base) if sep else None
-        if action is not None and action.with_argument is not None:
-            return action, argument
-        return None
+    def get(self, action_id: str) -> Action | None:
+        """The button's action, or None."""
+        return self._actions.get(action_id)
 
     def ids(self) -> list[str]:
         """Every registered action_id."""
         return list(self._actions)
+
+
+class FormTable:
+    """Finds the handler of a form's submit_action_id (which may carry an argument)."""
+
+    def __init__(self, forms: Sequence[FormAction]) -> None:
+        self._forms = {form.action_id: form for form in forms}
+
+    def get(self, action_id: str) -> tuple[FormAction, str] | None:
+        """The form for `action_id` and its argument ("" when none), or None."""
+        form = self._forms.get(action_id)
+        if form is not None and form.handler is not None:
+            return form, ""
+        base, sep, argument = action_id.partition(":")
+        form = self._forms.get(base) if sep else None
+        if form is not None and form.with_argument is not None:
+            return form, argument
+        return None
+
+    def ids(self) -> list[str]:
+        """Every registered submit_action_id (without argument)."""
+        return list(self._forms)

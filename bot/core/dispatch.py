@@ -19,8 +19,8 @@ from bot.clock import Clock
 from bot.core import roles
 from bot.core.context import Context, PresenceCounter
 from bot.core.errors import UserError
-from bot.core.events import ActionEvent, CommandEvent, InboundEvent
-from bot.core.replies import Reply, Visibility
+from bot.core.events import ActionEvent, CommandEvent, FormSubmission, InboundEvent, Reaction
+from bot.core.replies import Reply
 from bot.core.routing import Router
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
@@ -62,12 +62,34 @@ class Dispatcher:
         return await self._run(event, lambda ctx: self.router.command(ctx, event.text), "")
 
     async def action(self, event: ActionEvent) -> list[Reply]:
-        """Handle a button click or a form submission."""
+        """Handle a button click."""
         return await self._run(
             event,
             lambda ctx: self.router.action(ctx, event.action_id, event.value),
             event.action_id,
         )
+
+    async def form(self, event: FormSubmission) -> list[Reply]:
+        """Handle a form submission."""
+        return await self._run(
+            event,
+            lambda ctx: self.router.form(ctx, event.action_id, event.values),
+            event.action_id,
+        )
+
+    async def reaction(self, event: Reaction) -> list[Reply]:
+        """Handle a reaction added to a message."""
+        return await self._run(event, lambda ctx: self.router.reaction(ctx, event.message), "")
+
+    async def handle(self, event: InboundEvent) -> list[Reply]:
+        """Handle any event, by its kind (for an adapter that builds several in one place)."""
+        if isinstance(event, CommandEvent):
+            return await self.command(event)
+        if isinstance(event, ActionEvent):
+            return await self.action(event)
+        if isinstance(event, FormSubmission):
+            return await self.form(event)
+        return await self.reaction(event)
 
     async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
         """Refuse `event` without running it (an adapter's own check failed): the message
@@ -146,11 +168,11 @@ class Dispatcher:
     async def _refusal(self, event: InboundEvent, refusal: UserError) -> Reply:
         # The transaction rolled back: read the asker's language without writing.
         locale = await self._locale_of(event)
-        return Reply(Translator(locale)(refusal.key, **refusal.params), Visibility.USER)
+        return Reply(Translator(locale)(refusal.key, **refusal.params))
 
     def _apology(self, event: InboundEvent) -> Reply:
         locale = pick_locale(event.user.locale, self.settings.locale)
-        return Reply(Translator(locale)("errors.internal"), Visibility.USER)
+        return Reply(Translator(locale)("errors.internal"))
 
     async def _locale_of(self, event: InboundEvent) -> str:
         try:
@@ -183,5 +205,13 @@ def _log_fields(event: InboundEvent, command: str) -> dict[str, str]:
         "platform": event.origin.platform,
         "workspace": event.origin.workspace,
         "command": command,
-        "kind": "action" if isinstance(event, ActionEvent) else "command",
+        "kind": _KINDS[type(event)],
     }
+
+
+_KINDS: dict[type, str] = {
+    CommandEvent: "command",
+    ActionEvent: "action",
+    FormSubmission: "form",
+    Reaction: "reaction",
+}

@@ -1,4 +1,11 @@
-"""Neutral inbound events: what every adapter turns its platform's payloads into."""
+"""Neutral inbound events: what every adapter turns its platform's payloads into.
+
+Four kinds, each with its own entry point in the dispatcher (bot/core/dispatch.py) and its
+own table in the router (bot/core/routing.py): a command typed, a button clicked, a form
+submitted, a reaction added to a message. An adapter says which one happened in its
+platform's terms (a Slack modal's submission is a form, a Teams card's submit carrying
+`form` is one too); no string convention stands for a kind.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +45,7 @@ class CommandEvent:
 
 @dataclass(frozen=True)
 class ActionEvent:
-    """A click on a button, or a form submitted; action_id and value round-trip unchanged."""
+    """A click on a button: its action_id and value come back unchanged."""
 
     origin: Origin
     user: PlatformUser
@@ -47,4 +54,40 @@ class ActionEvent:
     event_id: str | None = None
 
 
-InboundEvent = CommandEvent | ActionEvent
+@dataclass(frozen=True)
+class FormSubmission:
+    """A form submitted.
+
+    `action_id` is the form's `submit_action_id`, back unchanged (it may carry what the
+    form is about after a colon: `pulse.details:12`). `values` is the text of a JSON object,
+    field id → what was entered (a string; a list of strings for a `users` field), into
+    which each adapter reads its platform's shape. It stays text because the playground's
+    API takes it as sent, and each form's handler is the one that tells the asker, in their
+    language, what is wrong with it (nothing changes then).
+    """
+
+    origin: Origin
+    user: PlatformUser
+    action_id: str
+    values: str
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """An approving reaction added to a message (a Slack emoji, a Teams 👍 ❤️ …).
+
+    `message` names the message as the outbox recorded it when posting it (Slack
+    `<channel>:<ts>`, Teams `<conversation>|<activity id>`, the playground's message id).
+    Which of its platform's reactions approve is each adapter's word (Slack's 👎 ❌ and
+    Teams' 😢 😠 do not), and only those become events; no adapter listens to a reaction
+    being removed, so there is no such event.
+    """
+
+    origin: Origin
+    user: PlatformUser
+    message: str
+    event_id: str | None = None
+
+
+InboundEvent = CommandEvent | ActionEvent | FormSubmission | Reaction

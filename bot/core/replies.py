@@ -7,21 +7,41 @@ Neutral text (what people wrote, as the core keeps and repeats it) names a perso
 `<@id>`, a channel `<#id>`, and a link `<https://…>` or `[text](https://…)` (CommonMark);
 everything else is plain text, shown as typed. Each adapter reads its platform's markup
 into these forms and renders them back (bot/adapters/slack/markup.py; Teams' mentions).
+
+Where a reply goes. A `Reply` is the answer to the person who asked, seen by them alone:
+that is all it means, on every platform. What others should see (a post in a channel, a
+DM to someone, a thread under a post) is an `OutboundMessage` the handler gives the
+outbox (`ctx.outbox`), which says where it goes and survives a crash or a rate limit.
+The model once also had `Visibility.CONVERSATION` and `Visibility.DM` and a
+`Reply.in_reply_to`: no handler ever set them (every answer to everyone already went
+through the outbox), yet each adapter branched on them, and differently. A value nobody
+sets cannot be tested against what people see, so they were removed with those branches;
+a handler that one day needs a reply seen by others posts it through the outbox.
+
+How each platform honours a handler's replies (value → Slack / Teams / playground):
+
+- text, and the card if any, for the asker alone →
+  Slack: an ephemeral message, to the request's response_url (slash command, click),
+  else `chat.postEphemeral` in the channel (an @mention, a modal opened from a channel),
+  else a message in the DM with the bot (asked there, or from the App Home tab);
+  Teams: a message through the outbox (Teams has no ephemeral message), in the 1:1 chat
+  with the bot: where it was asked when asked there, else the asker's own;
+  playground: in the API's answer (`replies`), shown to the asker only.
+- a form →
+  Slack: a modal (`views.open` with the request's trigger_id; its text is not posted);
+  Teams: a card of inputs in the 1:1 chat, carrying where it was opened;
+  playground: in `replies`, drawn as a form.
+- several replies →
+  Slack: one message each, in order; Teams: one outbox message each, in order;
+  playground: the list, in order.
+- `home`, when the App Home tab is opened (Slack only) → every reply drawn in the tab
+  (`views.publish`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
-
-
-class Visibility(StrEnum):
-    """Who sees a reply."""
-
-    USER = "user"  # only the person who asked (Slack ephemeral; Teams 1:1 chat)
-    CONVERSATION = "conversation"  # everyone in the conversation
-    DM = "dm"  # a direct message to the person who asked
 
 
 @dataclass(frozen=True)
@@ -183,18 +203,18 @@ class Form:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the bot answers: text always, optionally a card or a form."""
+    """What the bot answers the person who asked, for them alone: text always, optionally
+    a card or a form."""
 
     text: str
-    visibility: Visibility = Visibility.USER
     card: Card | None = None
     form: Form | None = None
-    in_reply_to: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The playground/API shape of this reply."""
+        """The playground/API shape of this reply (REPLY in docs/COMMANDS.md)."""
         return {
-            "visibility": self.visibility.value,
+            # Who sees it, as the API has always said: the asker, and only them.
+            "visibility": "user",
             "text": self.text,
             "card": self.card.to_json() if self.card else None,
             "form": self.form.to_json() if self.form else None,

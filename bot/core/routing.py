@@ -1,17 +1,27 @@
-"""Runs a typed command or a clicked action through the tables it is given.
+"""Runs a typed command, a clicked button, a submitted form or a reaction through the
+tables it is given.
 
 The tables (bot/router.py) name the handlers; this module knows none of them, so the
 handlers can read the table (`help` lists it) through their context without importing the
-module that imports them. Roles are checked here: a command's or an action's least role
-is in its table row (a handler asks more only for one of its arguments: `pulse results
-all`, whose `pulse results` row is open to everyone).
+module that imports them, and no adapter needs a handler's name for anything (a reaction
+is routed to the one reaction row, whatever its key). Roles are checked here: a
+command's, a button's, a form's or the reaction's least role is in its row (a handler
+asks more only for one of its arguments: `pulse results all`, whose `pulse results` row is
+open to everyone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.core.commands import ActionTable, Args, CommandHandler, CommandTable
+from bot.core.commands import (
+    Action,
+    ActionTable,
+    Args,
+    CommandHandler,
+    CommandTable,
+    FormTable,
+)
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import Token, strip_prefix, tokenize
@@ -22,18 +32,23 @@ UnknownHandler = Callable[[Context, list[Token]], Awaitable[list[Reply]]]
 
 
 class Router:
-    """The command and action tables, and how an event finds its handler in them."""
+    """The command, button and form tables and the reaction row, and how an event finds
+    its handler in them."""
 
     def __init__(
         self,
         commands: CommandTable,
         actions: ActionTable,
+        forms: FormTable,
         *,
+        reaction: Action,
         on_empty: CommandHandler,
         on_unknown: UnknownHandler,
     ) -> None:
         self.commands = commands
         self.actions = actions
+        self.forms = forms
+        self.reaction_row = reaction
         self._on_empty = on_empty
         self._on_unknown = on_unknown
 
@@ -52,14 +67,29 @@ class Router:
         return await match.command.handler(ctx, match.args)
 
     async def action(self, ctx: Context, action_id: str, value: str) -> list[Reply]:
-        """Run the handler of a clicked button or submitted form."""
-        found = self.actions.get(action_id)
-        if found is None:
+        """Run the handler of a clicked button."""
+        action = self.actions.get(action_id)
+        if action is None:
             raise UserError("errors.unknown_action")
-        action, argument = found
         ctx.command_key = action.action_id
         ctx.require(action.role)
-        if argument and action.with_argument is not None:
-            return await action.with_argument(ctx, value, argument)
-        assert action.handler is not None  # ActionTable.get returns a runnable action only
         return await action.handler(ctx, value)
+
+    async def form(self, ctx: Context, action_id: str, values: str) -> list[Reply]:
+        """Run the handler of a submitted form (`action_id`: its submit_action_id)."""
+        found = self.forms.get(action_id)
+        if found is None:
+            raise UserError("errors.unknown_action")
+        form, argument = found
+        ctx.command_key = form.action_id
+        ctx.require(form.role)
+        if argument and form.with_argument is not None:
+            return await form.with_argument(ctx, values, argument)
+        assert form.handler is not None  # FormTable.get returns a runnable form only
+        return await form.handler(ctx, values)
+
+    async def reaction(self, ctx: Context, message: str) -> list[Reply]:
+        """Run the reaction row's handler on the message reacted to."""
+        ctx.command_key = self.reaction_row.action_id
+        ctx.require(self.reaction_row.role)
+        return await self.reaction_row.handler(ctx, message)

@@ -28,7 +28,6 @@ from storage.models import Contribution, Member
 
 REFRESHER = "contribution"
 LIKE_ACTION = "contribution.like"
-REACT_ACTION = "contribution.react"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
 MAX_TEXT = 3000

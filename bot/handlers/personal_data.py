@@ -24,7 +24,7 @@ from bot import audit
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.replies import Button, Card, OutboundMessage, Reply, Visibility
+from bot.core.replies import Button, Card, OutboundMessage, Reply
 from bot.handlers import mentoring, signup
 from bot.handlers.members_admin import target_member
 from bot.open_badges.documents import Urls
@@ -103,7 +103,7 @@ def _confirmation(ctx: Context, text: str, action_id: str, value: str) -> Reply:
             Button(ctx.t("privacy.cancel_button"), CANCEL_ACTION, "", style=None),
         ),
     )
-    return Reply(text, Visibility.USER, card=card)
+    return Reply(text, card=card)
 
 
 async def cancel(ctx: Context, _value: str) -> list[Reply]:

@@ -17,7 +17,7 @@ from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
 from bot.core.parsing import tokenize
-from bot.core.replies import Button, Card, Field, OutboundMessage, Reply, Visibility
+from bot.core.replies import Button, Card, Field, OutboundMessage, Reply
 from bot.handlers import badges, pulse_rounds
 from bot.handlers.mentoring import consent_question
 from bot.i18n import Translator
@@ -422,4 +422,4 @@ async def list_sessions(ctx: Context, _args: Args) -> list[Reply]:
                 when=ctx.t.datetime(session.opened_at, ctx.timezone),
             )
         )
-    return [Reply("\n".join(lines), Visibility.USER)]
+    return [Reply("\n".join(lines))]

@@ -20,8 +20,16 @@ from bot.adapters.local.guard import PlaygroundGuard
 from bot.clock import Clock
 from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
-from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
-from bot.core.replies import Reply, Visibility
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    FormSubmission,
+    Origin,
+    PlatformUser,
+    Reaction,
+)
+from bot.core.replies import Reply
+from bot.core.routing import Router
 from bot.i18n import SUPPORTED, Translator
 from bot.settings import Settings
 from storage import local_messages, members, playground_reset, presence, workspaces
@@ -99,6 +107,24 @@ def _origin(data: dict[str, Any]) -> Origin:
     return Origin(PLATFORM, WORKSPACE, conversation, is_direct=conversation.startswith("dm:"))
 
 
+def _interaction(
+    router: Router, origin: Origin, user: PlatformUser, action_id: str, value: str
+) -> ActionEvent | FormSubmission | Reaction:
+    """What POST /local/api/action stands for: the playground has one door for a click, a
+    form submitted and a reaction (it has no emoji: the reaction row's action_id with the
+    message's id), so the router's tables say which one `action_id` names."""
+    if action_id == router.reaction_row.action_id:
+        return Reaction(origin, user, value)
+    if router.forms.get(action_id) is not None:
+        return FormSubmission(origin, user, action_id, value)
+    return ActionEvent(origin, user, action_id, value)
+
+
+def _answer(replies: list[Reply]) -> web.Response:
+    """The replies, in order, for the page to show the asker alone (bot/core/replies.py)."""
+    return web.json_response({"replies": [reply.to_json() for reply in replies]})
+
+
 class LocalApi:
     """Route handlers of the playground page and its JSON API."""
 
@@ -170,11 +196,10 @@ class LocalApi:
             text = _string(data, "text", max_len=MAX_TEXT, allow_empty=True)
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        replies = await self._dispatcher.command(CommandEvent(origin, user, text))
-        return await self._answer(origin, user, replies)
+        return _answer(await self._dispatcher.command(CommandEvent(origin, user, text)))
 
     async def action(self, request: web.Request) -> web.Response:
-        """POST /local/api/action: a button click or form submission."""
+        """POST /local/api/action: a button click, a form submission or a reaction."""
         try:
             data = await _json_object(request)
             user, origin = _user(data), _origin(data)
@@ -186,26 +211,8 @@ class LocalApi:
                 raise BadRequest("'value' must be a string (or a JSON object for forms)", "value")
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        replies = await self._dispatcher.action(ActionEvent(origin, user, action_id, value))
-        return await self._answer(origin, user, replies)
-
-    async def _answer(
-        self, origin: Origin, user: PlatformUser, replies: list[Reply]
-    ) -> web.Response:
-        # Replies visible to others are real posts in the playground, like Slack's in_channel.
-        visible = [r for r in replies if r.visibility is not Visibility.USER]
-        if visible:
-            now = self._clock.now()
-            async with self._sessions() as session, session.begin():
-                for reply in visible:
-                    target = (
-                        origin.conversation
-                        if reply.visibility is Visibility.CONVERSATION
-                        else f"dm:{user.id}"
-                    )
-                    card = reply.card.to_json() if reply.card else None
-                    await local_messages.post(session, target, reply.text, card, None, now)
-        return web.json_response({"replies": [reply.to_json() for reply in replies]})
+        event = _interaction(self._dispatcher.router, origin, user, action_id, value)
+        return _answer(await self._dispatcher.handle(event))
 
     async def _observe(self, ctx: Context) -> None:
         """In each event's transaction: the playground counts who spoke in a conversation."""

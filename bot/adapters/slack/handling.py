@@ -1,10 +1,12 @@
 """What the bot does with a Slack request recorded in the inbox (after its ack).
 
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
-neutral event for the core; the replies go back the Slack way: "only for you" answers
-to the response_url (ephemeral), or ephemeral in the channel, or in the DM with the bot
-when there is no channel (the App Home tab); a form opens as a modal (views.open with
-the request's trigger_id, valid 3 seconds); the App Home tab is published (views.publish).
+neutral event for the core (a modal's submission is a form, `reaction_added` a reaction);
+the replies, each for the asker alone (bot/core/replies.py), go back the Slack way, one
+message each, in order: to the response_url (ephemeral), or ephemeral in the channel, or
+in the DM with the bot when there is no channel (the App Home tab); a form opens as a
+modal (views.open with the request's trigger_id, valid 3 seconds); the App Home tab is
+published (views.publish).
 
 A request handled twice (a crash before it was marked done) has one effect: the core's
 transaction records `inbox-<id>` (or, for events, Slack's own event_id, which also makes
@@ -25,9 +27,16 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack import PLATFORM, blocks, images, markup
 from bot.adapters.slack.profiles import SlackProfiles
 from bot.core.dispatch import Dispatcher
-from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    FormSubmission,
+    InboundEvent,
+    Origin,
+    PlatformUser,
+    Reaction,
+)
 from bot.core.replies import Reply
-from bot.handlers import contributions
 from bot.i18n import Translator, pick_locale
 from bot.settings import Settings
 
@@ -47,14 +56,10 @@ def origin_of(team_id: str, channel_id: str, user_id: str = "") -> Origin:
     return Origin(PLATFORM, team_id, channel_id, is_direct=direct)
 
 
-def answer_of(replies: list[Reply]) -> dict[str, Any] | None:
-    """The replies to show (forms open as modals instead) as one Slack message's arguments:
-    the texts joined, the first card's blocks; None when there is nothing to show."""
-    shown = [reply for reply in replies if reply.form is None]
-    if not shown:
-        return None
-    card = next((reply.card for reply in shown if reply.card is not None), None)
-    return blocks.message("\n\n".join(reply.text for reply in shown), card)
+def answers_of(replies: list[Reply]) -> list[dict[str, Any]]:
+    """The replies to show (forms open as modals instead), each as one Slack message's
+    arguments (its text and its card's blocks), in order."""
+    return [blocks.message(reply.text, reply.card) for reply in replies if reply.form is None]
 
 
 def clicker_of(body: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -119,12 +124,9 @@ class SlackHandling:
             return
         await handler(payload, f"inbox-{inbox_id}", api)
 
-    async def _run(self, event: CommandEvent | ActionEvent, api: AsyncWebClient) -> list[Reply]:
+    async def _run(self, event: InboundEvent, api: AsyncWebClient) -> list[Reply]:
         """The core's replies; then, the person surely existing now, a directory lookup."""
-        if isinstance(event, CommandEvent):
-            replies = await self._dispatcher.command(event)
-        else:
-            replies = await self._dispatcher.action(event)
+        replies = await self._dispatcher.handle(event)
         self._profiles.refresh_later(event.origin.workspace, event.user.id, api)
         return replies
 
@@ -175,11 +177,10 @@ class SlackHandling:
         channel = str(view.get("private_metadata", "")) or user.id
         values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
         callback = str(view.get("callback_id", ""))
-        event = ActionEvent(
+        event = FormSubmission(
             origin_of(team, channel, user.id), user, callback, json.dumps(values), key
         )
-        answer = answer_of(await self._run(event, api))
-        if answer:
+        for answer in answers_of(await self._run(event, api)):
             await tell(api, channel, user.id, answer)
 
     async def _answer(
@@ -190,13 +191,12 @@ class SlackHandling:
         channel: str,
         user: PlatformUser,
     ) -> None:
-        answer = answer_of(replies)
-        if answer is None:
-            return
-        if response_url:
-            await respond(response_url, answer)
-        else:
-            await tell(api, channel, user.id, answer)
+        # One message per reply; a response_url takes 5 (respond): no handler answers with 5.
+        for answer in answers_of(replies):
+            if response_url:
+                await respond(response_url, answer)
+            else:
+                await tell(api, channel, user.id, answer)
 
     async def _event(self, body: dict[str, Any], _key: str, api: AsyncWebClient) -> None:
         event = body.get("event") or {}
@@ -215,9 +215,7 @@ class SlackHandling:
             item = event.get("item") or {}
             channel = str(item.get("channel", ""))
             message = f"{channel}:{item.get('ts', '')}"
-            liked = ActionEvent(
-                origin_of(team, channel), user, contributions.REACT_ACTION, message, event_id
-            )
+            liked = Reaction(origin_of(team, channel), user, message, event_id)
             await self._run(liked, api)  # silent: the post's like count is the answer
             return
         channel = str(event.get("channel", ""))
@@ -225,13 +223,16 @@ class SlackHandling:
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
         command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)
-        answer = answer_of(await self._run(command, api))
-        if answer is None or not channel:
+        answers = answers_of(await self._run(command, api))
+        if not channel:
             return
-        if kind == "app_mention":  # `@Ambassador join` in a channel: ephemeral to the asker
-            await images.sending(api.chat_postEphemeral, channel=channel, user=user_id, **answer)
-        else:  # a message in the DM with the bot: answered in that DM
-            await images.sending(api.chat_postMessage, channel=channel, **answer)
+        for answer in answers:
+            if kind == "app_mention":  # `@Ambassador join` in a channel: ephemeral to the asker
+                await images.sending(
+                    api.chat_postEphemeral, channel=channel, user=user_id, **answer
+                )
+            else:  # a message in the DM with the bot: answered in that DM
+                await images.sending(api.chat_postMessage, channel=channel, **answer)
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

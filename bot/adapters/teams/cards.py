@@ -274,14 +274,20 @@ def form(form_: Form, t: Translator) -> dict[str, Any]:
 
 def submission(data: Any) -> tuple[str, str] | None:
     """What a card sent back (Action.Submit's `value`, or Action.Execute's `action.data`)
-    → the neutral (action_id, value); None when it is not one of ours."""
+    → the neutral (action_id, value): a button's value, or a form's values (`is_form`);
+    None when it is not one of ours."""
     if not isinstance(data, dict) or not isinstance(data.get("action_id"), str):
         return None
     action_id = data["action_id"]
-    if not data.get("form"):
+    if not is_form(data):
         value = data.get("value", "")
         return action_id, value if isinstance(value, str) else json.dumps(value)
     return action_id, json.dumps(form_values(data), ensure_ascii=False)
+
+
+def is_form(data: Any) -> bool:
+    """Whether a card sent back a form's submission (its submit carries `form`), not a click."""
+    return isinstance(data, dict) and bool(data.get("form"))
 
 
 def form_values(data: dict[str, Any]) -> dict[str, Any]:

@@ -7,25 +7,26 @@ Then:
   chat, a group chat or a channel; a person @mentioned becomes `<@AAD object id>`, the
   form the core reads (their id comes from the directory kept here, else from the Bot
   Connector's members call, and they are remembered so that a 1:1 chat can be opened with
-  them later); or, when it carries a `value`, a card's Action.Submit — the same action_id
-  and value as a Slack click;
+  them later); or, when it carries a `value`, a card's Action.Submit — a button's click
+  (the same action_id and value as a Slack click) or a form's submission;
+- a `messageReaction` adding a reaction that approves is a reaction on the message;
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
   added: Teams store rules count that as spam);
 - the bot removed from a team or a chat (`installationUpdate` remove, or the bot among
   `membersRemoved`): that place's references are forgotten at once, and the tenant marked
   uninstalled when it was the last (installs.py);
-- the replies go through the outbox (paced, retried, never lost): to the conversation when
-  they are for everyone, else to the person's 1:1 chat with the bot (Teams has no
-  ephemeral messages); forms are cards there, carrying where they were opened
-  (form_origin.py).
+- the replies, each for the asker alone (bot/core/replies.py), go through the outbox
+  (paced, retried, never lost), one message each, in order, to the person's 1:1 chat with
+  the bot (Teams has no ephemeral messages): the conversation itself when it is that chat;
+  forms are cards there, carrying where they were opened (form_origin.py).
 
 In a channel, every new post is its own conversation `<channel>;messageid=<root>` and only
 the replies in its thread share it (recorded traffic: shared protocol-samples/
 public-fixtures/teams/botbuilder-js). The core is given the channel (`_origin`): a session,
 the community and who is present belong to the channel, whichever post or reply a command
-was typed in. Replies to a command go to the thread it was typed in (the full id); what
-the core posts on its own goes to the channel's id, which Teams shows as a new post. So the
-references of both are remembered.
+was typed in. What the core posts on its own goes to the channel's id, which Teams shows as
+a new post; sessions stored before the core was given the channel keep their thread's full
+id, where their card is updated. So the references of both are remembered.
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ from bot.adapters.teams import PLATFORM, cards, form_origin, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
-from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
-from bot.core.replies import Card, OutboundMessage, Reply, Visibility
-from bot.handlers import contributions
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    FormSubmission,
+    Origin,
+    PlatformUser,
+    Reaction,
+)
+from bot.core.replies import Card, OutboundMessage, Reply
 from bot.i18n import Translator, pick_locale
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
@@ -160,14 +167,10 @@ class TeamsHandling:
         candidates = dict.fromkeys([conversation, conversation.split(";")[0]])
         pairs = [(where, on) for where in candidates for on in reacted_to]
         for n, (where, on) in enumerate(pairs):
-            liked = ActionEvent(
-                _origin(activity),
-                person_of(activity),
-                contributions.REACT_ACTION,
-                f"{where}|{on}",
-                f"inbox-{inbox_id}:{n}",
+            liked = Reaction(
+                _origin(activity), person_of(activity), f"{where}|{on}", f"inbox-{inbox_id}:{n}"
             )
-            await self._dispatcher.action(liked)
+            await self._dispatcher.reaction(liked)
 
     async def run(self, activity: dict[str, Any], key: str) -> list[Reply]:
         """The core's replies to a message: a command, or a card's submission."""
@@ -176,16 +179,21 @@ class TeamsHandling:
         submitted = cards.submission(activity.get("value"))
         if submitted is not None:
             action_id, value = submitted
+            event: ActionEvent | FormSubmission = (
+                FormSubmission(origin, user, action_id, value, key)
+                if cards.is_form(activity.get("value"))
+                else ActionEvent(origin, user, action_id, value, key)
+            )
             sealed = form_origin.carried(activity.get("value"))
             if sealed is not None:
                 where = form_origin.open_(self._sealer, origin.workspace, user.id, sealed)
                 if where is None:
                     log.warning("teams_form_origin_refused", extra={"workspace": origin.workspace})
-                    refused = ActionEvent(origin, user, action_id, value, key)
-                    return [await self._dispatcher.refuse(refused, "teams.form_origin_refused")]
+                    return [await self._dispatcher.refuse(event, "teams.form_origin_refused")]
                 # Submitted from the 1:1 chat, the form acts where it was opened.
-                origin = Origin(PLATFORM, origin.workspace, channel_of(where), is_direct=False)
-            return await self._dispatcher.action(ActionEvent(origin, user, action_id, value, key))
+                opened = Origin(PLATFORM, origin.workspace, channel_of(where), is_direct=False)
+                event = replace(event, origin=opened)
+            return await self._dispatcher.handle(event)
         if activity.get("value") is not None and not activity.get("text"):
             return []  # a card that is not ours: nothing to do
         text = await self._with_people(activity)
@@ -331,7 +339,7 @@ class TeamsHandling:
         self._wake_outbox()
 
     async def deliver(self, activity: dict[str, Any], replies: list[Reply], key: str) -> None:
-        """Replies through the outbox: for everyone in the conversation, or to the person."""
+        """Replies through the outbox, one message each, in order, to the asker's 1:1 chat."""
         if not replies:
             return
         tenant = tenant_of(activity)
@@ -345,10 +353,9 @@ class TeamsHandling:
         async with self._sessions() as db, db.begin():
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
             outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
+            # Asked in a channel or a group chat: the asker's 1:1 chat with the bot.
+            target = conversation if personal else f"dm:{user.id}"
             for n, reply in enumerate(replies):
-                shared = reply.visibility is Visibility.CONVERSATION
-                # In a channel, `conversation` is the thread the command was typed in.
-                target = conversation if personal or shared else f"dm:{user.id}"
                 extra: dict[str, Any] = {}
                 if reply.form:
                     extra = {"form": reply.form.to_json(), "locale": locale}

@@ -50,3 +50,14 @@ async def test_a_shortcut_runs_its_command_with_the_same_checks(bot: Playground)
     forged = await bot.action("alice", "home.shortcut", "session close")
     assert forged[0]["form"] is None and "session" not in forged[0]["text"].lower()
     assert "Feedback" in (await bot.action("anim1", "home.shortcut", "sessions"))[0]["text"]
+
+
+async def test_the_replies_come_one_each_in_order_with_their_cards(bot: Playground) -> None:
+    """The profile's card, the sessions (text) and the shortcuts' card: three replies for the
+    asker alone, in that order (as on Slack and Teams)."""
+    await bot.command("anim1", "session start Feedback")
+    replies = await bot.command("anim1", "home")
+    assert [reply["visibility"] for reply in replies] == ["user"] * 3
+    titles = [reply["card"]["title"] if reply["card"] else None for reply in replies]
+    assert titles[0] is not None and titles[0].endswith(", ambassador")
+    assert titles[1:] == [None, "Shortcuts"] and "Feedback" in replies[1]["text"]

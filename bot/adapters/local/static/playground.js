@@ -479,14 +479,9 @@ function addEphemeral(conv, reply, origin) {
 function handleReplies(replies, conv, origin) {
   if (!Array.isArray(replies) || !replies.length) { toast(t('no_reply')); return; }
   refreshUsers().catch(() => {});  // roles and levels may have just changed
+  // Every reply is for the asker alone (what others see comes back through polling).
   for (const r of replies) {
-    if (!r || typeof r !== 'object') continue;
-    if ((r.visibility || 'user') === 'user') { addEphemeral(conv, r, origin); continue; }
-    // Public posts and DMs come back through polling; just say where they went.
-    const where = r.visibility === 'dm' ? t('your_dms_short') : convLabel(conv);
-    const preview = String(r.text || (r.card && r.card.title) || '').slice(0, 80);
-    toast(preview ? t('posted_to_preview', { where, preview }) : t('posted_to', { where }));
-    if (r.form) addEphemeral(conv, { form: r.form }, origin);  // forms are never part of stored messages
+    if (r && typeof r === 'object') addEphemeral(conv, r, origin);
   }
 }
 

@@ -310,6 +310,55 @@ async def test_the_app_home_tab_shows_the_profile_and_its_shortcuts_work(
     assert len([m for m, _ in fake.calls if m == "views.publish"]) == 1
 
 
+def _header(message: dict[str, Any]) -> str | None:
+    """The title of the card a Slack message shows (its header block), else None."""
+    blocks = message.get("blocks") or []
+    return next((b["text"]["text"] for b in blocks if b["type"] == "header"), None)
+
+
+async def test_several_replies_reach_slack_one_message_each_in_order(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    """`home` answers with three replies: the profile's card, the sessions (text) and the
+    shortcuts' card. Each is its own ephemeral message, in that order, none merged or
+    dropped (as on Teams and in the playground): to the response_url, and in the DM."""
+    client, fake, _runtime = slack
+    await _send(client, command("UANIM", "session start Feedback"))
+    t = Translator("en")
+    response = await _send(client, command("UANIM", "home", response_url=fake.response_url("h")))
+    assert response.status == 200
+    answers = fake.responses["h"]
+    assert [a["response_type"] for a in answers] == ["ephemeral"] * 3
+    profile, sessions, shortcuts = answers
+    assert (_header(profile) or "").endswith(t("profile.title", name=""))
+    assert _header(sessions) is None and "Feedback" in sessions["text"]
+    assert _header(shortcuts) == t("home.shortcuts_title")
+    buttons = [e for b in shortcuts["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["value"] for e in buttons] == [
+        "challenge",
+        "pulse",
+        "results",
+        "pairs",
+        "sessions",
+        "help",
+    ]
+
+    typed = {
+        "type": "message",
+        "channel": "D1",
+        "channel_type": "im",
+        "user": "UANIM",
+        "text": "home",
+        "ts": "1700000000.000300",
+    }
+    before = len(fake.calls)
+    assert (await _send_json(client, event(typed, "EvHomeDm"))).status == 200
+    in_dm = [b for m, b in fake.calls[before:] if m == "chat.postMessage"]
+    assert [b["channel"] for b in in_dm] == ["D1"] * 3
+    assert [_header(b) for b in in_dm] == [_header(a) for a in answers]
+    assert [b["text"] for b in in_dm] == [a["text"] for a in answers]
+
+
 async def test_people_get_their_directory_name_language_and_email(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:

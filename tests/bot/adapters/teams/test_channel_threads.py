@@ -2,9 +2,9 @@
 
 In a channel every new post is its own conversation `<channel>;messageid=<root>`, and only
 the replies in its thread share it (captured traffic: tests/support/teams_channel.py). The
-core is given the channel; replies to a command go to its thread; what the bot posts on
-its own (the join card, the summary) is a new post at the channel's id; no call ever names
-a thread twice."""
+core is given the channel; replies to a command are for the asker alone, in their 1:1
+chat; what the bot posts on its own (the join card, the summary) is a new post at the
+channel's id; no call ever names a thread twice."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.core.replies import Reply, Visibility
+from bot.core.replies import Reply
 from bot.handlers import signup
 from bot.i18n import Translator
 from bot.outbox.queue import Outbox
@@ -132,25 +132,51 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
     _never_two_thread_parts(fake)
 
 
-async def test_replies_for_everyone_go_to_the_thread_the_command_was_typed_in(
+async def test_a_reply_to_a_command_in_a_thread_goes_to_the_askers_chat_not_the_thread(
     teams: tuple[Client, FakeConnector, Runtime],
 ) -> None:
-    """No handler answers everyone today; the adapter's rule still holds: the thread of the
-    command (its full id, once), not a new post."""
+    """A reply is for the asker alone (bot/core/replies.py): typed in a channel's thread,
+    it goes to their 1:1 chat, never to the thread; the thread and its channel are both
+    remembered (what the bot posts there later needs them)."""
     client, fake, runtime = teams
     channel = Channel(fake)
     asked = channel.post(ANIM, "help")
     await deliver(client, fake, runtime, asked)
     before = len(fake.calls)
     handling = client.server.app[TEAMS_ADAPTER].handling
-    await handling.deliver(asked, [Reply("For all of you", Visibility.CONVERSATION)], "test")
+    await handling.deliver(asked, [Reply("Only for you")], "test")
     await settle(runtime)
-    sent = fake.calls[before:]
-    assert [(c.method, c.conversation) for c in sent] == [("send", asked["conversation"]["id"])]
+    sent = [c for c in fake.calls[before:] if c.method == "send"]
+    assert [c.shown for c in sent] == ["Only for you"]
+    assert "Only for you" in _said_to(fake, ANIM)
+    assert not any(c.conversation == asked["conversation"]["id"] for c in fake.sent())
     async with runtime.sessions() as db:
         for conversation in (channel.id, asked["conversation"]["id"]):
             found = await teams_references.conversation(db, TENANT, conversation)
             assert found is not None and found.conversation_type == "channel", conversation
+
+
+async def test_several_replies_reach_the_askers_chat_one_message_each_in_order(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    """`home` answers with three replies: the profile's card, the sessions (text) and the
+    shortcuts' card; typed in a channel, each is its own message in the asker's 1:1 chat,
+    in that order (as on Slack and in the playground)."""
+    client, fake, runtime = teams
+    channel = Channel(fake)
+    await deliver(client, fake, runtime, channel.post(ANIM, "session start Feedback"))
+    before = len(_said_to(fake, ANIM))
+    await deliver(client, fake, runtime, channel.post(ANIM, "home"))
+    for _ in range(5):  # Teams' per-conversation pace
+        await runtime.clock.advance(3)
+        await settle(runtime)
+    said = _said_to(fake, ANIM)[before:]
+    t = Translator("en")
+    assert len(said) == 3, said
+    profile, sessions, shortcuts = said
+    assert t("profile.title", name="") in profile
+    assert "Feedback" in sessions and t("home.shortcuts_title") not in sessions
+    assert t("home.shortcuts_title") in shortcuts and t("home.shortcut_pairs") in shortcuts
 
 
 async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
