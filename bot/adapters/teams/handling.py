@@ -41,13 +41,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.teams import PLATFORM, cards, form_origin, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
+from bot.core.context import WorkspaceContext
 from bot.core.dispatch import Dispatcher
 from bot.core.events import ActionEvent, CommandEvent, Origin, PlatformUser
 from bot.core.replies import Card, OutboundMessage, Reply, Visibility
 from bot.handlers import contributions
 from bot.i18n import Translator, pick_locale
 from bot.outbox.delivery import PermanentFailure, RetryLater
-from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import members, teams_references, workspaces
 from storage.conversations import channel_of
@@ -324,8 +324,9 @@ class TeamsHandling:
         title, body = t("teams.welcome_title"), t("teams.welcome")
         message = OutboundMessage(f"{title}\n{body}", card=Card(title=title, body=body))
         async with self._sessions() as db, db.begin():
-            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
-            outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
+            now = self._clock.now()
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
+            outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
             # One welcome per install, whatever Teams resends.
             await outbox.post(f"teams-welcome:{conversation}", conversation, message)
         self._wake_outbox()
@@ -343,8 +344,9 @@ class TeamsHandling:
         forms = not personal and any(reply.form for reply in replies)
         opened_in = form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
         async with self._sessions() as db, db.begin():
-            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
-            outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
+            now = self._clock.now()
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
+            outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
             for n, reply in enumerate(replies):
                 shared = reply.visibility is Visibility.CONVERSATION
                 # In a channel, `conversation` is the thread the command was typed in.
