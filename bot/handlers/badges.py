@@ -2,9 +2,9 @@
 
 Promotions are evaluated in the transaction of whatever counted (an answer, a share, a
 pulse answer, a join, a converted referral) and by the scheduler every hour (for the
-"days a member" criteria), in bulk SQL (storage/badges.py). Each promotion is announced
-once: a celebration card in the community conversation and a DM to the member, under
-outbox keys of the award. Never an automatic demotion.
+"days a member" criteria: bot/jobs/badges.py), in bulk SQL (storage/badges.py). Each
+promotion is announced once: a celebration card in the community conversation and a DM
+to the member, under outbox keys of the award. Never an automatic demotion.
 """
 
 from __future__ import annotations

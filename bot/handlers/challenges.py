@@ -2,6 +2,8 @@
 
 An answer is learner-generated content with an outcome — a success or a not-yet,
 both welcome — posted back under the learner's name in reply to the challenge.
+Scheduled runs and reminders are the scheduler's (bot/jobs/challenges.py): a run is
+posted by `run_challenge`, the same a `challenge edit` runs in its command's context.
 """
 
 from __future__ import annotations

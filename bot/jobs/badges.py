@@ -10,12 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.context import WorkspaceContext
 from bot.handlers.badges import announce, award_due
-from bot.jobs.job import Job
+from bot.jobs.job import Job, in_workspace
 from bot.settings import Settings
 from storage.badges import NewAward
-from storage.models import Workspace
 
 EVALUATE_EVERY = timedelta(hours=1)
 
@@ -27,9 +25,9 @@ async def promote_everyone(db: AsyncSession, settings: Settings, now: datetime) 
     for award in made:
         by_workspace.setdefault(award.workspace_id, []).append(award)
     for workspace_id, awards in by_workspace.items():
-        workspace = await db.get(Workspace, workspace_id)
-        assert workspace is not None
-        await announce(WorkspaceContext.for_workspace(db, settings, workspace, now), awards)
+        ctx = await in_workspace(db, settings, workspace_id, now)
+        assert ctx is not None
+        await announce(ctx, awards)
     return made
 
 

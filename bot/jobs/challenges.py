@@ -10,14 +10,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.context import WorkspaceContext
 from bot.core.replies import Card, OutboundMessage
 from bot.handlers.challenges import challenge_card, run_challenge
-from bot.jobs.job import Job
+from bot.jobs.job import Job, in_workspace
 from bot.scheduling.watch import Watch
 from bot.settings import Settings
 from storage import challenges, outbox_keys
-from storage.models import Challenge, ChallengeOccurrence, Workspace
+from storage.models import Challenge, ChallengeOccurrence
 
 BATCH = 50
 
@@ -36,7 +35,7 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: W
             async with sessions() as db, db.begin():
                 due = await challenges.claim_due(db, now, limit=BATCH)
                 for challenge in due:
-                    ctx = await _context_of(db, settings, challenge.workspace_id, now)
+                    ctx = await in_workspace(db, settings, challenge.workspace_id, now)
                     assert ctx is not None
                     done += await run_challenge(
                         ctx, challenge, lambda planned: watch.lateness(planned, now)
@@ -60,15 +59,6 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: W
     return Job(run_due, next_due)
 
 
-async def _context_of(
-    db: AsyncSession, settings: Settings, workspace_id: int, now: datetime
-) -> WorkspaceContext | None:
-    workspace = await db.get(Workspace, workspace_id)
-    if workspace is None:
-        return None
-    return WorkspaceContext.for_workspace(db, settings, workspace, now)
-
-
 async def _remind(
     db: AsyncSession, occurrence: ChallengeOccurrence, settings: Settings, now: datetime
 ) -> int:
@@ -77,7 +67,7 @@ async def _remind(
     if occurrence.closes_at is not None and occurrence.closes_at <= now:
         return 0
     challenge = await db.get(Challenge, occurrence.challenge_id)
-    ctx = await _context_of(db, settings, occurrence.workspace_id, now)
+    ctx = await in_workspace(db, settings, occurrence.workspace_id, now)
     if challenge is None or ctx is None or challenge.status == "cancelled":
         return 0
     sent = 0

@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core.context import WorkspaceContext
 from bot.core.replies import Button, Card, OutboundMessage
 from bot.handlers.mentoring_rounds import CHECK_IN_ACTION, run
-from bot.jobs.job import Job
+from bot.jobs.job import Job, in_workspace
 from bot.settings import Settings
 from storage import mentoring, outbox_keys
-from storage.models import Member, MentoringPair, Workspace
+from storage.models import Member, MentoringPair
 
 BATCH = 50
 
@@ -41,9 +40,8 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
             if now - since < every:
                 continue
             async with sessions() as db, db.begin():
-                workspace = await db.get(Workspace, workspace_id)
-                if workspace is not None:
-                    ctx = WorkspaceContext.for_workspace(db, settings, workspace, now)
+                ctx = await in_workspace(db, settings, workspace_id, now)
+                if ctx is not None:
                     done += len((await run(ctx, None)).pairs)
         return done
 
@@ -62,12 +60,11 @@ async def _check_in(
 ) -> None:
     """Ask both "Have you met?"; the novice may also ask for another mentor."""
     pair.checked_at = now
-    workspace = await db.get(Workspace, pair.workspace_id)
+    ctx = await in_workspace(db, settings, pair.workspace_id, now)
     mentor = await db.get(Member, pair.mentor_id)
     novice = await db.get(Member, pair.novice_id)
-    if workspace is None or mentor is None or novice is None:
+    if ctx is None or mentor is None or novice is None:
         return
-    ctx = WorkspaceContext.for_workspace(db, settings, workspace, now)
     for who, other, role in ((novice, mentor, "novice"), (mentor, novice, "mentor")):
         t = ctx.translator_for(who)
         title = t("mentoring.check_in_title", other=other.display_name)

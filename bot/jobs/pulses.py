@@ -14,10 +14,10 @@ from bot.core.context import WorkspaceContext
 from bot.core.replies import OutboundMessage
 from bot.handlers.pulse_cards import question, training_name
 from bot.handlers.pulse_rounds import BATCH, close, send_batch, start_sending
-from bot.jobs.job import Job
+from bot.jobs.job import Job, in_workspace
 from bot.settings import Settings
 from storage import outbox_keys, pulses
-from storage.models import Member, Pulse, Workspace
+from storage.models import Member, Pulse
 
 Claim = Callable[[AsyncSession, datetime, int], Awaitable[list[Pulse]]]
 Step = Callable[[WorkspaceContext, Pulse], Awaitable[bool]]
@@ -55,11 +55,11 @@ async def _each(
             if not claimed:
                 return done
             pulse = claimed[0]
-            workspace = await db.get(Workspace, pulse.workspace_id)
-            assert workspace is not None
+            ctx = await in_workspace(db, settings, pulse.workspace_id, now)
+            assert ctx is not None
             if pulse.status == "scheduled":
                 start_sending(pulse, settings, now)
-            await step(WorkspaceContext.for_workspace(db, settings, workspace, now), pulse)
+            await step(ctx, pulse)
             done += 1
     return done
 
