@@ -2,7 +2,7 @@
 1,000,000 contributions (target: under 10 s on PostgreSQL, in bulk SQL).
 
 The data is loaded with each database's bulk path; then the bot's own evaluation
-(`bot.handlers.badges.promote`, what the hourly scheduler run does) runs once, in one
+(`bot.jobs.badges.promote_everyone`, what the hourly scheduler run does) runs once, in one
 transaction, and the SQL statements it sends are counted: a member-by-member evaluation
 would send hundreds of thousands, a bulk one a handful.
 """
@@ -21,7 +21,7 @@ import asyncpg
 from sqlalchemy import event, func, select
 
 from bench import bulk
-from bot.handlers.badges import promote
+from bot.jobs.badges import promote_everyone
 from bot.settings import load_settings
 from storage.db import session_factory
 from storage.models import BadgeAward, OutboxMessage
@@ -130,13 +130,13 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
         sessions = session_factory(engine)
         started = time.perf_counter()
         async with sessions() as db, db.begin():
-            made = await promote(db, settings, now)
+            made = await promote_everyone(db, settings, now)
         evaluate_s = time.perf_counter() - started
         event.remove(engine.sync_engine, "before_cursor_execute", count)
         # A second evaluation right after awards nothing more (idempotent).
         started = time.perf_counter()
         async with sessions() as db, db.begin():
-            again = await promote(db, settings, now)
+            again = await promote_everyone(db, settings, now)
         second_s = time.perf_counter() - started
         async with sessions() as db:
             awards = (await db.execute(select(func.count()).select_from(BadgeAward))).scalar_one()

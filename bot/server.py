@@ -10,6 +10,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import jobs
 from bot.adapters.local import PLATFORM as LOCAL
 from bot.adapters.local.api import LocalApi
 from bot.adapters.local.sender import LocalSender
@@ -27,15 +28,7 @@ from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.dashboard.routes import DashboardRoutes
 from bot.downloads import Downloads
-from bot.handlers import (
-    badges,
-    challenges,
-    contributions,
-    mentoring_rounds,
-    personal_data,
-    pulse_rounds,
-    signup,
-)
+from bot.handlers.refreshers import refreshers
 from bot.inbox.journal import Journal
 from bot.inbox.worker import InboxWorker
 from bot.open_badges.routes import OpenBadgesRoutes
@@ -106,22 +99,10 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     sender.register_platform(
         TEAMS, TeamsSender(sessions, clock, teams_connector, settings.rate_limits)
     )
-    sender.register_refresher(signup.CARD_REFRESHER, signup.refresh_card)
-    sender.register_refresher(contributions.REFRESHER, contributions.refresh)
-    sender.register_refresher(
-        badges.DM_REFRESHER, lambda db, args: badges.render(db, args, settings)
-    )
+    for name, refresher in refreshers(settings).items():
+        sender.register_refresher(name, refresher)
     scheduler = Scheduler(clock, on_work=sender.wake)
-    scheduler.register(
-        challenges.make_due_work(sessions, settings, scheduler.watch()),
-        challenges.make_next_due(sessions),
-    )
-    scheduler.register(
-        pulse_rounds.make_due_work(sessions, settings), pulse_rounds.make_next_due(sessions)
-    )
-    scheduler.register(*badges.make_due_work(sessions, settings))
-    scheduler.register(*mentoring_rounds.make_due_work(sessions, settings))
-    scheduler.register(*personal_data.make_due_work(sessions, engine))
+    jobs.register(scheduler, sessions, engine, settings)
     retention = Purge(sessions, engine, settings)
     scheduler.register(retention.run_due, retention.next_due)
 

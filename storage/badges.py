@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    String,
     and_,
     case,
     cast,
@@ -33,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from storage import outbox_keys
 from storage.models import (
     BadgeAward,
     Contribution,
@@ -458,11 +458,16 @@ def _json_object(session: AsyncSession, *pairs: Any) -> Any:
     return builder(*pairs)
 
 
+def _pairs(mapping: dict[str, Any]) -> list[Any]:
+    """`{"a": 1, "b": 2}` → `["a", 1, "b", 2]`: the arguments of a JSON object builder."""
+    return [item for pair in mapping.items() for item in pair]
+
+
 async def enqueue_dms(
-    session: AsyncSession, award_ids: list[int], refresher: str, fallback: str, now: datetime
+    session: AsyncSession, award_ids: list[int], fallback: str, now: datetime
 ) -> None:
     """Queue the promotion DM of each award in one INSERT … SELECT per 10,000 awards
-    (rendered at send time by `refresher`); an award's DM is queued once (its key)."""
+    (rendered at send time by the badge refresher); an award's DM is queued once (its key)."""
     award = table_of(BadgeAward)
     member = table_of(Member)
     workspace = table_of(Workspace)
@@ -484,13 +489,13 @@ async def enqueue_dms(
         chunk = award_ids[start : start + 10_000]
         rows = (
             select(
-                literal("award:") + func.cast(award.c.id, String) + literal(":dm"),
+                outbox_keys.award_dm(award.c.id),
                 workspace.c.platform,
                 award.c.workspace_id,
                 literal("dm:") + member.c.user_id,
                 literal("post"),
                 _json_object(session, "text", fallback),
-                _json_object(session, "name", refresher, "award_id", award.c.id, "to", "member"),
+                _json_object(session, *_pairs(outbox_keys.award_refresh(award.c.id, "member"))),
                 literal("pending"),
                 literal(0),
                 literal(now, type_=outbox.c.next_attempt_at.type),

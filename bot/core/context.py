@@ -1,4 +1,10 @@
-"""What a handler gets: the asker, their workspace, the database, the clock, the outbox."""
+"""What work in one workspace gets: the workspace, the database, the clock, the outbox.
+
+`WorkspaceContext` is the shape of any work done in one workspace inside one transaction:
+a scheduled job builds one with `WorkspaceContext.for_workspace`; the dispatcher builds a
+`Context` (the same, plus the asker) for each inbound event. A helper written for jobs
+takes a `WorkspaceContext`, so a command calls it with its own context.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +32,76 @@ if TYPE_CHECKING:
 PresenceCounter = Callable[[AsyncSession, int, str], Awaitable[int | None]]
 
 
+def member_locale(member: Member | None, workspace: Workspace | None, settings: Settings) -> str:
+    """A member's language: chosen, else the platform's, else the workspace's, else settings.
+
+    The one place this fallback is spelled: commands, jobs, the badge pages and the
+    dashboard all address a member in the same language.
+    """
+    return pick_locale(
+        member.locale if member else None,
+        member.platform_locale if member else None,
+        workspace.locale if workspace else None,
+        settings.locale,
+    )
+
+
+def community_locale(workspace: Workspace, settings: Settings) -> str:
+    """The language of posts to a whole conversation: the workspace's, else settings."""
+    return pick_locale(workspace.locale, settings.locale)
+
+
 @dataclass
-class Context:
-    """Everything one handler call may use; built per inbound event, inside its transaction."""
+class WorkspaceContext:
+    """Work done in one workspace inside one transaction (a scheduled job's, or a command's)."""
 
     settings: Settings
     db: AsyncSession
+    workspace: Workspace
+    now: datetime
+    # Enqueues in this transaction, for this workspace (sent once it commits).
+    outbox: Outbox
+
+    @staticmethod
+    def for_workspace(
+        db: AsyncSession, settings: Settings, workspace: Workspace, now: datetime
+    ) -> WorkspaceContext:
+        """The context of work nobody asked for right now (a scheduled job, a platform's
+        notice): the workspace's outbox, in the transaction of `db`, at `now`."""
+        return WorkspaceContext(
+            settings=settings,
+            db=db,
+            workspace=workspace,
+            now=now,
+            outbox=Outbox(db, workspace.platform, workspace.id, now),
+        )
+
+    def locale_of(self, member: Member) -> str:
+        """A member's language: chosen, else the platform's, else the workspace's, else settings."""
+        return member_locale(member, self.workspace, self.settings)
+
+    def translator_for(self, member: Member) -> Translator:
+        """Translator in `member`'s language (for DMs and announcements to them)."""
+        return Translator(self.locale_of(member))
+
+    @property
+    def community_translator(self) -> Translator:
+        """Translator for posts to a whole conversation: the workspace's language."""
+        return Translator(community_locale(self.workspace, self.settings))
+
+    def timezone_of(self, member: Member) -> str:
+        """A member's time zone, else the workspace's, else settings."""
+        return member.timezone or self.workspace.timezone or self.settings.timezone
+
+
+@dataclass
+class Context(WorkspaceContext):
+    """Everything one handler call may use; built per inbound event, inside its transaction."""
+
     origin: Origin
     user: PlatformUser
-    workspace: Workspace
     actor: Member
     role: str
-    now: datetime
-    outbox: Outbox
     # The command and action tables this event is routed through (`help` lists them; a
     # home-page shortcut runs a command as if typed).
     router: Router
@@ -51,25 +114,10 @@ class Context:
         """Translator in the asker's language."""
         return self.translator_for(self.actor)
 
-    def locale_of(self, member: Member) -> str:
-        """A member's language: chosen, else the platform's, else the workspace's, else settings."""
-        return pick_locale(
-            member.locale, member.platform_locale, self.workspace.locale, self.settings.locale
-        )
-
-    def translator_for(self, member: Member) -> Translator:
-        """Translator in `member`'s language (for DMs and announcements to them)."""
-        return Translator(self.locale_of(member))
-
-    @property
-    def community_translator(self) -> Translator:
-        """Translator for posts to a whole conversation: the workspace's language."""
-        return Translator(pick_locale(self.workspace.locale, self.settings.locale))
-
     @property
     def timezone(self) -> str:
         """The asker's time zone, else the workspace's, else settings."""
-        return self.actor.timezone or self.workspace.timezone or self.settings.timezone
+        return self.timezone_of(self.actor)
 
     def require(self, needed: str) -> None:
         """Refuse (nothing changed) unless the asker has at least the `needed` role."""

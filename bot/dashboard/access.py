@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.core import roles
-from bot.i18n import pick_locale
+from bot.core.context import member_locale
 from bot.settings import Settings
 from storage import downloads
 from storage.models import Download, Member, Workspace
@@ -131,7 +131,7 @@ async def _viewer(db: AsyncSession, settings: Settings, row: Download) -> Viewer
     member = await db.get(Member, row.member_id)
     if workspace is None or member is None or member.workspace_id != workspace.id:
         return Refusal("expired")
-    locale = pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
+    locale = member_locale(member, workspace, settings)
     role = roles.effective_role(member.role, settings.is_admin(workspace.platform, member.user_id))
     if not roles.allows(role, roles.ANIMATOR):
         return Refusal("role", locale)

@@ -2,43 +2,40 @@
 
 Promotions are evaluated in the transaction of whatever counted (an answer, a share, a
 pulse answer, a join, a converted referral) and by the scheduler every hour (for the
-"days a member" criteria), in bulk SQL (storage/badges.py). Each promotion is announced
-once: a celebration card in the community conversation and a DM to the member, under
-outbox keys of the award. Never an automatic demotion.
+"days a member" criteria: bot/jobs/badges.py), in bulk SQL (storage/badges.py). Each
+promotion is announced once: a celebration card in the community conversation and a DM
+to the member, under outbox keys of the award. Never an automatic demotion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.core.commands import Args
-from bot.core.context import Context
+from bot.core.context import Context, WorkspaceContext, community_locale, member_locale
 from bot.core.errors import UserError
 from bot.core.replies import Button, Card, OutboundMessage, Reply
 from bot.handlers.community import community_conversation
 from bot.handlers.members_admin import target_member
-from bot.i18n import Translator, pick_locale
+from bot.i18n import Translator
 from bot.ladder import Ladder, LevelSpec
 from bot.open_badges import documents
-from bot.outbox.queue import Outbox
 from bot.settings import Settings
-from storage import badges, members
+from storage import badges, members, outbox_keys
 from storage.badges import LevelRule, NewAward
 from storage.models import BadgeAward, Member, Workspace
 
-DM_REFRESHER = "badge_dm"
 # What a promotion message says if its award disappeared before it was sent.
 FALLBACK_TEXT = "🎉"
 # More promotions than this at once (a bulk import) make one grouped card, not a flood.
 GROUP_ABOVE = 10
 NAMES_IN_GROUP = 20
-EVALUATE_EVERY = timedelta(hours=1)
 MAX_REASON = 500
 
 
@@ -121,7 +118,7 @@ def progress(
 # --- promotion -----------------------------------------------------------------------------
 
 
-async def promote(
+async def award_due(
     db: AsyncSession,
     settings: Settings,
     now: datetime,
@@ -129,8 +126,8 @@ async def promote(
     workspace_id: int | None = None,
     member_ids: Iterable[int] | None = None,
 ) -> list[NewAward]:
-    """Award what is due (to these members, or everyone) and announce each promotion."""
-    made = await badges.award_due(
+    """Award what is due under the ladder (to these members, or everyone), unannounced."""
+    return await badges.award_due(
         db,
         rules(settings.ladder),
         settings.ladder.daily_caps,
@@ -139,73 +136,68 @@ async def promote(
         workspace_id=workspace_id,
         member_ids=member_ids,
     )
-    await announce(db, settings, made, now)
+
+
+async def promote(ctx: WorkspaceContext, member_ids: Iterable[int]) -> list[NewAward]:
+    """Award what is due to these members of the workspace and announce each promotion."""
+    made = await award_due(
+        ctx.db, ctx.settings, ctx.now, workspace_id=ctx.workspace.id, member_ids=member_ids
+    )
+    await announce(ctx, made)
     return made
 
 
-async def promote_after(ctx: Context, counted: str, *member_ids: int) -> None:
+async def promote_after(ctx: WorkspaceContext, counted: str, *member_ids: int) -> None:
     """Something of kind `counted` was recorded for these members: promote them if due.
 
     Nothing runs when the ladder does not count that kind (a join, under the default
     ladder): the evaluation is a real query, and joins come by the dozen in a session.
     """
     if member_ids and counted in ctx.settings.ladder.counted_kinds:
-        await promote(
-            ctx.db, ctx.settings, ctx.now, workspace_id=ctx.workspace.id, member_ids=member_ids
-        )
+        await promote(ctx, member_ids)
 
 
-async def announce(
-    db: AsyncSession, settings: Settings, made: list[NewAward], now: datetime
-) -> None:
-    """One announcement per member promoted (their highest new level), once each."""
+async def announce(ctx: WorkspaceContext, made: list[NewAward]) -> None:
+    """One announcement per member promoted (their highest new level), once each.
+
+    `made` are awards of `ctx.workspace` (the hourly run announces workspace by workspace).
+    """
     top: dict[int, NewAward] = {}
     for award in made:
         if award.member_id not in top or award.rank > top[award.member_id].rank:
             top[award.member_id] = award
-    by_workspace: dict[int, list[NewAward]] = {}
-    for award in top.values():
-        by_workspace.setdefault(award.workspace_id, []).append(award)
-    for workspace_id, awards in by_workspace.items():
-        workspace = await db.get(Workspace, workspace_id)
-        assert workspace is not None
-        outbox = Outbox(db, workspace.platform, workspace.id, now)
-        conversation = await community_conversation(db, workspace)
-        if conversation is not None and len(awards) > GROUP_ABOVE:
-            await _announce_group(db, settings, workspace, outbox, conversation, awards)
-        elif conversation is not None:
-            for award in awards:
-                await outbox.post(
-                    f"award:{award.id}:celebration",
-                    conversation,
-                    OutboundMessage(text=FALLBACK_TEXT),
-                    refresh={"name": DM_REFRESHER, "award_id": award.id, "to": "community"},
-                )
-        # One INSERT … SELECT for the DMs: a bulk import may promote thousands at once.
-        await badges.enqueue_dms(db, [a.id for a in awards], DM_REFRESHER, FALLBACK_TEXT, now)
+    if not top:
+        return
+    awards = list(top.values())
+    conversation = await community_conversation(ctx.db, ctx.workspace)
+    if conversation is not None and len(awards) > GROUP_ABOVE:
+        await _announce_group(ctx, conversation, awards)
+    elif conversation is not None:
+        for award in awards:
+            await ctx.outbox.post(
+                outbox_keys.award_celebration(award.id),
+                conversation,
+                OutboundMessage(text=FALLBACK_TEXT),
+                refresh=outbox_keys.award_refresh(award.id, "community"),
+            )
+    # One INSERT … SELECT for the DMs: a bulk import may promote thousands at once.
+    await badges.enqueue_dms(ctx.db, [a.id for a in awards], FALLBACK_TEXT, ctx.now)
 
 
-async def _announce_group(
-    db: AsyncSession,
-    settings: Settings,
-    workspace: Workspace,
-    outbox: Outbox,
-    conversation: str,
-    awards: list[NewAward],
-) -> None:
-    t = Translator(pick_locale(workspace.locale, settings.locale))
+async def _announce_group(ctx: WorkspaceContext, conversation: str, awards: list[NewAward]) -> None:
+    t = ctx.community_translator
     ids = sorted(a.id for a in awards)
     names = []
     for award in awards[:NAMES_IN_GROUP]:
-        member = await db.get(Member, award.member_id)
-        level = settings.ladder.find(award.level)
+        member = await ctx.db.get(Member, award.member_id)
+        level = ctx.settings.ladder.find(award.level)
         if member is not None and level is not None:
             names.append(f"{member.display_name} ({level.name(t.locale)})")
     more = len(awards) - len(names)
     body = ", ".join(names) + (" " + t("badges.and_more", count=more) if more else "")
     title = t("badges.group_title", count=len(awards))
-    await outbox.post(
-        f"award:{ids[0]}-{ids[-1]}:{len(ids)}:celebration",
+    await ctx.outbox.post(
+        outbox_keys.awards_celebration(ids),
         conversation,
         OutboundMessage(text=f"{title} {body}", card=Card(title=title, body=body)),
     )
@@ -228,14 +220,12 @@ async def render(
         or {}
     )
     if args.get("to") == "community":
-        t = Translator(pick_locale(workspace.locale, settings.locale))
+        t = Translator(community_locale(workspace, settings))
         title = t("badges.celebration_title", name=member.display_name, level=level.name(t.locale))
         body = _why(t, award, counts, level, "celebration", name=member.display_name)
         card = Card(title=title, body=body, image_url=image_url(settings, level.id))
         return OutboundMessage(text=f"{title} {body}", card=card)
-    t = Translator(
-        pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
-    )
+    t = Translator(member_locale(member, workspace, settings))
     at = documents.urls(settings)
     issuer = documents.issuer_name(workspace, settings)
     title = t("badges.dm_title", level=level.name(t.locale))
@@ -277,27 +267,6 @@ def _why(
     if did:
         return t(f"badges.{kind}_earned", name=name, did=did)
     return t(f"badges.{kind}_described", name=name, description=level.description(t.locale))
-
-
-def make_due_work(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings
-) -> tuple[Callable[[datetime], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]:
-    """The scheduler's hourly evaluation of everyone (days-a-member criteria pass with time)."""
-    state: dict[str, datetime | None] = {"next": None}
-
-    async def run_due(now: datetime) -> int:
-        due = state["next"]
-        if due is not None and now < due:
-            return 0
-        async with sessions() as db, db.begin():
-            made = await promote(db, settings, now)
-        state["next"] = now + EVALUATE_EVERY
-        return len(made)
-
-    async def next_due() -> datetime | None:
-        return state["next"]
-
-    return run_due, next_due
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -352,7 +321,7 @@ async def grant(ctx: Context, args: Args) -> list[Reply]:
         detail={"levels": [a.level for a in made], "reason": reason},
     )
     await audit.record(ctx, "badge.grant", subject=member, level=level.id)
-    await announce(ctx.db, ctx.settings, made, ctx.now)
+    await announce(ctx, made)
     return [
         Reply(ctx.t("badges.granted", name=member.display_name, level=level.name(ctx.t.locale)))
     ]

@@ -2,34 +2,34 @@
 
 An answer is learner-generated content with an outcome — a success or a not-yet,
 both welcome — posted back under the learner's name in reply to the challenge.
+Scheduled runs and reminders are the scheduler's (bot/jobs/challenges.py): a run is
+posted by `run_challenge`, the same a `challenge edit` runs in its command's context.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.commands import Args
-from bot.core.context import Context
+from bot.core.context import Context, WorkspaceContext
 from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
 from bot.handlers import badges
 from bot.handlers.contributions import publish, republish
-from bot.i18n import Translator, pick_locale
-from bot.outbox.queue import Outbox
+from bot.i18n import Translator
 from bot.scheduling import clauses
 from bot.scheduling.recurrence import Recurrence, first_run, next_run
-from bot.scheduling.watch import Lateness, Watch, on_time
-from bot.settings import Settings
-from storage import challenges, contributions, members
-from storage.models import Challenge, ChallengeOccurrence, Workspace
+from bot.scheduling.watch import Lateness, on_time
+from storage import challenges, contributions, members, outbox_keys
+from storage.models import Challenge, ChallengeOccurrence
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +47,6 @@ OUTCOMES = {
 }
 MAX_TEXT = 3000
 MAX_LINK = 500
-
-
-def occurrence_key(occurrence_id: int) -> str:
-    """Outbox key of an occurrence's post (answers reply to it)."""
-    return f"challenge-occurrence:{occurrence_id}"
 
 
 # --- posting --------------------------------------------------------------------------------
@@ -84,75 +79,29 @@ def challenge_card(
     return OutboundMessage(text=t("general.labelled", label=title, value=text), card=card)
 
 
-async def _post_occurrence(
-    db: AsyncSession,
-    challenge: Challenge,
-    workspace: Workspace,
-    settings: Settings,
-    planned_at: datetime,
-    now: datetime,
-    closes_at: datetime,
+async def post_occurrence(
+    ctx: WorkspaceContext, challenge: Challenge, planned_at: datetime, closes_at: datetime
 ) -> int | None:
+    """Post the run of `challenge` planned at `planned_at` (open for answers until
+    `closes_at`), closing its earlier runs for answers; None when it was posted already."""
     occurrence_id = await challenges.add_occurrence(
-        db, challenge, planned_at=planned_at, status="posted", now=now, closes_at=closes_at
+        ctx.db,
+        challenge,
+        planned_at=planned_at,
+        status="posted",
+        now=ctx.now,
+        closes_at=closes_at,
     )
     if occurrence_id is None:
         return None  # another replica (or an earlier try) already posted it
-    await challenges.close_open_occurrences(db, challenge.id, now, except_id=occurrence_id)
+    await challenges.close_open_occurrences(ctx.db, challenge.id, ctx.now, except_id=occurrence_id)
     t = Translator(challenge.locale)
-    outbox = Outbox(db, workspace.platform, workspace.id, now)
-    await outbox.post(
-        occurrence_key(occurrence_id),
+    await ctx.outbox.post(
+        outbox_keys.challenge_occurrence(occurrence_id),
         challenge.conversation,
         challenge_card(t, challenge.text, challenge_id=challenge.id, occurrence_id=occurrence_id),
     )
     return occurrence_id
-
-
-def make_due_work(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: Watch
-) -> Callable[[datetime], Awaitable[int]]:
-    """The scheduler's finder of due challenges (posted once each, or skipped with a reason).
-
-    `watch` says how late a run is through the bot's absence: a run passed over by a jump
-    of the movable clock while the bot runs is posted, not counted as missed.
-    """
-
-    async def run_due(now: datetime) -> int:
-        started = watch.pass_started()
-        done = 0
-        while True:
-            async with sessions() as db, db.begin():
-                due = await challenges.claim_due(db, now, limit=50)
-                for challenge in due:
-                    done += await _run_challenge(
-                        db, challenge, settings, now, lambda planned: watch.lateness(planned, now)
-                    )
-            if len(due) < 50:
-                break
-        while True:
-            async with sessions() as db, db.begin():
-                reminders = await challenges.claim_due_reminders(db, now, limit=50)
-                for occurrence in reminders:
-                    done += await _remind(db, occurrence, settings, now)
-            if len(reminders) < 50:
-                break
-        watch.passed(started)
-        return done
-
-    return run_due
-
-
-def make_next_due(
-    sessions: async_sessionmaker[AsyncSession],
-) -> Callable[[], Awaitable[datetime | None]]:
-    """When the scheduler should next wake up for challenges."""
-
-    async def next_due() -> datetime | None:
-        async with sessions() as db:
-            return await challenges.next_due(db)
-
-    return next_due
 
 
 # Why a run was not posted (`challenge_occurrence.skip_reason`; `challenge list` says it):
@@ -161,22 +110,18 @@ def make_next_due(
 SKIP_CAUSES = {"down": "missed", "up": "stalled"}
 
 
-async def _run_challenge(
-    db: AsyncSession,
-    challenge: Challenge,
-    settings: Settings,
-    now: datetime,
-    late: Callable[[datetime], Lateness],
+async def run_challenge(
+    ctx: WorkspaceContext, challenge: Challenge, late: Callable[[datetime], Lateness]
 ) -> int:
     """Post the challenge's due runs (or skip them with a reason); plan its next run.
 
     `late(planned)` is how late a run is through the bot's absence: beyond
     `[challenges] missed_grace_hours` it is skipped, never posted stale.
     """
-    workspace = await db.get(Workspace, challenge.workspace_id)
-    assert workspace is not None and challenge.recurrence is not None
+    assert challenge.recurrence is not None
     recurrence = Recurrence.from_json(challenge.recurrence)
-    grace = timedelta(hours=settings.challenges.missed_grace_hours)
+    grace = timedelta(hours=ctx.settings.challenges.missed_grace_hours)
+    now = ctx.now
     done = 0
     planned = challenge.next_run_at
     # Bounded: a long outage records each missed run as skipped, never a flood of posts.
@@ -187,15 +132,15 @@ async def _run_challenge(
         lateness = late(planned)
         if lateness.by > grace:
             reason = f"{SKIP_CAUSES[lateness.cause]}:{_hours(lateness.by)}"
-            await _skip(db, challenge, planned, now, reason)
+            await _skip(ctx.db, challenge, planned, now, reason)
         elif lateness.cause == "up" and following is not None and following <= now:
             # A jump of the movable clock may pass over any number of runs (ten years of a
             # daily challenge): only the latest is posted, as each post closes the one before
             # for answers. Runs missed while down are bounded by the grace: each is posted.
-            await _skip(db, challenge, planned, now, "superseded")
+            await _skip(ctx.db, challenge, planned, now, "superseded")
         else:
             open_until = following or now + timedelta(days=challenge.open_days)
-            if await _post_occurrence(db, challenge, workspace, settings, planned, now, open_until):
+            if await post_occurrence(ctx, challenge, planned, open_until):
                 done += 1
         planned = following
     challenge.next_run_at = planned
@@ -217,39 +162,6 @@ async def _skip(
         skip_reason=reason,
     ):
         log.info("challenge_run_skipped", extra={"challenge": challenge.id, "reason": reason})
-
-
-async def _remind(
-    db: AsyncSession, occurrence: ChallengeOccurrence, settings: Settings, now: datetime
-) -> int:
-    """DM each member who has not answered yet, in their language (once per member)."""
-    occurrence.reminded_at = now
-    if occurrence.closes_at is not None and occurrence.closes_at <= now:
-        return 0
-    challenge = await db.get(Challenge, occurrence.challenge_id)
-    workspace = await db.get(Workspace, occurrence.workspace_id)
-    if challenge is None or workspace is None or challenge.status == "cancelled":
-        return 0
-    outbox = Outbox(db, workspace.platform, workspace.id, now)
-    sent = 0
-    for member in await challenges.non_respondents(db, occurrence):
-        t = Translator(
-            pick_locale(member.locale, member.platform_locale, workspace.locale, settings.locale)
-        )
-        card = challenge_card(
-            t, challenge.text, challenge_id=challenge.id, occurrence_id=occurrence.id
-        )
-        closes = t.datetime(occurrence.closes_at or now, member.timezone or settings.timezone)
-        title = t("challenges.reminder", closes=closes)
-        message = OutboundMessage(
-            text=f"{title}\n{challenge.text}",
-            card=Card(
-                title=title, body=challenge.text, buttons=card.card.buttons if card.card else ()
-            ),
-        )
-        await outbox.post(f"reminder:{occurrence.id}:{member.id}", f"dm:{member.user_id}", message)
-        sent += 1
-    return sent
 
 
 def _hours(delta: timedelta) -> str:
@@ -322,9 +234,7 @@ async def _save(
         existing.remind_hours = schedule.remind_hours or existing.remind_hours
         if recurrence is None:
             existing.recurrence = Recurrence("once", ctx.timezone, start=ctx.now).to_json()
-        await _run_challenge(
-            ctx.db, existing, ctx.settings, ctx.now, lambda planned: on_time(planned, ctx.now)
-        )
+        await run_challenge(ctx, existing, lambda planned: on_time(planned, ctx.now))
         plan = describe(ctx.t, recurrence, first)
         return [Reply(ctx.t("challenges.edited", id=existing.id, plan=plan))]
     challenge = await challenges.create(
@@ -342,9 +252,7 @@ async def _save(
     )
     if recurrence is None:
         closes = ctx.now + timedelta(days=open_days)
-        await _post_occurrence(
-            ctx.db, challenge, ctx.workspace, ctx.settings, ctx.now, ctx.now, closes
-        )
+        await post_occurrence(ctx, challenge, ctx.now, closes)
         return [Reply(ctx.t("challenges.posted_now", id=challenge.id))]
     plan = describe(ctx.t, recurrence, first)
     if schedule.remind_hours:
@@ -679,7 +587,11 @@ async def _save_answer(
         challenge = await challenges.by_id(ctx.db, ctx.workspace.id, occurrence.challenge_id)
         locale = challenge.locale if challenge else ctx.community_translator.locale
         await publish(
-            ctx, contribution, occurrence.conversation, locale, occurrence_key(occurrence.id)
+            ctx,
+            contribution,
+            occurrence.conversation,
+            locale,
+            outbox_keys.challenge_occurrence(occurrence.id),
         )
         return [Reply(ctx.t(f"challenges.answered_{outcome}"))]
     await republish(ctx, contribution, f"edit:{ctx.now.isoformat()}")

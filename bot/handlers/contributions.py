@@ -23,19 +23,13 @@ from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessa
 from bot.handlers import badges
 from bot.handlers.community import community_conversation
 from bot.i18n import Translator
-from storage import contributions, members, outbox_store
+from storage import contributions, members, outbox_keys, outbox_store
 from storage.models import Contribution, Member
 
-REFRESHER = "contribution"
 LIKE_ACTION = "contribution.like"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
 MAX_TEXT = 3000
-
-
-def post_key(contribution: Contribution) -> str:
-    """Outbox key of the contribution's post."""
-    return f"{contribution.kind}:{contribution.id}"
 
 
 def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
@@ -94,7 +88,7 @@ async def publish(
     in_reply_to: str | None = None,
 ) -> None:
     """Post the contribution under its author's name (a thread reply for answers)."""
-    key = post_key(contribution)
+    key = outbox_keys.contribution_post(contribution.kind, contribution.id)
     await contributions.set_post_key(ctx.db, contribution.id, key)
     likes = 0
     message = render(Translator(locale), contribution, ctx.actor.display_name, likes)
@@ -104,12 +98,7 @@ async def publish(
         key,
         conversation,
         message,
-        refresh={
-            "name": REFRESHER,
-            "id": contribution.id,
-            "locale": locale,
-            "in_reply_to": in_reply_to,
-        },
+        refresh=outbox_keys.contribution_refresh(contribution.id, locale, in_reply_to),
     )
 
 
@@ -242,10 +231,10 @@ async def republish(ctx: Context, contribution: Contribution, cause: str) -> Non
     if posted is None:
         return
     await ctx.outbox.update(
-        f"{contribution.post_key}:edit:{cause}",
+        outbox_keys.contribution_edit(contribution.post_key, cause),
         contribution.post_key,
         posted.target,
         OutboundMessage(text=contribution.text),
-        coalesce_key=f"{contribution.post_key}:edit",
+        coalesce_key=outbox_keys.contribution_edits(contribution.post_key),
         refresh=posted.refresh,
     )

@@ -20,12 +20,12 @@ from bot.core.parsing import fold
 from bot.core.replies import Button, OutboundMessage, Reply
 from bot.handlers import badges, mentoring_rounds
 from bot.handlers.members_admin import target_member
-from bot.i18n import Translator, pick_locale
+from bot.i18n import Translator
 from bot.scheduling import clauses
 from bot.steering.filters import Filters
 from bot.steering.mentoring import mentoring as steering_mentoring
 from bot.steering.model import Scope
-from storage import mentoring
+from storage import mentoring, outbox_keys
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
 
 CONSENT_ACTION = "mentoring.consent"
@@ -134,7 +134,7 @@ async def _end_pairs(ctx: Context, pairs: list[MentoringPair], reason: str) -> N
             told, key, other = mentor, "mentoring.novice_left", novice
         text = ctx.translator_for(told)(key, name=other.display_name)
         await ctx.outbox.post(
-            f"mentoring-pair:{pair.id}:ended", f"dm:{told.user_id}", OutboundMessage(text)
+            outbox_keys.pair_ended(pair.id), f"dm:{told.user_id}", OutboundMessage(text)
         )
 
 
@@ -165,7 +165,7 @@ async def withdraw(ctx: Context, member: Member, *, named: bool) -> None:
                 wish_of_other.status, wish_of_other.updated_at = "waiting", ctx.now
         text = ctx.translator_for(other)("mentoring.pair_ended_unnamed")
         await ctx.outbox.post(
-            f"mentoring-pair:{pair.id}:ended", f"dm:{other.user_id}", OutboundMessage(text)
+            outbox_keys.pair_ended(pair.id), f"dm:{other.user_id}", OutboundMessage(text)
         )
 
 
@@ -323,7 +323,7 @@ def _round_lines(ctx: Context, planned: mentoring_rounds.RoundPlan) -> list[str]
 
 async def pair_preview(ctx: Context, _args: Args) -> list[Reply]:
     """`pair preview`: the round's proposal, nothing sent."""
-    planned = await mentoring_rounds.plan(ctx.db, ctx.workspace, ctx.settings, ctx.now)
+    planned = await mentoring_rounds.plan(ctx)
     if not planned.pairs and not planned.waiting:
         return [Reply(ctx.t("mentoring.nobody_waiting"))]
     title = ctx.t("mentoring.preview_title", pairs=len(planned.pairs), waiting=len(planned.waiting))
@@ -332,7 +332,7 @@ async def pair_preview(ctx: Context, _args: Args) -> list[Reply]:
 
 async def pair(ctx: Context, args: Args) -> list[Reply]:
     """`pair`: run a round now (pairs introduced by DM)."""
-    planned = await mentoring_rounds.run(ctx.db, ctx.workspace, ctx.settings, ctx.now, ctx.actor.id)
+    planned = await mentoring_rounds.run(ctx, ctx.actor.id)
     if not planned.pairs and not planned.waiting:
         return [Reply(ctx.t("mentoring.nobody_waiting"))]
     title = ctx.t("mentoring.round_title", pairs=len(planned.pairs), waiting=len(planned.waiting))
@@ -367,7 +367,7 @@ async def stats(ctx: Context, _args: Args) -> list[Reply]:
         t("mentoring.stats_met", met=found.met, checked=found.checked, rate=rate),
     ]
     lines.append(t("mentoring.stats_waiting", count=len(found.waiting)))
-    default_language = pick_locale(ctx.workspace.locale, ctx.settings.locale)
+    default_language = ctx.community_translator.locale
     for novice in found.waiting[:20]:
         codes = frozenset(novice.languages or (default_language,))
         reason = (

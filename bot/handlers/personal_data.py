@@ -5,7 +5,8 @@
 - `leave` / `quitter`: no longer an ambassador, and no message of any kind until they
   `join` again (bot/outbox/queue.py drops unsolicited DMs to them);
 - `forget me` / `oublie-moi`, then the confirm button: erasure (storage/erasure.py);
-  an admin can do it for someone: `member forget @user`, confirmed the same way.
+  an admin can do it for someone: `member forget @user`, confirmed the same way (the
+  scheduler sweeps what is left: bot/jobs/erasure.py).
 
 PRIVACY.md says what is stored, why, for how long, and who sees it.
 """
@@ -13,12 +14,10 @@ PRIVACY.md says what is stored, why, for how long, and who sees it.
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.core.commands import Args
@@ -28,10 +27,16 @@ from bot.core.replies import Button, Card, OutboundMessage, Reply
 from bot.handlers import mentoring, signup
 from bot.handlers.members_admin import target_member
 from bot.open_badges.documents import Urls
-from storage import activity, downloads, erasure, members, personal_data, training_sessions
+from storage import (
+    activity,
+    downloads,
+    erasure,
+    members,
+    outbox_keys,
+    personal_data,
+    training_sessions,
+)
 from storage.models import Member, Workspace
-
-log = logging.getLogger(__name__)
 
 KIND = "personal_data"
 LINK_LIFETIME = timedelta(hours=1)
@@ -56,7 +61,7 @@ async def my_data(ctx: Context, _args: Args) -> list[Reply]:
     card = Card(title=title, body=body, buttons=(Button(ctx.t("privacy.export_button"), url=url),))
     await audit.record(ctx, "data.export")
     await ctx.outbox.post(
-        f"privacy:export:{token[:16]}",
+        outbox_keys.data_export(token),
         f"dm:{ctx.actor.user_id}",
         OutboundMessage(f"{title} {body} {url}", card=card),
         solicited=True,
@@ -143,7 +148,7 @@ async def _erase(ctx: Context, member: Member) -> None:
     done, _traces = await erasure.erase(ctx.db, ctx.workspace, member, ctx.now)
     removed = OutboundMessage(ctx.community_translator("privacy.post_removed"))
     for key, target in done.posts:
-        await ctx.outbox.update(f"privacy:erase:{key}", key, target, removed)
+        await ctx.outbox.update(outbox_keys.erased_post(key), key, target, removed)
     # Their join no longer counts on the cards of sessions still open.
     await signup.recount(ctx, sessions, f"erasure-{uuid.uuid4().hex}")
 
@@ -157,26 +162,3 @@ async def json_file(db: AsyncSession, base_url: str, member_id: int) -> bytes | 
     assert workspace is not None
     data = await personal_data.gather(db, workspace, member, Urls(base_url))
     return json.dumps(data, ensure_ascii=False, indent=2).encode()
-
-
-def make_due_work(
-    sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
-) -> tuple[Callable[[datetime], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]:
-    """The scheduler's erasure sweeps (the second step of `forget me`, storage/erasure.py)."""
-
-    async def run_due(now: datetime) -> int:
-        done = 0
-        async with sessions() as db, db.begin():
-            for row in await erasure.due_sweeps(db, now):
-                await erasure.sweep(db, row)
-                done += 1
-        if done:
-            await erasure.truncate_wal(engine)
-            log.info("erasure_swept", extra={"count": done})
-        return done
-
-    async def next_due() -> datetime | None:
-        async with sessions() as db:
-            return await erasure.next_sweep(db)
-
-    return run_due, next_due

@@ -172,9 +172,7 @@ async def _create(ctx: Context, request: SendRequest) -> list[Reply]:
         start_sending(pulse, ctx.settings, ctx.now)
         # The first batch goes in this transaction: a usual session is asked at once; a
         # big community is finished by the scheduler, batch by batch.
-        done = await send_batch(
-            ctx.db, pulse, ctx.workspace, ctx.settings, ctx.now, tell_creator=False
-        )
+        done = await send_batch(ctx, pulse, tell_creator=False)
         assert pulse.closes_at is not None
         closes = ctx.t.datetime(pulse.closes_at, zone_name)
         key = "pulses.sent" if done else "pulses.sending"

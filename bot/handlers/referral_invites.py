@@ -21,7 +21,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import Token
 from bot.core.replies import Button, Card, OutboundMessage, Reply, picker_can_exclude
 from bot.handlers.pulse_cards import training_name
-from storage import referrals
+from storage import outbox_keys, referrals
 from storage.models import Member, Pulse
 
 RESPOND_ACTION = "referral.respond"
@@ -35,7 +35,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f<>]+")
 def invitation_key(pulse: Pulse, member_id: int) -> str:
     """One invitation per colleague per training (a session, or a community pulse)."""
     training = f"s{pulse.session_id}" if pulse.session_id is not None else f"p{pulse.id}"
-    return f"invite:{training}:{member_id}"
+    return outbox_keys.invitation(training, member_id)
 
 
 async def _resolve(ctx: Context, entry: str) -> Member | None:

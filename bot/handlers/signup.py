@@ -21,13 +21,12 @@ from bot.core.replies import Button, Card, Field, OutboundMessage, Reply
 from bot.handlers import badges, pulse_rounds
 from bot.handlers.mentoring import consent_question
 from bot.i18n import Translator
-from storage import members, mentoring, referrals, training_sessions
+from storage import members, mentoring, outbox_keys, referrals, training_sessions
 from storage.models import Member, TrainingSession
 
 JOIN_ACTION = "signup.join"
 JOIN_COMMUNITY_ACTION = "signup.join_community"
 CLOSE_ACTION = "signup.close"
-CARD_REFRESHER = "signup_card"
 # Letters and digits that cannot be mistaken for one another when read aloud or on a slide.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_NAME = 150
@@ -35,11 +34,6 @@ MAX_NAMES_SHOWN = 50
 # Sessions offered as buttons to a `join` typed in a 1:1 chat (the newest open ones).
 MAX_OFFERED = 5
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-def card_key(session_id: int) -> str:
-    """Idempotency key of a session's join card in the outbox."""
-    return f"session:{session_id}:card"
 
 
 def _new_code(length: int) -> str:
@@ -95,12 +89,12 @@ async def _enqueue_card_update(
 ) -> None:
     t = await session_translator(ctx, session)
     await ctx.outbox.update(
-        f"{card_key(session.id)}:update:{cause}",
-        card_key(session.id),
+        outbox_keys.session_card_update(session.id, cause),
+        outbox_keys.session_card(session.id),
         session.conversation,
         join_card(t, session, count),
-        coalesce_key=f"{card_key(session.id)}:update",
-        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": t.locale},
+        coalesce_key=outbox_keys.session_card_updates(session.id),
+        refresh=outbox_keys.session_card_refresh(session.id, t.locale),
     )
 
 
@@ -143,10 +137,10 @@ async def start(ctx: Context, args: Args) -> list[Reply]:
         raise UserError("errors.try_again")
     session_t = ctx.t  # the session's language: its opener's (session_translator)
     await ctx.outbox.post(
-        card_key(session.id),
+        outbox_keys.session_card(session.id),
         session.conversation,
         join_card(session_t, session, 0),
-        refresh={"name": CARD_REFRESHER, "session_id": session.id, "locale": session_t.locale},
+        refresh=outbox_keys.session_card_refresh(session.id, session_t.locale),
     )
     text = ctx.t("signup.started", name=name, code=session.code)
     return [Reply(text)]
@@ -283,11 +277,11 @@ async def _send_welcome(ctx: Context, member: Member, session: TrainingSession |
     card = Card(title=title, body=body, fields=tuple(fields), buttons=buttons)
     # Back after `leave`: a new welcome (the first one's key is spent), keyed by the count of
     # their joins so far (this one included): unique per join, even within one second.
-    again = ""
+    joins = None
     if member.left_at is not None:
-        again = f":back:{await members.event_count(ctx.db, member.id, 'joined')}"
+        joins = await members.event_count(ctx.db, member.id, "joined")
     await ctx.outbox.post(
-        f"welcome:{member.id}{again}",
+        outbox_keys.welcome(member.id, joins),
         f"dm:{member.user_id}",
         OutboundMessage(text="\n".join(lines), card=card),
     )
@@ -365,7 +359,7 @@ async def _close(ctx: Context, session: TrainingSession) -> list[Reply]:
             duration=duration,
         )
     await ctx.outbox.post(
-        f"session:{session.id}:summary", session.conversation, OutboundMessage(text=summary)
+        outbox_keys.session_summary(session.id), session.conversation, OutboundMessage(text=summary)
     )
     await _enqueue_card_update(ctx, session, "closed", count)
     return [Reply(ctx.t("signup.closed", name=session.name, count=count))]

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from bot.i18n import Translator, pick_locale
+from bot.core.context import member_locale
+from bot.i18n import Translator
 from bot.ladder import LevelSpec
 from bot.open_badges import documents
 from bot.settings import Settings
@@ -74,12 +75,7 @@ class Shown:
 
 def locale_of(settings: Settings, member: Member | None, workspace: Workspace | None) -> str:
     """The earner's language, else the workspace's, else the bot's default."""
-    return pick_locale(
-        member.locale if member else None,
-        member.platform_locale if member else None,
-        workspace.locale if workspace else None,
-        settings.locale,
-    )
+    return member_locale(member, workspace, settings)
 
 
 def _document(locale: str, title: str, body: str) -> str:

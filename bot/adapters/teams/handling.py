@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.teams import PLATFORM, cards, form_origin, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
+from bot.core.context import WorkspaceContext
 from bot.core.dispatch import Dispatcher
 from bot.core.events import (
     ActionEvent,
@@ -54,7 +55,6 @@ from bot.core.events import (
 from bot.core.replies import Card, OutboundMessage, Reply
 from bot.i18n import Translator, pick_locale
 from bot.outbox.delivery import PermanentFailure, RetryLater
-from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import members, teams_references, workspaces
 from storage.conversations import channel_of
@@ -332,8 +332,9 @@ class TeamsHandling:
         title, body = t("teams.welcome_title"), t("teams.welcome")
         message = OutboundMessage(f"{title}\n{body}", card=Card(title=title, body=body))
         async with self._sessions() as db, db.begin():
-            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
-            outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
+            now = self._clock.now()
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
+            outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
             # One welcome per install, whatever Teams resends.
             await outbox.post(f"teams-welcome:{conversation}", conversation, message)
         self._wake_outbox()
@@ -351,8 +352,9 @@ class TeamsHandling:
         forms = not personal and any(reply.form for reply in replies)
         opened_in = form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
         async with self._sessions() as db, db.begin():
-            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, self._clock.now())
-            outbox = Outbox(db, PLATFORM, workspace.id, self._clock.now())
+            now = self._clock.now()
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
+            outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
             # Asked in a channel or a group chat: the asker's 1:1 chat with the bot.
             target = conversation if personal else f"dm:{user.id}"
             for n, reply in enumerate(replies):

@@ -18,7 +18,7 @@ from bot.handlers import signup
 from bot.i18n import Translator
 from bot.outbox.queue import Outbox
 from bot.server import TEAMS_ADAPTER, Runtime
-from storage import members, teams_references, training_sessions, workspaces
+from storage import members, outbox_keys, teams_references, training_sessions, workspaces
 from storage.conversations import channel_of
 from storage.models import TeamsConversation, TrainingSession
 from tests.support.fake_connector import Call, FakeConnector
@@ -200,8 +200,8 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
         assert old is not None
         outbox = Outbox(db, "teams", workspace.id, now)
         t = Translator("en")
-        refresh = {"name": signup.CARD_REFRESHER, "session_id": old.id, "locale": "en"}
-        card_key, card = signup.card_key(old.id), signup.join_card(t, old, 0)
+        refresh = {"name": outbox_keys.SIGNUP_CARD, "session_id": old.id, "locale": "en"}
+        card_key, card = outbox_keys.session_card(old.id), signup.join_card(t, old, 0)
         await outbox.post(card_key, thread, card, refresh=refresh)
     await settle(runtime)
     posted = next(c for c in fake.sent(thread) if "Legacy" in c.shown)
