@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.adapters.platform import ENDPOINTS
+from bot.adapters.teams.platform import adapter_of
 from bot.core.replies import Reply, Visibility
 from bot.handlers import signup
 from bot.i18n import Translator
 from bot.outbox.queue import Outbox
-from bot.server import TEAMS_ADAPTER, Runtime
+from bot.server import Runtime
 from storage import members, teams_references, training_sessions, workspaces
 from storage.conversations import channel_of
 from storage.models import TeamsConversation, TrainingSession
@@ -142,7 +144,7 @@ async def test_replies_for_everyone_go_to_the_thread_the_command_was_typed_in(
     asked = channel.post(ANIM, "help")
     await deliver(client, fake, runtime, asked)
     before = len(fake.calls)
-    handling = client.server.app[TEAMS_ADAPTER].handling
+    handling = adapter_of(client.server.app[ENDPOINTS]).handling
     await handling.deliver(asked, [Reply("For all of you", Visibility.CONVERSATION)], "test")
     await settle(runtime)
     sent = fake.calls[before:]
