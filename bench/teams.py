@@ -32,11 +32,12 @@ from bench.loadgen import client_session, run_load
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.sender import TeamsSender
+from bot.adapters.teams.settings import TeamsSettings
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox.queue import Outbox
 from bot.server import create_runtime
-from bot.settings import RateLimitSettings, TeamsSettings, load_settings
+from bot.settings import RateLimitSettings, load_settings
 from storage import teams_references, workspaces
 from storage.db import create_engine
 from storage.migrate import upgrade

@@ -14,20 +14,20 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import logs, probe, secret_key
-from bot.adapters.teams import package as teams_package
+from bot.adapters.platform import Command, CommandError
 from bot.clock import Clock
 from bot.demo import loader as demo_loader
 from bot.demo.loader import DEFAULT_MEMBERS as DEMO_MEMBERS
 from bot.demo.loader import DEFAULT_SEED as DEMO_SEED
 from bot.i18n import Translator
+from bot.platforms import PLATFORMS
 from bot.scheduling.leader import AnotherProcessRuns, SqliteSingleProcess
-from bot.server import attach_slack, attach_teams, build_app, create_runtime
+from bot.server import attach_platforms, build_app, create_runtime
 from bot.settings import Settings, SettingsError, link_host, load_settings
 from storage.db import async_url, create_engine, is_sqlite, ping
 from storage.migrate import upgrade
@@ -35,6 +35,10 @@ from storage.migrate import upgrade
 log = logging.getLogger("bot")
 EXIT_SETTINGS = 2
 EXIT_DATABASE = 3
+# The platforms' own commands (Teams' app package), by name.
+PLATFORM_COMMANDS: dict[str, Command] = {
+    command.name: command for platform in PLATFORMS for command in platform.commands
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,9 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ambassador-bot",
         description="The Ambassador bot: Slack, Teams and a local playground.",
     )
-    commands = parser.add_subparsers(
-        dest="command", metavar="{serve,worker,migrate,rotate-key,teams-package,health,demo}"
-    )
+    names = ["serve", "worker", "migrate", "rotate-key", *PLATFORM_COMMANDS, "health", "demo"]
+    commands = parser.add_subparsers(dest="command", metavar="{" + ",".join(names) + "}")
     serve = commands.add_parser(
         "serve",
         help="apply migrations and run the bot (the default)",
@@ -80,15 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         "current one in AMBASSADOR_OLD_SECRET_KEY (environment only, never on the command "
         "line). With a SQLite key file: a new key is generated and the file replaced.",
     )
-    package = commands.add_parser(
-        "teams-package",
-        help="build the Teams app zip to upload (MicrosoftAppId, PUBLIC_BASE_URL)",
-        description="Write the Teams app package (manifest.json and icons, with this bot's "
-        "Microsoft App ID and public address) to upload in Teams or its admin center.",
-    )
-    package.add_argument(
-        "--output", default="var/ambassador-teams.zip", help="where to write the zip"
-    )
+    for command in PLATFORM_COMMANDS.values():
+        command.arguments(
+            commands.add_parser(command.name, help=command.help, description=command.description)
+        )
     health = commands.add_parser(
         "health",
         help="probe the running bot's /healthz (exit 0 when it answers): container probes",
@@ -191,19 +189,12 @@ def _health(port: int | None, ready: bool) -> int:
     return 0
 
 
-def _teams_package(output: str) -> int:
+def _platform_command(command: Command, args: argparse.Namespace) -> int:
     try:
-        public_url = os.environ.get("PUBLIC_BASE_URL") or os.environ.get("AMBASSADOR_PUBLIC_URL")
-        written = teams_package.build(
-            os.environ.get(teams_package.APP_ID_VARIABLE, "").strip(),
-            (public_url or "").strip(),
-            Path(output),
-        )
-    except teams_package.PackageError as exc:
+        return command.run(args)
+    except CommandError as exc:
         print(f"ambassador-bot: {exc}", file=sys.stderr)
         return EXIT_SETTINGS
-    print(f"Teams app package: {written} (upload it in Teams: Apps > Manage your apps)")
-    return 0
 
 
 def _safe_url(url: str) -> str:
@@ -332,8 +323,9 @@ async def _worker(settings: Settings) -> None:
     # No request wakes this process's sender: poll often (one indexed query each time).
     outbox = replace(settings.outbox, poll_interval=min(settings.outbox.poll_interval, 0.25))
     runtime = create_runtime(replace(settings, outbox=outbox))
-    slack = attach_slack(runtime)  # handles the Slack requests web-only replicas record
-    attach_teams(runtime)  # and the Teams activities
+    # Handles the requests web-only replicas record (Slack's, Teams' activities); opens no
+    # connection of its own (Socket Mode is the serving process's).
+    endpoints = attach_platforms(runtime)
     runtime.sender.start()
     runtime.inbox.start()
     runtime.election.start()
@@ -347,20 +339,21 @@ async def _worker(settings: Settings) -> None:
         await _until_signal()
     finally:
         await runtime.inbox.stop()
-        if slack is not None:
-            await slack.stop()
+        for endpoint in endpoints.values():
+            await endpoint.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()
-        await runtime.teams_connector.close()
+        for connection in runtime.platforms.values():
+            await connection.close()  # once nothing sends any more
         await runtime.engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "teams-package":  # needs the app id only, not the whole set-up
-        return _teams_package(args.output)
+    if args.command in PLATFORM_COMMANDS:  # e.g. Teams' app package: reads no settings
+        return _platform_command(PLATFORM_COMMANDS[args.command], args)
     if args.command == "health":  # a probe needs the port only, never the secrets
         return _health(args.port, args.ready)
     env = dict(os.environ)

@@ -10,20 +10,8 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import jobs
-from bot.adapters.local import PLATFORM as LOCAL
-from bot.adapters.local.api import LocalApi
-from bot.adapters.local.sender import LocalSender
-from bot.adapters.slack import PLATFORM as SLACK
-from bot.adapters.slack.app import SlackAdapter
-from bot.adapters.slack.installations import SlackTokens
-from bot.adapters.slack.sender import SlackPacing, SlackSender
-from bot.adapters.slack.sender import client as slack_client
-from bot.adapters.teams import PLATFORM as TEAMS
-from bot.adapters.teams.app import TeamsAdapter
-from bot.adapters.teams.connector import Connector
-from bot.adapters.teams.roster import Roster
-from bot.adapters.teams.sender import TeamsSender
+from bot import jobs, platforms
+from bot.adapters.platform import ENDPOINTS, Connection, Endpoint, Shared
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.dashboard.routes import DashboardRoutes
@@ -59,16 +47,15 @@ class Runtime:
     election: LeaderElection
     journal: Journal
     inbox: InboxWorker
-    teams_connector: Connector
+    # Each connected platform's parts within this runtime, by name (bot/platforms.py).
+    platforms: dict[str, Connection]
     # Seals and opens secrets at rest (Slack tokens, the badge signing key).
     sealer: Sealer
     # The daily retention purge (the scheduler runs it; tests call `run`).
     retention: Purge
-    slack_tokens: SlackTokens | None = None
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
-TEAMS_ADAPTER = web.AppKey("teams_adapter", TeamsAdapter)
 DASHBOARD = web.AppKey("dashboard", DashboardRoutes)
 
 
@@ -82,23 +69,8 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
     inbox = InboxWorker(sessions, clock, quiet_for=journal.quiet_for)
     dispatcher = Dispatcher(settings, clock, sessions, ROUTER, on_commit=sender.wake)
-    sender.register_platform(LOCAL, LocalSender(sessions, clock))
-    slack_tokens = None
-    if settings.slack.enabled:
-        slack_tokens, token_for = _slack_tokens(settings, sessions, clock, sealer)
-        sender.register_platform(
-            SLACK,
-            SlackSender(
-                token_for,
-                settings.slack.api_base_url,
-                SlackPacing.from_settings(settings.rate_limits, clock),
-            ),
-        )
-    teams_connector = Connector(settings.teams)
-    dispatcher.presence[TEAMS] = Roster(teams_connector).count_present
-    sender.register_platform(
-        TEAMS, TeamsSender(sessions, clock, teams_connector, settings.rate_limits)
-    )
+    shared = Shared(settings, clock, sessions, dispatcher, journal, sealer, sender.wake)
+    connections = platforms.connect(shared, sender)
     for name, refresher in refreshers(settings).items():
         sender.register_refresher(name, refresher)
     scheduler = Scheduler(clock, on_work=sender.wake)
@@ -124,29 +96,10 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         election,
         journal,
         inbox,
-        teams_connector,
+        connections,
         sealer,
         retention,
-        slack_tokens,
     )
-
-
-def _slack_tokens(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock, sealer: Sealer
-) -> tuple[SlackTokens | None, Callable[[str], Awaitable[str | None]]]:
-    """Where the Slack sender finds a workspace's token: SLACK_BOT_TOKEN for any
-    workspace, or (OAuth) each installed workspace's own, from the database."""
-    slack = settings.slack
-    if not slack.oauth:
-        token = slack.bot_token
-
-        async def the_one(_team: str) -> str | None:
-            return token
-
-        return None, the_one
-    api = slack_client("", slack.api_base_url)
-    tokens = SlackTokens(sessions, clock, api, slack.client_id, slack.client_secret, sealer)
-    return tokens, tokens.bot_token
 
 
 @web.middleware
@@ -189,60 +142,27 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "database": "ok", "scheduler": scheduler})
 
 
-def attach_slack(runtime: Runtime) -> SlackAdapter | None:
-    """The Slack adapter when Slack is configured, its requests' handling registered with
-    the inbox worker (a `worker` process handles what `serve --web-only` records)."""
-    if not runtime.settings.slack.enabled:
-        return None
-    slack = SlackAdapter(
-        runtime.settings,
-        runtime.dispatcher,
-        runtime.sessions,
-        runtime.clock,
-        runtime.journal,
-        runtime.slack_tokens,
-    )
-    runtime.inbox.register(SLACK, slack.handling.process)
-    return slack
-
-
-def attach_teams(runtime: Runtime) -> TeamsAdapter:
-    """The Teams endpoint, its activities' handling registered with the inbox worker."""
-    teams = TeamsAdapter(
-        runtime.settings,
-        runtime.dispatcher,
-        runtime.sessions,
-        runtime.clock,
-        runtime.journal,
-        runtime.sender.wake,
-        runtime.teams_connector,
-        runtime.sealer,
-    )
-    runtime.inbox.register(TEAMS, teams.handling.process)
-    return teams
+def attach_platforms(runtime: Runtime) -> dict[str, Endpoint]:
+    """Each connected platform's endpoint in this process, its inbox handler registered."""
+    return platforms.attach(runtime.platforms, runtime.inbox)
 
 
 def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application:
     """The aiohttp application; every route is listed here."""
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
-    local = LocalApi(runtime.settings, runtime.clock, runtime.sessions, runtime.dispatcher)
     files = Downloads(runtime.settings, runtime.sessions, runtime.clock)
     dashboard = app[DASHBOARD] = DashboardRoutes(runtime.settings, runtime.sessions, runtime.clock)
     open_badges = OpenBadgesRoutes(
         runtime.settings, runtime.sessions, runtime.clock, runtime.sealer
     )
-    slack = attach_slack(runtime)
-    if slack is not None:
-        app.add_routes(slack.routes())
-    teams = app[TEAMS_ADAPTER] = attach_teams(runtime)
-    app.add_routes(teams.routes())
+    endpoints = app[ENDPOINTS] = attach_platforms(runtime)
+    for endpoint in endpoints.values():
+        app.add_routes(endpoint.routes)
     app.add_routes(
         [
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),
-            # The playground acts as anyone: only when asked for (settings._playground).
-            *(local.routes() if runtime.settings.playground else []),
             *files.routes(),
             *open_badges.routes(),
             *dashboard.routes(),
@@ -250,8 +170,8 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     )
 
     async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
-        if slack is not None:
-            await slack.start()  # Socket Mode, when configured
+        for endpoint in endpoints.values():
+            await endpoint.start()  # Slack's Socket Mode, when configured
         if start_sender:
             runtime.sender.start()
             runtime.inbox.start()  # first, what a crash left recorded but not handled
@@ -259,14 +179,14 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
             # at once, handles runs missed while the bot was down.
             runtime.election.start()
         yield
-        if slack is not None:
-            await slack.stop()
-        await teams.typing.close()
+        for endpoint in endpoints.values():
+            await endpoint.stop()
         await runtime.inbox.stop()
         await runtime.election.stop()
         await runtime.scheduler.close()
         await runtime.sender.stop()
-        await runtime.teams_connector.close()
+        for connection in runtime.platforms.values():
+            await connection.close()  # once nothing sends any more
         await dashboard.close()
         await runtime.engine.dispose()
 

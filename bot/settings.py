@@ -15,18 +15,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.adapters.slack import settings as slack_section
+from bot.adapters.slack.settings import SlackSettings
+from bot.adapters.teams import settings as teams_section
+from bot.adapters.teams.settings import TeamsSettings
+from bot.env_values import SettingsError, parse_bool
 from bot.ladder import DEFAULT_LADDER, Ladder, LadderError, parse_ladder
 from bot.mentoring.weights import Weights
 from storage.sealing import HOW_TO_MAKE_A_KEY, KeyFormatError, SecretKey
 
+# SettingsError is imported from here by its callers; it is defined in bot/env_values.py, below
+# this module and the platforms' own sections (bot/adapters/<name>/settings.py), which raise it.
 SUPPORTED_LOCALES = ("en", "fr")
 DEFAULT_CONFIG_PATH = "config/ambassador.toml"
 DEFAULT_DATABASE_URL = "sqlite:///var/ambassador.db"
+# The platforms an AMBASSADOR_ADMINS entry may name (bot/platforms.py registers the same ones;
+# tests/bot/test_platforms.py checks it: this module cannot import that registry, which imports
+# every adapter, which import these settings).
 ADMIN_PLATFORMS = ("local", "slack", "teams")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or wrong; the message names it and says what is expected."""
 
 
 @dataclass(frozen=True)
@@ -117,82 +123,6 @@ class RetentionSettings:
     # Rows per transaction, and the pause between two transactions (milliseconds).
     batch_size: int = 1000
     pause_ms: int = 20
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    """Slack's credentials, all from the environment (see the README's Slack set-up).
-
-    One workspace: SLACK_BOT_TOKEN. Several: OAuth (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET,
-    SLACK_STATE_SECRET), installations kept in the database. Requests arrive over HTTP
-    (SLACK_SIGNING_SECRET checks them) or over Socket Mode (SLACK_APP_TOKEN).
-    """
-
-    bot_token: str = ""
-    signing_secret: str = ""
-    app_token: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    state_secret: str = ""
-    api_base_url: str = "https://slack.com/api/"
-
-    @property
-    def enabled(self) -> bool:
-        """Whether Slack is configured at all."""
-        return bool((self.bot_token or self.client_id) and (self.signing_secret or self.app_token))
-
-    @property
-    def oauth(self) -> bool:
-        """Several workspaces, installed through OAuth."""
-        return bool(self.client_id)
-
-    @property
-    def socket_mode(self) -> bool:
-        """Requests arrive over a WebSocket opened by the bot (no public URL needed)."""
-        return bool(self.app_token)
-
-
-@dataclass(frozen=True)
-class TeamsSettings:
-    """Teams' credentials, under the Bot Framework samples' names (MicrosoftAppId, …).
-
-    None set: Teams is off (every activity refused) unless TEAMS_ALLOW_UNAUTHENTICATED=1
-    asks for local development without tokens; the start-up log then says so loudly.
-    """
-
-    app_id: str = ""
-    app_password: str = ""
-    tenant_id: str = ""
-    app_type: str = "SingleTenant"
-    # Where the bot's own tokens come from (client credentials); a test double in tests.
-    token_url: str = ""
-    # Where the keys that sign the Bot Connector's requests are published.
-    openid_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
-    # Only these tenants may use the bot (empty: any tenant that installs it).
-    allowed_tenants: frozenset[str] = frozenset()
-    # TEAMS_ALLOW_UNAUTHENTICATED=1: no credentials, unsigned activities accepted (local
-    # development only; never inferred from where a request comes from).
-    allow_unauthenticated: bool = False
-    # TEAMS_SERVICE_URLS: service URLs trusted besides Bot Framework's documented Teams hosts.
-    extra_service_urls: tuple[str, ...] = ()
-
-    @property
-    def authenticated(self) -> bool:
-        """Whether credentials are configured (requests must then carry a valid token)."""
-        return bool(self.app_id and self.app_password)
-
-    @property
-    def enabled(self) -> bool:
-        """Whether /api/messages accepts activities at all."""
-        return self.authenticated or self.allow_unauthenticated
-
-    @property
-    def token_endpoint(self) -> str:
-        """The token endpoint: the tenant's for single-tenant bots, else Bot Framework's."""
-        if self.token_url:
-            return self.token_url
-        authority = self.tenant_id if self.app_type == "SingleTenant" else "botframework.com"
-        return f"https://login.microsoftonline.com/{authority}/oauth2/v2.0/token"
 
 
 @dataclass(frozen=True)
@@ -293,15 +223,6 @@ def parse_admins(value: str) -> frozenset[tuple[str, str]]:
             )
         admins.add((platform, user_id.strip()))
     return frozenset(admins)
-
-
-def _parse_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("", "0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name} must be 1 or 0, got {value!r}")
 
 
 def _read_config(path: str) -> dict[str, Any]:
@@ -437,103 +358,6 @@ def _issuer(config: Mapping[str, Any], path: str) -> BadgeIssuerSettings:
     return BadgeIssuerSettings(values["issuer_name"], email, url)
 
 
-def _slack(env: Mapping[str, str]) -> SlackSettings:
-    names = {
-        "bot_token": "SLACK_BOT_TOKEN",
-        "signing_secret": "SLACK_SIGNING_SECRET",
-        "app_token": "SLACK_APP_TOKEN",
-        "client_id": "SLACK_CLIENT_ID",
-        "client_secret": "SLACK_CLIENT_SECRET",
-        "state_secret": "SLACK_STATE_SECRET",
-    }
-    values = {field_name: env.get(name, "").strip() for field_name, name in names.items()}
-    slack = SlackSettings(
-        **values,
-        api_base_url=_parse_api_url(
-            env.get("SLACK_API_BASE_URL", "").strip() or "https://slack.com/api/"
-        ),
-    )
-    if slack.bot_token and slack.client_id:
-        raise SettingsError(
-            "Set SLACK_BOT_TOKEN for one workspace or SLACK_CLIENT_ID (OAuth, several "
-            "workspaces), not both"
-        )
-    if slack.client_id and not (slack.client_secret and slack.state_secret):
-        raise SettingsError(
-            "SLACK_CLIENT_ID is set: also set SLACK_CLIENT_SECRET (Basic Information > App "
-            "Credentials) and SLACK_STATE_SECRET (any long random text)"
-        )
-    if (slack.bot_token or slack.client_id) and not (slack.signing_secret or slack.app_token):
-        raise SettingsError(
-            "Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)"
-        )
-    if slack.client_id and not slack.signing_secret:
-        raise SettingsError(
-            "OAuth installs arrive over HTTP: SLACK_CLIENT_ID needs SLACK_SIGNING_SECRET too"
-        )
-    if slack.app_token and not slack.app_token.startswith("xapp-"):
-        raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-    return slack
-
-
-def _teams(env: Mapping[str, str]) -> TeamsSettings:
-    names = {
-        "app_id": "MicrosoftAppId",
-        "app_password": "MicrosoftAppPassword",
-        "tenant_id": "MicrosoftAppTenantId",
-        "token_url": "TEAMS_TOKEN_URL",
-    }
-    values = {field_name: env.get(name, "").strip() for field_name, name in names.items()}
-    values["openid_url"] = env.get("TEAMS_OPENID_URL", "").strip() or TeamsSettings.openid_url
-    app_type = env.get("MicrosoftAppType", "").strip() or "SingleTenant"
-    if app_type == "UserAssignedMSI":
-        # A managed identity's token comes from the Azure host (IMDS), not a client secret.
-        raise SettingsError(
-            "MicrosoftAppType UserAssignedMSI is not supported: register the Azure Bot as "
-            "SingleTenant and give MicrosoftAppPassword (a client secret)"
-        )
-    if app_type not in ("SingleTenant", "MultiTenant"):
-        raise SettingsError(
-            f"MicrosoftAppType must be SingleTenant (the default) or MultiTenant, got {app_type!r}"
-        )
-    allowed = frozenset(
-        tenant.strip()
-        for tenant in env.get("TEAMS_ALLOWED_TENANTS", "").split(",")
-        if tenant.strip()
-    )
-    teams = TeamsSettings(
-        **values,
-        app_type=app_type,
-        allowed_tenants=allowed,
-        allow_unauthenticated=_parse_bool(
-            "TEAMS_ALLOW_UNAUTHENTICATED", env.get("TEAMS_ALLOW_UNAUTHENTICATED", "0")
-        ),
-        extra_service_urls=_service_urls(env.get("TEAMS_SERVICE_URLS", "")),
-    )
-    if bool(teams.app_id) != bool(teams.app_password):
-        raise SettingsError("Teams needs both MicrosoftAppId and MicrosoftAppPassword (or neither)")
-    if teams.authenticated and teams.allow_unauthenticated:
-        raise SettingsError(
-            "TEAMS_ALLOW_UNAUTHENTICATED=1 is for local development without credentials: "
-            "unset it when MicrosoftAppId and MicrosoftAppPassword are set"
-        )
-    if teams.authenticated and app_type == "SingleTenant" and not teams.tenant_id:
-        raise SettingsError(
-            "A single-tenant bot needs MicrosoftAppTenantId (the Azure Bot's tenant id)"
-        )
-    return teams
-
-
-def _service_urls(value: str) -> tuple[str, ...]:
-    urls = tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
-    for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"TEAMS_SERVICE_URLS entries must start with https:// (got {url[:80]!r})"
-            )
-    return urls
-
-
 # Bind addresses meaning "every interface" (https://docs.python.org/3/library/socket.html):
 # nobody can open a link to them, so links name localhost instead.
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]", "*"})
@@ -569,7 +393,7 @@ def _playground(
     """
     asked = env.get("AMBASSADOR_PLAYGROUND", "").strip()
     if asked:
-        enabled = _parse_bool("AMBASSADOR_PLAYGROUND", asked)
+        enabled = parse_bool("AMBASSADOR_PLAYGROUND", asked)
     else:
         enabled = is_loopback_host(host) and not (slack.enabled or teams.authenticated)
     token = env.get("AMBASSADOR_PLAYGROUND_TOKEN", "").strip()
@@ -585,14 +409,6 @@ def _playground(
             "(at least 24 random characters), or listen on 127.0.0.1"
         )
     return enabled, token if enabled else ""
-
-
-def _parse_api_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"SLACK_API_BASE_URL must start with http:// or https:// (got {value!r})"
-        )
-    return value if value.endswith("/") else value + "/"
 
 
 def _parse_public_url(value: str) -> str:
@@ -666,7 +482,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     rate_limits = _rate_limits(config, config_path)
     ladder = _ladder(config, config_path)
     host = env.get("AMBASSADOR_HOST", "127.0.0.1").strip() or "127.0.0.1"
-    slack, teams = _slack(env), _teams(env)
+    slack, teams = slack_section.load(env), teams_section.load(env)
     playground, playground_token = _playground(env, host, slack, teams)
     if teams.allow_unauthenticated and not is_loopback_host(host):
         raise SettingsError(
@@ -693,7 +509,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         secret_key=_secret_key(env, database_url),
         log_format=log_format,
-        local_clock_control=_parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
+        local_clock_control=parse_bool("LOCAL_CLOCK_CONTROL", env.get("LOCAL_CLOCK_CONTROL", "0")),
         signup_code_length=code_length,
         ladder=ladder,
         outbox=outbox,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.adapters.teams.platform import connector_of
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from tests.conftest import make_settings
@@ -59,7 +60,7 @@ async def all_doors(
         yield Doors(client, runtime, slack, teams)
     finally:
         await client.close()
-        await runtime.teams_connector.close()
+        await connector_of(runtime.platforms).close()
         await runtime.engine.dispose()
         await teams.close()
         await slack.close()

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.adapters.teams.platform import connector_of
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from tests.conftest import make_settings
@@ -128,7 +129,7 @@ async def teams_app(
             yield client, fake, runtime
         finally:
             await client.close()
-            await runtime.teams_connector.close()
+            await connector_of(runtime.platforms).close()
             await runtime.engine.dispose()
     finally:
         await fake.close()

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import json_input
 from bot.adapters.local import PLATFORM, WORKSPACE
 from bot.adapters.local.guard import PlaygroundGuard
+from bot.adapters.local.presence import LocalPresence
 from bot.clock import Clock
-from bot.core.context import Context
 from bot.core.dispatch import Dispatcher
 from bot.core.events import (
     ActionEvent,
@@ -32,7 +32,7 @@ from bot.core.replies import Reply
 from bot.core.routing import Router
 from bot.i18n import SUPPORTED, Translator
 from bot.settings import Settings
-from storage import local_messages, members, playground_reset, presence, workspaces
+from storage import local_messages, members, playground_reset, workspaces
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = frozenset({"playground.css", "playground.js", "playground-i18n.js"})
@@ -134,16 +134,14 @@ class LocalApi:
         clock: Clock,
         sessions: async_sessionmaker[AsyncSession],
         dispatcher: Dispatcher,
+        presence: LocalPresence,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._sessions = sessions
         self._dispatcher = dispatcher
         self._guard = PlaygroundGuard(settings)
-        # People already recorded as present in a conversation (saves a write per command).
-        self._seen: set[tuple[str, str]] = set()
-        dispatcher.presence[PLATFORM] = self._count_present
-        dispatcher.observers[PLATFORM] = self._observe
+        self._presence = presence
 
     def routes(self) -> list[web.AbstractRouteDef]:
         """The page, its static files and the JSON API, each behind the guard."""
@@ -213,21 +211,6 @@ class LocalApi:
             return _error(400, str(exc), exc.field)
         event = _interaction(self._dispatcher.router, origin, user, action_id, value)
         return _answer(await self._dispatcher.handle(event))
-
-    async def _observe(self, ctx: Context) -> None:
-        """In each event's transaction: the playground counts who spoke in a conversation."""
-        key = (ctx.origin.conversation, ctx.user.id)
-        if ctx.origin.is_direct or key in self._seen:
-            return
-        inserted = await presence.mark_seen(
-            ctx.db, ctx.workspace.id, ctx.origin.conversation, ctx.user.id, ctx.now
-        )
-        # Remember only what is surely committed: a refused command rolls its insert back.
-        if not inserted:
-            self._seen.add(key)
-
-    async def _count_present(self, db: AsyncSession, workspace_id: int, conversation: str) -> int:
-        return await presence.count(db, workspace_id, conversation)
 
     async def messages(self, request: web.Request) -> web.Response:
         """GET …/conversations/{conversation}/messages: the bot's posts there, oldest first."""
@@ -324,7 +307,7 @@ class LocalApi:
             return _error(400, str(exc), exc.field)
         async with self._sessions() as session, session.begin():
             deleted = await playground_reset.reset(session, PLATFORM, WORKSPACE)
-        self._seen.clear()  # presence rows are gone: record who speaks again
+        self._presence.forget()  # presence rows are gone: record who speaks again
         return web.json_response({"deleted": deleted})
 
     async def set_clock(self, request: web.Request) -> web.Response:

@@ -141,7 +141,11 @@ class SlackAdapter:
         clock: Clock,
         journal: Journal,
         tokens: SlackTokens | None = None,
+        uninstall: SingleWorkspaceUninstall | None = None,
     ) -> None:
+        """`tokens` with OAuth (several workspaces), else `uninstall`: the single
+        workspace's uninstall listener, whose reinstall observer the registry gives the
+        dispatcher (bot/adapters/slack/platform.py)."""
         self._settings = settings
         self._journal = journal
         self._tokens = tokens
@@ -184,10 +188,9 @@ class SlackAdapter:
                 process_before_response=True,
             )
             # No token row to delete: the workspace is marked uninstalled (uninstall.py).
-            single = SingleWorkspaceUninstall(sessions, clock)
-            self.app.event("app_uninstalled")(single.uninstalled)
-            self.app.event("tokens_revoked")(single.uninstalled)
-            dispatcher.observers[PLATFORM] = single.still_installed
+            assert uninstall is not None, "one workspace needs its uninstall listener"
+            self.app.event("app_uninstalled")(uninstall.uninstalled)
+            self.app.event("tokens_revoked")(uninstall.uninstalled)
         self._profiles = SlackProfiles(sessions)
         self.handling = SlackHandling(settings, dispatcher, self._profiles, self._api_for)
         self._socket: AsyncSocketModeHandler | None = None

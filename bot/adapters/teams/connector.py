@@ -20,8 +20,8 @@ import aiohttp
 
 from bot.adapters.teams import protocol
 from bot.adapters.teams.service_urls import ServiceUrls
+from bot.adapters.teams.settings import TeamsSettings
 from bot.outbox.delivery import PermanentFailure, PostedWithoutId, RetryLater
-from bot.settings import TeamsSettings
 
 SCOPE = "https://api.botframework.com/.default"
 TIMEOUT = aiohttp.ClientTimeout(total=30)

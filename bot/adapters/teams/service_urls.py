@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bot.settings import TeamsSettings, is_loopback_host
+from bot.adapters.teams.settings import TeamsSettings
+from bot.settings import is_loopback_host
 
 TEAMS_SERVICE_HOSTS = frozenset(
     {

@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from bot.adapters.teams.platform import connector_of
 from bot.clock import Clock
 from bot.server import Runtime, build_app, create_runtime
 from storage import teams_references
@@ -145,7 +146,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
         answers = [call.shown for call in fake.sent() if call.conversation != CHANNEL]
         assert any("#1" in answer for answer in answers), answers
         posted_before = len(fake.sent(CHANNEL_ROOT))
-        await first.teams_connector.close()
+        await connector_of(first.platforms).close()
         await first.engine.dispose()
 
         # A new process: nothing in memory, only what the database kept.
@@ -155,7 +156,7 @@ async def test_a_scheduled_post_reaches_the_channel_after_a_restart(database_url
             await second.clock.set(datetime(2026, 11, 27, 17, 5, tzinfo=UTC))
             await second.sender.drain()
         finally:
-            await second.teams_connector.close()
+            await connector_of(second.platforms).close()
             await second.engine.dispose()
         posts = fake.sent(CHANNEL_ROOT)[posted_before:]
         assert len(posts) == 1 and "Share one win" in posts[0].shown
@@ -261,7 +262,7 @@ async def test_an_untrusted_service_url_is_refused_and_never_called(
 
 def test_trusted_service_urls() -> None:
     from bot.adapters.teams.service_urls import ServiceUrls
-    from bot.settings import TeamsSettings
+    from bot.adapters.teams.settings import TeamsSettings
 
     signed = ServiceUrls(TeamsSettings(app_id="a", app_password="p", tenant_id="t"))
     for url in (

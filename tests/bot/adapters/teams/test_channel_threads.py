@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.adapters.platform import ENDPOINTS
+from bot.adapters.teams.platform import adapter_of
 from bot.core.replies import Reply
 from bot.handlers import signup
 from bot.i18n import Translator
 from bot.outbox.queue import Outbox
-from bot.server import TEAMS_ADAPTER, Runtime
+from bot.server import Runtime
 from storage import members, outbox_keys, teams_references, training_sessions, workspaces
 from storage.conversations import channel_of
 from storage.models import TeamsConversation, TrainingSession
@@ -143,7 +145,7 @@ async def test_a_reply_to_a_command_in_a_thread_goes_to_the_askers_chat_not_the_
     asked = channel.post(ANIM, "help")
     await deliver(client, fake, runtime, asked)
     before = len(fake.calls)
-    handling = client.server.app[TEAMS_ADAPTER].handling
+    handling = adapter_of(client.server.app[ENDPOINTS]).handling
     await handling.deliver(asked, [Reply("Only for you")], "test")
     await settle(runtime)
     sent = [c for c in fake.calls[before:] if c.method == "send"]

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.sender import TeamsSender
+from bot.adapters.teams.settings import TeamsSettings
 from bot.core.replies import Button, Card, OutboundMessage
 from bot.outbox.queue import Outbox
 from bot.server import Runtime
-from bot.settings import RateLimitSettings, TeamsSettings
+from bot.settings import RateLimitSettings
 from storage import teams_references, workspaces
 from storage.models import OutboxMessage
 from storage.teams_references import Reference

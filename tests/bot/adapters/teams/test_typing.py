@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.server import TEAMS_ADAPTER, Runtime
+from bot.adapters.platform import ENDPOINTS
+from bot.adapters.teams.platform import adapter_of
+from bot.server import Runtime
 from tests.support.fake_connector import FakeConnector
 from tests.support.teams_wire import (
     ANIM,
@@ -25,7 +27,7 @@ AT_ONCE = 1.5
 
 
 def _soon(client: Client) -> None:
-    client.server.app[TEAMS_ADAPTER].typing.after = AFTER
+    adapter_of(client.server.app[ENDPOINTS]).typing.after = AFTER
 
 
 def _typing(fake: FakeConnector) -> list[str]:
@@ -49,7 +51,7 @@ async def test_a_command_answered_at_once_shows_no_typing(
     teams: tuple[Client, FakeConnector, Runtime],
 ) -> None:
     client, fake, runtime = teams
-    client.server.app[TEAMS_ADAPTER].typing.after = AT_ONCE
+    adapter_of(client.server.app[ENDPOINTS]).typing.after = AT_ONCE
     assert (await send(client, fake, activity(fake, ANIM, "help"))).status == 202
     await settle(runtime)
     await asyncio.sleep(AT_ONCE + AFTER)
