@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core.context import Context
 from bot.core.parsing import Token, fold, join_tokens
 from bot.core.replies import Reply
+from storage.vocabulary import MemberRole
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,16 @@ class Command:
     key: str
     words: tuple[str, ...]
     handler: CommandHandler
-    role: str = "learner"
+    role: MemberRole = MemberRole.LEARNER
     aliases: tuple[tuple[str, ...], ...] = ()
     # Shown in `help`; greetings and the like are not.
     listed: bool = True
     # The least role `help` lists it for, when the handler checks a higher role itself
     # (a form command such as `challenge` must match for everyone, to suggest its siblings).
-    help_role: str = ""
+    help_role: MemberRole | None = None
 
     @property
-    def listed_for(self) -> str:
+    def listed_for(self) -> MemberRole:
         """The least role that sees it in `help`."""
         return self.help_role or self.role
 
@@ -70,7 +71,7 @@ class Action:
 
     action_id: str
     handler: ActionHandler | None = None
-    role: str = "learner"
+    role: MemberRole = MemberRole.LEARNER
     with_argument: ArgumentActionHandler | None = None
 
 

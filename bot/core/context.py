@@ -15,6 +15,7 @@ from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage.models import Member, Workspace
+from storage.vocabulary import MemberRole
 
 # Counts the people in a conversation when the platform can tell (None otherwise).
 PresenceCounter = Callable[[AsyncSession, int, str], Awaitable[int | None]]
@@ -30,7 +31,7 @@ class Context:
     user: PlatformUser
     workspace: Workspace
     actor: Member
-    role: str
+    role: MemberRole
     now: datetime
     outbox: Outbox
     count_present: PresenceCounter | None = None
@@ -62,12 +63,12 @@ class Context:
         """The asker's time zone, else the workspace's, else settings."""
         return self.actor.timezone or self.workspace.timezone or self.settings.timezone
 
-    def require(self, needed: str) -> None:
+    def require(self, needed: MemberRole) -> None:
         """Refuse (nothing changed) unless the asker has at least the `needed` role."""
         if not roles.allows(self.role, needed):
             raise PermissionRefused(f"errors.needs_{needed}")
 
-    def role_of(self, member: Member) -> str:
+    def role_of(self, member: Member) -> MemberRole:
         """The effective role of any member of this workspace."""
         return roles.effective_role(
             member.role, self.settings.is_admin(self.origin.platform, member.user_id)

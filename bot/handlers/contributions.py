@@ -25,6 +25,7 @@ from bot.handlers.community import community_conversation
 from bot.i18n import Translator
 from storage import contributions, members, outbox_store
 from storage.models import Contribution, Member
+from storage.vocabulary import ContributionKind, MemberRole
 
 REFRESHER = "contribution"
 LIKE_ACTION = "contribution.like"
@@ -46,7 +47,7 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
         return OutboundMessage(text=text, card=Card(title=text))
     title_key = (
         f"challenges.posted_{contribution.outcome}"
-        if contribution.kind == "answer"
+        if contribution.kind == ContributionKind.ANSWER
         else "contributions.share_title"
     )
     title = t(title_key, name=author)
@@ -200,7 +201,7 @@ async def hide(ctx: Context, args: Args) -> list[Reply]:
 async def hide_form(ctx: Context, value: str) -> list[Reply]:
     """The Hide button of posts made before it moved to `hide <number>` (they keep it until
     their next edit): asks animators for the reason (learners are refused)."""
-    ctx.require("animator")
+    ctx.require(MemberRole.ANIMATOR)
     contribution = await _contribution(ctx, value)
     form = Form(
         title=ctx.t("contributions.hide_title", id=contribution.id),

@@ -23,6 +23,7 @@ from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import mentoring
 from storage.models import Member, MentoringPair, Workspace
+from storage.vocabulary import WishStatus
 
 CHECK_IN_ACTION = "mentoring.check_in"
 
@@ -157,7 +158,7 @@ async def run(
         )
         wish = await mentoring.wish_of(db, novice.id)
         assert wish is not None
-        wish.status, wish.waiting_reason, wish.updated_at = "paired", None, now
+        wish.status, wish.waiting_reason, wish.updated_at = WishStatus.PAIRED, None, now
         await _introduce(db, outbox, workspace, settings, pair, novice, mentor)
     for novice, reason, _languages in planned.waiting:
         wish = await mentoring.wish_of(db, novice.id)

@@ -30,6 +30,7 @@ from bot.handlers.members_admin import target_member
 from bot.open_badges.documents import Urls
 from storage import activity, downloads, erasure, members, personal_data, training_sessions
 from storage.models import Member, Workspace
+from storage.vocabulary import MemberRole
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ async def forget_me_confirmed(ctx: Context, value: str) -> list[Reply]:
 
 async def forget_member_confirmed(ctx: Context, value: str) -> list[Reply]:
     """An admin confirmed the erasure of someone else."""
-    ctx.require("admin")
+    ctx.require(MemberRole.ADMIN)
     member = await members.find(ctx.db, ctx.workspace.id, value)
     if member is None or member.user_id == erasure.FORMER_MEMBER_ID:
         raise UserError("privacy.already_forgotten")

@@ -19,6 +19,7 @@ from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage import pulses
 from storage.models import Member, Pulse, Workspace
+from storage.vocabulary import PulseStatus
 
 BATCH = 200
 
@@ -36,7 +37,7 @@ def _translator(member: Member, workspace: Workspace, settings: Settings) -> Tra
 
 def start_sending(pulse: Pulse, settings: Settings, now: datetime) -> None:
     """Fix the deadline and the reminder when the pulse goes out."""
-    pulse.status = "sending"
+    pulse.status = PulseStatus.SENDING
     pulse.sent_at = now
     pulse.closes_at = pulse.until_at or now + timedelta(days=settings.pulse.deadline_days)
     reminder = now + timedelta(days=settings.pulse.reminder_after_days)
@@ -72,7 +73,7 @@ async def send_batch(
     if len(targets) == BATCH:
         return False
     pulse.recipients = await pulses.recipient_count(db, pulse.id)
-    pulse.status = "open"
+    pulse.status = PulseStatus.OPEN
     if tell_creator:
         await _tell_creator(db, pulse, workspace, settings, now)
     return True
@@ -135,7 +136,7 @@ async def _each(
             pulse = claimed[0]
             workspace = await db.get(Workspace, pulse.workspace_id)
             assert workspace is not None
-            if pulse.status == "scheduled":
+            if pulse.status == PulseStatus.SCHEDULED:
                 start_sending(pulse, settings, now)
             await step(db, pulse, workspace, settings, now)
             done += 1
@@ -198,7 +199,7 @@ async def _close(
 async def close(db: AsyncSession, pulse: Pulse, now: datetime) -> None:
     """No more answers, no more reminders; the sums of its answers are kept."""
     await pulses.freeze_sums(db, pulse)
-    pulse.status = "closed"
+    pulse.status = PulseStatus.CLOSED
     pulse.closed_at = now
     pulse.next_reminder_at = None
 
