@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import CheckConstraint, inspect, insert, select, text
+from sqlalchemy import CheckConstraint, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage.db import create_engine, session_factory
@@ -88,9 +89,9 @@ def _literals(node: ast.expr | None) -> list[str]:
 
 def violations(source: str, values: dict[str, set[str]]) -> list[tuple[int, str]]:
     """(line, what) for each vocabulary value written as a literal in `source`: compared
-    (==, !=, in, not in, SQL's in_ and not_in) with a column of that name, assigned to one (`x.status = "open"`,
-    also in a tuple assignment), passed as a keyword argument (`status="open"`), or given
-    as a dict item (`{"status": "open"}`)."""
+    (==, !=, in, not in, SQL's in_ and not_in) with a column of that name, assigned to one
+    (`x.status = "open"`, also in a tuple assignment), passed as a keyword argument
+    (`status="open"`), or given as a dict item (`{"status": "open"}`)."""
     found: list[tuple[int, str]] = []
 
     def check(name: str | None, value: ast.expr | None, line: int) -> None:
@@ -109,9 +110,7 @@ def violations(source: str, values: dict[str, set[str]]) -> list[tuple[int, str]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
-            for (left, right), operator in zip(
-                zip(operands, operands[1:], strict=False), node.ops, strict=True
-            ):
+            for (left, right), operator in zip(itertools.pairwise(operands), node.ops, strict=True):
                 if isinstance(operator, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
                     check(_named(left), right, node.lineno)
                     check(_named(right), left, node.lineno)
