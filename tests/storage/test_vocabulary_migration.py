@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import create_engine
@@ -194,3 +195,34 @@ async def test_a_value_outside_its_vocabulary_stops_the_migration(empty_database
     if url.startswith("sqlite"):
         # Nothing rebuilt: no constraint yet, the value can still be written.
         await _run(url, ["UPDATE member SET role = 'chief' WHERE id = 2"])
+
+
+async def test_the_downgrade_removes_the_constraints(empty_database: str) -> None:
+    url = empty_database
+    this, before = _revisions(url)
+    await migrations.migrate_to(url, this)
+    await _run(url, ROWS)
+
+    def down(connection: Any) -> None:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+
+    def checks(connection: Any) -> set[str]:
+        inspector = inspect(connection)
+        return {
+            str(check["name"])
+            for table in inspector.get_table_names()
+            for check in inspector.get_check_constraints(table)
+        }
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(down)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(checks) == set()
+    finally:
+        await engine.dispose()
+    await _run(url, ["UPDATE contribution SET outcome = 'maybe'"])
+    assert (await _counts(url))["contribution_like"] == 1
