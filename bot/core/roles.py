@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.vocabulary import MemberRole
 
+# The stored vocabulary's members (storage/vocabulary.py), under the names callers use.
 LEARNER = MemberRole.LEARNER
 ANIMATOR = MemberRole.ANIMATOR
 ADMIN = MemberRole.ADMIN
