@@ -66,13 +66,17 @@ from storage.models import (
     WeeklyActivity,
 )
 from storage.upsert import InsertInto, Prepared, table_of
+from storage.vocabulary import ContributionKind, ContributionOutcome
 
 COUNTERS = ("answers", "successes", "not_yets", "shares", "likes_given", "likes_received")
 # The community's size per week: members who start counting that week, and who leave.
 MEMBER_COUNTERS = ("arrivals", "departures")
 ALL_COUNTERS = COUNTERS + MEMBER_COUNTERS
 ANSWER_COUNTERS = ("answers", "successes", "not_yets")
-OUTCOME_COUNTER = {"success": "successes", "not_yet": "not_yets"}
+OUTCOME_COUNTER = {
+    ContributionOutcome.SUCCESS: "successes",
+    ContributionOutcome.NOT_YET: "not_yets",
+}
 
 Key = tuple[date, int]  # (week, session id or 0)
 
@@ -120,11 +124,16 @@ class Deltas:
         self.rows[(week, session_id)][counter] += n
 
     def answer(
-        self, week: date, occurrence_id: int | None, session_id: int, outcome: str | None, n: int
+        self,
+        week: date,
+        occurrence_id: int | None,
+        session_id: int,
+        outcome: ContributionOutcome | None,
+        n: int,
     ) -> None:
         """Add `n` answers of `outcome` to the week and to the occurrence, for the session."""
         self.add(week, session_id, "answers", n)
-        counter = OUTCOME_COUNTER.get(outcome or "")
+        counter = OUTCOME_COUNTER.get(outcome) if outcome is not None else None
         if counter is not None:
             self.add(week, session_id, counter, n)
         if occurrence_id is not None:
@@ -219,8 +228,8 @@ async def answer_saved(
     member_id: int,
     occurrence_id: int,
     created_at: datetime,
-    outcome: str,
-    before: tuple[str | None, bool] | None,
+    outcome: ContributionOutcome,
+    before: tuple[ContributionOutcome | None, bool] | None,
 ) -> None:
     """An answer was given (`before` None) or edited (`before` = its former outcome and
     whether it was hidden): count it, or move it between success and not-yet."""
@@ -308,17 +317,17 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
 
 def _take_contribution(
     deltas: Deltas,
-    kind: str,
-    outcome: str | None,
+    kind: ContributionKind,
+    outcome: ContributionOutcome | None,
     occurrence_id: int | None,
     created_at: datetime,
     session_id: int,
     n: int,
 ) -> None:
     week = monday(created_at)
-    if kind == "answer":
+    if kind == ContributionKind.ANSWER:
         deltas.answer(week, occurrence_id, session_id, outcome, n)
-    elif kind == "share":
+    elif kind == ContributionKind.SHARE:
         deltas.add(week, session_id, "shares", n)
 
 
@@ -501,17 +510,19 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
     zero = literal(0)
     one = literal(1)
     visible = and_(contribution.c.workspace_id == workspace_id, contribution.c.hidden_at.is_(None))
-    is_answer = contribution.c.kind == "answer"
+    is_answer = contribution.c.kind == ContributionKind.ANSWER
     contributions = (
         select(
             week_of(contribution.c.created_at).label("week"),
             _cohort(author).label("session_id"),
             case((is_answer, 1), else_=0).label("answers"),
-            case((is_answer & (contribution.c.outcome == "success"), 1), else_=0).label(
-                "successes"
-            ),
-            case((is_answer & (contribution.c.outcome == "not_yet"), 1), else_=0).label("not_yets"),
-            case((contribution.c.kind == "share", 1), else_=0).label("shares"),
+            case(
+                (is_answer & (contribution.c.outcome == ContributionOutcome.SUCCESS), 1), else_=0
+            ).label("successes"),
+            case(
+                (is_answer & (contribution.c.outcome == ContributionOutcome.NOT_YET), 1), else_=0
+            ).label("not_yets"),
+            case((contribution.c.kind == ContributionKind.SHARE, 1), else_=0).label("shares"),
             zero.label("likes_given"),
             zero.label("likes_received"),
             zero.label("arrivals"),
@@ -567,8 +578,8 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
             contribution.c.occurrence_id,
             answerer,
             func.count(),
-            func.sum(case((contribution.c.outcome == "success", 1), else_=0)),
-            func.sum(case((contribution.c.outcome == "not_yet", 1), else_=0)),
+            func.sum(case((contribution.c.outcome == ContributionOutcome.SUCCESS, 1), else_=0)),
+            func.sum(case((contribution.c.outcome == ContributionOutcome.NOT_YET, 1), else_=0)),
         )
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible, is_answer, contribution.c.occurrence_id.is_not(None))

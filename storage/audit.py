@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import AuditEntry, Member
+from storage.vocabulary import ActorKind
 
-ACTOR_MEMBER = "member"
-ACTOR_SYSTEM = "system"
+ACTOR_MEMBER = ActorKind.MEMBER
+ACTOR_SYSTEM = ActorKind.SYSTEM
 
 
 async def add(

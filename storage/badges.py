@@ -45,6 +45,12 @@ from storage.models import (
     Workspace,
 )
 from storage.upsert import insert_for, table_of
+from storage.vocabulary import (
+    BadgeSource,
+    CheckInAnswer,
+    ContributionKind,
+    OutboxKind,
+)
 
 COUNTED = (
     "challenge_answers",
@@ -150,12 +156,21 @@ def member_counts(
             daily.c.member_id,
             func.sum(
                 case(
-                    (daily.c.kind == "answer", _capped(daily.c.n, caps.get("challenge_answers"))),
+                    (
+                        daily.c.kind == ContributionKind.ANSWER,
+                        _capped(daily.c.n, caps.get("challenge_answers")),
+                    ),
                     else_=0,
                 )
             ).label("answers"),
             func.sum(
-                case((daily.c.kind == "share", _capped(daily.c.n, caps.get("shares"))), else_=0)
+                case(
+                    (
+                        daily.c.kind == ContributionKind.SHARE,
+                        _capped(daily.c.n, caps.get("shares")),
+                    ),
+                    else_=0,
+                )
             ).label("shares"),
         )
         .group_by(daily.c.member_id)
@@ -183,7 +198,10 @@ def member_counts(
     shares = func.coalesce(contributed.c.shares, 0)
     pulse_answers = func.coalesce(pulsed.c.n, 0)
     referrals = func.coalesce(referred.c.n, 0)
-    met = or_(MentoringPair.mentor_answer == "met", MentoringPair.novice_answer == "met")
+    met = or_(
+        MentoringPair.mentor_answer == CheckInAnswer.MET,
+        MentoringPair.novice_answer == CheckInAnswer.MET,
+    )
     mentoring_done = (
         select(MentoringPair.mentor_id.label("member_id"), func.count().label("n"))
         .where(met, only(MentoringPair.mentor_id))
@@ -321,7 +339,7 @@ async def award_due(
                 literal(rule.level),
                 literal(rule.rank),
                 literal(now, type_=award.c.awarded_at.type),
-                literal("auto"),
+                literal(BadgeSource.AUTO.value),
                 joined_days,
             ).where(_meets(stats, rule, now), stats.c[f"held_{rule.rank}"] == 0)
         )
@@ -419,7 +437,7 @@ async def grant(
             level=level,
             rank=rank,
             awarded_at=now,
-            source="grant",
+            source=BadgeSource.GRANT,
             granted_by_id=granted_by_id,
             reason=reason,
             joined_days=joined_days,
@@ -493,7 +511,7 @@ async def enqueue_dms(
                 workspace.c.platform,
                 award.c.workspace_id,
                 literal("dm:") + member.c.user_id,
-                literal("post"),
+                literal(OutboxKind.POST.value),
                 _json_object(session, "text", fallback),
                 _json_object(session, *_pairs(outbox_keys.award_refresh(award.c.id, "member"))),
                 literal("pending"),

@@ -11,6 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import activity, conversations
 from storage.models import Challenge, ChallengeOccurrence, Contribution, Member
 from storage.upsert import insert_for, skip_locked, table_of
+from storage.vocabulary import (
+    ChallengeStatus,
+    ContributionKind,
+    ContributionOutcome,
+    OccurrenceStatus,
+)
 
 
 async def create(
@@ -35,7 +41,7 @@ async def create(
         conversation=conversation,
         locale=locale,
         recurrence=recurrence,
-        status="active" if next_run_at else "finished",
+        status=ChallengeStatus.ACTIVE if next_run_at else ChallengeStatus.FINISHED,
         next_run_at=next_run_at,
         open_days=open_days,
         remind_hours=remind_hours,
@@ -57,7 +63,9 @@ async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> l
     query = (
         select(Challenge)
         .where(Challenge.workspace_id == workspace_id)
-        .order_by(Challenge.status != "active", Challenge.next_run_at, Challenge.id.desc())
+        .order_by(
+            Challenge.status != ChallengeStatus.ACTIVE, Challenge.next_run_at, Challenge.id.desc()
+        )
         .limit(limit)
     )
     return list((await session.execute(query)).scalars())
@@ -67,7 +75,7 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ch
     """Active challenges whose next run is due, locked so another replica skips them."""
     query = (
         select(Challenge)
-        .where(Challenge.status == "active", Challenge.next_run_at <= now)
+        .where(Challenge.status == ChallengeStatus.ACTIVE, Challenge.next_run_at <= now)
         .order_by(Challenge.next_run_at)
         .limit(limit)
     )
@@ -79,7 +87,7 @@ async def add_occurrence(
     challenge: Challenge,
     *,
     planned_at: datetime,
-    status: str,
+    status: OccurrenceStatus,
     now: datetime,
     closes_at: datetime | None,
     skip_reason: str | None = None,
@@ -92,10 +100,12 @@ async def add_occurrence(
         conversation=challenge.conversation,
         planned_at=planned_at,
         status=status,
-        posted_at=now if status == "posted" else None,
+        posted_at=now if status == OccurrenceStatus.POSTED else None,
         closes_at=closes_at,
         skip_reason=skip_reason,
-        remind_at=_remind_at(challenge, closes_at, now) if status == "posted" else None,
+        remind_at=_remind_at(challenge, closes_at, now)
+        if status == OccurrenceStatus.POSTED
+        else None,
     )
     statement = insert.on_conflict_do_nothing(
         index_elements=["challenge_id", "planned_at"]
@@ -114,7 +124,7 @@ async def close_open_occurrences(
         .where(
             occurrence.c.challenge_id == challenge_id,
             occurrence.c.id != except_id,
-            occurrence.c.status == "posted",
+            occurrence.c.status == OccurrenceStatus.POSTED,
             (occurrence.c.closes_at.is_(None)) | (occurrence.c.closes_at > now),
         )
         .values(closes_at=now)
@@ -138,7 +148,7 @@ async def latest_open_occurrence(
     threads, or of a challenge)."""
     query = select(ChallengeOccurrence).where(
         ChallengeOccurrence.workspace_id == workspace_id,
-        ChallengeOccurrence.status == "posted",
+        ChallengeOccurrence.status == OccurrenceStatus.POSTED,
         (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
     )
     if conversation is not None:
@@ -159,7 +169,7 @@ async def open_occurrences(
         select(ChallengeOccurrence)
         .where(
             ChallengeOccurrence.challenge_id.in_(challenge_ids),
-            ChallengeOccurrence.status == "posted",
+            ChallengeOccurrence.status == OccurrenceStatus.POSTED,
             (ChallengeOccurrence.closes_at.is_(None)) | (ChallengeOccurrence.closes_at > now),
         )
         .order_by(ChallengeOccurrence.posted_at, ChallengeOccurrence.id)
@@ -177,7 +187,7 @@ async def skipped(
         select(ChallengeOccurrence)
         .where(
             ChallengeOccurrence.challenge_id.in_(challenge_ids),
-            ChallengeOccurrence.status == "skipped",
+            ChallengeOccurrence.status == OccurrenceStatus.SKIPPED,
         )
         .order_by(ChallengeOccurrence.planned_at)
     )
@@ -190,7 +200,7 @@ async def save_answer(
     workspace_id: int,
     member_id: int,
     occurrence_id: int,
-    outcome: str,
+    outcome: ContributionOutcome,
     text: str,
     link: str | None,
     now: datetime,
@@ -211,7 +221,7 @@ async def save_answer(
     insert = insert_for(session, Contribution).values(
         workspace_id=workspace_id,
         member_id=member_id,
-        kind="answer",
+        kind=ContributionKind.ANSWER,
         outcome=outcome,
         occurrence_id=occurrence_id,
         text=text,
@@ -252,7 +262,7 @@ async def claim_due_reminders(
         .where(
             ChallengeOccurrence.remind_at <= now,
             ChallengeOccurrence.reminded_at.is_(None),
-            ChallengeOccurrence.status == "posted",
+            ChallengeOccurrence.status == OccurrenceStatus.POSTED,
         )
         .order_by(ChallengeOccurrence.remind_at)
         .limit(limit)
@@ -277,9 +287,10 @@ async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence
 
 async def next_due(session: AsyncSession) -> datetime | None:
     """The earliest moment a challenge run or a reminder is due."""
-    runs = select(func.min(Challenge.next_run_at)).where(Challenge.status == "active")
+    runs = select(func.min(Challenge.next_run_at)).where(Challenge.status == ChallengeStatus.ACTIVE)
     reminders = select(func.min(ChallengeOccurrence.remind_at)).where(
-        ChallengeOccurrence.reminded_at.is_(None), ChallengeOccurrence.status == "posted"
+        ChallengeOccurrence.reminded_at.is_(None),
+        ChallengeOccurrence.status == OccurrenceStatus.POSTED,
     )
     found = [(await session.execute(q)).scalar_one_or_none() for q in (runs, reminders)]
     moments = [m for m in found if m is not None]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import activity
 from storage.models import Contribution, ContributionLike, OutboxMessage
 from storage.upsert import insert_for, table_of
+from storage.vocabulary import ContributionKind
 
 
 async def save_share(
@@ -19,7 +20,7 @@ async def save_share(
     contribution = Contribution(
         workspace_id=workspace_id,
         member_id=member_id,
-        kind="share",
+        kind=ContributionKind.SHARE,
         text=text,
         created_at=now,
         updated_at=now,

@@ -54,6 +54,7 @@ from storage.models import (
     Workspace,
 )
 from storage.personal_data import received_condition
+from storage.vocabulary import InboxStatus, MemberRole, OutboxStatus
 
 SWEEP_AFTER = timedelta(minutes=10)
 # Texts shorter than this are not searched for in other records (too many false matches).
@@ -187,7 +188,7 @@ async def forget_traces(
             or_(
                 OutboxMessage.idempotency_key.in_(keep_posts),
                 OutboxMessage.target == f"dm:{user_id}",
-                (OutboxMessage.status != "pending") & _any_like(outbox, everything),
+                (OutboxMessage.status != OutboxStatus.PENDING) & _any_like(outbox, everything),
                 _any_like(outbox, precise),
             )
         )
@@ -218,7 +219,7 @@ async def forget_traces(
         delete(InboxEvent).where(
             InboxEvent.platform == workspace.platform,
             or_(
-                (InboxEvent.status != "pending") & _any_like(inbox, everything),
+                (InboxEvent.status != InboxStatus.PENDING) & _any_like(inbox, everything),
                 _any_like(inbox, precise),
             ),
         )
@@ -299,7 +300,7 @@ async def _former_member(db: AsyncSession, workspace: Workspace, now: datetime) 
         workspace_id=workspace.id,
         user_id=FORMER_MEMBER_ID,
         display_name="—",
-        role="learner",
+        role=MemberRole.LEARNER,
         created_at=now,
     )
     db.add(former)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from storage import leases
 from storage.models import InboxEvent
 from storage.upsert import table_of
+from storage.vocabulary import InboxStatus
 
 
 async def record_many(
@@ -29,7 +30,7 @@ async def record_many(
             "platform": platform,
             "kind": kind,
             "payload": payload,
-            "status": "pending",
+            "status": InboxStatus.PENDING,
             "attempts": 0,
             "received_at": now,
             "next_attempt_at": now,
@@ -49,7 +50,7 @@ async def claim_due(
     return await leases.claim(session, _CLAIM, InboxEvent, now, lease, limit)
 
 
-_CLAIM = leases.claim_statement(InboxEvent)
+_CLAIM = leases.claim_statement(InboxEvent, InboxStatus.PENDING)
 
 
 async def finish(session: AsyncSession, event_id: int, now: datetime) -> None:
@@ -57,7 +58,7 @@ async def finish(session: AsyncSession, event_id: int, now: datetime) -> None:
     await session.execute(
         update(InboxEvent)
         .where(InboxEvent.id == event_id)
-        .values(status="done", done_at=now, claimed_until=None)
+        .values(status=InboxStatus.DONE, done_at=now, claimed_until=None)
     )
 
 
@@ -69,7 +70,7 @@ async def retry_later(
         update(InboxEvent)
         .where(InboxEvent.id == event_id)
         .values(
-            status="failed" if give_up else "pending",
+            status=InboxStatus.FAILED if give_up else InboxStatus.PENDING,
             attempts=attempts,
             last_error=error[:2000],
             next_attempt_at=at,
@@ -81,4 +82,4 @@ async def retry_later(
 async def is_done(session: AsyncSession, event_id: int) -> bool:
     """Whether the request was handled (its replies are in the outbox)."""
     status = await session.scalar(select(InboxEvent.status).where(InboxEvent.id == event_id))
-    return status == "done"
+    return status == InboxStatus.DONE

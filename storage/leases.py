@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, or_, select, update
@@ -22,15 +23,15 @@ from storage.upsert import InsertInto, Prepared, table_of
 RowT = TypeVar("RowT", bound=Base)
 
 
-def claim_statement(model: type[Base]) -> Prepared:
-    """The prepared claim statement of a queue table."""
+def claim_statement(model: type[Base], pending: StrEnum) -> Prepared:
+    """The prepared claim statement of a queue table whose due rows have status `pending`."""
 
     def build(insert_into: InsertInto) -> Any:
         table = table_of(model)
         due = (
             select(table.c.id)
             .where(
-                table.c.status == "pending",
+                table.c.status == pending,
                 table.c.next_attempt_at <= bindparam("now"),
                 or_(table.c.claimed_until.is_(None), table.c.claimed_until < bindparam("now")),
             )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import activity
 from storage.models import Member, MembershipEvent
 from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
+from storage.vocabulary import MemberRole
 
 # Who stands for people who were erased, as author of the sessions, challenges and pulses
 # they ran ("@" never appears in a platform's user id).
@@ -37,7 +38,7 @@ async def upsert_seen(
             "user_id": user_id,
             "display_name": display_name,
             "platform_locale": platform_locale,
-            "role": "learner",
+            "role": MemberRole.LEARNER,
             "created_at": now,
         },
     )
@@ -111,7 +112,7 @@ async def get_or_create(
         workspace_id=workspace_id,
         user_id=user_id,
         display_name=user_id,
-        role="learner",
+        role=MemberRole.LEARNER,
         created_at=now,
     )
     await session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))

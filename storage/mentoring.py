@@ -19,6 +19,7 @@ from storage.models import (
     TrainingSession,
 )
 from storage.upsert import insert_for
+from storage.vocabulary import MentorStatus, WishStatus
 
 
 async def profile_of(session: AsyncSession, member_id: int) -> MentorProfile | None:
@@ -58,7 +59,7 @@ async def waiting(session: AsyncSession, workspace_id: int) -> list[tuple[Mentee
     query = (
         select(MenteeWish, Member)
         .join(Member, Member.id == MenteeWish.member_id)
-        .where(MenteeWish.workspace_id == workspace_id, MenteeWish.status == "waiting")
+        .where(MenteeWish.workspace_id == workspace_id, MenteeWish.status == WishStatus.WAITING)
         .order_by(MenteeWish.updated_at, MenteeWish.id)
     )
     return [(wish, member) for wish, member in (await session.execute(query)).all()]
@@ -80,7 +81,7 @@ async def available_mentors(
         .outerjoin(load, load.c.mentor_id == MentorProfile.member_id)
         .where(
             MentorProfile.workspace_id == workspace_id,
-            MentorProfile.status == "active",
+            MentorProfile.status == MentorStatus.ACTIVE,
             or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
         )
         .order_by(MentorProfile.id)
@@ -181,7 +182,7 @@ async def workspaces_waiting(session: AsyncSession) -> list[tuple[int, datetime]
             func.coalesce(func.max(latest.c.at), func.min(MenteeWish.updated_at)),
         )
         .outerjoin(latest, latest.c.workspace_id == MenteeWish.workspace_id)
-        .where(MenteeWish.status == "waiting")
+        .where(MenteeWish.status == WishStatus.WAITING)
         .group_by(MenteeWish.workspace_id)
     )
     return [(int(w), at) for w, at in (await session.execute(query)).all()]

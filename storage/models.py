@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -29,6 +31,26 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from storage.vocabulary import (
+    ActorKind,
+    BadgeSource,
+    ChallengeStatus,
+    CheckInAnswer,
+    ContributionKind,
+    ContributionOutcome,
+    InboxStatus,
+    MemberRole,
+    MentorStatus,
+    OccurrenceStatus,
+    OutboxKind,
+    OutboxStatus,
+    PairEndReason,
+    PulseAnswerField,
+    PulseStatus,
+    ReferralResponse,
+    WishStatus,
+)
 
 # Stable constraint names so that migrations are the same on both databases.
 NAMING_CONVENTION = {
@@ -66,6 +88,43 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+V = TypeVar("V", bound=StrEnum)
+
+
+class Vocabulary(TypeDecorator[V]):
+    """A closed vocabulary (storage/vocabulary.py) in a VARCHAR column: written as the
+    member's string, read back as the member, so `row.status == PulseStatus.OPEN` holds.
+
+    A value outside the vocabulary is refused before it reaches the database (ValueError),
+    and by the database itself (the CHECK constraint `one_of` declares).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[V], length: int = 16) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> V | None:
+        if value is None:
+            return None
+        return self.vocabulary(value)
+
+
+def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
+    """The CHECK constraint ck_<table>_<column>: `column` holds a value of `vocabulary` (or
+    NULL). Migration 0021 created these from value lists frozen in it (a test keeps both
+    equal)."""
+    values = ", ".join(f"'{member.value}'" for member in vocabulary)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
 
 
 class Base(DeclarativeBase):
@@ -109,6 +168,7 @@ class Member(Base):
 
     __tablename__ = "member"
     __table_args__ = (
+        one_of("role", MemberRole),
         UniqueConstraint("workspace_id", "user_id", name="uq_member_user"),
         # The dashboard's community sizes (storage/activity.py): who joined when, through
         # which session, left when, contributed when, read from the index alone.
@@ -134,7 +194,7 @@ class Member(Base):
     # The locale the platform last sent with an event (fallback when locale is None).
     platform_locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16), default="learner")
+    role: Mapped[MemberRole] = mapped_column(Vocabulary(MemberRole), default=MemberRole.LEARNER)
     level: Mapped[str | None] = mapped_column(String(32))
     joined_at: Mapped[datetime | None]
     # No foreign key: training_session already points at member (opened_by), and a
@@ -216,6 +276,8 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
+        one_of("kind", OutboxKind),
+        one_of("status", OutboxStatus),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
         Index("ix_outbox_message_coalesce", "coalesce_key", "status"),
         # A reaction names the message it is on: find what the bot posted there.
@@ -230,18 +292,16 @@ class OutboxMessage(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     # A conversation id, or dm:<user id> for a direct message.
     target: Mapped[str] = mapped_column(String(200))
-    # post | update (an edit in place of the message sent for `update_of`).
-    kind: Mapped[str] = mapped_column(String(16), default="post")
+    kind: Mapped[OutboxKind] = mapped_column(Vocabulary(OutboxKind), default=OutboxKind.POST)
     update_of: Mapped[str | None] = mapped_column(String(255))
     # Later rows with the same coalesce_key make earlier pending ones redundant.
     coalesce_key: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]]
     # Names a live renderer that rebuilds the payload from the database at send time.
     refresh: Mapped[dict[str, Any] | None]
-    # pending | sent | superseded | failed | emptied (a post sent more than [retention]
-    # outbox_days ago: its content removed, its key, target and platform id kept so that it
-    # can still be edited, replied to in its thread, or found from a reaction)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(
+        Vocabulary(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
@@ -294,7 +354,10 @@ class Challenge(Base):
     """A challenge an animator wrote, with its schedule (the source of truth for posting)."""
 
     __tablename__ = "challenge"
-    __table_args__ = (Index("ix_challenge_due", "status", "next_run_at"),)
+    __table_args__ = (
+        one_of("status", ChallengeStatus),
+        Index("ix_challenge_due", "status", "next_run_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
@@ -305,8 +368,9 @@ class Challenge(Base):
     locale: Mapped[str] = mapped_column(String(8))
     # bot.scheduling.recurrence.Recurrence as JSON; None for a challenge posted at once.
     recurrence: Mapped[dict[str, Any] | None]
-    # active | finished (no more runs) | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[ChallengeStatus] = mapped_column(
+        Vocabulary(ChallengeStatus), default=ChallengeStatus.ACTIVE
+    )
     next_run_at: Mapped[datetime | None]
     # How long a one-off occurrence stays open for answers.
     open_days: Mapped[int] = mapped_column(Integer, default=7)
@@ -321,6 +385,7 @@ class ChallengeOccurrence(Base):
 
     __tablename__ = "challenge_occurrence"
     __table_args__ = (
+        one_of("status", OccurrenceStatus),
         UniqueConstraint("challenge_id", "planned_at", name="uq_challenge_occurrence_planned"),
         Index("ix_challenge_occurrence_conversation", "workspace_id", "conversation", "posted_at"),
         Index("ix_challenge_occurrence_remind", "remind_at"),
@@ -333,8 +398,7 @@ class ChallengeOccurrence(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     conversation: Mapped[str] = mapped_column(String(200))
     planned_at: Mapped[datetime]
-    # posted | skipped
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OccurrenceStatus] = mapped_column(Vocabulary(OccurrenceStatus))
     posted_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     skip_reason: Mapped[str | None] = mapped_column(Text)
@@ -348,6 +412,8 @@ class Contribution(Base):
 
     __tablename__ = "contribution"
     __table_args__ = (
+        one_of("kind", ContributionKind),
+        one_of("outcome", ContributionOutcome),
         UniqueConstraint("occurrence_id", "member_id", name="uq_contribution_answer"),
         Index("ix_contribution_member", "member_id", "kind"),
         # The dashboard's answers per occurrence by outcome, from the index alone.
@@ -357,10 +423,9 @@ class Contribution(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    # answer | share
-    kind: Mapped[str] = mapped_column(String(16))
-    # success | not_yet (answers only)
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[ContributionKind] = mapped_column(Vocabulary(ContributionKind))
+    # Answers only.
+    outcome: Mapped[ContributionOutcome | None] = mapped_column(Vocabulary(ContributionOutcome))
     occurrence_id: Mapped[int | None] = mapped_column(
         ForeignKey("challenge_occurrence.id", ondelete="CASCADE")
     )
@@ -464,6 +529,7 @@ class Pulse(Base):
 
     __tablename__ = "pulse"
     __table_args__ = (
+        one_of("status", PulseStatus),
         Index("ix_pulse_send", "status", "send_at"),
         Index("ix_pulse_reminder", "status", "next_reminder_at"),
         Index("ix_pulse_close", "status", "closes_at"),
@@ -479,8 +545,9 @@ class Pulse(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     # Where it was asked for (`pulse results` there defaults to it).
     conversation: Mapped[str] = mapped_column(String(200))
-    # scheduled | sending | open | closed | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[PulseStatus] = mapped_column(
+        Vocabulary(PulseStatus), default=PulseStatus.SCHEDULED
+    )
     # None while waiting for its session to close (`at close + N days`).
     send_at: Mapped[datetime | None]
     after_close_days: Mapped[int | None]
@@ -544,13 +611,15 @@ class PulseAnswerChange(Base):
     """The history of answers: every score, LSAT or comment given, in order."""
 
     __tablename__ = "pulse_answer_change"
-    __table_args__ = (Index("ix_pulse_answer_change_answer", "pulse_id", "member_id"),)
+    __table_args__ = (
+        one_of("field", PulseAnswerField),
+        Index("ix_pulse_answer_change_answer", "pulse_id", "member_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     pulse_id: Mapped[int] = mapped_column(ForeignKey("pulse.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    # score | lsat | comment
-    field: Mapped[str] = mapped_column(String(16))
+    field: Mapped[PulseAnswerField] = mapped_column(Vocabulary(PulseAnswerField))
     value: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
@@ -560,6 +629,7 @@ class Referral(Base):
 
     __tablename__ = "referral"
     __table_args__ = (
+        one_of("response", ReferralResponse),
         UniqueConstraint("pulse_id", "referrer_id", "referred_key", name="uq_referral"),
         Index("ix_referral_referred", "referred_member_id", "converted_at"),
         Index("ix_referral_referrer", "referrer_id"),
@@ -578,8 +648,8 @@ class Referral(Base):
     referred_name: Mapped[str] = mapped_column(String(200))
     # m:<member id> or n:<folded name>: one referral per colleague per answer.
     referred_key: Mapped[str] = mapped_column(String(220))
-    # interested | not_now | stop (the invitation's buttons)
-    response: Mapped[str | None] = mapped_column(String(16))
+    # The invitation's buttons; None until one is pressed.
+    response: Mapped[ReferralResponse | None] = mapped_column(Vocabulary(ReferralResponse))
     responded_at: Mapped[datetime | None]
     converted_at: Mapped[datetime | None]
     converted_session_id: Mapped[int | None] = mapped_column(
@@ -613,6 +683,7 @@ class BadgeAward(Base):
 
     __tablename__ = "badge_award"
     __table_args__ = (
+        one_of("source", BadgeSource),
         Index(
             "uq_badge_award_active",
             "member_id",
@@ -655,8 +726,7 @@ class BadgeAward(Base):
     # 1 for the ladder's first level, and so on (the member's level is the highest held).
     rank: Mapped[int] = mapped_column(Integer)
     awarded_at: Mapped[datetime]
-    # auto (the ladder's criteria were met) | grant (an animator's `badge grant`)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[BadgeSource] = mapped_column(Vocabulary(BadgeSource))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
@@ -715,13 +785,15 @@ class MentorProfile(Base):
     """A member who volunteered to mentor: places, languages, topics, availability."""
 
     __tablename__ = "mentor_profile"
-    __table_args__ = (UniqueConstraint("member_id", name="uq_mentor_profile_member"),)
+    __table_args__ = (
+        one_of("status", MentorStatus),
+        UniqueConstraint("member_id", name="uq_mentor_profile_member"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    # active | off
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[MentorStatus] = mapped_column(Vocabulary(MentorStatus))
     capacity: Mapped[int] = mapped_column(Integer)
     # Comma-separated language codes (ISO 639-1) and free topics.
     languages: Mapped[str] = mapped_column(String(200))
@@ -734,13 +806,15 @@ class MenteeWish(Base):
     """A novice's consent to be mentored, and where they stand."""
 
     __tablename__ = "mentee_wish"
-    __table_args__ = (UniqueConstraint("member_id", name="uq_mentee_wish_member"),)
+    __table_args__ = (
+        one_of("status", WishStatus),
+        UniqueConstraint("member_id", name="uq_mentee_wish_member"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    # waiting | paired | stopped | declined
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[WishStatus] = mapped_column(Vocabulary(WishStatus))
     # Languages asked for (`mentor request languages pt`); empty: the member's language.
     languages: Mapped[str] = mapped_column(String(200), default="")
     # Why the last round left them waiting (a matcher reason code).
@@ -769,6 +843,9 @@ class MentoringPair(Base):
 
     __tablename__ = "mentoring_pair"
     __table_args__ = (
+        one_of("mentor_answer", CheckInAnswer),
+        one_of("novice_answer", CheckInAnswer),
+        one_of("end_reason", PairEndReason),
         Index("ix_mentoring_pair_members", "mentor_id", "novice_id"),
         Index("ix_mentoring_pair_check_in", "check_in_at", "checked_at"),
     )
@@ -782,12 +859,10 @@ class MentoringPair(Base):
     # When both are asked "Have you met?", and when that went out.
     check_in_at: Mapped[datetime]
     checked_at: Mapped[datetime | None]
-    # met | not_yet | another (the novice asked for another mentor)
-    mentor_answer: Mapped[str | None] = mapped_column(String(16))
-    novice_answer: Mapped[str | None] = mapped_column(String(16))
+    mentor_answer: Mapped[CheckInAnswer | None] = mapped_column(Vocabulary(CheckInAnswer))
+    novice_answer: Mapped[CheckInAnswer | None] = mapped_column(Vocabulary(CheckInAnswer))
     ended_at: Mapped[datetime | None]
-    # another | mentor_off | novice_stop
-    end_reason: Mapped[str | None] = mapped_column(String(32))
+    end_reason: Mapped[PairEndReason | None] = mapped_column(Vocabulary(PairEndReason, 32))
 
 
 class MentoringAllowance(Base):
@@ -872,6 +947,7 @@ class InboxEvent(Base):
 
     __tablename__ = "inbox_event"
     __table_args__ = (
+        one_of("status", InboxStatus),
         Index("ix_inbox_event_due", "status", "next_attempt_at"),
         # The retention purge: the oldest handled or failed requests (done_at >= received_at).
         Index("ix_inbox_event_age", "status", "received_at"),
@@ -884,7 +960,9 @@ class InboxEvent(Base):
     # What the adapter received: command | action | view | event | activity …
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    status: Mapped[InboxStatus] = mapped_column(
+        Vocabulary(InboxStatus), default=InboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
@@ -948,6 +1026,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_entry"
     __table_args__ = (
+        one_of("actor_kind", ActorKind),
         Index("ix_audit_entry_workspace", "workspace_id", "at"),
         # The retention purge deletes by age across workspaces.
         Index("ix_audit_entry_at", "at"),
@@ -961,8 +1040,7 @@ class AuditEntry(Base):
     at: Mapped[datetime]
     # slack | teams | local: where the command came from.
     platform: Mapped[str] = mapped_column(String(16))
-    # member (a person's command) | system (the bot on its own, e.g. after an uninstall).
-    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[ActorKind] = mapped_column(Vocabulary(ActorKind))
     actor_member_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL")
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import leases
 from storage.models import OutboxMessage
 from storage.upsert import InsertInto, Prepared, table_of
+from storage.vocabulary import OutboxKind, OutboxStatus
 
 
 async def enqueue(
@@ -23,7 +24,7 @@ async def enqueue(
     target: str,
     payload: dict[str, Any],
     now: datetime,
-    kind: str = "post",
+    kind: OutboxKind = OutboxKind.POST,
     update_of: str | None = None,
     coalesce_key: str | None = None,
     refresh: dict[str, Any] | None = None,
@@ -39,7 +40,7 @@ async def enqueue(
         coalesce_key=coalesce_key,
         payload=payload,
         refresh=refresh,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -67,7 +68,7 @@ async def claim_due(
     return await leases.claim(session, _CLAIM, OutboxMessage, now, lease, limit)
 
 
-_CLAIM = leases.claim_statement(OutboxMessage)
+_CLAIM = leases.claim_statement(OutboxMessage, OutboxStatus.PENDING)
 
 
 async def newest_pending(session: AsyncSession, coalesce_key: str) -> int | None:
@@ -80,15 +81,15 @@ async def newest_pending(session: AsyncSession, coalesce_key: str) -> int | None
 _NEWEST_PENDING = Prepared(
     lambda _insert_into: select(func.max(table_of(OutboxMessage).c.id)).where(
         table_of(OutboxMessage).c.coalesce_key == bindparam("coalesce_key"),
-        table_of(OutboxMessage).c.status == "pending",
+        table_of(OutboxMessage).c.status == OutboxStatus.PENDING,
     )
 )
 
 
-async def platform_id_of(session: AsyncSession, key: str) -> tuple[str, str | None] | None:
+async def platform_id_of(session: AsyncSession, key: str) -> tuple[OutboxStatus, str | None] | None:
     """(status, platform message id) of the message enqueued under `key`, or None."""
     row = (await _STATUS_OF.execute(session, {"key": key})).one_or_none()
-    return (str(row.status), row.platform_message_id) if row is not None else None
+    return (OutboxStatus(row.status), row.platform_message_id) if row is not None else None
 
 
 _STATUS_OF = Prepared(
@@ -103,7 +104,7 @@ class Outcome:
     """What became of one claimed message."""
 
     message_id: int
-    status: str  # sent | superseded | failed | pending (retry)
+    status: OutboxStatus  # SENT, SUPERSEDED, FAILED, or PENDING (a retry)
     error: str | None = None
     platform_message_id: str | None = None
     attempts: int = 0
@@ -118,10 +119,10 @@ async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) 
             "b_status": o.status,
             "b_error": o.error,
             "b_platform_id": o.platform_message_id,
-            "b_sent_at": now if o.status == "sent" else None,
+            "b_sent_at": now if o.status == OutboxStatus.SENT else None,
         }
         for o in outcomes
-        if o.status != "pending"
+        if o.status != OutboxStatus.PENDING
     ]
     retries = [
         {
@@ -131,7 +132,7 @@ async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) 
             "b_error": o.error,
         }
         for o in outcomes
-        if o.status == "pending"
+        if o.status == OutboxStatus.PENDING
     ]
     if finished:
         await session.execute(_FINISH.for_session(session), finished)

@@ -18,6 +18,7 @@ from storage.models import (
     SessionParticipation,
 )
 from storage.upsert import insert_for, skip_locked, table_of
+from storage.vocabulary import PulseStatus
 
 
 async def create(session: AsyncSession, **values: Any) -> Pulse:
@@ -79,7 +80,9 @@ async def in_workspace(
 async def waiting_for_close(session: AsyncSession, session_id: int) -> list[Pulse]:
     """Pulses to be sent `at close` of this training session."""
     query = select(Pulse).where(
-        Pulse.session_id == session_id, Pulse.status == "scheduled", Pulse.send_at.is_(None)
+        Pulse.session_id == session_id,
+        Pulse.status == PulseStatus.SCHEDULED,
+        Pulse.send_at.is_(None),
     )
     return list((await session.execute(query)).scalars())
 
@@ -92,7 +95,8 @@ async def claim_sending(session: AsyncSession, now: datetime, limit: int) -> lis
     query = (
         select(Pulse)
         .where(
-            ((Pulse.status == "scheduled") & (Pulse.send_at <= now)) | (Pulse.status == "sending")
+            ((Pulse.status == PulseStatus.SCHEDULED) & (Pulse.send_at <= now))
+            | (Pulse.status == PulseStatus.SENDING)
         )
         .order_by(Pulse.id)
         .limit(limit)
@@ -104,7 +108,7 @@ async def claim_reminders(session: AsyncSession, now: datetime, limit: int) -> l
     """Open pulses whose reminder is due."""
     query = (
         select(Pulse)
-        .where(Pulse.status == "open", Pulse.next_reminder_at <= now)
+        .where(Pulse.status == PulseStatus.OPEN, Pulse.next_reminder_at <= now)
         .order_by(Pulse.next_reminder_at)
         .limit(limit)
     )
@@ -115,7 +119,7 @@ async def claim_closing(session: AsyncSession, now: datetime, limit: int) -> lis
     """Open pulses past their deadline."""
     query = (
         select(Pulse)
-        .where(Pulse.status == "open", Pulse.closes_at <= now)
+        .where(Pulse.status == PulseStatus.OPEN, Pulse.closes_at <= now)
         .order_by(Pulse.closes_at)
         .limit(limit)
     )
@@ -125,9 +129,9 @@ async def claim_closing(session: AsyncSession, now: datetime, limit: int) -> lis
 async def next_due(session: AsyncSession) -> datetime | None:
     """The earliest moment a pulse is to be sent, reminded or closed."""
     queries = (
-        select(func.min(Pulse.send_at)).where(Pulse.status == "scheduled"),
-        select(func.min(Pulse.next_reminder_at)).where(Pulse.status == "open"),
-        select(func.min(Pulse.closes_at)).where(Pulse.status == "open"),
+        select(func.min(Pulse.send_at)).where(Pulse.status == PulseStatus.SCHEDULED),
+        select(func.min(Pulse.next_reminder_at)).where(Pulse.status == PulseStatus.OPEN),
+        select(func.min(Pulse.closes_at)).where(Pulse.status == PulseStatus.OPEN),
     )
     found = [(await session.execute(q)).scalar_one_or_none() for q in queries]
     moments = [m for m in found if m is not None]
@@ -470,7 +474,9 @@ async def named_answers(
     return [NamedAnswer(*row) for row in (await session.execute(query)).all()]
 
 
-async def set_status(session: AsyncSession, pulse_id: int, status: str, **values: Any) -> None:
+async def set_status(
+    session: AsyncSession, pulse_id: int, status: PulseStatus, **values: Any
+) -> None:
     """Change a pulse's status (and other columns) without loading it."""
     await session.execute(
         update(Pulse)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Member, Pulse, Referral, SessionParticipation, TrainingSession
 from storage.upsert import insert_for, table_of
+from storage.vocabulary import MemberRole, ReferralResponse
 
 
 def referred_key(member_id: int | None, typed_name: str) -> str:
@@ -85,7 +86,7 @@ async def not_to_refer(
     if training is not None:
         trainer_ids |= {training.opened_by_id, training.closed_by_id or training.opened_by_id}
     runs = or_(
-        Member.role != "learner",
+        Member.role != MemberRole.LEARNER,
         Member.user_id.in_(sorted(set(admin_user_ids))),
         Member.id.in_(sorted(trainer_ids)),
     )
@@ -157,7 +158,7 @@ async def counts(session: AsyncSession, pulse_ids: list[int]) -> dict[int, Refer
             Referral.pulse_id,
             func.count(),
             func.count(Referral.converted_at),
-            func.sum(case((Referral.response == "interested", 1), else_=0)),
+            func.sum(case((Referral.response == ReferralResponse.INTERESTED, 1), else_=0)),
         )
         .where(Referral.pulse_id.in_(pulse_ids))
         .group_by(Referral.pulse_id)
@@ -176,7 +177,7 @@ class NamedReferral:
     referrer: str
     referred: str
     on_platform: bool
-    response: str | None
+    response: ReferralResponse | None
     converted_at: datetime | None
 
 

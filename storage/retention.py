@@ -55,6 +55,7 @@ from storage.models import (
     Workspace,
 )
 from storage.upsert import table_of
+from storage.vocabulary import InboxStatus, OutboxKind, OutboxStatus
 
 Batch = Callable[[AsyncSession, datetime, int], Awaitable[int]]
 """Deletes (or empties) up to `limit` rows older than the cutoff; how many it did."""
@@ -108,7 +109,7 @@ async def handled_requests(db: AsyncSession, cutoff: datetime, limit: int) -> in
         db,
         InboxEvent,
         limit,
-        inbox.status == "done",
+        inbox.status == InboxStatus.DONE,
         inbox.received_at < cutoff,
         inbox.done_at < cutoff,
     )
@@ -121,7 +122,7 @@ async def failed_requests(db: AsyncSession, cutoff: datetime, limit: int) -> int
         db,
         InboxEvent,
         limit,
-        inbox.status == "failed",
+        inbox.status == InboxStatus.FAILED,
         inbox.received_at < cutoff,
     )
 
@@ -142,10 +143,10 @@ async def empty_sent_posts(db: AsyncSession, cutoff: datetime, limit: int) -> in
     chosen = (
         select(outbox.id)
         .where(
-            outbox.status == "sent",
+            outbox.status == OutboxStatus.SENT,
             outbox.created_at < cutoff,
             outbox.sent_at < cutoff,
-            outbox.kind == "post",
+            outbox.kind == OutboxKind.POST,
             ~_is_direct(outbox.target),
         )
         .limit(limit)
@@ -153,7 +154,7 @@ async def empty_sent_posts(db: AsyncSession, cutoff: datetime, limit: int) -> in
     result = await db.execute(
         update(table_of(OutboxMessage))
         .where(outbox.id.in_(chosen.scalar_subquery()))
-        .values(status="emptied", payload=EMPTIED_PAYLOAD, last_error=None)
+        .values(status=OutboxStatus.EMPTIED, payload=EMPTIED_PAYLOAD, last_error=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -163,17 +164,17 @@ async def sent_messages(db: AsyncSession, cutoff: datetime, limit: int) -> int:
     edit is never itself edited); and edits superseded by a newer one before `cutoff`."""
     outbox = table_of(OutboxMessage).c
     sent = (
-        (outbox.status == "sent")
+        (outbox.status == OutboxStatus.SENT)
         & (outbox.sent_at < cutoff)
-        & ((outbox.kind != "post") | _is_direct(outbox.target))
+        & ((outbox.kind != OutboxKind.POST) | _is_direct(outbox.target))
     )
     return await delete_some(
         db,
         OutboxMessage,
         limit,
-        outbox.status.in_(("sent", "superseded")),
+        outbox.status.in_((OutboxStatus.SENT, OutboxStatus.SUPERSEDED)),
         outbox.created_at < cutoff,
-        sent | (outbox.status == "superseded"),
+        sent | (outbox.status == OutboxStatus.SUPERSEDED),
     )
 
 
@@ -181,7 +182,7 @@ async def failed_messages(db: AsyncSession, cutoff: datetime, limit: int) -> int
     """Messages parked as failed, queued before `cutoff`."""
     outbox = table_of(OutboxMessage).c
     return await delete_some(
-        db, OutboxMessage, limit, outbox.status == "failed", outbox.created_at < cutoff
+        db, OutboxMessage, limit, outbox.status == OutboxStatus.FAILED, outbox.created_at < cutoff
     )
 
 
@@ -192,7 +193,7 @@ async def replay_keys(db: AsyncSession, cutoff: datetime, limit: int) -> int:
     keys of its effects must still answer "already done" when it is finally handled.
     """
     waiting = await db.scalar(
-        select(func.min(InboxEvent.received_at)).where(InboxEvent.status == "pending")
+        select(func.min(InboxEvent.received_at)).where(InboxEvent.status == InboxStatus.PENDING)
     )
     before = min(cutoff, waiting) if waiting is not None else cutoff
     events = table_of(InboundEvent).c

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core.context import Context
 from bot.core.parsing import Token, fold, join_tokens
 from bot.core.replies import Reply
+from storage.vocabulary import MemberRole
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Command:
     key: str
     words: tuple[str, ...]
     handler: CommandHandler
-    role: str = "learner"
+    role: MemberRole = MemberRole.LEARNER
     aliases: tuple[tuple[str, ...], ...] = ()
     # Shown in `help`; greetings and the like are not.
     listed: bool = True
@@ -68,7 +69,7 @@ class Action:
 
     action_id: str
     handler: ActionHandler
-    role: str = "learner"
+    role: MemberRole = MemberRole.LEARNER
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class FormAction:
 
     action_id: str
     handler: ActionHandler | None = None
-    role: str = "learner"
+    role: MemberRole = MemberRole.LEARNER
     with_argument: ArgumentActionHandler | None = None
 
 

@@ -22,6 +22,7 @@ from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
 from storage.models import Member, Workspace
+from storage.vocabulary import MemberRole
 
 if TYPE_CHECKING:
     # For the annotation only: the router runs handlers with a Context, so importing it
@@ -119,12 +120,12 @@ class Context(WorkspaceContext):
         """The asker's time zone, else the workspace's, else settings."""
         return self.timezone_of(self.actor)
 
-    def require(self, needed: str) -> None:
+    def require(self, needed: MemberRole) -> None:
         """Refuse (nothing changed) unless the asker has at least the `needed` role."""
         if not roles.allows(self.role, needed):
             raise PermissionRefused(f"errors.needs_{needed}")
 
-    def role_of(self, member: Member) -> str:
+    def role_of(self, member: Member) -> MemberRole:
         """The effective role of any member of this workspace."""
         return roles.effective_role(
             member.role, self.settings.is_admin(self.origin.platform, member.user_id)

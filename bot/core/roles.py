@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-LEARNER = "learner"
-ANIMATOR = "animator"
-ADMIN = "admin"
-RANK = {LEARNER: 0, ANIMATOR: 1, ADMIN: 2}
+from storage.vocabulary import MemberRole
+
+# The stored vocabulary's members (storage/vocabulary.py), under the names callers use.
+LEARNER = MemberRole.LEARNER
+ANIMATOR = MemberRole.ANIMATOR
+ADMIN = MemberRole.ADMIN
+RANK: dict[str, int] = {LEARNER: 0, ANIMATOR: 1, ADMIN: 2}
 
 
 def allows(role: str, needed: str) -> bool:
@@ -13,6 +16,6 @@ def allows(role: str, needed: str) -> bool:
     return RANK.get(role, 0) >= RANK[needed]
 
 
-def effective_role(stored_role: str, is_settings_admin: bool) -> str:
+def effective_role(stored_role: MemberRole, is_settings_admin: bool) -> MemberRole:
     """Admins from AMBASSADOR_ADMINS are admins whatever the database says."""
     return ADMIN if is_settings_admin else stored_role

@@ -42,6 +42,21 @@ from bot.ladder import DEFAULT_LADDER, Ladder
 from bot.mentoring.matcher import LANGUAGE_FULL, NO_LANGUAGE, ONLY_PREVIOUS, OUTNUMBERED
 from storage.models import Base
 from storage.referrals import referred_key
+from storage.vocabulary import (
+    BadgeSource,
+    ChallengeStatus,
+    CheckInAnswer,
+    ContributionKind,
+    ContributionOutcome,
+    MemberRole,
+    MentorStatus,
+    OccurrenceStatus,
+    PairEndReason,
+    PulseAnswerField,
+    PulseStatus,
+    ReferralResponse,
+    WishStatus,
+)
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -289,7 +304,9 @@ class _Generator:
         created = self.start - timedelta(days=20)
         if self.animator_id is None:
             self.animator_id = self._new_member(ANIMATOR_NAME, "en", 0.0, created, "anim1")
-            self._event(self.animator_id, "role_added", created, detail={"role": "animator"})
+            self._event(
+                self.animator_id, "role_added", created, detail={"role": MemberRole.ANIMATOR}
+            )
         trainers: dict[str, list[int]] = {}
         by_name: dict[str, int] = {}
         for training in texts.TRAININGS:
@@ -302,7 +319,7 @@ class _Generator:
                         "role_added",
                         at,
                         actor=self.animator_id,
-                        detail={"role": "animator"},
+                        detail={"role": MemberRole.ANIMATOR},
                     )
                 trainers.setdefault(training.name, []).append(by_name[name])
         return trainers
@@ -315,7 +332,7 @@ class _Generator:
         created_at: datetime,
         user_id: str | None = None,
         *,
-        role: str = "animator",
+        role: MemberRole = MemberRole.ANIMATOR,
     ) -> int:
         member_id = self.ids.take("member")
         self.members[member_id] = _Member(member_id, name, locale, engagement, created_at)
@@ -455,7 +472,7 @@ class _Generator:
             else ("en" if training.locale == "fr" else "fr")
         )
         member_id = self._new_member(
-            self._name(locale), locale, self._engagement(), opened, role="learner"
+            self._name(locale), locale, self._engagement(), opened, role=MemberRole.LEARNER
         )
         self.learners.append(member_id)
         return member_id
@@ -485,7 +502,9 @@ class _Generator:
         for _ in range(max(3, self.count // 15)):
             locale = "fr" if self.rng.random() < 0.6 else "en"
             created = self.start + timedelta(days=self.rng.uniform(0, DAYS - 5))
-            member_id = self._new_member(self._name(locale), locale, 0.0, created, role="learner")
+            member_id = self._new_member(
+                self._name(locale), locale, 0.0, created, role=MemberRole.LEARNER
+            )
             self.colleagues.append(member_id)
 
     def _event(
@@ -553,7 +572,7 @@ class _Generator:
                 "conversation": COMMUNITY_CONVERSATION,
                 "locale": locale,
                 "recurrence": recurrence,
-                "status": "active",
+                "status": ChallengeStatus.ACTIVE,
                 "next_run_at": following,
                 "open_days": 7,
                 "remind_hours": None,
@@ -573,7 +592,7 @@ class _Generator:
                 "conversation": COMMUNITY_CONVERSATION,
                 "locale": locale,
                 "recurrence": None,
-                "status": "finished",
+                "status": ChallengeStatus.FINISHED,
                 "next_run_at": None,
                 "open_days": 7,
                 "remind_hours": None,
@@ -591,7 +610,7 @@ class _Generator:
                         "workspace_id": self.workspace_id,
                         "conversation": COMMUNITY_CONVERSATION,
                         "planned_at": planned,
-                        "status": "posted",
+                        "status": OccurrenceStatus.POSTED,
                         "posted_at": planned + timedelta(seconds=2),
                         "closes_at": closes,
                         "skip_reason": None,
@@ -648,12 +667,16 @@ class _Generator:
                     continue
                 if member.left_at is not None and at >= member.left_at:
                     continue
-                outcome = "success" if self.rng.random() < 0.68 else "not_yet"
+                outcome = (
+                    ContributionOutcome.SUCCESS
+                    if self.rng.random() < 0.68
+                    else ContributionOutcome.NOT_YET
+                )
                 language = member.locale if self.rng.random() < 0.8 else locale
                 made.append(
                     self._contribution(
                         member_id,
-                        "answer",
+                        ContributionKind.ANSWER,
                         at,
                         outcome=outcome,
                         occurrence=occurrence["id"],
@@ -672,7 +695,7 @@ class _Generator:
                 made.append(
                     self._contribution(
                         member_id,
-                        "share",
+                        ContributionKind.SHARE,
                         at,
                         text=self.rng.choice(texts.SHARES[member.locale]),
                         link=self.rng.choice(texts.LINKS),
@@ -687,9 +710,9 @@ class _Generator:
                 self.members[row["member_id"]].events.append((row["created_at"], row["kind"]))
             if self.volume.history:
                 detail: dict[str, Any] = {"contribution": row["id"]}
-                if row["kind"] == "answer":
+                if row["kind"] == ContributionKind.ANSWER:
                     detail["outcome"] = row["outcome"]
-                kind = "answered" if row["kind"] == "answer" else "shared"
+                kind = "answered" if row["kind"] == ContributionKind.ANSWER else "shared"
                 self._event(row["member_id"], kind, row["created_at"], detail=detail)
                 if hidden:
                     self._event(
@@ -862,7 +885,7 @@ class _Generator:
             "session_id": None,
             "created_by_id": by,
             "conversation": conversation,
-            "status": "scheduled",
+            "status": PulseStatus.SCHEDULED,
             "send_at": send_at,
             "after_close_days": None,
             "until_at": None,
@@ -882,11 +905,11 @@ class _Generator:
         reminder = send_at + timedelta(days=REMINDER_AFTER_DAYS)
         row.update(sent_at=send_at, closes_at=closes)
         if closes <= self.now:
-            row.update(status="closed", closed_at=closes, reminders_sent=1)
+            row.update(status=PulseStatus.CLOSED, closed_at=closes, reminders_sent=1)
         else:
             reminded = reminder <= self.now
             row.update(
-                status="open",
+                status=PulseStatus.OPEN,
                 reminders_sent=1 if reminded else 0,
                 next_reminder_at=None if reminded else reminder,
             )
@@ -955,13 +978,18 @@ class _Generator:
             base = {"pulse_id": answer["pulse_id"], "member_id": answer["member_id"]}
             at = answer["created_at"]
             changes.append(
-                {**base, "field": "score", "value": str(answer["score"]), "created_at": at}
+                {
+                    **base,
+                    "field": PulseAnswerField.SCORE,
+                    "value": str(answer["score"]),
+                    "created_at": at,
+                }
             )
             if answer["lsat"] is not None:
                 changes.append(
                     {
                         **base,
-                        "field": "lsat",
+                        "field": PulseAnswerField.LSAT,
                         "value": str(answer["lsat"]),
                         "created_at": at + timedelta(seconds=25),
                     }
@@ -970,7 +998,7 @@ class _Generator:
                 changes.append(
                     {
                         **base,
-                        "field": "comment",
+                        "field": PulseAnswerField.COMMENT,
                         "value": answer["comment"],
                         "created_at": at + timedelta(seconds=90),
                     }
@@ -989,7 +1017,7 @@ class _Generator:
         for pulse in self.rows["pulse"]:
             if grid:
                 pulse["final_grid"] = None
-            if pulse["status"] == "closed":
+            if pulse["status"] == PulseStatus.CLOSED:
                 pulse["final_sums"] = final_sums(by_pulse.get(pulse["id"], []))
                 if grid:
                     pulse["final_grid"] = final_grid(by_pulse.get(pulse["id"], []))
@@ -1040,7 +1068,7 @@ class _Generator:
                             referred_member_id=target,
                             converted_at=member.joined_at,
                             converted_session_id=member.joined_session,
-                            response="interested",
+                            response=ReferralResponse.INTERESTED,
                             responded_at=at + timedelta(hours=self.rng.uniform(1, 48)),
                         )
                         self.members[answer["member_id"]].events.append(
@@ -1051,14 +1079,21 @@ class _Generator:
                     colleague = self.members[target]
                     colleague.created_at = min(colleague.created_at, at - timedelta(days=1))
                     response = self.rng.choice(
-                        ("interested", "not_now", "not_now", None, None, "stop")
+                        (
+                            ReferralResponse.INTERESTED,
+                            ReferralResponse.NOT_NOW,
+                            ReferralResponse.NOT_NOW,
+                            None,
+                            None,
+                            ReferralResponse.STOP,
+                        )
                     )
                     row.update(referred_member_id=target, response=response)
                     if response is not None:
                         row["responded_at"] = min(
                             self.now, at + timedelta(hours=self.rng.uniform(1, 72))
                         )
-                    if response == "stop":
+                    if response == ReferralResponse.STOP:
                         self._invitations_off[target] = row["responded_at"]
                 if target is not None:
                     row["referred_name"] = self.members[target].name
@@ -1104,7 +1139,7 @@ class _Generator:
                         "level": level,
                         "rank": self.ladder.rank(level),
                         "awarded_at": at,
-                        "source": "auto",
+                        "source": BadgeSource.AUTO,
                         "granted_by_id": None,
                         "reason": None,
                         "revoked_at": None,
@@ -1129,7 +1164,7 @@ class _Generator:
         self._wishes[member.id] = {
             "workspace_id": self.workspace_id,
             "member_id": member.id,
-            "status": "waiting" if draw < 0.22 else "declined",
+            "status": WishStatus.WAITING if draw < 0.22 else WishStatus.DECLINED,
             "languages": languages,
             "waiting_reason": None,
             "updated_at": joined + timedelta(minutes=self.rng.randint(2, 600)),
@@ -1157,7 +1192,7 @@ class _Generator:
             profiles[member_id] = {
                 "workspace_id": self.workspace_id,
                 "member_id": member_id,
-                "status": "active",
+                "status": MentorStatus.ACTIVE,
                 "capacity": self.rng.choice((2, 2, 3, 3, 4)),
                 "languages": languages,
                 "topics": topics,
@@ -1183,7 +1218,7 @@ class _Generator:
                         active.remove(pair)
                         load[pair["mentor_id"]] -= 1
                         wish = self._wishes[pair["novice_id"]]
-                        wish.update(status="waiting", updated_at=pair["ended_at"])
+                        wish.update(status=WishStatus.WAITING, updated_at=pair["ended_at"])
             made, waiting, score = self._round(when, profiles, load, ever)
             round_id = self.ids.take("mentoring_round")
             rounds.append(
@@ -1221,7 +1256,9 @@ class _Generator:
                 self._check_in(pair)
                 if pair["ended_at"] is not None:  # waits for the next round
                     wish = self._wishes[pair["novice_id"]]
-                    wish.update(status="waiting", waiting_reason=None, updated_at=pair["ended_at"])
+                    wish.update(
+                        status=WishStatus.WAITING, waiting_reason=None, updated_at=pair["ended_at"]
+                    )
         self.rows["mentor_profile"] = self.ids.number(
             "mentor_profile", list(profiles.values()), "updated_at"
         )
@@ -1255,7 +1292,7 @@ class _Generator:
             (
                 w
                 for w in self._wishes.values()
-                if w["status"] == "waiting"
+                if w["status"] == WishStatus.WAITING
                 and w["updated_at"] <= when
                 and self.members[w["member_id"]].left_at is None
             ),
@@ -1306,7 +1343,7 @@ class _Generator:
             made.append((mentor_id, novice.id))
             shared = novice.trainings & self.members[mentor_id].trainings
             score += 10.0 + (2.0 if shared else 0.0) - (load[mentor_id] - 1)
-            wish.update(status="paired", waiting_reason=None, updated_at=when)
+            wish.update(status=WishStatus.PAIRED, waiting_reason=None, updated_at=when)
         return made, left, score
 
     def _check_in(self, pair: dict[str, Any]) -> None:
@@ -1316,19 +1353,19 @@ class _Generator:
         draw = self.rng.random()
         answered = checked + timedelta(hours=self.rng.uniform(1, 40))
         if draw < 0.62:
-            pair["novice_answer"] = "met"
-            pair["mentor_answer"] = "met" if self.rng.random() < 0.9 else None
+            pair["novice_answer"] = CheckInAnswer.MET
+            pair["mentor_answer"] = CheckInAnswer.MET if self.rng.random() < 0.9 else None
         elif draw < 0.86:
-            pair["novice_answer"] = "not_yet"
-            pair["mentor_answer"] = self.rng.choice(("not_yet", None))
+            pair["novice_answer"] = CheckInAnswer.NOT_YET
+            pair["mentor_answer"] = self.rng.choice((CheckInAnswer.NOT_YET, None))
         elif draw < 0.92 and answered < self.now:
-            pair["novice_answer"] = "another"
+            pair["novice_answer"] = CheckInAnswer.ANOTHER
             pair["ended_at"] = answered
-            pair["end_reason"] = "another"
+            pair["end_reason"] = PairEndReason.ANOTHER
         if answered > self.now:
             pair["novice_answer"] = pair["mentor_answer"] = None
             return
-        if "met" in (pair["novice_answer"], pair["mentor_answer"]):
+        if CheckInAnswer.MET in (pair["novice_answer"], pair["mentor_answer"]):
             self.members[pair["mentor_id"]].events.append((answered, "mentored"))
 
     # --- the members' final state ---------------------------------------------------------
@@ -1343,10 +1380,10 @@ class _Generator:
             row["invitations_off_at"] = self._invitations_off.get(member.id)
             if member.awards:
                 row["level"] = max(member.awards, key=self.ladder.rank)
-            if row["role"] == "learner" and self.rng.random() < 0.1:
+            if row["role"] == MemberRole.LEARNER and self.rng.random() < 0.1:
                 row["locale"] = member.locale  # chose it with `settings language`
         for wish in self.rows["mentee_wish"]:
-            if wish["status"] != "waiting":
+            if wish["status"] != WishStatus.WAITING:
                 wish["waiting_reason"] = None
         self.rows["membership_event"] = self.ids.number(
             "membership_event", self.rows["membership_event"], "created_at"

@@ -37,6 +37,7 @@ from storage import workspaces
 from storage.badges import fill_joined_days
 from storage.db import session_factory
 from storage.models import Base, Member, Workspace
+from storage.vocabulary import MemberRole
 
 log = logging.getLogger(__name__)
 DEFAULT_MEMBERS = 300
@@ -152,15 +153,15 @@ async def _animator(db: AsyncSession, workspace_id: int, now: datetime) -> int:
                 user_id=ANIMATOR_USER_ID,
                 display_name=ANIMATOR_NAME,
                 platform_locale="en",
-                role="animator",
+                role=MemberRole.ANIMATOR,
                 created_at=now,
             )
             .returning(Member.id)
         )
         return int(result.scalar_one())
     values: dict[str, Any] = {}
-    if found.role == "learner":
-        values["role"] = "animator"
+    if found.role == MemberRole.LEARNER:
+        values["role"] = MemberRole.ANIMATOR
     if found.display_name == found.user_id:
         values["display_name"] = ANIMATOR_NAME
     if values:

@@ -30,6 +30,7 @@ from bot.settings import Settings
 from storage import badges, members, outbox_keys
 from storage.badges import LevelRule, NewAward
 from storage.models import BadgeAward, Member, Workspace
+from storage.vocabulary import BadgeSource
 
 # What a promotion message says if its award disappeared before it was sent.
 FALLBACK_TEXT = "🎉"
@@ -259,7 +260,7 @@ def _why(
     criteria: an animator decided); an earned one says what the member did, or, when
     nothing of it counts any more at send time (a contribution hidden meanwhile), the
     level's description, which they met."""
-    if award.source == "grant":
+    if award.source == BadgeSource.GRANT:
         if award.reason:
             return t(f"badges.{kind}_granted", name=name, reason=award.reason)
         return t(f"badges.{kind}_granted_no_reason", name=name)

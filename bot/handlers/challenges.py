@@ -30,20 +30,21 @@ from bot.scheduling.recurrence import Recurrence, first_run, next_run
 from bot.scheduling.watch import Lateness, on_time
 from storage import challenges, contributions, members, outbox_keys
 from storage.models import Challenge, ChallengeOccurrence
+from storage.vocabulary import ChallengeStatus, ContributionOutcome, OccurrenceStatus
 
 log = logging.getLogger(__name__)
 
 ANSWER_FORM_ACTION = "challenge.answer_form"
 ANSWER_ACTION = "challenge.answer"
 OUTCOMES = {
-    "success": "success",
-    "reussite": "success",
-    "succes": "success",
-    "not-yet": "not_yet",
-    "notyet": "not_yet",
-    "not_yet": "not_yet",
-    "pas-encore": "not_yet",
-    "pasencore": "not_yet",
+    "success": ContributionOutcome.SUCCESS,
+    "reussite": ContributionOutcome.SUCCESS,
+    "succes": ContributionOutcome.SUCCESS,
+    "not-yet": ContributionOutcome.NOT_YET,
+    "notyet": ContributionOutcome.NOT_YET,
+    "not_yet": ContributionOutcome.NOT_YET,
+    "pas-encore": ContributionOutcome.NOT_YET,
+    "pasencore": ContributionOutcome.NOT_YET,
 }
 MAX_TEXT = 3000
 MAX_LINK = 500
@@ -88,7 +89,7 @@ async def post_occurrence(
         ctx.db,
         challenge,
         planned_at=planned_at,
-        status="posted",
+        status=OccurrenceStatus.POSTED,
         now=ctx.now,
         closes_at=closes_at,
     )
@@ -145,7 +146,7 @@ async def run_challenge(
         planned = following
     challenge.next_run_at = planned
     if planned is None:
-        challenge.status = "finished"
+        challenge.status = ChallengeStatus.FINISHED
     return done
 
 
@@ -156,7 +157,7 @@ async def _skip(
         db,
         challenge,
         planned_at=planned,
-        status="skipped",
+        status=OccurrenceStatus.SKIPPED,
         now=now,
         closes_at=None,
         skip_reason=reason,
@@ -230,7 +231,7 @@ async def _save(
         existing.text, existing.conversation = text, conversation
         existing.recurrence = recurrence.to_json() if recurrence else None
         existing.next_run_at = first or ctx.now  # no schedule: post the new text now
-        existing.status, existing.cancelled_at = "active", None
+        existing.status, existing.cancelled_at = ChallengeStatus.ACTIVE, None
         existing.remind_hours = schedule.remind_hours or existing.remind_hours
         if recurrence is None:
             existing.recurrence = Recurrence("once", ctx.timezone, start=ctx.now).to_json()
@@ -275,7 +276,7 @@ async def edit(ctx: Context, args: Args) -> list[Reply]:
             raise UserError("challenges.too_long", max=MAX_TEXT)
         challenge.text = text
         challenge.conversation = schedule.conversation or challenge.conversation
-        if challenge.recurrence and challenge.status == "active":
+        if challenge.recurrence and challenge.status == ChallengeStatus.ACTIVE:
             recurrence = Recurrence.from_json(challenge.recurrence)
             plan = describe(ctx.t, recurrence, challenge.next_run_at)
         else:
@@ -419,7 +420,7 @@ def _state(ctx: Context, challenge: Challenge, open_now: ChallengeOccurrence | N
         if open_now is not None and open_now.closes_at is not None
         else None
     )
-    if challenge.status == "active":
+    if challenge.status == ChallengeStatus.ACTIVE:
         recurrence = Recurrence.from_json(challenge.recurrence) if challenge.recurrence else None
         state = describe(ctx.t, recurrence, challenge.next_run_at)
         if closes is not None:
@@ -457,9 +458,9 @@ async def _challenge_arg(ctx: Context, args: Args, usage: str) -> Challenge:
 async def cancel(ctx: Context, args: Args) -> list[Reply]:
     """`challenge cancel <id>`: no more runs (what was posted stays)."""
     challenge = await _challenge_arg(ctx, args, "challenges.cancel_usage")
-    if challenge.status != "active":
+    if challenge.status != ChallengeStatus.ACTIVE:
         raise UserError("challenges.not_active", id=challenge.id)
-    challenge.status = "cancelled"
+    challenge.status = ChallengeStatus.CANCELLED
     challenge.cancelled_at = ctx.now
     challenge.next_run_at = None
     return [Reply(ctx.t("challenges.cancelled", id=challenge.id))]
@@ -501,7 +502,7 @@ async def answer(ctx: Context, args: Args) -> list[Reply]:
 async def answer_form(ctx: Context, value: str) -> list[Reply]:
     """A "Share my success" / "Share a not-yet" button: the form to write the answer."""
     occurrence_id, _, outcome = value.partition(":")
-    if not occurrence_id.isdigit() or outcome not in ("success", "not_yet"):
+    if not occurrence_id.isdigit() or outcome not in set(ContributionOutcome):
         raise UserError("errors.unknown_action")
     title = ctx.t(f"challenges.form_title_{outcome}")
     form = Form(
@@ -517,9 +518,10 @@ async def answer_form(ctx: Context, value: str) -> list[Reply]:
 
 async def answer_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
     """The answer form, submitted (`argument` is "<occurrence id>:<outcome>")."""
-    occurrence_id, _, outcome = argument.partition(":")
-    if not occurrence_id.isdigit() or outcome not in ("success", "not_yet"):
+    occurrence_id, _, given = argument.partition(":")
+    if not occurrence_id.isdigit() or given not in set(ContributionOutcome):
         raise UserError("errors.unknown_action")
+    outcome = ContributionOutcome(given)
     try:
         fields = json.loads(value) if value else {}
     except json.JSONDecodeError:
@@ -539,14 +541,14 @@ def _closed(
         return UserError("errors.unknown_action")
     if latest is not None:  # a button of an older post: its latest post takes answers
         return UserError("challenges.closed_answer_latest", id=challenge.id)
-    if challenge.status == "active" and challenge.next_run_at is not None:
+    if challenge.status == ChallengeStatus.ACTIVE and challenge.next_run_at is not None:
         when = ctx.t.datetime(challenge.next_run_at, ctx.timezone)
         return UserError("challenges.closed_until_next", id=challenge.id, next=when)
     return UserError("challenges.closed", id=challenge.id)
 
 
 async def _save_answer(
-    ctx: Context, occurrence_id: int, outcome: str, text: str, link: str | None
+    ctx: Context, occurrence_id: int, outcome: ContributionOutcome, text: str, link: str | None
 ) -> list[Reply]:
     if not text:
         raise UserError("challenges.answer_needs_text")

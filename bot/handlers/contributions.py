@@ -25,6 +25,7 @@ from bot.handlers.community import community_conversation
 from bot.i18n import Translator
 from storage import contributions, members, outbox_keys, outbox_store
 from storage.models import Contribution, Member
+from storage.vocabulary import ContributionKind
 
 LIKE_ACTION = "contribution.like"
 HIDE_FORM_ACTION = "contribution.hide_form"
@@ -39,7 +40,7 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
         return OutboundMessage(text=text, card=Card(title=text))
     title_key = (
         f"challenges.posted_{contribution.outcome}"
-        if contribution.kind == "answer"
+        if contribution.kind == ContributionKind.ANSWER
         else "contributions.share_title"
     )
     title = t(title_key, name=author)

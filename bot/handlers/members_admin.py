@@ -11,6 +11,7 @@ from bot.core.parsing import fold
 from bot.core.replies import Reply
 from storage import members
 from storage.models import Member
+from storage.vocabulary import MemberRole
 
 ROLE_WORDS = {"animator": roles.ANIMATOR, "animateur": roles.ANIMATOR, "animatrice": roles.ANIMATOR}
 
@@ -25,7 +26,7 @@ async def target_member(ctx: Context, args: Args, usage_key: str) -> tuple[Membe
     return member, Args(args.tokens[1:])
 
 
-def _role_word(ctx: Context, rest: Args, usage_key: str) -> str:
+def _role_word(ctx: Context, rest: Args, usage_key: str) -> MemberRole:
     role = ROLE_WORDS.get(fold(rest.text)) if rest else None
     if role is None:
         raise UserError(usage_key)

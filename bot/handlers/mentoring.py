@@ -27,6 +27,7 @@ from bot.steering.mentoring import mentoring as steering_mentoring
 from bot.steering.model import Scope
 from storage import mentoring, outbox_keys
 from storage.models import Member, MenteeWish, MentoringPair, MentorProfile
+from storage.vocabulary import CheckInAnswer, MentorStatus, PairEndReason, WishStatus
 
 CONSENT_ACTION = "mentoring.consent"
 CAPACITY_WORDS = {"capacity", "capacite", "places"}
@@ -103,7 +104,7 @@ async def mentor_on(ctx: Context, args: Args) -> list[Reply]:
     if profile is None:
         profile = MentorProfile(workspace_id=ctx.workspace.id, member_id=member.id)
         ctx.db.add(profile)
-    profile.status, profile.capacity, profile.languages = "active", capacity, languages
+    profile.status, profile.capacity, profile.languages = MentorStatus.ACTIVE, capacity, languages
     profile.topics, profile.paused_until, profile.updated_at = topics, None, ctx.now
     return [
         Reply(
@@ -117,17 +118,17 @@ async def mentor_on(ctx: Context, args: Args) -> list[Reply]:
     ]
 
 
-async def _end_pairs(ctx: Context, pairs: list[MentoringPair], reason: str) -> None:
+async def _end_pairs(ctx: Context, pairs: list[MentoringPair], reason: PairEndReason) -> None:
     """End pairs; their novices wait again, and the other person is told."""
     for pair in pairs:
         pair.ended_at, pair.end_reason = ctx.now, reason
         novice = await ctx.db.get(Member, pair.novice_id)
         mentor = await ctx.db.get(Member, pair.mentor_id)
         assert novice is not None and mentor is not None
-        if reason == "mentor_off":
+        if reason == PairEndReason.MENTOR_OFF:
             wish = await mentoring.wish_of(ctx.db, novice.id)
-            if wish is not None and wish.status == "paired":
-                wish.status, wish.updated_at = "waiting", ctx.now
+            if wish is not None and wish.status == WishStatus.PAIRED:
+                wish.status, wish.updated_at = WishStatus.WAITING, ctx.now
             told, key = novice, "mentoring.mentor_left"
             other = mentor
         else:
@@ -142,27 +143,27 @@ async def withdraw(ctx: Context, member: Member, *, named: bool) -> None:
     """`leave` or an erasure: no longer a mentor nor a mentee; the other person of each pair
     is told (by name, or — for an erasure — without it)."""
     profile = await mentoring.profile_of(ctx.db, member.id)
-    if profile is not None and profile.status == "active":
-        profile.status, profile.updated_at = "off", ctx.now
+    if profile is not None and profile.status == MentorStatus.ACTIVE:
+        profile.status, profile.updated_at = MentorStatus.OFF, ctx.now
     wish = await mentoring.wish_of(ctx.db, member.id)
-    if wish is not None and wish.status not in ("stopped", "declined"):
-        wish.status, wish.updated_at = "stopped", ctx.now
+    if wish is not None and wish.status not in (WishStatus.STOPPED, WishStatus.DECLINED):
+        wish.status, wish.updated_at = WishStatus.STOPPED, ctx.now
     as_mentor = await mentoring.active_pairs(ctx.db, mentor_id=member.id)
     as_novice = await mentoring.active_pairs(ctx.db, novice_id=member.id)
     if named:
-        await _end_pairs(ctx, as_mentor, "mentor_off")
-        await _end_pairs(ctx, as_novice, "novice_stop")
+        await _end_pairs(ctx, as_mentor, PairEndReason.MENTOR_OFF)
+        await _end_pairs(ctx, as_novice, PairEndReason.NOVICE_STOP)
         return
     for pair in [*as_mentor, *as_novice]:
-        pair.ended_at, pair.end_reason = ctx.now, "erased"
+        pair.ended_at, pair.end_reason = ctx.now, PairEndReason.ERASED
         other_id = pair.novice_id if pair.mentor_id == member.id else pair.mentor_id
         other = await ctx.db.get(Member, other_id)
         if other is None:
             continue
         if pair.mentor_id == member.id:
             wish_of_other = await mentoring.wish_of(ctx.db, other.id)
-            if wish_of_other is not None and wish_of_other.status == "paired":
-                wish_of_other.status, wish_of_other.updated_at = "waiting", ctx.now
+            if wish_of_other is not None and wish_of_other.status == WishStatus.PAIRED:
+                wish_of_other.status, wish_of_other.updated_at = WishStatus.WAITING, ctx.now
         text = ctx.translator_for(other)("mentoring.pair_ended_unnamed")
         await ctx.outbox.post(
             outbox_keys.pair_ended(pair.id), f"dm:{other.user_id}", OutboundMessage(text)
@@ -172,18 +173,18 @@ async def withdraw(ctx: Context, member: Member, *, named: bool) -> None:
 async def mentor_off(ctx: Context, _args: Args) -> list[Reply]:
     """`mentor off`: no more mentees; current ones wait for another mentor (and are told)."""
     profile = await mentoring.profile_of(ctx.db, ctx.actor.id)
-    if profile is None or profile.status != "active":
+    if profile is None or profile.status != MentorStatus.ACTIVE:
         raise UserError("mentoring.not_a_mentor")
-    profile.status, profile.updated_at = "off", ctx.now
+    profile.status, profile.updated_at = MentorStatus.OFF, ctx.now
     pairs = await mentoring.active_pairs(ctx.db, mentor_id=ctx.actor.id)
-    await _end_pairs(ctx, pairs, "mentor_off")
+    await _end_pairs(ctx, pairs, PairEndReason.MENTOR_OFF)
     return [Reply(ctx.t("mentoring.off", count=len(pairs)))]
 
 
 async def mentor_pause(ctx: Context, args: Args) -> list[Reply]:
     """`mentor pause until <date>`: no new mentee before that day (current ones stay)."""
     profile = await mentoring.profile_of(ctx.db, ctx.actor.id)
-    if profile is None or profile.status != "active":
+    if profile is None or profile.status != MentorStatus.ACTIVE:
         raise UserError("mentoring.not_a_mentor")
     tokens = list(args.tokens)
     if len(tokens) != 2 or fold(tokens[0].value) not in UNTIL_WORDS:
@@ -203,12 +204,12 @@ async def _want(ctx: Context, languages: str) -> list[Reply]:
     if not _is_novice(ctx, member):
         raise UserError("mentoring.not_a_novice")
     wish = await mentoring.wish_of(ctx.db, member.id)
-    if wish is not None and wish.status == "paired":
+    if wish is not None and wish.status == WishStatus.PAIRED:
         return [Reply(ctx.t("mentoring.already_paired"))]
     if wish is None:
         wish = MenteeWish(workspace_id=ctx.workspace.id, member_id=member.id)
         ctx.db.add(wish)
-    wish.status, wish.waiting_reason, wish.updated_at = "waiting", None, ctx.now
+    wish.status, wish.waiting_reason, wish.updated_at = WishStatus.WAITING, None, ctx.now
     wish.languages = languages or (wish.languages or "")
     return [Reply(ctx.t("mentoring.waiting"))]
 
@@ -223,11 +224,11 @@ async def request(ctx: Context, args: Args) -> list[Reply]:
 async def stop(ctx: Context, _args: Args) -> list[Reply]:
     """`mentor stop`: no mentor any more (a current mentor is told)."""
     wish = await mentoring.wish_of(ctx.db, ctx.actor.id)
-    if wish is None or wish.status in ("stopped", "declined"):
+    if wish is None or wish.status in (WishStatus.STOPPED, WishStatus.DECLINED):
         raise UserError("mentoring.nothing_to_stop")
-    wish.status, wish.updated_at = "stopped", ctx.now
+    wish.status, wish.updated_at = WishStatus.STOPPED, ctx.now
     await _end_pairs(
-        ctx, await mentoring.active_pairs(ctx.db, novice_id=ctx.actor.id), "novice_stop"
+        ctx, await mentoring.active_pairs(ctx.db, novice_id=ctx.actor.id), PairEndReason.NOVICE_STOP
     )
     return [Reply(ctx.t("mentoring.stopped"))]
 
@@ -242,8 +243,8 @@ async def consent(ctx: Context, value: str) -> list[Reply]:
     if wish is None:
         wish = MenteeWish(workspace_id=ctx.workspace.id, member_id=ctx.actor.id, languages="")
         ctx.db.add(wish)
-    if wish.status != "paired":
-        wish.status, wish.updated_at = "declined", ctx.now
+    if wish.status != WishStatus.PAIRED:
+        wish.status, wish.updated_at = WishStatus.DECLINED, ctx.now
     return [Reply(ctx.t("mentoring.declined"))]
 
 
@@ -272,28 +273,29 @@ def consent_question(t: Translator) -> ConsentQuestion:
 
 async def check_in(ctx: Context, value: str) -> list[Reply]:
     """A check-in button (`<pair>:met|not_yet|another`), from the mentor or the novice."""
-    raw_id, _, answer = value.partition(":")
-    if not raw_id.isdigit() or len(raw_id) > 18 or answer not in ("met", "not_yet", "another"):
+    raw_id, _, given = value.partition(":")
+    if not raw_id.isdigit() or len(raw_id) > 18 or given not in set(CheckInAnswer):
         raise UserError("errors.unknown_action")
+    answer = CheckInAnswer(given)
     pair = await mentoring.pair_by_id(ctx.db, ctx.workspace.id, int(raw_id))
     if pair is None or ctx.actor.id not in (pair.mentor_id, pair.novice_id):
         raise UserError("mentoring.not_your_pair")
     if pair.ended_at is not None:
         raise UserError("mentoring.pair_ended")
     is_novice = ctx.actor.id == pair.novice_id
-    if answer == "another" and not is_novice:
+    if answer == CheckInAnswer.ANOTHER and not is_novice:
         raise UserError("errors.unknown_action")
     if is_novice:
         pair.novice_answer = answer
     else:
         pair.mentor_answer = answer
-    if answer == "met":
+    if answer == CheckInAnswer.MET:
         await badges.promote_after(ctx, "novices_mentored", pair.mentor_id)
-    if answer == "another":
-        pair.ended_at, pair.end_reason = ctx.now, "another"
+    if answer == CheckInAnswer.ANOTHER:
+        pair.ended_at, pair.end_reason = ctx.now, PairEndReason.ANOTHER
         wish = await mentoring.wish_of(ctx.db, ctx.actor.id)
         if wish is not None:
-            wish.status, wish.updated_at = "waiting", ctx.now
+            wish.status, wish.updated_at = WishStatus.WAITING, ctx.now
     return [Reply(ctx.t(f"mentoring.answered_{answer}"))]
 
 

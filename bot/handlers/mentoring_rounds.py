@@ -20,6 +20,7 @@ from bot.outbox import targets
 from bot.settings import Settings
 from storage import mentoring, outbox_keys
 from storage.models import Member, MentoringPair, Workspace
+from storage.vocabulary import WishStatus
 
 CHECK_IN_ACTION = "mentoring.check_in"
 
@@ -149,7 +150,7 @@ async def run(ctx: WorkspaceContext, run_by_id: int | None) -> RoundPlan:
         )
         wish = await mentoring.wish_of(db, novice.id)
         assert wish is not None
-        wish.status, wish.waiting_reason, wish.updated_at = "paired", None, now
+        wish.status, wish.waiting_reason, wish.updated_at = WishStatus.PAIRED, None, now
         await _introduce(ctx, pair, novice, mentor)
     for novice, reason, _languages in planned.waiting:
         wish = await mentoring.wish_of(db, novice.id)

@@ -10,6 +10,7 @@ from bot.core.context import Context
 from bot.core.replies import Card, Field, Reply
 from bot.handlers.badges import image_url, progress
 from storage import badges, contributions, training_sessions
+from storage.vocabulary import ContributionKind, ContributionOutcome
 
 
 async def me(ctx: Context, _args: Args) -> list[Reply]:
@@ -35,7 +36,11 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
     # One plural message per count, so each agrees with its own number ("1 success, 2 shares").
     shared = ", ".join(
         t(f"profile.count_{kind}", count=counts.get(outcome, 0))
-        for kind, outcome in (("success", "success"), ("not_yet", "not_yet"), ("shares", "share"))
+        for kind, outcome in (
+            ("success", ContributionOutcome.SUCCESS),
+            ("not_yet", ContributionOutcome.NOT_YET),
+            ("shares", ContributionKind.SHARE),
+        )
     )
     fields = [
         Field(t("profile.role_label"), t(f"roles.{ctx.role}")),

@@ -18,6 +18,7 @@ from bot.handlers.pulse_cards import LSATS, SCORES, details_form, lsat_card, tra
 from bot.handlers.referral_invites import not_to_offer, record_referrals
 from storage import members, pulses
 from storage.models import Pulse
+from storage.vocabulary import PulseStatus
 
 MAX_COMMENT = 2000
 MAX_OFFERED = 100  # colleagues the details form offers to pick (any other: typed by name)
@@ -32,7 +33,7 @@ async def _answerable(ctx: Context, raw_id: str) -> Pulse:
         raise UserError("pulses.unknown_pulse")
     if not await pulses.is_recipient(ctx.db, pulse.id, ctx.actor.id):
         raise UserError("pulses.not_yours")
-    if pulse.status != "open" and pulse.status != "sending":
+    if pulse.status not in (PulseStatus.OPEN, PulseStatus.SENDING):
         raise UserError("pulses.closed_for_answers", id=pulse.id)
     return pulse
 

@@ -72,9 +72,9 @@ def correlation_text(t: Translator, sums: PulseSums) -> str:
 
 async def results(ctx: Context, args: Args) -> list[Reply]:
     """`pulse results [<id>|all]`."""
-    is_animator = roles.allows(ctx.role, "animator")
+    is_animator = roles.allows(ctx.role, roles.ANIMATOR)
     if args and args.tokens[0].key in ALL_WORDS and len(args.tokens) == 1:
-        ctx.require("animator")
+        ctx.require(roles.ANIMATOR)
         return await _overview(ctx)
     pulse = await pulse_arg(ctx, args, "pulses.results_usage")
     if pulse is None:

@@ -19,13 +19,14 @@ from bot.handlers.pulse_cards import question, training_name
 from bot.settings import Settings
 from storage import outbox_keys, pulses
 from storage.models import Member, Pulse
+from storage.vocabulary import PulseStatus
 
 BATCH = 200
 
 
 def start_sending(pulse: Pulse, settings: Settings, now: datetime) -> None:
     """Fix the deadline and the reminder when the pulse goes out."""
-    pulse.status = "sending"
+    pulse.status = PulseStatus.SENDING
     pulse.sent_at = now
     pulse.closes_at = pulse.until_at or now + timedelta(days=settings.pulse.deadline_days)
     reminder = now + timedelta(days=settings.pulse.reminder_after_days)
@@ -54,7 +55,7 @@ async def send_batch(ctx: WorkspaceContext, pulse: Pulse, *, tell_creator: bool 
     if len(targets) == BATCH:
         return False
     pulse.recipients = await pulses.recipient_count(ctx.db, pulse.id)
-    pulse.status = "open"
+    pulse.status = PulseStatus.OPEN
     if tell_creator:
         await _tell_creator(ctx, pulse)
     return True
@@ -82,7 +83,7 @@ async def _tell_creator(ctx: WorkspaceContext, pulse: Pulse) -> None:
 async def close(db: AsyncSession, pulse: Pulse, now: datetime) -> None:
     """No more answers, no more reminders; the sums of its answers are kept."""
     await pulses.freeze_sums(db, pulse)
-    pulse.status = "closed"
+    pulse.status = PulseStatus.CLOSED
     pulse.closed_at = now
     pulse.next_reminder_at = None
 

@@ -25,6 +25,7 @@ from bot.handlers.pulse_rounds import send_batch, start_sending
 from bot.scheduling import clauses
 from storage import pulses, training_sessions
 from storage.models import Pulse, TrainingSession
+from storage.vocabulary import PulseStatus
 
 FORM_ACTION = "pulse.form"
 SESSION_WORDS = {"session"}
@@ -158,7 +159,7 @@ async def _create(ctx: Context, request: SendRequest) -> list[Reply]:
         session_id=session.id if session else None,
         created_by_id=ctx.actor.id,
         conversation=ctx.origin.conversation,
-        status="scheduled",
+        status=PulseStatus.SCHEDULED,
         send_at=send_at,
         after_close_days=request.after_close_days,
         until_at=until_at,
@@ -283,15 +284,15 @@ async def list_(ctx: Context, _args: Args) -> list[Reply]:
 
 def _state(ctx: Context, pulse: Pulse, answered: int) -> str:
     t = ctx.t
-    if pulse.status == "scheduled":
+    if pulse.status == PulseStatus.SCHEDULED:
         if pulse.send_at is None:
             return t("pulses.state_after_close", count=pulse.after_close_days or 0)
         return t("pulses.state_scheduled", when=t.datetime(pulse.send_at, ctx.timezone))
-    if pulse.status == "cancelled":
+    if pulse.status == PulseStatus.CANCELLED:
         return t("pulses.state_cancelled")
     rate = round(100 * answered / pulse.recipients) if pulse.recipients else 0
     figures = t("pulses.state_rate", answered=answered, sent=pulse.recipients, rate=rate)
-    if pulse.status == "closed":
+    if pulse.status == PulseStatus.CLOSED:
         closed = t.datetime(pulse.closed_at or ctx.now, ctx.timezone)
         return t("pulses.state_closed", figures=figures, when=closed)
     closes = t.datetime(pulse.closes_at or ctx.now, ctx.timezone)
@@ -328,9 +329,9 @@ async def close(ctx: Context, args: Args) -> list[Reply]:
     pulse = await pulse_arg(ctx, args, "pulses.close_usage") or await default_pulse(ctx)
     if pulse is None:
         raise UserError("pulses.none_yet")
-    if pulse.status == "scheduled":
+    if pulse.status == PulseStatus.SCHEDULED:
         raise UserError("pulses.not_sent_yet", id=pulse.id)
-    if pulse.status != "open":
+    if pulse.status != PulseStatus.OPEN:
         raise UserError("pulses.not_open", id=pulse.id)
     await close_pulse(ctx.db, pulse, ctx.now)
     await audit.record(ctx, "pulse.close", pulse=pulse.id)
@@ -344,9 +345,9 @@ async def cancel(ctx: Context, args: Args) -> list[Reply]:
     pulse = await pulse_arg(ctx, args, "pulses.cancel_usage")
     if pulse is None:
         raise UserError("pulses.cancel_usage")
-    if pulse.status != "scheduled":
+    if pulse.status != PulseStatus.SCHEDULED:
         raise UserError("pulses.already_sent", id=pulse.id)
-    pulse.status = "cancelled"
+    pulse.status = PulseStatus.CANCELLED
     pulse.cancelled_at = ctx.now
     await audit.record(ctx, "pulse.cancel", pulse=pulse.id)
     return [Reply(ctx.t("pulses.cancelled", id=pulse.id))]

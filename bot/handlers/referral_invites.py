@@ -23,9 +23,9 @@ from bot.core.replies import Button, Card, OutboundMessage, Reply, picker_can_ex
 from bot.handlers.pulse_cards import training_name
 from storage import outbox_keys, referrals
 from storage.models import Member, Pulse
+from storage.vocabulary import ReferralResponse
 
 RESPOND_ACTION = "referral.respond"
-RESPONSES = ("interested", "not_now", "stop")
 MAX_REFERRALS = 20
 MAX_NAME = 200
 MAX_NOT_OFFERED = 500
@@ -179,7 +179,7 @@ async def _invite(ctx: Context, pulse: Pulse, member: Member, referral_id: int) 
 async def respond(ctx: Context, value: str) -> list[Reply]:
     """An invitation's button (`<referral id>:interested|not_now|stop`)."""
     raw_id, _, choice = value.partition(":")
-    if not raw_id.isdigit() or len(raw_id) > 18 or choice not in RESPONSES:
+    if not raw_id.isdigit() or len(raw_id) > 18 or choice not in set(ReferralResponse):
         raise UserError("errors.unknown_action")
     referral = await referrals.by_id(ctx.db, ctx.workspace.id, int(raw_id))
     if referral is None or referral.referred_member_id != ctx.actor.id:
@@ -187,8 +187,8 @@ async def respond(ctx: Context, value: str) -> list[Reply]:
     pulse = await ctx.db.get(Pulse, referral.pulse_id)
     assert pulse is not None
     training = await training_name(ctx.db, pulse, ctx.t)
-    referral.response = choice
+    referral.response = ReferralResponse(choice)
     referral.responded_at = ctx.now
-    if choice == "stop":
+    if referral.response == ReferralResponse.STOP:
         ctx.actor.invitations_off_at = ctx.now
     return [Reply(ctx.t(f"referrals.answered_{choice}", training=training))]

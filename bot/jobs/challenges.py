@@ -17,6 +17,7 @@ from bot.scheduling.watch import Watch
 from bot.settings import Settings
 from storage import challenges, outbox_keys
 from storage.models import Challenge, ChallengeOccurrence
+from storage.vocabulary import ChallengeStatus
 
 BATCH = 50
 
@@ -68,7 +69,7 @@ async def _remind(
         return 0
     challenge = await db.get(Challenge, occurrence.challenge_id)
     ctx = await in_workspace(db, settings, occurrence.workspace_id, now)
-    if challenge is None or ctx is None or challenge.status == "cancelled":
+    if challenge is None or ctx is None or challenge.status == ChallengeStatus.CANCELLED:
         return 0
     sent = 0
     for member in await challenges.non_respondents(db, occurrence):

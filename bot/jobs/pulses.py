@@ -18,6 +18,7 @@ from bot.jobs.job import Job, in_workspace
 from bot.settings import Settings
 from storage import outbox_keys, pulses
 from storage.models import Member, Pulse
+from storage.vocabulary import PulseStatus
 
 Claim = Callable[[AsyncSession, datetime, int], Awaitable[list[Pulse]]]
 Step = Callable[[WorkspaceContext, Pulse], Awaitable[bool]]
@@ -57,7 +58,7 @@ async def _each(
             pulse = claimed[0]
             ctx = await in_workspace(db, settings, pulse.workspace_id, now)
             assert ctx is not None
-            if pulse.status == "scheduled":
+            if pulse.status == PulseStatus.SCHEDULED:
                 start_sending(pulse, settings, now)
             await step(ctx, pulse)
             done += 1

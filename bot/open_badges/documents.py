@@ -23,6 +23,7 @@ from bot.adapters import local
 from bot.ladder import LevelSpec
 from bot.settings import Settings
 from storage.models import BadgeAward, Member, Workspace
+from storage.vocabulary import BadgeSource
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 OB3_CONTEXT = [
@@ -231,7 +232,7 @@ def assertion(
 def granted_narrative(award: BadgeAward) -> str | None:
     """What the evidence of a granted award says (its reason, as plain text); None for an
     award earned by the criteria."""
-    if award.source != "grant":
+    if award.source != BadgeSource.GRANT:
         return None
     if not award.reason:
         return GRANTED_WITHOUT_REASON

@@ -19,6 +19,7 @@ from bot.ladder import LevelSpec
 from bot.open_badges import documents
 from bot.settings import Settings
 from storage.models import BadgeAward, Member, Workspace
+from storage.vocabulary import BadgeSource
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/ld+json", "application/json")
@@ -108,7 +109,7 @@ def badge_page(shown: Shown, settings: Settings) -> str:
         f"<h2>{escape(t('badges.page_criteria'))}</h2>",
         f"<p>{escape(level.description(locale))}</p>",
     ]
-    if award.source == "grant":
+    if award.source == BadgeSource.GRANT:
         reason = (
             t("badges.page_granted", reason=award.reason)
             if award.reason

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.replies import OutboundMessage
 from storage import members, outbox_store
+from storage.vocabulary import OutboxKind
 
 
 class Outbox:
@@ -43,7 +44,7 @@ class Outbox:
         answer to their own request (`solicited`)."""
         if not solicited and await self._has_left(target):
             return False
-        return await self._enqueue(key, target, message, kind="post", refresh=refresh)
+        return await self._enqueue(key, target, message, kind=OutboxKind.POST, refresh=refresh)
 
     async def _has_left(self, target: str) -> bool:
         # `leave` means no message of any kind (GDPR Art. 21): checked where every message
@@ -70,7 +71,7 @@ class Outbox:
             key,
             target,
             message,
-            kind="update",
+            kind=OutboxKind.UPDATE,
             update_of=update_of,
             coalesce_key=coalesce_key,
             refresh=refresh,

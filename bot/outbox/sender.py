@@ -42,6 +42,7 @@ from bot.settings import OutboxSettings
 from storage import outbox_store
 from storage.models import OutboxMessage, Workspace
 from storage.outbox_store import Outcome
+from storage.vocabulary import OutboxKind, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +131,14 @@ class OutboxSender:
         outcomes = []
         for message in batch:
             if message.coalesce_key and newest[message.coalesce_key] != message.id:
-                outcomes.append(Outcome(message.id, "superseded"))
+                outcomes.append(Outcome(message.id, OutboxStatus.SUPERSEDED))
                 continue
             outcome = await self._send(message, posted)
-            if outcome.status == "sent" and outcome.platform_message_id and message.kind == "post":
+            if (
+                outcome.status == OutboxStatus.SENT
+                and outcome.platform_message_id
+                and message.kind == OutboxKind.POST
+            ):
                 posted[message.idempotency_key] = outcome.platform_message_id
             outcomes.append(outcome)
         async with self._sessions() as session, session.begin():
@@ -147,7 +152,7 @@ class OutboxSender:
             if sender is None:
                 raise RetryLater(f"no sender configured for platform {message.platform}")
             content, workspace, original_id = await self._prepare(message, posted)
-            if message.kind == "update":
+            if message.kind == OutboxKind.UPDATE:
                 if original_id is None:
                     raise _NotPostedYet(message.update_of or "")
                 await sender.update(workspace, message.target, original_id, content)
@@ -180,7 +185,7 @@ class OutboxSender:
             "outbox_sent",
             extra={"platform": message.platform, "outbox_key": message.idempotency_key},
         )
-        return Outcome(message.id, "sent", platform_message_id=platform_id)
+        return Outcome(message.id, OutboxStatus.SENT, platform_message_id=platform_id)
 
     async def _prepare(
         self, message: OutboxMessage, posted: dict[str, str]
@@ -191,8 +196,10 @@ class OutboxSender:
         """
         content = OutboundMessage.from_json(message.payload)
         workspace = self._workspaces.get(message.workspace_id)
-        original_id = posted.get(message.update_of or "") if message.kind == "update" else None
-        needs_original = message.kind == "update" and original_id is None
+        original_id = (
+            posted.get(message.update_of or "") if message.kind == OutboxKind.UPDATE else None
+        )
+        needs_original = message.kind == OutboxKind.UPDATE and original_id is None
         simple = not (message.refresh or content.in_reply_to or needs_original)
         if simple and workspace is not None:
             return content, workspace, original_id
@@ -208,11 +215,14 @@ class OutboxSender:
                 )
             if needs_original and message.update_of:
                 original = await outbox_store.platform_id_of(session, message.update_of)
-                if original is None or original[0] in ("failed", "superseded"):
+                if original is None or original[0] in (
+                    OutboxStatus.FAILED,
+                    OutboxStatus.SUPERSEDED,
+                ):
                     raise PermanentFailure(
                         f"the message to edit ({message.update_of}) was never posted"
                     )
-                if original[0] != "pending" and not original[1]:
+                if original[0] != OutboxStatus.PENDING and not original[1]:
                     raise PermanentFailure(
                         f"the message to edit ({message.update_of}) was {WITHOUT_ID}"
                     )
@@ -227,9 +237,9 @@ class OutboxSender:
     async def _thread_id(self, session: AsyncSession, key: str) -> str | None:
         """The platform id of the post a reply belongs under (None: post it unthreaded)."""
         found = await outbox_store.platform_id_of(session, key)
-        if found is None or found[0] in ("failed", "superseded"):
+        if found is None or found[0] in (OutboxStatus.FAILED, OutboxStatus.SUPERSEDED):
             return None
-        if found[1] is None and found[0] == "pending":
+        if found[1] is None and found[0] == OutboxStatus.PENDING:
             raise _NotPostedYet(key)
         return found[1] or None  # posted without an id: unthreaded
 
@@ -240,7 +250,7 @@ class OutboxSender:
                 "outbox_sent_without_id",
                 extra={"platform": message.platform, "outbox_key": message.idempotency_key},
             )
-            return Outcome(message.id, "sent")
+            return Outcome(message.id, OutboxStatus.SENT)
         if (message.last_error or "").startswith(WITHOUT_ID):
             return self._park(
                 message,
@@ -274,7 +284,7 @@ class OutboxSender:
         )
         return Outcome(
             message.id,
-            "pending",
+            OutboxStatus.PENDING,
             error=error,
             attempts=attempts,
             next_attempt_at=now + timedelta(seconds=delay),
@@ -289,11 +299,15 @@ class OutboxSender:
                 "error": (logged or error)[:200],
             },
         )
-        return Outcome(message.id, "failed", error=error)
+        return Outcome(message.id, OutboxStatus.FAILED, error=error)
 
 
 def _postpone(message: OutboxMessage, reason: str, until: datetime) -> Outcome:
     """Send `message` at `until`, keeping its attempts: waiting is not failing."""
     return Outcome(
-        message.id, "pending", error=reason, attempts=message.attempts, next_attempt_at=until
+        message.id,
+        OutboxStatus.PENDING,
+        error=reason,
+        attempts=message.attempts,
+        next_attempt_at=until,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.steering.activity import week_range
 from bot.steering.model import ChallengeRun, Challenges, Scope
 from storage.models import Challenge, ChallengeOccurrence, OccurrenceActivity, WeeklyActivity
+from storage.vocabulary import OccurrenceStatus
 
 LATEST = 30
 EXCERPT = 80
@@ -43,7 +44,8 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 
 def _posted(query: Any, workspace_id: int, scope: Scope) -> Any:
     query = query.where(
-        ChallengeOccurrence.workspace_id == workspace_id, ChallengeOccurrence.status == "posted"
+        ChallengeOccurrence.workspace_id == workspace_id,
+        ChallengeOccurrence.status == OccurrenceStatus.POSTED,
     )
     if scope.start is not None:
         query = query.where(ChallengeOccurrence.posted_at >= scope.start)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
 from bot.steering.model import Mentoring, MentorLoad, Scope, WaitingNovice
 from storage.models import Member, MenteeWish, MentoringPair, MentoringRound, MentorProfile
+from storage.vocabulary import CheckInAnswer, MentorStatus, WishStatus
 
 
 async def mentoring(
@@ -73,7 +74,10 @@ async def mentoring(
 
 
 async def _pairs(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[int, int, int, int]:
-    met = or_(MentoringPair.mentor_answer == "met", MentoringPair.novice_answer == "met")
+    met = or_(
+        MentoringPair.mentor_answer == CheckInAnswer.MET,
+        MentoringPair.novice_answer == CheckInAnswer.MET,
+    )
     query = select(
         func.count(),
         func.coalesce(func.sum(case((MentoringPair.ended_at.is_(None), 1), else_=0)), 0),
@@ -103,7 +107,7 @@ def _waiting_query(workspace_id: int, scope: Scope) -> Subquery:
         .join(Member, Member.id == MenteeWish.member_id)
         .where(
             MenteeWish.workspace_id == workspace_id,
-            MenteeWish.status == "waiting",
+            MenteeWish.status == WishStatus.WAITING,
             member_in_scope(Member.id, scope, few=True),
         )
         .subquery()
@@ -127,7 +131,7 @@ async def _waiting(
         .join(Member, Member.id == MenteeWish.member_id)
         .where(
             MenteeWish.workspace_id == workspace_id,
-            MenteeWish.status == "waiting",
+            MenteeWish.status == WishStatus.WAITING,
             member_in_scope(Member.id, scope, few=True),
         )
         .order_by(MenteeWish.updated_at, MenteeWish.id)
@@ -210,7 +214,7 @@ def _available(workspace_id: int, scope: Scope, now: datetime) -> tuple[Any, ...
     """The mentor profiles available now among members in scope."""
     return (
         MentorProfile.workspace_id == workspace_id,
-        MentorProfile.status == "active",
+        MentorProfile.status == MentorStatus.ACTIVE,
         or_(MentorProfile.paused_until.is_(None), MentorProfile.paused_until <= now),
         member_in_scope(MentorProfile.member_id, scope, few=True),
     )

@@ -33,6 +33,7 @@ from bot.steering.model import COMMUNITY, NamedAnswer, PulsePoint, Pulses, Scope
 from storage import pulses as stored
 from storage.models import Member, Pulse, PulseAnswer, Referral, TrainingSession
 from storage.pulses import PulseSums
+from storage.vocabulary import PulseStatus
 
 # The named answers the page lists (the latest); the CSV export of a pulse has them all.
 NAMED_SHOWN = 50
@@ -45,7 +46,7 @@ SUMS_AT = 10
 # The closed pulses the page's named answers look at first (by closing, newest first).
 CLOSED_HEAD = 4 * NAMED_CHUNK
 # Still answerable: their answers may be newer than any closing date.
-ANSWERABLE = ("open", "sending")
+ANSWERABLE = (PulseStatus.OPEN, PulseStatus.SENDING)
 
 
 async def pulses(

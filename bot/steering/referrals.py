@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.steering.in_scope import in_period, nothing_matches
 from bot.steering.model import COMMUNITY, ReferralRow, Scope
 from storage.models import Referral, TrainingSession
+from storage.vocabulary import ReferralResponse
 
 
 async def referrals(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[ReferralRow, ...]:
@@ -34,7 +35,9 @@ async def referrals(db: AsyncSession, workspace_id: int, scope: Scope) -> tuple[
             TrainingSession.name,
             func.count(),
             func.count(Referral.referred_member_id),
-            func.coalesce(func.sum(case((Referral.response == "interested", 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((Referral.response == ReferralResponse.INTERESTED, 1), else_=0)), 0
+            ),
             func.count(Referral.converted_at),
         )
         .outerjoin(TrainingSession, TrainingSession.id == Referral.session_id)

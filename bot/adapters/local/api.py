@@ -33,6 +33,7 @@ from bot.core.routing import Router
 from bot.i18n import SUPPORTED, Translator
 from bot.settings import Settings
 from storage import local_messages, members, playground_reset, workspaces
+from storage.vocabulary import MemberRole
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = frozenset({"playground.css", "playground.js", "playground-i18n.js"})
@@ -251,7 +252,7 @@ class LocalApi:
                         "id": member.user_id,
                         "name": member.display_name,
                         "locale": member.locale or member.platform_locale,
-                        "role": "admin"
+                        "role": MemberRole.ADMIN
                         if self._settings.is_admin(PLATFORM, member.user_id)
                         else member.role,
                         "level": member.level,

@@ -24,6 +24,7 @@ from storage.models import (
     TrainingSession,
     Workspace,
 )
+from storage.vocabulary import OutboxStatus
 from tests.support.processes import REPO
 from tests.support.processes import start_bot as _start
 
@@ -103,7 +104,8 @@ async def _settled(database_url: str) -> bool:
             status = (await db.execute(select(Pulse.status))).scalar_one_or_none()
             pending = (
                 await db.execute(
-                    select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+                    # (The outbox has no "sending" status: a message is pending until sent.)
+                    select(func.count()).where(OutboxMessage.status == OutboxStatus.PENDING)
                 )
             ).scalar_one()
             return status == "open" and int(pending) == 0
