@@ -3,7 +3,7 @@ generator sends playground commands, next to the same load with nothing left to 
 
 The rows are loaded with each database's bulk path: raw requests handled 8 days ago and
 more (inbox_event), DMs sent 31 days ago and more (outbox_message), replay keys 3 days
-old and more (inbound_event), plus 1 % of each kept (recent) that must survive. A real bot
+old and more (replay_key), plus 1 % of each kept (recent) that must survive. A real bot
 server (its own process) then starts on that database: its scheduler's first tick starts
 the purge (a start runs the purge, as after a night the bot was down), in batches of
 [retention] batch_size rows, SLICE_SECONDS per tick. Meanwhile concurrent learners `join`
@@ -31,7 +31,7 @@ from bench import bulk
 from bench.loadgen import LoadResult, check_join, client_session, learner_joins, run_load
 from bench.servers import BenchError, ServerProcess, free_port
 from storage.db import session_factory
-from storage.models import InboundEvent, InboxEvent, OutboxMessage
+from storage.models import InboxEvent, OutboxMessage, ReplayKey
 
 BACKENDS = ("sqlite", "postgresql")
 COMMAND_PATH = "/local/api/command"
@@ -72,7 +72,7 @@ def config(args: argparse.Namespace) -> dict[str, Any]:
         "by_table": {
             "inbox_event": inbox,
             "outbox_message": outbox,
-            "inbound_event": rows - inbox - outbox,
+            "replay_key": rows - inbox - outbox,
         },
         "kept_rows": sum(_kept(n) for n in (inbox, outbox, rows - inbox - outbox)),
         "concurrency": args.retention_concurrency,
@@ -97,7 +97,7 @@ def _rows(args: argparse.Namespace, now: datetime) -> dict[str, list[dict[str, A
         "workspace": [{"id": 1, "platform": "local", "external_id": "local", "created_at": old}],
         "inbox_event": [],
         "outbox_message": [],
-        "inbound_event": [],
+        "replay_key": [],
     }
     for n in range(counts["inbox_event"] + _kept(counts["inbox_event"])):
         at = recent if n >= counts["inbox_event"] else old + timedelta(seconds=n % 86400)
@@ -133,9 +133,9 @@ def _rows(args: argparse.Namespace, now: datetime) -> dict[str, list[dict[str, A
                 "platform_message_id": str(n),
             }
         )
-    for n in range(counts["inbound_event"] + _kept(counts["inbound_event"])):
-        at = recent if n >= counts["inbound_event"] else old + timedelta(seconds=n % 86400)
-        data["inbound_event"].append(
+    for n in range(counts["replay_key"] + _kept(counts["replay_key"])):
+        at = recent if n >= counts["replay_key"] else old + timedelta(seconds=n % 86400)
+        data["replay_key"].append(
             {"id": n + 1, "key": f"request:slack:{n:064x}", "received_at": at}
         )
     return data
@@ -229,7 +229,7 @@ async def _left(engine: Any) -> dict[str, int]:
             model.__tablename__: (
                 await db.execute(select(func.count()).select_from(model))
             ).scalar_one()
-            for model in (InboxEvent, OutboxMessage, InboundEvent)
+            for model in (InboxEvent, OutboxMessage, ReplayKey)
         }
 
 
@@ -252,7 +252,7 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
     # The joins add their own outbox rows (welcome DMs, card edits): only kept + those.
     figures["recent_rows_kept"] = (
         figures["rows_left"]["inbox_event"] == _kept(expected["by_table"]["inbox_event"])
-        and figures["rows_left"]["inbound_event"] == _kept(expected["by_table"]["inbound_event"])
+        and figures["rows_left"]["replay_key"] == _kept(expected["by_table"]["replay_key"])
         and figures["rows_left"]["outbox_message"] >= _kept(expected["by_table"]["outbox_message"])
     )
     return figures

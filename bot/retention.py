@@ -59,7 +59,7 @@ STEPS: list[PurgeStep] = [
     PurgeStep("outbox_message.emptied", days("outbox_days"), retention.empty_sent_posts),
     PurgeStep("outbox_message.sent", days("outbox_days"), retention.sent_messages),
     PurgeStep("outbox_message.failed", days("failed_days"), retention.failed_messages),
-    PurgeStep("inbound_event", days("dedupe_days"), retention.replay_keys),
+    PurgeStep("replay_key", days("dedupe_days"), retention.replay_keys),
     # A link is useless once expired: deleted at the first purge after.
     PurgeStep("download", lambda _values: timedelta(0), retention.expired_downloads),
     PurgeStep("local_message", days("playground_days"), retention.playground_messages),

@@ -881,13 +881,15 @@ class MentoringAllowance(Base):
     created_at: Mapped[datetime]
 
 
-class InboundEvent(Base):
-    """A platform event already handled (Slack event ids): a retry or a duplicate delivery,
-    even to another replica, finds it here and has no second effect."""
+class ReplayKey(Base):
+    """A platform request, event or activity already handled, by its replay key (a Slack
+    request's signature, an event or activity id, an OAuth state): a retry or a duplicate
+    delivery, even to another replica, finds it here and has no second effect. Not the
+    request itself (`InboxEvent`), nor the core's neutral event (`bot.core.events`)."""
 
-    __tablename__ = "inbound_event"
+    __tablename__ = "replay_key"
     # The retention purge deletes keys past every platform's retry window.
-    __table_args__ = (Index("ix_inbound_event_received", "received_at"),)
+    __table_args__ = (Index("ix_replay_key_received", "received_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # <platform>:<event id>

@@ -29,7 +29,6 @@ from storage.models import (
     Download,
     ErasedBadge,
     ErasureSweep,
-    InboundEvent,
     InboxEvent,
     LocalMessage,
     Member,
@@ -46,6 +45,7 @@ from storage.models import (
     PulseAnswerChange,
     PulseRecipient,
     Referral,
+    ReplayKey,
     SessionParticipation,
     SlackInstallation,
     TeamsConversation,
@@ -187,7 +187,7 @@ async def failed_messages(db: AsyncSession, cutoff: datetime, limit: int) -> int
 
 
 async def replay_keys(db: AsyncSession, cutoff: datetime, limit: int) -> int:
-    """Replay keys recorded before `cutoff` (inbound_event).
+    """Replay keys recorded before `cutoff` (replay_key).
 
     Never one recorded after the oldest request still waiting in the inbox arrived: the
     keys of its effects must still answer "already done" when it is finally handled.
@@ -196,8 +196,8 @@ async def replay_keys(db: AsyncSession, cutoff: datetime, limit: int) -> int:
         select(func.min(InboxEvent.received_at)).where(InboxEvent.status == InboxStatus.PENDING)
     )
     before = min(cutoff, waiting) if waiting is not None else cutoff
-    events = table_of(InboundEvent).c
-    return await delete_some(db, InboundEvent, limit, events.received_at < before)
+    events = table_of(ReplayKey).c
+    return await delete_some(db, ReplayKey, limit, events.received_at < before)
 
 
 async def expired_downloads(db: AsyncSession, cutoff: datetime, limit: int) -> int:

@@ -25,7 +25,7 @@ from bot.core.routing import Router
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
-from storage import inbound_events, members, workspaces
+from storage import members, replay_keys, workspaces
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Dispatcher:
         async with self._sessions() as db, db.begin():
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
-                if not await inbound_events.first_time(db, key, self.clock.now()):
+                if not await replay_keys.first_time(db, key, self.clock.now()):
                     return [], 0, "duplicate"  # a platform's retry: handled once already
             ctx = await self._context(db, event)
             observer = self.observers.get(event.origin.platform)

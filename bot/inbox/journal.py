@@ -6,7 +6,7 @@ burst of 50 concurrent slash commands costs a handful of commits, not 50, and no
 waits for more than the commit in flight plus their own.
 
 A request may come with a replay key (a Slack request's signature, a Teams activity's
-conversation and id): the key is recorded in the same transaction (`inbound_event`, unique),
+conversation and id): the key is recorded in the same transaction (`replay_key`, unique),
 so the same request delivered again — a replay within Slack's five-minute window, a Bot
 Connector retry, on any replica — is recognised before it is handled and has no effect.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
-from storage import inbound_events, inbox
+from storage import inbox, replay_keys
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Journal:
                 async with self._engine.begin() as connection:
                     now = self._clock.now()
                     keys = [key for _, key, _ in batch if key is not None]
-                    new_keys = await inbound_events.first_times(connection, keys, now)
+                    new_keys = await replay_keys.first_times(connection, keys, now)
                     fresh = [
                         (entry, future)
                         for entry, key, future in batch

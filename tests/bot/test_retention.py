@@ -18,7 +18,7 @@ from bot import retention
 from bot.retention import STEPS, Purge, PurgeStep, days
 from bot.server import RUNTIME, Runtime
 from bot.settings import Settings
-from storage.models import InboundEvent, InboxEvent, OutboxMessage
+from storage.models import InboxEvent, OutboxMessage, ReplayKey
 from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command, event, sign
@@ -199,7 +199,7 @@ async def test_a_live_card_and_a_liked_share_still_edit_after_their_posts_were_p
     assert not [k for k, row in after.items() if row.target.startswith("dm:")], "DMs gone"
     assert not [k for k, row in after.items() if row.kind == "update"], "past edits gone"
     async with runtime.sessions() as db:
-        for model in (InboxEvent, InboundEvent):
+        for model in (InboxEvent, ReplayKey):
             assert (await db.execute(select(func.count()).select_from(model))).scalar_one() == 0
 
     # A new join edits the card in place: the same message, the new count.

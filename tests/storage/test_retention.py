@@ -25,7 +25,6 @@ from storage.models import (
     Download,
     ErasedBadge,
     ErasureSweep,
-    InboundEvent,
     InboxEvent,
     LocalMessage,
     Member,
@@ -41,6 +40,7 @@ from storage.models import (
     PulseAnswerChange,
     PulseRecipient,
     Referral,
+    ReplayKey,
     SessionParticipation,
     SlackInstallation,
     TeamsConversation,
@@ -223,13 +223,13 @@ async def test_replay_keys_go_past_the_retry_windows_unless_a_request_still_wait
 ) -> None:
     await _add(
         sessions,
-        *(InboundEvent(key=f"slack:Ev{n}", received_at=LONG_AGO) for n in range(5)),
-        InboundEvent(key="request:slack:a", received_at=JUST_BEFORE),
-        InboundEvent(key="request:slack:b", received_at=CUTOFF),
+        *(ReplayKey(key=f"slack:Ev{n}", received_at=LONG_AGO) for n in range(5)),
+        ReplayKey(key="request:slack:a", received_at=JUST_BEFORE),
+        ReplayKey(key="request:slack:b", received_at=CUTOFF),
     )
     assert await _purge_all(sessions, retention.replay_keys, CUTOFF, 2) == [2, 2, 2, 0]
     async with sessions() as db:
-        keys = set((await db.execute(select(InboundEvent.key))).scalars())
+        keys = set((await db.execute(select(ReplayKey.key))).scalars())
     assert keys == {"request:slack:b"}
 
     # A request recorded long ago and still waiting keeps every key since it arrived.
@@ -237,13 +237,13 @@ async def test_replay_keys_go_past_the_retry_windows_unless_a_request_still_wait
     await _add(
         sessions,
         _inbox(1, "pending", waiting, None),
-        InboundEvent(key="teams:before", received_at=waiting - timedelta(seconds=1)),
-        InboundEvent(key="teams:its-own", received_at=waiting),
-        InboundEvent(key="teams:after", received_at=JUST_BEFORE),
+        ReplayKey(key="teams:before", received_at=waiting - timedelta(seconds=1)),
+        ReplayKey(key="teams:its-own", received_at=waiting),
+        ReplayKey(key="teams:after", received_at=JUST_BEFORE),
     )
     assert await _purge_all(sessions, retention.replay_keys, CUTOFF, 10) == [1]
     async with sessions() as db:
-        keys = set((await db.execute(select(InboundEvent.key))).scalars())
+        keys = set((await db.execute(select(ReplayKey.key))).scalars())
     assert keys == {"request:slack:b", "teams:its-own", "teams:after"}
 
 

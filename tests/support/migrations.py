@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from alembic import command
+from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from storage.db import create_engine
@@ -20,11 +21,19 @@ from tests.support import databases
 
 async def migrate_to(url: str, revision: str) -> None:
     """Run the migrations up to `revision` (not beyond), as `migrate` would."""
+    await _alembic(url, lambda config: command.upgrade(config, revision))
 
+
+async def downgrade_to(url: str, revision: str) -> None:
+    """Undo the migrations after `revision`."""
+    await _alembic(url, lambda config: command.downgrade(config, revision))
+
+
+async def _alembic(url: str, step: Callable[[Config], None]) -> None:
     def run(connection: Any) -> None:
         config = alembic_config(url)
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config)
 
     engine = create_engine(url)
     try:

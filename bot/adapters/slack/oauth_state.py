@@ -2,7 +2,7 @@
 
 A state is `<nonce>.<expiry>.<HMAC-SHA256 of both with SLACK_STATE_SECRET>`: any replica
 verifies it without shared memory, and consuming it records the nonce in the database
-(inbound_event), so a replayed callback is refused
+(replay_key), so a replayed callback is refused
 (https://api.slack.com/authentication/oauth-v2#asking, the `state` parameter).
 """
 
@@ -18,7 +18,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from storage import inbound_events
+from storage import replay_keys
 
 log = logging.getLogger(__name__)
 
@@ -59,4 +59,4 @@ class SignedStateStore(AsyncOAuthStateStore):
             return False
         async with self._sessions() as db, db.begin():
             key = f"slack-oauth-state:{nonce}"
-            return await inbound_events.first_time(db, key, self._clock.now())
+            return await replay_keys.first_time(db, key, self._clock.now())

@@ -1,4 +1,5 @@
-"""Platform events already handled, for exactly-once effects across retries and replicas."""
+"""Replay keys: a platform request, event or activity already handled has no second
+database effect when retried or replayed, on any replica."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.models import InboundEvent
+from storage.models import ReplayKey
 from storage.upsert import insert_for, table_of
 
 
@@ -18,10 +19,10 @@ async def first_time(session: AsyncSession, key: str, now: datetime) -> bool:
     and a concurrent duplicate waits on the unique key, then finds it.
     """
     statement = (
-        insert_for(session, InboundEvent)
+        insert_for(session, ReplayKey)
         .values(key=key, received_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table_of(InboundEvent).c.id)
+        .returning(table_of(ReplayKey).c.id)
     )
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
@@ -32,7 +33,7 @@ async def first_times(connection: AsyncConnection, keys: list[str], now: datetim
     key, then is left out."""
     if not keys:
         return set()
-    table = table_of(InboundEvent)
+    table = table_of(ReplayKey)
     insert_into = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert_into(table)
