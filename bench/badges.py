@@ -127,18 +127,18 @@ async def measure(args: argparse.Namespace, backend: str, workdir: Path) -> dict
             statements.append(str(params[2]).split(None, 1)[0].upper())
 
         event.listen(engine.sync_engine, "before_cursor_execute", count)
-        sessions = session_factory(engine)
+        db_sessions = session_factory(engine)
         started = time.perf_counter()
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             made = await promote_everyone(db, settings, now)
         evaluate_s = time.perf_counter() - started
         event.remove(engine.sync_engine, "before_cursor_execute", count)
         # A second evaluation right after awards nothing more (idempotent).
         started = time.perf_counter()
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             again = await promote_everyone(db, settings, now)
         second_s = time.perf_counter() - started
-        async with sessions() as db:
+        async with db_sessions() as db:
             awards = (await db.execute(select(func.count()).select_from(BadgeAward))).scalar_one()
             queued = (
                 await db.execute(select(func.count()).select_from(OutboxMessage))

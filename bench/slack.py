@@ -261,7 +261,7 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
     sender = SlackSender(token_for, fake.base_url, SlackPacing.from_settings(limits, runtime.clock))
     runtime.sender.register_platform("slack", sender)
     try:
-        async with runtime.sessions() as db, db.begin():
+        async with runtime.db_sessions() as db, db.begin():
             team = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
             outbox = Outbox(db, "slack", team.id, runtime.clock.now())
             for n in range(args.slack_dms):

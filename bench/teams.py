@@ -209,11 +209,11 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
     runtime = create_runtime(settings, Clock())
     limits = RateLimitSettings()
     connector = Connector(TeamsSettings())
-    sender = TeamsSender(runtime.sessions, runtime.clock, connector, limits)
+    sender = TeamsSender(runtime.db_sessions, runtime.clock, connector, limits)
     runtime.sender.register_platform("teams", sender)
     count = args.teams_dms
     try:
-        async with runtime.sessions() as db, db.begin():
+        async with runtime.db_sessions() as db, db.begin():
             now = runtime.clock.now()
             team = await workspaces.get_or_create(db, "teams", TENANT, now)
             outbox = Outbox(db, "teams", team.id, now)

@@ -17,10 +17,10 @@ class Downloads:
     """Serves a download link to whoever holds it, for its lifetime only."""
 
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+        self, settings: Settings, db_sessions: async_sessionmaker[AsyncSession], clock: Clock
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
 
     def routes(self) -> list[web.AbstractRouteDef]:
@@ -29,7 +29,7 @@ class Downloads:
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         """Stream the file, or 404 (unknown or expired link: the animator asks for a new one)."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await downloads.valid(db, request.match_info["token"], self._clock.now())
             if found is not None and found.kind == personal_data.KIND:
                 file = await personal_data.json_file(

@@ -87,12 +87,12 @@ class Purge:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         engine: AsyncEngine,
         settings: Settings,
         steps: list[PurgeStep] | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._engine = engine
         self._settings = settings.retention
         self._zone = ZoneInfo(settings.timezone)
@@ -146,7 +146,7 @@ class Purge:
         while run.step < len(self._steps):
             step = self._steps[run.step]
             try:
-                async with self._sessions() as db, db.begin():
+                async with self._db_sessions() as db, db.begin():
                     done = await step.batch(db, run.cutoffs[run.step], size)
             except Exception:
                 # One broken rule must not stop the others (nor retry forever): next one.

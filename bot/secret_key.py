@@ -161,9 +161,9 @@ async def resolve(engine: AsyncEngine, settings: Settings) -> SecretKey:
 async def unlock(engine: AsyncEngine, key: SecretKey, clock: Clock) -> None:
     """After migrations: record the key check on first use, seal what an older version
     left in clear (then scrub it from a SQLite file). SecretKeyError when the key is wrong."""
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             sealed_now = await sealed_columns.unlock(db, Sealer(key), clock.now())
     except sealed_columns.WrongKey as exc:
         raise _wrong(key, exc.sealed_under) from None
@@ -240,9 +240,9 @@ async def rotate(engine: AsyncEngine, rotation: Rotation, clock: Clock) -> dict[
     if pending is not None:
         pending.unlink(missing_ok=True)
         write_key_file(pending, rotation.new)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             sealer = Sealer(rotation.new, rotation.old)
             counts = await sealed_columns.rotate(db, sealer, clock.now())
     except (sealed_columns.WrongKey, SealError) as exc:

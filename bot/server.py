@@ -40,7 +40,7 @@ class Runtime:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db_sessions: async_sessionmaker[AsyncSession]
     dispatcher: Dispatcher
     sender: OutboxSender
     scheduler: Scheduler
@@ -64,18 +64,18 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or Clock(controllable=settings.local_clock_control)
     sealer = Sealer(key_for_runtime(settings))
     engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
-    sender = OutboxSender(sessions, clock, settings.outbox)
+    db_sessions = session_factory(engine)
+    sender = OutboxSender(db_sessions, clock, settings.outbox)
     journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
-    inbox = InboxWorker(sessions, clock, quiet_for=journal.quiet_for)
-    dispatcher = Dispatcher(settings, clock, sessions, ROUTER, on_commit=sender.wake)
-    shared = Shared(settings, clock, sessions, dispatcher, journal, sealer, sender.wake)
+    inbox = InboxWorker(db_sessions, clock, quiet_for=journal.quiet_for)
+    dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER, on_commit=sender.wake)
+    shared = Shared(settings, clock, db_sessions, dispatcher, journal, sealer, sender.wake)
     connections = platforms.connect(shared, sender)
     for name, refresher in refreshers(settings).items():
         sender.register_refresher(name, refresher)
     scheduler = Scheduler(clock, on_work=sender.wake)
-    jobs.register(scheduler, sessions, engine, settings)
-    retention = Purge(sessions, engine, settings)
+    jobs.register(scheduler, db_sessions, engine, settings)
+    retention = Purge(db_sessions, engine, settings)
     scheduler.register(retention.run_due, retention.next_due)
 
     async def run_due(now: datetime) -> None:
@@ -89,7 +89,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         settings,
         clock,
         engine,
-        sessions,
+        db_sessions,
         dispatcher,
         sender,
         scheduler,
@@ -151,10 +151,12 @@ def build_app(runtime: Runtime, *, start_sender: bool = True) -> web.Application
     """The aiohttp application; every route is listed here."""
     app = web.Application(middlewares=[_no_stack_traces], client_max_size=1024 * 1024)
     app[RUNTIME] = runtime
-    files = Downloads(runtime.settings, runtime.sessions, runtime.clock)
-    dashboard = app[DASHBOARD] = DashboardRoutes(runtime.settings, runtime.sessions, runtime.clock)
+    files = Downloads(runtime.settings, runtime.db_sessions, runtime.clock)
+    dashboard = app[DASHBOARD] = DashboardRoutes(
+        runtime.settings, runtime.db_sessions, runtime.clock
+    )
     open_badges = OpenBadgesRoutes(
-        runtime.settings, runtime.sessions, runtime.clock, runtime.sealer
+        runtime.settings, runtime.db_sessions, runtime.clock, runtime.sealer
     )
     endpoints = app[ENDPOINTS] = attach_platforms(runtime)
     for endpoint in endpoints.values():

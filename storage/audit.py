@@ -23,7 +23,7 @@ ACTOR_SYSTEM = ActorKind.SYSTEM
 
 
 async def add(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     platform: str,
@@ -37,7 +37,7 @@ async def add(
 
     `actor_member_id` None means the bot acted on its own (a "system" entry).
     """
-    session.add(
+    db.add(
         AuditEntry(
             workspace_id=workspace_id,
             at=at,
@@ -49,7 +49,7 @@ async def add(
             detail=detail or None,
         )
     )
-    await session.flush()
+    await db.flush()
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Listed:
     detail: dict[str, Any]
 
 
-async def latest(session: AsyncSession, workspace_id: int, limit: int) -> list[Listed]:
+async def latest(db: AsyncSession, workspace_id: int, limit: int) -> list[Listed]:
     """The workspace's `limit` latest entries, newest first, with today's names."""
     actor = aliased(Member)
     subject = aliased(Member)
@@ -93,11 +93,11 @@ async def latest(session: AsyncSession, workspace_id: int, limit: int) -> list[L
             subject_name=subject_name,
             detail=dict(entry.detail or {}),
         )
-        for entry, actor_name, subject_name in await session.execute(query)
+        for entry, actor_name, subject_name in await db.execute(query)
     ]
 
 
-async def purge_older_than(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+async def purge_older_than(db: AsyncSession, cutoff: datetime, limit: int) -> int:
     """Delete at most `limit` entries older than `cutoff` (oldest first); the number deleted.
 
     One batch per call, so that the caller commits between batches and never holds a long
@@ -109,7 +109,7 @@ async def purge_older_than(session: AsyncSession, cutoff: datetime, limit: int) 
         .order_by(AuditEntry.at, AuditEntry.id)
         .limit(limit)
     )
-    result = await session.execute(
+    result = await db.execute(
         delete(AuditEntry)
         .where(AuditEntry.id.in_(oldest.scalar_subquery()))
         .execution_options(synchronize_session=False)

@@ -74,46 +74,46 @@ class LevelRule:
     one_of: tuple[Mapping[str, int], ...]
 
 
-def _utc_day(session: AsyncSession, column: Any) -> Any:
+def _utc_day(db: AsyncSession, column: Any) -> Any:
     """The UTC calendar day of a timestamp (SQLite stores naive UTC text)."""
-    bind = session.bind
+    bind = db.bind
     assert bind is not None
     if bind.dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
     return func.date(column)
 
 
-def whole_days(session: AsyncSession, later: Any, earlier: Any) -> Any:
+def whole_days(db: AsyncSession, later: Any, earlier: Any) -> Any:
     """Whole days from the instant `earlier` to `later`, computed by the database
     (`BadgeAward.joined_days`; SQLite keeps UTC instants as text that julianday() reads)."""
-    bind = session.bind
+    bind = db.bind
     assert bind is not None
     if bind.dialect.name == "postgresql":
         return cast(func.floor(extract("epoch", later - earlier) / 86400), Integer)
     return cast(func.julianday(later) - func.julianday(earlier), Integer)
 
 
-def _instant(session: AsyncSession, now: datetime) -> Any:
+def _instant(db: AsyncSession, now: datetime) -> Any:
     """`now` as a bound instant the database can subtract another from (PostgreSQL must be
     told its type; SQLite must not: CAST(… AS DATETIME) makes a number of it)."""
     value = literal(now, type_=BadgeAward.awarded_at.type)
-    bind = session.bind
+    bind = db.bind
     assert bind is not None
     return cast(value, BadgeAward.awarded_at.type) if bind.dialect.name == "postgresql" else value
 
 
-async def fill_joined_days(session: AsyncSession, workspace_id: int | None = None) -> None:
+async def fill_joined_days(db: AsyncSession, workspace_id: int | None = None) -> None:
     """Fill `joined_days` of awards written without it (bulk loads: the demo, the bench),
     from the members' joining as it stands."""
     joined = (
-        select(whole_days(session, BadgeAward.awarded_at, Member.joined_at))
+        select(whole_days(db, BadgeAward.awarded_at, Member.joined_at))
         .where(Member.id == BadgeAward.member_id, Member.joined_at.is_not(None))
         .scalar_subquery()
     )
     statement = update(BadgeAward).where(BadgeAward.joined_days.is_(None))
     if workspace_id is not None:
         statement = statement.where(BadgeAward.workspace_id == workspace_id)
-    await session.execute(
+    await db.execute(
         statement.values(joined_days=joined).execution_options(synchronize_session=False)
     )
 
@@ -123,7 +123,7 @@ def _capped(count: Any, cap: int | None) -> Any:
 
 
 def member_counts(
-    session: AsyncSession,
+    db: AsyncSession,
     caps: Mapping[str, int],
     points: Mapping[str, int],
     *,
@@ -140,7 +140,7 @@ def member_counts(
     def only(column: Any) -> ColumnElement[bool]:
         return column.in_(ids) if ids is not None else true_condition()
 
-    day = _utc_day(session, Contribution.created_at)
+    day = _utc_day(db, Contribution.created_at)
     daily = (
         select(
             Contribution.member_id.label("member_id"),
@@ -245,11 +245,11 @@ def member_counts(
 
 
 async def counts_of(
-    session: AsyncSession, member_id: int, caps: Mapping[str, int], points: Mapping[str, int]
+    db: AsyncSession, member_id: int, caps: Mapping[str, int], points: Mapping[str, int]
 ) -> dict[str, Any] | None:
     """One member's counts (for `me`), or None when they are not a community member."""
-    query = member_counts(session, caps, points, member_ids=[member_id])
-    row = (await session.execute(query)).mappings().first()
+    query = member_counts(db, caps, points, member_ids=[member_id])
+    row = (await db.execute(query)).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -288,7 +288,7 @@ class NewAward:
 
 
 async def award_due(
-    session: AsyncSession,
+    db: AsyncSession,
     rules: list[LevelRule],
     caps: Mapping[str, int],
     points: Mapping[str, int],
@@ -300,9 +300,9 @@ async def award_due(
     """Award every level whose criteria are met and that the member never held; one
     statement for all members and levels. Replays and concurrent runs award nothing twice."""
     ids = list(member_ids) if member_ids is not None else None
-    counts = member_counts(
-        session, caps, points, workspace_id=workspace_id, member_ids=ids
-    ).subquery("counts")
+    counts = member_counts(db, caps, points, workspace_id=workspace_id, member_ids=ids).subquery(
+        "counts"
+    )
     award = table_of(BadgeAward)
     # Which levels each member ever held (or had revoked), aggregated once, before any
     # insert: an anti-join on badge_award itself lets PostgreSQL choose a nested loop over
@@ -329,11 +329,11 @@ async def award_due(
         .cte("stats")
     )
     selects = []
-    joined_days = whole_days(session, _instant(session, now), stats.c.joined_at)
+    joined_days = whole_days(db, _instant(db, now), stats.c.joined_at)
     for rule in rules:
         selects.append(
             select(
-                _uid(session),
+                _uid(db),
                 stats.c.workspace_id,
                 stats.c.member_id,
                 literal(rule.level),
@@ -357,28 +357,28 @@ async def award_due(
     ]
     source = selects[0] if len(selects) == 1 else union_all(*selects)
     statement = (
-        insert_for(session, BadgeAward)
+        insert_for(db, BadgeAward)
         .from_select(columns, source)
         .on_conflict_do_nothing(
             index_elements=["member_id", "level"], index_where=text("revoked_at IS NULL")
         )
         .returning(award.c.id, award.c.member_id, award.c.workspace_id, award.c.level, award.c.rank)
     )
-    made = [NewAward(*row) for row in (await session.execute(statement)).all()]
+    made = [NewAward(*row) for row in (await db.execute(statement)).all()]
     if made:
-        await refresh_levels(session, {a.member_id for a in made})
+        await refresh_levels(db, {a.member_id for a in made})
     return made
 
 
-def _uid(session: AsyncSession) -> Any:
-    bind = session.bind
+def _uid(db: AsyncSession) -> Any:
+    bind = db.bind
     assert bind is not None
     if bind.dialect.name == "postgresql":
         return func.cast(func.gen_random_uuid(), BadgeAward.uid.type)
     return func.lower(func.hex(func.randomblob(16)))
 
 
-async def refresh_levels(session: AsyncSession, member_ids: set[int]) -> None:
+async def refresh_levels(db: AsyncSession, member_ids: set[int]) -> None:
     """Set each member's level to the highest level they hold (in one UPDATE)."""
     award = table_of(BadgeAward)
     member = table_of(Member)
@@ -391,28 +391,28 @@ async def refresh_levels(session: AsyncSession, member_ids: set[int]) -> None:
     )
     ids = list(member_ids)
     for start in range(0, len(ids), 10_000):  # bounded IN lists
-        await session.execute(
+        await db.execute(
             update(member).where(member.c.id.in_(ids[start : start + 10_000])).values(level=highest)
         )
 
 
-async def active_awards(session: AsyncSession, member_id: int) -> list[BadgeAward]:
+async def active_awards(db: AsyncSession, member_id: int) -> list[BadgeAward]:
     """The member's awards not revoked, lowest level first."""
     query = (
         select(BadgeAward)
         .where(BadgeAward.member_id == member_id, BadgeAward.revoked_at.is_(None))
         .order_by(BadgeAward.rank)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def by_id(session: AsyncSession, award_id: int) -> BadgeAward | None:
+async def by_id(db: AsyncSession, award_id: int) -> BadgeAward | None:
     """The award `award_id`."""
-    return await session.get(BadgeAward, award_id)
+    return await db.get(BadgeAward, award_id)
 
 
 async def grant(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     member_id: int,
@@ -424,14 +424,14 @@ async def grant(
 ) -> int | None:
     """Award `level` by hand; None when the member already holds it."""
     joined_days = (
-        select(whole_days(session, _instant(session, now), Member.joined_at))
+        select(whole_days(db, _instant(db, now), Member.joined_at))
         .where(Member.id == member_id)
         .scalar_subquery()
     )
     statement = (
-        insert_for(session, BadgeAward)
+        insert_for(db, BadgeAward)
         .values(
-            uid=_uid(session),
+            uid=_uid(db),
             workspace_id=workspace_id,
             member_id=member_id,
             level=level,
@@ -447,15 +447,15 @@ async def grant(
         )
         .returning(table_of(BadgeAward).c.id)
     )
-    value = (await session.execute(statement)).scalar_one_or_none()
+    value = (await db.execute(statement)).scalar_one_or_none()
     return int(value) if value is not None else None
 
 
 async def revoke(
-    session: AsyncSession, member_id: int, levels: list[str], by_id: int, reason: str, now: datetime
+    db: AsyncSession, member_id: int, levels: list[str], by_id: int, reason: str, now: datetime
 ) -> int:
     """Revoke the member's active awards of `levels`; how many were revoked."""
-    result = await session.execute(
+    result = await db.execute(
         update(BadgeAward)
         .where(
             BadgeAward.member_id == member_id,
@@ -468,9 +468,9 @@ async def revoke(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _json_object(session: AsyncSession, *pairs: Any) -> Any:
+def _json_object(db: AsyncSession, *pairs: Any) -> Any:
     """A JSON object built by the database (json_build_object / json_object)."""
-    bind = session.bind
+    bind = db.bind
     assert bind is not None
     builder = func.json_build_object if bind.dialect.name == "postgresql" else func.json_object
     return builder(*pairs)
@@ -481,9 +481,7 @@ def _pairs(mapping: dict[str, Any]) -> list[Any]:
     return [item for pair in mapping.items() for item in pair]
 
 
-async def enqueue_dms(
-    session: AsyncSession, award_ids: list[int], fallback: str, now: datetime
-) -> None:
+async def enqueue_dms(db: AsyncSession, award_ids: list[int], fallback: str, now: datetime) -> None:
     """Queue the promotion DM of each award in one INSERT … SELECT per 10,000 awards
     (rendered at send time by the badge refresher); an award's DM is queued once (its key)."""
     award = table_of(BadgeAward)
@@ -512,8 +510,8 @@ async def enqueue_dms(
                 award.c.workspace_id,
                 literal("dm:") + member.c.user_id,
                 literal(OutboxKind.POST.value),
-                _json_object(session, "text", fallback),
-                _json_object(session, *_pairs(outbox_keys.award_refresh(award.c.id, "member"))),
+                _json_object(db, "text", fallback),
+                _json_object(db, *_pairs(outbox_keys.award_refresh(award.c.id, "member"))),
                 literal("pending"),
                 literal(0),
                 literal(now, type_=outbox.c.next_attempt_at.type),
@@ -523,8 +521,8 @@ async def enqueue_dms(
             .join(workspace, workspace.c.id == award.c.workspace_id)
             .where(award.c.id.in_(chunk))
         )
-        await session.execute(
-            insert_for(session, OutboxMessage)
+        await db.execute(
+            insert_for(db, OutboxMessage)
             .from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )

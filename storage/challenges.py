@@ -20,7 +20,7 @@ from storage.vocabulary import (
 
 
 async def create(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     created_by_id: int,
@@ -47,18 +47,18 @@ async def create(
         remind_hours=remind_hours,
         created_at=now,
     )
-    session.add(challenge)
-    await session.flush()
+    db.add(challenge)
+    await db.flush()
     return challenge
 
 
-async def by_id(session: AsyncSession, workspace_id: int, challenge_id: int) -> Challenge | None:
+async def by_id(db: AsyncSession, workspace_id: int, challenge_id: int) -> Challenge | None:
     """The workspace's challenge `challenge_id`."""
-    challenge = await session.get(Challenge, challenge_id)
+    challenge = await db.get(Challenge, challenge_id)
     return challenge if challenge is not None and challenge.workspace_id == workspace_id else None
 
 
-async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> list[Challenge]:
+async def listed(db: AsyncSession, workspace_id: int, limit: int = 20) -> list[Challenge]:
     """Active challenges first (soonest first), then the latest others."""
     query = (
         select(Challenge)
@@ -68,10 +68,10 @@ async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> l
         )
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Challenge]:
+async def claim_due(db: AsyncSession, now: datetime, limit: int) -> list[Challenge]:
     """Active challenges whose next run is due, locked so another replica skips them."""
     query = (
         select(Challenge)
@@ -79,11 +79,11 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ch
         .order_by(Challenge.next_run_at)
         .limit(limit)
     )
-    return list((await session.execute(skip_locked(session, query))).scalars())
+    return list((await db.execute(skip_locked(db, query))).scalars())
 
 
 async def add_occurrence(
-    session: AsyncSession,
+    db: AsyncSession,
     challenge: Challenge,
     *,
     planned_at: datetime,
@@ -94,7 +94,7 @@ async def add_occurrence(
 ) -> int | None:
     """Record an occurrence; None when this planned time was already handled (once per
     challenge and planned time)."""
-    insert = insert_for(session, ChallengeOccurrence).values(
+    insert = insert_for(db, ChallengeOccurrence).values(
         challenge_id=challenge.id,
         workspace_id=challenge.workspace_id,
         conversation=challenge.conversation,
@@ -110,16 +110,16 @@ async def add_occurrence(
     statement = insert.on_conflict_do_nothing(
         index_elements=["challenge_id", "planned_at"]
     ).returning(table_of(ChallengeOccurrence).c.id)
-    value = (await session.execute(statement)).scalar_one_or_none()
+    value = (await db.execute(statement)).scalar_one_or_none()
     return int(value) if value is not None else None
 
 
 async def close_open_occurrences(
-    session: AsyncSession, challenge_id: int, now: datetime, except_id: int
+    db: AsyncSession, challenge_id: int, now: datetime, except_id: int
 ) -> None:
     """An occurrence is open until the next one is posted."""
     occurrence = table_of(ChallengeOccurrence)
-    await session.execute(
+    await db.execute(
         update(occurrence)
         .where(
             occurrence.c.challenge_id == challenge_id,
@@ -131,13 +131,13 @@ async def close_open_occurrences(
     )
 
 
-async def occurrence(session: AsyncSession, occurrence_id: int) -> ChallengeOccurrence | None:
+async def occurrence(db: AsyncSession, occurrence_id: int) -> ChallengeOccurrence | None:
     """The occurrence `occurrence_id`."""
-    return await session.get(ChallengeOccurrence, occurrence_id)
+    return await db.get(ChallengeOccurrence, occurrence_id)
 
 
 async def latest_open_occurrence(
-    session: AsyncSession,
+    db: AsyncSession,
     workspace_id: int,
     now: datetime,
     *,
@@ -156,11 +156,11 @@ async def latest_open_occurrence(
     if challenge_id is not None:
         query = query.where(ChallengeOccurrence.challenge_id == challenge_id)
     query = query.order_by(ChallengeOccurrence.posted_at.desc()).limit(1)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def open_occurrences(
-    session: AsyncSession, challenge_ids: list[int], now: datetime
+    db: AsyncSession, challenge_ids: list[int], now: datetime
 ) -> dict[int, ChallengeOccurrence]:
     """The latest posted occurrence of each challenge that still takes answers at `now`."""
     if not challenge_ids:
@@ -174,12 +174,10 @@ async def open_occurrences(
         )
         .order_by(ChallengeOccurrence.posted_at, ChallengeOccurrence.id)
     )
-    return {o.challenge_id: o for o in (await session.execute(query)).scalars()}
+    return {o.challenge_id: o for o in (await db.execute(query)).scalars()}
 
 
-async def skipped(
-    session: AsyncSession, challenge_ids: list[int]
-) -> dict[int, ChallengeOccurrence]:
+async def skipped(db: AsyncSession, challenge_ids: list[int]) -> dict[int, ChallengeOccurrence]:
     """The latest skipped occurrence of each challenge, with its reason."""
     if not challenge_ids:
         return {}
@@ -191,11 +189,11 @@ async def skipped(
         )
         .order_by(ChallengeOccurrence.planned_at)
     )
-    return {o.challenge_id: o for o in (await session.execute(query)).scalars()}
+    return {o.challenge_id: o for o in (await db.execute(query)).scalars()}
 
 
 async def save_answer(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     member_id: int,
@@ -211,14 +209,14 @@ async def save_answer(
     # What it was, for the rollup. On PostgreSQL the member's row is locked first, so that
     # two submissions of the same answer at once (a double click) take turns: the second
     # reads what the first saved, and counts as its edit, not as a second answer.
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if db.bind is not None and db.bind.dialect.name == "postgresql":
         member = table_of(Member)
-        await session.execute(select(member.c.id).where(member.c.id == member_id).with_for_update())
+        await db.execute(select(member.c.id).where(member.c.id == member_id).with_for_update())
     former = select(contribution.c.outcome, contribution.c.hidden_at.is_not(None)).where(
         contribution.c.occurrence_id == occurrence_id, contribution.c.member_id == member_id
     )
-    before = (await session.execute(former)).one_or_none()
-    insert = insert_for(session, Contribution).values(
+    before = (await db.execute(former)).one_or_none()
+    insert = insert_for(db, Contribution).values(
         workspace_id=workspace_id,
         member_id=member_id,
         kind=ContributionKind.ANSWER,
@@ -233,9 +231,9 @@ async def save_answer(
         index_elements=["occurrence_id", "member_id"],
         set_={"outcome": outcome, "text": text, "link": link, "updated_at": now},
     ).returning(contribution.c.id, contribution.c.created_at)
-    row = (await session.execute(statement)).one()
+    row = (await db.execute(statement)).one()
     await activity.answer_saved(
-        session,
+        db,
         workspace_id=workspace_id,
         member_id=member_id,
         occurrence_id=occurrence_id,
@@ -254,7 +252,7 @@ def _remind_at(challenge: Challenge, closes_at: datetime | None, now: datetime) 
 
 
 async def claim_due_reminders(
-    session: AsyncSession, now: datetime, limit: int
+    db: AsyncSession, now: datetime, limit: int
 ) -> list[ChallengeOccurrence]:
     """Posted occurrences whose reminder is due and not yet sent, locked for this replica."""
     query = (
@@ -267,10 +265,10 @@ async def claim_due_reminders(
         .order_by(ChallengeOccurrence.remind_at)
         .limit(limit)
     )
-    return list((await session.execute(skip_locked(session, query))).scalars())
+    return list((await db.execute(skip_locked(db, query))).scalars())
 
 
-async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence) -> list[Member]:
+async def non_respondents(db: AsyncSession, occurrence: ChallengeOccurrence) -> list[Member]:
     """Community members of the workspace who have not answered `occurrence`."""
     answered = select(Contribution.member_id).where(Contribution.occurrence_id == occurrence.id)
     query = (
@@ -282,16 +280,16 @@ async def non_respondents(session: AsyncSession, occurrence: ChallengeOccurrence
         )
         .order_by(Member.id)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
+async def next_due(db: AsyncSession) -> datetime | None:
     """The earliest moment a challenge run or a reminder is due."""
     runs = select(func.min(Challenge.next_run_at)).where(Challenge.status == ChallengeStatus.ACTIVE)
     reminders = select(func.min(ChallengeOccurrence.remind_at)).where(
         ChallengeOccurrence.reminded_at.is_(None),
         ChallengeOccurrence.status == OccurrenceStatus.POSTED,
     )
-    found = [(await session.execute(q)).scalar_one_or_none() for q in (runs, reminders)]
+    found = [(await db.execute(q)).scalar_one_or_none() for q in (runs, reminders)]
     moments = [m for m in found if m is not None]
     return min(moments) if moments else None

@@ -14,7 +14,7 @@ from storage.vocabulary import ContributionKind
 
 
 async def save_share(
-    session: AsyncSession, *, workspace_id: int, member_id: int, text: str, now: datetime
+    db: AsyncSession, *, workspace_id: int, member_id: int, text: str, now: datetime
 ) -> Contribution:
     """Store a share (a tip, a question, an experience)."""
     contribution = Contribution(
@@ -25,67 +25,63 @@ async def save_share(
         created_at=now,
         updated_at=now,
     )
-    session.add(contribution)
-    await session.flush()
-    await activity.share_saved(
-        session, workspace_id=workspace_id, member_id=member_id, created_at=now
-    )
+    db.add(contribution)
+    await db.flush()
+    await activity.share_saved(db, workspace_id=workspace_id, member_id=member_id, created_at=now)
     return contribution
 
 
-async def by_id(
-    session: AsyncSession, workspace_id: int, contribution_id: int
-) -> Contribution | None:
+async def by_id(db: AsyncSession, workspace_id: int, contribution_id: int) -> Contribution | None:
     """The workspace's contribution `contribution_id`."""
-    found = await session.get(Contribution, contribution_id)
+    found = await db.get(Contribution, contribution_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 
-async def set_post_key(session: AsyncSession, contribution_id: int, key: str) -> None:
+async def set_post_key(db: AsyncSession, contribution_id: int, key: str) -> None:
     """Remember where the contribution was posted."""
     contribution = table_of(Contribution)
-    await session.execute(
+    await db.execute(
         update(contribution).where(contribution.c.id == contribution_id).values(post_key=key)
     )
 
 
 async def hide(
-    session: AsyncSession, contribution_id: int, by_id_: int, reason: str, now: datetime
+    db: AsyncSession, contribution_id: int, by_id_: int, reason: str, now: datetime
 ) -> bool:
     """Hide it (it stops counting), keeping who and why; False when already hidden."""
     contribution = table_of(Contribution)
-    result = await session.execute(
+    result = await db.execute(
         update(contribution)
         .where(contribution.c.id == contribution_id, contribution.c.hidden_at.is_(None))
         .values(hidden_at=now, hidden_by_id=by_id_, hidden_reason=reason)
     )
     done = bool(getattr(result, "rowcount", 0))
     if done:
-        await activity.hidden(session, contribution_id)
+        await activity.hidden(db, contribution_id)
     return done
 
 
-async def like(session: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
+async def like(db: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
     """Record a like; False when this member already liked it."""
-    insert = insert_for(session, ContributionLike).values(
+    insert = insert_for(db, ContributionLike).values(
         contribution_id=contribution_id, member_id=member_id, created_at=now
     )
     statement = insert.on_conflict_do_nothing(
         index_elements=["contribution_id", "member_id"]
     ).returning(table_of(ContributionLike).c.id)
-    done = (await session.execute(statement)).scalar_one_or_none() is not None
+    done = (await db.execute(statement)).scalar_one_or_none() is not None
     if done:
-        await activity.liked(session, contribution_id, member_id, now)
+        await activity.liked(db, contribution_id, member_id, now)
     return done
 
 
-async def like_count(session: AsyncSession, contribution_id: int) -> int:
+async def like_count(db: AsyncSession, contribution_id: int) -> int:
     """How many members liked it."""
     query = select(func.count()).where(ContributionLike.contribution_id == contribution_id)
-    return int((await session.execute(query)).scalar_one())
+    return int((await db.execute(query)).scalar_one())
 
 
-async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, int]:
+async def counts_by_outcome(db: AsyncSession, member_id: int) -> dict[str, int]:
     """A member's visible contributions: answers by outcome (success, not_yet), and shares."""
     query = (
         select(Contribution.kind, Contribution.outcome, func.count())
@@ -93,13 +89,13 @@ async def counts_by_outcome(session: AsyncSession, member_id: int) -> dict[str, 
         .group_by(Contribution.kind, Contribution.outcome)
     )
     counts: dict[str, int] = {}
-    for kind, outcome, n in (await session.execute(query)).all():
+    for kind, outcome, n in (await db.execute(query)).all():
         counts[outcome or kind] = counts.get(outcome or kind, 0) + int(n)
     return counts
 
 
 async def by_posted_message(
-    session: AsyncSession, workspace_id: int, platform: str, message_id: str
+    db: AsyncSession, workspace_id: int, platform: str, message_id: str
 ) -> Contribution | None:
     """The contribution whose post is the platform message `message_id` (a reaction's
     target), through the outbox row that posted it."""
@@ -112,4 +108,4 @@ async def by_posted_message(
             Contribution.workspace_id == workspace_id,
         )
     )
-    return (await session.execute(query)).scalars().first()
+    return (await db.execute(query)).scalars().first()

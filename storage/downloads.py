@@ -18,7 +18,7 @@ def _hash(token: str) -> str:
 
 
 async def create(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     member_id: int,
@@ -29,7 +29,7 @@ async def create(
 ) -> str:
     """Store a download and return its secret token (the only copy)."""
     token = secrets.token_urlsafe(32)
-    session.add(
+    db.add(
         Download(
             token_hash=_hash(token),
             workspace_id=workspace_id,
@@ -40,14 +40,14 @@ async def create(
             created_at=now,
         )
     )
-    await session.flush()
+    await db.flush()
     return token
 
 
-async def valid(session: AsyncSession, token: str, now: datetime) -> Download | None:
+async def valid(db: AsyncSession, token: str, now: datetime) -> Download | None:
     """The download of `token`, unless unknown or expired."""
     if not token or len(token) > 100:
         return None
     query = select(Download).where(Download.token_hash == _hash(token))
-    found = (await session.execute(query)).scalar_one_or_none()
+    found = (await db.execute(query)).scalar_one_or_none()
     return found if found is not None and found.expires_at > now else None

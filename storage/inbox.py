@@ -44,18 +44,18 @@ async def record_many(
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, lease: timedelta, limit: int
+    db: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[InboxEvent]:
     """Take up to `limit` due requests for `lease`, oldest first; other workers skip them."""
-    return await leases.claim(session, _CLAIM, InboxEvent, now, lease, limit)
+    return await leases.claim(db, _CLAIM, InboxEvent, now, lease, limit)
 
 
 _CLAIM = leases.claim_statement(InboxEvent, InboxStatus.PENDING)
 
 
-async def finish(session: AsyncSession, event_id: int, now: datetime) -> None:
+async def finish(db: AsyncSession, event_id: int, now: datetime) -> None:
     """The request was handled."""
-    await session.execute(
+    await db.execute(
         update(InboxEvent)
         .where(InboxEvent.id == event_id)
         .values(status=InboxStatus.DONE, done_at=now, claimed_until=None)
@@ -63,10 +63,10 @@ async def finish(session: AsyncSession, event_id: int, now: datetime) -> None:
 
 
 async def retry_later(
-    session: AsyncSession, event_id: int, attempts: int, error: str, at: datetime, give_up: bool
+    db: AsyncSession, event_id: int, attempts: int, error: str, at: datetime, give_up: bool
 ) -> None:
     """Handling failed: due again at `at`, or parked as failed with its error."""
-    await session.execute(
+    await db.execute(
         update(InboxEvent)
         .where(InboxEvent.id == event_id)
         .values(
@@ -79,7 +79,7 @@ async def retry_later(
     )
 
 
-async def is_done(session: AsyncSession, event_id: int) -> bool:
+async def is_done(db: AsyncSession, event_id: int) -> bool:
     """Whether the request was handled (its replies are in the outbox)."""
-    status = await session.scalar(select(InboxEvent.status).where(InboxEvent.id == event_id))
+    status = await db.scalar(select(InboxEvent.status).where(InboxEvent.id == event_id))
     return status == InboxStatus.DONE

@@ -51,7 +51,7 @@ def claim_statement(model: type[Base], pending: StrEnum) -> Prepared:
 
 
 async def claim(
-    session: AsyncSession,
+    db: AsyncSession,
     statement: Prepared,
     make: Callable[..., RowT],
     now: datetime,
@@ -60,5 +60,5 @@ async def claim(
 ) -> list[RowT]:
     """Take up to `limit` due rows for `lease`, oldest first, built with `make`."""
     params = {"now": now, "until": now + lease, "limit": limit}
-    rows = (await statement.execute(session, params)).all()
+    rows = (await statement.execute(db, params)).all()
     return [make(**row._asdict()) for row in sorted(rows, key=lambda row: row.id)]

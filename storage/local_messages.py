@@ -13,7 +13,7 @@ from storage.upsert import InsertInto, Prepared, table_of
 
 
 async def post(
-    session: AsyncSession,
+    db: AsyncSession,
     conversation: str,
     text: str,
     card: dict[str, Any] | None,
@@ -24,7 +24,7 @@ async def post(
     """Add a message to a conversation; return its id (the first one's, for a known key)."""
     if dedupe_key is not None:
         query = select(LocalMessage.id).where(LocalMessage.dedupe_key == dedupe_key)
-        existing = (await session.execute(query)).scalar_one_or_none()
+        existing = (await db.execute(query)).scalar_one_or_none()
         if existing is not None:
             return int(existing)
     params = {
@@ -36,7 +36,7 @@ async def post(
         "created_at": now,
         "updated_at": now,
     }
-    return int((await _POST.execute(session, params)).scalar_one())
+    return int((await _POST.execute(db, params)).scalar_one())
 
 
 _POST = Prepared(
@@ -45,11 +45,11 @@ _POST = Prepared(
 
 
 async def edit(
-    session: AsyncSession, message_id: int, text: str, card: dict[str, Any] | None, now: datetime
+    db: AsyncSession, message_id: int, text: str, card: dict[str, Any] | None, now: datetime
 ) -> bool:
     """Replace a message's text and card in place; False when it does not exist."""
     params = {"b_id": message_id, "b_text": text, "b_card": card, "b_now": now}
-    result = await _EDIT.execute(session, params)
+    result = await _EDIT.execute(db, params)
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -69,17 +69,17 @@ def _build_edit(_insert_into: InsertInto) -> Any:
 _EDIT = Prepared(_build_edit)
 
 
-async def in_conversation(session: AsyncSession, conversation: str) -> list[LocalMessage]:
+async def in_conversation(db: AsyncSession, conversation: str) -> list[LocalMessage]:
     """The conversation's messages, oldest first."""
     query = (
         select(LocalMessage)
         .where(LocalMessage.conversation == conversation)
         .order_by(LocalMessage.id)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def conversations(session: AsyncSession) -> list[str]:
+async def conversations(db: AsyncSession) -> list[str]:
     """Conversations that have at least one message."""
     query = select(LocalMessage.conversation).distinct().order_by(LocalMessage.conversation)
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())

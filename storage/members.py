@@ -19,7 +19,7 @@ FORMER_MEMBER_ID = "@former-member"
 
 
 async def upsert_seen(
-    session: AsyncSession,
+    db: AsyncSession,
     workspace_id: int,
     user_id: str,
     display_name: str,
@@ -32,7 +32,7 @@ async def upsert_seen(
     first events of the same person create one row.
     """
     result = await _UPSERT_SEEN.execute(
-        session,
+        db,
         {
             "workspace_id": workspace_id,
             "user_id": user_id,
@@ -42,7 +42,7 @@ async def upsert_seen(
             "created_at": now,
         },
     )
-    return attach(session, Member, result.one())
+    return attach(db, Member, result.one())
 
 
 def _build_upsert_seen(insert_into: InsertInto) -> Any:
@@ -67,7 +67,7 @@ _UPSERT_SEEN = Prepared(_build_upsert_seen)
 
 
 async def update_profile(
-    session: AsyncSession,
+    db: AsyncSession,
     workspace_id: int,
     user_id: str,
     *,
@@ -88,52 +88,50 @@ async def update_profile(
     if timezone:
         values["timezone"] = func.coalesce(Member.timezone, timezone[:64])
     if values:
-        await session.execute(
+        await db.execute(
             update(Member)
             .where(Member.workspace_id == workspace_id, Member.user_id == user_id)
             .values(**values)
         )
 
 
-async def find(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
+async def find(db: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
     """The member with platform id `user_id`, if the bot knows them."""
     query = select(Member).where(Member.workspace_id == workspace_id, Member.user_id == user_id)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def get_or_create(
-    session: AsyncSession, workspace_id: int, user_id: str, now: datetime
-) -> Member:
+async def get_or_create(db: AsyncSession, workspace_id: int, user_id: str, now: datetime) -> Member:
     """The member `user_id`, created with their id as name when only mentioned so far."""
-    member = await find(session, workspace_id, user_id)
+    member = await find(db, workspace_id, user_id)
     if member is not None:
         return member
-    insert = insert_for(session, Member).values(
+    insert = insert_for(db, Member).values(
         workspace_id=workspace_id,
         user_id=user_id,
         display_name=user_id,
         role=MemberRole.LEARNER,
         created_at=now,
     )
-    await session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
-    found = await find(session, workspace_id, user_id)
+    await db.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+    found = await find(db, workspace_id, user_id)
     assert found is not None
     return found
 
 
 async def mark_joined(
-    session: AsyncSession, member_id: int, session_id: int | None, now: datetime
+    db: AsyncSession, member_id: int, session_id: int | None, now: datetime
 ) -> bool:
     """Make the member part of the community; False when they already were (race-safe).
     Their counted activity follows them to the session they joined through
     (storage/activity.py)."""
-    before = await activity.state(session, member_id)
+    before = await activity.state(db, member_id)
     result = await _MARK_JOINED.execute(
-        session, {"member_id": member_id, "now": now, "session_id": session_id}
+        db, {"member_id": member_id, "now": now, "session_id": session_id}
     )
     done = bool(getattr(result, "rowcount", 0))
     if done:
-        await activity.joined(session, member_id, before, session_id, now)
+        await activity.joined(db, member_id, before, session_id, now)
     return done
 
 
@@ -151,7 +149,7 @@ _MARK_JOINED = Prepared(_build_mark_joined)
 
 
 async def record_event(
-    session: AsyncSession,
+    db: AsyncSession,
     member_id: int,
     kind: str,
     now: datetime,
@@ -162,7 +160,7 @@ async def record_event(
 ) -> None:
     """Append to the member's history (joins, role and level changes)."""
     await _RECORD_EVENT.execute(
-        session,
+        db,
         {
             "member_id": member_id,
             "kind": kind,
@@ -174,7 +172,7 @@ async def record_event(
     )
 
 
-async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]:
+async def list_members(db: AsyncSession, workspace_id: int) -> list[Member]:
     """Everyone the bot knows in the workspace, by name (not the "former member" who stands
     for people erased, storage/erasure.py)."""
     query = (
@@ -182,11 +180,11 @@ async def list_members(session: AsyncSession, workspace_id: int) -> list[Member]
         .where(Member.workspace_id == workspace_id, Member.user_id != FORMER_MEMBER_ID)
         .order_by(Member.display_name)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
 async def people_to_offer(
-    session: AsyncSession, workspace_id: int, asker_id: int, limit: int
+    db: AsyncSession, workspace_id: int, asker_id: int, limit: int
 ) -> list[tuple[str, str]]:
     """(name, user id) of the people the bot knows in the workspace, by name, for a form to
     offer (the colleagues of a pulse answer): not the asker, nor people who left, nor the
@@ -202,35 +200,33 @@ async def people_to_offer(
         .order_by(Member.display_name, Member.id)
         .limit(limit)
     )
-    return [(name, user_id) for name, user_id in (await session.execute(query)).all()]
+    return [(name, user_id) for name, user_id in (await db.execute(query)).all()]
 
 
 _RECORD_EVENT = Prepared(lambda _insert_into: insert(table_of(MembershipEvent)))
 
 
-async def display_names(
-    session: AsyncSession, workspace_id: int, user_ids: set[str]
-) -> dict[str, str]:
+async def display_names(db: AsyncSession, workspace_id: int, user_ids: set[str]) -> dict[str, str]:
     """The display names of the members among `user_ids` (to write people's names where a
     platform cannot show a `<@id>` reference)."""
     query = select(Member.user_id, Member.display_name).where(
         Member.workspace_id == workspace_id, Member.user_id.in_(sorted(user_ids))
     )
-    return {user_id: name for user_id, name in (await session.execute(query)).all()}
+    return {user_id: name for user_id, name in (await db.execute(query)).all()}
 
 
-async def has_left(session: AsyncSession, workspace_id: int, user_id: str) -> bool:
+async def has_left(db: AsyncSession, workspace_id: int, user_id: str) -> bool:
     """Whether this person said `leave` (and has not joined again since)."""
     query = select(Member.left_at).where(
         Member.workspace_id == workspace_id, Member.user_id == user_id
     )
-    return (await session.execute(query)).scalar_one_or_none() is not None
+    return (await db.execute(query)).scalar_one_or_none() is not None
 
 
-async def event_count(session: AsyncSession, member_id: int, kind: str) -> int:
+async def event_count(db: AsyncSession, member_id: int, kind: str) -> int:
     """How many events of `kind` the member's history holds (e.g. their joins, each one a
     key of its own for what it sends)."""
     query = select(func.count()).where(
         MembershipEvent.member_id == member_id, MembershipEvent.kind == kind
     )
-    return int((await session.execute(query)).scalar_one())
+    return int((await db.execute(query)).scalar_one())

@@ -16,7 +16,7 @@ from storage.vocabulary import OutboxKind, OutboxStatus
 
 
 async def enqueue(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     key: str,
     platform: str,
@@ -45,7 +45,7 @@ async def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
-    return (await _ENQUEUE.execute(session, params)).scalar_one_or_none() is not None
+    return (await _ENQUEUE.execute(db, params)).scalar_one_or_none() is not None
 
 
 _ENQUEUE = Prepared(
@@ -58,22 +58,22 @@ _ENQUEUE = Prepared(
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, lease: timedelta, limit: int
+    db: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages for `lease`, oldest first; other senders skip them.
 
     One statement (UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) RETURNING).
     A message whose lease ran out (its sender crashed) is due again: at-least-once.
     """
-    return await leases.claim(session, _CLAIM, OutboxMessage, now, lease, limit)
+    return await leases.claim(db, _CLAIM, OutboxMessage, now, lease, limit)
 
 
 _CLAIM = leases.claim_statement(OutboxMessage, OutboxStatus.PENDING)
 
 
-async def newest_pending(session: AsyncSession, coalesce_key: str) -> int | None:
+async def newest_pending(db: AsyncSession, coalesce_key: str) -> int | None:
     """The id of the newest pending message with `coalesce_key` (the one worth sending)."""
-    result = await _NEWEST_PENDING.execute(session, {"coalesce_key": coalesce_key})
+    result = await _NEWEST_PENDING.execute(db, {"coalesce_key": coalesce_key})
     value = result.scalar_one_or_none()
     return int(value) if value is not None else None
 
@@ -86,9 +86,9 @@ _NEWEST_PENDING = Prepared(
 )
 
 
-async def platform_id_of(session: AsyncSession, key: str) -> tuple[OutboxStatus, str | None] | None:
+async def platform_id_of(db: AsyncSession, key: str) -> tuple[OutboxStatus, str | None] | None:
     """(status, platform message id) of the message enqueued under `key`, or None."""
-    row = (await _STATUS_OF.execute(session, {"key": key})).one_or_none()
+    row = (await _STATUS_OF.execute(db, {"key": key})).one_or_none()
     return (OutboxStatus(row.status), row.platform_message_id) if row is not None else None
 
 
@@ -111,7 +111,7 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
-async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
+async def record(db: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
     """Write the outcomes of a batch (one statement per kind of outcome)."""
     finished = [
         {
@@ -135,9 +135,9 @@ async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) 
         if o.status == OutboxStatus.PENDING
     ]
     if finished:
-        await session.execute(_FINISH.for_session(session), finished)
+        await db.execute(_FINISH.for_session(db), finished)
     if retries:
-        await session.execute(_RETRY.for_session(session), retries)
+        await db.execute(_RETRY.for_session(db), retries)
 
 
 def _build_finish(_insert_into: InsertInto) -> Any:
@@ -176,7 +176,7 @@ _FINISH = Prepared(_build_finish)
 _RETRY = Prepared(_build_retry)
 
 
-async def by_key(session: AsyncSession, key: str) -> OutboxMessage | None:
+async def by_key(db: AsyncSession, key: str) -> OutboxMessage | None:
     """The message enqueued under `key`."""
     query = select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()

@@ -12,7 +12,7 @@ from storage.upsert import Prepared, table_of
 
 
 async def mark_seen(
-    session: AsyncSession, workspace_id: int, conversation: str, user_id: str, now: datetime
+    db: AsyncSession, workspace_id: int, conversation: str, user_id: str, now: datetime
 ) -> bool:
     """Remember that `user_id` is in `conversation`; False when it was already known."""
     params = {
@@ -21,7 +21,7 @@ async def mark_seen(
         "user_id": user_id,
         "seen_at": now,
     }
-    return (await _MARK_SEEN.execute(session, params)).scalar_one_or_none() is not None
+    return (await _MARK_SEEN.execute(db, params)).scalar_one_or_none() is not None
 
 
 _MARK_SEEN = Prepared(
@@ -33,10 +33,10 @@ _MARK_SEEN = Prepared(
 )
 
 
-async def count(session: AsyncSession, workspace_id: int, conversation: str) -> int:
+async def count(db: AsyncSession, workspace_id: int, conversation: str) -> int:
     """How many people were seen in `conversation`."""
     query = select(func.count()).where(
         ConversationPresence.workspace_id == workspace_id,
         ConversationPresence.conversation == conversation,
     )
-    return int((await session.execute(query)).scalar_one())
+    return int((await db.execute(query)).scalar_one())

@@ -21,22 +21,22 @@ from storage.upsert import insert_for, skip_locked, table_of
 from storage.vocabulary import PulseStatus
 
 
-async def create(session: AsyncSession, **values: Any) -> Pulse:
+async def create(db: AsyncSession, **values: Any) -> Pulse:
     """Store a new pulse (scheduled; the scheduler sends it when due)."""
     pulse = Pulse(**values)
-    session.add(pulse)
-    await session.flush()
+    db.add(pulse)
+    await db.flush()
     return pulse
 
 
-async def by_id(session: AsyncSession, workspace_id: int, pulse_id: int) -> Pulse | None:
+async def by_id(db: AsyncSession, workspace_id: int, pulse_id: int) -> Pulse | None:
     """The workspace's pulse `pulse_id`."""
-    pulse = await session.get(Pulse, pulse_id)
+    pulse = await db.get(Pulse, pulse_id)
     return pulse if pulse is not None and pulse.workspace_id == workspace_id else None
 
 
 async def latest(
-    session: AsyncSession,
+    db: AsyncSession,
     workspace_id: int,
     *,
     session_id: int | None = None,
@@ -53,10 +53,10 @@ async def latest(
         asked = select(PulseRecipient.pulse_id).where(PulseRecipient.member_id == recipient_id)
         query = query.where(Pulse.id.in_(asked))
     query = query.order_by(Pulse.id.desc()).limit(1)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> list[Pulse]:
+async def listed(db: AsyncSession, workspace_id: int, limit: int = 20) -> list[Pulse]:
     """The newest pulses of the workspace."""
     query = (
         select(Pulse)
@@ -64,33 +64,33 @@ async def listed(session: AsyncSession, workspace_id: int, limit: int = 20) -> l
         .order_by(Pulse.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
 async def in_workspace(
-    session: AsyncSession, workspace_id: int, session_id: int | None = None
+    db: AsyncSession, workspace_id: int, session_id: int | None = None
 ) -> list[Pulse]:
     """Every sent pulse of the workspace (or of one session), oldest first."""
     query = select(Pulse).where(Pulse.workspace_id == workspace_id, Pulse.sent_at.is_not(None))
     if session_id is not None:
         query = query.where(Pulse.session_id == session_id)
-    return list((await session.execute(query.order_by(Pulse.sent_at, Pulse.id))).scalars())
+    return list((await db.execute(query.order_by(Pulse.sent_at, Pulse.id))).scalars())
 
 
-async def waiting_for_close(session: AsyncSession, session_id: int) -> list[Pulse]:
+async def waiting_for_close(db: AsyncSession, session_id: int) -> list[Pulse]:
     """Pulses to be sent `at close` of this training session."""
     query = select(Pulse).where(
         Pulse.session_id == session_id,
         Pulse.status == PulseStatus.SCHEDULED,
         Pulse.send_at.is_(None),
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
 # --- the scheduler's claims ----------------------------------------------------------------
 
 
-async def claim_sending(session: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
+async def claim_sending(db: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
     """Pulses due to be sent, or whose sending a crash interrupted; locked for this replica."""
     query = (
         select(Pulse)
@@ -101,10 +101,10 @@ async def claim_sending(session: AsyncSession, now: datetime, limit: int) -> lis
         .order_by(Pulse.id)
         .limit(limit)
     )
-    return list((await session.execute(skip_locked(session, query))).scalars())
+    return list((await db.execute(skip_locked(db, query))).scalars())
 
 
-async def claim_reminders(session: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
+async def claim_reminders(db: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
     """Open pulses whose reminder is due."""
     query = (
         select(Pulse)
@@ -112,10 +112,10 @@ async def claim_reminders(session: AsyncSession, now: datetime, limit: int) -> l
         .order_by(Pulse.next_reminder_at)
         .limit(limit)
     )
-    return list((await session.execute(skip_locked(session, query))).scalars())
+    return list((await db.execute(skip_locked(db, query))).scalars())
 
 
-async def claim_closing(session: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
+async def claim_closing(db: AsyncSession, now: datetime, limit: int) -> list[Pulse]:
     """Open pulses past their deadline."""
     query = (
         select(Pulse)
@@ -123,17 +123,17 @@ async def claim_closing(session: AsyncSession, now: datetime, limit: int) -> lis
         .order_by(Pulse.closes_at)
         .limit(limit)
     )
-    return list((await session.execute(skip_locked(session, query))).scalars())
+    return list((await db.execute(skip_locked(db, query))).scalars())
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
+async def next_due(db: AsyncSession) -> datetime | None:
     """The earliest moment a pulse is to be sent, reminded or closed."""
     queries = (
         select(func.min(Pulse.send_at)).where(Pulse.status == PulseStatus.SCHEDULED),
         select(func.min(Pulse.next_reminder_at)).where(Pulse.status == PulseStatus.OPEN),
         select(func.min(Pulse.closes_at)).where(Pulse.status == PulseStatus.OPEN),
     )
-    found = [(await session.execute(q)).scalar_one_or_none() for q in queries]
+    found = [(await db.execute(q)).scalar_one_or_none() for q in queries]
     moments = [m for m in found if m is not None]
     return min(moments) if moments else None
 
@@ -141,7 +141,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
 # --- recipients ----------------------------------------------------------------------------
 
 
-async def next_targets(session: AsyncSession, pulse: Pulse, limit: int) -> list[Member]:
+async def next_targets(db: AsyncSession, pulse: Pulse, limit: int) -> list[Member]:
     """Members the pulse is for and not yet asked, by id (a session's participants, or
     the whole community)."""
     asked = select(PulseRecipient.member_id).where(PulseRecipient.pulse_id == pulse.id)
@@ -154,10 +154,10 @@ async def next_targets(session: AsyncSession, pulse: Pulse, limit: int) -> list[
     else:
         query = query.where(Member.joined_at.is_not(None))
     query = query.where(Member.id.not_in(asked)).order_by(Member.id).limit(limit)
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def target_count(session: AsyncSession, workspace_id: int, session_id: int | None) -> int:
+async def target_count(db: AsyncSession, workspace_id: int, session_id: int | None) -> int:
     """How many members a pulse about `session_id` (None: the community) would ask now."""
     query = select(func.count()).select_from(Member).where(Member.workspace_id == workspace_id)
     if session_id is not None:
@@ -167,38 +167,36 @@ async def target_count(session: AsyncSession, workspace_id: int, session_id: int
         query = query.where(Member.id.in_(took_part))
     else:
         query = query.where(Member.joined_at.is_not(None))
-    return int((await session.execute(query)).scalar_one())
+    return int((await db.execute(query)).scalar_one())
 
 
-async def add_recipient(
-    session: AsyncSession, pulse_id: int, member_id: int, now: datetime
-) -> bool:
+async def add_recipient(db: AsyncSession, pulse_id: int, member_id: int, now: datetime) -> bool:
     """Record that the member is asked; False when they already were."""
     statement = (
-        insert_for(session, PulseRecipient)
+        insert_for(db, PulseRecipient)
         .values(pulse_id=pulse_id, member_id=member_id, asked_at=now)
         .on_conflict_do_nothing(index_elements=["pulse_id", "member_id"])
         .returning(table_of(PulseRecipient).c.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return (await db.execute(statement)).scalar_one_or_none() is not None
 
 
-async def recipient_count(session: AsyncSession, pulse_id: int) -> int:
+async def recipient_count(db: AsyncSession, pulse_id: int) -> int:
     """How many members the pulse was sent to."""
     query = select(func.count()).where(PulseRecipient.pulse_id == pulse_id)
-    return int((await session.execute(query)).scalar_one())
+    return int((await db.execute(query)).scalar_one())
 
 
-async def is_recipient(session: AsyncSession, pulse_id: int, member_id: int) -> bool:
+async def is_recipient(db: AsyncSession, pulse_id: int, member_id: int) -> bool:
     """Whether the pulse was sent to the member."""
     query = select(PulseRecipient.id).where(
         PulseRecipient.pulse_id == pulse_id, PulseRecipient.member_id == member_id
     )
-    return (await session.execute(query)).first() is not None
+    return (await db.execute(query)).first() is not None
 
 
 async def non_respondents(
-    session: AsyncSession, pulse_id: int, after_member_id: int, limit: int
+    db: AsyncSession, pulse_id: int, after_member_id: int, limit: int
 ) -> list[Member]:
     """Recipients who have not answered, by id, after `after_member_id` (for batches)."""
     answered = select(PulseAnswer.member_id).where(PulseAnswer.pulse_id == pulse_id)
@@ -213,7 +211,7 @@ async def non_respondents(
         .order_by(Member.id)
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
 @dataclass(frozen=True)
@@ -248,16 +246,16 @@ class PulseSums:
 # --- answers -------------------------------------------------------------------------------
 
 
-async def answer_of(session: AsyncSession, pulse_id: int, member_id: int) -> PulseAnswer | None:
+async def answer_of(db: AsyncSession, pulse_id: int, member_id: int) -> PulseAnswer | None:
     """The member's current answer to the pulse."""
     query = select(PulseAnswer).where(
         PulseAnswer.pulse_id == pulse_id, PulseAnswer.member_id == member_id
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def save(
-    session: AsyncSession,
+    db: AsyncSession,
     pulse_id: int,
     member_id: int,
     now: datetime,
@@ -273,7 +271,7 @@ async def save(
         for name, value in (("score", score), ("lsat", lsat), ("comment", comment))
         if value is not None
     }
-    current = await answer_of(session, pulse_id, member_id)
+    current = await answer_of(db, pulse_id, member_id)
     if current is not None:
         changes = {k: v for k, v in changes.items() if getattr(current, k) != v}
     if not changes:
@@ -282,7 +280,7 @@ async def save(
         if score is None:
             raise ValueError("a new answer starts with a score")
         statement = (
-            insert_for(session, PulseAnswer)
+            insert_for(db, PulseAnswer)
             .values(
                 pulse_id=pulse_id,
                 member_id=member_id,
@@ -296,22 +294,22 @@ async def save(
                 index_elements=["pulse_id", "member_id"], set_={**changes, "updated_at": now}
             )
         )
-        await session.execute(statement)
+        await db.execute(statement)
     else:
         for name, value in changes.items():
             setattr(current, name, value)
         current.updated_at = now
     for name, value in changes.items():
-        session.add(
+        db.add(
             PulseAnswerChange(
                 pulse_id=pulse_id, member_id=member_id, field=name, value=str(value), created_at=now
             )
         )
-    await session.flush()
+    await db.flush()
     return True
 
 
-async def sums(session: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSums]:
+async def sums(db: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSums]:
     """Counts and sums of each pulse's answers, computed by the database in one pass."""
     if not pulse_ids:
         return {}
@@ -334,7 +332,7 @@ async def sums(session: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSu
         .group_by(PulseAnswer.pulse_id)
     )
     found = {}
-    for row in (await session.execute(query)).all():
+    for row in (await db.execute(query)).all():
         pid, n, promoters, detractors, lsat_n, lsat_sum, sx, sxx, syy, sxy = (int(v) for v in row)
         found[pid] = PulseSums(
             answers=n,
@@ -352,18 +350,18 @@ async def sums(session: AsyncSession, pulse_ids: list[int]) -> dict[int, PulseSu
     return found
 
 
-async def results_sums(session: AsyncSession, found: list[Pulse]) -> dict[int, PulseSums]:
+async def results_sums(db: AsyncSession, found: list[Pulse]) -> dict[int, PulseSums]:
     """Sums of each pulse's answers: frozen at close for closed pulses, live for the others."""
     result = {p.id: PulseSums(**p.final_sums) for p in found if p.final_sums is not None}
     live = [p.id for p in found if p.final_sums is None]
-    result.update(await sums(session, live))
+    result.update(await sums(db, live))
     return result
 
 
-async def freeze_sums(session: AsyncSession, pulse: Pulse) -> None:
+async def freeze_sums(db: AsyncSession, pulse: Pulse) -> None:
     """Keep the sums of a closing pulse's answers and their (score, LSAT) counts (they
     cannot change any more); both come from one pass over its answers."""
-    counted = (await cells(session, [pulse.id])).get(pulse.id, {})
+    counted = (await cells(db, [pulse.id])).get(pulse.id, {})
     pulse.final_sums = asdict(sums_of_cells(counted))
     pulse.final_grid = frozen_grid(counted)
 
@@ -372,7 +370,7 @@ async def freeze_sums(session: AsyncSession, pulse: Pulse) -> None:
 Cells = dict[tuple[int, int | None], int]
 
 
-async def cells(session: AsyncSession, pulse_ids: list[int]) -> dict[int, Cells]:
+async def cells(db: AsyncSession, pulse_ids: list[int]) -> dict[int, Cells]:
     """Each pulse's answers counted by (score, LSAT): at most 66 rows a pulse, from one
     GROUP BY that reads the (pulse, score, lsat) index only. Everything `sums` gives can
     be derived from them (`sums_of_cells`), and the NPS × LSAT scatter is made of them."""
@@ -384,7 +382,7 @@ async def cells(session: AsyncSession, pulse_ids: list[int]) -> dict[int, Cells]
         .group_by(PulseAnswer.pulse_id, PulseAnswer.score, PulseAnswer.lsat)
     )
     found: dict[int, Cells] = {}
-    for pid, score, lsat, n in (await session.execute(query)).all():
+    for pid, score, lsat, n in (await db.execute(query)).all():
         key = (int(score), int(lsat) if lsat is not None else None)
         found.setdefault(int(pid), {})[key] = int(n)
     return found
@@ -452,7 +450,7 @@ class NamedAnswer:
 
 
 async def named_answers(
-    session: AsyncSession, pulse_id: int, limit: int | None = None
+    db: AsyncSession, pulse_id: int, limit: int | None = None
 ) -> list[NamedAnswer]:
     """The pulse's answers with names, most recent first."""
     query = (
@@ -471,14 +469,12 @@ async def named_answers(
     )
     if limit is not None:
         query = query.limit(limit)
-    return [NamedAnswer(*row) for row in (await session.execute(query)).all()]
+    return [NamedAnswer(*row) for row in (await db.execute(query)).all()]
 
 
-async def set_status(
-    session: AsyncSession, pulse_id: int, status: PulseStatus, **values: Any
-) -> None:
+async def set_status(db: AsyncSession, pulse_id: int, status: PulseStatus, **values: Any) -> None:
     """Change a pulse's status (and other columns) without loading it."""
-    await session.execute(
+    await db.execute(
         update(Pulse)
         .where(Pulse.id == pulse_id)
         .values(status=status, **values)

@@ -28,7 +28,7 @@ def referred_key(member_id: int | None, typed_name: str) -> str:
 
 
 async def add(
-    session: AsyncSession,
+    db: AsyncSession,
     *,
     workspace_id: int,
     pulse_id: int,
@@ -41,7 +41,7 @@ async def add(
 ) -> int | None:
     """Record a referral; None when this learner already named this colleague for it."""
     statement = (
-        insert_for(session, Referral)
+        insert_for(db, Referral)
         .values(
             workspace_id=workspace_id,
             pulse_id=pulse_id,
@@ -55,7 +55,7 @@ async def add(
         .on_conflict_do_nothing(index_elements=["pulse_id", "referrer_id", "referred_key"])
         .returning(table_of(Referral).c.id)
     )
-    value = (await session.execute(statement)).scalar_one_or_none()
+    value = (await db.execute(statement)).scalar_one_or_none()
     return int(value) if value is not None else None
 
 
@@ -65,7 +65,7 @@ TOOK_PART = "took_part"
 
 
 async def not_to_refer(
-    session: AsyncSession,
+    db: AsyncSession,
     pulse: Pulse,
     admin_user_ids: Iterable[str],
     *,
@@ -78,9 +78,7 @@ async def not_to_refer(
     of that training: the same name, this run or another; for a community pulse, whoever
     is in the community). Only among `member_ids` when given; at most `limit`, by id."""
     training = (
-        await session.get(TrainingSession, pulse.session_id)
-        if pulse.session_id is not None
-        else None
+        await db.get(TrainingSession, pulse.session_id) if pulse.session_id is not None else None
     )
     trainer_ids = {pulse.created_by_id}
     if training is not None:
@@ -111,22 +109,22 @@ async def not_to_refer(
     query = query.order_by(Member.id)
     if limit is not None:
         query = query.limit(limit)
-    rows = (await session.execute(query)).all()
+    rows = (await db.execute(query)).all()
     return {int(member_id): (user_id, reason) for member_id, user_id, reason in rows}
 
 
-async def by_id(session: AsyncSession, workspace_id: int, referral_id: int) -> Referral | None:
+async def by_id(db: AsyncSession, workspace_id: int, referral_id: int) -> Referral | None:
     """The workspace's referral `referral_id`."""
-    referral = await session.get(Referral, referral_id)
+    referral = await db.get(Referral, referral_id)
     return referral if referral is not None and referral.workspace_id == workspace_id else None
 
 
 async def convert(
-    session: AsyncSession, member_id: int, training_session_id: int, now: datetime
+    db: AsyncSession, member_id: int, training_session_id: int, now: datetime
 ) -> list[int]:
     """The member joined a session: every earlier referral of them counts as converted;
     returns who had recommended it (their converted referrals count on the ladder)."""
-    result = await session.execute(
+    result = await db.execute(
         update(Referral)
         .where(
             Referral.referred_member_id == member_id,
@@ -149,7 +147,7 @@ class ReferralCounts:
     interested: int = 0
 
 
-async def counts(session: AsyncSession, pulse_ids: list[int]) -> dict[int, ReferralCounts]:
+async def counts(db: AsyncSession, pulse_ids: list[int]) -> dict[int, ReferralCounts]:
     """Referral counts per pulse."""
     if not pulse_ids:
         return {}
@@ -165,7 +163,7 @@ async def counts(session: AsyncSession, pulse_ids: list[int]) -> dict[int, Refer
     )
     return {
         int(pid): ReferralCounts(int(made), int(converted), int(interested or 0))
-        for pid, made, converted, interested in (await session.execute(query)).all()
+        for pid, made, converted, interested in (await db.execute(query)).all()
     }
 
 
@@ -181,7 +179,7 @@ class NamedReferral:
     converted_at: datetime | None
 
 
-async def of_pulse(session: AsyncSession, pulse_id: int) -> list[NamedReferral]:
+async def of_pulse(db: AsyncSession, pulse_id: int) -> list[NamedReferral]:
     """The pulse's referrals, in the order they were made."""
     referrer = aliased(Member)
     referred = aliased(Member)
@@ -199,4 +197,4 @@ async def of_pulse(session: AsyncSession, pulse_id: int) -> list[NamedReferral]:
         .where(Referral.pulse_id == pulse_id)
         .order_by(Referral.id)
     )
-    return [NamedReferral(*row) for row in (await session.execute(query)).all()]
+    return [NamedReferral(*row) for row in (await db.execute(query)).all()]

@@ -12,19 +12,19 @@ from storage.models import ReplayKey
 from storage.upsert import insert_for, table_of
 
 
-async def first_time(session: AsyncSession, key: str, now: datetime) -> bool:
+async def first_time(db: AsyncSession, key: str, now: datetime) -> bool:
     """Record `key` in the caller's transaction; False when it was already recorded.
 
     Recorded with the event's effects, in one transaction: either both happen or neither,
     and a concurrent duplicate waits on the unique key, then finds it.
     """
     statement = (
-        insert_for(session, ReplayKey)
+        insert_for(db, ReplayKey)
         .values(key=key, received_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table_of(ReplayKey).c.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
+    return (await db.execute(statement)).scalar_one_or_none() is not None
 
 
 async def first_times(connection: AsyncConnection, keys: list[str], now: datetime) -> set[str]:

@@ -61,15 +61,15 @@ class WrongKey(Exception):
         self.sealed_under = sealed_under
 
 
-async def stored_check(session: AsyncSession) -> SecretKeyCheck | None:
+async def stored_check(db: AsyncSession) -> SecretKeyCheck | None:
     """The key check, read before migrating (None before any key, or before the table)."""
 
     def has_table(sync_session: Any) -> bool:
         return bool(inspect(sync_session.connection()).has_table(SecretKeyCheck.__tablename__))
 
-    if not await session.run_sync(has_table):
+    if not await db.run_sync(has_table):
         return None
-    return await session.get(SecretKeyCheck, 1)
+    return await db.get(SecretKeyCheck, 1)
 
 
 def opens(row: SecretKeyCheck, sealer: Sealer) -> bool:
@@ -80,52 +80,48 @@ def opens(row: SecretKeyCheck, sealer: Sealer) -> bool:
         return False
 
 
-async def _values(session: AsyncSession, sealed: SealedColumn) -> list[tuple[int, str]]:
+async def _values(db: AsyncSession, sealed: SealedColumn) -> list[tuple[int, str]]:
     column = getattr(sealed.model, sealed.column)
     query = select(sealed.model.id, column).where(column.is_not(None))
-    return [(int(row_id), str(value)) for row_id, value in (await session.execute(query)).all()]
+    return [(int(row_id), str(value)) for row_id, value in (await db.execute(query)).all()]
 
 
-async def _replace(
-    session: AsyncSession, sealed: SealedColumn, row_id: int, old: str, new: str
-) -> None:
+async def _replace(db: AsyncSession, sealed: SealedColumn, row_id: int, old: str, new: str) -> None:
     column = getattr(sealed.model, sealed.column)
     # Only if unchanged meanwhile: a replica starting at the same moment may have sealed it.
-    await session.execute(
+    await db.execute(
         update(sealed.model)
         .where(sealed.model.id == row_id, column == old)
         .values({sealed.column: new})
     )
 
 
-async def _record_check(
-    session: AsyncSession, sealer: Sealer, now: datetime, *, replace: bool
-) -> None:
+async def _record_check(db: AsyncSession, sealer: Sealer, now: datetime, *, replace: bool) -> None:
     values = {
         "key_id": sealer.current.id,
         "sealed_check": sealer.seal(CHECK_PURPOSE, CHECK_TEXT),
         "updated_at": now,
     }
-    statement = insert_for(session, SecretKeyCheck).values(id=1, **values)
+    statement = insert_for(db, SecretKeyCheck).values(id=1, **values)
     if replace:
-        await session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+        await db.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
     else:
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+        await db.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 
 
-async def unlock(session: AsyncSession, sealer: Sealer, now: datetime) -> int:
+async def unlock(db: AsyncSession, sealer: Sealer, now: datetime) -> int:
     """Check `sealer`'s key against the database (WrongKey if it does not open it); on
     first use record the key check; seal the values still in clear. Returns how many
     values were sealed now."""
-    check = await session.get(SecretKeyCheck, 1)
+    check = await db.get(SecretKeyCheck, 1)
     if check is not None and not opens(check, sealer):
         raise WrongKey(check.key_id)
     sealed_now = 0
     strangers: Counter[str] = Counter()
     for sealed in SEALED:
-        for row_id, value in await _values(session, sealed):
+        for row_id, value in await _values(db, sealed):
             if not is_sealed(value):
-                await _replace(session, sealed, row_id, value, sealer.seal(sealed.purpose, value))
+                await _replace(db, sealed, row_id, value, sealer.seal(sealed.purpose, value))
                 sealed_now += 1
             elif check is None:
                 # No key check yet (a database that lost it): its sealed values must open.
@@ -138,8 +134,8 @@ async def unlock(session: AsyncSession, sealer: Sealer, now: datetime) -> int:
     if check is None:
         # Two processes meeting a fresh database at once: the first check recorded counts,
         # and the other process's key must open it too.
-        await _record_check(session, sealer, now, replace=False)
-        recorded = await session.get(SecretKeyCheck, 1, populate_existing=True)
+        await _record_check(db, sealer, now, replace=False)
+        recorded = await db.get(SecretKeyCheck, 1, populate_existing=True)
         if recorded is None or not opens(recorded, sealer):
             raise WrongKey(recorded.key_id if recorded else None)
     for purpose, count in strangers.items():
@@ -149,22 +145,20 @@ async def unlock(session: AsyncSession, sealer: Sealer, now: datetime) -> int:
     return sealed_now
 
 
-async def rotate(session: AsyncSession, sealer: Sealer, now: datetime) -> dict[str, int]:
+async def rotate(db: AsyncSession, sealer: Sealer, now: datetime) -> dict[str, int]:
     """Re-seal every value under `sealer`'s current key (it also knows the old key) and
     record the new key check; WrongKey when the old key does not open the database.
     Returns the number of values re-sealed per column (`table.column`)."""
-    check = await session.get(SecretKeyCheck, 1)
+    check = await db.get(SecretKeyCheck, 1)
     if check is not None and not opens(check, sealer):
         raise WrongKey(check.key_id)
     counts: dict[str, int] = {}
     for sealed in SEALED:
         counts[sealed.purpose] = 0
-        for row_id, value in await _values(session, sealed):
+        for row_id, value in await _values(db, sealed):
             if sealer.needs_resealing(value):
                 plaintext = sealer.open(sealed.purpose, value)  # SealError: nothing commits
-                await _replace(
-                    session, sealed, row_id, value, sealer.seal(sealed.purpose, plaintext)
-                )
+                await _replace(db, sealed, row_id, value, sealer.seal(sealed.purpose, plaintext))
                 counts[sealed.purpose] += 1
-    await _record_check(session, sealer, now, replace=True)
+    await _record_check(db, sealer, now, replace=True)
     return counts

@@ -38,7 +38,7 @@ class BotToken:
 
 
 async def save(
-    session: AsyncSession, sealer: Sealer, token: BotToken, app_id: str | None, now: datetime
+    db: AsyncSession, sealer: Sealer, token: BotToken, app_id: str | None, now: datetime
 ) -> None:
     """Insert or replace the installation of (enterprise, team): the latest one counts."""
     refresh = token.refresh_token
@@ -54,16 +54,16 @@ async def save(
         "app_id": app_id,
         "updated_at": now,
     }
-    statement = insert_for(session, SlackInstallation).values(
+    statement = insert_for(db, SlackInstallation).values(
         enterprise_id=token.enterprise_id, team_id=token.team_id, installed_at=now, **values
     )
-    await session.execute(
+    await db.execute(
         statement.on_conflict_do_update(index_elements=["enterprise_id", "team_id"], set_=values)
     )
 
 
 async def find(
-    session: AsyncSession,
+    db: AsyncSession,
     sealer: Sealer,
     team_id: str,
     enterprise_id: str | None = "",
@@ -83,7 +83,7 @@ async def find(
     if enterprise_id is not None:
         matches.append(SlackInstallation.enterprise_id == enterprise_id)
     if for_update:
-        await session.execute(
+        await db.execute(
             update(SlackInstallation)
             .where(*matches)
             .values(updated_at=SlackInstallation.updated_at)
@@ -94,7 +94,7 @@ async def find(
         .order_by(SlackInstallation.updated_at.desc(), SlackInstallation.id.desc())
         .limit(1)
     )
-    row = (await session.execute(query)).scalars().first()
+    row = (await db.execute(query)).scalars().first()
     if row is None:
         return None
     return BotToken(
@@ -113,17 +113,17 @@ async def find(
     )
 
 
-async def installer_of(session: AsyncSession, team_id: str, enterprise_id: str = "") -> str | None:
+async def installer_of(db: AsyncSession, team_id: str, enterprise_id: str = "") -> str | None:
     """Who installed the app in a workspace (None: not installed, or not known)."""
     query = select(SlackInstallation.installer_user_id).where(
         SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def remove(session: AsyncSession, team_id: str, enterprise_id: str = "") -> int:
+async def remove(db: AsyncSession, team_id: str, enterprise_id: str = "") -> int:
     """Forget a workspace's tokens (app uninstalled, tokens revoked); the number removed."""
-    result = await session.execute(
+    result = await db.execute(
         delete(SlackInstallation).where(
             SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
         )

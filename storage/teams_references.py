@@ -33,7 +33,7 @@ class Reference:
     team_id: str | None = None
 
 
-async def remember(session: AsyncSession, reference: Reference, now: datetime) -> None:
+async def remember(db: AsyncSession, reference: Reference, now: datetime) -> None:
     """Insert or refresh a conversation reference (its service URL may move)."""
     values = {
         "service_url": reference.service_url,
@@ -45,10 +45,10 @@ async def remember(session: AsyncSession, reference: Reference, now: datetime) -
     }
     if reference.team_id:
         values["team_id"] = reference.team_id
-    statement = insert_for(session, TeamsConversation).values(
+    statement = insert_for(db, TeamsConversation).values(
         tenant_id=reference.tenant_id, conversation_id=reference.conversation_id, **values
     )
-    await session.execute(
+    await db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant_id", "conversation_id"], set_=values
         )
@@ -56,7 +56,7 @@ async def remember(session: AsyncSession, reference: Reference, now: datetime) -
 
 
 async def remember_member(
-    session: AsyncSession,
+    db: AsyncSession,
     tenant_id: str,
     aad_object_id: str,
     user_id: str,
@@ -65,10 +65,10 @@ async def remember_member(
 ) -> None:
     """Insert or refresh a person's Teams id under their AAD object id."""
     values = {"user_id": user_id, "service_url": service_url, "updated_at": now}
-    statement = insert_for(session, TeamsMember).values(
+    statement = insert_for(db, TeamsMember).values(
         tenant_id=tenant_id, aad_object_id=aad_object_id, **values
     )
-    await session.execute(
+    await db.execute(
         statement.on_conflict_do_update(index_elements=["tenant_id", "aad_object_id"], set_=values)
     )
 
@@ -85,12 +85,10 @@ def _reference(row: TeamsConversation) -> Reference:
     )
 
 
-async def conversation(
-    session: AsyncSession, tenant_id: str, conversation_id: str
-) -> Reference | None:
+async def conversation(db: AsyncSession, tenant_id: str, conversation_id: str) -> Reference | None:
     """The reference of a conversation the bot has seen."""
     row = (
-        await session.execute(
+        await db.execute(
             select(TeamsConversation).where(
                 TeamsConversation.tenant_id == tenant_id,
                 TeamsConversation.conversation_id == conversation_id,
@@ -100,11 +98,11 @@ async def conversation(
     return _reference(row) if row is not None else None
 
 
-async def personal(session: AsyncSession, tenant_id: str, aad_object_id: str) -> Reference | None:
+async def personal(db: AsyncSession, tenant_id: str, aad_object_id: str) -> Reference | None:
     """The 1:1 conversation of the bot with this person, if there is one."""
     row = (
         (
-            await session.execute(
+            await db.execute(
                 select(TeamsConversation)
                 .where(
                     TeamsConversation.tenant_id == tenant_id,
@@ -120,10 +118,10 @@ async def personal(session: AsyncSession, tenant_id: str, aad_object_id: str) ->
     return _reference(row) if row is not None else None
 
 
-async def member(session: AsyncSession, tenant_id: str, aad_object_id: str) -> TeamsMember | None:
+async def member(db: AsyncSession, tenant_id: str, aad_object_id: str) -> TeamsMember | None:
     """What the bot knows of a person (their Teams id and service URL)."""
     return (
-        await session.execute(
+        await db.execute(
             select(TeamsMember).where(
                 TeamsMember.tenant_id == tenant_id, TeamsMember.aad_object_id == aad_object_id
             )
@@ -131,13 +129,11 @@ async def member(session: AsyncSession, tenant_id: str, aad_object_id: str) -> T
     ).scalar_one_or_none()
 
 
-async def member_by_user_id(
-    session: AsyncSession, tenant_id: str, user_id: str
-) -> TeamsMember | None:
+async def member_by_user_id(db: AsyncSession, tenant_id: str, user_id: str) -> TeamsMember | None:
     """The person behind a Teams user id (`29:…`, what a mention carries), if seen."""
     return (
         (
-            await session.execute(
+            await db.execute(
                 select(TeamsMember).where(
                     TeamsMember.tenant_id == tenant_id, TeamsMember.user_id == user_id
                 )
@@ -148,12 +144,12 @@ async def member_by_user_id(
     )
 
 
-async def recent_shared(session: AsyncSession, tenant_id: str, limit: int) -> list[Reference]:
+async def recent_shared(db: AsyncSession, tenant_id: str, limit: int) -> list[Reference]:
     """The tenant's team channels and group chats the bot was most recently active in, one
     reference per channel (a channel and its threads, remembered together, have one
     roster)."""
     rows = (
-        await session.execute(
+        await db.execute(
             select(TeamsConversation)
             .where(
                 TeamsConversation.tenant_id == tenant_id,
@@ -171,11 +167,11 @@ async def recent_shared(session: AsyncSession, tenant_id: str, limit: int) -> li
     return list(places.values())[:limit]
 
 
-async def any_in_tenant(session: AsyncSession, tenant_id: str) -> Reference | None:
+async def any_in_tenant(db: AsyncSession, tenant_id: str) -> Reference | None:
     """Any reference of the tenant (its service URL and bot id, to open a new conversation)."""
     row = (
         (
-            await session.execute(
+            await db.execute(
                 select(TeamsConversation)
                 .where(TeamsConversation.tenant_id == tenant_id)
                 .order_by(TeamsConversation.updated_at.desc())
@@ -198,11 +194,11 @@ def _in_conversation(conversation_id: str) -> ColumnElement[bool]:
 
 
 async def forget_team(
-    session: AsyncSession, tenant_id: str, team_id: str, conversation_ids: list[str]
+    db: AsyncSession, tenant_id: str, team_id: str, conversation_ids: list[str]
 ) -> int:
     """The bot was removed from a team: forget its channels (those remembered before their
     team was, migration 0017, are known by the conversations named); how many."""
-    result = await session.execute(
+    result = await db.execute(
         delete(TeamsConversation).where(
             TeamsConversation.tenant_id == tenant_id,
             or_(
@@ -214,9 +210,9 @@ async def forget_team(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def forget_conversation(session: AsyncSession, tenant_id: str, conversation_id: str) -> int:
+async def forget_conversation(db: AsyncSession, tenant_id: str, conversation_id: str) -> int:
     """The bot was removed from a group chat or a person's 1:1 chat: forget it; how many."""
-    result = await session.execute(
+    result = await db.execute(
         delete(TeamsConversation).where(
             TeamsConversation.tenant_id == tenant_id, _in_conversation(conversation_id)
         )
@@ -224,12 +220,12 @@ async def forget_conversation(session: AsyncSession, tenant_id: str, conversatio
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def places_left(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+async def places_left(db: AsyncSession, tenant_id: str) -> tuple[int, int]:
     """The tenant's conversations the bot still knows: (team channels and group chats,
     1:1 chats)."""
     personal = TeamsConversation.conversation_type == "personal"
     row = (
-        await session.execute(
+        await db.execute(
             select(func.count().filter(~personal), func.count().filter(personal)).where(
                 TeamsConversation.tenant_id == tenant_id
             )
@@ -238,7 +234,7 @@ async def places_left(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def forget_tenant(session: AsyncSession, tenant_id: str) -> None:
+async def forget_tenant(db: AsyncSession, tenant_id: str) -> None:
     """The bot is gone from the tenant: every conversation reference and Teams id of it."""
-    await session.execute(delete(TeamsConversation).where(TeamsConversation.tenant_id == tenant_id))
-    await session.execute(delete(TeamsMember).where(TeamsMember.tenant_id == tenant_id))
+    await db.execute(delete(TeamsConversation).where(TeamsConversation.tenant_id == tenant_id))
+    await db.execute(delete(TeamsMember).where(TeamsMember.tenant_id == tenant_id))

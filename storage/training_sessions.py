@@ -13,7 +13,7 @@ from storage.upsert import Prepared, attach, insert_for, table_of
 
 
 async def create(
-    session: AsyncSession,
+    db: AsyncSession,
     workspace_id: int,
     name: str,
     code: str,
@@ -22,7 +22,7 @@ async def create(
     now: datetime,
 ) -> TrainingSession | None:
     """Open a session; None when `code` is already taken in the workspace (pick another)."""
-    insert = insert_for(session, TrainingSession).values(
+    insert = insert_for(db, TrainingSession).values(
         workspace_id=workspace_id,
         name=name,
         code=code,
@@ -33,25 +33,25 @@ async def create(
     statement = insert.on_conflict_do_nothing(index_elements=["workspace_id", "code"]).returning(
         *table_of(TrainingSession).c
     )
-    row = (await session.execute(statement)).one_or_none()
-    return attach(session, TrainingSession, row) if row is not None else None
+    row = (await db.execute(statement)).one_or_none()
+    return attach(db, TrainingSession, row) if row is not None else None
 
 
-async def by_code(session: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
+async def by_code(db: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
     """The session with join code `code` (codes are stored upper case)."""
     query = select(TrainingSession).where(
         TrainingSession.workspace_id == workspace_id, TrainingSession.code == code.upper()
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def by_id(session: AsyncSession, session_id: int) -> TrainingSession | None:
+async def by_id(db: AsyncSession, session_id: int) -> TrainingSession | None:
     """The session with primary key `session_id`."""
-    return await session.get(TrainingSession, session_id)
+    return await db.get(TrainingSession, session_id)
 
 
 async def open_in_conversation(
-    session: AsyncSession, workspace_id: int, conversation: str
+    db: AsyncSession, workspace_id: int, conversation: str
 ) -> list[TrainingSession]:
     """Sessions whose join window is open in `conversation` (or, stored before the core was
     given a Teams thread's channel, in one of its threads: storage/conversations.py),
@@ -61,7 +61,7 @@ async def open_in_conversation(
         "conversation": conversation,
         "threads": conversations.threads_pattern(conversation),
     }
-    return list((await _OPEN_IN_CONVERSATION.execute(session, params)).scalars())
+    return list((await _OPEN_IN_CONVERSATION.execute(db, params)).scalars())
 
 
 _OPEN_IN_CONVERSATION = Prepared(
@@ -80,19 +80,17 @@ _OPEN_IN_CONVERSATION = Prepared(
 )
 
 
-async def open_in_workspace(session: AsyncSession, workspace_id: int) -> list[TrainingSession]:
+async def open_in_workspace(db: AsyncSession, workspace_id: int) -> list[TrainingSession]:
     """Sessions whose join window is open anywhere in the workspace, newest first."""
     query = (
         select(TrainingSession)
         .where(TrainingSession.workspace_id == workspace_id, TrainingSession.closed_at.is_(None))
         .order_by(TrainingSession.id.desc())
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def recent(
-    session: AsyncSession, workspace_id: int, limit: int = 10
-) -> list[TrainingSession]:
+async def recent(db: AsyncSession, workspace_id: int, limit: int = 10) -> list[TrainingSession]:
     """The newest sessions of the workspace, open ones first."""
     query = (
         select(TrainingSession)
@@ -100,11 +98,11 @@ async def recent(
         .order_by(TrainingSession.closed_at.is_not(None), TrainingSession.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
 async def latest_in_conversation(
-    session: AsyncSession, workspace_id: int, conversation: str
+    db: AsyncSession, workspace_id: int, conversation: str
 ) -> TrainingSession | None:
     """The session most recently opened in `conversation` (or one of its threads), open or
     closed."""
@@ -117,10 +115,10 @@ async def latest_in_conversation(
         .order_by(TrainingSession.id.desc())
         .limit(1)
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
-async def latest(session: AsyncSession, workspace_id: int) -> TrainingSession | None:
+async def latest(db: AsyncSession, workspace_id: int) -> TrainingSession | None:
     """The most recently opened session of the workspace."""
     query = (
         select(TrainingSession)
@@ -128,18 +126,18 @@ async def latest(session: AsyncSession, workspace_id: int) -> TrainingSession | 
         .order_by(TrainingSession.id.desc())
         .limit(1)
     )
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def close(
-    session: AsyncSession,
+    db: AsyncSession,
     session_id: int,
     closed_by_id: int,
     present_count: int | None,
     now: datetime,
 ) -> bool:
     """Close the join window; False when it was already closed (race-safe)."""
-    result = await session.execute(
+    result = await db.execute(
         update(TrainingSession)
         .where(TrainingSession.id == session_id, TrainingSession.closed_at.is_(None))
         .values(closed_at=now, closed_by_id=closed_by_id, present_count=present_count)
@@ -148,12 +146,10 @@ async def close(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def add_participant(
-    session: AsyncSession, session_id: int, member_id: int, now: datetime
-) -> bool:
+async def add_participant(db: AsyncSession, session_id: int, member_id: int, now: datetime) -> bool:
     """Record that the member took part; False when they already had (race-safe)."""
     params = {"session_id": session_id, "member_id": member_id, "joined_at": now}
-    return (await _ADD_PARTICIPANT.execute(session, params)).scalar_one_or_none() is not None
+    return (await _ADD_PARTICIPANT.execute(db, params)).scalar_one_or_none() is not None
 
 
 _ADD_PARTICIPANT = Prepared(
@@ -165,12 +161,12 @@ _ADD_PARTICIPANT = Prepared(
 )
 
 
-async def learner_count(session: AsyncSession, training: TrainingSession) -> int:
+async def learner_count(db: AsyncSession, training: TrainingSession) -> int:
     """How many learners took part: the participants other than its trainers (who opened
     it, and who closed it). The one rule behind every "N learners joined" and "out of P
     present" figure, so that a trainer who joined their own session counts in neither."""
     result = await _LEARNER_COUNT.execute(
-        session,
+        db,
         {
             "session_id": training.id,
             "opened_by": training.opened_by_id,
@@ -190,7 +186,7 @@ _LEARNER_COUNT = Prepared(
 )
 
 
-async def participant_names(session: AsyncSession, session_id: int) -> list[str]:
+async def participant_names(db: AsyncSession, session_id: int) -> list[str]:
     """Display names of the participants, in the order they joined."""
     query = (
         select(Member.display_name)
@@ -198,10 +194,10 @@ async def participant_names(session: AsyncSession, session_id: int) -> list[str]
         .where(SessionParticipation.session_id == session_id)
         .order_by(SessionParticipation.id)
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())
 
 
-async def counts(session: AsyncSession, session_ids: list[int]) -> dict[int, int]:
+async def counts(db: AsyncSession, session_ids: list[int]) -> dict[int, int]:
     """Learner counts (see `learner_count`) for several sessions at once."""
     if not session_ids:
         return {}
@@ -217,12 +213,12 @@ async def counts(session: AsyncSession, session_ids: list[int]) -> dict[int, int
         .where(SessionParticipation.session_id.in_(session_ids), ~trainer)
         .group_by(SessionParticipation.session_id)
     )
-    return {sid: int(n) for sid, n in (await session.execute(query)).all()}
+    return {sid: int(n) for sid, n in (await db.execute(query)).all()}
 
 
-async def joined_by(session: AsyncSession, member_id: int) -> list[int]:
+async def joined_by(db: AsyncSession, member_id: int) -> list[int]:
     """The ids of the sessions a member took part in."""
     query = select(SessionParticipation.session_id).where(
         SessionParticipation.member_id == member_id
     )
-    return list((await session.execute(query)).scalars())
+    return list((await db.execute(query)).scalars())

@@ -32,15 +32,15 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-def _dialect(session: AsyncSession) -> str:
-    bind = session.bind
+def _dialect(db: AsyncSession) -> str:
+    bind = db.bind
     assert bind is not None, "sessions are always bound to the engine"
     return bind.dialect.name
 
 
-def insert_for(session: AsyncSession, model: type[Base]) -> Any:
+def insert_for(db: AsyncSession, model: type[Base]) -> Any:
     """A dialect-specific INSERT into `model`'s table (offers on_conflict_do_nothing/update)."""
-    insert_into = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    insert_into = postgresql.insert if _dialect(db) == "postgresql" else sqlite.insert
     return insert_into(table_of(model))
 
 
@@ -51,38 +51,38 @@ class Prepared:
         self._build = build
         self._built: dict[str, Executable] = {}
 
-    def for_session(self, session: AsyncSession) -> Executable:
+    def for_session(self, db: AsyncSession) -> Executable:
         """The statement for the session's database."""
-        dialect = _dialect(session)
+        dialect = _dialect(db)
         statement = self._built.get(dialect)
         if statement is None:
             insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
             statement = self._built[dialect] = self._build(insert_into)
         return statement
 
-    async def execute(self, session: AsyncSession, params: dict[str, Any] | None = None) -> Any:
+    async def execute(self, db: AsyncSession, params: dict[str, Any] | None = None) -> Any:
         """Run it in `session` with `params`."""
-        return await session.execute(self.for_session(session), params or {})
+        return await db.execute(self.for_session(db), params or {})
 
 
-def attach(session: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
+def attach(db: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
     """A persistent `model` instance for `row` (all columns), known to the session, no SELECT."""
     values = row._asdict()
-    key = session.identity_key(model, values["id"])
-    existing = session.identity_map.get(key)
+    key = db.identity_key(model, values["id"])
+    existing = db.identity_map.get(key)
     if existing is not None:
         for name, value in values.items():
             set_committed_value(existing, name, value)  # fresh from the database: not dirty
         return existing
     instance = model(**values)
     make_transient_to_detached(instance)
-    session.add(instance)
+    db.add(instance)
     return instance
 
 
-def skip_locked(session: AsyncSession, query: Any) -> Any:
+def skip_locked(db: AsyncSession, query: Any) -> Any:
     """Lock the selected rows so another replica's claim skips them (PostgreSQL only;
     SQLite runs one process and BEGIN IMMEDIATE already serialises writers)."""
-    if _dialect(session) == "postgresql":
+    if _dialect(db) == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query

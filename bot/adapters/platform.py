@@ -54,7 +54,7 @@ class Shared:
 
     settings: Settings
     clock: Clock
-    sessions: async_sessionmaker[AsyncSession]
+    db_sessions: async_sessionmaker[AsyncSession]
     dispatcher: Dispatcher
     journal: Journal
     # Seals secrets at rest (Slack's OAuth tokens, Teams' form origins).

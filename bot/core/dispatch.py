@@ -43,13 +43,13 @@ class Dispatcher:
         self,
         settings: Settings,
         clock: Clock,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         router: Router,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._on_commit = on_commit or (lambda: None)
         # Given, not imported: the tables import the handlers, which import the core.
         self.router = router
@@ -124,7 +124,7 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _transaction(self, event: InboundEvent, route: Route) -> tuple[list[Reply], int, str]:
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
                 if not await replay_keys.first_time(db, key, self.clock.now()):
@@ -176,7 +176,7 @@ class Dispatcher:
 
     async def _locale_of(self, event: InboundEvent) -> str:
         try:
-            async with self._sessions() as db:
+            async with self._db_sessions() as db:
                 workspace = await workspaces.find(db, event.origin.platform, event.origin.workspace)
                 member = await members.find(db, workspace.id, event.user.id) if workspace else None
         except Exception:

@@ -62,7 +62,7 @@ class Gather(Protocol):
 
     def __call__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         workspace_id: int,
         scope: Scope,
         now: datetime,
@@ -163,12 +163,12 @@ class DashboardRoutes:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         figures: Figures | None = None,
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self.figures = figures or Figures()
         # What the page reads through: on SQLite a reader beside the writer's connection
@@ -181,7 +181,7 @@ class DashboardRoutes:
         if self._readers is None:
             self._reader_engine = create_reader(self._settings.database_url)
             self._readers = (
-                self._sessions
+                self._db_sessions
                 if self._reader_engine is None
                 else session_factory(self._reader_engine)
             )
@@ -207,7 +207,7 @@ class DashboardRoutes:
     async def open(self, request: web.Request) -> web.Response:
         """The chat's link: exchanged for the session cookie (audited), then on to the page."""
         now = self._clock.now()
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await access.open_link(db, self._settings, request.match_info["token"], now)
             if isinstance(found, Refusal):
                 return _refused(found)

@@ -48,12 +48,12 @@ class InboxWorker:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         concurrency: int = 4,
         quiet_for: Callable[[], float] = lambda: float("inf"),
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self._quiet_for = quiet_for
         self._processors: dict[str, Processor] = {}
@@ -104,7 +104,7 @@ class InboxWorker:
 
     async def run_once(self, limit: int = BATCH) -> int:
         """Claim up to `limit` requests and handle them; the number claimed."""
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             batch = await inbox.claim_due(db, self._clock.now(), LEASE, limit)
         await asyncio.gather(*(self._handle(event) for event in batch))
         return len(batch)
@@ -119,7 +119,7 @@ class InboxWorker:
             except Exception as exc:
                 await self._failed(event, exc)
                 return
-            async with self._sessions() as db, db.begin():
+            async with self._db_sessions() as db, db.begin():
                 await inbox.finish(db, event.id, self._clock.now())
 
     async def _failed(self, event: InboxEvent, exc: Exception) -> None:
@@ -130,7 +130,7 @@ class InboxWorker:
             extra={"platform": event.platform, "kind": event.kind, "attempt": attempts},
         )
         at = self._clock.now() + timedelta(seconds=2**attempts)
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             await inbox.retry_later(
                 db, event.id, attempts, f"{type(exc).__name__}: {exc}", at, give_up
             )

@@ -19,27 +19,27 @@ from bot.settings import Settings
 
 def all_jobs(
     scheduler: Scheduler,
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
     engine: AsyncEngine,
     settings: Settings,
 ) -> list[Job]:
     """Every job, in the order each tick runs them."""
     return [
-        challenges.job(sessions, settings, scheduler.watch()),
-        pulses.job(sessions, settings),
-        badges.job(sessions, settings),
-        mentoring.job(sessions, settings),
-        erasure.job(sessions, engine),
+        challenges.job(db_sessions, settings, scheduler.watch()),
+        pulses.job(db_sessions, settings),
+        badges.job(db_sessions, settings),
+        mentoring.job(db_sessions, settings),
+        erasure.job(db_sessions, engine),
     ]
 
 
 def register(
     scheduler: Scheduler,
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
     engine: AsyncEngine,
     settings: Settings,
 ) -> None:
     """Give the scheduler every job (the retention purge is registered with its own object,
     which tests run directly: bot/retention.py)."""
-    for job in all_jobs(scheduler, sessions, engine, settings):
+    for job in all_jobs(scheduler, db_sessions, engine, settings):
         scheduler.register(job.due_work, job.next_due)

@@ -31,7 +31,7 @@ async def promote_everyone(db: AsyncSession, settings: Settings, now: datetime) 
     return made
 
 
-def job(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
+def job(db_sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
     """Everyone evaluated once an hour (the first time at once, when the scheduler starts)."""
     state: dict[str, datetime | None] = {"next": None}
 
@@ -39,7 +39,7 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
         due = state["next"]
         if due is not None and now < due:
             return 0
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             made = await promote_everyone(db, settings, now)
         state["next"] = now + EVALUATE_EVERY
         return len(made)

@@ -22,7 +22,7 @@ from storage.vocabulary import ChallengeStatus
 BATCH = 50
 
 
-def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: Watch) -> Job:
+def job(db_sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: Watch) -> Job:
     """Due challenges posted once each (or skipped with a reason), then due reminders.
 
     `watch` says how late a run is through the bot's absence: a run passed over by a jump
@@ -33,7 +33,7 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: W
         started = watch.pass_started()
         done = 0
         while True:
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 due = await challenges.claim_due(db, now, limit=BATCH)
                 for challenge in due:
                     ctx = await in_workspace(db, settings, challenge.workspace_id, now)
@@ -44,7 +44,7 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: W
             if len(due) < BATCH:
                 break
         while True:
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 reminders = await challenges.claim_due_reminders(db, now, limit=BATCH)
                 for occurrence in reminders:
                     done += await _remind(db, occurrence, settings, now)
@@ -54,7 +54,7 @@ def job(sessions: async_sessionmaker[AsyncSession], settings: Settings, watch: W
         return done
 
     async def next_due() -> datetime | None:
-        async with sessions() as db:
+        async with db_sessions() as db:
             return await challenges.next_due(db)
 
     return Job(run_due, next_due)

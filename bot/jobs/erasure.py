@@ -16,12 +16,12 @@ from storage import erasure
 log = logging.getLogger(__name__)
 
 
-def job(sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> Job:
+def job(db_sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> Job:
     """Due sweeps, then the write-ahead log truncated (erased data leaves no copy there)."""
 
     async def run_due(now: datetime) -> int:
         done = 0
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             for row in await erasure.due_sweeps(db, now):
                 await erasure.sweep(db, row)
                 done += 1
@@ -31,7 +31,7 @@ def job(sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> Job:
         return done
 
     async def next_due() -> datetime | None:
-        async with sessions() as db:
+        async with db_sessions() as db:
             return await erasure.next_sweep(db)
 
     return Job(run_due, next_due)

@@ -20,33 +20,33 @@ from storage.models import Member, MentoringPair
 BATCH = 50
 
 
-def job(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
+def job(db_sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
     """Check-ins when due; a round in each workspace where someone has waited N days."""
     every = timedelta(days=settings.mentoring.round_every_days)
 
     async def run_due(now: datetime) -> int:
         done = 0
         while True:
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 due = await mentoring.due_check_ins(db, now, BATCH)
                 for pair in due:
                     await _check_in(db, pair, settings, now)
                     done += 1
             if len(due) < BATCH:
                 break
-        async with sessions() as db:
+        async with db_sessions() as db:
             candidates = await mentoring.workspaces_waiting(db)
         for workspace_id, since in candidates:
             if now - since < every:
                 continue
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 ctx = await in_workspace(db, settings, workspace_id, now)
                 if ctx is not None:
                     done += len((await run(ctx, None)).pairs)
         return done
 
     async def next_due() -> datetime | None:
-        async with sessions() as db:
+        async with db_sessions() as db:
             moments = [await mentoring.next_check_in(db)]
             moments += [since + every for _, since in await mentoring.workspaces_waiting(db)]
         found = [m for m in moments if m is not None]

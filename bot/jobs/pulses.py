@@ -24,25 +24,25 @@ Claim = Callable[[AsyncSession, datetime, int], Awaitable[list[Pulse]]]
 Step = Callable[[WorkspaceContext, Pulse], Awaitable[bool]]
 
 
-def job(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
+def job(db_sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Job:
     """Pulses to send, remind or close."""
 
     async def run_due(now: datetime) -> int:
         done = 0
-        done += await _each(sessions, settings, pulses.claim_sending, now, _send_some)
-        done += await _each(sessions, settings, pulses.claim_reminders, now, _remind)
-        done += await _each(sessions, settings, pulses.claim_closing, now, _close)
+        done += await _each(db_sessions, settings, pulses.claim_sending, now, _send_some)
+        done += await _each(db_sessions, settings, pulses.claim_reminders, now, _remind)
+        done += await _each(db_sessions, settings, pulses.claim_closing, now, _close)
         return done
 
     async def next_due() -> datetime | None:
-        async with sessions() as db:
+        async with db_sessions() as db:
             return await pulses.next_due(db)
 
     return Job(run_due, next_due)
 
 
 async def _each(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     claim: Claim,
     now: datetime,
@@ -51,7 +51,7 @@ async def _each(
     """Claim one pulse at a time and run one step of it per transaction, until none is due."""
     done = 0
     for _ in range(10_000):  # bounded: a bug must not spin the scheduler forever
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             claimed = await claim(db, now, 1)
             if not claimed:
                 return done

@@ -51,10 +51,10 @@ def _public_jwk(key: Ed25519PrivateKey) -> tuple[str, dict[str, Any]]:
     return kid, {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}
 
 
-async def current(session: AsyncSession, sealer: Sealer, now: datetime) -> Signer:
+async def current(db: AsyncSession, sealer: Sealer, now: datetime) -> Signer:
     """The signing key, created on first use."""
     found = (
-        await session.execute(select(SigningKey).order_by(SigningKey.id.desc()).limit(1))
+        await db.execute(select(SigningKey).order_by(SigningKey.id.desc()).limit(1))
     ).scalar_one_or_none()
     if found is None:
         key = Ed25519PrivateKey.generate()
@@ -64,8 +64,8 @@ async def current(session: AsyncSession, sealer: Sealer, now: datetime) -> Signe
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode()
-        await session.execute(
-            insert_for(session, SigningKey)
+        await db.execute(
+            insert_for(db, SigningKey)
             .values(
                 kid=kid,
                 private_pem=sealer.seal(SIGNING_KEY.purpose, pem),
@@ -74,16 +74,14 @@ async def current(session: AsyncSession, sealer: Sealer, now: datetime) -> Signe
             )
             .on_conflict_do_nothing(index_elements=["kid"])
         )
-        found = (
-            await session.execute(select(SigningKey).order_by(SigningKey.id).limit(1))
-        ).scalar_one()
+        found = (await db.execute(select(SigningKey).order_by(SigningKey.id).limit(1))).scalar_one()
     pem_text = sealer.open(SIGNING_KEY.purpose, found.private_pem)
     private = serialization.load_pem_private_key(pem_text.encode(), password=None)
     assert isinstance(private, Ed25519PrivateKey)
     return Signer(found.kid, private, dict(found.public_jwk))
 
 
-async def published(session: AsyncSession) -> list[dict[str, Any]]:
+async def published(db: AsyncSession) -> list[dict[str, Any]]:
     """Every public key, as a JWK Set's keys."""
-    rows = (await session.execute(select(SigningKey.public_jwk).order_by(SigningKey.id))).scalars()
+    rows = (await db.execute(select(SigningKey.public_jwk).order_by(SigningKey.id))).scalars()
     return [dict(jwk) for jwk in rows]

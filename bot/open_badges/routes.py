@@ -93,12 +93,12 @@ class OpenBadgesRoutes:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         sealer: Sealer,
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self._sealer = sealer  # opens the sealed signing key
 
@@ -171,7 +171,7 @@ class OpenBadgesRoutes:
 
     async def issuer(self, request: web.Request) -> web.Response:
         """GET /badges/issuers/{workspace}: the 2.0 Issuer Profile."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             workspace = await self._workspace(db, request)
         if workspace is None:
             return _not_found("issuer")
@@ -179,7 +179,7 @@ class OpenBadgesRoutes:
 
     async def badge_class(self, request: web.Request) -> web.Response:
         """GET …/levels/{level}: the 2.0 BadgeClass of a level."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             workspace = await self._workspace(db, request)
         level = self._level(request)
         if workspace is None or level is None:
@@ -201,7 +201,7 @@ class OpenBadgesRoutes:
 
     async def revocations(self, request: web.Request) -> web.Response:
         """GET …/revocations: the 2.0 RevocationList of the issuer."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             workspace = await self._workspace(db, request)
             if workspace is None:
                 return _not_found("issuer")
@@ -228,7 +228,7 @@ class OpenBadgesRoutes:
     async def assertion(self, request: web.Request) -> web.Response:
         """GET /badges/assertions/{uid}: the hosted Assertion, or 410 once revoked; for a
         browser (Accept: text/html, see page.wants_html) the badge page instead."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await self._find(db, request)
         html = page.wants_html(request.headers.get("Accept"))
         if isinstance(found, Gone):
@@ -246,7 +246,7 @@ class OpenBadgesRoutes:
 
     async def baked(self, request: web.Request) -> web.Response:
         """GET …/badge.png: the badge image with the assertion baked in."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await self._live(db, request)
         if isinstance(found, web.Response):
             return found
@@ -262,7 +262,7 @@ class OpenBadgesRoutes:
 
     async def credential(self, request: web.Request) -> web.Response:
         """GET …/credential: the 3.0 OpenBadgeCredential as a signed VC-JWT."""
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             found = await self._live(db, request)
             if isinstance(found, web.Response):
                 return found
@@ -291,7 +291,7 @@ class OpenBadgesRoutes:
         kid = request.match_info["kid"]
         if not _KID.match(kid):
             return _not_found("key")
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             published = await keys.published(db)
         found = next((jwk for jwk in published if jwk.get("kid") == kid), None)
         if found is None:
@@ -300,6 +300,6 @@ class OpenBadgesRoutes:
 
     async def jwks(self, _request: web.Request) -> web.Response:
         """GET /badges/jwks.json: every public key the bot signs (or signed) with."""
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             published = await keys.published(db)
         return web.json_response({"keys": published}, headers={"Access-Control-Allow-Origin": "*"})

@@ -19,10 +19,8 @@ class Outbox:
     (same idempotency key) adds nothing.
     """
 
-    def __init__(
-        self, session: AsyncSession, platform: str, workspace_id: int, now: datetime
-    ) -> None:
-        self._session = session
+    def __init__(self, db: AsyncSession, platform: str, workspace_id: int, now: datetime) -> None:
+        self._session = db
         self._platform = platform
         self._workspace_id = workspace_id
         self._now = now

@@ -67,7 +67,7 @@ class OutboxSender:
         clock: Clock,
         settings: OutboxSettings,
     ) -> None:
-        self._sessions = session_factory
+        self._db_sessions = session_factory
         self._clock = clock
         self._settings = settings
         self._senders: dict[str, PlatformSender] = {}
@@ -118,9 +118,9 @@ class OutboxSender:
         batch is sent again when its lease runs out (at-least-once, never lost).
         """
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._db_sessions() as db, db.begin():
             lease = timedelta(seconds=self._settings.lease_seconds)
-            batch = await outbox_store.claim_due(session, now, lease, BATCH)
+            batch = await outbox_store.claim_due(db, now, lease, BATCH)
         if not batch:
             return 0
         newest: dict[str, int] = {}
@@ -141,8 +141,8 @@ class OutboxSender:
             ):
                 posted[message.idempotency_key] = outcome.platform_message_id
             outcomes.append(outcome)
-        async with self._sessions() as session, session.begin():
-            await outbox_store.record(session, outcomes, self._clock.now())
+        async with self._db_sessions() as db, db.begin():
+            await outbox_store.record(db, outcomes, self._clock.now())
         return len(batch)
 
     async def _send(self, message: OutboxMessage, posted: dict[str, str]) -> Outcome:
@@ -203,18 +203,18 @@ class OutboxSender:
         simple = not (message.refresh or content.in_reply_to or needs_original)
         if simple and workspace is not None:
             return content, workspace, original_id
-        async with self._sessions() as session:
+        async with self._db_sessions() as db:
             if message.refresh:
                 refresher = self._refreshers.get(str(message.refresh.get("name")))
-                fresh = await refresher(session, message.refresh) if refresher else None
+                fresh = await refresher(db, message.refresh) if refresher else None
                 content = fresh or content
             if workspace is None:
-                found = await session.get(Workspace, message.workspace_id)
+                found = await db.get(Workspace, message.workspace_id)
                 workspace = self._workspaces[message.workspace_id] = (
                     found.external_id if found else ""
                 )
             if needs_original and message.update_of:
-                original = await outbox_store.platform_id_of(session, message.update_of)
+                original = await outbox_store.platform_id_of(db, message.update_of)
                 if original is None or original[0] in (
                     OutboxStatus.FAILED,
                     OutboxStatus.SUPERSEDED,
@@ -229,14 +229,14 @@ class OutboxSender:
                 original_id = original[1]
             if content.in_reply_to:
                 thread = posted.get(content.in_reply_to) or await self._thread_id(
-                    session, content.in_reply_to
+                    db, content.in_reply_to
                 )
                 content = replace(content, in_reply_to=thread)
         return content, workspace, original_id
 
-    async def _thread_id(self, session: AsyncSession, key: str) -> str | None:
+    async def _thread_id(self, db: AsyncSession, key: str) -> str | None:
         """The platform id of the post a reply belongs under (None: post it unthreaded)."""
-        found = await outbox_store.platform_id_of(session, key)
+        found = await outbox_store.platform_id_of(db, key)
         if found is None or found[0] in (OutboxStatus.FAILED, OutboxStatus.SUPERSEDED):
             return None
         if found[1] is None and found[0] == OutboxStatus.PENDING:

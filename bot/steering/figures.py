@@ -82,7 +82,7 @@ async def gather(
 
 
 async def gather_side_by_side(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
     workspace_id: int,
     scope: Scope,
     now: datetime,
@@ -95,7 +95,7 @@ async def gather_side_by_side(
     them in parallel; a dashboard does not need them from one instant)."""
 
     async def one(read: Section) -> Any:
-        async with sessions() as db:
+        async with db_sessions() as db:
             return await read(db)
 
     sections = _sections(workspace_id, scope, now, ladder, full)

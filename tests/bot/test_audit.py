@@ -44,9 +44,9 @@ async def test_what_the_log_refuses(
     database_url: str, action: str, subject: str | None, detail: dict[str, Any], message: str | None
 ) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="local", external_id="local", created_at=NOW)
             db.add(workspace)
             await db.flush()
@@ -81,9 +81,9 @@ async def test_what_the_log_refuses(
 
 async def test_the_bot_cannot_act_about_itself(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="slack", external_id="T1", created_at=NOW)
             db.add(workspace)
             await db.flush()

@@ -50,7 +50,7 @@ def test_ordinary_json_is_read_as_it_is() -> None:
 
 
 async def _nothing_recorded(doors: Doors) -> None:
-    async with doors.runtime.sessions() as db:
+    async with doors.runtime.db_sessions() as db:
         for table in (InboxEvent, Member):
             count = (await db.execute(select(func.count()).select_from(table))).scalar_one()
             assert count == 0, table

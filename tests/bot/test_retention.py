@@ -32,7 +32,7 @@ def _small_batches(settings: Settings) -> Settings:
 
 
 async def _old_requests(runtime: Runtime, count: int, handled: datetime) -> None:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         db.add_all(
             InboxEvent(
                 platform="slack",
@@ -49,12 +49,12 @@ async def _old_requests(runtime: Runtime, count: int, handled: datetime) -> None
 
 
 async def _requests_left(runtime: Runtime) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return (await db.execute(select(func.count()).select_from(InboxEvent))).scalar_one()
 
 
 async def test_the_purge_runs_at_start_then_daily_at_its_hour(runtime: Runtime) -> None:
-    purge = Purge(runtime.sessions, runtime.engine, runtime.settings)
+    purge = Purge(runtime.db_sessions, runtime.engine, runtime.settings)
     assert await purge.next_due() is None, "never run: due at the first tick (a start)"
     await _old_requests(runtime, 2, FRIDAY - timedelta(days=8))
     await purge.run_due(FRIDAY)
@@ -79,7 +79,7 @@ async def test_a_long_purge_goes_on_over_the_next_ticks(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(retention, "SLICE_SECONDS", 0.0)  # one batch per tick
-    purge = Purge(runtime.sessions, runtime.engine, _small_batches(runtime.settings))
+    purge = Purge(runtime.db_sessions, runtime.engine, _small_batches(runtime.settings))
     await _old_requests(runtime, 25, FRIDAY - timedelta(days=8))
     left = []
     for tick in range(3):
@@ -98,7 +98,7 @@ async def test_one_log_line_per_rule_with_counts_and_no_content(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
     await _old_requests(runtime, 12, FRIDAY - timedelta(days=8))
-    purge = Purge(runtime.sessions, runtime.engine, _small_batches(runtime.settings))
+    purge = Purge(runtime.db_sessions, runtime.engine, _small_batches(runtime.settings))
     with caplog.at_level(logging.INFO, logger="bot.retention"):
         assert await purge.run(FRIDAY) == 12
     lines = [r for r in caplog.records if r.getMessage() == "retention_purged"]
@@ -123,7 +123,7 @@ async def test_a_broken_rule_is_logged_and_the_others_still_run(
         by_name["inbox_event.handled"],
     ]
     await _old_requests(runtime, 3, FRIDAY - timedelta(days=8))
-    purge = Purge(runtime.sessions, runtime.engine, runtime.settings, steps)
+    purge = Purge(runtime.db_sessions, runtime.engine, runtime.settings, steps)
     with caplog.at_level(logging.INFO, logger="bot.retention"):
         assert await purge.run(FRIDAY) == 3
     assert any(r.getMessage() == "retention_step_failed" for r in caplog.records)
@@ -164,7 +164,7 @@ async def _ask(client: Any, fake: FakeSlack, user: str, text: str) -> str:
 
 
 async def _outbox(runtime: Runtime) -> dict[str, OutboxMessage]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = (await db.execute(select(OutboxMessage))).scalars()
         return {row.idempotency_key: row for row in rows}
 
@@ -198,7 +198,7 @@ async def test_a_live_card_and_a_liked_share_still_edit_after_their_posts_were_p
     assert MARKER not in json.dumps([row.payload for row in after.values()])
     assert not [k for k, row in after.items() if row.target.startswith("dm:")], "DMs gone"
     assert not [k for k, row in after.items() if row.kind == "update"], "past edits gone"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         for model in (InboxEvent, ReplayKey):
             assert (await db.execute(select(func.count()).select_from(model))).scalar_one() == 0
 

@@ -93,7 +93,7 @@ async def _slack_bot(database_url: str, key: str, fake: FakeSlack) -> AsyncItera
 
 async def _secrets_in_clear(runtime: Runtime) -> list[str]:
     """The plaintexts the bot keeps sealed: tokens, the private key (PEM body and raw)."""
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         found = await slack_installations.find(db, runtime.sealer, "T1")
         signer = await keys.current(db, runtime.sealer, runtime.clock.now())
     assert found is not None and found.refresh_token
@@ -251,7 +251,7 @@ async def test_rotate_key_reseals_everything_and_the_bot_still_works(database_ur
     try:
         async with _slack_bot(database_url, KEY_A, fake) as runtime:
             await _install(runtime.client, fake, "T1", "UBOSS")  # type: ignore[attr-defined]
-            async with runtime.sessions() as db, db.begin():
+            async with runtime.db_sessions() as db, db.begin():
                 kid = (await keys.current(db, runtime.sealer, runtime.clock.now())).kid
         old = {"DATABASE_URL": database_url, "AMBASSADOR_SECRET_KEY": KEY_A}
         assert _cli("migrate", env=old).returncode == 0  # records the key check
@@ -288,13 +288,13 @@ async def test_rotate_key_reseals_everything_and_the_bot_still_works(database_ur
             # The token opens: a command is answered and an outbox post reaches Slack with it.
             answer = await _ask(client, fake, runtime, "UBOSS", "session start Rotated", "T1")
             assert "is open" in answer["text"]
-            async with runtime.sessions() as db, db.begin():
+            async with runtime.db_sessions() as db, db.begin():
                 t1 = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
                 await Outbox(db, "slack", t1.id, runtime.clock.now()).post(
                     "after-rotation", "C1", OutboundMessage("Still here")
                 )
             await runtime.sender.drain()
-            async with runtime.sessions() as db:
+            async with runtime.db_sessions() as db:
                 sent = await db.scalar(
                     select(OutboxMessage.status).where(
                         OutboxMessage.idempotency_key == "after-rotation"
@@ -318,7 +318,7 @@ async def test_a_sqlite_key_file_is_rotated_in_place(tmp_path: Path) -> None:
     old_key = _read(key_file)
     settings = make_settings(env["DATABASE_URL"], AMBASSADOR_SECRET_KEY=old_key)
     runtime = create_runtime(settings, Clock(controllable=True, start=NOW))
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         kid = (await keys.current(db, runtime.sealer, runtime.clock.now())).kid
     await runtime.engine.dispose()
 
@@ -345,7 +345,7 @@ async def test_a_sqlite_key_file_is_rotated_in_place(tmp_path: Path) -> None:
     assert _read(key_file) == new_key and not _exists(Path(f"{key_file}.new"))
     settings = make_settings(env["DATABASE_URL"], AMBASSADOR_SECRET_KEY=new_key)
     runtime = create_runtime(settings, Clock(controllable=True, start=NOW))
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         assert (await keys.current(db, runtime.sealer, runtime.clock.now())).kid == kid
     await runtime.engine.dispose()
 
@@ -392,7 +392,7 @@ async def test_secrets_left_in_clear_by_an_older_version_are_sealed_at_start_up(
     settings = make_settings(database_url, AMBASSADOR_SECRET_KEY=KEY_A)
     runtime = create_runtime(settings, Clock(controllable=True, start=NOW))
     try:
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             found = await slack_installations.find(db, runtime.sealer, "T1")
             signer = await keys.current(db, runtime.sealer, runtime.clock.now())
         assert found is not None and (found.bot_token, found.refresh_token) == (token, refresh)

@@ -206,24 +206,24 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_incremental_equals_rebuild(
-    sessions: async_sessionmaker[AsyncSession], seed: int
+    db_sessions: async_sessionmaker[AsyncSession], seed: int
 ) -> None:
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         workspace_id = await _random_series(db, seed)
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         kept = await _rows(db, workspace_id)
         answers = await _answers(db, workspace_id)
         firsts = await _firsts(db, workspace_id)
         await activity.rebuild(db, workspace_id)
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         assert kept and answers  # the series did something
         assert await _rows(db, workspace_id) == kept
         assert await _answers(db, workspace_id) == answers
         assert await _firsts(db, workspace_id) == firsts
 
 
-async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions.begin() as db:
+async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with db_sessions.begin() as db:
         workspace, people, sessions_, occurrences = await _community(db)
         anim, ann, bob = people[0], people[1], people[2]  # ann: AAA1, bob: BBB2
         w = workspace.id
@@ -255,7 +255,7 @@ async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> Non
         await contributions.like(db, answer, bob.id, START + timedelta(days=8))
         await contributions.like(db, share.id, ann.id, START + timedelta(days=2))
         await contributions.like(db, share.id, anim.id, START + timedelta(days=2))
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         rows = await _rows(db, w, activity.COUNTERS)
         a, b = sessions_[0], sessions_[1]
         # answers, successes, not_yets, shares, likes_given, likes_received
@@ -270,7 +270,7 @@ async def test_counts_by_hand(sessions: async_sessionmaker[AsyncSession]) -> Non
         assert firsts[ann.id] == START and firsts[bob.id] == START + timedelta(days=1)
         assert firsts[anim.id] is None
         await contributions.hide(db, share.id, anim.id, "off topic", START + timedelta(days=9))
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         rows = await _rows(db, w, activity.COUNTERS)
         assert rows == {
             (monday, a): (1, 1, 0, 0, 0, 0),
@@ -285,9 +285,9 @@ def test_monday() -> None:
     assert activity.monday(datetime(2026, 9, 7, 0, 0, tzinfo=UTC)) == date(2026, 9, 7)
 
 
-async def test_week_of_in_sql(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_week_of_in_sql(db_sessions: async_sessionmaker[AsyncSession]) -> None:
     moments = [START + timedelta(hours=13 * n) for n in range(40)]
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         for moment in moments:
             found: Any = (await db.execute(select(activity.week_of(moment)))).scalar_one()
             day = found if isinstance(found, date) else date.fromisoformat(str(found))

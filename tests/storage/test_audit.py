@@ -16,9 +16,9 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 async def test_latest_names_the_living_and_forgets_the_erased(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="slack", external_id="T1", created_at=NOW)
             other = Workspace(platform="slack", external_id="T2", created_at=NOW)
             db.add_all([workspace, other])
@@ -55,7 +55,7 @@ async def test_latest_names_the_living_and_forgets_the_erased(database_url: str)
                 actor_member_id=None,
                 detail={"pulse": 1},
             )
-        async with sessions() as db:
+        async with db_sessions() as db:
             listed = await audit.latest(db, workspace.id, 10)
         assert [(e.action, e.actor_name, e.subject_name, e.detail) for e in listed] == [
             ("pulse.send", "Ann", None, {"pulse": 4}),
@@ -63,9 +63,9 @@ async def test_latest_names_the_living_and_forgets_the_erased(database_url: str)
         ]
         assert not listed[0].by_system
 
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             await db.execute(delete(Member).where(Member.id == ben.id))
-        async with sessions() as db:
+        async with db_sessions() as db:
             listed = await audit.latest(db, workspace.id, 1)
             assert [(e.action, e.actor_name) for e in listed] == [("pulse.send", "Ann")]
             listed = await audit.latest(db, workspace.id, 10)
@@ -75,9 +75,9 @@ async def test_latest_names_the_living_and_forgets_the_erased(database_url: str)
             system = await audit.latest(db, other.id, 10)
             assert [(e.by_system, e.actor_name) for e in system] == [(True, None)]
 
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             await db.execute(delete(Workspace).where(Workspace.id == workspace.id))
-        async with sessions() as db:
+        async with db_sessions() as db:
             left = (await db.execute(select(AuditEntry.workspace_id))).scalars().all()
         assert left == [other.id], "a workspace's log goes with it"
     finally:
@@ -86,9 +86,9 @@ async def test_latest_names_the_living_and_forgets_the_erased(database_url: str)
 
 async def test_purge_deletes_entries_older_than_the_cutoff_in_batches(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="local", external_id="local", created_at=NOW)
             db.add(workspace)
             await db.flush()
@@ -105,13 +105,13 @@ async def test_purge_deletes_entries_older_than_the_cutoff_in_batches(database_u
         cutoff = NOW - timedelta(days=9, hours=12)  # days 10 to 24 are older: 15 entries
         purged = []
         while True:
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 count = await audit.purge_older_than(db, cutoff, 4)
             purged.append(count)
             if count < 4:
                 break
         assert purged == [4, 4, 4, 3]
-        async with sessions() as db:
+        async with db_sessions() as db:
             kept = (await db.execute(select(AuditEntry.detail))).scalars().all()
             oldest = (await db.execute(select(func.min(AuditEntry.at)))).scalar_one()
         assert sorted(d["pulse"] for d in kept) == list(range(10))

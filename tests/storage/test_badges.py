@@ -100,8 +100,8 @@ async def _evaluate(db: AsyncSession, now: datetime = NOW) -> list[tuple[str, st
     return sorted((names[a.member_id], a.level) for a in made)
 
 
-async def test_each_level_boundary(sessions: async_sessionmaker[AsyncSession]) -> None:
-    async with sessions() as db, db.begin():
+async def test_each_level_boundary(db_sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with db_sessions() as db, db.begin():
         nobody = await _member(db, "nobody", 100)  # noqa: F841 - joined, never contributed
         one = await _member(db, "one", 0)
         await _contribute(db, one, "share", 0)
@@ -168,9 +168,9 @@ async def test_each_level_boundary(sessions: async_sessionmaker[AsyncSession]) -
 
 
 async def test_the_daily_cap_and_hidden_content(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         spammer = await _member(db, "spammer", 40)
         for _ in range(10):  # ten answers in one day count as three
             await _contribute(db, spammer, "answer", 1)
@@ -185,9 +185,9 @@ async def test_the_daily_cap_and_hidden_content(
 
 
 async def test_replayed_evaluations_award_once_and_revoked_levels_stay_revoked(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         member = await _member(db, "ana", 1)
         await _contribute(db, member, "share", 0)
         assert await _evaluate(db) == [("ana", "junior")]
@@ -208,20 +208,20 @@ async def test_two_evaluations_at_once_award_once(postgres_url: str) -> None:
 
     await truncate_all(postgres_url)
     engine = create_engine(postgres_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             for n in range(200):
                 member = await _member(db, f"m{n}", 1)
                 await _contribute(db, member, "share", 0)
 
         async def evaluate() -> int:
-            async with sessions() as db, db.begin():
+            async with db_sessions() as db, db.begin():
                 return len(await _evaluate(db))
 
         made = await asyncio.gather(*(evaluate() for _ in range(4)))
         assert sum(made) == 200
-        async with sessions() as db:
+        async with db_sessions() as db:
             awards = await db.execute(select(func.count()).select_from(BadgeAward))
             assert awards.scalar_one() == 200
     finally:
@@ -229,11 +229,11 @@ async def test_two_evaluations_at_once_award_once(postgres_url: str) -> None:
 
 
 async def test_points_weigh_what_counts_after_the_daily_cap(
-    sessions: async_sessionmaker[AsyncSession],
+    db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     points = {"challenge_answers": 2, "shares": 1, "pulse_answers": 3}
     rule = badges.LevelRule("star", 1, {"points": 10}, ())
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         member = await _member(db, "pia", 5)
         for _ in range(5):  # five answers in a day, capped at 3: 6 points
             await _contribute(db, member, "answer", 1)

@@ -26,7 +26,7 @@ def test_the_channel_of_a_thread() -> None:
 
 async def test_lookups_by_channel_find_what_its_threads_stored(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     stored = {
         "thread": f"{CHANNEL};messageid=1",
         "channel": CHANNEL,
@@ -35,7 +35,7 @@ async def test_lookups_by_channel_find_what_its_threads_stored(database_url: str
         "prefix": f"{CHANNEL}x;messageid=3",
     }
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="teams", external_id="t", created_at=NOW)
             db.add(workspace)
             await db.flush()
@@ -75,7 +75,7 @@ async def test_lookups_by_channel_find_what_its_threads_stored(database_url: str
                     status="posted",
                 )
             )
-        async with sessions() as db:
+        async with db_sessions() as db:
             found = await training_sessions.open_in_conversation(db, workspace.id, CHANNEL)
             assert sorted(s.name for s in found) == ["channel", "thread"]
             latest = await training_sessions.latest_in_conversation(db, workspace.id, CHANNEL)

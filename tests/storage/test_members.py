@@ -15,9 +15,9 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 async def test_the_people_to_offer(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             here = Workspace(platform="teams", external_id="tenant-a", created_at=NOW)
             elsewhere = Workspace(platform="teams", external_id="tenant-b", created_at=NOW)
             db.add_all([here, elsewhere])
@@ -48,7 +48,7 @@ async def test_the_people_to_offer(database_url: str) -> None:
             await db.flush()
             asker_id = asker.id
             workspace_id = here.id
-        async with sessions() as db:
+        async with db_sessions() as db:
             offered = await members.people_to_offer(db, workspace_id, asker_id, 10)
             first_two = await members.people_to_offer(db, workspace_id, asker_id, 2)
         assert offered == [("Bob", "u-bob"), ("Dana", "u-dana"), ("Zoé", "u-zoe")]

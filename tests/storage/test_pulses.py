@@ -38,11 +38,11 @@ async def _workspace_with_learners(db: AsyncSession, count: int) -> tuple[Worksp
 
 async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     rng = random.Random(7)
     expected: dict[int, list[tuple[int, int | None]]] = {}
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace, people = await _workspace_with_learners(db, 60)
             for number in range(3):
                 pulse = Pulse(
@@ -72,7 +72,7 @@ async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) ->
                         }
                     )
                 await db.execute(insert(PulseAnswer), rows)
-        async with sessions() as db:
+        async with db_sessions() as db:
             found = await pulses.sums(db, [*expected, 999])
         assert found == {pid: sums_of(answers) for pid, answers in expected.items()}
     finally:
@@ -81,11 +81,11 @@ async def test_sums_are_computed_by_the_database_per_pulse(database_url: str) ->
 
 async def test_cells_give_the_same_sums_and_closing_keeps_them(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     rng = random.Random(11)
     answers: list[tuple[int, int | None]] = []
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace, people = await _workspace_with_learners(db, 80)
             pulse = Pulse(
                 workspace_id=workspace.id,
@@ -117,7 +117,7 @@ async def test_cells_give_the_same_sums_and_closing_keeps_them(database_url: str
         expected_cells: dict[tuple[int, int | None], int] = {}
         for cell in answers:
             expected_cells[cell] = expected_cells.get(cell, 0) + 1
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             counted = await pulses.cells(db, [pulse_id, 999])
             assert counted == {pulse_id: expected_cells}
             assert pulses.sums_of_cells(counted[pulse_id]) == sums_of(answers)
@@ -125,7 +125,7 @@ async def test_cells_give_the_same_sums_and_closing_keeps_them(database_url: str
             found = await db.get(Pulse, pulse_id)
             assert found is not None
             await pulses.freeze_sums(db, found)
-        async with sessions() as db:
+        async with db_sessions() as db:
             kept = await db.get(Pulse, pulse_id)
             assert kept is not None and kept.final_sums is not None
             assert pulses.PulseSums(**kept.final_sums) == sums_of(answers)

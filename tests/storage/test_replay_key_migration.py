@@ -68,8 +68,8 @@ async def test_the_keys_move_to_replay_key_and_back(empty_database: str) -> None
     assert "inbound_event" not in await _tables(url)
     engine = create_engine(url)
     try:
-        sessions = session_factory(engine)
-        async with sessions() as db, db.begin():
+        db_sessions = session_factory(engine)
+        async with db_sessions() as db, db.begin():
             # A key seen before the migration is still a replay; a new one is recorded.
             assert not await replay_keys.first_time(db, "slack:Ev1", SEEN)
             assert await replay_keys.first_time(db, "slack:Ev2", SEEN)

@@ -319,9 +319,9 @@ async def test_the_migrated_database_has_the_models_constraints(database_url: st
 
 async def test_rows_read_back_hold_the_enum_members(database_url: str) -> None:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
+    db_sessions = session_factory(engine)
     try:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             workspace = Workspace(platform="local", external_id="w", created_at=NOW)
             db.add(workspace)
             await db.flush()
@@ -354,7 +354,7 @@ async def test_rows_read_back_hold_the_enum_members(database_url: str) -> None:
                     for status in ("pending", "done")
                 ],
             )
-        async with sessions() as db:
+        async with db_sessions() as db:
             pulse = (await db.execute(select(Pulse))).scalar_one()
             assert pulse.status is PulseStatus.OPEN
             stored_member = (await db.execute(select(Member))).scalar_one()

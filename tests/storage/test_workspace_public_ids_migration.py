@@ -133,7 +133,7 @@ async def test_issued_badges_keep_their_numeric_urls_and_nothing_else_has_one(
     client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
     await client.start_server()
     try:
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             rows = (
                 await db.execute(
                     sa.text(
@@ -176,7 +176,7 @@ async def test_issued_badges_keep_their_numeric_urls_and_nothing_else_has_one(
         )
         assert credential["issuer"]["id"] == old_issuer
         # It stays one issuer: a badge issued there after the migration names the same one.
-        async with runtime.sessions() as db, db.begin():
+        async with runtime.db_sessions() as db, db.begin():
             award_id = await badges.grant(
                 db,
                 workspace_id=ids["T0OLD"],

@@ -133,13 +133,13 @@ class LocalApi:
         self,
         settings: Settings,
         clock: Clock,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         dispatcher: Dispatcher,
         presence: LocalPresence,
     ) -> None:
         self._settings = settings
         self._clock = clock
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._dispatcher = dispatcher
         self._guard = PlaygroundGuard(settings)
         self._presence = presence
@@ -216,8 +216,8 @@ class LocalApi:
     async def messages(self, request: web.Request) -> web.Response:
         """GET …/conversations/{conversation}/messages: the bot's posts there, oldest first."""
         conversation = request.match_info["conversation"]
-        async with self._sessions() as session:
-            found = await local_messages.in_conversation(session, conversation)
+        async with self._db_sessions() as db:
+            found = await local_messages.in_conversation(db, conversation)
         return web.json_response(
             {
                 "messages": [
@@ -236,15 +236,15 @@ class LocalApi:
 
     async def conversations(self, _request: web.Request) -> web.Response:
         """GET /local/api/conversations: conversations with at least one message."""
-        async with self._sessions() as session:
-            names = await local_messages.conversations(session)
+        async with self._db_sessions() as db:
+            names = await local_messages.conversations(db)
         return web.json_response({"conversations": names})
 
     async def users(self, _request: web.Request) -> web.Response:
         """GET /local/api/users: the people the bot knows in the playground."""
-        async with self._sessions() as session:
-            workspace = await workspaces.find(session, PLATFORM, WORKSPACE)
-            known = await members.list_members(session, workspace.id) if workspace else []
+        async with self._db_sessions() as db:
+            workspace = await workspaces.find(db, PLATFORM, WORKSPACE)
+            known = await members.list_members(db, workspace.id) if workspace else []
         return web.json_response(
             {
                 "users": [
@@ -306,8 +306,8 @@ class LocalApi:
                 )
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        async with self._sessions() as session, session.begin():
-            deleted = await playground_reset.reset(session, PLATFORM, WORKSPACE)
+        async with self._db_sessions() as db, db.begin():
+            deleted = await playground_reset.reset(db, PLATFORM, WORKSPACE)
         self._presence.forget()  # presence rows are gone: record who speaks again
         return web.json_response({"deleted": deleted})
 

@@ -21,12 +21,14 @@ def connect(shared: Shared) -> Connection:
     presence = LocalPresence()
 
     def attach() -> Endpoint:
-        api = LocalApi(shared.settings, shared.clock, shared.sessions, shared.dispatcher, presence)
+        api = LocalApi(
+            shared.settings, shared.clock, shared.db_sessions, shared.dispatcher, presence
+        )
         # The playground acts as anyone: only when asked for (bot/settings.py _playground).
         return Endpoint(routes=api.routes() if shared.settings.playground else ())
 
     return Connection(
-        sender=LocalSender(shared.sessions, shared.clock),
+        sender=LocalSender(shared.db_sessions, shared.clock),
         attach=attach,
         presence=presence.count_present,
         observer=presence.observe,

@@ -13,8 +13,8 @@ from storage import local_messages
 class LocalSender:
     """Posts and edits playground messages; what a chat platform does, in our own table."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, db_sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._db_sessions = db_sessions
         self._clock = clock
 
     async def post(
@@ -26,9 +26,9 @@ class LocalSender:
         """
         raw_reply_to = message.in_reply_to or ""
         reply_to = int(raw_reply_to) if raw_reply_to.isdigit() else None
-        async with self._sessions() as session, session.begin():
+        async with self._db_sessions() as db, db.begin():
             posted_id = await local_messages.post(
-                session,
+                db,
                 target,
                 message.text,
                 message.card.to_json() if message.card else None,
@@ -42,9 +42,9 @@ class LocalSender:
         self, workspace: str, target: str, message_id: str, message: OutboundMessage
     ) -> None:
         """Replace the message in place (the playground shows the latest version)."""
-        async with self._sessions() as session, session.begin():
+        async with self._db_sessions() as db, db.begin():
             found = await local_messages.edit(
-                session,
+                db,
                 int(message_id),
                 message.text,
                 message.card.to_json() if message.card else None,

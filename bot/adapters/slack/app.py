@@ -137,7 +137,7 @@ class SlackAdapter:
         self,
         settings: Settings,
         dispatcher: Dispatcher,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         journal: Journal,
         tokens: SlackTokens | None = None,
@@ -164,8 +164,8 @@ class SlackAdapter:
                 redirect_uri=redirect,
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
-                installation_store=DatabaseInstallationStore(sessions, clock, tokens),
-                state_store=SignedStateStore(slack.state_secret, sessions, clock),
+                installation_store=DatabaseInstallationStore(db_sessions, clock, tokens),
+                state_store=SignedStateStore(slack.state_secret, db_sessions, clock),
             )
             self.app = AsyncApp(
                 signing_secret=slack.signing_secret,
@@ -191,7 +191,7 @@ class SlackAdapter:
             assert uninstall is not None, "one workspace needs its uninstall listener"
             self.app.event("app_uninstalled")(uninstall.uninstalled)
             self.app.event("tokens_revoked")(uninstall.uninstalled)
-        self._profiles = SlackProfiles(sessions)
+        self._profiles = SlackProfiles(db_sessions)
         self.handling = SlackHandling(settings, dispatcher, self._profiles, self._api_for)
         self._socket: AsyncSocketModeHandler | None = None
         if slack.socket_mode:

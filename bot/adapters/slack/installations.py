@@ -48,14 +48,14 @@ class SlackTokens:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         api: AsyncWebClient,
         client_id: str,
         client_secret: str,
         sealer: Sealer,
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._sealer = sealer
         self._clock = clock
         self._api = api
@@ -72,7 +72,7 @@ class SlackTokens:
         fresh = cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS
         if cached is not None and fresh and not self._expiring(cached[1]):
             return cached[1]
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await slack_installations.find(db, self._sealer, team_id, enterprise_id)
         if found is not None and self._expiring(found):
             found = await self._refresh(team_id, found.enterprise_id)
@@ -106,7 +106,7 @@ class SlackTokens:
         )
 
     async def _refresh(self, team_id: str, enterprise_id: str) -> BotToken | None:
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             current = await slack_installations.find(
                 db, self._sealer, team_id, enterprise_id, for_update=True
             )
@@ -134,9 +134,9 @@ class DatabaseInstallationStore(AsyncInstallationStore):
     """bolt's AsyncInstallationStore on our database (bot installations only)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, tokens: SlackTokens
+        self, db_sessions: async_sessionmaker[AsyncSession], clock: Clock, tokens: SlackTokens
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self._tokens = tokens
 
@@ -160,7 +160,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
             installer_user_id=installation.user_id,
             team_name=installation.team_name,
         )
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             await slack_installations.save(db, self._tokens.sealer, token, installation.app_id, now)
             workspace = await workspaces.get_or_create(db, PLATFORM, team_id, now)
             workspace.uninstalled_at = None  # installed again: nothing to delete any more
@@ -229,7 +229,7 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         Slack sends both events, in no set order: the second finds nothing left to do."""
         team, enterprise = team_id or "", enterprise_id or ""
         now = self._clock.now()
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             installer = await slack_installations.installer_of(db, team, enterprise)
             removed = await slack_installations.remove(db, team, enterprise)
             workspace = await workspaces.mark_uninstalled(db, PLATFORM, team, now)

@@ -29,10 +29,10 @@ class SignedStateStore(AsyncOAuthStateStore):
     """Issues signed, expiring states; consumes each once (recorded in the database)."""
 
     def __init__(
-        self, secret: str, sessions: async_sessionmaker[AsyncSession], clock: Clock
+        self, secret: str, db_sessions: async_sessionmaker[AsyncSession], clock: Clock
     ) -> None:
         self._secret = secret.encode()
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
 
     @property
@@ -57,6 +57,6 @@ class SignedStateStore(AsyncOAuthStateStore):
             return False
         if int(expiry) < time.time():
             return False
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             key = f"slack-oauth-state:{nonce}"
             return await replay_keys.first_time(db, key, self._clock.now())

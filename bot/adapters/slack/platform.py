@@ -25,14 +25,14 @@ def connect(shared: Shared) -> Connection:
     settings = shared.settings
     tokens, token_for = _tokens(shared)
     uninstall = (
-        None if settings.slack.oauth else SingleWorkspaceUninstall(shared.sessions, shared.clock)
+        None if settings.slack.oauth else SingleWorkspaceUninstall(shared.db_sessions, shared.clock)
     )
 
     def attach() -> Endpoint:
         adapter = SlackAdapter(
             settings,
             shared.dispatcher,
-            shared.sessions,
+            shared.db_sessions,
             shared.clock,
             shared.journal,
             tokens,
@@ -70,7 +70,7 @@ def _tokens(
         return None, the_one
     api = client("", slack.api_base_url)
     tokens = SlackTokens(
-        shared.sessions, shared.clock, api, slack.client_id, slack.client_secret, shared.sealer
+        shared.db_sessions, shared.clock, api, slack.client_id, slack.client_secret, shared.sealer
     )
     return tokens, tokens.bot_token
 

@@ -41,8 +41,8 @@ class Profile:
 class SlackProfiles:
     """A per-process cache of directory profiles, filled by background lookups."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, db_sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._db_sessions = db_sessions
         self._known: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
@@ -89,7 +89,7 @@ class SlackProfiles:
                 email=details.get("email"),
             )
             self._known[(team, user_id)] = (time.monotonic(), profile)
-            async with self._sessions() as db, db.begin():
+            async with self._db_sessions() as db, db.begin():
                 workspace = await workspaces.find(db, PLATFORM, team)
                 if workspace is not None:
                     await members.update_profile(

@@ -44,8 +44,8 @@ def revokes_the_bot(event: dict[str, Any]) -> bool:
 class SingleWorkspaceUninstall:
     """The uninstall events' listener and the reinstall observer, in single-token mode."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessions = sessions
+    def __init__(self, db_sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._db_sessions = db_sessions
         self._clock = clock
 
     async def uninstalled(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -54,7 +54,7 @@ class SingleWorkspaceUninstall:
         team = str(body.get("team_id") or "")
         if not team or not revokes_the_bot(event):
             return
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             found = await workspaces.mark_uninstalled(db, PLATFORM, team, self._clock.now())
         log.warning(
             "slack_app_uninstalled",

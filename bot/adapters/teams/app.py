@@ -54,7 +54,7 @@ class TeamsAdapter:
         self,
         settings: Settings,
         dispatcher: Dispatcher,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         journal: Journal,
         wake_outbox: Callable[[], None],
@@ -68,9 +68,9 @@ class TeamsAdapter:
             BotFrameworkAuth(teams.app_id, teams.openid_url) if teams.authenticated else None
         )
         self.handling = TeamsHandling(
-            settings, dispatcher, sessions, clock, wake_outbox, connector, sealer
+            settings, dispatcher, db_sessions, clock, wake_outbox, connector, sealer
         )
-        self.typing = TypingIndicator(sessions, connector)
+        self.typing = TypingIndicator(db_sessions, connector)
         self._service_urls = ServiceUrls(teams)
         if teams.allow_unauthenticated:
             log.warning(

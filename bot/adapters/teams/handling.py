@@ -105,7 +105,7 @@ class TeamsHandling:
         self,
         settings: Settings,
         dispatcher: Dispatcher,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         wake_outbox: Callable[[], None],
         connector: Connector,
@@ -115,7 +115,7 @@ class TeamsHandling:
         self._sealer = sealer
         self._settings = settings
         self._dispatcher = dispatcher
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self._wake_outbox = wake_outbox
 
@@ -226,7 +226,7 @@ class TeamsHandling:
         aad = str(mentioned.get("aadObjectId") or "")
         name = str(mentioned.get("name") or "")
         if not aad:
-            async with self._sessions() as db:
+            async with self._db_sessions() as db:
                 known = await teams_references.member_by_user_id(db, tenant, user_id)
             if known is not None:
                 aad = known.aad_object_id
@@ -237,7 +237,7 @@ class TeamsHandling:
                 return None
             aad, name = str(found["aadObjectId"]), str(found.get("name") or name)
         now = self._clock.now()
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             await teams_references.remember_member(db, tenant, aad, user_id, service_url, now)
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
             await members.upsert_seen(db, workspace.id, aad, name[:200] or aad, None, now)
@@ -274,7 +274,7 @@ class TeamsHandling:
         )
         now = self._clock.now()
         people = [sender, *(activity.get("membersAdded") or [])]
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             for reference in references:
                 await teams_references.remember(db, reference, now)
             # Teams writes from there: the bot is installed (again) in the tenant.
@@ -298,7 +298,7 @@ class TeamsHandling:
             conversation_type="",
             bot_id="",
         )
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             elsewhere = await teams_references.recent_shared(db, tenant, LOOK_UP_CONVERSATIONS)
         for place in [here, *(r for r in elsewhere if r.conversation_id != here.conversation_id)]:
             try:
@@ -317,7 +317,7 @@ class TeamsHandling:
         tenant = tenant_of(activity)
         if not tenant:
             return
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             gone = await installs.removed(db, tenant, activity, self._clock.now())
         log.info("teams_bot_removed", extra={"workspace": tenant, "tenant_uninstalled": gone})
 
@@ -331,7 +331,7 @@ class TeamsHandling:
         t = Translator(pick_locale(activity.get("locale"), self._settings.locale))
         title, body = t("teams.welcome_title"), t("teams.welcome")
         message = OutboundMessage(f"{title}\n{body}", card=Card(title=title, body=body))
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             now = self._clock.now()
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
             outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
@@ -351,7 +351,7 @@ class TeamsHandling:
         # A form opened here is answered from the 1:1 chat: it carries where it came from.
         forms = not personal and any(reply.form for reply in replies)
         opened_in = form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             now = self._clock.now()
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
             outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox

@@ -58,7 +58,7 @@ def connect(shared: Shared) -> TeamsConnection:
         adapter = TeamsAdapter(
             settings,
             shared.dispatcher,
-            shared.sessions,
+            shared.db_sessions,
             shared.clock,
             shared.journal,
             shared.wake_outbox,
@@ -73,7 +73,7 @@ def connect(shared: Shared) -> TeamsConnection:
         )
 
     return TeamsConnection(
-        sender=TeamsSender(shared.sessions, shared.clock, connector, settings.rate_limits),
+        sender=TeamsSender(shared.db_sessions, shared.clock, connector, settings.rate_limits),
         attach=attach,
         presence=Roster(connector).count_present,
         close=connector.close,

@@ -44,12 +44,12 @@ class TeamsSender:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         connector: Connector,
         limits: RateLimitSettings,
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._clock = clock
         self._connector = connector
 
@@ -91,7 +91,7 @@ class TeamsSender:
         named = set(_PERSON.findall(raw))
         if not named:
             return activity
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             workspace = await workspaces.find(db, PLATFORM, tenant)
             names = await members.display_names(db, workspace.id, named) if workspace else {}
 
@@ -118,7 +118,7 @@ class TeamsSender:
         return await self._known(tenant, target)
 
     async def _known(self, tenant: str, conversation: str) -> Reference:
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await teams_references.conversation(db, tenant, conversation)
         if found is None:
             raise PermanentFailure(
@@ -128,7 +128,7 @@ class TeamsSender:
         return found
 
     async def _personal(self, tenant: str, aad_object_id: str) -> Reference:
-        async with self._sessions() as db:
+        async with self._db_sessions() as db:
             found = await teams_references.personal(db, tenant, aad_object_id)
             if found is not None:  # the usual case: one query per DM of a fan-out
                 return found
@@ -151,7 +151,7 @@ class TeamsSender:
             aad_object_id=aad_object_id,
             user_id=person.user_id,
         )
-        async with self._sessions() as db, db.begin():
+        async with self._db_sessions() as db, db.begin():
             await teams_references.remember(db, reference, self._clock.now())
         return reference
 

@@ -39,11 +39,11 @@ class TypingIndicator:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db_sessions: async_sessionmaker[AsyncSession],
         connector: Connector,
         after: float = TYPING_AFTER_SECONDS,
     ) -> None:
-        self._sessions = sessions
+        self._db_sessions = db_sessions
         self._connector = connector
         self.after = after
         self._per_tenant = Pacer(TYPING_PER_TENANT_PER_SECOND, burst=TYPING_BURST_PER_TENANT)
@@ -76,7 +76,7 @@ class TypingIndicator:
         if not self._within_budget(tenant, conversation):
             return  # over budget: real replies come first (and no query is spent on it)
         try:
-            async with self._sessions() as db:
+            async with self._db_sessions() as db:
                 if await inbox.is_done(db, inbox_id):
                     return
             # Checked again after the query, and taken with no await in between.

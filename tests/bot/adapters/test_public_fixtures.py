@@ -160,7 +160,7 @@ def test_every_public_fixture_is_replayed_or_skipped_by_rule() -> None:
 
 
 async def _rows(runtime: Runtime, model: Any) -> list[Any]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return list((await db.execute(select(model).order_by(model.id))).scalars())
 
 
@@ -206,7 +206,7 @@ async def test_slacks_public_payloads_are_answered_and_handled_without_error(
             await _send_everything(runtime)
         kinds = await _handled_without_failure(runtime)
         answered = {name for name, posts in fake.responses.items() if posts}
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             t111 = await workspaces.find(db, "slack", "T111")
     assert t111 is not None and t111.uninstalled_at is not None, "app_uninstalled, at last"
     expected = SKELETONS_NOT_INSTALLED if oauth else SKELETONS_UNROUTABLE

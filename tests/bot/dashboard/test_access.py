@@ -78,7 +78,7 @@ async def _link(bot: Playground, who: str | dict[str, str]) -> str:
 
 
 async def _audited(bot: Playground) -> int:
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         query = select(func.count()).where(AuditEntry.action == "dashboard.open")
         return int((await db.execute(query)).scalar_one())
 
@@ -206,7 +206,7 @@ async def test_a_role_dropped_since_is_refused_at_once(bot: Playground, recorded
 
 async def test_a_link_shows_its_own_workspace_only(bot: Playground, recorded: Recorded) -> None:
     now = bot.runtime.clock.now()
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         other = Workspace(platform="slack", external_id="T0THER", name="Other Co", created_at=now)
         db.add(other)
         await db.flush()
@@ -227,7 +227,7 @@ async def test_a_link_shows_its_own_workspace_only(bot: Playground, recorded: Re
     html = await (await bot.client.get("/dashboard?workspace=1")).text()
     assert "<dd>Other Co</dd>" in html
     assert recorded.calls[-1][0] == other_id != local_id
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         entry = (
             await db.execute(select(AuditEntry).where(AuditEntry.workspace_id == other_id))
         ).scalar_one()

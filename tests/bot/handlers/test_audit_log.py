@@ -35,12 +35,12 @@ async def _entries(runtime: Runtime) -> list[tuple[Any, ...]]:
         .outerjoin(subject, subject.id == AuditEntry.subject_member_id)
         .order_by(AuditEntry.id)
     )
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return [tuple(row) for row in await db.execute(query)]
 
 
 async def _count(runtime: Runtime) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return int((await db.execute(select(func.count()).select_from(AuditEntry))).scalar_one())
 
 
@@ -85,7 +85,7 @@ async def test_each_change_records_one_entry_with_who_what_and_platform(bot: Pla
         ("anim1", "pulse.export", None, "local", {"pulse": 1}),
         ("anim1", "pulse.close", None, "local", {"pulse": 1}),
     ]
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         stored = json.dumps([e.detail for e in (await db.execute(select(AuditEntry))).scalars()])
     assert "workshop" not in stored and "mistake" not in stored, "typed reasons stay out"
 
@@ -175,7 +175,7 @@ async def test_an_erased_person_reads_a_former_member(bot: Playground) -> None:
     await bot.command({"id": "carol", "name": "Carol"}, "hello")
     await bot.command("anim1", "role add @carol animator")
     await bot.command("carol", "badge grant @bob junior")
-    async with bot.runtime.sessions() as db, db.begin():
+    async with bot.runtime.db_sessions() as db, db.begin():
         await db.execute(delete(Member).where(Member.user_id == "carol"))
     assert await _entries(bot.runtime) == [
         ("anim1", "role.add", None, "local", {"role": "animator"}),
@@ -195,7 +195,7 @@ async def test_what_people_do_about_themselves_reads_so_even_once_erased(bot: Pl
     await bot.command({"id": "carol", "name": "Carol"}, "hello")
     await bot.command({"id": "dana", "name": "Dana"}, "hello")
     await bot.command("anim1", "hello")
-    async with bot.runtime.sessions() as db, db.begin():
+    async with bot.runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.find(db, "local", "local")
         assert workspace is not None
         people = {m.user_id: m.id for m in (await db.execute(select(Member))).scalars().all()}

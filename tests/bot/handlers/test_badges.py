@@ -84,7 +84,7 @@ async def test_grant_and_revoke_by_hand_with_reasons_kept(bot: Playground) -> No
     assert len(_celebrations(await bot.messages())) == 1
     revoked = await bot.say("anim1", "badge révoquer @bob junior Granted by mistake")
     assert "revoked" in revoked
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         awards = (await db.execute(select(BadgeAward).order_by(BadgeAward.id))).scalars().all()
         assert [(a.level, a.source, a.revoke_reason) for a in awards] == [
             ("junior", "grant", "Granted by mistake"),

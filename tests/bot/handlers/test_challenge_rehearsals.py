@@ -27,7 +27,7 @@ DAY = 24 * 3600
 
 
 async def _occurrences(runtime: Runtime) -> list[tuple[str, str | None]]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = await db.execute(
             select(ChallengeOccurrence.status, ChallengeOccurrence.skip_reason).order_by(
                 ChallengeOccurrence.planned_at

@@ -44,7 +44,7 @@ async def _reminders(bot: Playground, user_id: str) -> list[dict[str, object]]:
 
 
 async def _count(runtime: Runtime, model: type, *where: object) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return int(
             (await db.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
         )
@@ -89,7 +89,7 @@ async def test_weekly_challenge_in_french_posts_on_time_and_collects_both_outcom
     profile = await bot.say("alice", "moi")
     assert "1 réussite, 0 pas-encore, 0 partage" in profile
     runtime = bot.runtime
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         workspace = await workspaces.find(db, "local", "local")
         assert workspace is not None
         alice = await members.find(db, workspace.id, "alice")

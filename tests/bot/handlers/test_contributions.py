@@ -75,7 +75,7 @@ async def test_the_author_cannot_like_their_own_contribution_in_either_language(
 
 
 async def _likes(playground: Playground) -> int:
-    async with playground.runtime.sessions() as db:
+    async with playground.runtime.db_sessions() as db:
         return int((await db.execute(select(func.count(ContributionLike.id)))).scalar_one())
 
 

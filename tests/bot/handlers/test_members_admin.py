@@ -12,7 +12,7 @@ from tests.support.playground import Playground
 
 
 async def _member(runtime: Runtime, user_id: str) -> Member:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return (await db.execute(select(Member).where(Member.user_id == user_id))).scalar_one()
 
 
@@ -27,7 +27,7 @@ async def test_admin_makes_and_unmakes_an_animator(
     assert (await _member(runtime, "carol")).role == "animator"
     assert "no longer" in await playground.say("anim1", "rôle retirer @carol animateur")
     assert (await _member(runtime, "carol")).role == "learner"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         kinds = list(
             (await db.execute(select(MembershipEvent.kind).order_by(MembershipEvent.id))).scalars()
         )
@@ -52,7 +52,7 @@ async def test_community_conversation_defaults_to_the_latest_session_then_follow
     playground: Playground, runtime: Runtime
 ) -> None:
     async def current() -> str | None:
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             workspace = await workspaces.find(db, "local", "local")
             assert workspace is not None
             return await community_conversation(db, workspace)

@@ -21,7 +21,7 @@ def who(user_id: str, locale: str = "en") -> dict[str, Any]:
 
 
 async def _count(runtime: Runtime, model: type, *where: object) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(func.count()).select_from(model).where(*where)
         return int((await db.execute(query)).scalar_one())
 
@@ -68,7 +68,7 @@ async def test_a_round_pairs_three_and_explains_the_fourth_then_check_ins_and_an
 
     done = await bot.say("anim1", "pair")
     assert "Round done — pairs introduced by DM: 3, waiting: 1" in done
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         names = {m.id: m.user_id for m in (await db.execute(select(Member))).scalars()}
         pairs = {
             names[p.novice_id]: names[p.mentor_id]
@@ -174,7 +174,7 @@ async def test_forged_check_ins_are_refused(bot: Playground) -> None:
     await _setup(bot)
     await _novices_say_yes(bot)
     await bot.command("anim1", "pair")
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         pair = (await db.execute(select(MentoringPair).limit(1))).scalar_one()
         mentor = await db.get(Member, pair.mentor_id)
         assert mentor is not None
@@ -209,7 +209,7 @@ async def test_an_animator_may_allow_a_pair_again(bot: Playground) -> None:
     await _setup(bot, capacities=(1, 1))
     await bot.command(who("alice"), "mentor request")
     await bot.command("anim1", "pair")
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         first = (await db.execute(select(MentoringPair))).scalar_one()
         mentor = await db.get(Member, first.mentor_id)
         assert mentor is not None
@@ -243,7 +243,7 @@ async def test_in_french_languages_are_named_and_counts_agree(bot: Playground) -
     assert "langues\u00a0: anglais et français" in reply, "names, not codes"
     await _novices_say_yes(bot)
     await bot.command("anim1", "pair")
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         names = {m.id: m.user_id for m in (await db.execute(select(Member))).scalars()}
         marcs = [
             names[p.novice_id]

@@ -104,7 +104,7 @@ async def _dump_database(bot: Playground) -> bytes:
         await bot.runtime.engine.dispose()  # nothing cached in a connection
         return _read_files([Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")])
     rows: list[str] = []
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         for table in Base.metadata.sorted_tables:
             rows += [repr(tuple(row)) for row in (await db.execute(select(table))).all()]
     return "\n".join(rows).encode()
@@ -121,14 +121,14 @@ def _forms(text: str) -> list[bytes]:
 
 async def test_forget_me_leaves_no_byte_of_the_person(bot: Playground) -> None:
     await _life_of_zoe(bot)
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         zoe = (await db.execute(select(Member).where(Member.user_id == "zoe-7421"))).scalar_one()
     [share_post] = [m for m in await bot.messages() if SHARE in m["text"]]
     [confirm] = await bot.command(ZOE, "oublie-moi")
     assert "irréversible" in confirm["text"] and confirm["visibility"] == "user"
     erase, cancel = confirm["card"]["buttons"]
     assert (await bot.action(ZOE, cancel["action_id"], cancel["value"]))[0]["text"]
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         assert await db.get(Member, zoe.id) is not None, "Cancel erases nothing"
 
     badge_urls = await _badge_urls(bot, zoe.id)
@@ -154,7 +154,7 @@ async def test_forget_me_leaves_no_byte_of_the_person(bot: Playground) -> None:
 async def _badge_urls(bot: Playground, member_id: int) -> list[str]:
     from storage.models import BadgeAward
 
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         uids = (
             await db.execute(select(BadgeAward.uid).where(BadgeAward.member_id == member_id))
         ).scalars()
@@ -169,12 +169,12 @@ async def test_an_admin_forgets_someone_at_their_request(bot: Playground) -> Non
     erase = confirm["card"]["buttons"][0]
     # The button is the admin's: a learner clicking it is refused, nothing erased.
     await bot.action("bob", erase["action_id"], erase["value"])
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         texts = set((await db.execute(select(Contribution.text))).scalars())
     assert SHARE in texts
     [done] = await bot.action("anim1", erase["action_id"], erase["value"])
     assert "erased" in done["text"]
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         texts = set((await db.execute(select(Contribution.text))).scalars())
         gone = (await db.execute(select(Member).where(Member.user_id == "zoe-7421"))).first()
     assert texts == {BOB_SHARE} and gone is None

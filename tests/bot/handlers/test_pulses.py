@@ -18,7 +18,7 @@ DAY = 24 * 3600
 
 
 async def _count(runtime: Runtime, model: type, *where: object) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(func.count()).select_from(model).where(*where)
         return int((await db.execute(query)).scalar_one())
 
@@ -183,7 +183,7 @@ async def test_bad_details_change_nothing(bot: Playground) -> None:
     ):
         reply = await bot.action("bob", "pulse.details:1", json.dumps(details), "dm:bob")
         assert expected in reply[0]["text"], (details, reply)
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         answer = (await db.execute(select(PulseAnswer))).scalar_one()
         assert (answer.score, answer.lsat, answer.comment) == (7, 3, None)
     assert await _count(bot.runtime, Referral) == 0
@@ -228,7 +228,7 @@ async def test_the_colleagues_picker_offers_only_people_to_recommend_it_to(
 
     for user_id, expected in (("dana", 1), ("frank", 1), *((u, 0) for u in NOT_TO_INVITE)):
         assert len(await _invitations(bot, user_id)) == expected, user_id
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         named = (await db.execute(select(Referral.referred_name).order_by(Referral.id))).all()
         answer = (
             await db.execute(select(PulseAnswer.comment).where(PulseAnswer.comment.is_not(None)))
@@ -276,7 +276,7 @@ async def test_last_answer_counts_history_is_kept_double_clicks_store_once(
     await _answer(bot, "bob", 1, 4)
     await _answer(bot, "bob", 1, 4)  # a double click
     await _answer(bot, "bob", 1, 9, 5)
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         answer = (await db.execute(select(PulseAnswer))).scalar_one()
         assert (answer.score, answer.lsat) == (9, 5)
         history = (await db.execute(select(PulseAnswerChange.field, PulseAnswerChange.value))).all()
@@ -299,7 +299,7 @@ async def test_reminder_once_to_non_respondents_then_close_at_the_deadline(
     assert len(_questions(await bot.messages("dm:bob"))) == 2, "never a second reminder"
     notices = [m["text"] for m in await bot.messages("dm:anim1")]
     assert any("Pulse #1 is closed: 1 answer out of 3" in text for text in notices)
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         pulse = (await db.execute(select(Pulse))).scalar_one()
         live = await pulses.sums(db, [pulse.id])
     assert pulse.final_sums is not None and PulseSums(**pulse.final_sums) == live[pulse.id]
@@ -341,7 +341,7 @@ async def test_list_close_and_cancel(bot: Playground) -> None:
     assert "not open" in await bot.say("anim1", "pulse close 1")
     await bot.runtime.clock.advance(30 * DAY)
     assert len(_questions(await bot.messages("dm:bob"))) == 1, "cancelled: never sent"
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         statuses = (await db.execute(select(Pulse.status).order_by(Pulse.id))).scalars().all()
     assert statuses == ["closed", "cancelled"]
 

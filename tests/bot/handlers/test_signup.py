@@ -200,7 +200,7 @@ async def test_join_in_a_direct_chat_with_no_session_open_joins_the_community(
 
 
 async def _keys(playground: Playground, like: str) -> list[str]:
-    async with playground.runtime.sessions() as db:
+    async with playground.runtime.db_sessions() as db:
         query = (
             select(OutboxMessage.idempotency_key)
             .where(OutboxMessage.idempotency_key.like(like))
@@ -235,7 +235,7 @@ async def test_one_message_per_join_the_welcome_asks_about_a_mentor_in_both_lang
         for _ in range(2):
             replies = await playground.action(user_id, yes["action_id"], yes["value"], "dm:x")
             assert noted in replies[0]["text"]
-    async with playground.runtime.sessions() as db:
+    async with playground.runtime.db_sessions() as db:
         wishes = (await db.execute(select(MenteeWish.status))).scalars().all()
     assert wishes == ["waiting", "waiting"]
     assert await _keys(playground, "mentoring:ask:%") == [], "no second DM any more"

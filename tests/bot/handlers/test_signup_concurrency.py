@@ -12,7 +12,7 @@ from tests.support.playground import Playground, user
 
 
 async def _count(runtime: Runtime, statement) -> int:  # type: ignore[no-untyped-def]
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return int((await db.execute(statement)).scalar_one())
 
 

@@ -27,7 +27,7 @@ async def test_concurrent_requests_share_commits_and_each_is_recorded(runtime: R
     )
     assert len(set(ids)) == 50 and ids == sorted(ids), "one id each, in arrival order"
     assert 1 <= commits < 50, f"{commits} commits for 50 requests"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = (await db.execute(select(InboxEvent).order_by(InboxEvent.id))).scalars().all()
     assert [row.payload["text"] for row in rows] == [f"join {n}" for n in range(50)]
     assert {row.status for row in rows} == {"pending"}
@@ -54,6 +54,6 @@ async def test_a_replay_key_records_a_request_once_in_a_batch_and_across_batches
     assert await journal.record("slack", "command", {"n": "later"}, replay_key="sig-1") is None
     # The same key on another platform is another request.
     assert await journal.record("teams", "activity", {"n": 1}, replay_key="sig-1") is not None
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = (await db.execute(select(InboxEvent))).scalars().all()
     assert len(rows) == 4

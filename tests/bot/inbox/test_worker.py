@@ -18,7 +18,7 @@ from storage.models import InboxEvent
 
 
 async def _rows(runtime: Runtime) -> list[InboxEvent]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return list((await db.execute(select(InboxEvent).order_by(InboxEvent.id))).scalars())
 
 
@@ -32,7 +32,7 @@ async def test_handled_requests_are_done_and_failures_retried_then_parked(
             raise ValueError("cannot")
         seen.append((kind, payload, event_id))
 
-    worker = InboxWorker(runtime.sessions, runtime.clock)
+    worker = InboxWorker(runtime.db_sessions, runtime.clock)
     worker.register("slack", process)
     journal = Journal(runtime.engine, runtime.clock, on_recorded=worker.wake)
     good = await journal.record("slack", "command", {"text": "join"})
@@ -63,10 +63,10 @@ async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(
 
     journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
     event_id = await journal.record("slack", "command", {"text": "join"})
-    async with runtime.sessions() as db, db.begin():  # a worker claims it, then dies
+    async with runtime.db_sessions() as db, db.begin():  # a worker claims it, then dies
         claimed = await inbox.claim_due(db, runtime.clock.now(), timedelta(seconds=60), 10)
     assert [row.id for row in claimed] == [event_id]
-    survivor = InboxWorker(runtime.sessions, runtime.clock)
+    survivor = InboxWorker(runtime.db_sessions, runtime.clock)
     survivor.register("slack", process)
     assert await survivor.drain() == 0, "still leased to the crashed worker"
     await runtime.clock.advance(61)

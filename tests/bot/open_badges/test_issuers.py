@@ -70,7 +70,7 @@ async def _playground_badge(bot: Playground) -> dict[str, str]:
 
 async def _slack_badge(bot: Playground) -> tuple[Workspace, str]:
     """A badge of a Slack workspace, granted through storage (the app serves it)."""
-    async with bot.runtime.sessions() as db, db.begin():
+    async with bot.runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "slack", "T0ACME", FRIDAY)
         member = await members.get_or_create(db, workspace.id, "U0MARC", FRIDAY)
         award_id = await badges.grant(
@@ -133,7 +133,7 @@ async def test_a_real_workspace_issues_as_the_organisation_at_an_unguessable_url
     revocations = await _json(bot, issuer["revocationList"])
     assert revocations["issuer"] == issuer["id"] and revocations["revokedAssertions"] == []
 
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         spaces = list((await db.execute(select(Workspace).order_by(Workspace.id))).scalars())
         uids = list((await db.execute(select(BadgeAward.uid))).scalars())
     keys = [w.public_id for w in spaces]

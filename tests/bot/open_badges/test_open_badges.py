@@ -166,7 +166,7 @@ async def test_a_revoked_badge_answers_410_and_is_listed_with_a_neutral_reason(
     # The animator's note is nowhere public, and kept privately with the revocation.
     for document in (gone, badge, issuer, revocations):
         assert "4711" not in json.dumps(document)
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         notes = (await db.execute(select(BadgeAward.revoke_reason))).scalars().all()
     assert notes == ["HR case 4711"]
 

@@ -52,7 +52,7 @@ def platform(runtime: Runtime) -> RecordingSender:
 
 
 async def _enqueue(runtime: Runtime, key: str, text: str, **kwargs: object) -> bool:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "test", "T1", runtime.clock.now())
         outbox = Outbox(db, "test", workspace.id, runtime.clock.now())
         if "update_of" in kwargs:
@@ -62,7 +62,7 @@ async def _enqueue(runtime: Runtime, key: str, text: str, **kwargs: object) -> b
 
 
 async def _row(runtime: Runtime, key: str) -> OutboxMessage:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return (
             await db.execute(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
         ).scalar_one()
@@ -162,7 +162,7 @@ async def test_a_crashed_sender_lease_expires_and_the_message_is_sent(
     from storage import outbox_store
 
     await _enqueue(runtime, "k5", "hello")
-    async with runtime.sessions() as db, db.begin():  # a sender claims it, then dies
+    async with runtime.db_sessions() as db, db.begin():  # a sender claims it, then dies
         claimed = await outbox_store.claim_due(db, runtime.clock.now(), timedelta(seconds=60), 10)
     assert [m.idempotency_key for m in claimed] == ["k5"]
     await runtime.sender.drain()
@@ -179,7 +179,7 @@ async def test_a_platform_without_a_sender_keeps_its_messages(runtime: Runtime) 
 
 
 async def _post(runtime: Runtime, key: str, message: OutboundMessage, *, live: bool) -> None:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "test", "T1", runtime.clock.now())
         outbox = Outbox(db, "test", workspace.id, runtime.clock.now())
         # A live message names a refresher (none is registered here: its payload is sent).

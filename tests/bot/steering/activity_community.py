@@ -182,8 +182,8 @@ Made = tuple[async_sessionmaker[AsyncSession], Community]
 async def made(database_url: str) -> AsyncIterator[Made]:
     """The hand-made community on each backend, and a session maker on it."""
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    async with sessions.begin() as db:
+    db_sessions = session_factory(engine)
+    async with db_sessions.begin() as db:
         community = await build(db)
-    yield sessions, community
+    yield db_sessions, community
     await engine.dispose()

@@ -286,7 +286,7 @@ async def test_pulse_results_all_gives_the_pages_figures(bot: Playground) -> Non
         await bot.action(who, "pulse.score", f"1:{score}", f"dm:{who}")
         await bot.action(who, "pulse.lsat", f"1:{lsat}", f"dm:{who}")
     chat = await bot.say("anim1", "pulse results all")
-    async with bot.runtime.sessions() as db:
+    async with bot.runtime.db_sessions() as db:
         workspace_id = (await db.execute(select(Workspace.id))).scalar_one()
         page = await pulses(db, workspace_id, scope(timezone=PARIS))
     assert nps(page.total) == pytest.approx(25.0)

@@ -20,10 +20,10 @@ async def made(
     database_url: str,
 ) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], Community]]:
     engine = create_engine(database_url)
-    sessions = session_factory(engine)
-    async with sessions.begin() as db:
+    db_sessions = session_factory(engine)
+    async with db_sessions.begin() as db:
         community = await build(db)
-    yield sessions, community
+    yield db_sessions, community
     await engine.dispose()
 
 

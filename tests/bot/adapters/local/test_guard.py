@@ -31,7 +31,7 @@ async def app_with(database_url: str, **env: str) -> AsyncIterator[tuple[Client,
 
 
 async def _people(runtime: Runtime) -> list[str]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         workspace = await workspaces.find(db, "local", "local")
         found = await members.list_members(db, workspace.id) if workspace else []
     return sorted(member.user_id for member in found)

@@ -100,7 +100,7 @@ async def test_unsigned_stale_or_forged_requests_are_401_and_change_nothing(
     for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, stale, forged):
         response = await client.post("/slack/events", data=body, headers=headers)
         assert response.status == 401
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         assert (await db.execute(select(func.count()).select_from(Workspace))).scalar_one() == 0
     assert fake.calls == []
 
@@ -215,7 +215,7 @@ async def test_a_mention_is_a_command_and_a_retried_event_has_one_effect(
     replies = [b for m, b in fake.calls if m == "chat.postEphemeral"]
     assert len(replies) == 1 and replies[0]["user"] == "U1" and replies[0]["channel"] == "C1"
     assert "Welcome" in replies[0]["text"]
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         joined = await db.execute(
             select(func.count())
             .select_from(MembershipEvent)
@@ -384,7 +384,7 @@ async def test_people_get_their_directory_name_language_and_email(
     }
     assert (await _send_json(client, event(mention, "EvWho"))).status == 200
     for _ in range(100):  # the lookup runs after the answer
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             member = (
                 await db.execute(select(Member).where(Member.user_id == "UANIM"))
             ).scalar_one()
@@ -399,7 +399,7 @@ async def test_people_get_their_directory_name_language_and_email(
     assert (await _send(client, command("UANIM", "challenge"))).status == 200
     opened = [b for m, b in fake.calls if m == "views.open"][-1]["view"]
     assert opened["submit"]["text"] == "Envoyer"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         member = (await db.execute(select(Member).where(Member.user_id == "UANIM"))).scalar_one()
     assert member.display_name == "Chloé"
     assert [m for m, _ in fake.calls].count("users.info") == 1, "once per hour, not per event"
@@ -561,7 +561,7 @@ async def test_a_shared_mention_and_link_are_posted_as_real_ones_and_typed_text_
     assert "Thanks <@U0BOB0001> for <https://example.org/guide?a=1&amp;b=2|the guide>" in shown
     assert "in <#C0TIPS>: &lt;script&gt; &amp; @channel" in shown
     assert "&amp;lt;" not in shown and "&amp;amp;" not in shown and "<!channel>" not in shown
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         [stored] = (await db.execute(select(Contribution.text))).scalars().all()
     assert stored == (
         "Thanks <@U0BOB0001> for [the guide](https://example.org/guide?a=1&b=2) "
@@ -578,7 +578,7 @@ async def test_an_emoji_on_a_posted_share_is_a_like_once(
     await runtime.sender.drain()
     post = next(b for m, b in fake.calls if m == "chat.postMessage" and "feedback" in b["text"])
     channel = post["channel"]
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         row = (
             (
                 await db.execute(
@@ -608,7 +608,7 @@ async def test_an_emoji_on_a_posted_share_is_a_like_once(
     await _send_json(client, reaction("U2", "heart", "EvR2"))  # the same person: one like
     await _send_json(client, reaction("U3", "-1", "EvR3"))  # not a like
     await _send_json(client, reaction("U3", "tada", "EvR4", on_ts="1.000001"))  # not a share
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         likes = (await db.execute(select(func.count()).select_from(ContributionLike))).scalar_one()
     assert likes == 1
     await runtime.clock.advance(2)
@@ -632,7 +632,7 @@ async def test_an_emoji_on_a_posted_share_is_a_like_once(
 
 
 async def _count(runtime: Runtime, model: Any) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return (await db.execute(select(func.count()).select_from(model))).scalar_one()
 
 
@@ -687,7 +687,7 @@ async def test_slacks_verification_token_is_not_kept_in_the_inbox(
     assert answer["text"]
     mention = {"type": "app_mention", "user": "UANIM", "text": "<@UBOT> help", "ts": "1.2"}
     assert (await _send_json(client, event(mention))).status == 200
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         payloads = (await db.execute(select(InboxEvent.payload))).scalars().all()
     assert len(payloads) == 2 and {p.get("team_id") for p in payloads} == {"T1"}
     assert all("token" not in payload for payload in payloads), "the app's verification token"

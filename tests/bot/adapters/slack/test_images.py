@@ -117,7 +117,7 @@ async def test_badges_reach_slack_without_their_image_when_slack_cannot_fetch_it
         response = await client.post("/slack/events", data=home, headers=json_headers(home))
         assert response.status == 200
         await runtime.inbox.drain()
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             sent = (await db.execute(select(OutboxMessage))).scalars()
             statuses = {m.idempotency_key: m.status for m in sent}
     refused_kinds = sorted({method for method, body in fake.refused if _has_image(body)})

@@ -73,13 +73,13 @@ async def _ask(
 
 
 async def _installations(runtime: Runtime) -> dict[str, SlackInstallation]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = (await db.execute(select(SlackInstallation))).scalars()
         return {row.team_id: row for row in rows}
 
 
 async def _token(runtime: Runtime, team: str) -> str:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         found = await slack_installations.find(db, runtime.sealer, team)
     assert found is not None
     return found.bot_token
@@ -101,7 +101,7 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(
     assert "is open" in opened["text"]
     refused = await _ask(client, fake, runtime, "UOTHER", "session start Other", "T2")
     assert "is open" not in refused["text"]
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         t2 = await workspaces.find(db, "slack", "T2")
         assert t2 is not None and t2.name == "Team T2"
         query = select(Member.user_id, Member.role).where(Member.workspace_id == t2.id)
@@ -165,7 +165,7 @@ async def test_uninstalling_deletes_the_workspace_tokens_and_parks_its_messages(
     fake.revoke("T2")
 
     # A message still waiting for T2 cannot be sent: parked with a clear reason.
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         t2 = await workspaces.get_or_create(db, "slack", "T2", runtime.clock.now())
         from bot.core.replies import OutboundMessage
         from bot.outbox.queue import Outbox
@@ -174,7 +174,7 @@ async def test_uninstalling_deletes_the_workspace_tokens_and_parks_its_messages(
             "late", "C1", OutboundMessage("Too late")
         )
     await runtime.sender.drain()
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         row = (
             await db.execute(select(OutboxMessage).where(OutboxMessage.idempotency_key == "late"))
         ).scalar_one()
@@ -187,7 +187,7 @@ async def test_uninstalling_deletes_the_workspace_tokens_and_parks_its_messages(
     assert ghost.status < 500 and "Traceback" not in await ghost.text()
     told = [b["text"] for m, b in fake.calls if m == "response_url"]
     assert told and "/slack/install" in told[-1] and "réinstaller" in told[-1]
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         assert (await db.execute(select(Member).where(Member.user_id == "UBOSS2"))).first()
 
 
@@ -214,7 +214,12 @@ async def test_a_rotating_token_is_refreshed_once_even_by_two_replicas(
     def replica() -> SlackTokens:
         api = slack_client("", fake.base_url)
         return SlackTokens(
-            runtime.sessions, runtime.clock, api, fake.client_id, fake.client_secret, runtime.sealer
+            runtime.db_sessions,
+            runtime.clock,
+            api,
+            fake.client_id,
+            fake.client_secret,
+            runtime.sealer,
         )
 
     one, two = replica(), replica()
@@ -222,7 +227,7 @@ async def test_a_rotating_token_is_refreshed_once_even_by_two_replicas(
     assert fake.refreshes == 1
     tokens = {token.bot_token for token in found if token is not None}
     assert len(tokens) == 1 and first_token not in tokens
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         saved = await slack_installations.find(db, runtime.sealer, "T1")
     assert saved is not None and saved.bot_token in tokens
     assert fake.tokens[saved.bot_token] == "T1", "the refreshed token works on Slack"

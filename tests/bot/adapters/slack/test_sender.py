@@ -38,13 +38,13 @@ def _sender(runtime: Runtime, fake: FakeSlack, limits: RateLimitSettings) -> Sla
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
         await Outbox(db, "slack", workspace.id, runtime.clock.now()).post(key, target, message)
 
 
 async def _rows(runtime: Runtime) -> dict[str, OutboxMessage]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         found = (await db.execute(select(OutboxMessage))).scalars()
         return {row.idempotency_key: row for row in found}
 
@@ -58,7 +58,7 @@ async def test_posts_dms_threads_and_edits_reach_slack_as_slack_expects(
     await _post(runtime, "card", "C1", OutboundMessage("Join", card=card))
     await _post(runtime, "dm", "dm:U9", OutboundMessage("Welcome <!channel>"))
     await _post(runtime, "reply", "C1", OutboundMessage("An answer", in_reply_to="card"))
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
         outbox = Outbox(db, "slack", workspace.id, runtime.clock.now())
         await outbox.update("card:edit", "card", "C1", OutboundMessage("Join (3)", card=card))
@@ -128,7 +128,7 @@ async def test_server_errors_are_retried_later(runtime: Runtime, slack: FakeSlac
 async def test_a_workspace_without_a_token_is_a_clear_failure(
     runtime: Runtime, slack: FakeSlack
 ) -> None:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "slack", "T2", runtime.clock.now())
         await Outbox(db, "slack", workspace.id, runtime.clock.now()).post(
             "orphan", "C1", OutboundMessage("x")
@@ -187,7 +187,7 @@ async def test_bursts_of_card_edits_are_paced_per_workspace(
     for n in range(3):
         await _post(runtime, f"card{n}", f"C{n}", OutboundMessage(f"Card {n}"))
     await runtime.sender.drain()
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "slack", "T1", runtime.clock.now())
         outbox = Outbox(db, "slack", workspace.id, runtime.clock.now())
         for n in range(3):

@@ -56,7 +56,7 @@ async def _ask(fake: FakeSlack, runtime: Runtime, user: str, text: str) -> dict[
 
 
 async def _joins(runtime: Runtime) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(func.count()).select_from(MembershipEvent)
         return int((await db.execute(query.where(MembershipEvent.kind == "joined"))).scalar_one())
 

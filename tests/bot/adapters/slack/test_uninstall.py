@@ -65,7 +65,7 @@ async def _event(client: Client, payload: dict[str, Any], event_id: str, team: s
 
 
 async def _workspace(runtime: Runtime, team: str) -> Workspace | None:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(Workspace).where(
             Workspace.platform == "slack", Workspace.external_id == team
         )
@@ -73,13 +73,13 @@ async def _workspace(runtime: Runtime, team: str) -> Workspace | None:
 
 
 async def _roles(runtime: Runtime, workspace_id: int) -> dict[str, str]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(Member.user_id, Member.role).where(Member.workspace_id == workspace_id)
         return {user: role for user, role in (await db.execute(query)).all()}
 
 
 async def _rows(runtime: Runtime, model: Any, workspace_id: int) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(func.count()).select_from(model).where(model.workspace_id == workspace_id)
         return (await db.execute(query)).scalar_one()
 
@@ -99,7 +99,7 @@ async def test_an_uninstalled_workspace_loses_its_token_and_admin_at_once_and_it
 
     uninstalled_at = runtime.clock.now()
     await _event(client, {"type": "app_uninstalled", "event_ts": "1700000000.1"}, "EvU", "T2")
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         teams = set((await db.execute(select(SlackInstallation.team_id))).scalars())
         events = (
             await db.execute(

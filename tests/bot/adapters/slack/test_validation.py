@@ -22,7 +22,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 async def _recorded(doors: Doors) -> int:
-    async with doors.runtime.sessions() as db:
+    async with doors.runtime.db_sessions() as db:
         return (await db.execute(select(func.count()).select_from(InboxEvent))).scalar_one()
 
 
@@ -161,6 +161,6 @@ async def test_signed_requests_of_any_shape_are_never_a_500(database_url: str) -
             response = await doors.client.post("/slack/events", data=raw, headers=headers)
             assert response.status < 500, raw
         await doors.runtime.inbox.drain()
-        async with doors.runtime.sessions() as db:
+        async with doors.runtime.db_sessions() as db:
             failed = await db.execute(select(func.count()).where(InboxEvent.attempts > 0))
             assert failed.scalar_one() == 0, "whatever was accepted was handled"

@@ -125,7 +125,7 @@ async def test_an_activity_off_the_schema_is_recorded_then_dropped_without_retri
         await settle(runtime)
     assert any("teams_activity_refused" in r.getMessage() for r in caplog.records)
     assert fake.calls == [], "no session was opened, nothing was sent"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         statuses = (await db.execute(select(InboxEvent.status))).scalars().all()
     assert statuses == ["done"], "handled once: nothing to retry"
 
@@ -181,7 +181,7 @@ async def test_a_universal_action_is_answered_in_the_http_body(
         body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.activity.message"
     )
     assert "session" in body["value"].lower(), "the help text"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         kept = await teams_references.conversation(db, TENANT, CHANNEL)
     assert kept is not None and kept.service_url == fake.service_url, "remembered for later"
     # Delivered again (same conversation and id), it is acknowledged with no second effect.
@@ -295,7 +295,7 @@ async def test_an_activity_delivered_three_times_has_one_effect(database_url: st
         for _ in range(3):  # the Bot Connector retries with the same id and a fresh token
             assert (await send(client, fake, shared)).status == 202
         await settle(runtime)
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             count = select(func.count()).select_from(Contribution)
             assert (await db.execute(count)).scalar_one() == 1
             inbox = select(func.count()).select_from(InboxEvent)
@@ -307,7 +307,7 @@ async def test_an_activity_delivered_three_times_has_one_effect(database_url: st
         elsewhere["id"] = shared["id"]
         assert (await send(client, fake, elsewhere)).status == 202
         await settle(runtime)
-        async with runtime.sessions() as db:
+        async with runtime.db_sessions() as db:
             assert (await db.execute(count)).scalar_one() == 2
 
 

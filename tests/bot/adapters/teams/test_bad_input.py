@@ -50,6 +50,6 @@ async def test_authenticated_activities_of_any_shape_are_never_a_500(
         unhandled_invoke = made.get("type") == "invoke" and response.status == 501
         assert response.status < 500 or unhandled_invoke, made
     await teams_wire.settle(runtime)
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         retried = await db.execute(select(func.count()).where(InboxEvent.attempts > 0))
         assert retried.scalar_one() == 0, "whatever was accepted was handled"

@@ -52,7 +52,7 @@ def _never_two_thread_parts(fake: FakeConnector) -> None:
 
 
 async def _session(runtime: Runtime, name: str) -> tuple[TrainingSession, int]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         found = (
             await db.execute(select(TrainingSession).where(TrainingSession.name == name))
         ).scalar_one()
@@ -123,7 +123,7 @@ async def test_each_channel_has_its_own_sessions_and_group_chats_are_unchanged(
     session, count = await _session(runtime, "Cohort")
     assert session.conversation == chat and count == 1
     assert any(c.shown.startswith("Become") for c in fake.sent(chat)), "its card"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         ids = (await db.execute(select(TeamsConversation.conversation_id))).scalars().all()
     assert ids.count(chat) == 1 and not [i for i in ids if i.startswith(f"{chat};")]
     # In the 1:1 chat no session is open: `join` offers those open in the tenant (item 8).
@@ -152,7 +152,7 @@ async def test_a_reply_to_a_command_in_a_thread_goes_to_the_askers_chat_not_the_
     assert [c.shown for c in sent] == ["Only for you"]
     assert "Only for you" in _said_to(fake, ANIM)
     assert not any(c.conversation == asked["conversation"]["id"] for c in fake.sent())
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         for conversation in (channel.id, asked["conversation"]["id"]):
             found = await teams_references.conversation(db, TENANT, conversation)
             assert found is not None and found.conversation_type == "channel", conversation
@@ -192,7 +192,7 @@ async def test_a_session_stored_with_its_thread_before_is_found_from_any_post(
     earlier = channel.post(ANIM, "help")  # the bot knows the thread (and the channel)
     await deliver(client, fake, runtime, earlier)
     thread = earlier["conversation"]["id"]
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         now = runtime.clock.now()
         workspace = await workspaces.get_or_create(db, "teams", TENANT, now)
         opener = await members.upsert_seen(db, workspace.id, ANIM, "Anim", None, now)
@@ -242,7 +242,7 @@ async def test_a_person_mentioned_in_the_personal_chat_is_looked_up_in_distinct_
     asked = [call.conversation for call in fake.calls if call.method == "member"]
     assert asked[-1] == far.id, asked
     assert {channel_of(c) for c in asked} >= {busy.id, middle.id, far.id}, asked
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         workspace = await workspaces.find(db, "teams", TENANT)
         assert workspace is not None
         assert await members.find(db, workspace.id, zoe) is not None, "found, and remembered"

@@ -56,7 +56,7 @@ def _submitted(
 
 
 async def _challenges(runtime: Runtime) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return int((await db.execute(select(func.count()).select_from(Challenge))).scalar_one())
 
 
@@ -86,7 +86,7 @@ async def test_a_form_opened_in_a_channel_posts_in_that_channel(
     assert "#1" in answer and "community's channel" not in answer, answer
     posted = [c for c in fake.sent(channel.id) if "Share one win" in c.shown]
     assert len(posted) == 1, "the challenge, a new post in the channel"
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         challenge = (await db.execute(select(Challenge))).scalar_one()
     assert challenge.conversation == channel.id
 

@@ -97,7 +97,7 @@ async def _deliver(client: Client, fake: FakeConnector, runtime: Runtime, body: 
 
 
 async def _references(runtime: Runtime) -> list[tuple[str, str | None, str]]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         rows = await db.execute(
             select(
                 TeamsConversation.conversation_id,
@@ -109,7 +109,7 @@ async def _references(runtime: Runtime) -> list[tuple[str, str | None, str]]:
 
 
 async def _workspace(runtime: Runtime) -> Workspace | None:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(Workspace).where(
             Workspace.platform == "teams", Workspace.external_id == TENANT
         )
@@ -117,7 +117,7 @@ async def _workspace(runtime: Runtime) -> Workspace | None:
 
 
 async def _count(runtime: Runtime, model: Any, *where: Any) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         query = select(func.count()).select_from(model).where(*where)
         return (await db.execute(query)).scalar_one()
 

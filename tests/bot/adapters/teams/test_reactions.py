@@ -25,7 +25,7 @@ def _reaction(fake: FakeConnector, who: str, kind: str, on: str, n: int) -> dict
 
 
 async def _likes(runtime: Runtime) -> int:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return int(
             (await db.execute(select(func.count()).select_from(ContributionLike))).scalar_one()
         )

@@ -42,9 +42,9 @@ async def teams(runtime: Runtime) -> AsyncIterator[FakeConnector]:
         extra_service_urls=(fake.service_url,),
     )
     connector = Connector(credentials)
-    sender = TeamsSender(runtime.sessions, runtime.clock, connector, RateLimitSettings())
+    sender = TeamsSender(runtime.db_sessions, runtime.clock, connector, RateLimitSettings())
     runtime.sender.register_platform("teams", sender)
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         now = runtime.clock.now()
         await teams_references.remember(
             db, Reference(TENANT, CHANNEL, fake.service_url, "channel", BOT), now
@@ -57,13 +57,13 @@ async def teams(runtime: Runtime) -> AsyncIterator[FakeConnector]:
 
 
 async def _post(runtime: Runtime, key: str, target: str, message: OutboundMessage) -> None:
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "teams", TENANT, runtime.clock.now())
         await Outbox(db, "teams", workspace.id, runtime.clock.now()).post(key, target, message)
 
 
 async def _rows(runtime: Runtime) -> dict[str, OutboxMessage]:
-    async with runtime.sessions() as db:
+    async with runtime.db_sessions() as db:
         return {r.idempotency_key: r for r in (await db.execute(select(OutboxMessage))).scalars()}
 
 
@@ -75,7 +75,7 @@ async def test_posts_updates_and_dms_reach_the_connector(
     await _post(runtime, "dm1", f"dm:{ALICE_AAD}", OutboundMessage("Welcome Alice"))
     await _post(runtime, "dm2", f"dm:{ALICE_AAD}", OutboundMessage("And again"))
     await runtime.sender.drain()
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         workspace = await workspaces.get_or_create(db, "teams", TENANT, runtime.clock.now())
         outbox = Outbox(db, "teams", workspace.id, runtime.clock.now())
         await outbox.update("card:edit", "card", CHANNEL, OutboundMessage("Join (3)", card=card))
@@ -170,7 +170,7 @@ async def test_a_reply_in_a_channel_thread_names_the_thread_once(
     id never carries two `;messageid=` (it did after `challenge post` in a channel)."""
     thread = f"{CHANNEL};messageid=1700000000007"
     parent_target = {"in-thread": thread, "at-root": CHANNEL}
-    async with runtime.sessions() as db, db.begin():
+    async with runtime.db_sessions() as db, db.begin():
         now = runtime.clock.now()
         await teams_references.remember(
             db, Reference(TENANT, thread, teams.service_url, "channel", BOT), now
