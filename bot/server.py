@@ -1,4 +1,5 @@
-"""The one aiohttp application: playground, health probes, and the platform endpoints."""
+"""The one aiohttp application: the platforms' endpoints (bot/platforms.py), health probes,
+downloads, the Open Badges URLs and the dashboard."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ DASHBOARD = web.AppKey("dashboard", DashboardRoutes)
 
 
 def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Wire engine, dispatcher and outbox sender (nothing starts until the app does)."""
+    """Wire engine, dispatcher, outbox sender, the platforms' connections, inbox journal and
+    worker, scheduler and its jobs, election and purge (nothing starts until the app does)."""
     clock = clock or Clock(controllable=settings.local_clock_control)
     sealer = Sealer(key_for_runtime(settings))
     engine = create_engine(settings.database_url)

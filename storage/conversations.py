@@ -1,8 +1,8 @@
 """A conversation as the core keys it, and the Teams thread ids stored before it was so.
 
 In a Teams channel every new post is its own conversation, `<channel>;messageid=<root>`,
-and only the replies in its thread share that id (recorded traffic: shared
-protocol-samples/public-fixtures/teams/botbuilder-js; Microsoft's "Conversation basics":
+and only the replies in its thread share that id (recorded traffic:
+tests/fixtures/public/teams/botbuilder-js; Microsoft's "Conversation basics":
 https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/conversation-basics).
 The Teams adapter gives the core the channel (`channel_of`), so that a session, the
 community and who is present belong to the channel, whatever post or reply a command was

@@ -2,7 +2,8 @@
 
 Each batch is one transaction that records the recipients and enqueues their DMs
 together, under one outbox key per pulse and member: a crash (or a second replica)
-resumes where the last commit left off and never asks anyone twice. `pulse send` runs the
+resumes where the last commit left off and never enqueues a second ask (delivery is at
+least once: bot/outbox/). `pulse send` runs the
 first batch in its command's transaction; the scheduler (bot/jobs/pulses.py) the rest,
 the reminders and the closing.
 """

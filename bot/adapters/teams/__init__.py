@@ -1,4 +1,7 @@
-"""The Microsoft Teams adapter (issue 8). So far: the pure rendering of neutral replies,
-cards and forms as Adaptive Cards, and the reading back of what a card submits."""
+"""The Microsoft Teams adapter: POST /api/messages (the Bot Connector's JWT, trusted
+service URLs), the handling of recorded activities into neutral events, Adaptive Cards and
+Teams' text, the Bot Connector client and the outbox's Teams sender, installs and removals,
+the roster, the typing indicator, sealed form origins, the app package; `platform.py` plugs
+it in (bot/adapters/platform.py)."""
 
 PLATFORM = "teams"

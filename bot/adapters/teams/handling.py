@@ -21,8 +21,8 @@ Then:
   forms are cards there, carrying where they were opened (form_origin.py).
 
 In a channel, every new post is its own conversation `<channel>;messageid=<root>` and only
-the replies in its thread share it (recorded traffic: shared protocol-samples/
-public-fixtures/teams/botbuilder-js). The core is given the channel (`_origin`): a session,
+the replies in its thread share it (recorded traffic:
+tests/fixtures/public/teams/botbuilder-js). The core is given the channel (`_origin`): a session,
 the community and who is present belong to the channel, whichever post or reply a command
 was typed in. What the core posts on its own goes to the channel's id, which Teams shows as
 a new post; sessions stored before the core was given the channel keep their thread's full
