@@ -19,13 +19,13 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database of `engine` to the newest schema."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database of `engine` to the newest schema (or to `revision`: tests)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade_sync, str(engine.url))
+        await connection.run_sync(_upgrade_sync, str(engine.url), revision)
 
 
-def _upgrade_sync(connection: object, url: str) -> None:
+def _upgrade_sync(connection: object, url: str, revision: str) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

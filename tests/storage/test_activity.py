@@ -32,7 +32,7 @@ START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db_sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(database_url)
     yield session_factory(engine)
     await engine.dispose()
@@ -308,13 +308,13 @@ async def test_the_same_answer_twice_at_once_counts_once(
     postgres_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """A double click on PostgreSQL: two transactions save the same answer together."""
-    sessions = postgres_sessions
-    async with sessions.begin() as db:
+    db_sessions = postgres_sessions
+    async with db_sessions.begin() as db:
         workspace, people, _, occurrences = await _community(db)
     w, ann = workspace.id, people[1].id
 
     async def save(outcome: str, pause: float) -> None:
-        async with sessions.begin() as db:
+        async with db_sessions.begin() as db:
             await db.execute(select(Member.id).where(Member.id == ann))
             await asyncio.sleep(pause)
             await challenges.save_answer(
@@ -330,9 +330,9 @@ async def test_the_same_answer_twice_at_once_counts_once(
             await asyncio.sleep(0.2)  # the other one waits for this commit
 
     await asyncio.gather(save("success", 0), save("not_yet", 0.05))
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         kept = await _rows(db, w, activity.COUNTERS)
         await activity.rebuild(db, w)
-    async with sessions.begin() as db:
+    async with db_sessions.begin() as db:
         assert await _rows(db, w, activity.COUNTERS) == kept
         assert sum(counts[0] for counts in kept.values()) == 1

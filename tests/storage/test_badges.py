@@ -31,7 +31,7 @@ LADDER = DEFAULT_LADDER  # junior: 1 contribution; confirmed: 5 answers, 1 pulse
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db_sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(database_url)
     yield session_factory(engine)
     await engine.dispose()

@@ -58,38 +58,40 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[Sessions]:
+async def db_sessions(database_url: str) -> AsyncIterator[Sessions]:
     engine = create_engine(database_url)
     yield session_factory(engine)
     await engine.dispose()
 
 
-async def _add(sessions: Sessions, *rows: Base) -> None:
-    async with sessions() as db, db.begin():
+async def _add(db_sessions: Sessions, *rows: Base) -> None:
+    async with db_sessions() as db, db.begin():
         db.add_all(rows)
 
 
-async def _workspace(sessions: Sessions, platform: str = "slack", external: str = "T1") -> int:
-    async with sessions() as db, db.begin():
+async def _workspace(db_sessions: Sessions, platform: str = "slack", external: str = "T1") -> int:
+    async with db_sessions() as db, db.begin():
         workspace = Workspace(platform=platform, external_id=external, created_at=LONG_AGO)
         db.add(workspace)
         await db.flush()
         return workspace.id
 
 
-async def _purge_all(sessions: Sessions, batch: Batch, cutoff: datetime, limit: int) -> list[int]:
+async def _purge_all(
+    db_sessions: Sessions, batch: Batch, cutoff: datetime, limit: int
+) -> list[int]:
     """Run `batch` in its own transaction until it comes back short: each batch's count."""
     counts = []
     while True:
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             done = await batch(db, cutoff, limit)
         counts.append(done)
         if done < limit:
             return counts
 
 
-async def _ids(sessions: Sessions, model: type[Base]) -> set[Any]:
-    async with sessions() as db:
+async def _ids(db_sessions: Sessions, model: type[Base]) -> set[Any]:
+    async with db_sessions() as db:
         [key] = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
         return set((await db.execute(select(key))).scalars())
 
@@ -108,7 +110,7 @@ def _inbox(row_id: int, status: str, received: datetime, done: datetime | None) 
     )
 
 
-async def test_handled_requests_go_a_week_after_handling_in_batches(sessions: Sessions) -> None:
+async def test_handled_requests_go_a_week_after_handling_in_batches(db_sessions: Sessions) -> None:
     rows = [_inbox(n, "done", LONG_AGO, LONG_AGO + timedelta(minutes=n)) for n in range(1, 8)]
     rows += [
         _inbox(20, "done", JUST_BEFORE - timedelta(hours=1), JUST_BEFORE),  # handled 7 d + 1 s ago
@@ -117,22 +119,22 @@ async def test_handled_requests_go_a_week_after_handling_in_batches(sessions: Se
         _inbox(23, "pending", LONG_AGO, None),  # never handled: never purged
         _inbox(24, "failed", LONG_AGO, None),  # failed: its own, longer delay
     ]
-    await _add(sessions, *rows)
-    counts = await _purge_all(sessions, retention.handled_requests, CUTOFF, 3)
+    await _add(db_sessions, *rows)
+    counts = await _purge_all(db_sessions, retention.handled_requests, CUTOFF, 3)
     assert counts == [3, 3, 2]
-    assert await _ids(sessions, InboxEvent) == {21, 22, 23, 24}
+    assert await _ids(db_sessions, InboxEvent) == {21, 22, 23, 24}
 
 
-async def test_failed_requests_go_after_their_own_delay(sessions: Sessions) -> None:
+async def test_failed_requests_go_after_their_own_delay(db_sessions: Sessions) -> None:
     await _add(
-        sessions,
+        db_sessions,
         _inbox(1, "failed", JUST_BEFORE, None),
         _inbox(2, "failed", CUTOFF, None),
         _inbox(3, "done", LONG_AGO, LONG_AGO),
         _inbox(4, "pending", LONG_AGO, None),
     )
-    assert await _purge_all(sessions, retention.failed_requests, CUTOFF, 10) == [1]
-    assert await _ids(sessions, InboxEvent) == {2, 3, 4}
+    assert await _purge_all(db_sessions, retention.failed_requests, CUTOFF, 10) == [1]
+    assert await _ids(db_sessions, InboxEvent) == {2, 3, 4}
 
 
 def _message(
@@ -164,10 +166,10 @@ def _message(
     )
 
 
-async def test_sent_posts_keep_an_empty_stub_and_dms_and_edits_go(sessions: Sessions) -> None:
-    w = await _workspace(sessions)
+async def test_sent_posts_keep_an_empty_stub_and_dms_and_edits_go(db_sessions: Sessions) -> None:
+    w = await _workspace(db_sessions)
     await _add(
-        sessions,
+        db_sessions,
         _message(w, "card"),  # a post in a channel: may still be edited
         _message(w, "old-post", created=JUST_BEFORE, sent=JUST_BEFORE),
         _message(w, "recent-post", created=JUST_BEFORE, sent=CUTOFF),  # sent at the cutoff
@@ -180,9 +182,9 @@ async def test_sent_posts_keep_an_empty_stub_and_dms_and_edits_go(sessions: Sess
         _message(w, "pending", target="dm:U1", status="pending"),
         _message(w, "failed", target="dm:U1", status="failed"),
     )
-    assert await _purge_all(sessions, retention.empty_sent_posts, CUTOFF, 1) == [1, 1, 0]
-    assert await _purge_all(sessions, retention.sent_messages, CUTOFF, 10) == [4]
-    async with sessions() as db:
+    assert await _purge_all(db_sessions, retention.empty_sent_posts, CUTOFF, 1) == [1, 1, 0]
+    assert await _purge_all(db_sessions, retention.sent_messages, CUTOFF, 10) == [4]
+    async with db_sessions() as db:
         rows = {m.idempotency_key: m for m in (await db.execute(select(OutboxMessage))).scalars()}
     assert set(rows) == {
         "card",
@@ -201,55 +203,55 @@ async def test_sent_posts_keep_an_empty_stub_and_dms_and_edits_go(sessions: Sess
     assert rows["recent-post"].status == "sent" and "said" in rows["recent-post"].payload["text"]
     assert rows["failed"].status == "failed", "failed ones have their own delay"
     # A second purge finds nothing more to do.
-    assert await _purge_all(sessions, retention.empty_sent_posts, CUTOFF, 10) == [0]
+    assert await _purge_all(db_sessions, retention.empty_sent_posts, CUTOFF, 10) == [0]
 
 
-async def test_failed_messages_go_after_their_own_delay(sessions: Sessions) -> None:
-    w = await _workspace(sessions)
+async def test_failed_messages_go_after_their_own_delay(db_sessions: Sessions) -> None:
+    w = await _workspace(db_sessions)
     await _add(
-        sessions,
+        db_sessions,
         _message(w, "failed-old", status="failed", created=JUST_BEFORE),
         _message(w, "failed-new", status="failed", created=CUTOFF),
         _message(w, "sent-old", target="dm:U1"),
     )
-    assert await _purge_all(sessions, retention.failed_messages, CUTOFF, 10) == [1]
-    async with sessions() as db:
+    assert await _purge_all(db_sessions, retention.failed_messages, CUTOFF, 10) == [1]
+    async with db_sessions() as db:
         keys = set((await db.execute(select(OutboxMessage.idempotency_key))).scalars())
     assert keys == {"failed-new", "sent-old"}
 
 
 async def test_replay_keys_go_past_the_retry_windows_unless_a_request_still_waits(
-    sessions: Sessions,
+    db_sessions: Sessions,
 ) -> None:
     await _add(
-        sessions,
+        db_sessions,
         *(ReplayKey(key=f"slack:Ev{n}", received_at=LONG_AGO) for n in range(5)),
         ReplayKey(key="request:slack:a", received_at=JUST_BEFORE),
         ReplayKey(key="request:slack:b", received_at=CUTOFF),
     )
-    assert await _purge_all(sessions, retention.replay_keys, CUTOFF, 2) == [2, 2, 2, 0]
-    async with sessions() as db:
+    assert await _purge_all(db_sessions, retention.replay_keys, CUTOFF, 2) == [2, 2, 2, 0]
+    async with db_sessions() as db:
         keys = set((await db.execute(select(ReplayKey.key))).scalars())
     assert keys == {"request:slack:b"}
 
     # A request recorded long ago and still waiting keeps every key since it arrived.
     waiting = LONG_AGO + timedelta(days=100)
     await _add(
-        sessions,
+        db_sessions,
         _inbox(1, "pending", waiting, None),
         ReplayKey(key="teams:before", received_at=waiting - timedelta(seconds=1)),
         ReplayKey(key="teams:its-own", received_at=waiting),
         ReplayKey(key="teams:after", received_at=JUST_BEFORE),
     )
-    assert await _purge_all(sessions, retention.replay_keys, CUTOFF, 10) == [1]
-    async with sessions() as db:
+    assert await _purge_all(db_sessions, retention.replay_keys, CUTOFF, 10) == [1]
+    async with db_sessions() as db:
         keys = set((await db.execute(select(ReplayKey.key))).scalars())
     assert keys == {"request:slack:b", "teams:its-own", "teams:after"}
 
 
-async def test_expired_downloads_go_at_once(sessions: Sessions) -> None:
-    w = await _workspace(sessions)
-    async with sessions() as db, db.begin():
+async def test_expired_downloads_go_at_once(db_sessions: Sessions) -> None:
+    w = await _workspace(db_sessions)
+    async with db_sessions() as db, db.begin():
         member = Member(workspace_id=w, user_id="U1", display_name="Ann", created_at=LONG_AGO)
         db.add(member)
         await db.flush()
@@ -265,13 +267,13 @@ async def test_expired_downloads_go_at_once(sessions: Sessions) -> None:
                     created_at=NOW - timedelta(hours=2),
                 )
             )
-    assert await _purge_all(sessions, retention.expired_downloads, NOW, 10) == [1]
-    async with sessions() as db:
+    assert await _purge_all(db_sessions, retention.expired_downloads, NOW, 10) == [1]
+    async with db_sessions() as db:
         left = sorted((await db.execute(select(Download.expires_at))).scalars())
     assert left == [NOW, NOW + timedelta(hours=1)]
 
 
-async def test_playground_messages_go_after_their_last_change(sessions: Sessions) -> None:
+async def test_playground_messages_go_after_their_last_change(db_sessions: Sessions) -> None:
     def local(row_id: int, created: datetime, updated: datetime) -> LocalMessage:
         return LocalMessage(
             id=row_id,
@@ -282,14 +284,14 @@ async def test_playground_messages_go_after_their_last_change(sessions: Sessions
         )
 
     await _add(
-        sessions,
+        db_sessions,
         local(1, LONG_AGO, LONG_AGO),
         local(2, LONG_AGO, JUST_BEFORE),
         local(3, LONG_AGO, CUTOFF),  # a card posted long ago, edited since: kept
         local(4, NOW, NOW),
     )
-    assert await _purge_all(sessions, retention.playground_messages, CUTOFF, 10) == [2]
-    assert await _ids(sessions, LocalMessage) == {3, 4}
+    assert await _purge_all(db_sessions, retention.playground_messages, CUTOFF, 10) == [2]
+    assert await _ids(db_sessions, LocalMessage) == {3, 4}
 
 
 def test_every_table_of_a_workspace_is_purged_with_it() -> None:
@@ -304,10 +306,10 @@ def test_every_table_of_a_workspace_is_purged_with_it() -> None:
     assert with_workspace == listed, with_workspace ^ listed
 
 
-async def _populate(sessions: Sessions, w: int, prefix: str) -> None:
+async def _populate(db_sessions: Sessions, w: int, prefix: str) -> None:
     """One row (at least) in every table that holds a workspace's data."""
     at = LONG_AGO
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         ann = Member(workspace_id=w, user_id=f"{prefix}U1", display_name="Ann", created_at=at)
         bob = Member(workspace_id=w, user_id=f"{prefix}U2", display_name="Bob", created_at=at)
         db.add_all([ann, bob])
@@ -433,8 +435,8 @@ async def _populate(sessions: Sessions, w: int, prefix: str) -> None:
         )
 
 
-async def _count_per_table(sessions: Sessions) -> dict[str, int]:
-    async with sessions() as db:
+async def _count_per_table(db_sessions: Sessions) -> dict[str, int]:
+    async with db_sessions() as db:
         return {
             table.name: (await db.execute(select(func.count()).select_from(table))).scalar_one()
             for table in Base.metadata.sorted_tables
@@ -443,14 +445,14 @@ async def _count_per_table(sessions: Sessions) -> dict[str, int]:
 
 @pytest.mark.parametrize("limit", [1, 7])
 async def test_an_uninstalled_workspace_goes_whole_after_its_delay_and_only_it(
-    sessions: Sessions, limit: int
+    db_sessions: Sessions, limit: int
 ) -> None:
-    gone = await _workspace(sessions, "teams", "tenant-gone")
-    kept = await _workspace(sessions, "teams", "tenant-kept")
-    recent = await _workspace(sessions, "slack", "T-recent")
+    gone = await _workspace(db_sessions, "teams", "tenant-gone")
+    kept = await _workspace(db_sessions, "teams", "tenant-kept")
+    recent = await _workspace(db_sessions, "slack", "T-recent")
     for w, prefix in ((gone, "g"), (kept, "k"), (recent, "r")):
-        await _populate(sessions, w, prefix)
-    async with sessions() as db, db.begin():
+        await _populate(db_sessions, w, prefix)
+    async with db_sessions() as db, db.begin():
         for tenant in ("tenant-gone", "tenant-kept"):
             db.add(
                 TeamsConversation(
@@ -481,10 +483,10 @@ async def test_an_uninstalled_workspace_goes_whole_after_its_delay_and_only_it(
         )
         (await db.get(Workspace, gone)).uninstalled_at = JUST_BEFORE  # type: ignore[union-attr]
         (await db.get(Workspace, recent)).uninstalled_at = CUTOFF  # type: ignore[union-attr]
-    before = await _count_per_table(sessions)
+    before = await _count_per_table(db_sessions)
 
-    counts = await _purge_all(sessions, retention.uninstalled_workspaces, CUTOFF, limit)
-    after = await _count_per_table(sessions)
+    counts = await _purge_all(db_sessions, retention.uninstalled_workspaces, CUTOFF, limit)
+    after = await _count_per_table(db_sessions)
 
     # Full batches (across tables) until the last: every transaction holds `limit` rows.
     assert counts[-1] < limit and set(counts[:-1]) == {limit}
@@ -504,34 +506,34 @@ async def test_an_uninstalled_workspace_goes_whole_after_its_delay_and_only_it(
     }
     # Exactly one workspace's worth: the other two (one still within its delay) are whole.
     assert deleted["workspace"] == 1 and deleted["member"] == 2
-    async with sessions() as db:
+    async with db_sessions() as db:
         left = set((await db.execute(select(Workspace.id))).scalars())
         tenants = set((await db.execute(select(TeamsConversation.tenant_id))).scalars())
     assert left == {kept, recent} and tenants == {"tenant-kept"}
     assert after["slack_installation"] == 1
 
 
-async def test_a_reinstall_stops_the_deletion_at_the_next_batch(sessions: Sessions) -> None:
-    gone = await _workspace(sessions)
-    await _populate(sessions, gone, "g")
-    async with sessions() as db, db.begin():
+async def test_a_reinstall_stops_the_deletion_at_the_next_batch(db_sessions: Sessions) -> None:
+    gone = await _workspace(db_sessions)
+    await _populate(db_sessions, gone, "g")
+    async with db_sessions() as db, db.begin():
         (await db.get(Workspace, gone)).uninstalled_at = LONG_AGO  # type: ignore[union-attr]
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         assert await retention.uninstalled_workspaces(db, CUTOFF, 1) == 1
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         (await db.get(Workspace, gone)).uninstalled_at = None  # installed again
-    before = await _count_per_table(sessions)
-    assert await _purge_all(sessions, retention.uninstalled_workspaces, CUTOFF, 1) == [0]
-    assert await _count_per_table(sessions) == before
+    before = await _count_per_table(db_sessions)
+    assert await _purge_all(db_sessions, retention.uninstalled_workspaces, CUTOFF, 1) == [0]
+    assert await _count_per_table(db_sessions) == before
 
 
 async def test_ids_are_never_given_again_after_a_purge_emptied_the_table(
-    sessions: Sessions,
+    db_sessions: Sessions,
 ) -> None:
     """Ids name effects (`inbox-<id>`, `teams:<id>:reply:<n>`): once the purge has emptied
     the inbox, SQLite would start its ids again (without AUTOINCREMENT, migration 0018) and
     a new request would pass for one already handled."""
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         for n in range(3):
             db.add(
                 InboxEvent(
@@ -545,11 +547,11 @@ async def test_ids_are_never_given_again_after_a_purge_emptied_the_table(
                     done_at=LONG_AGO,
                 )
             )
-    async with sessions() as db:
+    async with db_sessions() as db:
         highest = max((await db.execute(select(InboxEvent.id))).scalars())
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         assert await retention.handled_requests(db, CUTOFF, 100) == 3
-    async with sessions() as db, db.begin():
+    async with db_sessions() as db, db.begin():
         db.add(
             InboxEvent(
                 platform="slack",
@@ -561,6 +563,6 @@ async def test_ids_are_never_given_again_after_a_purge_emptied_the_table(
                 next_attempt_at=CUTOFF,
             )
         )
-    async with sessions() as db:
+    async with db_sessions() as db:
         [new_id] = (await db.execute(select(InboxEvent.id))).scalars().all()
     assert new_id > highest

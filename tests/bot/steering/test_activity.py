@@ -17,8 +17,8 @@ W1, W2, W3 = date(2026, 8, 31), date(2026, 9, 7), date(2026, 9, 14)
 async def _activity(
     made: Made, filters: Filters, zone: str = "UTC", trainings: int | None = None
 ) -> Activity:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, filters, zone)
         return await activity(db, community.workspace_id, scope, trainings=trainings)
 

@@ -64,10 +64,10 @@ async def _build(db: object) -> dict[str, int]:
 
 
 async def test_distribution_promotions_and_time_to_each_level(database_url: str) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
-        async with sessions() as db:
+        async with db_sessions() as db:
             paris = await badges(db, ids["ws"], scope(timezone=PARIS), LADDER)
             utc = await badges(db, ids["ws"], scope(), LADDER)
             excel = await badges(db, ids["ws"], scope((ids["s1"],), timezone=PARIS), LADDER)
@@ -126,8 +126,8 @@ async def test_distribution_promotions_and_time_to_each_level(database_url: str)
 async def test_one_grouped_scan_gives_what_the_index_ranges_give(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
         # The whole workspace, and a period that cuts months in two.
         views = [
@@ -138,7 +138,7 @@ async def test_one_grouped_scan_gives_what_the_index_ranges_give(
                 timezone=PARIS,
             ),
         ]
-        async with sessions() as db:
+        async with db_sessions() as db:
             ranges = [await badges(db, ids["ws"], view, LADDER) for view in views]
             monkeypatch.setattr(section, "MAX_RANGES", 0)
             grouped = [await badges(db, ids["ws"], view, LADDER) for view in views]
@@ -156,8 +156,8 @@ async def test_one_grouped_scan_gives_what_the_index_ranges_give(
 async def test_days_are_kept_with_each_award_and_filled_after_bulk_loads(
     database_url: str,
 ) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             c = await Community.create(db)
             ann = await c.member("Ann", joined_at=_day(0))
             ben = await c.member("Ben", joined_at=_day(0))
@@ -175,13 +175,13 @@ async def test_days_are_kept_with_each_award_and_filled_after_bulk_loads(
             # A bulk-loaded award without them: computed when read, then filled.
             loaded = await c.award(ben, "junior", 1, _day(3.5))
             ws = c.workspace_id
-        async with sessions() as db:
+        async with db_sessions() as db:
             before = await badges(db, ws, scope(), LADDER)
             rows = dict((await db.execute(select(BadgeAward.id, BadgeAward.joined_days))).all())
         assert rows == {granted: 12, loaded: None}
-        async with sessions() as db, db.begin():
+        async with db_sessions() as db, db.begin():
             await stored.fill_joined_days(db, ws)
-        async with sessions() as db:
+        async with db_sessions() as db:
             after = await badges(db, ws, scope(), LADDER)
             rows = dict((await db.execute(select(BadgeAward.id, BadgeAward.joined_days))).all())
     assert rows == {granted: 12, loaded: 3}

@@ -13,8 +13,8 @@ from tests.bot.steering.activity_community import Made
 
 
 async def _challenges(made: Made, filters: Filters, zone: str = "UTC") -> Challenges:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, filters, zone)
         return await challenges(db, community.workspace_id, scope)
 
@@ -78,8 +78,8 @@ def test_excerpt() -> None:
 
 
 async def test_the_page_shows_the_latest_and_the_csv_every_post(made: Made) -> None:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, Filters(), "UTC")
         shown = await challenges(db, community.workspace_id, scope, shown=1)
         every = await challenges(db, community.workspace_id, scope, shown=None)

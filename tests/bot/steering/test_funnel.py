@@ -13,8 +13,8 @@ from tests.bot.steering.activity_community import Made
 
 
 async def _funnel(made: Made, filters: Filters, zone: str = "UTC") -> Funnel:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, filters, zone)
         return await funnel(db, community.workspace_id, scope)
 
@@ -67,8 +67,8 @@ async def test_nothing_in_scope(made: Made) -> None:
 
 
 async def test_the_page_shows_the_latest_and_the_csv_every_session(made: Made) -> None:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, Filters(), "UTC")
         shown = await funnel(db, community.workspace_id, scope, shown=2)
         every = await funnel(db, community.workspace_id, scope, shown=None)

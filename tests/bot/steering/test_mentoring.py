@@ -18,8 +18,8 @@ def _day(days: int) -> datetime:
 
 
 async def test_pairs_waiting_novices_and_loads(database_url: str) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             c = await Community.create(db)
             marc = await c.member("Marc", level="confirmed")
             nina = await c.member("Nina", level="confirmed")
@@ -115,7 +115,7 @@ async def test_pairs_waiting_novices_and_loads(database_url: str) -> None:
                     )
                 )
             ws = c.workspace_id
-        async with sessions() as db:
+        async with db_sessions() as db:
             everything = await mentoring(db, ws, scope(), NOW)
             excel = await mentoring(db, ws, scope((s1,)), NOW)
             word = await mentoring(db, ws, scope((s2,)), NOW)

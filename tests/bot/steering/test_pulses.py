@@ -63,10 +63,10 @@ async def _build(db: object) -> dict[str, int]:
 
 
 async def _figures(url: str, **kwargs: object) -> tuple[dict[str, int], Pulses]:
-    async with database(url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
-        async with sessions() as db:
+        async with db_sessions() as db:
             return ids, await pulses(db, ids["ws"], scope(**kwargs))  # type: ignore[arg-type]
 
 
@@ -155,10 +155,10 @@ async def test_in_utc_the_same_pulse_is_a_september_one(database_url: str) -> No
 
 
 async def test_a_training_a_session_and_a_period_narrow_the_figures(database_url: str) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
-        async with sessions() as db:
+        async with db_sessions() as db:
             ws = ids["ws"]
             excel = await pulses(db, ws, scope((ids["s1"], ids["s2"]), timezone=PARIS))
             s2 = await pulses(db, ws, scope((ids["s2"],), timezone=PARIS))
@@ -199,13 +199,13 @@ async def test_a_training_a_session_and_a_period_narrow_the_figures(database_url
 
 
 async def test_kept_sums_and_grids_are_read_not_recounted(database_url: str) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
             # Erasing a learner deletes their answers; a closed pulse's kept figures stay,
             # exactly as `pulse results` reads them (storage.pulses.results_sums).
             await db.execute(delete(PulseAnswer).where(PulseAnswer.pulse_id == ids["a"]))
-        async with sessions() as db:
+        async with db_sessions() as db:
             found = await pulses(db, ids["ws"], scope((ids["s1"],)))
             kept = await stored.results_sums(db, [p for p in await _sent(db, ids["ws"])])
             # The page's view adds up the same kept figures in the database.
@@ -264,7 +264,7 @@ async def test_named_answers_read_a_few_pulses_at_a_time_in_order(
         (f"#{ids['d']} Excel", 2),
         (f"#{ids['d']} Excel", 8),
     ]
-    async with database(database_url) as sessions, sessions() as db:
+    async with database(database_url) as db_sessions, db_sessions() as db:
         unnamed = await pulses(db, ids["ws"], scope(), named=False)
     assert unnamed.named == () and unnamed.total == found.total
 
@@ -311,10 +311,10 @@ async def test_the_pages_named_answers_read_the_head_of_the_queue_first(
     monkeypatch.setattr(section, "NAMED_SHOWN", 3)
     monkeypatch.setattr(section, "NAMED_CHUNK", 1)
     monkeypatch.setattr(section, "CLOSED_HEAD", head)
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             ids = await _build(db)
-        async with sessions() as db:
+        async with db_sessions() as db:
             full = await pulses(db, ids["ws"], scope(timezone=PARIS))
             page = await pulses(db, ids["ws"], scope(timezone=PARIS), latest=1)
     assert len(full.named) == 3 and page.named == full.named

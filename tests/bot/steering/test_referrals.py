@@ -14,8 +14,8 @@ OCT = datetime(2026, 10, 10, 8, 0, tzinfo=UTC)
 
 
 async def test_per_training_made_invited_interested_converted(database_url: str) -> None:
-    async with database(database_url) as sessions:
-        async with sessions() as db, db.begin():
+    async with database(database_url) as db_sessions:
+        async with db_sessions() as db, db.begin():
             c = await Community.create(db)
             m = [await c.member(f"Learner {n}") for n in range(1, 6)]
             s1 = await c.session("Excel", "S1", SEPT - timedelta(days=3), m[:2])
@@ -39,7 +39,7 @@ async def test_per_training_made_invited_interested_converted(database_url: str)
             await c.referral(w, m[0], referred_id=m[4], created_at=OCT, response="stop")
             await c.referral(k, m[1], referred_id=m[3], created_at=OCT, response="interested")
             ws = c.workspace_id
-        async with sessions() as db:
+        async with db_sessions() as db:
             everything = await referrals(db, ws, scope())
             excel = await referrals(db, ws, scope((s1, s2)))
             october = await referrals(

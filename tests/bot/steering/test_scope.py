@@ -30,8 +30,8 @@ async def made(
 async def test_the_whole_workspace_and_its_menus(
     made: tuple[async_sessionmaker[AsyncSession], Community],
 ) -> None:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         scope = await resolve(db, community.workspace_id, Filters(), "Europe/Paris")
     assert scope.session_ids is None
     assert scope.start is None and scope.end is None
@@ -44,9 +44,9 @@ async def test_the_whole_workspace_and_its_menus(
 async def test_a_training_a_session_and_both(
     made: tuple[async_sessionmaker[AsyncSession], Community],
 ) -> None:
-    sessions, community = made
+    db_sessions, community = made
     ids, w = community.ids, community.workspace_id
-    async with sessions() as db:
+    async with db_sessions() as db:
         excel = await resolve(db, w, Filters(training="Excel"), "UTC")
         one = await resolve(db, w, Filters(session="pyt1"), "UTC")
         both = await resolve(db, w, Filters(training="Excel", session="EXC2"), "UTC")
@@ -62,9 +62,9 @@ async def test_a_training_a_session_and_both(
 async def test_the_period_is_days_in_the_viewer_zone(
     made: tuple[async_sessionmaker[AsyncSession], Community],
 ) -> None:
-    sessions, community = made
+    db_sessions, community = made
     period = Filters(start=date(2026, 9, 7), end=date(2026, 9, 13))
-    async with sessions() as db:
+    async with db_sessions() as db:
         paris = await resolve(db, community.workspace_id, period, "Europe/Paris")
         nowhere = await resolve(db, community.workspace_id, period, "Mars/Olympus")
     assert paris.start == datetime(2026, 9, 6, 22, tzinfo=UTC)
@@ -76,8 +76,8 @@ async def test_the_period_is_days_in_the_viewer_zone(
 async def test_an_unknown_session_is_refused(
     made: tuple[async_sessionmaker[AsyncSession], Community],
 ) -> None:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         with pytest.raises(FilterError) as refused:
             await resolve(db, community.workspace_id, Filters(session="NOPE9"), "UTC")
     assert refused.value.key == "dashboard.filter_session_unknown"
@@ -87,8 +87,8 @@ async def test_an_unknown_session_is_refused(
 async def test_another_workspace_sessions_are_unknown(
     made: tuple[async_sessionmaker[AsyncSession], Community],
 ) -> None:
-    sessions, community = made
-    async with sessions() as db:
+    db_sessions, community = made
+    async with db_sessions() as db:
         with pytest.raises(FilterError):
             await resolve(db, community.workspace_id + 1, Filters(session="EXC1"), "UTC")
         other = await resolve(db, community.workspace_id + 1, Filters(training="Excel"), "UTC")
