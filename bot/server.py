@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import jobs, platforms
-from bot.adapters.platform import ENDPOINTS, Connection, Endpoint, Shared
+from bot.adapters.platform import ENDPOINTS, Connection, Endpoint, Platform, Shared
 from bot.clock import Clock
 from bot.core.dispatch import Dispatcher
 from bot.dashboard.routes import DashboardRoutes
@@ -60,9 +60,14 @@ RUNTIME = web.AppKey("runtime", Runtime)
 DASHBOARD = web.AppKey("dashboard", DashboardRoutes)
 
 
-def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Wire engine, dispatcher, outbox sender, the platforms' connections, inbox journal and
-    worker, scheduler and its jobs, election and purge (nothing starts until the app does)."""
+def create_runtime(
+    settings: Settings,
+    clock: Clock | None = None,
+    plugged: tuple[Platform, ...] = platforms.PLATFORMS,
+) -> Runtime:
+    """Wire engine, dispatcher, outbox sender, the platforms' connections (`plugged`: the
+    registry's, unless a test plugs another), inbox journal and worker, scheduler and its
+    jobs, election and purge (nothing starts until the app does)."""
     clock = clock or Clock(controllable=settings.local_clock_control)
     sealer = Sealer(key_for_runtime(settings))
     engine = create_engine(settings.database_url)
@@ -72,7 +77,7 @@ def create_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     inbox = InboxWorker(db_sessions, clock, quiet_for=journal.quiet_for)
     dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER, on_commit=sender.wake)
     shared = Shared(settings, clock, db_sessions, dispatcher, journal, sealer, sender.wake)
-    connections = platforms.connect(shared, sender)
+    connections = platforms.connect(shared, sender, plugged)
     for name, refresher in refreshers(settings).items():
         sender.register_refresher(name, refresher)
     scheduler = Scheduler(clock, on_work=sender.wake)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.platform import (
     ENDPOINTS,
@@ -18,12 +19,17 @@ from bot.adapters.platform import (
     Connection,
     Endpoint,
     Platform,
+    Shared,
 )
 from bot.clock import Clock
+from bot.core.events import CommandEvent, Origin, PlatformUser
+from bot.core.replies import OutboundMessage
 from bot.outbox import targets
 from bot.platforms import PLATFORMS
 from bot.server import Runtime, build_app, create_runtime
 from bot.settings import ADMIN_PLATFORMS, Settings
+from storage import members, workspaces
+from storage.vocabulary import MemberRole
 from tests.conftest import make_settings
 
 BOT = Path(__file__).parents[2] / "bot"
@@ -213,3 +219,74 @@ def test_server_and_cli_import_no_platform(module: str) -> None:
     for imported in _imported(tree):
         for name in NAMES:
             assert not imported.startswith(f"bot.adapters.{name}"), (module, imported)
+
+
+class _RecordingSender:
+    """The echo platform's outbox sender: what the bot posted there, in order."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str, str]] = []
+
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        self.posted.append((workspace, target, message.text))
+        return f"m{len(self.posted)}"
+
+    async def update(
+        self, workspace: str, target: str, message_id: str, message: OutboundMessage
+    ) -> None:
+        self.posted.append((workspace, target, f"edit {message_id}: {message.text}"))
+
+
+def _echo_platform(sender: _RecordingSender) -> Platform:
+    """A whole new platform, as docs/ARCHITECTURE.md's "How to add a platform" says: a
+    sender, an endpoint turning its payloads into neutral events for the dispatcher, and the
+    `Platform` value — nothing else is edited to plug it in."""
+
+    def connect(shared: Shared) -> Connection:
+        async def events(request: web.Request) -> web.Response:
+            data = await request.json()
+            event = CommandEvent(
+                Origin("echo", "E1", "room"), PlatformUser(data["user"], data["user"]), data["text"]
+            )
+            replies = await shared.dispatcher.command(event)
+            return web.json_response({"replies": [reply.text for reply in replies]})
+
+        def attach() -> Endpoint:
+            return Endpoint(routes=[web.post("/echo/events", events)])
+
+        return Connection(sender=sender, attach=attach)
+
+    return Platform(name="echo", opens_groups=False, enabled=lambda _s: True, connect=connect)
+
+
+async def test_a_new_platform_is_one_more_value_in_the_list(database_url: str) -> None:
+    sender = _RecordingSender()
+    plugged = (*PLATFORMS, _echo_platform(sender))
+    runtime = create_runtime(make_settings(database_url), Clock(controllable=True), plugged)
+    try:
+        app = build_app(runtime, start_sender=False)
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+
+            async def say(user: str, text: str) -> list[str]:
+                response = await client.post("/echo/events", json={"user": user, "text": text})
+                assert response.status == 200
+                replies: list[str] = (await response.json())["replies"]
+                return replies
+
+            assert any("Ambassador bot" in reply for reply in await say("e1", "about"))
+            async with runtime.db_sessions() as db, db.begin():
+                workspace = await workspaces.find(db, "echo", "E1")
+                assert workspace is not None
+                animator = await members.find(db, workspace.id, "e1")
+                assert animator is not None
+                animator.role = MemberRole.ANIMATOR
+            await say("e1", "session start Demo")
+            await runtime.sender.drain()
+        # The join card went out through the echo platform's own sender, to its room.
+        assert [(w, t) for w, t, _ in sender.posted][:1] == [("E1", "room")]
+        assert "Demo" in sender.posted[0][2]
+        assert not targets.supports_groups("echo")
+    finally:
+        await _dispose(runtime)
