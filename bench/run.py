@@ -12,7 +12,8 @@
   a linear-programming solver (bench/mentoring.py; no database);
 - slack: the ack of signed `/ambassador join` next to a bare slack-bolt app, and a 1,000-DM
   fan-out against a rate-limited fake Slack (bench/slack.py);
-- teams: a 1,000-DM fan-out against a fake Bot Connector enforcing Teams' limits
+- teams: activities' latency next to a bare botbuilder bot (bench/bare_teams.py), and a
+  1,000-DM fan-out against a fake Bot Connector enforcing Teams' limits
   (bench/teams.py);
 - retention: the daily purge of 1,000,000 rows past their delay, and the latency of joins
   served meanwhile next to the same joins with nothing to purge (bench/retention.py);

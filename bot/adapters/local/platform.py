@@ -24,7 +24,8 @@ def connect(shared: Shared) -> Connection:
         api = LocalApi(
             shared.settings, shared.clock, shared.db_sessions, shared.dispatcher, presence
         )
-        # The playground acts as anyone: only when asked for (bot/settings.py _playground).
+        # The playground acts as anyone: only when settings.playground (asked for, or a
+        # loopback address with no platform configured: bot/settings.py _playground).
         return Endpoint(routes=api.routes() if shared.settings.playground else ())
 
     return Connection(
