@@ -74,7 +74,7 @@ def create_runtime(
     db_sessions = session_factory(engine)
     sender = OutboxSender(db_sessions, clock, settings.outbox)
     journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
-    inbox = InboxWorker(db_sessions, clock, quiet_for=journal.quiet_for)
+    inbox = InboxWorker(db_sessions, clock, acks_pending=journal.acks_pending)
     dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER, on_commit=sender.wake)
     shared = Shared(settings, clock, db_sessions, dispatcher, journal, sealer, sender.wake)
     connections = platforms.connect(shared, sender, plugged)

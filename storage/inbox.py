@@ -55,9 +55,14 @@ _CLAIM = leases.claim_statement(InboxEvent, InboxStatus.PENDING)
 
 async def finish(db: AsyncSession, event_id: int, now: datetime) -> None:
     """The request was handled."""
+    await finish_many(db, [event_id], now)
+
+
+async def finish_many(db: AsyncSession, event_ids: list[int], now: datetime) -> None:
+    """These requests were handled (one statement for a worker's round)."""
     await db.execute(
         update(InboxEvent)
-        .where(InboxEvent.id == event_id)
+        .where(InboxEvent.id.in_(event_ids))
         .values(status=InboxStatus.DONE, done_at=now, claimed_until=None)
     )
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,24 +46,27 @@ class Journal:
         self._on_recorded = on_recorded
         self._waiting: list[tuple[Entry, str | None, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._last_request = float("-inf")
+        self._recording = 0
 
-    def quiet_for(self) -> float:
-        """Seconds since the last request arrived (the worker yields to a burst of them)."""
-        return time.monotonic() - self._last_request
+    def acks_pending(self) -> bool:
+        """Whether requests are being recorded right now (the worker gives way to them)."""
+        return self._recording > 0
 
     async def record(
         self, platform: str, kind: str, payload: dict[str, Any], replay_key: str | None = None
     ) -> int | None:
         """Durably record one request; its inbox id, or DUPLICATE (None) when a request
         with the same replay key was recorded before. Raises when the database refuses."""
-        self._last_request = time.monotonic()
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         key = f"request:{platform}:{replay_key}" if replay_key else None
         self._waiting.append(((platform, kind, payload), key, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="inbox-journal")
-        return await future
+        self._recording += 1
+        try:
+            return await future
+        finally:
+            self._recording -= 1
 
     async def _write(self) -> None:
         while self._waiting:

@@ -1,16 +1,19 @@
 """Handles the requests recorded in the inbox, on whichever replica claims them first.
 
-Acknowledgements come first: while requests are pouring in, the worker waits for a lull
-(QUIET seconds without a new request), but never more than MAX_DEFER since its last
-batch, so that a burst of 1,000 joins is acknowledged at the speed of the journal and
-answered right after, and a steady stream is still answered as it goes. (On SQLite, whose
-one connection the journal and the worker share, this also keeps a join's transaction
-from sitting between a request and its ack.)
+Acknowledgements come first, handling keeps up: the worker claims whatever is due (one
+statement for a batch), handles several requests at once (`concurrency`), and marks the
+handled ones done together, in one statement per round. Before each request it gives way
+to acknowledgements in progress (`acks_pending`: requests being recorded by the journal),
+for at most GIVE_WAY seconds — so a burst of slash commands is acknowledged at the
+journal's speed, and a steady stream, which leaves gaps between acks, is answered as it
+goes instead of waiting for a lull that never comes (issue 18: the former "wait for a
+lull" rule answered nothing within Slack's 3 seconds beyond ~15 requests/s).
 
 A request is claimed with a lease; its platform's processor runs it (the core's own
-transaction dedupes on the request, so a second run after a crash has no second effect);
-then it is marked done. A processor that raises is retried with backoff, then parked as
-failed with its error — never dropped silently.
+transaction dedupes on the request and writes its replies to the outbox, so a second run
+after a crash — e.g. between its commit and the round's "done" — has no second effect and
+sends nothing twice); then it is marked done. A processor that raises is retried with
+backoff, then parked as failed with its error — never dropped silently.
 """
 
 from __future__ import annotations
@@ -37,10 +40,10 @@ BATCH = 50
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 POLL_SECONDS = 1.0
-QUIET = 0.05
-MAX_DEFER = 1.0
-# While a burst goes on, the worker takes this few at a time between its waits.
-BURST_BATCH = 1
+# Before each request, wait while acknowledgements are being recorded, in steps of
+# GIVE_WAY_STEP, at most GIVE_WAY: acks first, but handling never starves.
+GIVE_WAY = 0.05
+GIVE_WAY_STEP = 0.002
 
 
 class InboxWorker:
@@ -51,15 +54,15 @@ class InboxWorker:
         db_sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         concurrency: int = 4,
-        quiet_for: Callable[[], float] = lambda: float("inf"),
+        acks_pending: Callable[[], bool] = lambda: False,
     ) -> None:
         self._db_sessions = db_sessions
         self._clock = clock
-        self._quiet_for = quiet_for
+        self._acks_pending = acks_pending
         self._processors: dict[str, Processor] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._loop = tasks.WorkLoop(
-            "inbox-worker", self._round, lambda: POLL_SECONDS, log, "inbox_loop_failed"
+            "inbox-worker", self.run_once, lambda: POLL_SECONDS, log, "inbox_loop_failed"
         )
 
     def register(self, platform: str, processor: Processor) -> None:
@@ -78,20 +81,6 @@ class InboxWorker:
         """Stop; requests not handled yet stay pending for the next start or another replica."""
         await self._loop.stop()
 
-    async def _round(self) -> int:
-        busy = await self._yield_to_a_burst()
-        return await self.run_once(BURST_BATCH if busy else BATCH)
-
-    async def _yield_to_a_burst(self) -> bool:
-        """Wait for a lull in requests (at most MAX_DEFER); whether the burst still goes on."""
-        deferred = 0.0
-        while self._quiet_for() < QUIET:
-            if deferred >= MAX_DEFER:
-                return True
-            await asyncio.sleep(QUIET)
-            deferred += QUIET
-        return False
-
     async def drain(self, max_rounds: int = 100) -> int:
         """Handle everything pending now (tests, and shutdown of a test process)."""
         total = 0
@@ -103,14 +92,30 @@ class InboxWorker:
         return total
 
     async def run_once(self, limit: int = BATCH) -> int:
-        """Claim up to `limit` requests and handle them; the number claimed."""
+        """Claim up to `limit` requests, handle them, mark the handled ones done; the
+        number claimed."""
         async with self._db_sessions() as db, db.begin():
             batch = await inbox.claim_due(db, self._clock.now(), LEASE, limit)
-        await asyncio.gather(*(self._handle(event) for event in batch))
+        if not batch:
+            return 0
+        outcomes = await asyncio.gather(*(self._handle(event) for event in batch))
+        handled = [event.id for event, ok in zip(batch, outcomes, strict=True) if ok]
+        if handled:
+            async with self._db_sessions() as db, db.begin():
+                await inbox.finish_many(db, handled, self._clock.now())
         return len(batch)
 
-    async def _handle(self, event: InboxEvent) -> None:
+    async def _give_way(self) -> None:
+        """Wait while acknowledgements are being recorded, at most GIVE_WAY seconds."""
+        waited = 0.0
+        while waited < GIVE_WAY and self._acks_pending():
+            await asyncio.sleep(GIVE_WAY_STEP)
+            waited += GIVE_WAY_STEP
+
+    async def _handle(self, event: InboxEvent) -> bool:
+        """Run one request's processor; whether it was handled (else it is due again)."""
         async with self._slots:
+            await self._give_way()
             processor = self._processors.get(event.platform)
             try:
                 if processor is None:
@@ -118,9 +123,8 @@ class InboxWorker:
                 await processor(event.kind, event.payload, event.id)
             except Exception as exc:
                 await self._failed(event, exc)
-                return
-            async with self._db_sessions() as db, db.begin():
-                await inbox.finish(db, event.id, self._clock.now())
+                return False
+            return True
 
     async def _failed(self, event: InboxEvent, exc: Exception) -> None:
         attempts = event.attempts + 1

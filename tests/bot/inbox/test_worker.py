@@ -4,6 +4,7 @@ crashed is handled once its lease runs out."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -71,3 +72,46 @@ async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(
     assert await survivor.drain() == 0, "still leased to the crashed worker"
     await runtime.clock.advance(61)
     assert await survivor.drain() == 1 and handled == [event_id]
+
+
+async def test_a_request_waits_for_acks_being_recorded_but_never_starves(
+    runtime: Runtime,
+) -> None:
+    """Acks first: a request starts once no ack is being recorded; under acks that never
+    stop (a saturating burst), it still starts, after GIVE_WAY."""
+    checks: list[bool] = []
+    acks_left = [3]  # three looks find acks in progress, then they are done
+
+    def acks_pending() -> bool:
+        pending = acks_left[0] > 0
+        acks_left[0] -= 1
+        checks.append(pending)
+        return pending
+
+    started_after: list[int] = []
+
+    async def process(_kind: str, _payload: dict[str, Any], _event_id: int) -> None:
+        started_after.append(len(checks))
+
+    worker = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=acks_pending)
+    worker.register("slack", process)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
+    await journal.record("slack", "command", {"text": "join"})
+    assert await worker.drain() == 1
+    assert checks == [True, True, True, False] and started_after == [4]
+
+    endless = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=lambda: True)
+    endless.register("slack", process)
+    await journal.record("slack", "command", {"text": "join"})
+    assert await endless.drain() == 1 and len(started_after) == 2
+    assert all(row.status == "done" for row in await _rows(runtime))
+
+
+async def test_the_journal_says_when_acks_are_being_recorded(runtime: Runtime) -> None:
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
+    assert not journal.acks_pending()
+    recording = asyncio.create_task(journal.record("slack", "command", {"text": "join"}))
+    await asyncio.sleep(0)
+    assert journal.acks_pending()
+    await recording
+    assert not journal.acks_pending()
