@@ -79,7 +79,8 @@ def describe(exc: BaseException) -> str:
         name = f"{module}.{name}"
     if _is_slack_api_error(exc):  # its message holds the whole response
         response = getattr(exc, "response", None)
-        code = response.get("error") if response is not None else None
+        data = getattr(response, "data", None)  # a dict, or the text of a non-JSON answer
+        code = data.get("error") if isinstance(data, dict) else None
         return f"{name}: {code or 'error'}"
     if not str(exc):
         return name

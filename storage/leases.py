@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +23,11 @@ from storage.upsert import InsertInto, Prepared, table_of
 RowT = TypeVar("RowT", bound=Base)
 
 
-def claim_statement(model: type[Base], pending: StrEnum) -> Prepared:
-    """The prepared claim statement of a queue table whose due rows have status `pending`."""
+def claim_statement(
+    model: type[Base], pending: StrEnum, only: Callable[[Table], Any] | None = None
+) -> Prepared:
+    """The prepared claim statement of a queue table whose due rows have status `pending`
+    (and, with `only`, match that condition on the table: a lane of the queue)."""
 
     def build(insert_into: InsertInto) -> Any:
         table = table_of(model)
@@ -34,6 +37,7 @@ def claim_statement(model: type[Base], pending: StrEnum) -> Prepared:
                 table.c.status == pending,
                 table.c.next_attempt_at <= bindparam("now"),
                 or_(table.c.claimed_until.is_(None), table.c.claimed_until < bindparam("now")),
+                *([only(table)] if only is not None else []),
             )
             .order_by(table.c.id)
             .limit(bindparam("limit"))

@@ -284,6 +284,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_message_platform_id", "platform_message_id"),
         # The retention purge: the oldest rows of each status (sent_at >= created_at).
         Index("ix_outbox_message_age", "status", "created_at"),
+        # Each lane's claim (urgent replies, everything else): its pending rows, oldest first.
+        Index("ix_outbox_message_lane", "status", "urgent", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -299,6 +301,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]]
     # Names a live renderer that rebuilds the payload from the database at send time.
     refresh: Mapped[dict[str, Any] | None]
+    # A reply to a person's own request: sent in the urgent lane, never behind a fan-out.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[OutboxStatus] = mapped_column(
         Vocabulary(OutboxStatus), default=OutboxStatus.PENDING
     )

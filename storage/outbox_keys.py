@@ -184,3 +184,17 @@ def data_export(token: str) -> str:
 def erased_post(post_key: str) -> str:
     """The edit emptying an erased member's post."""
     return f"privacy:erase:{post_key}"
+
+
+# --- replies to a platform's request (the asker's answers) ------------------------------------
+
+
+def reply(platform: str, inbox_id: int, number: int) -> str:
+    """The `number`th reply to the request recorded as inbox row `inbox_id` (written in the
+    request's transaction: a second handling of the request adds nothing)."""
+    return f"{platform}:{inbox_id}:reply:{number}"
+
+
+def teams_welcome(conversation: str) -> str:
+    """The one welcome of a Teams install, whatever Teams resends."""
+    return f"teams-welcome:{conversation}"

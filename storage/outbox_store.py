@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, false, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import leases
@@ -28,9 +28,12 @@ async def enqueue(
     update_of: str | None = None,
     coalesce_key: str | None = None,
     refresh: dict[str, Any] | None = None,
+    urgent: bool = False,
 ) -> bool:
-    """Add a message; False (and nothing changed) when `key` was already enqueued."""
+    """Add a message; False (and nothing changed) when `key` was already enqueued. An
+    `urgent` one (a reply to a person's own request) is sent in the urgent lane."""
     params = dict(
+        urgent=urgent,
         idempotency_key=key,
         platform=platform,
         workspace_id=workspace_id,
@@ -58,17 +61,25 @@ _ENQUEUE = Prepared(
 
 
 async def claim_due(
-    db: AsyncSession, now: datetime, lease: timedelta, limit: int
+    db: AsyncSession, now: datetime, lease: timedelta, limit: int, *, urgent: bool = False
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages for `lease`, oldest first; other senders skip them.
+    """Take up to `limit` due messages of one lane (the urgent replies, or everything else)
+    for `lease`, oldest first; other senders skip them.
 
     One statement (UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) RETURNING).
     A message whose lease ran out (its sender crashed) is due again: at-least-once.
     """
-    return await leases.claim(db, _CLAIM, OutboxMessage, now, lease, limit)
+    statement = _CLAIM_URGENT if urgent else _CLAIM
+    return await leases.claim(db, statement, OutboxMessage, now, lease, limit)
 
 
-_CLAIM = leases.claim_statement(OutboxMessage, OutboxStatus.PENDING)
+_CLAIM = leases.claim_statement(
+    OutboxMessage, OutboxStatus.PENDING, lambda table: table.c.urgent == false()
+)
+# Both lanes served by the index ix_outbox_message_lane (status, urgent, id).
+_CLAIM_URGENT = leases.claim_statement(
+    OutboxMessage, OutboxStatus.PENDING, lambda table: table.c.urgent == true()
+)
 
 
 async def newest_pending(db: AsyncSession, coalesce_key: str) -> int | None:

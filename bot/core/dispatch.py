@@ -4,6 +4,14 @@ A handler either returns replies (the transaction commits, the outbox sender is
 woken) or raises UserError (the transaction rolls back: bad input changes nothing).
 Any other exception is logged with its traceback and the user gets a short,
 translated apology: no stack trace ever reaches a user.
+
+Replies as durable as effects: an adapter whose replies go out after the request was
+acknowledged (Slack, Teams) passes `deliver`, which writes them to the outbox inside the
+event's own transaction. The effects and their replies commit together: a process killed
+between that commit and the send still sends them once, after its restart (the outbox),
+and the request handled again finds its replay key and does nothing twice. A refusal or
+an apology commits nothing, so it is returned instead, for the adapter to send: if the
+process dies before that, the request is still pending in the inbox and is refused again.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.core import roles
-from bot.core.context import Context, PresenceCounter
+from bot.core.context import Context, PresenceCounter, WorkspaceContext
 from bot.core.errors import UserError
 from bot.core.events import ActionEvent, CommandEvent, FormSubmission, InboundEvent, Reaction
 from bot.core.replies import Reply
@@ -34,6 +42,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 4
 
 Route = Callable[[Context], Awaitable[list[Reply]]]
+Deliver = Callable[[WorkspaceContext, list[Reply]], Awaitable[None]]
+"""Writes a handled event's replies to the outbox, in its transaction (see the docstring)."""
 
 
 class Dispatcher:
@@ -57,60 +67,63 @@ class Dispatcher:
         # Per-platform work done in every event's transaction (e.g. who is present where).
         self.observers: dict[str, Callable[[Context], Awaitable[None]]] = {}
 
-    async def command(self, event: CommandEvent) -> list[Reply]:
+    async def command(self, event: CommandEvent, deliver: Deliver | None = None) -> list[Reply]:
         """Handle typed command text."""
-        return await self._run(event, lambda ctx: self.router.command(ctx, event.text), "")
+        route = self._route(event)
+        return await self._run(event, route, "", deliver)
 
-    async def action(self, event: ActionEvent) -> list[Reply]:
+    async def action(self, event: ActionEvent, deliver: Deliver | None = None) -> list[Reply]:
         """Handle a button click."""
-        return await self._run(
-            event,
-            lambda ctx: self.router.action(ctx, event.action_id, event.value),
-            event.action_id,
-        )
+        return await self._run(event, self._route(event), event.action_id, deliver)
 
-    async def form(self, event: FormSubmission) -> list[Reply]:
+    async def form(self, event: FormSubmission, deliver: Deliver | None = None) -> list[Reply]:
         """Handle a form submission."""
-        return await self._run(
-            event,
-            lambda ctx: self.router.form(ctx, event.action_id, event.values),
-            event.action_id,
-        )
+        return await self._run(event, self._route(event), event.action_id, deliver)
 
-    async def reaction(self, event: Reaction) -> list[Reply]:
+    async def reaction(self, event: Reaction, deliver: Deliver | None = None) -> list[Reply]:
         """Handle a reaction added to a message."""
-        return await self._run(event, lambda ctx: self.router.reaction(ctx, event.message), "")
+        return await self._run(event, self._route(event), "", deliver)
 
-    async def handle(self, event: InboundEvent) -> list[Reply]:
-        """Handle any event, by its kind (for an adapter that builds several in one place)."""
+    async def handle(self, event: InboundEvent, deliver: Deliver | None = None) -> list[Reply]:
+        """Handle any event, by its kind. With `deliver`, a handled event's replies are
+        written to the outbox in its transaction and what is returned is only what is left
+        to send: a refusal or an apology (nothing committed), or nothing."""
+        label = event.action_id if isinstance(event, ActionEvent | FormSubmission) else ""
+        return await self._run(event, self._route(event), label, deliver)
+
+    def _route(self, event: InboundEvent) -> Route:
+        """The router's entry point for this kind of event."""
+        router = self.router
         if isinstance(event, CommandEvent):
-            return await self.command(event)
+            return lambda ctx: router.command(ctx, event.text)
         if isinstance(event, ActionEvent):
-            return await self.action(event)
+            return lambda ctx: router.action(ctx, event.action_id, event.value)
         if isinstance(event, FormSubmission):
-            return await self.form(event)
-        return await self.reaction(event)
+            return lambda ctx: router.form(ctx, event.action_id, event.values)
+        return lambda ctx: router.reaction(ctx, event.message)
 
     async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
         """Refuse `event` without running it (an adapter's own check failed): the message
         `key` in the asker's language, as a handler's UserError would be; nothing written."""
         return await self._refusal(event, UserError(key, **params))
 
-    async def _run(self, event: InboundEvent, route: Route, label: str) -> list[Reply]:
+    async def _run(
+        self, event: InboundEvent, route: Route, label: str, deliver: Deliver | None
+    ) -> list[Reply]:
         started = time.perf_counter()
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                replies, enqueued, command = await self._transaction(event, route)
+                replies, enqueued, command = await self._transaction(event, route, deliver)
             except UserError as refusal:
-                return [await self._refusal(event, refusal)]
+                return await self._apart(event, [await self._refusal(event, refusal)], deliver)
             except (IntegrityError, DBAPIError) as exc:
                 if attempt < ATTEMPTS and _is_transient(exc):
                     continue
                 log.exception("event_failed", extra=_log_fields(event, label))
-                return [self._apology(event)]
+                return await self._apart(event, [self._apology(event)], deliver)
             except Exception:
                 log.exception("event_failed", extra=_log_fields(event, label))
-                return [self._apology(event)]
+                return await self._apart(event, [self._apology(event)], deliver)
             if enqueued:
                 self._on_commit()
             log.info(
@@ -123,7 +136,28 @@ class Dispatcher:
             return replies
         raise AssertionError("unreachable")
 
-    async def _transaction(self, event: InboundEvent, route: Route) -> tuple[list[Reply], int, str]:
+    async def _apart(
+        self, event: InboundEvent, replies: list[Reply], deliver: Deliver | None
+    ) -> list[Reply]:
+        """A refusal or an apology (the event's transaction rolled back): returned, or with
+        `deliver` written to the outbox in a transaction of its own. Raises when the
+        database refuses that too: the request stays pending and is handled again."""
+        if deliver is None:
+            return replies
+        async with self._db_sessions() as db, db.begin():
+            now = self.clock.now()
+            origin = event.origin
+            workspace = await workspaces.get_or_create(db, origin.platform, origin.workspace, now)
+            ctx = WorkspaceContext.for_workspace(db, self.settings, workspace, now)
+            await deliver(ctx, replies)
+            enqueued = ctx.outbox.enqueued
+        if enqueued:
+            self._on_commit()
+        return []
+
+    async def _transaction(
+        self, event: InboundEvent, route: Route, deliver: Deliver | None
+    ) -> tuple[list[Reply], int, str]:
         async with self._db_sessions() as db, db.begin():
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
@@ -134,6 +168,9 @@ class Dispatcher:
             if observer is not None:
                 await observer(ctx)
             replies = await route(ctx)
+            if deliver is not None:
+                await deliver(ctx, replies)
+                replies = []  # in the outbox now, committed with the effects
             return replies, ctx.outbox.enqueued, ctx.command_key
 
     async def _context(self, db: AsyncSession, event: InboundEvent) -> Context:

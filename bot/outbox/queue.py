@@ -44,6 +44,12 @@ class Outbox:
             return False
         return await self._enqueue(key, target, message, kind=OutboxKind.POST, refresh=refresh)
 
+    async def reply(self, key: str, target: str, message: OutboundMessage) -> bool:
+        """Post the answer to a person's own request (once per `key`): urgent, so that it
+        never waits behind a fan-out (bot/outbox/sender.py), and sent even to someone who
+        said `leave`, since they asked."""
+        return await self._enqueue(key, target, message, kind=OutboxKind.POST, urgent=True)
+
     async def _has_left(self, target: str) -> bool:
         # `leave` means no message of any kind (GDPR Art. 21): checked where every message
         # is queued, so no handler can forget it. One indexed lookup per DM.

@@ -14,11 +14,17 @@ Rules it keeps:
   the id (the first copy stays as it was: an accepted post cannot be taken back without
   its id), and parked with the reason if the second post has no id either; any other
   message is shown and needs no id, so it is recorded as sent (no duplicate), with a
-  warning, and a reply meant for its thread goes unthreaded.
+  warning, and a reply meant for its thread goes unthreaded;
+- messages to one target go in order, one after the other; different targets are sent
+  side by side (at most SEND_CONCURRENCY at once);
+- two lanes, each its own loop: the urgent one sends the replies to people's own requests
+  (`Outbox.reply`), the other everything else, so that an answer never waits behind a
+  fan-out of paced DMs or card edits (issue 18: a pacer may sleep up to two seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -48,6 +54,8 @@ log = logging.getLogger(__name__)
 
 Refresher = Callable[[AsyncSession, dict[str, Any]], Awaitable[OutboundMessage | None]]
 BATCH = 50
+# Targets sent to side by side within a batch (each target's messages stay in order).
+SEND_CONCURRENCY = 16
 # An edit waits this long when the message it edits has not been posted yet.
 WAIT_FOR_ORIGINAL = timedelta(seconds=1)
 # How the error of a post accepted without an id begins (its second time parks it).
@@ -73,13 +81,16 @@ class OutboxSender:
         self._senders: dict[str, PlatformSender] = {}
         self._refreshers: dict[str, Refresher] = {}
         self._workspaces: dict[int, str] = {}
-        self._loop = tasks.WorkLoop(
-            "outbox-sender",
-            self.run_once,
-            lambda: settings.poll_interval,
-            log,
-            "outbox_loop_failed",
-        )
+        self._lanes = [
+            tasks.WorkLoop(
+                name,
+                lambda urgent=urgent: self._lane(urgent),  # type: ignore[misc]
+                lambda: settings.poll_interval,
+                log,
+                "outbox_loop_failed",
+            )
+            for name, urgent in (("outbox-urgent", True), ("outbox-sender", False))
+        ]
 
     def register_platform(self, platform: str, sender: PlatformSender) -> None:
         """Route messages of `platform` to `sender`."""
@@ -91,15 +102,18 @@ class OutboxSender:
 
     def wake(self) -> None:
         """Look for due messages now (called after a transaction that enqueued some commits)."""
-        self._loop.wake()
+        for lane in self._lanes:
+            lane.wake()
 
     def start(self) -> None:
-        """Start the background loop."""
-        self._loop.start()
+        """Start the background loops (one per lane)."""
+        for lane in self._lanes:
+            lane.start()
 
     async def stop(self) -> None:
-        """Stop the loop; unsent messages stay in the table for the next start."""
-        await self._loop.stop()
+        """Stop the loops; unsent messages stay in the table for the next start."""
+        for lane in self._lanes:
+            await lane.stop()
 
     async def drain(self, max_rounds: int = 100) -> int:
         """Send everything due now (tests and the clock's "run what became due")."""
@@ -112,7 +126,12 @@ class OutboxSender:
         return total
 
     async def run_once(self) -> int:
-        """Claim one batch of due messages, send each, record the outcomes; return the count.
+        """One batch of each lane, the urgent one first; the count of messages handled."""
+        return await self._lane(True) + await self._lane(False)
+
+    async def _lane(self, urgent: bool) -> int:
+        """Claim one batch of due messages of a lane, send each, record the outcomes; return
+        the count.
 
         Outcomes are written once per batch: a crash before that write only means the
         batch is sent again when its lease runs out (at-least-once, never lost).
@@ -120,7 +139,7 @@ class OutboxSender:
         now = self._clock.now()
         async with self._db_sessions() as db, db.begin():
             lease = timedelta(seconds=self._settings.lease_seconds)
-            batch = await outbox_store.claim_due(db, now, lease, BATCH)
+            batch = await outbox_store.claim_due(db, now, lease, BATCH, urgent=urgent)
         if not batch:
             return 0
         newest: dict[str, int] = {}
@@ -128,19 +147,28 @@ class OutboxSender:
             if message.coalesce_key:
                 newest[message.coalesce_key] = max(newest.get(message.coalesce_key, 0), message.id)
         posted: dict[str, str] = {}  # idempotency key → platform id, for edits in this batch
-        outcomes = []
+        outcomes: list[Outcome] = []
+        by_target: dict[str, list[OutboxMessage]] = {}
         for message in batch:
             if message.coalesce_key and newest[message.coalesce_key] != message.id:
                 outcomes.append(Outcome(message.id, OutboxStatus.SUPERSEDED))
-                continue
-            outcome = await self._send(message, posted)
-            if (
-                outcome.status == OutboxStatus.SENT
-                and outcome.platform_message_id
-                and message.kind == OutboxKind.POST
-            ):
-                posted[message.idempotency_key] = outcome.platform_message_id
-            outcomes.append(outcome)
+            else:
+                by_target.setdefault(message.target, []).append(message)
+        slots = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def send_in_order(messages: list[OutboxMessage]) -> None:
+            async with slots:
+                for message in messages:
+                    outcome = await self._send(message, posted)
+                    if (
+                        outcome.status == OutboxStatus.SENT
+                        and outcome.platform_message_id
+                        and message.kind == OutboxKind.POST
+                    ):
+                        posted[message.idempotency_key] = outcome.platform_message_id
+                    outcomes.append(outcome)
+
+        await asyncio.gather(*(send_in_order(group) for group in by_target.values()))
         async with self._db_sessions() as db, db.begin():
             await outbox_store.record(db, outcomes, self._clock.now())
         return len(batch)

@@ -15,6 +15,7 @@ from tests.support import teams_wire
 from tests.support.doors import Doors, all_doors
 from tests.support.playground import user
 from tests.support.slack_requests import interaction, sign
+from tests.support.slack_wire import handle_recorded
 
 DEEP_ARRAY = "[" * 100_000
 DEEP_OBJECT = '{"a":' * 100_000
@@ -93,7 +94,7 @@ async def test_hostile_bodies_at_the_three_doors_are_4xx_and_change_nothing(
                 )
                 assert local.status == 400, (path, raw[:20])
                 assert says in (await local.json())["error"]
-        await doors.runtime.inbox.drain()
+        await handle_recorded(doors.runtime)
         await _nothing_recorded(doors)
 
 

@@ -22,7 +22,7 @@ from storage.models import InboxEvent, OutboxMessage, ReplayKey
 from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command, event, sign
-from tests.support.slack_wire import slack_app
+from tests.support.slack_wire import handle_recorded, slack_app
 
 MARKER = "Zanzibar-4711 private words"
 
@@ -153,7 +153,7 @@ async def _send(client: Any, body: str, content_type: str | None = None) -> None
     response = await client.post("/slack/events", data=body, headers=headers)
     assert response.status == 200
     runtime = client.server.app[RUNTIME]
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     await runtime.sender.drain()
 
 

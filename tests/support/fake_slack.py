@@ -71,13 +71,13 @@ class FakeSlack:
         assert self.server is not None
         return str(self.server.make_url("/api/"))
 
-    async def start(self) -> None:
-        """Serve on a random loopback port."""
+    async def start(self, port: int | None = None) -> None:
+        """Serve on a loopback port (a random one unless given)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)  # users.info is a GET
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self.server = TestServer(app, host="127.0.0.1")
+        self.server = TestServer(app, host="127.0.0.1", port=port)
         await self.server.start_server()
 
     async def close(self) -> None:

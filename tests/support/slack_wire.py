@@ -74,3 +74,10 @@ async def slack_app(
         await client.close()
         await runtime.engine.dispose()
         await fake.close()
+
+
+async def handle_recorded(runtime: Runtime) -> None:
+    """What the running bot does after its acks: handle the recorded requests, then send
+    what their transactions wrote to the outbox (their replies among it)."""
+    await runtime.inbox.drain()
+    await runtime.sender.drain()

@@ -2,15 +2,17 @@
 
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
 neutral event for the core (a modal's submission is a form, `reaction_added` a reaction);
-the replies, each for the asker alone (bot/core/replies.py), go back the Slack way, one
-message each, in order: to the response_url (ephemeral), or ephemeral in the channel, or
-in the DM with the bot when there is no channel (the App Home tab); a form opens as a
-modal (views.open with the request's trigger_id, valid 3 seconds); the App Home tab is
-published (views.publish).
+the replies, each for the asker alone (bot/core/replies.py), are written to the outbox in
+the core's transaction (replies.py) and go back the Slack way, one message each, in
+order: to the response_url (ephemeral), or ephemeral in the channel, or in the DM with
+the bot when there is no channel (the App Home tab); a form opens as a modal (views.open
+with the request's trigger_id, valid 3 seconds). The App Home tab is published
+(views.publish) at once: it is drawn afresh at each opening, nothing to keep.
 
-A request handled twice (a crash before it was marked done) has one effect: the core's
-transaction records `inbox-<id>` (or, for events, Slack's own event_id, which also makes
-Slack's retries no-ops: https://api.slack.com/apis/events-api#retries).
+A request handled twice (a crash before it was marked done) has one effect and one set of
+replies: the core's transaction records `inbox-<id>` (or, for events, Slack's own
+event_id, which also makes Slack's retries no-ops:
+https://api.slack.com/apis/events-api#retries) with the replies' outbox rows.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import PLATFORM, blocks, images, markup
 from bot.adapters.slack.profiles import SlackProfiles
+from bot.adapters.slack.replies import ReplyAddress, deliverer
 from bot.core.dispatch import Dispatcher
 from bot.core.events import (
     ActionEvent,
@@ -37,7 +39,7 @@ from bot.core.events import (
     Reaction,
 )
 from bot.core.replies import Reply
-from bot.i18n import Translator, pick_locale
+from bot.i18n import pick_locale
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,39 +58,11 @@ def origin_of(team_id: str, channel_id: str, user_id: str = "") -> Origin:
     return Origin(PLATFORM, team_id, channel_id, is_direct=direct)
 
 
-def answers_of(replies: list[Reply]) -> list[dict[str, Any]]:
-    """The replies to show (forms open as modals instead), each as one Slack message's
-    arguments (its text and its card's blocks), in order."""
-    return [blocks.message(reply.text, reply.card) for reply in replies if reply.form is None]
-
-
 def clicker_of(body: dict[str, Any]) -> tuple[str, str, str | None]:
     """Workspace, user id and handle of who clicked or submitted (interactivity payload)."""
     person = body.get("user") or {}
     team = str((body.get("team") or {}).get("id", "") or person.get("team_id", ""))
     return team, str(person.get("id", "")), person.get("name") or person.get("username")
-
-
-async def tell(api: AsyncWebClient, channel: str, user_id: str, answer: dict[str, Any]) -> None:
-    """An "only for you" answer: ephemeral in a channel, a message in the DM with the bot."""
-    if channel.startswith("D") or channel == user_id:
-        await images.sending(api.chat_postMessage, channel=user_id, **answer)
-    elif channel:
-        await images.sending(api.chat_postEphemeral, channel=channel, user=user_id, **answer)
-
-
-async def respond(url: str, answer: dict[str, Any]) -> None:
-    """An ephemeral answer through the request's response_url (valid 30 minutes, 5 uses);
-    again without its images when Slack refuses them."""
-    hook = AsyncWebhookClient(url)
-    sent = await hook.send(response_type="ephemeral", replace_original=False, **answer)
-    if sent.status_code != 200 and images.present(answer) and images.refused(sent.body):
-        images.note("response_url")
-        sent = await hook.send(
-            response_type="ephemeral", replace_original=False, **images.without(answer)
-        )
-    if sent.status_code != 200:
-        log.warning("slack_response_url_refused", extra={"status": sent.status_code})
 
 
 class SlackHandling:
@@ -122,42 +96,41 @@ class SlackHandling:
         if handler is None:
             log.error("slack_unknown_inbox_kind", extra={"kind": kind})
             return
-        await handler(payload, f"inbox-{inbox_id}", api)
+        await handler(payload, inbox_id, api)
 
-    async def _run(self, event: InboundEvent, api: AsyncWebClient) -> list[Reply]:
-        """The core's replies; then, the person surely existing now, a directory lookup."""
-        replies = await self._dispatcher.handle(event)
+    async def _run(
+        self, event: InboundEvent, api: AsyncWebClient, address: ReplyAddress | None = None
+    ) -> list[Reply]:
+        """The core's replies (with an address: written to the outbox with the effects, and
+        none returned); then, the person surely existing now, a directory lookup."""
+        replies = await self._dispatcher.handle(
+            event, deliver=deliverer(address) if address is not None else None
+        )
         self._profiles.refresh_later(event.origin.workspace, event.user.id, api)
         return replies
 
-    async def _open_forms(
-        self,
-        api: AsyncWebClient,
-        replies: list[Reply],
-        trigger_id: str,
-        channel: str,
-        user: PlatformUser,
-    ) -> None:
-        for reply in replies:
-            if reply.form is not None and trigger_id:
-                # The modal's own buttons in the person's Slack language, when known.
-                t = Translator(pick_locale(user.locale, self._settings.locale))
-                view = blocks.modal(reply.form, t, private_metadata=channel)
-                await api.views_open(trigger_id=trigger_id, view=view)
-                return
+    def _address(
+        self, inbox_id: int, user: PlatformUser, channel: str, body: dict[str, Any]
+    ) -> ReplyAddress:
+        return ReplyAddress(
+            inbox_id=inbox_id,
+            user_id=user.id,
+            channel=channel,
+            response_url=str(body.get("response_url") or ""),
+            trigger_id=str(body.get("trigger_id") or ""),
+            locale=pick_locale(user.locale, self._settings.locale),
+        )
 
-    async def _command(self, command: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+    async def _command(self, command: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
         team = str(command.get("team_id", ""))
         channel = str(command.get("channel_id", ""))
         user = self._profiles.user(team, str(command.get("user_id", "")), command.get("user_name"))
         # Slack's markup (should_escape): people, channels, links → the core's neutral text.
         text = markup.to_neutral(str(command.get("text", "")))
-        event = CommandEvent(origin_of(team, channel), user, text, key)
-        replies = await self._run(event, api)
-        await self._open_forms(api, replies, str(command.get("trigger_id", "")), channel, user)
-        await self._answer(api, replies, str(command.get("response_url", "")), channel, user)
+        event = CommandEvent(origin_of(team, channel), user, text, f"inbox-{inbox_id}")
+        await self._run(event, api, self._address(inbox_id, user, channel, command))
 
-    async def _action(self, body: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+    async def _action(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
         action = (body.get("actions") or [{}])[0]
         team, user_id, handle = clicker_of(body)
         user = self._profiles.user(team, user_id, handle)
@@ -165,40 +138,28 @@ class SlackHandling:
         channel = str((body.get("channel") or {}).get("id", "")) or user.id
         action_id = blocks.neutral_action_id(str(action.get("action_id", "")))
         value = str(action.get("value", ""))
+        key = f"inbox-{inbox_id}"
         event = ActionEvent(origin_of(team, channel, user.id), user, action_id, value, key)
-        replies = await self._run(event, api)
-        await self._open_forms(api, replies, str(body.get("trigger_id", "")), channel, user)
-        await self._answer(api, replies, str(body.get("response_url") or ""), channel, user)
+        await self._run(event, api, self._address(inbox_id, user, channel, body))
 
-    async def _view(self, body: dict[str, Any], key: str, api: AsyncWebClient) -> None:
+    async def _view(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
         view = body.get("view") or {}
         team, user_id, handle = clicker_of(body)
         user = self._profiles.user(team, user_id, handle)
         channel = str(view.get("private_metadata", "")) or user.id
         values = blocks.form_values(((view.get("state") or {}).get("values")) or {})
         callback = str(view.get("callback_id", ""))
-        event = FormSubmission(
-            origin_of(team, channel, user.id), user, callback, json.dumps(values), key
-        )
-        for answer in answers_of(await self._run(event, api)):
-            await tell(api, channel, user.id, answer)
+        origin = origin_of(team, channel, user.id)
+        key = f"inbox-{inbox_id}"
+        event = FormSubmission(origin, user, callback, json.dumps(values), key)
+        # A modal's submission has no response_url: answers go ephemeral, or to the DM.
+        address = ReplyAddress(inbox_id, user.id, channel, locale=self._address_locale(user))
+        await self._run(event, api, address)
 
-    async def _answer(
-        self,
-        api: AsyncWebClient,
-        replies: list[Reply],
-        response_url: str,
-        channel: str,
-        user: PlatformUser,
-    ) -> None:
-        # One message per reply; a response_url takes 5 (respond): no handler answers with 5.
-        for answer in answers_of(replies):
-            if response_url:
-                await respond(response_url, answer)
-            else:
-                await tell(api, channel, user.id, answer)
+    def _address_locale(self, user: PlatformUser) -> str:
+        return pick_locale(user.locale, self._settings.locale)
 
-    async def _event(self, body: dict[str, Any], _key: str, api: AsyncWebClient) -> None:
+    async def _event(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
         event = body.get("event") or {}
         kind = event.get("type")
         team = str(body.get("team_id", ""))
@@ -223,16 +184,10 @@ class SlackHandling:
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
         command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)
-        answers = answers_of(await self._run(command, api))
-        if not channel:
-            return
-        for answer in answers:
-            if kind == "app_mention":  # `@Ambassador join` in a channel: ephemeral to the asker
-                await images.sending(
-                    api.chat_postEphemeral, channel=channel, user=user_id, **answer
-                )
-            else:  # a message in the DM with the bot: answered in that DM
-                await images.sending(api.chat_postMessage, channel=channel, **answer)
+        # `@Ambassador join` in a channel: ephemeral to the asker; a message in the DM with
+        # the bot: answered in that DM. Without a channel there is nowhere to answer.
+        address = ReplyAddress(inbox_id, user.id, channel, locale=self._address_locale(user))
+        await self._run(command, api, address if channel else None)
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

@@ -52,7 +52,7 @@ def connect(shared: Shared) -> Connection:
         SlackPacing.from_settings(settings.rate_limits, shared.clock),
     )
     observer = uninstall.still_installed if uninstall is not None else None
-    return Connection(sender=sender, attach=attach, observer=observer)
+    return Connection(sender=sender, attach=attach, observer=observer, close=sender.close)
 
 
 def _tokens(

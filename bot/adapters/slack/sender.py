@@ -15,6 +15,15 @@ DMs flows at that rate; edits (chat.update, a Tier 3 method) are paced per works
 while they wait, coalesce into the newest.
 
 A message's platform id is "<channel>:<ts>", what chat.update and thread replies need.
+
+The replies to a person's own request (bot/adapters/slack/replies.py) are outbox messages
+too, each carrying its Slack call: a modal (views.open), an answer at the request's
+response_url, an ephemeral message or a DM. They are answers, not posts: no channel or
+workspace pacing (Slack limits a response_url to 5 uses, chat.postEphemeral and
+views.open are Tier 4), only Slack's own 429s.
+
+One HTTP session is shared by every call (slack_sdk opens a new one per call otherwise:
+a TCP connection and its set-up each time); `close` ends it.
 """
 
 from __future__ import annotations
@@ -27,8 +36,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack import blocks, images
+from bot.adapters.slack import blocks, images, replies
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox import targets
@@ -57,15 +67,24 @@ PERMANENT = frozenset(
         "message_not_found",
         "cant_update_message",
         "edit_window_closed",
+        # views.open after the trigger_id's 3 seconds, or with one already used
+        "expired_trigger_id",
+        "exchanged_trigger_id",
+        "invalid_trigger_id",
     }
 )
 RATE_LIMIT_RETRIES = 2
 MAX_SLEEP_SECONDS = 2.0
 
 
-def client(token: str, base_url: str = DEFAULT_API_BASE_URL) -> AsyncWebClient:
-    """An AsyncWebClient for `token` against `base_url`, with the rate-limit retry handler."""
-    made = AsyncWebClient(token=token, base_url=base_url)
+def client(
+    token: str,
+    base_url: str = DEFAULT_API_BASE_URL,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncWebClient:
+    """An AsyncWebClient for `token` against `base_url`, with the rate-limit retry handler
+    (on `session` when given, else a new HTTP session per call, slack_sdk's default)."""
+    made = AsyncWebClient(token=token, base_url=base_url, session=session)
     made.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return made
 
@@ -118,21 +137,39 @@ class SlackSender:
         self._pacing = pacing or SlackPacing.from_settings(RateLimitSettings(), Clock())
         self._clients: dict[str, AsyncWebClient] = {}
         self._groups: dict[tuple[str, str], str] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        """The one HTTP session of every call (made on first use, in the running loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
+    async def close(self) -> None:
+        """End the shared HTTP session (after the outbox sender stopped)."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self._token_for(workspace)
         if not token:
             raise PermanentFailure(f"no Slack token for workspace {workspace}")
         found = self._clients.get(token)
-        if found is None:
-            found = self._clients[token] = client(token, self._base_url)
+        if found is None or found.session is not self._session:
+            found = self._clients[token] = client(token, self._base_url, self._http())
         return found
 
     async def post(
         self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
     ) -> str:
         """chat.postMessage to a channel, to a user id for a DM (the app's Messages tab), or
-        to the group DM of several people (conversations.open, once per group)."""
+        to the group DM of several people (conversations.open, once per group); a reply
+        to a request by the call it carries."""
+        call = message.extra.get(replies.CALL)
+        if isinstance(call, dict):
+            await self._reply(workspace, call)
+            return ""  # an answer to one person: nothing edits it or replies under it
         people = targets.group_members(target)
         channel = (
             await self._group_channel(workspace, people)
@@ -153,6 +190,50 @@ class SlackSender:
         pacing.per_channel.take((workspace, channel))
         response = await self._call(workspace, "chat_postMessage", channel=channel, **arguments)
         return f"{response['channel']}:{response['ts']}"
+
+    async def _reply(self, workspace: str, call: dict[str, Any]) -> None:
+        """One reply's Slack call (bot/adapters/slack/replies.py)."""
+        via = call.get("via")
+        message = dict(call.get("message") or {})
+        if via == "views.open":
+            await self._call(
+                workspace, "views_open", trigger_id=call.get("trigger_id"), view=call.get("view")
+            )
+        elif via == "response_url":
+            await self._respond(str(call.get("url", "")), message)
+        elif via == "ephemeral":
+            await self._call(
+                workspace,
+                "chat_postEphemeral",
+                channel=call.get("channel"),
+                user=call.get("user"),
+                **message,
+            )
+        elif via == "dm":
+            await self._call(workspace, "chat_postMessage", channel=call.get("channel"), **message)
+        else:
+            raise PermanentFailure(f"not a Slack reply: {via!r}")
+
+    async def _respond(self, url: str, message: dict[str, Any]) -> None:
+        """An ephemeral answer at a response_url; again without its images when Slack
+        refuses them. A response_url past its 30 minutes or 5 uses answers 404: parked."""
+        hook = AsyncWebhookClient(url, session=self._http())
+        try:
+            sent = await hook.send(response_type="ephemeral", replace_original=False, **message)
+            if sent.status_code != 200 and images.present(message) and images.refused(sent.body):
+                images.note("response_url")
+                sent = await hook.send(
+                    response_type="ephemeral", replace_original=False, **images.without(message)
+                )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise RetryLater(f"slack response_url unreachable: {type(exc).__name__}") from None
+        if sent.status_code == 429:
+            retry_after = sent.headers.get("Retry-After") or sent.headers.get("retry-after")
+            raise RetryLater("slack ratelimited", _seconds(retry_after), throttled=True)
+        if sent.status_code >= 500:
+            raise RetryLater(f"slack response_url {sent.status_code}")
+        if sent.status_code != 200:
+            raise PermanentFailure(f"slack response_url {sent.status_code}: {sent.body[:100]}")
 
     async def _group_channel(self, workspace: str, people: list[str]) -> str:
         """The group DM of `people` and the bot (Slack returns the same one each time)."""

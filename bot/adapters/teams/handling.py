@@ -43,7 +43,7 @@ from bot.adapters.teams import PLATFORM, cards, form_origin, installs, protocol
 from bot.adapters.teams.connector import Connector
 from bot.clock import Clock
 from bot.core.context import WorkspaceContext
-from bot.core.dispatch import Dispatcher
+from bot.core.dispatch import Deliver, Dispatcher
 from bot.core.events import (
     ActionEvent,
     CommandEvent,
@@ -56,7 +56,7 @@ from bot.core.replies import Card, OutboundMessage, Reply
 from bot.i18n import Translator, pick_locale
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.settings import Settings
-from storage import members, teams_references, workspaces
+from storage import members, outbox_keys, teams_references, workspaces
 from storage.conversations import channel_of
 from storage.sealing import Sealer
 from storage.teams_references import Reference
@@ -138,8 +138,13 @@ class TeamsHandling:
         if kind == "conversationUpdate":
             await self._conversation_update(activity)
         elif kind == "message":
-            replies = await self.run(activity, f"inbox-{inbox_id}")
-            await self.deliver(activity, replies, f"teams:{inbox_id}")
+            # The replies are written to the outbox in the core's transaction, with the
+            # effects (bot/core/dispatch.py); only an adapter's own refusal is left.
+            replies_key = f"teams:{inbox_id}"
+            left = await self.run(
+                activity, f"inbox-{inbox_id}", deliver=self.deliverer(activity, replies_key)
+            )
+            await self.deliver(activity, left, replies_key)
         elif kind == "messageReaction":
             await self._reactions(activity, inbox_id)
 
@@ -172,8 +177,11 @@ class TeamsHandling:
             )
             await self._dispatcher.reaction(liked)
 
-    async def run(self, activity: dict[str, Any], key: str) -> list[Reply]:
-        """The core's replies to a message: a command, or a card's submission."""
+    async def run(
+        self, activity: dict[str, Any], key: str, deliver: Deliver | None = None
+    ) -> list[Reply]:
+        """The core's replies to a message: a command, or a card's submission (with
+        `deliver`, written to the outbox by the core, and only a refusal returned)."""
         origin = _origin(activity)
         user = person_of(activity)
         submitted = cards.submission(activity.get("value"))
@@ -193,11 +201,11 @@ class TeamsHandling:
                 # Submitted from the 1:1 chat, the form acts where it was opened.
                 opened = Origin(PLATFORM, origin.workspace, channel_of(where), is_direct=False)
                 event = replace(event, origin=opened)
-            return await self._dispatcher.handle(event)
+            return await self._dispatcher.handle(event, deliver)
         if activity.get("value") is not None and not activity.get("text"):
             return []  # a card that is not ours: nothing to do
         text = await self._with_people(activity)
-        return await self._dispatcher.command(CommandEvent(origin, user, text, key))
+        return await self._dispatcher.command(CommandEvent(origin, user, text, key), deliver)
 
     async def _with_people(self, activity: dict[str, Any]) -> str:
         """The command text: the bot's mention removed, people's as `<@AAD object id>`."""
@@ -336,27 +344,39 @@ class TeamsHandling:
             workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
             outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
             # One welcome per install, whatever Teams resends.
-            await outbox.post(f"teams-welcome:{conversation}", conversation, message)
+            await outbox.post(outbox_keys.teams_welcome(conversation), conversation, message)
         self._wake_outbox()
 
     async def deliver(self, activity: dict[str, Any], replies: list[Reply], key: str) -> None:
-        """Replies through the outbox, one message each, in order, to the asker's 1:1 chat."""
+        """Replies through the outbox in a transaction of their own (an invoke's forms, an
+        adapter's refusal), one message each, in order, to the asker's 1:1 chat."""
         if not replies:
             return
+        enqueue = self.deliverer(activity, key)
+        async with self._db_sessions() as db, db.begin():
+            now = self._clock.now()
+            workspace = await workspaces.get_or_create(db, PLATFORM, tenant_of(activity), now)
+            ctx = WorkspaceContext.for_workspace(db, self._settings, workspace, now)
+            await enqueue(ctx, replies)
+        self._wake_outbox()
+
+    def deliverer(self, activity: dict[str, Any], key: str) -> Deliver:
+        """Writes replies to the outbox in the caller's transaction (the dispatcher's
+        `deliver`): one message each, in order, to the asker's 1:1 chat."""
         tenant = tenant_of(activity)
         conversation = str((activity.get("conversation") or {}).get("id") or "")
         personal = (activity.get("conversation") or {}).get("conversationType") == "personal"
         user = person_of(activity)
         locale = pick_locale(user.locale, self._settings.locale)
-        # A form opened here is answered from the 1:1 chat: it carries where it came from.
-        forms = not personal and any(reply.form for reply in replies)
-        opened_in = form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
-        async with self._db_sessions() as db, db.begin():
-            now = self._clock.now()
-            workspace = await workspaces.get_or_create(db, PLATFORM, tenant, now)
-            outbox = WorkspaceContext.for_workspace(db, self._settings, workspace, now).outbox
-            # Asked in a channel or a group chat: the asker's 1:1 chat with the bot.
-            target = conversation if personal else f"dm:{user.id}"
+        # Asked in a channel or a group chat: the asker's 1:1 chat with the bot.
+        target = conversation if personal else f"dm:{user.id}"
+
+        async def enqueue(ctx: WorkspaceContext, replies: list[Reply]) -> None:
+            # A form opened here is answered from the 1:1 chat: it carries where it came from.
+            forms = not personal and any(reply.form for reply in replies)
+            opened_in = (
+                form_origin.seal(self._sealer, tenant, user.id, conversation) if forms else ""
+            )
             for n, reply in enumerate(replies):
                 extra: dict[str, Any] = {}
                 if reply.form:
@@ -364,8 +384,9 @@ class TeamsHandling:
                     if opened_in:
                         extra["origin"] = opened_in
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
-                await outbox.post(f"{key}:reply:{n}", target, message, solicited=True)
-        self._wake_outbox()
+                await ctx.outbox.reply(f"{key}:reply:{n}", target, message)
+
+        return enqueue
 
 
 def _team_of(activity: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ from tests.support import teams_wire
 from tests.support.fake_connector import FakeConnector
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import sign
-from tests.support.slack_wire import install, slack_app
+from tests.support.slack_wire import handle_recorded, install, slack_app
 
 PUBLIC = Path(__file__).parents[2] / "fixtures" / "public"
 # The uninstall events last: with OAuth they delete the token the others need.
@@ -202,7 +202,7 @@ async def test_slacks_public_payloads_are_answered_and_handled_without_error(
                 body, headers = slack_request(path, fake)
                 response = await client.post("/slack/events", data=body, headers=headers)
                 answers[_name(path)] = response.status
-                await runtime.inbox.drain()
+                await handle_recorded(runtime)
             await _send_everything(runtime)
         kinds = await _handled_without_failure(runtime)
         answered = {name for name, posts in fake.responses.items() if posts}
@@ -233,7 +233,7 @@ async def test_teams_public_activities_are_answered_and_handled_without_error(
                 answers[_name(path)] = response.status
                 if _unhandled_invoke(activity) and _name(path) not in OTHER_CHANNELS:
                     unhandled[_name(path)] = 501
-                await runtime.inbox.drain()
+                await handle_recorded(runtime)
             await _send_everything(runtime)
         kinds = await _handled_without_failure(runtime)
         replied = [call for call in fake.calls if call.method == "send"]

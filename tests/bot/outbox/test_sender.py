@@ -234,3 +234,20 @@ async def test_a_live_message_posted_twice_without_an_id_is_parked_with_the_reas
     assert platform.posts == [("C1", "count 0")] * 2, "posted again once, not more"
     row = await _row(runtime, "card")
     assert row.status == "failed" and "twice" in (row.last_error or "")
+
+
+async def test_a_reply_goes_in_its_own_lane_never_behind_a_fan_out(
+    runtime: Runtime, platform: RecordingSender
+) -> None:
+    async with runtime.db_sessions() as db, db.begin():
+        workspace = await workspaces.get_or_create(db, "test", "T1", runtime.clock.now())
+        outbox = Outbox(db, "test", workspace.id, runtime.clock.now())
+        for n in range(60):  # more than a batch, queued first
+            await outbox.post(f"dm:{n}", f"dm:U{n}", OutboundMessage(f"News {n}"))
+        assert await outbox.reply("reply", "dm:UASK", OutboundMessage("Your answer"))
+    assert await runtime.sender.run_once() == 51, "the urgent lane's one, then a batch of 50"
+    assert ("dm:UASK", "Your answer") in platform.posts
+    assert (await _row(runtime, "reply")).urgent
+    assert (await _row(runtime, "dm:59")).status == "pending", "the fan-out goes on after"
+    await runtime.sender.drain()
+    assert len(platform.posts) == 61

@@ -38,7 +38,7 @@ from tests.support.slack_requests import (
     json_headers,
     sign,
 )
-from tests.support.slack_wire import slack_app
+from tests.support.slack_wire import handle_recorded, slack_app
 
 VECTORS = Path(__file__).parent / "golden" / "signature_vectors.json"
 
@@ -52,7 +52,7 @@ async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack,
 async def _send(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
     """Post a signed request, then let the inbox worker handle what it recorded."""
     response = await client.post("/slack/events", data=body, headers={**sign(body), **headers})
-    await client.server.app[RUNTIME].inbox.drain()
+    await handle_recorded(client.server.app[RUNTIME])
     return response
 
 
@@ -187,7 +187,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_the_forms_action(
 async def _send_json(client: TestClient, body: str, **headers: str) -> Any:  # type: ignore[type-arg]
     signed = {**sign(body), "Content-Type": "application/json", **headers}
     response = await client.post("/slack/events", data=body, headers=signed)
-    await client.server.app[RUNTIME].inbox.drain()
+    await handle_recorded(client.server.app[RUNTIME])
     return response
 
 
@@ -647,7 +647,7 @@ async def test_a_signed_command_replayed_within_its_window_has_one_effect(
     for _ in range(3):
         response = await client.post("/slack/events", data=body, headers=headers)
         assert response.status == 200 and await response.text() == ""
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     assert await _count(runtime, Contribution) == 1
     assert await _count(runtime, InboxEvent) == 1
     assert len(fake.responses["s"]) == 1, "answered once"
@@ -672,7 +672,7 @@ async def test_a_replayed_click_has_one_effect_even_when_replays_arrive_together
         *(client.post("/slack/events", data=body, headers=headers) for _ in range(3))
     )
     assert [answer.status for answer in answers] == [200, 200, 200]
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     assert await _count(runtime, InboxEvent) == before + 1
     assert (
         len(fake.responses["click"]) == 1 and "Welcome aboard" in fake.responses["click"][0]["text"]

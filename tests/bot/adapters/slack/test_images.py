@@ -18,7 +18,7 @@ from storage.models import OutboxMessage
 from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command, event, json_headers, sign
-from tests.support.slack_wire import Client, slack_app
+from tests.support.slack_wire import Client, handle_recorded, slack_app
 
 PUBLIC = "https://ambassador.example.org"
 
@@ -86,7 +86,7 @@ async def _ask(client: Client, fake: FakeSlack, runtime: Runtime, user: str, tex
     name = f"{user}-{len(fake.calls)}-{len(fake.refused)}"
     body = command(user, text, response_url=fake.response_url(name))
     assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     return name
 
 
@@ -116,7 +116,7 @@ async def test_badges_reach_slack_without_their_image_when_slack_cannot_fetch_it
         home = event(opened, "EvHome")
         response = await client.post("/slack/events", data=home, headers=json_headers(home))
         assert response.status == 200
-        await runtime.inbox.drain()
+        await handle_recorded(runtime)
         async with runtime.db_sessions() as db:
             sent = (await db.execute(select(OutboxMessage))).scalars()
             statuses = {m.idempotency_key: m.status for m in sent}

@@ -22,7 +22,7 @@ from storage import slack_installations, workspaces
 from storage.models import Member, OutboxMessage, SlackInstallation
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command, command_fields, event, json_headers, sign
-from tests.support.slack_wire import slack_app
+from tests.support.slack_wire import handle_recorded, slack_app
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -67,7 +67,7 @@ async def _ask(
     name = f"{user}-{len(fake.calls)}"
     body = command(user, text, team=team, response_url=fake.response_url(name))
     assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     [answer] = fake.responses[name]
     return answer
 
@@ -125,7 +125,7 @@ async def test_a_workspace_of_an_enterprise_grid_organization_is_served_too(
     fields = command_fields("UBOSS5", "session start Grid", team="T5")
     body = urlencode({**fields, "enterprise_id": "E5", "response_url": fake.response_url("grid")})
     assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     [answer] = fake.responses["grid"]
     assert "is open" in answer["text"]
     await runtime.sender.drain()

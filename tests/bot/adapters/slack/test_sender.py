@@ -63,21 +63,23 @@ async def test_posts_dms_threads_and_edits_reach_slack_as_slack_expects(
         outbox = Outbox(db, "slack", workspace.id, runtime.clock.now())
         await outbox.update("card:edit", "card", "C1", OutboundMessage("Join (3)", card=card))
     await runtime.sender.drain()
-    methods = [(method, body.get("channel")) for method, body in slack.calls]
-    assert methods == [
-        ("chat.postMessage", "C1"),
-        ("chat.postMessage", "U9"),
-        ("chat.postMessage", "C1"),
-        ("chat.update", "C1"),
+    # One target's messages in order; another target's are sent beside them.
+    in_c1 = [(method, body) for method, body in slack.calls if body.get("channel") == "C1"]
+    assert [method for method, _ in in_c1] == [
+        "chat.postMessage",
+        "chat.postMessage",
+        "chat.update",
     ]
-    first, dm, reply, edit = (body for _, body in slack.calls)
+    (_, first), (_, reply), (_, edit) = in_c1
+    [dm] = [body for _, body in slack.calls if body.get("channel") == "U9"]
+    assert len(slack.calls) == 4
     assert first["blocks"][0]["type"] == "header" and first["text"] == "Join"
     assert first["blocks"][-1]["elements"][0]["action_id"] == "signup.join#0"
     assert dm["text"] == "Welcome &lt;!channel&gt;"
-    assert reply["thread_ts"] == "1700000000.000001"
-    assert edit["ts"] == "1700000000.000001" and edit["text"] == "Join (3)"
     rows = await _rows(runtime)
-    assert rows["card"].platform_message_id == "C1:1700000000.000001"
+    card_ts = (rows["card"].platform_message_id or "").removeprefix("C1:")
+    assert card_ts and reply["thread_ts"] == card_ts
+    assert edit["ts"] == card_ts and edit["text"] == "Join (3)"
     assert {row.status for row in rows.values()} == {"sent"}
 
 
@@ -150,11 +152,14 @@ async def test_posts_to_one_channel_are_paced_and_wait_without_using_attempts(
     await _post(runtime, "dm", "dm:U1", OutboundMessage("A DM is another channel"))
     await runtime.sender.drain()
     # A burst of three, then one per second (https://docs.slack.dev/apis/web-api/rate-limits).
-    assert [body["text"] for _, body in slack.calls] == [
+    # One target's messages in order; another target's are sent beside them.
+    assert [body["text"] for _, body in slack.calls if body["channel"] == "C1"] == [
         "Post 0",
         "Post 1",
         "Post 2",
-        "A DM is another channel",
+    ]
+    assert [body["text"] for _, body in slack.calls if body["channel"] == "U1"] == [
+        "A DM is another channel"
     ]
     rows = await _rows(runtime)
     assert rows["c3"].status == "pending" and rows["c3"].attempts == 0
@@ -175,8 +180,10 @@ async def test_a_fan_out_flows_at_the_workspace_rate(runtime: Runtime, slack: Fa
         await _post(runtime, f"dm:{n}", f"dm:U{n}", OutboundMessage(f"Hello {n}"))
     await runtime.sender.drain()
     assert len(slack.calls) == 8
-    # Seven intervals of 50 ms between the first and the last (arrival jitter aside).
-    assert slack.times[-1] - slack.times[0] >= 0.33
+    # Seven intervals of 50 ms between the first send and the last (0.35 s); the DMs go
+    # side by side, each at its reserved slot, so the first arrival may lag its send by the
+    # HTTP connection's set-up (the others reuse it): at least 0.3 s between arrivals.
+    assert slack.times[-1] - slack.times[0] >= 0.3
 
 
 async def test_bursts_of_card_edits_are_paced_per_workspace(

@@ -17,6 +17,7 @@ from storage.models import MembershipEvent
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import button_click, command_fields, event_payload
+from tests.support.slack_wire import handle_recorded
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -50,7 +51,7 @@ async def _ask(fake: FakeSlack, runtime: Runtime, user: str, text: str) -> dict[
         "slash_commands", command_fields(user, text, response_url=fake.response_url(name))
     )
     assert "payload" not in ack, "acknowledged before the work"
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     [answer] = fake.responses[name]
     return answer
 
@@ -78,7 +79,7 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
 
     click = button_click("U2", join, fake.response_url("click"))
     await fake.push("interactive", click)
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     told = [b["text"] for m, b in fake.calls if m == "response_url"]
     assert told and "Welcome aboard" in told[-1]
 
@@ -92,7 +93,7 @@ async def test_commands_clicks_and_events_arrive_over_socket_mode(
     }
     await fake.push("events_api", event_payload(mention, "EvSock1"))
     await fake.push("events_api", event_payload(mention, "EvSock1"))  # Slack's retry
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     assert await _joins(runtime) == 3
     ephemeral = [b for m, b in fake.calls if m == "chat.postEphemeral"]
     assert len(ephemeral) == 1 and ephemeral[0]["user"] == "U3"

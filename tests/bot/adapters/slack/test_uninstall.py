@@ -23,7 +23,7 @@ from storage.models import (
 from tests.conftest import FRIDAY
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import command, event, json_headers, sign
-from tests.support.slack_wire import slack_app
+from tests.support.slack_wire import handle_recorded, slack_app
 
 Client = TestClient  # type: ignore[type-arg]
 DAY = 86400
@@ -54,7 +54,7 @@ async def _ask(
     name = f"{user}-{len(fake.calls)}"
     body = command(user, text, team=team, response_url=fake.response_url(name))
     assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
-    await runtime.inbox.drain()
+    await handle_recorded(runtime)
     await runtime.sender.drain()
     return str(fake.responses[name][0]["text"])
 

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from bot.adapters.teams.platform import connector_of
+from bot.adapters.teams.platform import adapter_of, connector_of
 from bot.clock import Clock
-from bot.server import Runtime, build_app, create_runtime
+from bot.server import ENDPOINTS, Runtime, build_app, create_runtime
 from storage import teams_references
-from storage.models import InboxEvent
+from storage.models import InboxEvent, OutboxMessage
+from storage.vocabulary import InboxStatus
 from tests.conftest import make_settings
 from tests.support.fake_connector import Call, FakeConnector
 from tests.support.teams_wire import (
@@ -388,3 +389,35 @@ async def test_a_join_card_posted_without_an_id_is_posted_again_then_updated_in_
     assert any("4 learners joined" in shown for shown in counts), counts
     assert "closed" in counts[-1] and not _join_actions(updates[-1]), "closed: no Join button"
     assert len(cards) == len([c for c in fake.sent() if _join_actions(c)]), "no other copy"
+
+
+async def test_a_reply_is_committed_with_its_effects_and_sent_once_even_if_handled_again(
+    teams: tuple[Client, FakeConnector, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, fake, runtime = teams
+    handling = adapter_of(client.server.app[ENDPOINTS]).handling
+
+    async def dies(_activity: Any, replies: list[Any], _key: str) -> None:
+        # Whatever is left to send after the core's commit is lost with the process.
+        if replies:
+            raise SystemError("the process died after the commit")
+
+    monkeypatch.setattr(handling, "deliver", dies)
+    assert (await send(client, fake, activity(fake, ANIM, "session start Feedback"))).status == 202
+    await runtime.inbox.drain()
+    async with runtime.db_sessions() as db:
+        replies = (
+            await db.execute(
+                select(OutboxMessage).where(OutboxMessage.idempotency_key.like("teams:%:reply:%"))
+            )
+        ).scalars()
+        [reply] = list(replies)
+    assert reply.status == "pending", "committed with the session: nothing was left to send"
+    # The worker dies before marking the activity done: it is handled again.
+    async with runtime.db_sessions() as db, db.begin():
+        await db.execute(update(InboxEvent).values(status=InboxStatus.PENDING))
+    assert await runtime.inbox.drain() == 1
+    await settle(runtime)
+    created = [c for c in fake.calls if c.method == "create"]
+    answers = [call.shown for call in fake.sent(created[0].conversation)]
+    assert len([text for text in answers if "is open" in text]) == 1, "sent once"
