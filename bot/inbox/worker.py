@@ -4,10 +4,12 @@ Acknowledgements come first, handling keeps up: the worker claims whatever is du
 statement for a batch), handles several requests at once (`concurrency`), and marks the
 handled ones done together, in one statement per round. Before each request it gives way
 to acknowledgements in progress (`acks_pending`: requests being recorded by the journal),
-for at most GIVE_WAY seconds — so a burst of slash commands is acknowledged at the
-journal's speed, and a steady stream, which leaves gaps between acks, is answered as it
-goes instead of waiting for a lull that never comes (issue 18: the former "wait for a
-lull" rule answered nothing within Slack's 3 seconds beyond ~15 requests/s).
+for at most GIVE_WAY seconds, one request at a time — so under a burst that never lets up
+(acks always pending) handling takes one request per GIVE_WAY and the burst is
+acknowledged at the journal's speed, while a steady stream, which leaves gaps between
+acks, is answered as it goes instead of waiting for a lull that never comes (issue 18:
+the former "wait for a lull" rule answered nothing within Slack's 3 seconds beyond ~15
+requests/s).
 
 A request is claimed with a lease; its platform's processor runs it (the core's own
 transaction dedupes on the request and writes its replies to the outbox, so a second run
@@ -61,6 +63,7 @@ class InboxWorker:
         self._acks_pending = acks_pending
         self._processors: dict[str, Processor] = {}
         self._slots = asyncio.Semaphore(concurrency)
+        self._giving_way = asyncio.Lock()  # one request at a time waits for a gap
         self._loop = tasks.WorkLoop(
             "inbox-worker", self.run_once, lambda: POLL_SECONDS, log, "inbox_loop_failed"
         )
@@ -106,11 +109,13 @@ class InboxWorker:
         return len(batch)
 
     async def _give_way(self) -> None:
-        """Wait while acknowledgements are being recorded, at most GIVE_WAY seconds."""
-        waited = 0.0
-        while waited < GIVE_WAY and self._acks_pending():
-            await asyncio.sleep(GIVE_WAY_STEP)
-            waited += GIVE_WAY_STEP
+        """Wait while acknowledgements are being recorded, at most GIVE_WAY seconds, one
+        request at a time (the others wait behind it)."""
+        async with self._giving_way:
+            waited = 0.0
+            while waited < GIVE_WAY and self._acks_pending():
+                await asyncio.sleep(GIVE_WAY_STEP)
+                waited += GIVE_WAY_STEP
 
     async def _handle(self, event: InboxEvent) -> bool:
         """Run one request's processor; whether it was handled (else it is due again)."""

@@ -100,10 +100,25 @@ async def test_a_request_waits_for_acks_being_recorded_but_never_starves(
     assert await worker.drain() == 1
     assert checks == [True, True, True, False] and started_after == [4]
 
-    endless = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=lambda: True)
-    endless.register("slack", process)
+    # Acks that never stop: each request still starts, one per GIVE_WAY, one after another.
+    looks: list[int] = []
+
+    def always() -> bool:
+        looks.append(1)
+        return True
+
+    endless = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=always)
+    seen_at: list[int] = []
+
+    async def note(_kind: str, _payload: dict[str, Any], _event_id: int) -> None:
+        seen_at.append(len(looks))
+
+    endless.register("slack", note)
     await journal.record("slack", "command", {"text": "join"})
-    assert await endless.drain() == 1 and len(started_after) == 2
+    await journal.record("slack", "command", {"text": "join"})
+    assert await endless.drain() == 2
+    per_wait = round(worker_module.GIVE_WAY / worker_module.GIVE_WAY_STEP)
+    assert seen_at == [per_wait, 2 * per_wait], "the second waited after the first"
     assert all(row.status == "done" for row in await _rows(runtime))
 
 
