@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -452,6 +453,8 @@ async def measure_phase(
         server_cpu_cores=None if cpu is None or span <= 0 else round(cpu / span, 2),
         client_cpu_ms_per_request=round(client_used * 1000 / total, 2),
         client_cpu_cores=round(client_used / span, 2) if span > 0 else None,
+        # Other work on the machine weighs on every figure: the 1-minute load at the end.
+        machine_load_1m=round(os.getloadavg()[0], 2),
         server_exit_code=server.returncode,
         server_log=scan_log(server.log_path),
     )
@@ -478,7 +481,8 @@ def _progress(backend: str, kind: str, what: str, found: dict[str, Any]) -> None
         f"p99 {_s(found['p99_s'])}, max {_s(found['max_s'])}, {found['within_3s_pct']}% "
         f"within 3 s; lost {found['lost']}, duplicated {found['duplicated']}, wrong "
         f"{found['wrong_answers']}, ack errors {found['ack_errors']}; server "
-        f"{found['server_cpu_ms_per_request']} ms CPU/request",
+        f"{found['server_cpu_ms_per_request']} ms CPU/request; machine load "
+        f"{found['machine_load_1m']}",
         flush=True,
     )
 
