@@ -3,6 +3,10 @@
 Workers pull request numbers from one shared counter until `total` are sent, so a
 slow request never holds back the others. Latency is measured with
 `time.perf_counter` around one request, from send to the last byte of the answer.
+
+`run_open_loop` is the other shape: requests at a steady rate whatever became of the
+earlier ones (request i leaves at t0 + i/rate), as independent people would send them;
+its times are `time.monotonic`, the clock a fake platform in this process records too.
 """
 
 from __future__ import annotations
@@ -135,6 +139,59 @@ def client_session(concurrency: int) -> aiohttp.ClientSession:
         connector=aiohttp.TCPConnector(limit=concurrency),
         timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
     )
+
+
+def unlimited_session() -> aiohttp.ClientSession:
+    """A client with no cap on its connections: an open-loop load keeps as many requests in
+    flight as the server leaves unanswered, and a cap would turn it back into a closed loop."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0),
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+    )
+
+
+@dataclass
+class Sent:
+    """One request of an open-loop load (time.monotonic): when it was due, when it left,
+    when its answer (the ack) was read, and what was wrong with it (None: acked as expected)."""
+
+    due: float
+    sent: float | None = None
+    acked: float | None = None
+    problem: str | None = None
+
+
+async def run_open_loop(
+    client: aiohttp.ClientSession,
+    url: str,
+    body_for: BodyFactory,
+    check: ReplyCheck,
+    *,
+    rate: float,
+    total: int,
+    encode: Encoder = as_json,
+) -> list[Sent]:
+    """POST `total` bodies to `url`, request i at t0 + i/`rate`, without waiting for the
+    earlier ones (open loop); each request's times, in order. A request late to leave
+    (this loop busy) leaves at once: the achieved rate is the caller's to report."""
+    start = time.monotonic() + 0.05
+    requests = [Sent(due=start + index / rate) for index in range(total)]
+
+    async def one(index: int) -> None:
+        record = requests[index]
+        payload, headers = encode(body_for(index))  # signed now: Slack checks the timestamp
+        record.sent = time.monotonic()
+        record.problem = await _post(client, url, payload, headers, check)
+        record.acked = time.monotonic()
+
+    tasks = []
+    for index, record in enumerate(requests):
+        delay = record.due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index)))
+    await asyncio.gather(*tasks)
+    return requests
 
 
 async def run_load(

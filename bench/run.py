@@ -1,4 +1,4 @@
-"""`make bench`: nine suites (most on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: ten suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -19,9 +19,13 @@
   served meanwhile next to the same joins with nothing to purge (bench/retention.py);
 - dashboard: the steering dashboard's page over 100,000 members, 1,000,000 contributions
   and 1,000,000 pulse answers made by the demo generator, and the rollups' rebuild
-  (bench/dashboard.py; `--dashboard-quick` for a run of seconds).
+  (bench/dashboard.py; `--dashboard-quick` for a run of seconds);
+- responsiveness: the delay from the ack of a signed Slack join or pulse click to its
+  answer (response_url, or the modal's views.open) at steady rates, up to the highest
+  rate keeping p99 under 3 s, every answer counted once (bench/responsiveness.py;
+  `--responsiveness-quick` for a run of seconds).
 
-Choose with --suites (default: all nine).
+Choose with --suites (default: all ten).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -61,6 +65,7 @@ from bench import (
     databases,
     mentoring,
     pulses,
+    responsiveness,
     retention,
     slack,
     teams,
@@ -91,6 +96,7 @@ SUITES = (
     "teams",
     "retention",
     "dashboard",
+    "responsiveness",
 )
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
@@ -157,6 +163,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     teams.add_arguments(parser)
     retention.add_arguments(parser)
     dashboard.add_arguments(parser)
+    responsiveness.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -467,6 +474,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "dashboard" in args.suites:
         print("dashboard:", flush=True)
         await dashboard.run_suite(args, workdir, results, skipped)
+    if "responsiveness" in args.suites:
+        print("responsiveness:", flush=True)
+        await responsiveness.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -585,6 +595,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *retention.summary_lines(results["retention"])]
     if "dashboard" in results:
         lines += ["", *dashboard.summary_lines(results["dashboard"])]
+    if "responsiveness" in results:
+        lines += ["", *responsiveness.summary_lines(results["responsiveness"])]
     return "\n".join(lines)
 
 
@@ -689,6 +701,7 @@ SECTIONS = {
     "teams": ("teams",),
     "retention": ("retention",),
     "dashboard": ("dashboard",),
+    "responsiveness": ("responsiveness",),
 }
 
 

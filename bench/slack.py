@@ -95,7 +95,9 @@ def check_acked(answer: Any) -> str | None:
     return None if isinstance(answer, dict) and answer.get("text") == "ok" else "not acked"
 
 
-def _env(fake: FakeSlack, **more: str) -> dict[str, str]:
+def bot_env(fake: FakeSlack, **more: str) -> dict[str, str]:
+    """A bot process's environment: one Slack workspace served by `fake`, UANIM its admin,
+    English, JSON logs; `more` adds (DATABASE_URL…)."""
     env = dict(os.environ)
     env.update(
         SLACK_SIGNING_SECRET=SECRET,
@@ -133,7 +135,7 @@ async def _load(
         )
 
 
-async def _open_session(
+async def open_session(
     control: aiohttp.ClientSession, base_url: str, fake: FakeSlack, name: str
 ) -> None:
     """`session start Bench` as the animator; wait for its answer at the response_url."""
@@ -177,7 +179,7 @@ async def _measure(
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout) as control, server.running(control):
         if setup and fake is not None:
-            await _open_session(control, server.url, fake, f"setup-{prefix}")
+            await open_session(control, server.url, fake, f"setup-{prefix}")
         measured = await _load(f"{server.url}/slack/events", args, prefix, check, fake)
         expected = args.warmup + args.slack_requests
         handled = await _until_handled(fake, prefix, expected) if fake is not None else None
@@ -196,7 +198,7 @@ async def measure_bare(
     server = ServerProcess(
         name=f"bare bolt (run {run})",
         argv=[sys.executable, "-m", "bench.bare_slack", "--port", str(port)],
-        env=_env(fake),
+        env=bot_env(fake),
         log_path=workdir / f"bare-slack-run{run}.log",
         port=port,
     )
@@ -216,7 +218,7 @@ async def measure_bot(
     server = ServerProcess(
         name=f"bot over Slack on {backend} (run {run})",
         argv=[sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(fake, DATABASE_URL=url),
+        env=bot_env(fake, DATABASE_URL=url),
         log_path=workdir / f"bot-slack-{backend}-run{run}.log",
         port=port,
     )

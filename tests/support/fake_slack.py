@@ -56,8 +56,9 @@ class FakeSlack:
     rotate_expires_in: int | None = None  # set: installs give rotating tokens lasting this
     refreshes: int = 0
     _refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → team
-    # response_url name → what was posted to it
+    # response_url name → what was posted to it, and when (time.monotonic(), same order)
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    response_times: dict[str, list[float]] = field(default_factory=dict)
     # user id → users.info's `user` object; anyone else gets a plain English profile.
     directory: dict[str, dict[str, Any]] = field(default_factory=dict)
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
@@ -97,6 +98,7 @@ class FakeSlack:
             return web.Response(status=400, text="invalid_blocks")
         self._record("response_url", body, "")
         self.responses.setdefault(request.match_info["id"], []).append(body)
+        self.response_times.setdefault(request.match_info["id"], []).append(self.times[-1])
         return web.json_response({"ok": True})
 
     async def _handle(self, request: web.Request) -> web.Response:

@@ -94,16 +94,22 @@ def json_headers(body: str) -> dict[str, str]:
 
 
 def button_click(
-    user: str, action: dict[str, Any], response_url: str, channel: str = "C1", team: str = "T1"
+    user: str,
+    action: dict[str, Any],
+    response_url: str,
+    channel: str = "C1",
+    team: str = "T1",
+    trigger_id: str = "1.2.4",
 ) -> dict[str, Any]:
     """A block_actions payload: `user` clicked the button `action` (its action_id and value)
-    in `channel` (shape: the golden sample block_actions)."""
+    in `channel` (shape: the golden sample block_actions); `trigger_id` is what a modal the
+    bot opens in answer names (views.open)."""
     return {
         "type": "block_actions",
         "team": {"id": team, "domain": "acme"},
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "channel": {"id": channel, "name": "training"},
-        "trigger_id": "1.2.4",
+        "trigger_id": trigger_id,
         "response_url": response_url,
         "actions": [
             {
