@@ -1,0 +1,200 @@
+"""A SQLite connection that runs its statements inline, on the event loop's own thread.
+
+SQLAlchemy's `sqlite+aiosqlite` dialect talks to an aiosqlite connection, which runs every
+call on a thread of its own: a queue, a thread wake-up, a future, `call_soon_threadsafe`
+and the GIL going back and forth, about 290 µs of CPU per statement here where SQLite
+itself spends a few µs on a local file (issue 18: a Slack join makes ~23 statements).
+`InlineConnection` has the surface the dialect uses from an aiosqlite connection
+(https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/dialects/sqlite/aiosqlite.py,
+https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/connectors/asyncio.py)
+backed by a plain `sqlite3.Connection`; each of its coroutines completes without ever
+suspending. `storage.db.create_engine` hands it to SQLAlchemy through `async_creator`
+(https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#using-a-custom-asyncio-connection-creator),
+so the URL, the dialect, its pool, the pragmas and the `BEGIN IMMEDIATE` hooks stay as
+they were.
+
+What running inline means:
+
+- A statement blocks the loop while it runs: nothing else in the process moves until
+  SQLite returns. The writer's statements are short (an index lookup, a row or a few
+  written: microseconds to a millisecond); long reads belong to the dashboard's reader
+  (`storage.db.create_reader`), which stays on aiosqlite's threads.
+- SQLite's busy handler sleeps inside the call: while another *process* holds the write
+  lock, a statement would freeze the loop for as long as `busy_timeout`
+  (https://www.sqlite.org/c3ref/busy_timeout.html). `serve` is one process per SQLite file
+  (bot/scheduling/leader.py refuses a second one); only CLI commands such as `migrate` or
+  `demo` run beside it. So the inline connection waits at most `BUSY_TIMEOUT_MS`, then
+  raises `sqlite3.OperationalError("database is locked")`, which SQLAlchemy wraps as
+  `sqlalchemy.exc.OperationalError` and the dispatcher already retries as transient.
+  Inside the process the writer engine has one connection (pool_size=1), and WAL readers
+  never take the write lock (https://www.sqlite.org/wal.html#concurrency), so the bot
+  never waits on itself.
+- Errors are sqlite3's own exceptions, the very ones aiosqlite raises (it re-exports them)
+  and the dialect maps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+# The longest a statement may wait for another process's write lock, blocking the loop.
+# Long enough for a CLI command's short transaction beside `serve`, short enough that a
+# long one (a migration) surfaces as a retryable "database is locked" at once.
+BUSY_TIMEOUT_MS = 200
+
+
+class InlineCursor:
+    """An aiosqlite-like cursor over a `sqlite3.Cursor`; its coroutines never suspend."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        """Run one statement."""
+        if parameters is None:
+            self._cursor.execute(sql)
+        else:
+            self._cursor.execute(sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        """Run one statement once per set of parameters."""
+        self._cursor.executemany(sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        """The next row, or None."""
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to `size` rows (`arraysize` by default, as aiosqlite does)."""
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        """Close the cursor."""
+        self._cursor.close()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for row in self._cursor:
+            yield row
+
+    @property
+    def description(self) -> Any:
+        """The columns of the last statement's rows (None if it returns none)."""
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        """The rowid of the last row inserted."""
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        """Rows `fetchmany` returns by default."""
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class _InlineQueue:
+    """Stands for aiosqlite's queue to its thread: the dialect sets `isolation_level` by
+    putting `(future, function)` on it; here the function runs at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as error:  # handed to whoever awaits the future, as aiosqlite does
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+class InlineConnection:
+    """An aiosqlite-like connection over a `sqlite3.Connection`, for SQLAlchemy's
+    `sqlite+aiosqlite` dialect; its coroutines never suspend."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self._tx = _InlineQueue()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._connection is None:
+            # aiosqlite's words: the dialect maps them to OperationalError (a disconnect).
+            raise ValueError("no active connection")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        """The sqlite3 module's transaction mode (None: SQLAlchemy's hooks begin them)."""
+        return self._conn.isolation_level
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction is open."""
+        return self._conn.in_transaction
+
+    def cursor(self) -> InlineCursor:
+        """A new cursor; also an async context manager, as aiosqlite's is."""
+        return InlineCursor(self._conn.cursor())
+
+    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
+        """Run one statement on a new cursor."""
+        return await self.cursor().execute(sql, parameters)
+
+    async def commit(self) -> None:
+        """Commit the open transaction."""
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        """Roll the open transaction back."""
+        self._conn.rollback()
+
+    async def create_function(
+        self, name: str, num_params: int, func: Callable[..., Any], *, deterministic: bool = False
+    ) -> None:
+        """Make a Python function callable from SQL."""
+        self._conn.create_function(name, num_params, func, deterministic=deterministic)
+
+    async def close(self) -> None:
+        """Close the connection (again: nothing)."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Close at once: what SQLAlchemy calls to terminate a connection, from any thread."""
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+
+def connector(database: str, **options: Any) -> Callable[[], Any]:
+    """An `async_creator` for `create_async_engine`: `sqlite3.connect(database, **options)`
+    with a busy timeout of `BUSY_TIMEOUT_MS`, usable from any thread (the pool may close
+    it from the garbage collector's)."""
+    options = {**options, "timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+
+    async def connect() -> InlineConnection:
+        return InlineConnection(sqlite3.connect(database, **options))
+
+    return connect
