@@ -17,8 +17,9 @@ What running inline means:
 
 - A statement blocks the loop while it runs: nothing else in the process moves until
   SQLite returns. The writer's statements are short (an index lookup, a row or a few
-  written: microseconds to a millisecond); long reads belong to the dashboard's reader
-  (`storage.db.create_reader`), which stays on aiosqlite's threads.
+  written: microseconds to a millisecond; the longest, retention's deletes, go one bounded
+  batch at a time); long reads belong to the dashboard's reader (`storage.db.create_reader`),
+  which stays on aiosqlite's threads.
 - SQLite's busy handler sleeps inside the call: while another *process* holds the write
   lock, a statement would freeze the loop for as long as `busy_timeout`
   (https://www.sqlite.org/c3ref/busy_timeout.html). `serve` is one process per SQLite file
@@ -29,6 +30,12 @@ What running inline means:
   Inside the process the writer engine has one connection (pool_size=1), and WAL readers
   never take the write lock (https://www.sqlite.org/wal.html#concurrency), so the bot
   never waits on itself.
+- Checkpoints run inline too: the COMMIT that takes the write-ahead log past
+  `wal_autocheckpoint` (1000 pages) copies it into the database file and syncs that file
+  (https://www.sqlite.org/wal.html#automatic_checkpoint): the loop waits for that disk
+  sync, every few MB written. `storage.erasure.truncate_wal` checkpoints on this
+  connection too, after erasures and once a day, and waits up to `BUSY_TIMEOUT_MS` for the
+  dashboard's open reads (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
 - Errors are sqlite3's own exceptions, the very ones aiosqlite raises (it re-exports them)
   and the dialect maps.
 """
