@@ -60,9 +60,9 @@ from storage.vocabulary import InboxStatus, MemberRole, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-# truncate_wal's tries: a minute at most (each waits up to 0.2 s, with 0.2 s between them),
-# longer than a dashboard read.
-CHECKPOINT_TRIES = 150
+# truncate_wal's tries: a minute at most (each waits up to inline_sqlite.BUSY_TIMEOUT_MS,
+# with 0.2 s between them), longer than a dashboard read.
+CHECKPOINT_TRIES = 240
 CHECKPOINT_PAUSE_SECONDS = 0.2
 
 SWEEP_AFTER = timedelta(minutes=10)

@@ -7,8 +7,9 @@ itself spends a few µs on a local file (issue 18: a Slack join makes ~23 statem
 `InlineConnection` has the surface the dialect uses from an aiosqlite connection
 (https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/dialects/sqlite/aiosqlite.py,
 https://github.com/sqlalchemy/sqlalchemy/blob/main/lib/sqlalchemy/connectors/asyncio.py)
-backed by a plain `sqlite3.Connection`; each of its coroutines completes without ever
-suspending. `storage.db.create_engine` hands it to SQLAlchemy through `async_creator`
+backed by a plain `sqlite3.Connection`; each of its coroutines completes without
+suspending, unless another process holds the write lock (below). `storage.db.create_engine`
+hands it to SQLAlchemy through `async_creator`
 (https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#using-a-custom-asyncio-connection-creator),
 so the URL, the dialect, its pool, the pragmas and the `BEGIN IMMEDIATE` hooks stay as
 they were.
@@ -24,9 +25,13 @@ What running inline means:
   lock, a statement would freeze the loop for as long as `busy_timeout`
   (https://www.sqlite.org/c3ref/busy_timeout.html). `serve` is one process per SQLite file
   (bot/scheduling/leader.py refuses a second one); only CLI commands such as `migrate` or
-  `demo` run beside it. So the inline connection waits at most `BUSY_TIMEOUT_MS`, then
-  raises `sqlite3.OperationalError("database is locked")`, which SQLAlchemy wraps as
-  `sqlalchemy.exc.OperationalError` and the dispatcher already retries as transient.
+  `demo`, or a test's own connections, run beside it. So SQLite's busy handler sleeps at
+  most `BUSY_TIMEOUT_MS` at a time; a statement outside a transaction (the
+  `BEGIN IMMEDIATE` that takes the write lock) that still finds it taken is tried again
+  after an `asyncio.sleep` that frees the loop, for up to `LOCK_WAIT_SECONDS` in all, as
+  long as it waited on aiosqlite's thread before. Then, or inside a transaction at once,
+  `sqlite3.OperationalError("database is locked")` is raised: SQLAlchemy wraps it as
+  `sqlalchemy.exc.OperationalError`, which the dispatcher retries as transient.
   Inside the process the writer engine has one connection (pool_size=1), and WAL readers
   never take the write lock (https://www.sqlite.org/wal.html#concurrency), so the bot
   never waits on itself.
@@ -34,8 +39,9 @@ What running inline means:
   `wal_autocheckpoint` (1000 pages) copies it into the database file and syncs that file
   (https://www.sqlite.org/wal.html#automatic_checkpoint): the loop waits for that disk
   sync, every few MB written. `storage.erasure.truncate_wal` checkpoints on this
-  connection too, after erasures and once a day, and waits up to `BUSY_TIMEOUT_MS` for the
-  dashboard's open reads (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint).
+  connection too, after erasures and once a day: a try waits up to `BUSY_TIMEOUT_MS` for
+  the dashboard's open reads (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint),
+  the next comes after a pause.
 - Errors are sqlite3's own exceptions, the very ones aiosqlite raises (it re-exports them)
   and the dialect maps.
 """
@@ -43,18 +49,36 @@ What running inline means:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
-# The longest a statement may wait for another process's write lock, blocking the loop.
-# Long enough for a CLI command's short transaction beside `serve`, short enough that a
-# long one (a migration) surfaces as a retryable "database is locked" at once.
-BUSY_TIMEOUT_MS = 200
+# The longest SQLite's busy handler may sleep in one statement, blocking the loop: enough
+# for a CLI command's short transaction beside `serve`.
+BUSY_TIMEOUT_MS = 50
+# The longest a statement outside a transaction (BEGIN IMMEDIATE) waits for the write lock
+# in all, in tries of BUSY_TIMEOUT_MS with the loop free between them: as long as SQLite
+# waited before, under aiosqlite (timeout=30).
+LOCK_WAIT_SECONDS = 30.0
+# Pauses between tries (seconds): SQLite's own busy handler's steps (sqliteDefaultBusyCallback
+# in main.c), then 100 ms.
+_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)
+
+
+def _pauses() -> Iterator[float]:
+    return itertools.chain(_PAUSES, itertools.repeat(_PAUSES[-1]))
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    # The primary code (the low byte): SQLITE_BUSY and its extended codes.
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class InlineCursor:
-    """An aiosqlite-like cursor over a `sqlite3.Cursor`; its coroutines never suspend."""
+    """An aiosqlite-like cursor over a `sqlite3.Cursor`; its coroutines do not suspend,
+    but for `execute` waiting for another process's lock."""
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
@@ -66,12 +90,27 @@ class InlineCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
-        """Run one statement."""
-        if parameters is None:
-            self._cursor.execute(sql)
-        else:
-            self._cursor.execute(sql, parameters)
-        return self
+        """Run one statement. Outside a transaction (BEGIN IMMEDIATE, a checkpoint), a
+        statement that finds another process's lock is tried again after a pause that
+        frees the loop, for up to LOCK_WAIT_SECONDS: SQLite says such a statement can
+        simply be retried (https://www.sqlite.org/rescode.html#busy); inside a transaction
+        "database is locked" is raised at once, for the caller to roll back."""
+        arguments = (sql,) if parameters is None else (sql, parameters)
+        if self._cursor.connection.in_transaction:
+            self._cursor.execute(*arguments)
+            return self
+        deadline: float | None = None
+        pauses = _pauses()
+        while True:
+            try:
+                self._cursor.execute(*arguments)
+                return self
+            except sqlite3.OperationalError as error:
+                now = time.monotonic()
+                deadline = deadline or now + LOCK_WAIT_SECONDS
+                if not _is_busy(error) or now >= deadline:
+                    raise
+            await asyncio.sleep(min(next(pauses), max(deadline - now, 0.0)))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
         """Run one statement once per set of parameters."""
@@ -139,7 +178,7 @@ class _InlineQueue:
 
 class InlineConnection:
     """An aiosqlite-like connection over a `sqlite3.Connection`, for SQLAlchemy's
-    `sqlite+aiosqlite` dialect; its coroutines never suspend."""
+    `sqlite+aiosqlite` dialect; its coroutines do not suspend (see `InlineCursor.execute`)."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection: sqlite3.Connection | None = connection

@@ -1,11 +1,14 @@
 """The SQLite writer runs its statements inline on the event loop's thread; the reader
-stays on aiosqlite's threads; transactions, errors and locks behave as under aiosqlite."""
+stays on aiosqlite's threads; transactions and errors behave as under aiosqlite, and
+another process's lock is waited for with the loop free between short tries."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiosqlite
@@ -15,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.dispatch import _is_transient
+from storage import inline_sqlite
 from storage.db import create_engine, create_reader
 from storage.inline_sqlite import BUSY_TIMEOUT_MS, InlineConnection
 
@@ -123,24 +127,53 @@ async def test_a_constraint_violation_is_an_integrity_error(engine: AsyncEngine)
     assert await _names(engine) == ["first"]  # and the connection still works
 
 
-async def test_another_process_lock_surfaces_as_a_transient_error(
-    engine: AsyncEngine, url: str, tmp_path: Path
-) -> None:
-    async with engine.connect() as connection:
-        waited = await connection.exec_driver_sql("PRAGMA busy_timeout")
-        assert waited.scalar_one() == BUSY_TIMEOUT_MS  # how long the loop may be blocked
-    # Stands for a CLI command's transaction: the write lock held by another connection.
+@pytest.fixture
+def other_process(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """Stands for a CLI command beside `serve`: the write lock held by another connection."""
     other = sqlite3.connect(tmp_path / "inline.db", isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        with pytest.raises(OperationalError) as raised:
-            async with engine.begin() as connection:
-                await connection.execute(text("INSERT INTO t (name) VALUES ('blocked')"))
-        assert "database is locked" in str(raised.value.orig)
-        assert _is_transient(raised.value)  # the dispatcher tries the event again
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
+    other.execute("BEGIN IMMEDIATE")
+    yield other
+    other.close()
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_with_the_loop_free(
+    engine: AsyncEngine, other_process: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting = asyncio.Event()
+
+    def pauses() -> Iterator[float]:
+        waiting.set()  # the first try found the lock taken
+        return itertools.repeat(0.0)
+
+    monkeypatch.setattr(inline_sqlite, "_pauses", pauses)
+
+    async def write() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t (name) VALUES ('after the wait')"))
+
+    writing = asyncio.create_task(write())
+    await waiting.wait()  # runs only if the loop is free while the write waits
+    assert not writing.done()
+    other_process.execute("ROLLBACK")
+    await writing
+    assert await _names(engine) == ["after the wait"]
+
+
+async def test_a_lock_held_too_long_surfaces_as_a_transient_error(
+    engine: AsyncEngine, other_process: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.connect() as connection:  # no transaction: the lock is not needed
+        raw = await connection.get_raw_connection()
+        assert raw.driver_connection is not None
+        waited = await raw.driver_connection.execute("PRAGMA busy_timeout")
+        assert await waited.fetchone() == (BUSY_TIMEOUT_MS,)  # how long the loop may block
+    monkeypatch.setattr(inline_sqlite, "LOCK_WAIT_SECONDS", 0.0)  # no second try
+    with pytest.raises(OperationalError) as raised:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO t (name) VALUES ('blocked')"))
+    assert "database is locked" in str(raised.value.orig)
+    assert _is_transient(raised.value)  # the dispatcher tries the event again
+    other_process.execute("ROLLBACK")
     async with engine.begin() as connection:
         await connection.execute(text("INSERT INTO t (name) VALUES ('once free')"))
     assert await _names(engine) == ["once free"]
