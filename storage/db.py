@@ -1,4 +1,5 @@
-"""Engine and session factory for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+"""Engine and session factory for SQLite (aiosqlite's dialect; the writer runs inline, see
+storage.inline_sqlite) and PostgreSQL (asyncpg)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage import inline_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +76,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     that reads then writes fails at once with "database is locked" when another
     writer holds the lock (busy_timeout does not apply to that upgrade). See
     https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+
+    SQLite's statements run inline on the event loop's thread (storage.inline_sqlite: no
+    thread hand-off per statement), under aiosqlite's dialect all the same.
     """
     driver_url = async_url(url)
     # SQL parameters are what people wrote: never in an exception's message or a log line.
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         _prepare_sqlite_file(url)
-        kwargs["connect_args"] = {"timeout": 30}
+        # The file and the sqlite3 options the URL names, as the dialect would read them.
+        args, options = SQLiteDialect_pysqlite().create_connect_args(make_url(driver_url))
+        kwargs["async_creator"] = inline_sqlite.connector(*args, **options)
         # One connection: SQLite allows one writer at a time anyway, and queueing for
         # the pool is fair and immediate where SQLite's busy handler sleeps and retries
         # (long tails under concurrent joins). Several processes need PostgreSQL.
@@ -146,7 +155,8 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Bounded: a statement waiting for another process's lock blocks the event loop.
+        cursor.execute(f"PRAGMA busy_timeout={inline_sqlite.BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Deleted content is overwritten with zeros, so that an erasure (`forget me`) leaves

@@ -18,7 +18,9 @@ truncates the write-ahead log, so no byte of the person remains in the database 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +57,13 @@ from storage.models import (
 )
 from storage.personal_data import received_condition
 from storage.vocabulary import InboxStatus, MemberRole, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# truncate_wal's tries: a minute at most (each waits up to inline_sqlite.BUSY_TIMEOUT_MS,
+# with 0.2 s between them), longer than a dashboard read.
+CHECKPOINT_TRIES = 240
+CHECKPOINT_PAUSE_SECONDS = 0.2
 
 SWEEP_AFTER = timedelta(minutes=10)
 # Texts shorter than this are not searched for in other records (too many false matches).
@@ -274,17 +283,34 @@ async def sweep(db: AsyncSession, row: ErasureSweep) -> None:
     await db.delete(row)
 
 
-async def truncate_wal(engine: AsyncEngine) -> None:
+async def truncate_wal(engine: AsyncEngine) -> bool:
     """SQLite: fold the write-ahead log into the file and empty it, so that the pages as
     they were before the erasure are gone from disk too (a no-op on PostgreSQL). Outside
-    any transaction: a checkpoint cannot truncate the log while one is open."""
+    any transaction: a checkpoint cannot truncate the log while one is open.
+
+    The checkpoint waits for the dashboard's open reads, but the writer's connection runs
+    on the event loop and waits at most its busy timeout (storage.inline_sqlite): a try
+    that finds a read still open answers "busy"
+    (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint), and the next one comes
+    after a pause in which the loop, and the bot's writes, go on. True once truncated."""
     if engine.dialect.name != "sqlite":
-        return
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    for _ in range(CHECKPOINT_TRIES):
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = (await cursor.fetchone())[0]
+        if not busy:
+            return True
+        await _pause()
+    log.warning("wal_not_truncated", extra={"tries": CHECKPOINT_TRIES})
+    return False
+
+
+async def _pause() -> None:
+    await asyncio.sleep(CHECKPOINT_PAUSE_SECONDS)
 
 
 async def _former_member(db: AsyncSession, workspace: Workspace, now: datetime) -> int:
