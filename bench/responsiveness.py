@@ -43,7 +43,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import bulk, slack
+from bench import bulk, hotspots, slack
 from bench.loadgen import Sent, percentile, run_open_loop, unlimited_session
 from bench.servers import BenchError, ServerProcess, free_port, scan_log
 from bot.adapters.slack.blocks import slack_action_id
@@ -111,6 +111,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=GRACE_S,
         help="seconds after a phase's last request to wait for late answers; one still "
         "missing then is lost (default: %(default)s)",
+    )
+    group.add_argument(
+        "--responsiveness-profile",
+        action="store_true",
+        help="sample the server with py-spy during each measured stream and report where its "
+        "CPU goes, by category (bench/hotspots.py; the raw profiles stay in the logs folder)",
     )
     group.add_argument(
         "--responsiveness-quick",
@@ -436,7 +442,15 @@ async def measure_phase(
                 )
                 await _collect(answers, warm, warmup[-1].due, grace)
                 server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+                profile = workdir / f"{label}.spy"
+                profiling = (
+                    asyncio.create_task(hotspots.record(server.pid, seconds, profile))
+                    if getattr(args, "responsiveness_profile", False) and server.pid
+                    else None
+                )
                 sent = await _stream(client, endpoint, fake, kind, f"{prefix}m", rate, total)
+                if profiling is not None:
+                    await profiling
                 ended, _all = await _collect(answers, names, sent[-1].due, grace)
                 # CPU from the first request to the last answer (or the grace's end): the
                 # backlog handled after the sending stopped belongs to the phase too.
@@ -458,6 +472,8 @@ async def measure_phase(
         server_exit_code=server.returncode,
         server_log=scan_log(server.log_path),
     )
+    if profiling is not None and profile.exists():
+        found["hotspots"] = {"profile": profile.name, **hotspots.categorise(profile)}
     return found
 
 

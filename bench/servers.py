@@ -54,6 +54,11 @@ class ServerProcess:
     _process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
+    def pid(self) -> int | None:
+        """The server's process id, while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def url(self) -> str:
         """The server's base URL, without a trailing slash."""
         return f"http://127.0.0.1:{self.port}"

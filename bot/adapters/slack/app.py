@@ -23,6 +23,7 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -153,6 +154,7 @@ class SlackAdapter:
         api = client(slack.bot_token, slack.api_base_url)
         self._api = api
         self._clients: dict[str, AsyncWebClient] = {}
+        self._session: aiohttp.ClientSession | None = None
         self._oauth: AsyncOAuthFlow | None = None
         if slack.oauth:
             assert tokens is not None, "OAuth needs the database's tokens"
@@ -252,10 +254,12 @@ class SlackAdapter:
             await self._socket.connect_async()
 
     async def stop(self) -> None:
-        """Close the Socket Mode connection; stop directory lookups."""
+        """Close the Socket Mode connection; stop directory lookups; end the HTTP session."""
         if self._socket is not None:
             await self._socket.close_async()
         await self._profiles.close()
+        if self._session is not None:
+            await self._session.close()
 
     async def events(self, request: web.Request) -> web.Response:
         """Hand the request to bolt (ack, listeners) and return its answer; refused first
@@ -335,14 +339,25 @@ class SlackAdapter:
             return
         await self._record("event", body, request)
 
+    def _http(self) -> aiohttp.ClientSession:
+        """One HTTP session for the handling's calls (directory lookups, the App Home tab),
+        made on first use in the running loop: slack_sdk opens one per call otherwise."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
     async def _api_for(self, team: str) -> AsyncWebClient | None:
         """The Web API client acting in `team` (its own token with OAuth)."""
         if self._tokens is None:
+            if self._api.session is None or self._api.session.closed:
+                self._api.session = self._http()
             return self._api
         token = await self._tokens.bot_token(team)
         if token is None:
             return None
         found = self._clients.get(token)
-        if found is None:
-            found = self._clients[token] = client(token, self._settings.slack.api_base_url)
+        if found is None or found.session is not self._session:
+            found = self._clients[token] = client(
+                token, self._settings.slack.api_base_url, self._http()
+            )
         return found
