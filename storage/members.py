@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
-from storage.models import Member, MembershipEvent
-from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
+from storage.models import Member, MembershipEvent, Workspace
+from storage.upsert import InsertInto, Prepared, attach, attach_values, insert_for, table_of
 from storage.vocabulary import MemberRole
 
 # Who stands for people who were erased, as author of the sessions, challenges and pulses
@@ -49,21 +49,105 @@ def _build_upsert_seen(insert_into: InsertInto) -> Any:
     member = table_of(Member)
     insert = insert_into(member)
     return insert.on_conflict_do_update(
-        index_elements=["workspace_id", "user_id"],
-        set_={
-            # A platform that only knows the id (a Slack event) must not erase a real name.
-            "display_name": case(
-                (insert.excluded.display_name == insert.excluded.user_id, member.c.display_name),
-                else_=insert.excluded.display_name,
-            ),
-            "platform_locale": func.coalesce(
-                insert.excluded.platform_locale, member.c.platform_locale
-            ),
-        },
+        index_elements=["workspace_id", "user_id"], set_=_seen_updates(insert, member)
     ).returning(*member.c)
 
 
+def _seen_updates(insert: Any, member: Any) -> dict[str, Any]:
+    return {
+        # A platform that only knows the id (a Slack event) must not erase a real name.
+        "display_name": case(
+            (insert.excluded.display_name == insert.excluded.user_id, member.c.display_name),
+            else_=insert.excluded.display_name,
+        ),
+        "platform_locale": func.coalesce(insert.excluded.platform_locale, member.c.platform_locale),
+    }
+
+
 _UPSERT_SEEN = Prepared(_build_upsert_seen)
+
+
+async def upsert_seen_in(
+    db: AsyncSession,
+    platform: str,
+    external_id: str,
+    user_id: str,
+    display_name: str,
+    platform_locale: str | None,
+    now: datetime,
+) -> tuple[Workspace, Member] | None:
+    """`upsert_seen` in the workspace `platform`/`external_id`, and that workspace as it is
+    now, in one round trip; None (nothing written) when the workspace was never seen.
+
+    Why one statement: every event needs both rows, and each statement costs more CPU
+    through the driver than the lookups themselves. The workspace is read in the same
+    statement, never cached: its language, time zone or uninstalled mark may be changed
+    by any replica at any time.
+    """
+    result = await _UPSERT_SEEN_IN.execute(
+        db,
+        {
+            "platform": platform,
+            "external_id": external_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "platform_locale": platform_locale,
+            "role": MemberRole.LEARNER,
+            "created_at": now,
+        },
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    values = row._asdict()
+    workspace_values = {name: values.pop(_WORKSPACE_PREFIX + name) for name in _WORKSPACE_READ} | {
+        "id": values["workspace_id"],
+        "platform": platform,
+        "external_id": external_id,
+    }
+    workspace = attach_values(db, Workspace, workspace_values)
+    return workspace, attach_values(db, Member, values)
+
+
+_WORKSPACE_PREFIX = "workspace__"
+# The workspace's columns read back (its id, platform and external id are known already).
+_WORKSPACE_READ = tuple(
+    column.name
+    for column in table_of(Workspace).c
+    if column.name not in {"id", "platform", "external_id"}
+)
+
+
+def _build_upsert_seen_in(insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    workspace = table_of(Workspace)
+    # INSERT … SELECT from the workspace row: no workspace, no row (the caller creates it).
+    # The WHERE clause also keeps SQLite from reading ON CONFLICT as a join's ON.
+    written = ["user_id", "display_name", "platform_locale", "role", "created_at"]
+    source = select(
+        workspace.c.id, *(bindparam(name, type_=member.c[name].type) for name in written)
+    ).where(
+        workspace.c.platform == bindparam("platform"),
+        workspace.c.external_id == bindparam("external_id"),
+    )
+    insert = insert_into(member).from_select(["workspace_id", *written], source)
+    # The workspace's other columns as scalar subqueries of RETURNING (SQLite's RETURNING
+    # names only the table written; both databases accept subqueries there).
+    # Spelled out: SQLAlchemy neither correlates a subquery of RETURNING to the table
+    # written nor qualifies SQLite's RETURNING columns.
+    read_back = [
+        literal_column(
+            f"(SELECT workspace.{name} FROM workspace WHERE workspace.id = member.workspace_id)",
+            type_=workspace.c[name].type,
+        ).label(_WORKSPACE_PREFIX + name)
+        for name in _WORKSPACE_READ
+    ]
+    return insert.on_conflict_do_update(
+        index_elements=["workspace_id", "user_id"], set_=_seen_updates(insert, member)
+    ).returning(*member.c, *read_back)
+
+
+_UPSERT_SEEN_IN = Prepared(_build_upsert_seen_in)
 
 
 async def update_profile(

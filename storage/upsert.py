@@ -67,7 +67,11 @@ class Prepared:
 
 def attach(db: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
     """A persistent `model` instance for `row` (all columns), known to the session, no SELECT."""
-    values = row._asdict()
+    return attach_values(db, model, row._asdict())
+
+
+def attach_values(db: AsyncSession, model: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """`attach` for a row already read into {column: value} (all columns)."""
     key = db.identity_key(model, values["id"])
     existing = db.identity_map.get(key)
     if existing is not None:
