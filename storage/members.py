@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, literal_column, select, update
+from sqlalchemy import Boolean, bindparam, case, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
@@ -230,6 +231,52 @@ def _build_mark_joined(_insert_into: InsertInto) -> Any:
 
 
 _MARK_JOINED = Prepared(_build_mark_joined)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A join recorded by `mark_asker_joined`."""
+
+    # Whether they ever answered "would you like a mentor?" (a mentee wish exists): the
+    # welcome asks only those who never did.
+    answered_mentoring: bool
+
+
+async def mark_asker_joined(
+    db: AsyncSession, member: Member, session_id: int | None, now: datetime
+) -> Joined | None:
+    """`mark_joined` for the event's asker, in one statement instead of three; None when
+    they already were a member (race-safe: WHERE joined_at IS NULL).
+
+    Why it may trust `member`: it is the row the dispatcher's upsert returned and locked in
+    this transaction, so its columns are what the rollup's "before" reads (their session,
+    join, departure, creation and first contribution dates). What the row does not hold —
+    whether they ever liked something, whether they ever answered the mentoring question —
+    comes back from the UPDATE itself. The workspace is the member's."""
+    result = await _MARK_ASKER_JOINED.execute(
+        db, {"member_id": member.id, "now": now, "session_id": session_id}
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    before = activity.state_of(member, bool(row.gave_like))
+    await activity.joined(db, member.id, before, session_id, now, workspace_id=member.workspace_id)
+    return Joined(answered_mentoring=bool(row.answered_mentoring))
+
+
+def _build_mark_asker_joined(insert_into: InsertInto) -> Any:
+    # Spelled out: SQLAlchemy does not correlate a subquery of RETURNING to the table written.
+    gave_like = (
+        "EXISTS (SELECT 1 FROM contribution_like WHERE contribution_like.member_id = member.id)"
+    )
+    answered = "EXISTS (SELECT 1 FROM mentee_wish WHERE mentee_wish.member_id = member.id)"
+    return _build_mark_joined(insert_into).returning(
+        literal_column(gave_like, Boolean).label("gave_like"),
+        literal_column(answered, Boolean).label("answered_mentoring"),
+    )
+
+
+_MARK_ASKER_JOINED = Prepared(_build_mark_asker_joined)
 
 
 async def record_event(
