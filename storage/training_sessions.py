@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
 from storage.models import Member, SessionParticipation, TrainingSession
-from storage.upsert import Prepared, attach, insert_for, table_of
+from storage.upsert import Prepared, attach, insert_for, keep, table_of
 
 
 async def create(
@@ -38,11 +40,35 @@ async def create(
 
 
 async def by_code(db: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
-    """The session with join code `code` (codes are stored upper case)."""
-    query = select(TrainingSession).where(
-        TrainingSession.workspace_id == workspace_id, TrainingSession.code == code.upper()
+    """The session with join code `code` (codes are stored upper case); its opener is read
+    with it (see `_with_opener`)."""
+    params = {"workspace_id": workspace_id, "code": code.upper()}
+    found = _kept_sessions(db, (await _BY_CODE.execute(db, params)).all())
+    return found[0] if found else None
+
+
+def _with_opener(query: Select[Any]) -> Select[Any]:
+    """`query` of sessions, with each one's opener read in the same statement: the language
+    of a session's posts is its opener's (bot/handlers/signup.session_translator), and a
+    member loaded here is then found in the session's identity map, with no SELECT of its
+    own on every join."""
+    return query.add_columns(Member).outerjoin(Member, Member.id == TrainingSession.opened_by_id)
+
+
+def _kept_sessions(db: AsyncSession, rows: Sequence[Row[Any]]) -> list[TrainingSession]:
+    """The sessions of `_with_opener` rows, their openers kept in the session's identity map."""
+    keep(db, *(row[1] for row in rows if row[1] is not None))
+    return [row[0] for row in rows]
+
+
+_BY_CODE = Prepared(
+    lambda _insert_into: _with_opener(
+        select(TrainingSession).where(
+            TrainingSession.workspace_id == bindparam("workspace_id"),
+            TrainingSession.code == bindparam("code"),
+        )
     )
-    return (await db.execute(query)).scalar_one_or_none()
+)
 
 
 async def by_id(db: AsyncSession, session_id: int) -> TrainingSession | None:
@@ -61,11 +87,11 @@ async def open_in_conversation(
         "conversation": conversation,
         "threads": conversations.threads_pattern(conversation),
     }
-    return list((await _OPEN_IN_CONVERSATION.execute(db, params)).scalars())
+    return _kept_sessions(db, (await _OPEN_IN_CONVERSATION.execute(db, params)).all())
 
 
 _OPEN_IN_CONVERSATION = Prepared(
-    lambda _insert_into: (
+    lambda _insert_into: _with_opener(
         select(TrainingSession)
         .where(
             TrainingSession.workspace_id == bindparam("workspace_id"),

@@ -84,6 +84,13 @@ def attach_values(db: AsyncSession, model: type[ModelT], values: dict[str, Any])
     return instance
 
 
+def keep(db: AsyncSession, *instances: Base) -> None:
+    """Hold `instances` for the session's life. Why: its identity map holds objects weakly,
+    and a row read only so that a later `db.get` finds it without a SELECT (a session's
+    opener, read with the session) would otherwise be collected before that."""
+    db.info.setdefault("kept", []).extend(instances)
+
+
 def skip_locked(db: AsyncSession, query: Any) -> Any:
     """Lock the selected rows so another replica's claim skips them (PostgreSQL only;
     SQLite runs one process and BEGIN IMMEDIATE already serialises writers)."""
