@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, case, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
@@ -151,33 +162,80 @@ def _build_upsert_seen_in(insert_into: InsertInto) -> Any:
 _UPSERT_SEEN_IN = Prepared(_build_upsert_seen_in)
 
 
-async def update_profile(
-    db: AsyncSession,
-    workspace_id: int,
-    user_id: str,
-    *,
-    name: str | None,
-    platform_locale: str | None,
-    email: str | None,
-    timezone: str | None,
+@dataclass(frozen=True)
+class DirectoryProfile:
+    """What a platform's directory says about someone, by workspace and user id."""
+
+    workspace: str  # the workspace's external id
+    user_id: str
+    name: str | None
+    platform_locale: str | None
+    email: str | None
+    timezone: str | None
+
+
+async def update_profiles(
+    db: AsyncSession, platform: str, profiles: list[DirectoryProfile]
 ) -> None:
-    """What the platform's directory says about someone already known: their name, language,
-    email; their time zone only when they never chose one (`settings timezone` wins)."""
-    values: dict[str, Any] = {}
-    if name:
-        values["display_name"] = name[:200]
-    if platform_locale:
-        values["platform_locale"] = platform_locale[:16]
-    if email:
-        values["email"] = email[:320]
-    if timezone:
-        values["timezone"] = func.coalesce(Member.timezone, timezone[:64])
-    if values:
-        await db.execute(
-            update(Member)
-            .where(Member.workspace_id == workspace_id, Member.user_id == user_id)
-            .values(**values)
+    """What the platform's directory says about people already known, in one statement for
+    all: their name, language, email (each when given); their time zone only when they never
+    chose one (`settings timezone` wins). A row the directory leaves as it is is not
+    rewritten; someone the bot does not know (or a workspace it does not) is skipped."""
+    if not profiles:
+        return
+    params = [
+        {
+            "p_platform": platform,
+            "p_workspace": profile.workspace,
+            "p_user_id": profile.user_id,
+            "p_name": _given(profile.name, 200),
+            "p_locale": _given(profile.platform_locale, 16),
+            "p_email": _given(profile.email, 320),
+            "p_timezone": _given(profile.timezone, 64),
+        }
+        for profile in profiles
+    ]
+    await db.execute(_UPDATE_PROFILES.for_session(db), params)
+
+
+def _given(value: str | None, limit: int) -> str | None:
+    # Empty means "not given", as None does: the directory never erases what is known.
+    return value[:limit] if value else None
+
+
+def _build_update_profiles(_insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    workspace = table_of(Workspace)
+
+    def given(name: str) -> Any:
+        return bindparam(name, type_=String())
+
+    new = {
+        "display_name": func.coalesce(given("p_name"), member.c.display_name),
+        "platform_locale": func.coalesce(given("p_locale"), member.c.platform_locale),
+        "email": func.coalesce(given("p_email"), member.c.email),
+        "timezone": func.coalesce(member.c.timezone, given("p_timezone")),
+    }
+    workspace_id = (
+        select(workspace.c.id)
+        .where(
+            workspace.c.platform == bindparam("p_platform"),
+            workspace.c.external_id == bindparam("p_workspace"),
         )
+        .scalar_subquery()
+    )
+    return (
+        update(member)
+        .where(
+            member.c.workspace_id == workspace_id,
+            member.c.user_id == bindparam("p_user_id"),
+            or_(*(member.c[name].is_distinct_from(value) for name, value in new.items())),
+        )
+        .values(new)
+    )
+
+
+_UPDATE_PROFILES = Prepared(_build_update_profiles)
 
 
 async def find(db: AsyncSession, workspace_id: int, user_id: str) -> Member | None:

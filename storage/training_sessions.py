@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
@@ -55,10 +55,10 @@ def _with_opener(query: Select[Any]) -> Select[Any]:
     return query.add_columns(Member).outerjoin(Member, Member.id == TrainingSession.opened_by_id)
 
 
-def _kept_sessions(db: AsyncSession, rows: Sequence[Row[Any]]) -> list[TrainingSession]:
+def _kept_sessions(db: AsyncSession, rows: Sequence[Any]) -> list[TrainingSession]:
     """The sessions of `_with_opener` rows, their openers kept in the session's identity map."""
-    keep(db, *(row[1] for row in rows if row[1] is not None))
-    return [row[0] for row in rows]
+    keep(db, *(opener for _session, opener in rows if opener is not None))
+    return [session for session, _opener in rows]
 
 
 _BY_CODE = Prepared(
