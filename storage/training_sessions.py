@@ -40,25 +40,51 @@ async def create(
 
 
 async def by_code(db: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
-    """The session with join code `code` (codes are stored upper case); its opener is read
-    with it (see `_with_opener`)."""
+    """The session with join code `code` (codes are stored upper case)."""
+    found = await by_code_counted(db, workspace_id, code)
+    return found[0] if found is not None else None
+
+
+async def by_code_counted(
+    db: AsyncSession, workspace_id: int, code: str
+) -> tuple[TrainingSession, int] | None:
+    """`by_code`, with its `learner_count` as the statement read it (see `_with_opener`)."""
     params = {"workspace_id": workspace_id, "code": code.upper()}
     found = _kept_sessions(db, (await _BY_CODE.execute(db, params)).all())
     return found[0] if found else None
 
 
 def _with_opener(query: Select[Any]) -> Select[Any]:
-    """`query` of sessions, with each one's opener read in the same statement: the language
-    of a session's posts is its opener's (bot/handlers/signup.session_translator), and a
-    member loaded here is then found in the session's identity map, with no SELECT of its
-    own on every join."""
-    return query.add_columns(Member).outerjoin(Member, Member.id == TrainingSession.opened_by_id)
+    """`query` of sessions, with each one's opener and learner count read in the same
+    statement, for a join: the language of a session's posts is its opener's
+    (bot/handlers/signup.session_translator), and a member loaded here is then found in the
+    session's identity map, with no SELECT of its own; the count is the card's, plus the
+    join itself."""
+    participation = table_of(SessionParticipation)
+    learners = (
+        select(func.count())
+        .where(
+            participation.c.session_id == TrainingSession.id,
+            participation.c.member_id.not_in(
+                [
+                    TrainingSession.opened_by_id,
+                    func.coalesce(TrainingSession.closed_by_id, TrainingSession.opened_by_id),
+                ]
+            ),
+        )
+        .correlate(TrainingSession)
+        .scalar_subquery()
+    )
+    return query.add_columns(Member, learners).outerjoin(
+        Member, Member.id == TrainingSession.opened_by_id
+    )
 
 
-def _kept_sessions(db: AsyncSession, rows: Sequence[Any]) -> list[TrainingSession]:
-    """The sessions of `_with_opener` rows, their openers kept in the session's identity map."""
-    keep(db, *(opener for _session, opener in rows if opener is not None))
-    return [session for session, _opener in rows]
+def _kept_sessions(db: AsyncSession, rows: Sequence[Any]) -> list[tuple[TrainingSession, int]]:
+    """The sessions of `_with_opener` rows with their counts, their openers kept in the
+    session's identity map."""
+    keep(db, *(opener for _session, opener, _count in rows if opener is not None))
+    return [(session, int(count)) for session, _opener, count in rows]
 
 
 _BY_CODE = Prepared(
@@ -82,6 +108,13 @@ async def open_in_conversation(
     """Sessions whose join window is open in `conversation` (or, stored before the core was
     given a Teams thread's channel, in one of its threads: storage/conversations.py),
     oldest first."""
+    return [session for session, _count in await open_counted(db, workspace_id, conversation)]
+
+
+async def open_counted(
+    db: AsyncSession, workspace_id: int, conversation: str
+) -> list[tuple[TrainingSession, int]]:
+    """`open_in_conversation`, each with its `learner_count` as the statement read it."""
     params = {
         "workspace_id": workspace_id,
         "conversation": conversation,

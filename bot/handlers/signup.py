@@ -155,14 +155,16 @@ async def join(ctx: Context, args: Args) -> list[Reply]:
         return await _join_code(ctx, args.tokens[0].value)
     if ctx.origin.is_direct:
         return await _join_from_direct_chat(ctx)
-    open_here = await training_sessions.open_in_conversation(
+    open_here = await training_sessions.open_counted(
         ctx.db, ctx.workspace.id, ctx.origin.conversation
     )
     if len(open_here) > 1:
-        buttons = tuple(Button(s.name, JOIN_ACTION, s.code) for s in open_here)
+        buttons = tuple(Button(s.name, JOIN_ACTION, s.code) for s, _count in open_here)
         card = Card(title=ctx.t("signup.which_session"), buttons=buttons)
         return [Reply(ctx.t("signup.which_session"), card=card)]
-    return await _join(ctx, open_here[0] if open_here else None)
+    if not open_here:
+        return await _join(ctx, None)
+    return await _join(ctx, *open_here[0])
 
 
 async def join_button(ctx: Context, value: str) -> list[Reply]:
@@ -204,15 +206,20 @@ async def _join_from_direct_chat(ctx: Context) -> list[Reply]:
 
 async def _join_code(ctx: Context, code: str) -> list[Reply]:
     shown = code[:16]
-    session = await training_sessions.by_code(ctx.db, ctx.workspace.id, code.strip()[:16])
-    if session is None:
+    found = await training_sessions.by_code_counted(ctx.db, ctx.workspace.id, code.strip()[:16])
+    if found is None:
         raise UserError("signup.unknown_code", code=shown)
+    session, learners = found
     if session.closed_at is not None:
         raise UserError("signup.closed_code", code=session.code, name=session.name)
-    return await _join(ctx, session)
+    return await _join(ctx, session, learners)
 
 
-async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
+async def _join(
+    ctx: Context, session: TrainingSession | None, learners_before: int = 0
+) -> list[Reply]:
+    """Join the community, and `session` when given (`learners_before`: its learner count
+    as read with it, in this transaction)."""
     member = ctx.actor
     took_part = False
     if session is not None:
@@ -251,7 +258,10 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         await badges.promote_after(ctx, "sessions", member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
-    count = await training_sessions.learner_count(ctx.db, session)
+    # The count read with the session, plus this join: no SELECT of its own (a trainer
+    # joining their own session is no learner: training_sessions.learner_count).
+    trainers = {session.opened_by_id, session.closed_by_id or session.opened_by_id}
+    count = learners_before + int(took_part and member.id not in trainers)
     await _enqueue_card_update(ctx, session, f"join:{member.id}", count)
     key = "signup.joined_session" if first_join else "signup.took_part"
     return [Reply(ctx.t(key, name=session.name, count=count))]
