@@ -403,6 +403,18 @@ async def state(db: AsyncSession, member_id: int) -> MemberState | None:
     )
 
 
+def state_of(member: Member, gave_like: bool) -> MemberState:
+    """`state` from the member's row as this transaction holds it (read and locked: nothing
+    else can change it before commit) and whether they ever liked a contribution, for a
+    caller that has both already."""
+    return MemberState(
+        member.joined_session_id or 0,
+        _since(member.joined_at, member.left_at, member.created_at),
+        member.left_at,
+        member.first_contributed_at is not None or gave_like,
+    )
+
+
 def _count_member(deltas: Deltas, member: MemberState, n: int) -> None:
     if member.since is not None:
         deltas.add(monday(member.since), member.session_id, "arrivals", n)
@@ -411,11 +423,16 @@ def _count_member(deltas: Deltas, member: MemberState, n: int) -> None:
 
 
 async def _member_changed(
-    db: AsyncSession, member_id: int, before: MemberState, after: MemberState
+    db: AsyncSession,
+    member_id: int,
+    before: MemberState,
+    after: MemberState,
+    workspace_id: int | None = None,
 ) -> None:
-    workspace_id = (
-        await db.execute(select(Member.workspace_id).where(Member.id == member_id))
-    ).scalar_one()
+    if workspace_id is None:
+        workspace_id = (
+            await db.execute(select(Member.workspace_id).where(Member.id == member_id))
+        ).scalar_one()
     deltas = Deltas()
     _count_member(deltas, before, -1)
     _count_member(deltas, after, 1)
@@ -431,13 +448,16 @@ async def joined(
     before: MemberState | None,
     session_id: int | None,
     now: datetime,
+    *,
+    workspace_id: int | None = None,
 ) -> None:
     """The member (re)joined the community through `session_id` at `now` (`before`: their
-    state just before): they count from now, and their history moves to that session."""
+    state just before): they count from now, and their history moves to that session.
+    `workspace_id`: the member's, when the caller knows it (else read)."""
     if before is None:
         return
     after = MemberState(session_id or 0, now, None, before.active)
-    await _member_changed(db, member_id, before, after)
+    await _member_changed(db, member_id, before, after, workspace_id)
 
 
 async def left(db: AsyncSession, member_id: int, now: datetime) -> None:

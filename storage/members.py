@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
-from storage.models import Member, MembershipEvent
-from storage.upsert import InsertInto, Prepared, attach, insert_for, table_of
+from storage.models import Member, MembershipEvent, Workspace
+from storage.upsert import InsertInto, Prepared, attach, attach_values, insert_for, table_of
 from storage.vocabulary import MemberRole
 
 # Who stands for people who were erased, as author of the sessions, challenges and pulses
@@ -49,50 +61,181 @@ def _build_upsert_seen(insert_into: InsertInto) -> Any:
     member = table_of(Member)
     insert = insert_into(member)
     return insert.on_conflict_do_update(
-        index_elements=["workspace_id", "user_id"],
-        set_={
-            # A platform that only knows the id (a Slack event) must not erase a real name.
-            "display_name": case(
-                (insert.excluded.display_name == insert.excluded.user_id, member.c.display_name),
-                else_=insert.excluded.display_name,
-            ),
-            "platform_locale": func.coalesce(
-                insert.excluded.platform_locale, member.c.platform_locale
-            ),
-        },
+        index_elements=["workspace_id", "user_id"], set_=_seen_updates(insert, member)
     ).returning(*member.c)
+
+
+def _seen_updates(insert: Any, member: Any) -> dict[str, Any]:
+    return {
+        # A platform that only knows the id (a Slack event) must not erase a real name.
+        "display_name": case(
+            (insert.excluded.display_name == insert.excluded.user_id, member.c.display_name),
+            else_=insert.excluded.display_name,
+        ),
+        "platform_locale": func.coalesce(insert.excluded.platform_locale, member.c.platform_locale),
+    }
 
 
 _UPSERT_SEEN = Prepared(_build_upsert_seen)
 
 
-async def update_profile(
+async def upsert_seen_in(
     db: AsyncSession,
-    workspace_id: int,
+    platform: str,
+    external_id: str,
     user_id: str,
-    *,
-    name: str | None,
+    display_name: str,
     platform_locale: str | None,
-    email: str | None,
-    timezone: str | None,
+    now: datetime,
+) -> tuple[Workspace, Member] | None:
+    """`upsert_seen` in the workspace `platform`/`external_id`, and that workspace as it is
+    now, in one round trip; None (nothing written) when the workspace was never seen.
+
+    Why one statement: every event needs both rows, and each statement costs more CPU
+    through the driver than the lookups themselves. The workspace is read in the same
+    statement, never cached: its language, time zone or uninstalled mark may be changed
+    by any replica at any time.
+    """
+    result = await _UPSERT_SEEN_IN.execute(
+        db,
+        {
+            "platform": platform,
+            "external_id": external_id,
+            "user_id": user_id,
+            "display_name": display_name,
+            "platform_locale": platform_locale,
+            "role": MemberRole.LEARNER,
+            "created_at": now,
+        },
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    values = row._asdict()
+    workspace_values = {name: values.pop(_WORKSPACE_PREFIX + name) for name in _WORKSPACE_READ} | {
+        "id": values["workspace_id"],
+        "platform": platform,
+        "external_id": external_id,
+    }
+    workspace = attach_values(db, Workspace, workspace_values)
+    return workspace, attach_values(db, Member, values)
+
+
+_WORKSPACE_PREFIX = "workspace__"
+# The workspace's columns read back (its id, platform and external id are known already).
+_WORKSPACE_READ = tuple(
+    column.name
+    for column in table_of(Workspace).c
+    if column.name not in {"id", "platform", "external_id"}
+)
+
+
+def _build_upsert_seen_in(insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    workspace = table_of(Workspace)
+    # INSERT … SELECT from the workspace row: no workspace, no row (the caller creates it).
+    # The WHERE clause also keeps SQLite from reading ON CONFLICT as a join's ON.
+    written = ["user_id", "display_name", "platform_locale", "role", "created_at"]
+    source = select(
+        workspace.c.id, *(bindparam(name, type_=member.c[name].type) for name in written)
+    ).where(
+        workspace.c.platform == bindparam("platform"),
+        workspace.c.external_id == bindparam("external_id"),
+    )
+    insert = insert_into(member).from_select(["workspace_id", *written], source)
+    # The workspace's other columns as scalar subqueries of RETURNING (SQLite's RETURNING
+    # names only the table written; both databases accept subqueries there).
+    # Spelled out: SQLAlchemy neither correlates a subquery of RETURNING to the table
+    # written nor qualifies SQLite's RETURNING columns.
+    read_back = [
+        literal_column(
+            f"(SELECT workspace.{name} FROM workspace WHERE workspace.id = member.workspace_id)",
+            type_=workspace.c[name].type,
+        ).label(_WORKSPACE_PREFIX + name)
+        for name in _WORKSPACE_READ
+    ]
+    return insert.on_conflict_do_update(
+        index_elements=["workspace_id", "user_id"], set_=_seen_updates(insert, member)
+    ).returning(*member.c, *read_back)
+
+
+_UPSERT_SEEN_IN = Prepared(_build_upsert_seen_in)
+
+
+@dataclass(frozen=True)
+class DirectoryProfile:
+    """What a platform's directory says about someone, by workspace and user id."""
+
+    workspace: str  # the workspace's external id
+    user_id: str
+    name: str | None
+    platform_locale: str | None
+    email: str | None
+    timezone: str | None
+
+
+async def update_profiles(
+    db: AsyncSession, platform: str, profiles: list[DirectoryProfile]
 ) -> None:
-    """What the platform's directory says about someone already known: their name, language,
-    email; their time zone only when they never chose one (`settings timezone` wins)."""
-    values: dict[str, Any] = {}
-    if name:
-        values["display_name"] = name[:200]
-    if platform_locale:
-        values["platform_locale"] = platform_locale[:16]
-    if email:
-        values["email"] = email[:320]
-    if timezone:
-        values["timezone"] = func.coalesce(Member.timezone, timezone[:64])
-    if values:
-        await db.execute(
-            update(Member)
-            .where(Member.workspace_id == workspace_id, Member.user_id == user_id)
-            .values(**values)
+    """What the platform's directory says about people already known, in one statement for
+    all: their name, language, email (each when given); their time zone only when they never
+    chose one (`settings timezone` wins). A row the directory leaves as it is is not
+    rewritten; someone the bot does not know (or a workspace it does not) is skipped."""
+    if not profiles:
+        return
+    params = [
+        {
+            "p_platform": platform,
+            "p_workspace": profile.workspace,
+            "p_user_id": profile.user_id,
+            "p_name": _given(profile.name, 200),
+            "p_locale": _given(profile.platform_locale, 16),
+            "p_email": _given(profile.email, 320),
+            "p_timezone": _given(profile.timezone, 64),
+        }
+        for profile in profiles
+    ]
+    await db.execute(_UPDATE_PROFILES.for_session(db), params)
+
+
+def _given(value: str | None, limit: int) -> str | None:
+    # Empty means "not given", as None does: the directory never erases what is known.
+    return value[:limit] if value else None
+
+
+def _build_update_profiles(_insert_into: InsertInto) -> Any:
+    member = table_of(Member)
+    workspace = table_of(Workspace)
+
+    def given(name: str) -> Any:
+        return bindparam(name, type_=String())
+
+    new = {
+        "display_name": func.coalesce(given("p_name"), member.c.display_name),
+        "platform_locale": func.coalesce(given("p_locale"), member.c.platform_locale),
+        "email": func.coalesce(given("p_email"), member.c.email),
+        "timezone": func.coalesce(member.c.timezone, given("p_timezone")),
+    }
+    workspace_id = (
+        select(workspace.c.id)
+        .where(
+            workspace.c.platform == bindparam("p_platform"),
+            workspace.c.external_id == bindparam("p_workspace"),
         )
+        .scalar_subquery()
+    )
+    return (
+        update(member)
+        .where(
+            member.c.workspace_id == workspace_id,
+            member.c.user_id == bindparam("p_user_id"),
+            or_(*(member.c[name].is_distinct_from(value) for name, value in new.items())),
+        )
+        .values(new)
+    )
+
+
+_UPDATE_PROFILES = Prepared(_build_update_profiles)
 
 
 async def find(db: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
@@ -146,6 +289,52 @@ def _build_mark_joined(_insert_into: InsertInto) -> Any:
 
 
 _MARK_JOINED = Prepared(_build_mark_joined)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A join recorded by `mark_asker_joined`."""
+
+    # Whether they ever answered "would you like a mentor?" (a mentee wish exists): the
+    # welcome asks only those who never did.
+    answered_mentoring: bool
+
+
+async def mark_asker_joined(
+    db: AsyncSession, member: Member, session_id: int | None, now: datetime
+) -> Joined | None:
+    """`mark_joined` for the event's asker, in one statement instead of three; None when
+    they already were a member (race-safe: WHERE joined_at IS NULL).
+
+    Why it may trust `member`: it is the row the dispatcher's upsert returned and locked in
+    this transaction, so its columns are what the rollup's "before" reads (their session,
+    join, departure, creation and first contribution dates). What the row does not hold —
+    whether they ever liked something, whether they ever answered the mentoring question —
+    comes back from the UPDATE itself. The workspace is the member's."""
+    result = await _MARK_ASKER_JOINED.execute(
+        db, {"member_id": member.id, "now": now, "session_id": session_id}
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    before = activity.state_of(member, bool(row.gave_like))
+    await activity.joined(db, member.id, before, session_id, now, workspace_id=member.workspace_id)
+    return Joined(answered_mentoring=bool(row.answered_mentoring))
+
+
+def _build_mark_asker_joined(insert_into: InsertInto) -> Any:
+    # Spelled out: SQLAlchemy does not correlate a subquery of RETURNING to the table written.
+    gave_like = (
+        "EXISTS (SELECT 1 FROM contribution_like WHERE contribution_like.member_id = member.id)"
+    )
+    answered = "EXISTS (SELECT 1 FROM mentee_wish WHERE mentee_wish.member_id = member.id)"
+    return _build_mark_joined(insert_into).returning(
+        literal_column(gave_like, Boolean).label("gave_like"),
+        literal_column(answered, Boolean).label("answered_mentoring"),
+    )
+
+
+_MARK_ASKER_JOINED = Prepared(_build_mark_asker_joined)
 
 
 async def record_event(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
 from storage.models import Member, SessionParticipation, TrainingSession
-from storage.upsert import Prepared, attach, insert_for, table_of
+from storage.upsert import Prepared, attach, insert_for, keep, table_of
 
 
 async def create(
@@ -39,10 +41,60 @@ async def create(
 
 async def by_code(db: AsyncSession, workspace_id: int, code: str) -> TrainingSession | None:
     """The session with join code `code` (codes are stored upper case)."""
-    query = select(TrainingSession).where(
-        TrainingSession.workspace_id == workspace_id, TrainingSession.code == code.upper()
+    found = await by_code_counted(db, workspace_id, code)
+    return found[0] if found is not None else None
+
+
+async def by_code_counted(
+    db: AsyncSession, workspace_id: int, code: str
+) -> tuple[TrainingSession, int] | None:
+    """`by_code`, with its `learner_count` as the statement read it (see `_with_opener`)."""
+    params = {"workspace_id": workspace_id, "code": code.upper()}
+    found = _kept_sessions(db, (await _BY_CODE.execute(db, params)).all())
+    return found[0] if found else None
+
+
+def _with_opener(query: Select[Any]) -> Select[Any]:
+    """`query` of sessions, with each one's opener and learner count read in the same
+    statement, for a join: the language of a session's posts is its opener's
+    (bot/handlers/signup.session_translator), and a member loaded here is then found in the
+    session's identity map, with no SELECT of its own; the count is the card's, plus the
+    join itself."""
+    participation = table_of(SessionParticipation)
+    learners = (
+        select(func.count())
+        .where(
+            participation.c.session_id == TrainingSession.id,
+            participation.c.member_id.not_in(
+                [
+                    TrainingSession.opened_by_id,
+                    func.coalesce(TrainingSession.closed_by_id, TrainingSession.opened_by_id),
+                ]
+            ),
+        )
+        .correlate(TrainingSession)
+        .scalar_subquery()
     )
-    return (await db.execute(query)).scalar_one_or_none()
+    return query.add_columns(Member, learners).outerjoin(
+        Member, Member.id == TrainingSession.opened_by_id
+    )
+
+
+def _kept_sessions(db: AsyncSession, rows: Sequence[Any]) -> list[tuple[TrainingSession, int]]:
+    """The sessions of `_with_opener` rows with their counts, their openers kept in the
+    session's identity map."""
+    keep(db, *(opener for _session, opener, _count in rows if opener is not None))
+    return [(session, int(count)) for session, _opener, count in rows]
+
+
+_BY_CODE = Prepared(
+    lambda _insert_into: _with_opener(
+        select(TrainingSession).where(
+            TrainingSession.workspace_id == bindparam("workspace_id"),
+            TrainingSession.code == bindparam("code"),
+        )
+    )
+)
 
 
 async def by_id(db: AsyncSession, session_id: int) -> TrainingSession | None:
@@ -56,16 +108,23 @@ async def open_in_conversation(
     """Sessions whose join window is open in `conversation` (or, stored before the core was
     given a Teams thread's channel, in one of its threads: storage/conversations.py),
     oldest first."""
+    return [session for session, _count in await open_counted(db, workspace_id, conversation)]
+
+
+async def open_counted(
+    db: AsyncSession, workspace_id: int, conversation: str
+) -> list[tuple[TrainingSession, int]]:
+    """`open_in_conversation`, each with its `learner_count` as the statement read it."""
     params = {
         "workspace_id": workspace_id,
         "conversation": conversation,
         "threads": conversations.threads_pattern(conversation),
     }
-    return list((await _OPEN_IN_CONVERSATION.execute(db, params)).scalars())
+    return _kept_sessions(db, (await _OPEN_IN_CONVERSATION.execute(db, params)).all())
 
 
 _OPEN_IN_CONVERSATION = Prepared(
-    lambda _insert_into: (
+    lambda _insert_into: _with_opener(
         select(TrainingSession)
         .where(
             TrainingSession.workspace_id == bindparam("workspace_id"),

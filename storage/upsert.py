@@ -67,7 +67,11 @@ class Prepared:
 
 def attach(db: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
     """A persistent `model` instance for `row` (all columns), known to the session, no SELECT."""
-    values = row._asdict()
+    return attach_values(db, model, row._asdict())
+
+
+def attach_values(db: AsyncSession, model: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """`attach` for a row already read into {column: value} (all columns)."""
     key = db.identity_key(model, values["id"])
     existing = db.identity_map.get(key)
     if existing is not None:
@@ -78,6 +82,13 @@ def attach(db: AsyncSession, model: type[ModelT], row: Row[Any]) -> ModelT:
     make_transient_to_detached(instance)
     db.add(instance)
     return instance
+
+
+def keep(db: AsyncSession, *instances: Base) -> None:
+    """Hold `instances` for the session's life. Why: its identity map holds objects weakly,
+    and a row read only so that a later `db.get` finds it without a SELECT (a session's
+    opener, read with the session) would otherwise be collected before that."""
+    db.info.setdefault("kept", []).extend(instances)
 
 
 def skip_locked(db: AsyncSession, query: Any) -> Any:

@@ -176,15 +176,19 @@ class Dispatcher:
     async def _context(self, db: AsyncSession, event: InboundEvent) -> Context:
         now = self.clock.now()
         origin = event.origin
-        workspace = await workspaces.get_or_create(db, origin.platform, origin.workspace, now)
-        actor = await members.upsert_seen(
-            db,
-            workspace.id,
-            event.user.id,
-            event.user.name or event.user.id,
-            event.user.locale,
-            now,
+        name = event.user.name or event.user.id
+        # The workspace and the asker in one round trip; a workspace's very first event
+        # creates it first.
+        seen = await members.upsert_seen_in(
+            db, origin.platform, origin.workspace, event.user.id, name, event.user.locale, now
         )
+        if seen is None:
+            workspace = await workspaces.get_or_create(db, origin.platform, origin.workspace, now)
+            actor = await members.upsert_seen(
+                db, workspace.id, event.user.id, name, event.user.locale, now
+            )
+        else:
+            workspace, actor = seen
         role = roles.effective_role(
             actor.role, self.settings.is_admin(origin.platform, actor.user_id)
         )

@@ -21,7 +21,7 @@ from bot.core.replies import Button, Card, Field, OutboundMessage, Reply
 from bot.handlers import badges, pulse_rounds
 from bot.handlers.mentoring import consent_question
 from bot.i18n import Translator
-from storage import members, mentoring, outbox_keys, referrals, training_sessions
+from storage import members, outbox_keys, referrals, training_sessions
 from storage.models import Member, TrainingSession
 
 JOIN_ACTION = "signup.join"
@@ -155,14 +155,16 @@ async def join(ctx: Context, args: Args) -> list[Reply]:
         return await _join_code(ctx, args.tokens[0].value)
     if ctx.origin.is_direct:
         return await _join_from_direct_chat(ctx)
-    open_here = await training_sessions.open_in_conversation(
+    open_here = await training_sessions.open_counted(
         ctx.db, ctx.workspace.id, ctx.origin.conversation
     )
     if len(open_here) > 1:
-        buttons = tuple(Button(s.name, JOIN_ACTION, s.code) for s in open_here)
+        buttons = tuple(Button(s.name, JOIN_ACTION, s.code) for s, _count in open_here)
         card = Card(title=ctx.t("signup.which_session"), buttons=buttons)
         return [Reply(ctx.t("signup.which_session"), card=card)]
-    return await _join(ctx, open_here[0] if open_here else None)
+    if not open_here:
+        return await _join(ctx, None)
+    return await _join(ctx, *open_here[0])
 
 
 async def join_button(ctx: Context, value: str) -> list[Reply]:
@@ -204,15 +206,20 @@ async def _join_from_direct_chat(ctx: Context) -> list[Reply]:
 
 async def _join_code(ctx: Context, code: str) -> list[Reply]:
     shown = code[:16]
-    session = await training_sessions.by_code(ctx.db, ctx.workspace.id, code.strip()[:16])
-    if session is None:
+    found = await training_sessions.by_code_counted(ctx.db, ctx.workspace.id, code.strip()[:16])
+    if found is None:
         raise UserError("signup.unknown_code", code=shown)
+    session, learners = found
     if session.closed_at is not None:
         raise UserError("signup.closed_code", code=session.code, name=session.name)
-    return await _join(ctx, session)
+    return await _join(ctx, session, learners)
 
 
-async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
+async def _join(
+    ctx: Context, session: TrainingSession | None, learners_before: int = 0
+) -> list[Reply]:
+    """Join the community, and `session` when given (`learners_before`: its learner count
+    as read with it, in this transaction)."""
     member = ctx.actor
     took_part = False
     if session is not None:
@@ -220,14 +227,20 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         # Someone who left (`leave`) and joins again with the same code comes back.
         if not took_part and member.joined_at is not None:
             return [Reply(ctx.t("signup.already_in_session", name=session.name))]
-        if took_part:
+        # Someone first seen by this very event (created now) cannot have been recommended
+        # before now (a referral names someone already known, converted when made before
+        # the join): no UPDATE to run for them, the most common joiner.
+        if took_part and member.created_at != ctx.now:
             # A colleague someone recommended the training to has come: the referral converted.
             referrers = await referrals.convert(ctx.db, member.id, session.id, ctx.now)
             await badges.promote_after(ctx, "converted_referrals", *referrers)
     # Checked in SQL too (WHERE joined_at IS NULL): two first joins at once make one member.
-    first_join = member.joined_at is None and await members.mark_joined(
-        ctx.db, member.id, session.id if session else None, ctx.now
-    )
+    joined = None
+    if member.joined_at is None:
+        joined = await members.mark_asker_joined(
+            ctx.db, member, session.id if session else None, ctx.now
+        )
+    first_join = joined is not None
     if not first_join and session is None:
         return [Reply(ctx.t("signup.already_member"))]
     await members.record_event(
@@ -237,19 +250,26 @@ async def _join(ctx: Context, session: TrainingSession | None) -> list[Reply]:
         ctx.now,
         session_id=session.id if session else None,
     )
-    if first_join:
-        await _send_welcome(ctx, member, session)
+    if joined is not None:
+        # The join cleared their `leave`: the welcome DM needs no lookup to know it.
+        ctx.outbox.note_left(member.user_id, False)
+        await _send_welcome(ctx, member, session, asked=not joined.answered_mentoring)
     if session is not None:
         await badges.promote_after(ctx, "sessions", member.id)
     if session is None:
         return [Reply(ctx.t("signup.joined_community"))]
-    count = await training_sessions.learner_count(ctx.db, session)
+    # The count read with the session, plus this join: no SELECT of its own (a trainer
+    # joining their own session is no learner: training_sessions.learner_count).
+    trainers = {session.opened_by_id, session.closed_by_id or session.opened_by_id}
+    count = learners_before + int(took_part and member.id not in trainers)
     await _enqueue_card_update(ctx, session, f"join:{member.id}", count)
     key = "signup.joined_session" if first_join else "signup.took_part"
     return [Reply(ctx.t(key, name=session.name, count=count))]
 
 
-async def _send_welcome(ctx: Context, member: Member, session: TrainingSession | None) -> None:
+async def _send_welcome(
+    ctx: Context, member: Member, session: TrainingSession | None, *, asked: bool
+) -> None:
     """One DM per join: the welcome, its first step and, for someone who never answered it,
     the question "Would you like a mentor?" with its buttons (nobody is paired without
     saying yes). One message, not two: when a group joins at once, every post counts
@@ -267,9 +287,10 @@ async def _send_welcome(ctx: Context, member: Member, session: TrainingSession |
     fields = [Field(t("signup.first_step_label"), t("signup.first_step"))]
     lines = [title, body, t("signup.first_step")]
     buttons: tuple[Button, ...] = ()
-    # Asked once: someone back after `leave` who had answered (or asked, or stopped) is not
-    # asked again; `mentor request` is always there.
-    if await mentoring.wish_of(ctx.db, member.id) is None:
+    # Asked once (`asked`: they never answered; the join read it): someone back after
+    # `leave` who had answered (or asked, or stopped) is not asked again; `mentor request`
+    # is always there.
+    if asked:
         question = consent_question(t)
         fields.append(Field(question.title, question.body))
         lines.append(f"{question.title} {question.body}")

@@ -60,6 +60,11 @@ class Outbox:
             self._left[user_id] = await members.has_left(self._session, self._workspace_id, user_id)
         return self._left[user_id]
 
+    def note_left(self, user_id: str, left: bool) -> None:
+        """What this transaction just wrote of whether `user_id` has left (a join clears
+        it): their next DM is checked against it, without a lookup."""
+        self._left[user_id] = left
+
     async def update(
         self,
         key: str,

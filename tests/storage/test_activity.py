@@ -192,7 +192,12 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
                 )
             if rng.random() < 0.7:
                 later = now + timedelta(days=rng.choice([0, 3, 10]))
-                await members.mark_joined(db, member_id, rng.choice([*sessions, None]), later)
+                through = rng.choice([*sessions, None])
+                if rng.random() < 0.5:
+                    await members.mark_joined(db, member_id, through, later)
+                else:  # as `join` does: from the asker's row as the transaction holds it
+                    asker = await db.get_one(Member, member_id, populate_existing=True)
+                    await members.mark_asker_joined(db, asker, through, later)
         elif op == "erase" and member_id != anim and len(alive) > 4:
             db.expire_all()
             workspace = await db.get_one(Workspace, w)

@@ -4,7 +4,8 @@ Slack's requests carry only an id (events) or a handle (slash commands). The dir
 asked once per person and hour, in the background, never on the path of Slack's
 3-second ack: a first event is handled under the name Slack sent, the next ones under the
 directory's (https://api.slack.com/methods/users.info; `include_locale` gives the
-language, which a modal's buttons follow). A failed lookup changes nothing.
+language, which a modal's buttons follow). A failed lookup changes nothing. What it says
+reaches the member's row shortly after, written in batches (profile_writes.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import logs
 from bot.adapters.slack import PLATFORM
+from bot.adapters.slack.profile_writes import ProfileWriter
 from bot.core.events import PlatformUser
-from storage import members, workspaces
+from storage.members import DirectoryProfile
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ class SlackProfiles:
     """A per-process cache of directory profiles, filled by background lookups."""
 
     def __init__(self, db_sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._db_sessions = db_sessions
+        # The members' rows follow the directory in batches (profile_writes.py).
+        self._writer = ProfileWriter(db_sessions, PLATFORM)
         self._known: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
@@ -67,10 +70,11 @@ class SlackProfiles:
         task.add_done_callback(lambda _done: self._tasks.pop(key, None))
 
     async def close(self) -> None:
-        """Stop lookups still running (at shutdown)."""
+        """Stop lookups still running, write the profiles looked up (at shutdown)."""
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self._writer.close()
 
     async def _refresh(self, team: str, user_id: str, api: AsyncWebClient) -> None:
         try:
@@ -89,18 +93,16 @@ class SlackProfiles:
                 email=details.get("email"),
             )
             self._known[(team, user_id)] = (time.monotonic(), profile)
-            async with self._db_sessions() as db, db.begin():
-                workspace = await workspaces.find(db, PLATFORM, team)
-                if workspace is not None:
-                    await members.update_profile(
-                        db,
-                        workspace.id,
-                        user_id,
-                        name=profile.name,
-                        platform_locale=profile.locale,
-                        email=profile.email,
-                        timezone=profile.timezone,
-                    )
+            self._writer.add(
+                DirectoryProfile(
+                    workspace=team,
+                    user_id=user_id,
+                    name=profile.name,
+                    platform_locale=profile.locale,
+                    email=profile.email,
+                    timezone=profile.timezone,
+                )
+            )
         except Exception as exc:  # a directory hiccup must never reach the user
             log.warning(
                 "slack_profile_lookup_failed",
