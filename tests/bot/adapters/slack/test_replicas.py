@@ -9,6 +9,7 @@ import signal
 
 import aiohttp
 
+from tests.support.databases import truncate_all
 from tests.support.fake_slack import FakeSlack
 from tests.support.processes import start_bot
 from tests.support.slack_requests import SECRET, command, sign
@@ -23,6 +24,9 @@ async def _answered(fake: FakeSlack, name: str, seconds: float = 30) -> list[dic
 
 
 async def test_a_web_only_process_records_and_a_worker_answers(postgres_url: str) -> None:
+    # The run's PostgreSQL database is shared: start from empty tables (an earlier test's
+    # workspace T1 or member U1, with their languages, would be this test's).
+    await truncate_all(postgres_url)
     fake = FakeSlack()
     await fake.start()
     env = {
