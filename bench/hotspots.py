@@ -23,6 +23,7 @@ from typing import Any
 CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
+        ("idle (the event loop waiting)", r"selectors\.py"),
         ("sqlite (the C library)", r"storage/inline_sqlite\.py|aiosqlite/"),
         ("asyncpg (the driver)", r"asyncpg/"),
         ("sqlalchemy (statements, ORM, results)", r"sqlalchemy/"),
@@ -34,9 +35,10 @@ CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("acks (slack_bolt)", r"slack_bolt/"),
         ("inbound HTTP (aiohttp server)", r"aiohttp/web|aiohttp/http_|aiohttp/_http"),
         ("JSON", r"json/"),
+        ("event loop (asyncio)", r"asyncio/"),
         ("handlers (bot/handlers)", r"bot/handlers/"),
         ("the bot's other code", r"bot/|storage/"),
-        ("event loop and the rest", r"."),
+        ("the rest", r"."),
     )
 )
 
