@@ -15,6 +15,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
+from bot.outbox.delivery import NotNow
+
 # Keys whose schedule is this far in the past are forgotten (a fan-out to 100,000 DM
 # channels must not keep 100,000 entries forever).
 _FORGET_AFTER = 60.0
@@ -94,3 +96,48 @@ class WindowPacer:
         sent.append(now)
         while sent and sent[0] <= now - self._longest:
             sent.popleft()
+
+
+class Reservations:
+    """Slots of a pacer kept for the messages it could not send yet, by outbox key.
+
+    A fan-out beyond a pacer's rate (a welcome DM per join, 150 joins a second, 10 DMs a
+    second allowed) leaves a backlog. Told only "not now, try in `wait`", every waiting
+    message would come back at the next free slot together and be turned away again —
+    the outbox re-reading the whole backlog at each slot (its CPU grows with the backlog,
+    issue 18). Instead each message turned away takes the next slot for itself and is
+    given back to the outbox until then: it comes back once, at its own slot, and goes.
+    Kept in memory: after a restart the backlog is paced again from its first message.
+    """
+
+    def __init__(
+        self, pacer: Pacer, max_sleep: float, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._pacer = pacer
+        self._max_sleep = max_sleep
+        self._now = now
+        self._slots: dict[str, float] = {}
+        self._pruned_at = now()
+
+    async def take(self, pace_key: Hashable, message_key: str) -> None:
+        """Return once the message `message_key` may go under `pace_key`'s rate (after a
+        sleep of at most `max_sleep`), or raise NotNow with a slot kept for it."""
+        now = self._now()
+        slot = self._slots.pop(message_key, None) if message_key else None
+        if slot is None:
+            wait = self._pacer.delay(pace_key)
+            self._pacer.take(pace_key)  # the next slot is this message's, whatever happens
+            slot = now + wait
+        if slot - now > self._max_sleep:
+            if message_key:
+                self._slots[message_key] = slot
+                self._prune(now)
+            raise NotNow(slot - now)
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def _prune(self, now: float) -> None:
+        """Forget slots long past (their message was parked, superseded or sent elsewhere)."""
+        if now - self._pruned_at > _FORGET_AFTER:
+            self._pruned_at = now
+            self._slots = {key: at for key, at in self._slots.items() if at > now - _FORGET_AFTER}

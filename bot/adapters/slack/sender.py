@@ -43,7 +43,7 @@ from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox import targets
 from bot.outbox.delivery import NotNow, PermanentFailure, RetryLater
-from bot.outbox.pacing import Pacer
+from bot.outbox.pacing import Pacer, Reservations
 from bot.settings import RateLimitSettings
 
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
@@ -138,6 +138,7 @@ class SlackSender:
         self._clients: dict[str, AsyncWebClient] = {}
         self._groups: dict[tuple[str, str], str] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._workspace_slots = Reservations(self._pacing.posts_per_workspace, MAX_SLEEP_SECONDS)
 
     def _http(self) -> aiohttp.ClientSession:
         """The one HTTP session of every call (made on first use, in the running loop)."""
@@ -183,10 +184,9 @@ class SlackSender:
         if (wait := pacing.per_channel.delay((workspace, channel))) > 0:
             raise NotNow(wait)
         # A short wait is slept (a fan-out flows at the workspace's rate); a long one gives
-        # the message back to the outbox, so no batch outlives its lease (slow rates).
-        if (wait := pacing.posts_per_workspace.delay(workspace)) > MAX_SLEEP_SECONDS:
-            raise NotNow(wait)
-        await pacing.posts_per_workspace.wait_and_take(workspace)
+        # the message back to the outbox with its slot kept (pacing.Reservations), so no
+        # batch outlives its lease and a backlog is not re-read at every slot.
+        await self._workspace_slots.take(workspace, key)
         pacing.per_channel.take((workspace, channel))
         response = await self._call(workspace, "chat_postMessage", channel=channel, **arguments)
         return f"{response['channel']}:{response['ts']}"

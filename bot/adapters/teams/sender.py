@@ -28,7 +28,7 @@ from bot.core.replies import Form, OutboundMessage
 from bot.i18n import Translator
 from bot.outbox import targets
 from bot.outbox.delivery import NotNow, PermanentFailure
-from bot.outbox.pacing import Pacer, WindowPacer
+from bot.outbox.pacing import Pacer, Reservations, WindowPacer
 from bot.settings import RateLimitSettings
 from storage import members, teams_references, workspaces
 from storage.teams_references import Reference
@@ -58,13 +58,14 @@ class TeamsSender:
 
         self._per_conversation = WindowPacer(CONVERSATION_LIMITS, on_clock)
         self._per_tenant = Pacer(limits.teams_tenant_per_second)
+        self._tenant_slots = Reservations(self._per_tenant, MAX_SLEEP_SECONDS)
 
     async def post(
         self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
     ) -> str:
         """Send to a conversation, or to a person's 1:1 chat (opened if needed)."""
         reference = await self._reference_for(workspace, target)
-        await self._pace(workspace, reference.conversation_id)
+        await self._pace(workspace, reference.conversation_id, key)
         conversation = reference.conversation_id
         if message.in_reply_to and reference.conversation_type == "channel":
             conversation = _thread_of(conversation, message.in_reply_to)
@@ -80,7 +81,7 @@ class TeamsSender:
         if not conversation or not activity_id:
             raise PermanentFailure(f"not a Teams message id: {message_id!r}")
         reference = await self._known(workspace, conversation)
-        await self._pace(workspace, conversation)
+        await self._pace(workspace, conversation, message_id)
         activity = await self._with_names(workspace, _activity(message))
         await self._connector.update(reference.service_url, conversation, activity_id, activity)
 
@@ -102,12 +103,12 @@ class TeamsSender:
         rewritten: dict[str, Any] = json.loads(_PERSON.sub(name, raw))
         return rewritten
 
-    async def _pace(self, tenant: str, conversation: str) -> None:
+    async def _pace(self, tenant: str, conversation: str, key: str) -> None:
+        """Within the conversation's windows, then the tenant's rate: a short wait is slept,
+        a long one gives the message back with its slot kept (pacing.Reservations)."""
         if (wait := self._per_conversation.delay(conversation)) > 0:
             raise NotNow(wait)
-        if (wait := self._per_tenant.delay(tenant)) > MAX_SLEEP_SECONDS:
-            raise NotNow(wait)
-        await self._per_tenant.wait_and_take(tenant)
+        await self._tenant_slots.take(tenant, key)
         self._per_conversation.take(conversation)
 
     async def _reference_for(self, tenant: str, target: str) -> Reference:

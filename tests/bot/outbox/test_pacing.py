@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.outbox.pacing import Pacer
+from bot.outbox.delivery import NotNow
+from bot.outbox.pacing import Pacer, Reservations
 
 
 class HandClock:
@@ -78,3 +79,41 @@ def test_windows_hold_each_limit() -> None:
     assert clock.now - 1000.0 <= 30.0
     assert pacer.delay("conv") > 0, "60 per 30 s"
     assert pacer.delay("other") == 0, "each conversation its own"
+
+
+async def test_a_backlog_is_turned_away_once_each_then_goes_at_its_own_slot() -> None:
+    """A fan-out of 100 beyond the rate: each message is given back once with a slot of
+    its own, comes back at that slot and goes — not turned away again at every slot."""
+    clock = [0.0]
+    pacer = Pacer(per_second=10, now=lambda: clock[0])
+    slots = Reservations(pacer, max_sleep=0.0, now=lambda: clock[0])
+    due: dict[str, float] = {}
+    for n in range(100):
+        try:
+            await slots.take("T1", f"dm:{n}")
+            due[f"dm:{n}"] = 0.0  # the first goes at once
+        except NotNow as later:
+            due[f"dm:{n}"] = later.after
+    expected = [n * 0.1 for n in range(100)]
+    assert all(abs(a - b) < 1e-9 for a, b in zip(sorted(due.values()), expected, strict=True)), (
+        "one slot each, 0.1 s apart"
+    )
+    turned_away_again = 0
+    for key, at in sorted(due.items(), key=lambda item: item[1]):
+        if at == 0.0:
+            continue
+        clock[0] = at  # the outbox brings it back when told
+        try:
+            await slots.take("T1", key)
+        except NotNow:
+            turned_away_again += 1
+    assert turned_away_again == 0
+    # Brought back early (a moved clock), a message keeps its slot.
+    try:
+        await slots.take("T1", "late")
+    except NotNow as later:
+        first = later.after
+    try:
+        await slots.take("T1", "late")
+    except NotNow as again:
+        assert abs(again.after - first) < 1e-9
