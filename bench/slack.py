@@ -278,6 +278,7 @@ async def measure_fanout(args: argparse.Namespace, backend: str, workdir: Path) 
         await asyncio.sleep(1.0)  # anything sent twice would show up now
     finally:
         await runtime.sender.stop()
+        await sender.close()
         await runtime.engine.dispose()
         await fake.close()
         if database is not None:
