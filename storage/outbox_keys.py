@@ -189,10 +189,15 @@ def erased_post(post_key: str) -> str:
 # --- replies to a platform's request (the asker's answers) ------------------------------------
 
 
-def reply(platform: str, inbox_id: int, number: int) -> str:
-    """The `number`th reply to the request recorded as inbox row `inbox_id` (written in the
-    request's transaction: a second handling of the request adds nothing)."""
-    return f"{platform}:{inbox_id}:reply:{number}"
+def request(platform: str, inbox_id: int) -> str:
+    """A platform's request recorded as inbox row `inbox_id`, as its replies' keys name it."""
+    return f"{platform}:{inbox_id}"
+
+
+def reply(request_key: str, number: int) -> str:
+    """The `number`th reply to a request (`request(…)`, or a Teams invoke's own key), written
+    in the request's transaction: a second handling of the request adds nothing."""
+    return f"{request_key}:reply:{number}"
 
 
 def teams_welcome(conversation: str) -> str:

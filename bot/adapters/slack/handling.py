@@ -112,6 +112,8 @@ class SlackHandling:
     def _address(
         self, inbox_id: int, user: PlatformUser, channel: str, body: dict[str, Any]
     ) -> ReplyAddress:
+        """Where the replies to a request go: its response_url and trigger_id, from `body`
+        when it carries them (a slash command, a click), its channel, the asker."""
         return ReplyAddress(
             inbox_id=inbox_id,
             user_id=user.id,
@@ -152,12 +154,9 @@ class SlackHandling:
         origin = origin_of(team, channel, user.id)
         key = f"inbox-{inbox_id}"
         event = FormSubmission(origin, user, callback, json.dumps(values), key)
-        # A modal's submission has no response_url: answers go ephemeral, or to the DM.
-        address = ReplyAddress(inbox_id, user.id, channel, locale=self._address_locale(user))
-        await self._run(event, api, address)
-
-    def _address_locale(self, user: PlatformUser) -> str:
-        return pick_locale(user.locale, self._settings.locale)
+        # A modal's submission has no response_url (and opens no other modal): answers go
+        # ephemeral, or to the DM.
+        await self._run(event, api, self._address(inbox_id, user, channel, {}))
 
     async def _event(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
         event = body.get("event") or {}
@@ -186,8 +185,8 @@ class SlackHandling:
         command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)
         # `@Ambassador join` in a channel: ephemeral to the asker; a message in the DM with
         # the bot: answered in that DM. Without a channel there is nowhere to answer.
-        address = ReplyAddress(inbox_id, user.id, channel, locale=self._address_locale(user))
-        await self._run(command, api, address if channel else None)
+        address = self._address(inbox_id, user, channel, {}) if channel else None
+        await self._run(command, api, address)
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

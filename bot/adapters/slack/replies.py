@@ -80,7 +80,7 @@ def deliverer(address: ReplyAddress) -> Deliver:
         for number, call in enumerate(calls_for(address, replies)):
             text = str(call.get("message", {}).get("text", ""))
             await ctx.outbox.reply(
-                outbox_keys.reply(PLATFORM, address.inbox_id, number),
+                outbox_keys.reply(outbox_keys.request(PLATFORM, address.inbox_id), number),
                 address.target(),
                 OutboundMessage(text, extra={CALL: call}),
             )

@@ -140,7 +140,7 @@ class TeamsHandling:
         elif kind == "message":
             # The replies are written to the outbox in the core's transaction, with the
             # effects (bot/core/dispatch.py); only an adapter's own refusal is left.
-            replies_key = f"teams:{inbox_id}"
+            replies_key = outbox_keys.request(PLATFORM, inbox_id)
             left = await self.run(
                 activity, f"inbox-{inbox_id}", deliver=self.deliverer(activity, replies_key)
             )
@@ -384,7 +384,7 @@ class TeamsHandling:
                     if opened_in:
                         extra["origin"] = opened_in
                 message = OutboundMessage(reply.text, card=reply.card, extra=extra)
-                await ctx.outbox.reply(f"{key}:reply:{n}", target, message)
+                await ctx.outbox.reply(outbox_keys.reply(key, n), target, message)
 
         return enqueue
 
