@@ -16,7 +16,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import logs
+from bot import logs, tasks
 from storage import members
 from storage.members import DirectoryProfile
 
@@ -86,10 +86,7 @@ class ProfileWriter:
 
     async def close(self) -> None:
         """Stop the background writer and write what is queued (at shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.cancel(self._task)
         await self.flush()
 
     async def _run(self) -> None:
