@@ -23,8 +23,9 @@ The listeners are on SQLAlchemy's `Session` class, so every session holds to the
 made it. They run in the session's sync context: with the async engine that is the
 greenlet `AsyncSession` runs its sync session in, where `Session.execute` may run SQL
 (https://docs.sqlalchemy.org/en/20/orm/extensions/asyncio.html#using-events-with-the-asyncio-extension).
-Statements run through `Connection.execute` directly bypass the read guard: read the
-rollup through the session (or call `write_pending` first).
+What the guard does not see: statements run on a `Connection` directly, and rows the ORM's
+unit of work deletes (`session.delete` then a flush) — read the rollup, or delete a
+workspace, through `session.execute` (or call `write_pending` first).
 """
 
 from __future__ import annotations
