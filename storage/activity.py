@@ -3,9 +3,10 @@
 
 Why: the page must not scan a million contributions (a GROUP BY over them takes ~650 ms on
 SQLite). Every writer adds its delta here in its own transaction, so the rollup is exact at
-every commit, and `rebuild` recomputes the same rows from the base tables (the migration's
-backfill, the demo and the bench after bulk loads; `rebuild` after any series of writes
-gives the rows the writers left, all-zero rows aside).
+every commit (the deltas are written as the transaction's last statement, for the reason
+storage/activity_pending.py gives), and `rebuild` recomputes the same rows from the base
+tables (the migration's backfill, the demo and the bench after bulk loads; `rebuild` after
+any series of writes gives the rows the writers left, all-zero rows aside).
 
 The rules, the same in the writers and in `rebuild`:
 
@@ -58,6 +59,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
+from storage import activity_pending
 from storage.models import (
     Contribution,
     ContributionLike,
@@ -65,7 +67,7 @@ from storage.models import (
     OccurrenceActivity,
     WeeklyActivity,
 )
-from storage.upsert import InsertInto, Prepared, table_of
+from storage.upsert import table_of
 from storage.vocabulary import ContributionKind, ContributionOutcome
 
 COUNTERS = ("answers", "successes", "not_yets", "shares", "likes_given", "likes_received")
@@ -143,45 +145,9 @@ class Deltas:
                 counts[counter] += n
 
     async def write(self, db: AsyncSession, workspace_id: int) -> None:
-        """Upsert the non-zero deltas (`counter = counter + delta`)."""
-        params = [
-            {"workspace_id": workspace_id, "week": week, "session_id": session_id, **counts}
-            for (week, session_id), counts in sorted(self.rows.items())
-            if any(counts.values())
-        ]
-        if params:
-            await db.execute(_ADD.for_session(db), params)
-        per_occurrence = [
-            {"workspace_id": workspace_id, "occurrence_id": o, "session_id": s, **counts}
-            for (o, s), counts in sorted(self.answers.items())
-            if any(counts.values())
-        ]
-        if per_occurrence:
-            await db.execute(_ADD_ANSWERS.for_session(db), per_occurrence)
-
-
-def _build_add(insert_into: InsertInto) -> Executable:
-    table = table_of(WeeklyActivity)
-    statement = insert_into(table)
-    return statement.on_conflict_do_update(
-        index_elements=["workspace_id", "week", "session_id"],
-        set_={name: table.c[name] + statement.excluded[name] for name in ALL_COUNTERS},
-    )
-
-
-_ADD = Prepared(_build_add)
-
-
-def _build_add_answers(insert_into: InsertInto) -> Executable:
-    table = table_of(OccurrenceActivity)
-    statement = insert_into(table)
-    return statement.on_conflict_do_update(
-        index_elements=["occurrence_id", "session_id"],
-        set_={name: table.c[name] + statement.excluded[name] for name in ANSWER_COUNTERS},
-    )
-
-
-_ADD_ANSWERS = Prepared(_build_add_answers)
+        """Count the deltas (`counter = counter + delta`): held until the transaction's
+        last statement, storage/activity_pending.py says why."""
+        await activity_pending.add(db, workspace_id, self.rows, self.answers)
 
 
 def _cohort(member: Any) -> Any:
@@ -621,6 +587,8 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
 async def rebuild(db: AsyncSession, workspace_id: int) -> None:
     """Recompute the workspace's `activity_week` rows and its members'
     `first_contributed_at` from the base tables, in SQL (after bulk loads; the writers keep
-    them exact otherwise)."""
+    them exact otherwise). The deltas still pending for it are forgotten: the base tables
+    already hold what they count."""
+    activity_pending.discard(db, workspace_id)
     for statement in rebuild_statements(workspace_id):
         await db.execute(statement)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Executable, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Base
@@ -32,7 +32,7 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
-def _dialect(db: AsyncSession) -> str:
+def _dialect(db: AsyncSession | Session) -> str:
     bind = db.bind
     assert bind is not None, "sessions are always bound to the engine"
     return bind.dialect.name
@@ -51,8 +51,9 @@ class Prepared:
         self._build = build
         self._built: dict[str, Executable] = {}
 
-    def for_session(self, db: AsyncSession) -> Executable:
-        """The statement for the session's database."""
+    def for_session(self, db: AsyncSession | Session) -> Executable:
+        """The statement for the session's database (an async session, or the sync one
+        behind it, as the session's event listeners get it)."""
         dialect = _dialect(db)
         statement = self._built.get(dialect)
         if statement is None:
