@@ -19,7 +19,8 @@ claim, handling and "done" transactions):
 - claimed: due rows nobody holds (recorded by a `serve --web-only` replica, left by a
   crash, their lease run out, retried), one statement for a batch — when woken for rows
   recorded unleased, at start, after a claim that found some, and otherwise once per
-  POLL_SECONDS, however many hand-offs come meanwhile.
+  POLL_SECONDS, however many hand-offs come meanwhile; a round with a claim due keeps half
+  its room for it (hand-offs never starve the claimed requests).
 
 A request whose lease is more than half gone when its turn comes (a long queue, a stalled
 process) has its lease extended first, only if nobody took it meanwhile (its
@@ -167,11 +168,13 @@ class InboxWorker:
     async def _round(self, limit: int = BATCH, claim: bool = False) -> int:
         """The loop's round: the handed-over requests, and a claim when one is wanted
         (see the module's docstring)."""
+        wanted = claim or self._claim_wanted or time.monotonic() - self._last_claim >= POLL_SECONDS
+        # A claim due keeps half the round for what it finds: hand-offs that never let up
+        # do not starve the other replicas' requests.
         batch: list[tuple[InboxEvent, datetime]] = []
-        while self._handed and len(batch) < limit:
+        while self._handed and len(batch) < (limit // 2 if wanted else limit):
             batch.append(self._handed.popleft())
-        wanted = self._claim_wanted or time.monotonic() - self._last_claim >= POLL_SECONDS
-        if (claim or wanted) and len(batch) < limit:
+        if wanted and len(batch) < limit:
             self._claim_wanted = False
             self._last_claim = time.monotonic()
             now = self._clock.now()

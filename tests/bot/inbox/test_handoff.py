@@ -212,3 +212,32 @@ async def test_a_handed_request_whose_lease_is_half_gone_is_extended_then_handle
     finally:
         await worker.stop()
     assert here == [first, late]
+
+
+async def test_hand_offs_that_never_let_up_leave_room_for_a_claim(runtime: Runtime) -> None:
+    order: list[int] = []
+    started, go = asyncio.Event(), asyncio.Event()
+
+    async def process(_kind: str, payload: dict[str, Any], request: Request) -> None:
+        order.append(request.id)
+        if payload.get("first"):
+            started.set()
+            await go.wait()
+
+    worker = InboxWorker(runtime.db_sessions, runtime.clock, concurrency=1)
+    worker.register("slack", process)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=worker.wake, hand_off=worker)
+    worker.start()
+    try:
+        await journal.record("slack", "command", {"first": True})
+        await asyncio.wait_for(started.wait(), WAIT)
+        handed = [await journal.record("slack", "command", {"n": n}) for n in range(60)]
+        replica = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
+        theirs = await replica.record("slack", "command", {"from": "a web-only replica"})
+        worker.wake()  # as this process's journal would, for requests left to a claim
+        go.set()
+        await _until(_all_done(runtime))
+    finally:
+        await worker.stop()
+    assert sorted(order[1:]) == sorted([*handed, theirs])
+    assert order.index(theirs) <= 1 + worker_module.BATCH // 2, "in the next round"
