@@ -16,6 +16,7 @@ import asyncio
 import json
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,20 +63,34 @@ async def measure(database_url: str, joins: int, rate: float) -> dict[str, Any]:
             )
             await _post(client, fields)
             await _until_answered(fake, ["open"])
-            counts = {"statements": 0, "commits": 0}
+            counts = {"statements": 0, "commits": 0, "inbox": 0}
+            # Each committed transaction's work, named by what it touched (`kinds`).
+            kinds: Counter[str] = Counter()
+            pending: dict[int, list[str]] = {}
 
-            def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            def statement(conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
                 # SQLite's BEGIN IMMEDIATE is how a transaction starts there: a commit's
                 # share, counted with the commits, not as a statement.
                 if not sql.lstrip().upper().startswith("BEGIN"):
                     counts["statements"] += 1
+                    counts["inbox"] += "inbox_event" in sql
+                    pending.setdefault(id(conn), []).append(sql)
 
-            def commit(*_args: Any) -> None:
+            def commit(conn: Any) -> None:
                 counts["commits"] += 1
+                kinds[_kind(pending.pop(id(conn), []))] += 1
+
+            def rollback(conn: Any) -> None:
+                pending.pop(id(conn), None)
 
             engine = runtime.engine.sync_engine
-            event.listen(engine, "before_cursor_execute", statement)
-            event.listen(engine, "commit", commit)
+            listeners = (
+                ("before_cursor_execute", statement),
+                ("commit", commit),
+                ("rollback", rollback),
+            )
+            for name, listener in listeners:
+                event.listen(engine, name, listener)
             started = time.perf_counter()
             names = [f"j{n}" for n in range(joins)]
             posts = []
@@ -87,8 +102,8 @@ async def measure(database_url: str, joins: int, rate: float) -> dict[str, Any]:
                 posts.append(asyncio.create_task(_post(client, join)))
             await asyncio.gather(*posts)
             await _until_answered(fake, names)
-            event.remove(engine, "before_cursor_execute", statement)
-            event.remove(engine, "commit", commit)
+            for name, listener in listeners:
+                event.remove(engine, name, listener)
         finally:
             await runtime.inbox.stop()
             await runtime.sender.stop()
@@ -97,7 +112,27 @@ async def measure(database_url: str, joins: int, rate: float) -> dict[str, Any]:
         "rate": rate,
         "statements_per_join": round(counts["statements"] / joins, 2),
         "commits_per_join": round(counts["commits"] / joins, 2),
+        "inbox_statements_per_join": round(counts["inbox"] / joins, 2),
+        "commits_per_join_by_kind": {
+            kind: round(count / joins, 2) for kind, count in sorted(kinds.items())
+        },
     }
+
+
+def _kind(statements: list[str]) -> str:
+    """What a committed transaction did, by its statements."""
+    text = " ".join(statements)
+    if "session_participation" in text:
+        return "join"  # the dispatcher's: effects and replies (and now the inbox's done)
+    if "INSERT INTO inbox_event" in text:
+        return "journal"
+    if "UPDATE inbox_event SET claimed_until" in text:
+        return "inbox claim"
+    if "UPDATE inbox_event" in text:
+        return "inbox done"
+    if "outbox_message" in text:
+        return "outbox"
+    return "other" if statements else "empty"
 
 
 def main(args: argparse.Namespace) -> None:
