@@ -235,6 +235,9 @@ class InboxWorker:
                     raise RuntimeError(f"no processor for platform {event.platform}")
                 await processor(event.kind, event.payload, request)
             except Exception as exc:
+                if request.finished:  # done with its effects, committed: nothing to redo
+                    log.exception("inbox_event_failed_after_done", extra={"kind": event.kind})
+                    return True
                 await self._failed(event, exc)
                 return False
             return True

@@ -131,3 +131,25 @@ async def test_the_journal_says_when_acks_are_being_recorded(runtime: Runtime) -
     assert journal.acks_pending()
     await recording
     assert not journal.acks_pending()
+
+
+async def test_a_request_done_with_its_effects_is_not_retried_when_its_processor_fails_after(
+    runtime: Runtime,
+) -> None:
+    calls: list[int] = []
+
+    async def process(_kind: str, _payload: dict[str, Any], request: Request) -> None:
+        calls.append(request.id)
+        async with runtime.db_sessions() as db, db.begin():
+            await request.finish(db, runtime.clock.now())  # the effects' transaction
+        raise RuntimeError("failed after its commit (a directory lookup, a log)")
+
+    worker = InboxWorker(runtime.db_sessions, runtime.clock)
+    worker.register("slack", process)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
+    event_id = await journal.record("slack", "command", {"text": "join"})
+    assert await worker.drain() == 1
+    await runtime.clock.advance(3600)
+    assert await worker.drain() == 0, "nothing due again"
+    [row] = await _rows(runtime)
+    assert calls == [event_id] and row.status == "done" and row.attempts == 0
