@@ -174,6 +174,7 @@ class InboxWorker:
         batch: list[tuple[InboxEvent, datetime]] = []
         while self._handed and len(batch) < (limit // 2 if wanted else limit):
             batch.append(self._handed.popleft())
+        self._holding.update(row.id for row, _ in batch)
         if wanted and len(batch) < limit:
             self._claim_wanted = False
             self._last_claim = time.monotonic()
@@ -181,11 +182,12 @@ class InboxWorker:
             async with self._db_sessions() as db, db.begin():
                 claimed = await inbox.claim_due(db, now, LEASE, limit - len(batch))
             batch.extend((row, now + LEASE) for row in claimed)
-            # Found some: there may be more (a backlog), claim again at once.
-            self._claim_wanted = bool(claimed)
+            self._holding.update(row.id for row in claimed)
+            # Found some: there may be more (a backlog), claim again at once (as when woken
+            # meanwhile).
+            self._claim_wanted = self._claim_wanted or bool(claimed)
         if not batch:
             return 0
-        self._holding.update(row.id for row, _ in batch)
         requests = [Request(row.id) for row, _ in batch]
         outcomes = await asyncio.gather(
             *(
