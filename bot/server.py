@@ -73,8 +73,9 @@ def create_runtime(
     engine = create_engine(settings.database_url)
     db_sessions = session_factory(engine)
     sender = OutboxSender(db_sessions, clock, settings.outbox)
-    journal = Journal(engine, clock, on_recorded=lambda: inbox.wake())
-    inbox = InboxWorker(db_sessions, clock, acks_pending=journal.acks_pending)
+    inbox = InboxWorker(db_sessions, clock, acks_pending=lambda: journal.acks_pending())
+    # While this process's worker runs, what the journal records is handed to it directly.
+    journal = Journal(engine, clock, on_recorded=inbox.wake, hand_off=inbox)
     dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER, on_commit=sender.wake)
     shared = Shared(settings, clock, db_sessions, dispatcher, journal, sealer, sender.wake)
     connections = platforms.connect(shared, sender, plugged)

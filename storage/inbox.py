@@ -1,5 +1,6 @@
-"""The inbox table: record many requests in one statement, claim due ones with a lease,
-mark them done or due again later."""
+"""The inbox table: record many requests in one statement (some already leased to this
+process's worker, which is handed them in memory), claim due ones with a lease, extend or
+release a lease, mark them done or due again later."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ from storage.vocabulary import InboxStatus
 
 
 async def record_many(
-    connection: AsyncConnection, entries: list[tuple[str, str, dict[str, Any]]], now: datetime
+    connection: AsyncConnection,
+    entries: list[tuple[str, str, dict[str, Any]]],
+    now: datetime,
+    leased: int = 0,
+    leased_until: datetime | None = None,
 ) -> list[int]:
-    """Insert (platform, kind, payload) entries; their ids, in the same order.
+    """Insert (platform, kind, payload) entries; their ids, in the same order. The first
+    `leased` are inserted already claimed until `leased_until` (handed to this process's
+    worker, bot/inbox/worker.py: no claim needed, and no other worker takes them); the
+    others are due at once, for whichever worker claims them.
 
     On a bare connection (no ORM session): this runs before every acknowledgement, where
     each tenth of a millisecond counts.
@@ -34,8 +42,9 @@ async def record_many(
             "attempts": 0,
             "received_at": now,
             "next_attempt_at": now,
+            "claimed_until": leased_until if n < leased else None,
         }
-        for platform, kind, payload in entries
+        for n, (platform, kind, payload) in enumerate(entries)
     ]
     inbox = table_of(InboxEvent)
     statement = insert(inbox).returning(inbox.c.id, sort_by_parameter_order=True)
@@ -64,6 +73,32 @@ async def finish_many(db: AsyncSession, event_ids: list[int], now: datetime) -> 
         update(InboxEvent)
         .where(InboxEvent.id.in_(event_ids))
         .values(status=InboxStatus.DONE, done_at=now, claimed_until=None)
+    )
+
+
+async def extend(db: AsyncSession, event_id: int, held: datetime, until: datetime) -> bool:
+    """Extend a lease to `until` if it is still the one held (`claimed_until` unchanged
+    since: nobody claimed the row after it ran out, and it is not done); whether it was."""
+    result = await db.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.id == event_id,
+            InboxEvent.status == InboxStatus.PENDING,
+            InboxEvent.claimed_until == held,
+        )
+        .values(claimed_until=until)
+        .returning(InboxEvent.id)
+    )
+    return result.first() is not None
+
+
+async def release(db: AsyncSession, event_ids: list[int]) -> None:
+    """Give up the leases of requests not handled (a worker stopping): due at once again,
+    for the next start or another worker. Handled ones (done) are left alone."""
+    await db.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id.in_(event_ids), InboxEvent.status == InboxStatus.PENDING)
+        .values(claimed_until=None)
     )
 
 

@@ -9,6 +9,11 @@ A request may come with a replay key (a Slack request's signature, a Teams activ
 conversation and id): the key is recorded in the same transaction (`replay_key`, unique),
 so the same request delivered again — a replay within Slack's five-minute window, a Bot
 Connector retry, on any replica — is recognised before it is handled and has no effect.
+
+When this process runs an inbox worker (`hand_off`: not in `serve --web-only`), the requests
+are inserted already leased to it and, once committed, handed to it in memory: it handles
+them without claiming them (bot/inbox/worker.py). Otherwise, or beyond what the worker
+takes now, they are inserted unleased and `on_recorded` says so, for a claim.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from storage import inbox, replay_keys
+from storage.models import InboxEvent
+from storage.vocabulary import InboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,16 @@ Entry = tuple[str, str, dict[str, Any]]
 DUPLICATE = None
 
 
+class HandOff(Protocol):
+    """This process's inbox worker, as the journal sees it (bot/inbox/worker.py)."""
+
+    def hand_off_lease(self) -> tuple[datetime, int] | None:
+        """The lease to record requests under for this worker, and how many it takes."""
+
+    def take(self, rows: list[InboxEvent], leased_until: datetime) -> None:
+        """Requests recorded (committed) under that lease, to handle without a claim."""
+
+
 class Journal:
     """Writes requests to the inbox table; `record` returns once the request is durable."""
 
@@ -40,10 +58,12 @@ class Journal:
         engine: AsyncEngine,
         clock: Clock,
         on_recorded: Callable[[], None],
+        hand_off: HandOff | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._on_recorded = on_recorded
+        self._hand_off = hand_off
         self._waiting: list[tuple[Entry, str | None, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._recording = 0
@@ -71,6 +91,8 @@ class Journal:
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            lease = self._hand_off.hand_off_lease() if self._hand_off is not None else None
+            leased_until, room = lease if lease is not None else (None, 0)
             try:
                 async with self._engine.begin() as connection:
                     now = self._clock.now()
@@ -81,13 +103,21 @@ class Journal:
                         for entry, key, future in batch
                         if key is None or _take(new_keys, key)
                     ]
-                    ids = await inbox.record_many(connection, [e for e, _ in fresh], now)
+                    entries = [e for e, _ in fresh]
+                    leased = min(room, len(entries))
+                    ids = await inbox.record_many(connection, entries, now, leased, leased_until)
             except Exception as exc:
                 log.exception("inbox_record_failed", extra={"count": len(batch)})
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if leased and self._hand_off is not None and leased_until is not None:
+                handed = [
+                    _row(event_id, entry, now, leased_until)
+                    for event_id, entry in zip(ids[:leased], entries[:leased], strict=True)
+                ]
+                self._hand_off.take(handed, leased_until)
             for (_, future), event_id in zip(fresh, ids, strict=True):
                 if not future.done():
                     future.set_result(event_id)
@@ -96,8 +126,24 @@ class Journal:
                     future.set_result(DUPLICATE)
             if len(fresh) < len(batch):
                 log.info("inbox_replays_ignored", extra={"count": len(batch) - len(fresh)})
-            if fresh:
-                self._on_recorded()
+            if len(fresh) > leased:
+                self._on_recorded()  # recorded unleased: for a claim
+
+
+def _row(event_id: int, entry: Entry, now: datetime, leased_until: datetime) -> InboxEvent:
+    """The inbox row just inserted for `entry`, as a claim would have returned it."""
+    platform, kind, payload = entry
+    return InboxEvent(
+        id=event_id,
+        platform=platform,
+        kind=kind,
+        payload=payload,
+        status=InboxStatus.PENDING,
+        attempts=0,
+        received_at=now,
+        next_attempt_at=now,
+        claimed_until=leased_until,
+    )
 
 
 def _take(new_keys: set[str], key: str) -> bool:

@@ -12,7 +12,8 @@ with the request's trigger_id, valid 3 seconds). The App Home tab is published
 A request handled twice (a crash before it was marked done) has one effect and one set of
 replies: the core's transaction records `inbox-<id>` (or, for events, Slack's own
 event_id, which also makes Slack's retries no-ops:
-https://api.slack.com/apis/events-api#retries) with the replies' outbox rows.
+https://api.slack.com/apis/events-api#retries) with the replies' outbox rows, and marks the
+request done in that same transaction (bot/inbox/request.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.core.events import (
 )
 from bot.core.replies import Reply
 from bot.i18n import pick_locale
+from bot.inbox.request import Request
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,7 @@ class SlackHandling:
         self._profiles = profiles
         self._api_for = api_for
 
-    async def process(self, kind: str, payload: dict[str, Any], inbox_id: int) -> None:
+    async def process(self, kind: str, payload: dict[str, Any], request: Request) -> None:
         """Handle one recorded request (the inbox worker's processor for Slack)."""
         team = _team_of(kind, payload)
         api = await self._api_for(team)
@@ -96,16 +98,24 @@ class SlackHandling:
         if handler is None:
             log.error("slack_unknown_inbox_kind", extra={"kind": kind})
             return
-        await handler(payload, inbox_id, api)
+        await handler(payload, request, api)
 
     async def _run(
-        self, event: InboundEvent, api: AsyncWebClient, address: ReplyAddress | None = None
+        self,
+        event: InboundEvent,
+        api: AsyncWebClient,
+        address: ReplyAddress | None = None,
+        request: Request | None = None,
     ) -> list[Reply]:
-        """The core's replies (with an address: written to the outbox with the effects, and
-        none returned); then, the person surely existing now, a directory lookup."""
-        replies = await self._dispatcher.handle(
-            event, deliver=deliverer(address) if address is not None else None
-        )
+        """The core's replies (with an address: written to the outbox with the effects, the
+        request marked done with them, and none returned); then, the person surely existing
+        now, a directory lookup."""
+        deliver = None
+        if address is not None:
+            deliver = deliverer(address)
+            if request is not None:
+                deliver = request.finishing(deliver)
+        replies = await self._dispatcher.handle(event, deliver=deliver)
         self._profiles.refresh_later(event.origin.workspace, event.user.id, api)
         return replies
 
@@ -123,16 +133,20 @@ class SlackHandling:
             locale=pick_locale(user.locale, self._settings.locale),
         )
 
-    async def _command(self, command: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
+    async def _command(
+        self, command: dict[str, Any], request: Request, api: AsyncWebClient
+    ) -> None:
+        inbox_id = request.id
         team = str(command.get("team_id", ""))
         channel = str(command.get("channel_id", ""))
         user = self._profiles.user(team, str(command.get("user_id", "")), command.get("user_name"))
         # Slack's markup (should_escape): people, channels, links → the core's neutral text.
         text = markup.to_neutral(str(command.get("text", "")))
         event = CommandEvent(origin_of(team, channel), user, text, f"inbox-{inbox_id}")
-        await self._run(event, api, self._address(inbox_id, user, channel, command))
+        await self._run(event, api, self._address(inbox_id, user, channel, command), request)
 
-    async def _action(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
+    async def _action(self, body: dict[str, Any], request: Request, api: AsyncWebClient) -> None:
+        inbox_id = request.id
         action = (body.get("actions") or [{}])[0]
         team, user_id, handle = clicker_of(body)
         user = self._profiles.user(team, user_id, handle)
@@ -142,9 +156,10 @@ class SlackHandling:
         value = str(action.get("value", ""))
         key = f"inbox-{inbox_id}"
         event = ActionEvent(origin_of(team, channel, user.id), user, action_id, value, key)
-        await self._run(event, api, self._address(inbox_id, user, channel, body))
+        await self._run(event, api, self._address(inbox_id, user, channel, body), request)
 
-    async def _view(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
+    async def _view(self, body: dict[str, Any], request: Request, api: AsyncWebClient) -> None:
+        inbox_id = request.id
         view = body.get("view") or {}
         team, user_id, handle = clicker_of(body)
         user = self._profiles.user(team, user_id, handle)
@@ -156,9 +171,10 @@ class SlackHandling:
         event = FormSubmission(origin, user, callback, json.dumps(values), key)
         # A modal's submission has no response_url (and opens no other modal): answers go
         # ephemeral, or to the DM.
-        await self._run(event, api, self._address(inbox_id, user, channel, {}))
+        await self._run(event, api, self._address(inbox_id, user, channel, {}), request)
 
-    async def _event(self, body: dict[str, Any], inbox_id: int, api: AsyncWebClient) -> None:
+    async def _event(self, body: dict[str, Any], request: Request, api: AsyncWebClient) -> None:
+        inbox_id = request.id
         event = body.get("event") or {}
         kind = event.get("type")
         team = str(body.get("team_id", ""))
@@ -186,7 +202,7 @@ class SlackHandling:
         # `@Ambassador join` in a channel: ephemeral to the asker; a message in the DM with
         # the bot: answered in that DM. Without a channel there is nowhere to answer.
         address = self._address(inbox_id, user, channel, {}) if channel else None
-        await self._run(command, api, address)
+        await self._run(command, api, address, request)
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

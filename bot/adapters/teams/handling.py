@@ -54,6 +54,7 @@ from bot.core.events import (
 )
 from bot.core.replies import Card, OutboundMessage, Reply
 from bot.i18n import Translator, pick_locale
+from bot.inbox.request import Request
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.settings import Settings
 from storage import members, outbox_keys, teams_references, workspaces
@@ -119,8 +120,9 @@ class TeamsHandling:
         self._clock = clock
         self._wake_outbox = wake_outbox
 
-    async def process(self, _kind: str, activity: dict[str, Any], inbox_id: int) -> None:
+    async def process(self, _kind: str, activity: dict[str, Any], request: Request) -> None:
         """Handle one recorded activity (the inbox worker's processor for Teams)."""
+        inbox_id = request.id
         if (problem := protocol.problem_with(activity)) is not None:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
@@ -139,11 +141,11 @@ class TeamsHandling:
             await self._conversation_update(activity)
         elif kind == "message":
             # The replies are written to the outbox in the core's transaction, with the
-            # effects (bot/core/dispatch.py); only an adapter's own refusal is left.
+            # effects and the request's "done" (bot/core/dispatch.py,
+            # bot/inbox/request.py); only an adapter's own refusal is left.
             replies_key = outbox_keys.request(PLATFORM, inbox_id)
-            left = await self.run(
-                activity, f"inbox-{inbox_id}", deliver=self.deliverer(activity, replies_key)
-            )
+            deliver = request.finishing(self.deliverer(activity, replies_key))
+            left = await self.run(activity, f"inbox-{inbox_id}", deliver=deliver)
             await self.deliver(activity, left, replies_key)
         elif kind == "messageReaction":
             await self._reactions(activity, inbox_id)

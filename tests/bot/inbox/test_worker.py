@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.inbox import worker as worker_module
 from bot.inbox.journal import Journal
+from bot.inbox.request import Request
 from bot.inbox.worker import InboxWorker
 from bot.server import Runtime
 from storage import inbox
@@ -28,10 +29,10 @@ async def test_handled_requests_are_done_and_failures_retried_then_parked(
 ) -> None:
     seen: list[tuple[str, dict[str, Any], int]] = []
 
-    async def process(kind: str, payload: dict[str, Any], event_id: int) -> None:
+    async def process(kind: str, payload: dict[str, Any], request: Request) -> None:
         if payload.get("fail"):
             raise ValueError("cannot")
-        seen.append((kind, payload, event_id))
+        seen.append((kind, payload, request.id))
 
     worker = InboxWorker(runtime.db_sessions, runtime.clock)
     worker.register("slack", process)
@@ -59,8 +60,8 @@ async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(
 ) -> None:
     handled: list[int] = []
 
-    async def process(_kind: str, _payload: dict[str, Any], event_id: int) -> None:
-        handled.append(event_id)
+    async def process(_kind: str, _payload: dict[str, Any], request: Request) -> None:
+        handled.append(request.id)
 
     journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
     event_id = await journal.record("slack", "command", {"text": "join"})
@@ -90,7 +91,7 @@ async def test_a_request_waits_for_acks_being_recorded_but_never_starves(
 
     started_after: list[int] = []
 
-    async def process(_kind: str, _payload: dict[str, Any], _event_id: int) -> None:
+    async def process(_kind: str, _payload: dict[str, Any], _request: Request) -> None:
         started_after.append(len(checks))
 
     worker = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=acks_pending)
@@ -110,7 +111,7 @@ async def test_a_request_waits_for_acks_being_recorded_but_never_starves(
     endless = InboxWorker(runtime.db_sessions, runtime.clock, acks_pending=always)
     seen_at: list[int] = []
 
-    async def note(_kind: str, _payload: dict[str, Any], _event_id: int) -> None:
+    async def note(_kind: str, _payload: dict[str, Any], _request: Request) -> None:
         seen_at.append(len(looks))
 
     endless.register("slack", note)
@@ -130,3 +131,25 @@ async def test_the_journal_says_when_acks_are_being_recorded(runtime: Runtime) -
     assert journal.acks_pending()
     await recording
     assert not journal.acks_pending()
+
+
+async def test_a_request_done_with_its_effects_is_not_retried_when_its_processor_fails_after(
+    runtime: Runtime,
+) -> None:
+    calls: list[int] = []
+
+    async def process(_kind: str, _payload: dict[str, Any], request: Request) -> None:
+        calls.append(request.id)
+        async with runtime.db_sessions() as db, db.begin():
+            await request.finish(db, runtime.clock.now())  # the effects' transaction
+        raise RuntimeError("failed after its commit (a directory lookup, a log)")
+
+    worker = InboxWorker(runtime.db_sessions, runtime.clock)
+    worker.register("slack", process)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=lambda: None)
+    event_id = await journal.record("slack", "command", {"text": "join"})
+    assert await worker.drain() == 1
+    await runtime.clock.advance(3600)
+    assert await worker.drain() == 0, "nothing due again"
+    [row] = await _rows(runtime)
+    assert calls == [event_id] and row.status == "done" and row.attempts == 0
