@@ -21,7 +21,8 @@ from sqlalchemy import event, select
 from bot.clock import Clock
 from bot.core.replies import OutboundMessage
 from bot.outbox import recording
-from bot.outbox.delivery import PermanentFailure, RetryLater
+from bot.outbox import sender as sender_module
+from bot.outbox.delivery import NotNow, PermanentFailure, RetryLater
 from bot.outbox.queue import Outbox
 from bot.server import Runtime, create_runtime
 from bot.settings import Settings
@@ -237,3 +238,55 @@ async def test_a_held_row_is_left_to_the_claims_when_half_its_lease_is_gone(
     finally:
         await runtime.sender.stop()
         await runtime.engine.dispose()
+
+
+async def test_beyond_what_the_sender_may_hold_new_rows_go_to_the_claims(
+    running: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender_module, "MAX_HELD", 2)
+    platform = Gate()
+    await _started(running, platform)
+    await _write(running, [("a", "1"), ("b", "2")])  # held: "a" in flight, "b" behind it
+    await _until(lambda: _true(platform.started == ["1"]))
+    await _write(running, [("c", "3")])
+    c = await _row(running, "c")
+    assert c is not None and c.claimed_until is None, "not leased: left to a claim"
+    platform.gate.set()
+    await _until(lambda: _sent(running, "a", "b", "c"))
+    assert platform.posts == [("C1", "1"), ("C1", "2"), ("C1", "3")]
+
+
+class Paced(RecordingSender):
+    """A platform whose pacing turns the first post away (NotNow), then lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turned_away = 0
+
+    async def post(
+        self, workspace: str, target: str, message: OutboundMessage, *, key: str = ""
+    ) -> str:
+        if not self.turned_away:
+            self.turned_away += 1
+            raise NotNow(30.0)
+        return await super().post(workspace, target, message, key=key)
+
+
+async def test_a_post_turned_away_by_pacing_goes_back_to_the_claims(running: Runtime) -> None:
+    platform = Paced()
+    claims = await _started(running, platform)
+    await _write(running, [("dm", "Welcome")])
+    await _until(lambda: _true(platform.turned_away == 1))
+    await _until(lambda: _claimable(running, "dm"))
+    row = await _row(running, "dm")
+    assert row is not None and row.attempts == 0, "waiting is not failing"
+    before = claims.count
+    await running.clock.advance(31)  # its slot: due again, for a claim
+    await _until(lambda: _sent(running, "dm"))
+    assert platform.posts == [("C1", "Welcome")]
+    assert claims.count > before, "sent from a claim"
+
+
+async def _claimable(runtime: Runtime, key: str) -> bool:
+    row = await _row(runtime, key)
+    return row is not None and row.claimed_until is None and row.status == "pending"
