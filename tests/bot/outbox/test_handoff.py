@@ -290,3 +290,18 @@ async def test_a_post_turned_away_by_pacing_goes_back_to_the_claims(running: Run
 async def _claimable(runtime: Runtime, key: str) -> bool:
     row = await _row(runtime, key)
     return row is not None and row.claimed_until is None and row.status == "pending"
+
+
+async def test_a_process_whose_sender_does_not_run_leaves_every_row_to_the_claims(
+    runtime: Runtime,
+) -> None:
+    # `serve --web-only`: the sender is built, never started; a worker's claims send.
+    platform = RecordingSender()
+    runtime.sender.register_platform("test", platform)
+    await _write(runtime, [("reply", "Your answer")], replies=True)
+    await _write(runtime, [("news", "News")])
+    for key in ("reply", "news"):
+        row = await _row(runtime, key)
+        assert row is not None and row.claimed_until is None, "unleased"
+    await runtime.sender.drain()
+    assert sorted(platform.posts) == [("C1", "News"), ("C1", "Your answer")]
