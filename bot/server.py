@@ -21,6 +21,7 @@ from bot.handlers.refreshers import refreshers
 from bot.inbox.journal import Journal
 from bot.inbox.worker import InboxWorker
 from bot.open_badges.routes import OpenBadgesRoutes
+from bot.outbox import handoff
 from bot.outbox.sender import OutboxSender
 from bot.retention import Purge
 from bot.router import ROUTER
@@ -73,10 +74,13 @@ def create_runtime(
     engine = create_engine(settings.database_url)
     db_sessions = session_factory(engine)
     sender = OutboxSender(db_sessions, clock, settings.outbox)
+    # What a transaction enqueues is handed to the sender when it commits (when it runs
+    # here; else the claims of another process find it): no wake-up after each event.
+    handoff.connect(db_sessions, sender)
     inbox = InboxWorker(db_sessions, clock, acks_pending=lambda: journal.acks_pending())
     # While this process's worker runs, what the journal records is handed to it directly.
     journal = Journal(engine, clock, on_recorded=inbox.wake, hand_off=inbox)
-    dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER, on_commit=sender.wake)
+    dispatcher = Dispatcher(settings, clock, db_sessions, ROUTER)
     shared = Shared(settings, clock, db_sessions, dispatcher, journal, sealer, sender.wake)
     connections = platforms.connect(shared, sender, plugged)
     for name, refresher in refreshers(settings).items():

@@ -1,4 +1,5 @@
-"""The outbox table: enqueue once per idempotency key, claim with a lease, record results."""
+"""The outbox table: enqueue once per idempotency key (leased already when handed over),
+claim with a lease, record results, release leases not used."""
 
 from __future__ import annotations
 
@@ -29,9 +30,13 @@ async def enqueue(
     coalesce_key: str | None = None,
     refresh: dict[str, Any] | None = None,
     urgent: bool = False,
-) -> bool:
-    """Add a message; False (and nothing changed) when `key` was already enqueued. An
-    `urgent` one (a reply to a person's own request) is sent in the urgent lane."""
+    claimed_until: datetime | None = None,
+) -> int | None:
+    """Add a message; its id, or None (and nothing changed) when `key` was already
+    enqueued. An `urgent` one (a reply to a person's own request) is sent in the urgent
+    lane. With `claimed_until`, it is inserted already leased until then: this process's
+    sender is handed it once the transaction commits (bot/outbox/handoff.py), and no
+    claim takes it before that lease runs out."""
     params = dict(
         urgent=urgent,
         idempotency_key=key,
@@ -46,9 +51,11 @@ async def enqueue(
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
+        claimed_until=claimed_until,
         created_at=now,
     )
-    return (await _ENQUEUE.execute(db, params)).scalar_one_or_none() is not None
+    added = (await _ENQUEUE.execute(db, params)).scalar_one_or_none()
+    return int(added) if added is not None else None
 
 
 _ENQUEUE = Prepared(
@@ -151,6 +158,23 @@ async def record(db: AsyncSession, outcomes: list[Outcome], now: datetime) -> No
         await db.execute(_RETRY.for_session(db), retries)
 
 
+async def release(db: AsyncSession, ids: list[int]) -> None:
+    """Give back the leases of messages a sender held but did not send (it stops, or let a
+    held one go): due again at once for any sender's claim. A message finished meanwhile
+    is left as it is."""
+    if ids:
+        await db.execute(_RELEASE.for_session(db), [{"b_id": message_id} for message_id in ids])
+
+
+def _build_release(_insert_into: InsertInto) -> Any:
+    outbox = table_of(OutboxMessage)
+    return (
+        update(outbox)
+        .where(outbox.c.id == bindparam("b_id"), outbox.c.status == OutboxStatus.PENDING)
+        .values(claimed_until=None)
+    )
+
+
 def _build_finish(_insert_into: InsertInto) -> Any:
     outbox = table_of(OutboxMessage)
     return (
@@ -185,6 +209,7 @@ def _build_retry(_insert_into: InsertInto) -> Any:
 
 _FINISH = Prepared(_build_finish)
 _RETRY = Prepared(_build_retry)
+_RELEASE = Prepared(_build_release)
 
 
 async def by_key(db: AsyncSession, key: str) -> OutboxMessage | None:

@@ -19,7 +19,16 @@ Rules it keeps:
   side by side (at most SEND_CONCURRENCY at once);
 - two lanes, each its own loop: the urgent one sends the replies to people's own requests
   (`Outbox.reply`), the other everything else, so that an answer never waits behind a
-  fan-out of paced DMs or card edits (issue 18: a pacer may sleep up to two seconds).
+  fan-out of paced DMs or card edits (issue 18: a pacer may sleep up to two seconds);
+- the posts a transaction of this process enqueued are handed over when it commits,
+  already leased to this sender (bot/outbox/handoff.py), and sent without a claim; a claim
+  finds the rest (edits, coalesced messages, retries, what pacing turned away, what other
+  processes enqueued), when told there is some (at most every CLAIM_SPACING seconds), or
+  every poll interval. A held row is never claimed by this sender (its lease), one whose
+  lease is more than half gone before its send is given back to the claims, and beyond
+  MAX_HELD rows held new ones go to the claims;
+- outcomes are written in batches (bot/outbox/recording.py), and at a stop, with the
+  leases of the rows held but not sent given back.
 """
 
 from __future__ import annotations
@@ -27,8 +36,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +55,7 @@ from bot.outbox.delivery import (
     PostedWithoutId,
     RetryLater,
 )
+from bot.outbox.recording import Recorder
 from bot.settings import OutboxSettings
 from storage import outbox_store
 from storage.models import OutboxMessage, Workspace
@@ -60,14 +72,37 @@ SEND_CONCURRENCY = 16
 WAIT_FOR_ORIGINAL = timedelta(seconds=1)
 # How the error of a post accepted without an id begins (its second time parks it).
 WITHOUT_ID = "posted without an id"
+# Rows held (handed over or claimed, not sent yet) beyond which new ones go to the claims.
+MAX_HELD = 1000
+# Seconds between two claims of a lane told of unleased rows (a card's edits at 50 joins/s
+# need not cost a claim each: the edits of one card coalesce anyway); the urgent lane's
+# rows are replies, hence its shorter spacing.
+CLAIM_SPACING = {True: 0.05, False: 0.25}
+# Posts whose platform id is remembered for the edits and thread replies that follow them
+# (their outcome may not be written yet).
+RECENT_POSTS = 4096
 
 
 class _NotPostedYet(Exception):
     """The post an edit or a reply refers to has not been sent yet."""
 
 
+@dataclass
+class _Lane:
+    """One lane's loop, the rows handed to it, and when it last claimed."""
+
+    urgent: bool
+    loop: tasks.WorkLoop | None = None
+    handed: deque[OutboxMessage] = field(default_factory=deque)
+    wanted: bool = True  # unleased rows were committed: claim soon
+    claimed_at: float = float("-inf")  # time.monotonic() of its last claim
+    full: bool = False  # its last claim took a whole batch: more is due
+    timer: asyncio.TimerHandle | None = None
+
+
 class OutboxSender:
-    """One background task per process that sends due outbox messages."""
+    """One background task per lane and process that sends due outbox messages; the
+    process's outbox handoff (bot/outbox/handoff.py `Handoff`)."""
 
     def __init__(
         self,
@@ -81,16 +116,23 @@ class OutboxSender:
         self._senders: dict[str, PlatformSender] = {}
         self._refreshers: dict[str, Refresher] = {}
         self._workspaces: dict[int, str] = {}
-        self._lanes = [
-            tasks.WorkLoop(
+        self._running = False
+        # Rows leased to this sender (handed over or claimed) without an outcome yet, and
+        # those of them being sent now.
+        self._holding: dict[int, OutboxMessage] = {}
+        self._sending: set[int] = set()
+        self._posted: dict[str, str] = {}  # outbox key → platform id, the newest posts
+        self._recorder = Recorder(session_factory, clock)
+        self._lanes = {urgent: _Lane(urgent) for urgent in (True, False)}
+        for name, urgent in (("outbox-urgent", True), ("outbox-sender", False)):
+            lane = self._lanes[urgent]
+            lane.loop = tasks.WorkLoop(
                 name,
-                lambda urgent=urgent: self._lane(urgent),  # type: ignore[misc]
-                lambda: settings.poll_interval,
+                lambda lane=lane: self._round(lane),  # type: ignore[misc]
+                lambda lane=lane: self._until_poll(lane),  # type: ignore[misc]
                 log,
                 "outbox_loop_failed",
             )
-            for name, urgent in (("outbox-urgent", True), ("outbox-sender", False))
-        ]
 
     def register_platform(self, platform: str, sender: PlatformSender) -> None:
         """Route messages of `platform` to `sender`."""
@@ -101,19 +143,61 @@ class OutboxSender:
         self._refreshers[name] = refresher
 
     def wake(self) -> None:
-        """Look for due messages now (called after a transaction that enqueued some commits)."""
-        for lane in self._lanes:
-            lane.wake()
+        """Claim due messages now, in both lanes (work was done that may have enqueued some)."""
+        for urgent in self._lanes:
+            self.poll(urgent)
+
+    # --- the Handoff (bot/outbox/handoff.py) ---------------------------------------------
+
+    def lease_until(self, now: datetime, platform: str) -> datetime | None:
+        """A lease for a row being enqueued `now`, while this sender runs, can send to
+        `platform` and holds fewer than MAX_HELD rows; else None (the claims find it)."""
+        if not self._running or platform not in self._senders or len(self._holding) >= MAX_HELD:
+            return None
+        return now + timedelta(seconds=self._settings.lease_seconds)
+
+    def take(self, rows: list[OutboxMessage]) -> None:
+        """Send these rows, committed leased to this sender, without claiming them."""
+        if not self._running:  # stopped while their transaction committed: give them back
+            self._recorder.release([row.id for row in rows])
+            return
+        for row in rows:
+            self._holding[row.id] = row
+            lane = self._lanes[bool(row.urgent)]
+            lane.handed.append(row)
+            assert lane.loop is not None
+            lane.loop.wake()
+
+    def poll(self, urgent: bool) -> None:
+        """Unleased rows of a lane were committed: claim them soon (CLAIM_SPACING)."""
+        lane = self._lanes[urgent]
+        lane.wanted = True
+        assert lane.loop is not None
+        lane.loop.wake()
 
     def start(self) -> None:
-        """Start the background loops (one per lane)."""
-        for lane in self._lanes:
-            lane.start()
+        """Start the background loops (one per lane); rows are handed over from now on."""
+        self._running = True
+        for lane in self._lanes.values():
+            assert lane.loop is not None
+            lane.loop.start()
 
     async def stop(self) -> None:
-        """Stop the loops; unsent messages stay in the table for the next start."""
-        for lane in self._lanes:
-            await lane.stop()
+        """Stop the loops, write the outcomes waiting and give back the leases of the rows
+        held but not sent (any sender claims them at once). A row being sent when stopped
+        keeps its lease: it may have gone, and is sent again only once that runs out."""
+        self._running = False
+        for lane in self._lanes.values():
+            if lane.timer is not None:
+                lane.timer.cancel()
+                lane.timer = None
+            assert lane.loop is not None
+            await lane.loop.stop()
+            lane.handed.clear()
+        self._recorder.release([i for i in self._holding if i not in self._sending])
+        self._holding.clear()
+        self._sending.clear()
+        await self._recorder.close()
 
     async def drain(self, max_rounds: int = 100) -> int:
         """Send everything due now (tests and the clock's "run what became due")."""
@@ -126,32 +210,100 @@ class OutboxSender:
         return total
 
     async def run_once(self) -> int:
-        """One batch of each lane, the urgent one first; the count of messages handled."""
-        return await self._lane(True) + await self._lane(False)
+        """One batch of each lane, the urgent one first, claims included, its outcomes
+        written; the count of messages handled."""
+        handled = await self._round(self._lanes[True], claim=True)
+        handled += await self._round(self._lanes[False], claim=True)
+        await self._recorder.flush()
+        return handled
 
-    async def _lane(self, urgent: bool) -> int:
-        """Claim one batch of due messages of a lane, send each, record the outcomes; return
-        the count.
+    def _until_poll(self, lane: _Lane) -> float:
+        """Seconds until the lane's next claim is due without being told (its poll)."""
+        return max(0.01, lane.claimed_at + self._settings.poll_interval - time.monotonic())
 
-        Outcomes are written once per batch: a crash before that write only means the
-        batch is sent again when its lease runs out (at-least-once, never lost).
-        """
+    def _claim_due(self, lane: _Lane) -> bool:
+        """Whether this round of `lane` claims: a poll is due, it was told of unleased rows
+        (CLAIM_SPACING after its last claim: a wake-up is set for then), or its last claim
+        was full."""
+        since = time.monotonic() - lane.claimed_at
+        if lane.full or since >= self._settings.poll_interval:
+            return True
+        if not lane.wanted:
+            return False
+        wait = CLAIM_SPACING[lane.urgent] - since
+        if wait <= 0:
+            return True
+        if lane.timer is None and lane.loop is not None:
+            lane.timer = asyncio.get_running_loop().call_later(wait, self._claim_later, lane)
+        return False
+
+    def _claim_later(self, lane: _Lane) -> None:
+        lane.timer = None
+        if lane.loop is not None:
+            lane.loop.wake()
+
+    async def _handed_batch(self, lane: _Lane) -> list[OutboxMessage]:
+        """Up to a batch of the rows handed to `lane`, each still held with more than half
+        its lease left; one with less is given back to the claims (at once, and the lane
+        claims next): sent as its lease runs out, it might be claimed and sent again."""
+        now = self._clock.now()
+        half = timedelta(seconds=self._settings.lease_seconds / 2)
+        batch: list[OutboxMessage] = []
+        late: list[int] = []
+        while lane.handed and len(batch) < BATCH:
+            row = lane.handed.popleft()
+            if self._holding.get(row.id) is not row:
+                continue  # claimed meanwhile (its lease ran out), and sent from that claim
+            if row.claimed_until is None or row.claimed_until - now <= half:
+                del self._holding[row.id]
+                late.append(row.id)
+                continue
+            batch.append(row)
+        if late:
+            log.warning("outbox_handoff_late", extra={"messages": len(late)})
+            self._recorder.release(late)
+            await self._recorder.flush()
+            lane.wanted, lane.claimed_at = True, float("-inf")
+        return batch
+
+    async def _claimed_batch(self, lane: _Lane, taken: set[int]) -> list[OutboxMessage]:
+        """A claim of due rows of `lane` (none of them this sender's held rows, whose leases
+        keep them out, unless one ran out; then the claimed copy replaces the held one, and
+        a row being sent is not sent twice)."""
         now = self._clock.now()
         async with self._db_sessions() as db, db.begin():
             lease = timedelta(seconds=self._settings.lease_seconds)
-            batch = await outbox_store.claim_due(db, now, lease, BATCH, urgent=urgent)
+            claimed = await outbox_store.claim_due(db, now, lease, BATCH, urgent=lane.urgent)
+        lane.wanted, lane.claimed_at, lane.full = False, time.monotonic(), len(claimed) == BATCH
+        fresh = []
+        for row in claimed:
+            if row.id in taken or row.id in self._sending:
+                continue
+            self._holding[row.id] = row
+            fresh.append(row)
+        return fresh
+
+    async def _round(self, lane: _Lane, claim: bool = False) -> int:
+        """Send the rows handed to a lane and, when due (or `claim`), a claim's; each
+        outcome goes to the recorder. The count of rows handled."""
+        batch = await self._handed_batch(lane)
+        if claim or self._claim_due(lane):
+            try:
+                batch += await self._claimed_batch(lane, {row.id for row in batch})
+            except Exception:
+                lane.handed.extendleft(reversed(batch))  # kept for the next round
+                raise
         if not batch:
             return 0
+        batch.sort(key=lambda row: row.id)  # per target, in the order they were enqueued
         newest: dict[str, int] = {}
         for message in batch:
             if message.coalesce_key:
                 newest[message.coalesce_key] = max(newest.get(message.coalesce_key, 0), message.id)
-        posted: dict[str, str] = {}  # idempotency key → platform id, for edits in this batch
-        outcomes: list[Outcome] = []
         by_target: dict[str, list[OutboxMessage]] = {}
         for message in batch:
             if message.coalesce_key and newest[message.coalesce_key] != message.id:
-                outcomes.append(Outcome(message.id, OutboxStatus.SUPERSEDED))
+                self._finish(message, Outcome(message.id, OutboxStatus.SUPERSEDED))
             else:
                 by_target.setdefault(message.target, []).append(message)
         slots = asyncio.Semaphore(SEND_CONCURRENCY)
@@ -159,19 +311,26 @@ class OutboxSender:
         async def send_in_order(messages: list[OutboxMessage]) -> None:
             async with slots:
                 for message in messages:
-                    outcome = await self._send(message, posted)
-                    if (
-                        outcome.status == OutboxStatus.SENT
-                        and outcome.platform_message_id
-                        and message.kind == OutboxKind.POST
-                    ):
-                        posted[message.idempotency_key] = outcome.platform_message_id
-                    outcomes.append(outcome)
+                    self._sending.add(message.id)
+                    self._finish(message, await self._send(message, self._posted))
 
         await asyncio.gather(*(send_in_order(group) for group in by_target.values()))
-        async with self._db_sessions() as db, db.begin():
-            await outbox_store.record(db, outcomes, self._clock.now())
         return len(batch)
+
+    def _finish(self, message: OutboxMessage, outcome: Outcome) -> None:
+        """`message` is done with for now: its outcome goes to the recorder; a post's
+        platform id is remembered for the edits and replies that follow it."""
+        self._holding.pop(message.id, None)
+        self._sending.discard(message.id)
+        self._recorder.add(outcome)
+        if (
+            outcome.status == OutboxStatus.SENT
+            and outcome.platform_message_id
+            and message.kind == OutboxKind.POST
+        ):
+            self._posted[message.idempotency_key] = outcome.platform_message_id
+            if len(self._posted) > RECENT_POSTS:
+                del self._posted[next(iter(self._posted))]
 
     async def _send(self, message: OutboxMessage, posted: dict[str, str]) -> Outcome:
         now = self._clock.now()
@@ -220,7 +379,7 @@ class OutboxSender:
     ) -> tuple[OutboundMessage, str, str | None]:
         """The content to send, the workspace's platform id, and the id of the post to edit.
 
-        `posted` holds the posts sent earlier in this batch (not yet recorded).
+        `posted` holds the posts this sender sent lately (their outcome may not be written).
         """
         content = OutboundMessage.from_json(message.payload)
         workspace = self._workspaces.get(message.workspace_id)
