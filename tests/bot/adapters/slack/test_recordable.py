@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.adapters.slack.recordable import kind_of
 from bot.server import Runtime
@@ -222,8 +222,8 @@ async def test_an_unknown_or_uninstalled_workspace_is_refused_as_bolt_refused_it
     [told] = fake.responses["ghost"]
     assert "/slack/install" in told["text"]
     submitted = {**_submission(), "team": {"id": "T9"}, "user": {**USER, "team_id": "T9"}}
-    status, _, text = await _wire(await _post(client, interaction(submitted)))
-    assert status == 200 and b"/slack/install" in text
+    status, _, said = await _wire(await _post(client, interaction(submitted)))
+    assert status == 200 and b"/slack/install" in said
     assert await _recorded(runtime) == []
 
     await install(client, fake, "T1", "UBOSS")
@@ -238,3 +238,33 @@ async def test_an_unknown_or_uninstalled_workspace_is_refused_as_bolt_refused_it
     [told] = fake.responses["late"]
     assert "/slack/install" in told["text"]
     assert len(await _recorded(runtime)) == 1, "nothing more recorded"
+
+
+async def test_a_token_that_never_passed_auth_test_leaves_the_answer_to_bolt(
+    slack: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    """One workspace: bolt refuses every request until the token answers auth.test once
+    (its SingleTeamAuthorization); so does the direct path, bolt answering."""
+    client, fake, runtime = slack
+    fake.revoke("T1")
+    status, _, said = await _wire(await _post(client, command("U1", "join")))
+    assert status == 200 and b"reinstall" in said, "bolt's not-installed message"
+    assert await _recorded(runtime) == []
+
+
+async def test_a_database_that_fails_to_record_is_a_500_as_with_bolt(
+    slack: tuple[Client, FakeSlack, Runtime],
+) -> None:
+    """Slack retries what is not acknowledged: a request the inbox could not keep is
+    answered 500 (bolt's answer to a failing listener), never acknowledged."""
+    client, _, runtime = slack
+    assert (await _post(client, command("U1", "join"))).status == 200
+    async with runtime.engine.begin() as connection:  # the inbox out of reach…
+        await connection.execute(text("ALTER TABLE inbox_event RENAME TO inbox_event_away"))
+    try:
+        failed = await _wire(await _post(client, command("U2", "join")))
+    finally:  # …and back, as the next test (same PostgreSQL database) expects it
+        async with runtime.engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE inbox_event_away RENAME TO inbox_event"))
+    assert failed == (500, "text/plain", b"")
+    assert len(await _recorded(runtime)) == 1
