@@ -3,8 +3,9 @@
 A slack-bolt AsyncApp, reached two ways: POST /slack/events (HTTP mode), where
 validation.py checks each request's v0 signature and its timestamp (five minutes) before
 anything runs, and answers 401 otherwise (slash commands, clicks and modal submissions are
-then recorded and acknowledged without bolt's dispatch: recordable.py); and Socket Mode when SLACK_APP_TOKEN is set, a WebSocket the bot
-opens itself (no public URL needed; https://api.slack.com/apis/socket-mode). One workspace
+then recorded and acknowledged without bolt's dispatch: recordable.py); and Socket Mode
+when SLACK_APP_TOKEN is set, a WebSocket the bot opens itself (no public URL needed;
+https://api.slack.com/apis/socket-mode). One workspace
 (SLACK_BOT_TOKEN) or several installed through OAuth (GET /slack/install, then
 /slack/oauth_redirect; tokens in the database, see installations.py).
 
