@@ -54,7 +54,10 @@ class Prepared:
     def for_session(self, db: AsyncSession | Session) -> Executable:
         """The statement for the session's database (an async session, or the sync one
         behind it, as the session's event listeners get it)."""
-        dialect = _dialect(db)
+        return self.for_dialect(_dialect(db))
+
+    def for_dialect(self, dialect: str) -> Executable:
+        """The statement for a database of `dialect` (a bare connection's dialect.name)."""
         statement = self._built.get(dialect)
         if statement is None:
             insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert

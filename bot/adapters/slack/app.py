@@ -1,9 +1,11 @@
 """Slack inbound: slash commands, button clicks, modal submissions, mentions and DMs.
 
-A slack-bolt AsyncApp, reached two ways: POST /slack/events (HTTP mode), where bolt checks
-each request's v0 signature and its timestamp (five minutes) before anything runs, and
-answers 401 otherwise; and Socket Mode when SLACK_APP_TOKEN is set, a WebSocket the bot
-opens itself (no public URL needed; https://api.slack.com/apis/socket-mode). One workspace
+A slack-bolt AsyncApp, reached two ways: POST /slack/events (HTTP mode), where
+validation.py checks each request's v0 signature and its timestamp (five minutes) before
+anything runs, and answers 401 otherwise (slash commands, clicks and modal submissions are
+then recorded and acknowledged without bolt's dispatch: recordable.py); and Socket Mode
+when SLACK_APP_TOKEN is set, a WebSocket the bot opens itself (no public URL needed;
+https://api.slack.com/apis/socket-mode). One workspace
 (SLACK_BOT_TOKEN) or several installed through OAuth (GET /slack/install, then
 /slack/oauth_redirect; tokens in the database, see installations.py).
 
@@ -43,6 +45,7 @@ from bot.adapters.slack.installations import (
 )
 from bot.adapters.slack.oauth_state import SignedStateStore
 from bot.adapters.slack.profiles import SlackProfiles
+from bot.adapters.slack.recordable import DirectAcks, InstalledWorkspaces, ProvenToken, kept
 from bot.adapters.slack.sender import client
 from bot.adapters.slack.uninstall import SingleWorkspaceUninstall
 from bot.clock import Clock
@@ -113,14 +116,9 @@ def replay_key(request: AsyncBoltRequest) -> str | None:
     return hashlib.sha256(signature.encode()).hexdigest() if signature else None
 
 
-def _kept(body: dict[str, Any]) -> dict[str, Any]:
-    """What the inbox keeps of a request: all of it but Slack's verification token.
-
-    Slack still puts the app's (deprecated) verification token in every payload
-    (https://api.slack.com/authentication/verifying-requests-from-slack#verification_token_deprecation);
-    the bot checks signatures instead and never reads it, so it is not stored.
-    """
-    return {key: value for key, value in body.items() if key != "token"}
+def _refused(refusal: tuple[int, str]) -> web.Response:
+    status, reason = refusal
+    return web.json_response({"error": reason}, status=status)
 
 
 def _not_installed(settings: Settings) -> str:
@@ -171,6 +169,8 @@ class SlackAdapter:
             )
             self.app = AsyncApp(
                 signing_secret=slack.signing_secret,
+                # Checked once, before bolt (validation.py): see `events`.
+                request_verification_enabled=False,
                 client=api,
                 oauth_settings=oauth,
                 # an AsyncAuthorize is accepted too: bolt keeps it as it is
@@ -185,6 +185,7 @@ class SlackAdapter:
         else:
             self.app = AsyncApp(
                 signing_secret=slack.signing_secret,
+                request_verification_enabled=False,  # checked once, before bolt
                 token=slack.bot_token,
                 client=api,
                 process_before_response=True,
@@ -193,6 +194,8 @@ class SlackAdapter:
             assert uninstall is not None, "one workspace needs its uninstall listener"
             self.app.event("app_uninstalled")(uninstall.uninstalled)
             self.app.event("tokens_revoked")(uninstall.uninstalled)
+        authorized = InstalledWorkspaces(tokens) if tokens is not None else ProvenToken(api)
+        self._direct = DirectAcks(journal, authorized)
         self._profiles = SlackProfiles(db_sessions)
         self.handling = SlackHandling(settings, dispatcher, self._profiles, self._api_for)
         self._socket: AsyncSocketModeHandler | None = None
@@ -262,18 +265,27 @@ class SlackAdapter:
             await self._session.close()
 
     async def events(self, request: web.Request) -> web.Response:
-        """Hand the request to bolt (ack, listeners) and return its answer; refused first
-        (validation.py): 401 unless signed by Slack, else 400 saying what is malformed."""
+        """Refused first (validation.py): 401 unless signed by Slack, else 400 saying what
+        is malformed. Then what is only recorded and acknowledged (a slash command, a
+        click, a modal's submission) is answered directly (recordable.py); the rest goes
+        to bolt (ack, listeners), with the body parsed once.
+
+        The signature is checked here, once, for every request bolt sees over HTTP:
+        bolt's own check (RequestVerification) is off. Socket Mode requests carry none
+        (bolt skips them too), and the OAuth pages are not dispatched through bolt's
+        middleware."""
         body = await request.read()
-        refused = validation.refusal(body, request.headers, self._settings.slack.signing_secret)
-        if refused is None:
-            try:
-                bolt_response = await self.app.async_dispatch(validation.for_bolt(body, request))
-            except validation.UNREADABLE as exc:
-                refused = validation.unreadable(exc)
-            else:
-                return await to_aiohttp_response(bolt_response)
-        return web.json_response({"error": refused[1]}, status=refused[0])
+        read = validation.check(body, request.headers, self._settings.slack.signing_secret)
+        if isinstance(read, tuple):
+            return _refused(read)
+        direct = await self._direct.answer(read, request.headers)
+        if direct is not None:
+            return direct
+        try:
+            bolt_response = await self.app.async_dispatch(validation.for_bolt(body, read, request))
+        except validation.UNREADABLE as exc:
+            return _refused(validation.unreadable(exc))
+        return await to_aiohttp_response(bolt_response)
 
     async def install(self, request: web.Request) -> web.Response:
         """The "Add to Slack" page (a fresh, signed state in a cookie and in the link)."""
@@ -290,7 +302,7 @@ class SlackAdapter:
     async def _record(self, kind: str, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         # A signed request replayed within its five-minute window carries the same
         # signature: recorded once, it has one effect (the replays are acknowledged alike).
-        await self._journal.record(PLATFORM, kind, _kept(body), replay_key=replay_key(request))
+        await self._journal.record(PLATFORM, kind, kept(body), replay_key=replay_key(request))
 
     async def _record_command(
         self, ack: Any, command: dict[str, Any], request: AsyncBoltRequest

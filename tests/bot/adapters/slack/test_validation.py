@@ -9,10 +9,11 @@ import json
 import random
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import func, select
 
+from bot.adapters.slack.validation import form_pairs
 from storage.models import InboxEvent
 from tests.support.doors import Doors, all_doors
 from tests.support.random_shapes import random_shape
@@ -165,3 +166,14 @@ async def test_signed_requests_of_any_shape_are_never_a_500(database_url: str) -
         async with doors.runtime.db_sessions() as db:
             failed = await db.execute(select(func.count()).where(InboxEvent.attempts > 0))
             assert failed.scalar_one() == 0, "whatever was accepted was handled"
+
+
+def test_forms_are_read_into_the_same_fields_as_bolt_reads_them() -> None:
+    """validation.form_pairs stands for urllib's parse_qsl (bolt's form reader): the same
+    pairs for any text, escapes, `+`, blanks, stray `=` and `&`, bad escapes and all."""
+    rng = random.Random(11)  # the same texts on every run
+    alphabet = ["a", "b", "=", "&", "+", "%", "%2", "%41", "%ZZ", "%e9", "%C3%A9", " ", "é", ";"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert form_pairs(text) == parse_qsl(text, keep_blank_values=True), text
+    assert form_pairs(command("U1", "join")) == parse_qsl(command("U1", "join"))
