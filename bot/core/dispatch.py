@@ -1,9 +1,9 @@
 """Runs one inbound event through the router inside one database transaction.
 
-A handler either returns replies (the transaction commits, the outbox sender is
-woken) or raises UserError (the transaction rolls back: bad input changes nothing).
-Any other exception is logged with its traceback and the user gets a short,
-translated apology: no stack trace ever reaches a user.
+A handler either returns replies (the transaction commits; its outbox rows are handed to
+the sender on commit, bot/outbox/handoff.py) or raises UserError (the transaction rolls
+back: bad input changes nothing). Any other exception is logged with its traceback and
+the user gets a short, translated apology: no stack trace ever reaches a user.
 
 Replies as durable as effects: an adapter whose replies go out after the request was
 acknowledged (Slack, Teams) passes `deliver`, which writes them to the outbox inside the
