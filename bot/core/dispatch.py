@@ -66,12 +66,10 @@ class Dispatcher:
         clock: Clock,
         db_sessions: async_sessionmaker[AsyncSession],
         router: Router,
-        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self._db_sessions = db_sessions
-        self._on_commit = on_commit or (lambda: None)
         # Given, not imported: the tables import the handlers, which import the core.
         self.router = router
         self.presence: dict[str, PresenceCounter] = {}
@@ -131,7 +129,7 @@ class Dispatcher:
         started = time.perf_counter()
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                replies, enqueued, command = await self._transaction(event, route, deliver)
+                replies, command = await self._transaction(event, route, deliver)
             except UserError as refusal:
                 return await self._apart(event, [await self._refusal(event, refusal)], deliver)
             except (IntegrityError, DBAPIError) as exc:
@@ -142,8 +140,6 @@ class Dispatcher:
             except Exception:
                 log.exception("event_failed", extra=_log_fields(event, label))
                 return await self._apart(event, [self._apology(event)], deliver)
-            if enqueued:
-                self._on_commit()
             log.info(
                 "event_handled",
                 extra={
@@ -168,19 +164,16 @@ class Dispatcher:
             workspace = await workspaces.get_or_create(db, origin.platform, origin.workspace, now)
             ctx = WorkspaceContext.for_workspace(db, self.settings, workspace, now)
             await deliver(ctx, replies)
-            enqueued = ctx.outbox.enqueued
-        if enqueued:
-            self._on_commit()
         return []
 
     async def _transaction(
         self, event: InboundEvent, route: Route, deliver: Deliver | None
-    ) -> tuple[list[Reply], int, str]:
+    ) -> tuple[list[Reply], str]:
         async with self._db_sessions() as db, db.begin():
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
                 if not await replay_keys.first_time(db, key, self.clock.now()):
-                    return [], 0, "duplicate"  # a platform's retry: handled once already
+                    return [], "duplicate"  # a platform's retry: handled once already
             ctx = await self._context(db, event)
             observer = self.observers.get(event.origin.platform)
             if observer is not None:
@@ -189,7 +182,7 @@ class Dispatcher:
             if deliver is not None:
                 await deliver(ctx, replies)
                 replies = []  # in the outbox now, committed with the effects
-            return replies, ctx.outbox.enqueued, ctx.command_key
+            return replies, ctx.command_key
 
     async def _context(self, db: AsyncSession, event: InboundEvent) -> Context:
         now = self.clock.now()
