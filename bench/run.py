@@ -1,4 +1,4 @@
-"""`make bench`: ten suites (most on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: eleven suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -23,9 +23,12 @@
 - responsiveness: the delay from the ack of a signed Slack join or pulse click to its
   answer (response_url, or the modal's views.open) at steady rates, up to the highest
   rate keeping p99 under 3 s, every answer counted once (bench/responsiveness.py;
-  `--responsiveness-quick` for a run of seconds).
+  `--responsiveness-quick` for a run of seconds);
+- floor: the CPU of each part a Slack join is made of (a statement, a transaction, an
+  outbound and an inbound HTTP call), through SQLAlchemy and through the driver alone,
+  added up as a join needs them (bench/floor.py).
 
-Choose with --suites (default: all ten).
+Choose with --suites (default: all eleven).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -63,6 +66,7 @@ from bench import (
     challenges,
     dashboard,
     databases,
+    floor,
     mentoring,
     pulses,
     responsiveness,
@@ -97,6 +101,7 @@ SUITES = (
     "retention",
     "dashboard",
     "responsiveness",
+    "floor",
 )
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
@@ -164,6 +169,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     retention.add_arguments(parser)
     dashboard.add_arguments(parser)
     responsiveness.add_arguments(parser)
+    floor.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -477,6 +483,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "responsiveness" in args.suites:
         print("responsiveness:", flush=True)
         await responsiveness.run_suite(args, workdir, results, skipped)
+    if "floor" in args.suites:
+        print("floor:", flush=True)
+        await floor.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -597,6 +606,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *dashboard.summary_lines(results["dashboard"])]
     if "responsiveness" in results:
         lines += ["", *responsiveness.summary_lines(results["responsiveness"])]
+    if "floor" in results:
+        lines += ["", *floor.summary_lines(results["floor"])]
     return "\n".join(lines)
 
 
@@ -702,6 +713,7 @@ SECTIONS = {
     "retention": ("retention",),
     "dashboard": ("dashboard",),
     "responsiveness": ("responsiveness",),
+    "floor": ("floor",),
 }
 
 
