@@ -729,3 +729,59 @@ def summary_lines(section: dict[str, Any]) -> list[str]:
                 f"{summary.get('targets')}"
             )
     return lines
+
+
+def merge(sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """One section from several runs of the suite, each with a section of its own (as runs
+    taken in different sittings are written): the runs side by side, renumbered in order,
+    and the medians over all of them, as `--runs N` would have written them. The config is
+    the first section's, with each section's own kept in `merged_from`."""
+    first = sections[0]
+    chosen = dict(first["config"])
+    merged: dict[str, Any] = {
+        "config": {**chosen, "runs": len(sections)},
+        "targets": first["targets"],
+        "merged_from": [section["config"] for section in sections],
+    }
+    runs: dict[tuple[str, str], dict[str, list[Any]]] = {}
+    for number, section in enumerate(sections, start=1):
+        for backend in BACKENDS:
+            for kind, summary in (section.get(backend) or {}).items():
+                if kind == "skipped":
+                    continue
+                found = runs.setdefault((backend, kind), {"target": [], "ramp": []})
+                for phase in summary.get("target_runs", []):
+                    found["target"].append({**phase, "run": number})
+                found["ramp"].extend(summary.get("ramp_runs", []))
+    for backend, kind in runs:
+        _summarise(merged, chosen, runs, backend, kind)
+    merged["met"] = (
+        all(summary.get("met") for b, _k in runs for summary in [merged[b][_k]]) if runs else None
+    )
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.responsiveness --merge A.json B.json … --output bench/results.json`:
+    the responsiveness sections of the files named, merged (`merge`), written into the
+    output file's `responsiveness` section (the file's other sections are kept)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.responsiveness")
+    parser.add_argument("--merge", nargs="+", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    sections = [
+        json.loads(path.read_text(encoding="utf-8"))["responsiveness"] for path in args.merge
+    ]
+    merged = merge(sections)
+    merged["merged_from_files"] = [str(path) for path in args.merge]
+    results = json.loads(args.output.read_text(encoding="utf-8"))
+    results["responsiveness"] = merged
+    args.output.write_text(
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print("\n".join(summary_lines(merged)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
