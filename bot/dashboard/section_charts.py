@@ -218,12 +218,19 @@ def scatter(
 def density(
     activity: Activity, t: Translator, width: float = 640, height: float | None = None
 ) -> Chart:
-    """LGC density: contributions per member, week by week."""
+    """LGC density: contributions per member, week by week, and that of each kind of share
+    (questions, experience reports, watch links)."""
     weeks = sorted(activity.weeks, key=lambda week: week.week)
     return line_chart(
         t(KEY + "density_week"),
         _week_labels([week.week for week in weeks], t),
-        [(t(KEY + "density"), [week.density for week in weeks])],
+        [
+            (t(KEY + "density"), [week.density for week in weeks]),
+            *(
+                (t(KEY + f"density_{kind}"), [week.density_of(kind) for week in weeks])
+                for kind in ("questions", "experiences", "watches")
+            ),
+        ],
         format_number=locale_number(t.locale),
         empty=t(KEY + "empty"),
         width=width,
