@@ -223,7 +223,7 @@ def member_counts(
         + referrals * points.get("converted_referrals", 0)
         + mentored * points.get("novices_mentored", 0)
     )
-    query = (
+    query: Select[Any] = (
         select(
             Member.id.label("member_id"),
             Member.workspace_id.label("workspace_id"),

@@ -328,9 +328,8 @@ async def test_me_counts_each_kind_in_both_languages(playground: Playground) -> 
     await playground.command("alice", "partager retour Essai")
     await playground.command("alice", "partager retour Deuxième essai")
     await playground.command("alice", "partager veille https://exemple.fr")
-    assert (
-        "0 astuce, 0 question, 2 retours d'expérience, 1 lien de veille"
-        in await playground.say("alice", "moi")
+    assert "0 astuce, 0 question, 2 retours d'expérience, 1 lien de veille" in await playground.say(
+        "alice", "moi"
     )
 
 
