@@ -223,21 +223,22 @@ def member_counts(
         + referrals * points.get("converted_referrals", 0)
         + mentored * points.get("novices_mentored", 0)
     )
-    query: Select[Any] = (
-        select(
-            Member.id.label("member_id"),
-            Member.workspace_id.label("workspace_id"),
-            Member.joined_at.label("joined_at"),
-            answers.label("challenge_answers"),
-            shares.label("shares"),
-            *(count.label(name) for name, count in kinds.items()),
-            (answers + shares).label("contributions"),
-            pulse_answers.label("pulse_answers"),
-            referrals.label("converted_referrals"),
-            mentored.label("novices_mentored"),
-            func.coalesce(attended.c.n, 0).label("sessions"),
-            weighted.label("points"),
-        )
+    columns: list[Any] = [
+        Member.id.label("member_id"),
+        Member.workspace_id.label("workspace_id"),
+        Member.joined_at.label("joined_at"),
+        answers.label("challenge_answers"),
+        shares.label("shares"),
+        *(count.label(name) for name, count in kinds.items()),
+        (answers + shares).label("contributions"),
+        pulse_answers.label("pulse_answers"),
+        referrals.label("converted_referrals"),
+        mentored.label("novices_mentored"),
+        func.coalesce(attended.c.n, 0).label("sessions"),
+        weighted.label("points"),
+    ]
+    query = (
+        select(*columns)
         .outerjoin(contributed, contributed.c.member_id == Member.id)
         .outerjoin(pulsed, pulsed.c.member_id == Member.id)
         .outerjoin(referred, referred.c.member_id == Member.id)
