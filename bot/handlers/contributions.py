@@ -61,11 +61,32 @@ def valid_link(link: str) -> bool:
     return len(link) <= MAX_LINK and _LINK.fullmatch(link) is not None
 
 
+# The link a watch starts with, as people type it or as an adapter hands it over (Slack's
+# markup made neutral, bot/adapters/slack/markup.py): `https://…`, `<https://…>`,
+# `<https://…|label>`, `[label](https://…)`; then the comment.
+_LEADING_LINK = re.compile(
+    r"\s*(?:<(?P<auto>[^<>|\s]+)(?:\|[^<>]*)?>"
+    r"|\[(?:\\.|[^\[\]\\])*\]\((?P<target>[^\s()]+)\)"
+    r"|(?P<plain>\S+))\s*(?P<rest>.*)",
+    re.DOTALL,
+)
+
+
 def _unwrap(link: str) -> str:
-    """A link as Slack may write it, `<https://…>` or `<https://…|label>`, made plain."""
-    if link.startswith("<") and link.endswith(">"):
-        return link[1:-1].split("|", 1)[0]
-    return link
+    """A link written in any of the shapes above, made plain."""
+    found = _LEADING_LINK.fullmatch(link)
+    if found is None or found.group("rest"):
+        return link
+    return found.group("auto") or found.group("target") or found.group("plain") or link
+
+
+def _leading_link(text: str) -> tuple[str, str]:
+    """The link `text` starts with (in any of the shapes above), and the rest."""
+    found = _LEADING_LINK.fullmatch(text)
+    if found is None:
+        return "", text.strip()
+    link = found.group("auto") or found.group("target") or found.group("plain") or ""
+    return link, found.group("rest").strip()
 
 
 def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
@@ -166,8 +187,8 @@ async def share_watch(ctx: Context, args: Args) -> list[Reply]:
     """`share watch <link> [why]` (`partager veille`): a link worth reading."""
     if not args:
         raise UserError("contributions.watch_usage")
-    link = _unwrap(args.tokens[0].value)
-    return await _share(ctx, ContributionKind.WATCH, Args(args.tokens[1:]).text, link)
+    link, comment = _leading_link(args.text)
+    return await _share(ctx, ContributionKind.WATCH, comment, link)
 
 
 def share_form(ctx: Context) -> list[Reply]:
