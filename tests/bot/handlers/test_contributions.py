@@ -363,3 +363,17 @@ async def test_a_french_community_reads_each_kind_s_title_in_french(bot_fr: Play
         "label": "Ouvrir le lien",
         "url": "https://exemple.fr/article",
     }
+
+
+async def test_a_question_or_a_watch_counts_toward_the_ladder_as_a_share(
+    playground: Playground,
+) -> None:
+    # The shipped ladder's junior: one contribution (answers + shares of every kind).
+    await playground.command("anim1", "session start Feedback")
+    for who in ("bob", "alice"):
+        await playground.command(who, "join")
+    assert "Level: none yet" in await playground.say("bob", "me")
+    await playground.command("bob", "share question Who runs retros?")
+    assert "Level: Junior" in await playground.say("bob", "me")
+    await playground.command("alice", "partager veille https://exemple.fr")
+    assert "Niveau\u00a0: Junior" in await playground.say("alice", "moi")
