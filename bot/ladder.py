@@ -2,9 +2,11 @@
 
 Criteria are minimum counts of what the bot records (`CRITERIA`). Each level needs all
 of its `requires` and, when given, at least one of its `requires_one_of` — and what every
-lower level needs, so a senior has always met the confirmed criteria too. A daily cap
-limits how many answers or shares of one day count, so spam cannot climb the ladder;
-hidden contributions never count. A wrong ladder raises SettingsError with one line.
+lower level needs, so a senior has always met the confirmed criteria too. `shares` counts
+every free contribution (tips, questions, experience reports, watch links); `questions`,
+`experiences` and `watches` count each kind. A daily cap limits how many answers or shares
+of one day count, so spam cannot climb the ladder; hidden contributions never count. A
+wrong ladder raises SettingsError with one line.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from bot.core.parsing import fold
 CRITERIA = (
     "contributions",  # challenge answers + shares
     "challenge_answers",
-    "shares",
+    "shares",  # every free contribution: tips, questions, experience reports, watch links
+    "questions",
+    "experiences",
+    "watches",
     "pulse_answers",
     "converted_referrals",
     "novices_mentored",  # mentoring pairs whose check-in says they met (mentoring issue)
@@ -29,8 +34,11 @@ CRITERIA = (
     "days_member",
     "points",
 )
-# What is capped per day, and what earns points.
-CAPPED = ("challenge_answers", "shares")
+# Each kind of free contribution, counted within `shares` too.
+SHARE_KINDS = ("questions", "experiences", "watches")
+# What is capped per day, and what earns points. A kind of share without a cap of its own
+# takes the cap of `shares` (storage/badges.py), so no kind escapes the cap the ladder had.
+CAPPED = ("challenge_answers", "shares", *SHARE_KINDS)
 POINTED = (
     "challenge_answers",
     "shares",
@@ -91,6 +99,8 @@ class Ladder:
             kinds |= {"challenge_answers", "shares"}
         if "points" in kinds:
             kinds |= {kind for kind, weight in self.points.items() if weight}
+        if "shares" in kinds:  # a question, an experience, a watch are shares too
+            kinds |= set(SHARE_KINDS)
         return frozenset(kinds)
 
     def find(self, word: str) -> LevelSpec | None:

@@ -229,6 +229,24 @@ COMMANDS = CommandTable(
         ),
         Command("share", ("share",), contributions.share, aliases=(("partager",),)),
         Command(
+            "share.question",
+            ("share", "question"),
+            contributions.share_question,
+            aliases=(("partager", "question"),),
+        ),
+        Command(
+            "share.experience",
+            ("share", "experience"),
+            contributions.share_experience,
+            aliases=(("partager", "retour"), ("partager", "experience"), ("share", "retour")),
+        ),
+        Command(
+            "share.watch",
+            ("share", "watch"),
+            contributions.share_watch,
+            aliases=(("partager", "veille"), ("partager", "watch"), ("share", "veille")),
+        ),
+        Command(
             "challenge.new",
             ("challenge",),
             challenges.open_form,
@@ -356,6 +374,7 @@ FORMS = FormTable(
         FormAction(
             contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role=ANIMATOR
         ),
+        FormAction(contributions.SHARE_FORM_ACTION, contributions.share_submitted),
         FormAction(pulses.FORM_ACTION, pulses.form_submitted, role=ANIMATOR),
         FormAction(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
     ]

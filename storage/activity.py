@@ -70,7 +70,19 @@ from storage.models import (
 from storage.upsert import table_of
 from storage.vocabulary import ContributionKind, ContributionOutcome
 
-COUNTERS = ("answers", "successes", "not_yets", "shares", "likes_given", "likes_received")
+# `shares` counts every free contribution (any kind but answers); `questions`,
+# `experiences` and `watches` those of each of these kinds (so tips = shares less them).
+COUNTERS = (
+    "answers",
+    "successes",
+    "not_yets",
+    "shares",
+    "likes_given",
+    "likes_received",
+    "questions",
+    "experiences",
+    "watches",
+)
 # The community's size per week: members who start counting that week, and who leave.
 MEMBER_COUNTERS = ("arrivals", "departures")
 ALL_COUNTERS = COUNTERS + MEMBER_COUNTERS
@@ -79,6 +91,23 @@ OUTCOME_COUNTER = {
     ContributionOutcome.SUCCESS: "successes",
     ContributionOutcome.NOT_YET: "not_yets",
 }
+# The counter of each free kind, besides `shares` (a plain tip has none of its own).
+KIND_COUNTER = {
+    ContributionKind.QUESTION: "questions",
+    ContributionKind.EXPERIENCE: "experiences",
+    ContributionKind.WATCH: "watches",
+}
+# What migration 0019 counted (its backfill runs `rebuild_statements` with these).
+COUNTERS_0019 = (
+    "answers",
+    "successes",
+    "not_yets",
+    "shares",
+    "likes_given",
+    "likes_received",
+    "arrivals",
+    "departures",
+)
 
 Key = tuple[date, int]  # (week, session id or 0)
 
@@ -124,6 +153,13 @@ class Deltas:
     def add(self, week: date, session_id: int, counter: str, n: int = 1) -> None:
         """Add `n` to `counter` of (week, session)."""
         self.rows[(week, session_id)][counter] += n
+
+    def shared(self, week: date, session_id: int, kind: ContributionKind, n: int) -> None:
+        """Add `n` free contributions of `kind` to (week, session)."""
+        self.add(week, session_id, "shares", n)
+        counter = KIND_COUNTER.get(kind)
+        if counter is not None:
+            self.add(week, session_id, counter, n)
 
     def answer(
         self,
@@ -216,11 +252,17 @@ async def answer_saved(
 
 
 async def share_saved(
-    db: AsyncSession, *, workspace_id: int, member_id: int, created_at: datetime
+    db: AsyncSession,
+    *,
+    workspace_id: int,
+    member_id: int,
+    created_at: datetime,
+    kind: ContributionKind = ContributionKind.SHARE,
 ) -> None:
-    """A share was made: count it."""
+    """A free contribution (a tip, a question, an experience, a watch link) was made:
+    count it."""
     deltas = Deltas()
-    deltas.add(monday(created_at), await _session_of(db, member_id), "shares")
+    deltas.shared(monday(created_at), await _session_of(db, member_id), kind, 1)
     await deltas.write(db, workspace_id)
     await _first_contributed(db, member_id, created_at)
 
@@ -293,8 +335,8 @@ def _take_contribution(
     week = monday(created_at)
     if kind == ContributionKind.ANSWER:
         deltas.answer(week, occurrence_id, session_id, outcome, n)
-    elif kind == ContributionKind.SHARE:
-        deltas.add(week, session_id, "shares", n)
+    else:
+        deltas.shared(week, session_id, kind, n)
 
 
 async def _own_history(
@@ -484,10 +526,12 @@ async def forget_member(db: AsyncSession, member_id: int) -> None:
 # --- rebuild ----------------------------------------------------------------------------------
 
 
-def rebuild_statements(workspace_id: int) -> list[Executable]:
+def rebuild_statements(
+    workspace_id: int, counters: tuple[str, ...] = ALL_COUNTERS
+) -> list[Executable]:
     """The statements that recompute the workspace's rollup and first contributions from
     the base tables (plain Core: run by `rebuild`, and by migration 0019 on its sync
-    connection)."""
+    connection, with the `counters` its table had: `COUNTERS_0019`)."""
     table = table_of(WeeklyActivity)
     contribution = table_of(Contribution)
     like = table_of(ContributionLike)
@@ -497,22 +541,25 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
     one = literal(1)
     visible = and_(contribution.c.workspace_id == workspace_id, contribution.c.hidden_at.is_(None))
     is_answer = contribution.c.kind == ContributionKind.ANSWER
+    counted: dict[str, Any] = {
+        "answers": case((is_answer, 1), else_=0),
+        "successes": case(
+            (is_answer & (contribution.c.outcome == ContributionOutcome.SUCCESS), 1), else_=0
+        ),
+        "not_yets": case(
+            (is_answer & (contribution.c.outcome == ContributionOutcome.NOT_YET), 1), else_=0
+        ),
+        "shares": case((is_answer, 0), else_=1),
+        **{
+            name: case((contribution.c.kind == kind, 1), else_=0)
+            for kind, name in KIND_COUNTER.items()
+        },
+    }
     contributions = (
         select(
             week_of(contribution.c.created_at).label("week"),
             _cohort(author).label("session_id"),
-            case((is_answer, 1), else_=0).label("answers"),
-            case(
-                (is_answer & (contribution.c.outcome == ContributionOutcome.SUCCESS), 1), else_=0
-            ).label("successes"),
-            case(
-                (is_answer & (contribution.c.outcome == ContributionOutcome.NOT_YET), 1), else_=0
-            ).label("not_yets"),
-            case((contribution.c.kind == ContributionKind.SHARE, 1), else_=0).label("shares"),
-            zero.label("likes_given"),
-            zero.label("likes_received"),
-            zero.label("arrivals"),
-            zero.label("departures"),
+            *(counted.get(name, zero).label(name) for name in counters),
         )
         .join(author, author.c.id == contribution.c.member_id)
         .where(visible)
@@ -520,7 +567,7 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
 
     def only(counter: str) -> list[Any]:
         # One event row counts 1 in its own counter, 0 in the others (UNION ALL by position).
-        return [one if name == counter else zero for name in ALL_COUNTERS]
+        return [one if name == counter else zero for name in counters]
 
     given = (
         select(week_of(like.c.created_at), _cohort(liker), *only("likes_given"))
@@ -548,7 +595,7 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
         literal(workspace_id),
         events.c.week,
         events.c.session_id,
-        *(func.sum(events.c[name]) for name in ALL_COUNTERS),
+        *(func.sum(events.c[name]) for name in counters),
     ).group_by(events.c.week, events.c.session_id)
     member = table_of(Member)
     earliest = (
@@ -573,7 +620,11 @@ def rebuild_statements(workspace_id: int) -> list[Executable]:
     )
     return [
         delete(table).where(table.c.workspace_id == workspace_id),
-        table.insert().from_select(["workspace_id", "week", "session_id", *ALL_COUNTERS], totals),
+        # Without the models' defaults of the other columns: migration 0019's table has
+        # only its own counters.
+        table.insert().from_select(
+            ["workspace_id", "week", "session_id", *counters], totals, include_defaults=False
+        ),
         delete(answers).where(answers.c.workspace_id == workspace_id),
         answers.insert().from_select(
             ["workspace_id", "occurrence_id", "session_id", *ANSWER_COUNTERS], per_occurrence

@@ -1,7 +1,8 @@
 """Badge awards, and the ladder's counts for many members at once, in bulk SQL.
 
-`member_counts` is one query: per member, what the ladder counts (answers and shares
-capped per UTC day, hidden ones left out; pulse answers; converted referrals; sessions).
+`member_counts` is one query: per member, what the ladder counts (answers, shares and each
+kind of share capped per UTC day, hidden ones left out; pulse answers; converted referrals;
+sessions).
 `award_due` turns it into one INSERT … SELECT per evaluation: every level whose criteria a
 member meets and that they never held (nor had revoked) becomes an award, race-safe
 against a concurrent evaluation by the partial unique index.
@@ -52,9 +53,19 @@ from storage.vocabulary import (
     OutboxKind,
 )
 
+# The ladder's criteria for each kind of free contribution (all of them are `shares` too).
+SHARE_KINDS = {
+    ContributionKind.QUESTION: "questions",
+    ContributionKind.EXPERIENCE: "experiences",
+    ContributionKind.WATCH: "watches",
+}
+
 COUNTED = (
     "challenge_answers",
     "shares",
+    "questions",
+    "experiences",
+    "watches",
     "contributions",
     "pulse_answers",
     "converted_referrals",
@@ -141,37 +152,32 @@ def member_counts(
         return column.in_(ids) if ids is not None else true_condition()
 
     day = _utc_day(db, Contribution.created_at)
+    is_answer = Contribution.kind == ContributionKind.ANSWER
+    # Per member and UTC day: answers, free contributions (any kind), and each kind of them.
     daily = (
         select(
             Contribution.member_id.label("member_id"),
-            Contribution.kind.label("kind"),
-            func.count().label("n"),
+            func.sum(case((is_answer, 1), else_=0)).label("answers"),
+            func.sum(case((is_answer, 0), else_=1)).label("shares"),
+            *(
+                func.sum(case((Contribution.kind == kind, 1), else_=0)).label(name)
+                for kind, name in SHARE_KINDS.items()
+            ),
         )
         .where(Contribution.hidden_at.is_(None), only(Contribution.member_id))
-        .group_by(Contribution.member_id, Contribution.kind, day)
+        .group_by(Contribution.member_id, day)
         .subquery("daily")
     )
     contributed = (
         select(
             daily.c.member_id,
-            func.sum(
-                case(
-                    (
-                        daily.c.kind == ContributionKind.ANSWER,
-                        _capped(daily.c.n, caps.get("challenge_answers")),
-                    ),
-                    else_=0,
-                )
-            ).label("answers"),
-            func.sum(
-                case(
-                    (
-                        daily.c.kind == ContributionKind.SHARE,
-                        _capped(daily.c.n, caps.get("shares")),
-                    ),
-                    else_=0,
-                )
-            ).label("shares"),
+            func.sum(_capped(daily.c.answers, caps.get("challenge_answers"))).label("answers"),
+            func.sum(_capped(daily.c.shares, caps.get("shares"))).label("shares"),
+            *(
+                # A kind without a cap of its own has the cap of `shares`.
+                func.sum(_capped(daily.c[name], caps.get(name, caps.get("shares")))).label(name)
+                for name in SHARE_KINDS.values()
+            ),
         )
         .group_by(daily.c.member_id)
         .subquery("contributed")
@@ -196,6 +202,7 @@ def member_counts(
     )
     answers = func.coalesce(contributed.c.answers, 0)
     shares = func.coalesce(contributed.c.shares, 0)
+    kinds = {name: func.coalesce(contributed.c[name], 0) for name in SHARE_KINDS.values()}
     pulse_answers = func.coalesce(pulsed.c.n, 0)
     referrals = func.coalesce(referred.c.n, 0)
     met = or_(
@@ -216,20 +223,22 @@ def member_counts(
         + referrals * points.get("converted_referrals", 0)
         + mentored * points.get("novices_mentored", 0)
     )
+    columns: list[Any] = [
+        Member.id.label("member_id"),
+        Member.workspace_id.label("workspace_id"),
+        Member.joined_at.label("joined_at"),
+        answers.label("challenge_answers"),
+        shares.label("shares"),
+        *(count.label(name) for name, count in kinds.items()),
+        (answers + shares).label("contributions"),
+        pulse_answers.label("pulse_answers"),
+        referrals.label("converted_referrals"),
+        mentored.label("novices_mentored"),
+        func.coalesce(attended.c.n, 0).label("sessions"),
+        weighted.label("points"),
+    ]
     query = (
-        select(
-            Member.id.label("member_id"),
-            Member.workspace_id.label("workspace_id"),
-            Member.joined_at.label("joined_at"),
-            answers.label("challenge_answers"),
-            shares.label("shares"),
-            (answers + shares).label("contributions"),
-            pulse_answers.label("pulse_answers"),
-            referrals.label("converted_referrals"),
-            mentored.label("novices_mentored"),
-            func.coalesce(attended.c.n, 0).label("sessions"),
-            weighted.label("points"),
-        )
+        select(*columns)
         .outerjoin(contributed, contributed.c.member_id == Member.id)
         .outerjoin(pulsed, pulsed.c.member_id == Member.id)
         .outerjoin(referred, referred.c.member_id == Member.id)

@@ -1,4 +1,5 @@
-"""Learner-generated content: shares, likes, hiding; and what counts for a member."""
+"""Learner-generated content: shares (tips, questions, experience reports, watch links),
+likes, hiding; and what counts for a member."""
 
 from __future__ import annotations
 
@@ -10,24 +11,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import activity
 from storage.models import Contribution, ContributionLike, OutboxMessage
 from storage.upsert import insert_for, table_of
-from storage.vocabulary import ContributionKind
+from storage.vocabulary import FREE_KINDS, ContributionKind
 
 
 async def save_share(
-    db: AsyncSession, *, workspace_id: int, member_id: int, text: str, now: datetime
+    db: AsyncSession,
+    *,
+    workspace_id: int,
+    member_id: int,
+    text: str,
+    now: datetime,
+    kind: ContributionKind = ContributionKind.SHARE,
+    link: str | None = None,
 ) -> Contribution:
-    """Store a share (a tip, a question, an experience)."""
+    """Store a free contribution: a tip (SHARE), a question, an experience report, a watch
+    link (its `link`)."""
+    assert kind in FREE_KINDS, kind
     contribution = Contribution(
         workspace_id=workspace_id,
         member_id=member_id,
-        kind=ContributionKind.SHARE,
+        kind=kind,
         text=text,
+        link=link,
         created_at=now,
         updated_at=now,
     )
     db.add(contribution)
     await db.flush()
-    await activity.share_saved(db, workspace_id=workspace_id, member_id=member_id, created_at=now)
+    await activity.share_saved(
+        db, workspace_id=workspace_id, member_id=member_id, created_at=now, kind=kind
+    )
     return contribution
 
 
@@ -82,7 +95,8 @@ async def like_count(db: AsyncSession, contribution_id: int) -> int:
 
 
 async def counts_by_outcome(db: AsyncSession, member_id: int) -> dict[str, int]:
-    """A member's visible contributions: answers by outcome (success, not_yet), and shares."""
+    """A member's visible contributions: answers by outcome (success, not_yet), and free
+    contributions by kind (share: the tips, question, experience, watch)."""
     query = (
         select(Contribution.kind, Contribution.outcome, func.count())
         .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))

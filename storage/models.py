@@ -412,7 +412,8 @@ class ChallengeOccurrence(Base):
 
 
 class Contribution(Base):
-    """Learner-generated content: a challenge answer (success / not yet) or a share."""
+    """Learner-generated content: a challenge answer (success / not yet) or something
+    shared freely: a tip, a question, an experience report, a watch link (`kind`)."""
 
     __tablename__ = "contribution"
     __table_args__ = (
@@ -434,6 +435,7 @@ class Contribution(Base):
         ForeignKey("challenge_occurrence.id", ondelete="CASCADE")
     )
     text: Mapped[str] = mapped_column(Text)
+    # An answer's optional link; a watch's link (required for that kind).
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -488,6 +490,9 @@ class WeeklyActivity(Base):
             "likes_received",
             "arrivals",
             "departures",
+            "questions",
+            "experiences",
+            "watches",
         ),
     )
 
@@ -505,6 +510,11 @@ class WeeklyActivity(Base):
     # The community's size: members who start counting that week, and who left that week.
     arrivals: Mapped[int] = mapped_column(Integer, default=0)
     departures: Mapped[int] = mapped_column(Integer, default=0)
+    # Of `shares` (every free contribution), those of each kind but the plain tip
+    # (migration 0024): the dashboard's density per kind.
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    experiences: Mapped[int] = mapped_column(Integer, default=0)
+    watches: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OccurrenceActivity(Base):

@@ -64,7 +64,7 @@ def welcome(member_id: int, joins: int | None = None) -> str:
 
 
 def contribution_post(kind: str, contribution_id: int) -> str:
-    """A contribution's post (`kind`: answer or share)."""
+    """A contribution's post (`kind`: answer, or share, question, experience, watch)."""
     return f"{kind}:{contribution_id}"
 
 

@@ -7,8 +7,9 @@ named ck_<table>_<column>, added by migration 0021). A member is a `str`, so it 
 equal to its value, formats as its value and serializes to JSON as its value.
 
 Adding or removing a value is a schema change: the migration that changes the CHECK
-constraint goes with it (migration 0021 freezes the lists as they were then; a test
-compares them with these enums).
+constraint goes with it (migration 0021 freezes the lists as they were then, and each later
+migration that changes one freezes its new list, as 0024 did for contribution.kind; a test
+compares the latest lists with these enums).
 """
 
 from __future__ import annotations
@@ -107,11 +108,27 @@ class PulseAnswerField(StrEnum):
 class ContributionKind(StrEnum):
     """What a learner contributed (contribution.kind).
 
-    ANSWER: an answer to a challenge occurrence. SHARE: something shared freely.
+    ANSWER: an answer to a challenge occurrence. The others are shared freely (`share …`):
+    SHARE: a tip (plain `share <text>`). QUESTION: a question to the community. EXPERIENCE:
+    an experience report ("retour d'expérience"). WATCH: a link the learner found worth
+    reading (their own "veille"), in `contribution.link`, with an optional comment.
     """
 
     ANSWER = "answer"
     SHARE = "share"
+    QUESTION = "question"
+    EXPERIENCE = "experience"
+    WATCH = "watch"
+
+
+# What is shared freely, as opposed to challenge answers: the ladder's `shares` and the
+# rollup's `shares` count all of them.
+FREE_KINDS = (
+    ContributionKind.SHARE,
+    ContributionKind.QUESTION,
+    ContributionKind.EXPERIENCE,
+    ContributionKind.WATCH,
+)
 
 
 class ContributionOutcome(StrEnum):

@@ -100,7 +100,9 @@ def pulse_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
 def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """LGC density per week and the week × training heat map."""
     t = reader.t
-    return _svg(t, section_charts.density(d.activity, t), section_charts.heat(d.activity, t))
+    return _svg(
+        t, section_charts.density(d.activity, t, per_kind=True), section_charts.heat(d.activity, t)
+    )
 
 
 def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:

@@ -216,14 +216,27 @@ def scatter(
 
 
 def density(
-    activity: Activity, t: Translator, width: float = 640, height: float | None = None
+    activity: Activity,
+    t: Translator,
+    width: float = 640,
+    height: float | None = None,
+    *,
+    per_kind: bool = False,
 ) -> Chart:
-    """LGC density: contributions per member, week by week."""
+    """LGC density: contributions per member, week by week; with `per_kind` (the page),
+    also that of each kind of share (questions, experience reports, watch links)."""
     weeks = sorted(activity.weeks, key=lambda week: week.week)
+    kinds = ("questions", "experiences", "watches") if per_kind else ()
     return line_chart(
         t(KEY + "density_week"),
         _week_labels([week.week for week in weeks], t),
-        [(t(KEY + "density"), [week.density for week in weeks])],
+        [
+            (t(KEY + "density"), [week.density for week in weeks]),
+            *(
+                (t(KEY + f"density_{kind}"), [week.density_of(kind) for week in weeks])
+                for kind in kinds
+            ),
+        ],
         format_number=locale_number(t.locale),
         empty=t(KEY + "empty"),
         width=width,

@@ -103,7 +103,7 @@ def charts(dashboard: Dashboard, t: Translator, ladder: Ladder = DEFAULT_LADDER)
     return [
         section_charts.funnel_total(dashboard.funnel, t, **size),
         section_charts.nps(dashboard.pulses.per_month, t, per="month", **size),
-        section_charts.density(dashboard.activity, t, **size),
+        section_charts.density(dashboard.activity, t, CHART_WIDTH, CHART_HEIGHT),
         section_charts.badge_holders(dashboard.badges, t, ladder, **size),
     ]
 

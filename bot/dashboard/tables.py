@@ -55,7 +55,11 @@ NOT_ENOUGH = frozenset({"nps", "lsat", "value"})
 # Columns holding a percentage (0-100).
 PERCENT = frozenset({"response_rate"})
 # Columns with two decimals on the page; "nps" is rounded and signed as in the chat.
-TWO_DECIMALS = frozenset({"lsat", "density"})
+TWO_DECIMALS = frozenset(
+    {"lsat", "density", "questions_density", "experiences_density", "watches_density"}
+)
+# The kinds of share the LGC table gives counts and densities of (bot/steering/model.py).
+SHARE_KINDS = ("questions", "experiences", "watches")
 
 
 @cache
@@ -105,6 +109,10 @@ class Kpi:
     value: float | int | None
     percent: bool = False
     nps: bool = False
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -269,6 +277,8 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                 "likes_received",
                 "contributions",
                 "density",
+                *SHARE_KINDS,
+                *(f"{kind}_density" for kind in SHARE_KINDS),
             ),
             tuple(
                 (
@@ -281,7 +291,9 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                     week.likes_given,
                     week.likes_received,
                     week.contributions,
-                    round(week.density, 2) if week.density is not None else None,
+                    _rounded(week.density),
+                    *(getattr(week, kind) for kind in SHARE_KINDS),
+                    *(_rounded(week.density_of(kind)) for kind in SHARE_KINDS),
                 )
                 for week in d.activity.weeks
             ),

@@ -23,7 +23,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
 from bot.handlers import badges
-from bot.handlers.contributions import publish, republish
+from bot.handlers.contributions import publish, republish, valid_link
 from bot.i18n import Translator
 from bot.scheduling import clauses
 from bot.scheduling.recurrence import Recurrence, first_run, next_run
@@ -47,7 +47,6 @@ OUTCOMES = {
     "pasencore": ContributionOutcome.NOT_YET,
 }
 MAX_TEXT = 3000
-MAX_LINK = 500
 
 
 # --- posting --------------------------------------------------------------------------------
@@ -554,7 +553,7 @@ async def _save_answer(
         raise UserError("challenges.answer_needs_text")
     if len(text) > MAX_TEXT:
         raise UserError("challenges.too_long", max=MAX_TEXT)
-    if link is not None and (len(link) > MAX_LINK or not link.startswith(("http://", "https://"))):
+    if link is not None and not valid_link(link):
         raise UserError("challenges.bad_link")
     occurrence = await challenges.occurrence(ctx.db, occurrence_id)
     if occurrence is None or occurrence.workspace_id != ctx.workspace.id:

@@ -1,5 +1,10 @@
 """Learner-generated content in the conversation: answers and shares, likes, hiding.
 
+A share is of one kind (issue 19): a tip (`share <text>`), a question (`share question
+<text>`), an experience report (`share experience <text>`), a watch link (`share watch
+<link> [why]`: an http(s) link, with an optional comment). `share` alone opens a form that
+asks for the kind, the text and a link, and goes through the same checks as the command.
+
 Anyone but the author may like a post (once). Hiding is for animators, with the `hide`
 command and the post's number: the post carries no Hide button, since it looks the same
 to everyone and learners would only be refused.
@@ -12,6 +17,7 @@ edit shows the current state.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,12 +31,62 @@ from bot.handlers.community import community_conversation
 from bot.i18n import Translator
 from storage import contributions, members, outbox_keys, outbox_store
 from storage.models import Contribution, Member
-from storage.vocabulary import ContributionKind
+from storage.vocabulary import FREE_KINDS, ContributionKind
 
 LIKE_ACTION = "contribution.like"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
+SHARE_FORM_ACTION = "contribution.share"
 MAX_TEXT = 3000
+MAX_LINK = 500
+_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+# The post's title of each free kind (answers' say their outcome).
+TITLES = {
+    ContributionKind.SHARE: "contributions.share_title",
+    ContributionKind.QUESTION: "contributions.question_title",
+    ContributionKind.EXPERIENCE: "contributions.experience_title",
+    ContributionKind.WATCH: "contributions.watch_title",
+}
+# What the ladder counts of each free kind, besides `shares` (bot/ladder.py).
+CRITERIA = {
+    ContributionKind.SHARE: "shares",
+    ContributionKind.QUESTION: "questions",
+    ContributionKind.EXPERIENCE: "experiences",
+    ContributionKind.WATCH: "watches",
+}
+
+
+def valid_link(link: str) -> bool:
+    """A link people can open: http(s), at most MAX_LINK characters, no spaces."""
+    return len(link) <= MAX_LINK and _LINK.fullmatch(link) is not None
+
+
+# The link a watch starts with, as people type it or as an adapter hands it over (Slack's
+# markup made neutral, bot/adapters/slack/markup.py): `https://…`, `<https://…>`,
+# `<https://…|label>`, `[label](https://…)`; then the comment.
+_LEADING_LINK = re.compile(
+    r"\s*(?:<(?P<auto>[^<>|\s]+)(?:\|[^<>]*)?>"
+    r"|\[(?:\\.|[^\[\]\\])*\]\((?P<target>[^\s()]+)\)"
+    r"|(?P<plain>\S+))\s*(?P<rest>.*)",
+    re.DOTALL,
+)
+
+
+def _unwrap(link: str) -> str:
+    """A link written in any of the shapes above, made plain."""
+    found = _LEADING_LINK.fullmatch(link)
+    if found is None or found.group("rest"):
+        return link
+    return found.group("auto") or found.group("target") or found.group("plain") or link
+
+
+def _leading_link(text: str) -> tuple[str, str]:
+    """The link `text` starts with (in any of the shapes above), and the rest."""
+    found = _LEADING_LINK.fullmatch(text)
+    if found is None:
+        return "", text.strip()
+    link = found.group("auto") or found.group("target") or found.group("plain") or ""
+    return link, found.group("rest").strip()
 
 
 def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
@@ -41,7 +97,7 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
     title_key = (
         f"challenges.posted_{contribution.outcome}"
         if contribution.kind == ContributionKind.ANSWER
-        else "contributions.share_title"
+        else TITLES[contribution.kind]
     )
     title = t(title_key, name=author)
     buttons = [Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id))]
@@ -60,7 +116,8 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
         buttons=tuple(buttons),
     )
     return OutboundMessage(
-        text=t("general.labelled", label=title, value=contribution.text), card=card
+        text=t("general.labelled", label=title, value=contribution.text or contribution.link),
+        card=card,
     )
 
 
@@ -107,10 +164,81 @@ async def publish(
 
 
 async def share(ctx: Context, args: Args) -> list[Reply]:
-    """`share <text>`: a tip, a question or an experience, posted to the community."""
-    text = args.text
-    if not text:
+    """`share <text>`: a tip posted to the community; `share` alone: the form (any kind)."""
+    if not args:
+        return share_form(ctx)
+    return await _share(ctx, ContributionKind.SHARE, args.text, None)
+
+
+async def share_question(ctx: Context, args: Args) -> list[Reply]:
+    """`share question <text>` (`partager question`): a question to the community."""
+    return await _share(ctx, ContributionKind.QUESTION, args.text, None)
+
+
+async def share_experience(ctx: Context, args: Args) -> list[Reply]:
+    """`share experience <text>` (`partager retour [d'expérience]`): an experience report."""
+    tokens = list(args.tokens)
+    if tokens and not tokens[0].quoted and tokens[0].key in ("d'experience", "d’experience"):
+        tokens = tokens[1:]  # `partager retour d'expérience …`
+    return await _share(ctx, ContributionKind.EXPERIENCE, Args(tuple(tokens)).text, None)
+
+
+async def share_watch(ctx: Context, args: Args) -> list[Reply]:
+    """`share watch <link> [why]` (`partager veille`): a link worth reading."""
+    if not args:
+        raise UserError("contributions.watch_usage")
+    link, comment = _leading_link(args.text)
+    return await _share(ctx, ContributionKind.WATCH, comment, link)
+
+
+def share_form(ctx: Context) -> list[Reply]:
+    """The form of `share` alone: the kind, the text, a link (required for a watch)."""
+    t = ctx.t
+    title = t("contributions.form_title")
+    fields = (
+        FormField(
+            "kind",
+            t("contributions.form_kind"),
+            "select",
+            options=tuple((t(f"contributions.form_kind_{kind}"), kind) for kind in FREE_KINDS),
+            value=ContributionKind.SHARE,
+        ),
+        FormField("text", t("contributions.form_text"), "multiline", required=False),
+        FormField("link", t("contributions.form_link"), "text", required=False),
+    )
+    return [Reply(title, form=Form(title=title, submit_action_id=SHARE_FORM_ACTION, fields=fields))]
+
+
+async def share_submitted(ctx: Context, value: str) -> list[Reply]:
+    """The `share` form, submitted: the contribution of the chosen kind, as the command
+    makes it (the same checks, the same messages)."""
+    try:
+        fields = json.loads(value) if value else None
+    except json.JSONDecodeError:
+        fields = None
+    if not isinstance(fields, dict):
         raise UserError("contributions.share_usage")
+    chosen = str(fields.get("kind") or ContributionKind.SHARE)
+    kind = next((k for k in FREE_KINDS if k == chosen), None)
+    if kind is None:
+        raise UserError("contributions.share_usage")
+    text = str(fields.get("text") or "").strip()
+    link = _unwrap(str(fields.get("link") or "").strip()) or None
+    return await _share(ctx, kind, text, link)
+
+
+async def _share(ctx: Context, kind: ContributionKind, text: str, link: str | None) -> list[Reply]:
+    """Check, store and post a free contribution of `kind`; nothing is written on a refusal."""
+    if kind == ContributionKind.WATCH and not link:
+        raise UserError("contributions.watch_usage")
+    if link is not None and not valid_link(link):
+        raise UserError(
+            "contributions.watch_bad_link"
+            if kind == ContributionKind.WATCH
+            else "contributions.bad_link"
+        )
+    if not text and kind != ContributionKind.WATCH:
+        raise UserError(f"contributions.{kind}_usage")
     if len(text) > MAX_TEXT:
         raise UserError("challenges.too_long", max=MAX_TEXT)
     conversation = await community_conversation(ctx.db, ctx.workspace)
@@ -119,14 +247,24 @@ async def share(ctx: Context, args: Args) -> list[Reply]:
             raise UserError("contributions.no_community")
         conversation = ctx.origin.conversation
     contribution = await contributions.save_share(
-        ctx.db, workspace_id=ctx.workspace.id, member_id=ctx.actor.id, text=text, now=ctx.now
+        ctx.db,
+        workspace_id=ctx.workspace.id,
+        member_id=ctx.actor.id,
+        text=text,
+        now=ctx.now,
+        kind=kind,
+        link=link,
     )
     await members.record_event(
-        ctx.db, ctx.actor.id, "shared", ctx.now, detail={"contribution": contribution.id}
+        ctx.db,
+        ctx.actor.id,
+        "shared",
+        ctx.now,
+        detail={"contribution": contribution.id, "kind": kind},
     )
     await publish(ctx, contribution, conversation, ctx.community_translator.locale)
-    await badges.promote_after(ctx, "shares", ctx.actor.id)
-    return [Reply(ctx.t("contributions.shared"))]
+    await badges.promote_after(ctx, CRITERIA[kind], ctx.actor.id)
+    return [Reply(ctx.t(f"contributions.shared_{kind}"))]
 
 
 # --- like ------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ SHORTCUTS = {
     "badges": "badges",
     "mentor": "mentor request",
     "help": "help",
+    "share": "share",
 }
-_LEARNER = ("badges", "mentor", "help")
+_LEARNER = ("share", "badges", "mentor", "help")
 _ANIMATOR = ("challenge", "pulse", "results", "pairs", "sessions", "help")
 
 

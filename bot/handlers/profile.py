@@ -33,13 +33,16 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
             else t("profile.joined", date=when)
         )
     counts = await contributions.counts_by_outcome(ctx.db, member.id)
-    # One plural message per count, so each agrees with its own number ("1 success, 2 shares").
+    # One plural message per count, so each agrees with its own number ("1 success, 2 tips").
     shared = ", ".join(
-        t(f"profile.count_{kind}", count=counts.get(outcome, 0))
-        for kind, outcome in (
+        t(f"profile.count_{kind}", count=counts.get(counted, 0))
+        for kind, counted in (
             ("success", ContributionOutcome.SUCCESS),
             ("not_yet", ContributionOutcome.NOT_YET),
-            ("shares", ContributionKind.SHARE),
+            ("tips", ContributionKind.SHARE),
+            ("questions", ContributionKind.QUESTION),
+            ("experiences", ContributionKind.EXPERIENCE),
+            ("watches", ContributionKind.WATCH),
         )
     )
     fields = [

@@ -155,9 +155,13 @@ class ActivityWeek:
     answers: int
     successes: int
     not_yets: int
-    shares: int
+    shares: int  # every free contribution: tips, questions, experience reports, watches
     likes_given: int
     likes_received: int
+    # Of `shares`, those of each kind (the rest are tips).
+    questions: int = 0
+    experiences: int = 0
+    watches: int = 0
 
     @property
     def contributions(self) -> int:
@@ -168,6 +172,11 @@ class ActivityWeek:
     def density(self) -> float | None:
         """Contributions per member that week; None without members."""
         return self.contributions / self.members if self.members else None
+
+    def density_of(self, kind: str) -> float | None:
+        """Shares of one kind (`questions`, `experiences`, `watches`) per member that week;
+        None without members."""
+        return getattr(self, kind) / self.members if self.members else None
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,24 @@ def test_what_the_ladder_counts() -> None:
         ladder.counted_kinds
     )
     assert {"converted_referrals", "novices_mentored", "days_member"} <= ladder.counted_kinds
+
+
+def test_each_kind_of_share_is_a_criterion_with_a_cap(tmp_path: Path) -> None:
+    ladder = load_settings(
+        _config(
+            tmp_path,
+            LEVEL.format(id="junior", req="{ questions = 2 }")
+            + LEVEL.format(id="confirmed", req="{ questions = 2, watches = 3, experiences = 1 }")
+            + "[ladder.daily_cap]\nshares = 3\nquestions = 1\n",
+        )
+    ).ladder
+    assert dict(ladder.levels[1].requires) == {"questions": 2, "watches": 3, "experiences": 1}
+    assert dict(ladder.daily_caps) == {"shares": 3, "questions": 1}
+    assert {"questions", "experiences", "watches"} <= ladder.counted_kinds
+    assert "shares" not in ladder.counted_kinds  # a tip changes nothing on this ladder
+
+
+def test_shares_count_every_kind_for_the_shipped_ladder() -> None:
+    ladder = load_settings({"AMBASSADOR_CONFIG": str(CONFIG)}).ladder
+    # `contributions` = answers + shares, and every kind of share is a share.
+    assert {"shares", "questions", "experiences", "watches"} <= ladder.counted_kinds

@@ -26,7 +26,11 @@ from storage.models import (
     WeeklyActivity,
     Workspace,
 )
+from storage.vocabulary import FREE_KINDS, ContributionKind
 from tests.support import databases
+
+# The first six counters (answers, successes, not_yets, shares, likes_given, likes_received).
+SIX = activity.COUNTERS[:6]
 
 START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
 
@@ -168,8 +172,15 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
             )
             made.append(contribution_id)
         elif op == "share":
+            kind = rng.choice(FREE_KINDS)
             share = await contributions.save_share(
-                db, workspace_id=w, member_id=member_id, text="tip", now=now
+                db,
+                workspace_id=w,
+                member_id=member_id,
+                text="tip",
+                now=now,
+                kind=kind,
+                link="https://example.org/a" if kind == ContributionKind.WATCH else None,
             )
             made.append(share.id)
         elif op == "like" and made:
@@ -261,7 +272,7 @@ async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> 
         await contributions.like(db, share.id, ann.id, START + timedelta(days=2))
         await contributions.like(db, share.id, anim.id, START + timedelta(days=2))
     async with db_sessions.begin() as db:
-        rows = await _rows(db, w, activity.COUNTERS)
+        rows = await _rows(db, w, SIX)
         a, b = sessions_[0], sessions_[1]
         # answers, successes, not_yets, shares, likes_given, likes_received
         assert rows == {
@@ -276,13 +287,52 @@ async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> 
         assert firsts[anim.id] is None
         await contributions.hide(db, share.id, anim.id, "off topic", START + timedelta(days=9))
     async with db_sessions.begin() as db:
-        rows = await _rows(db, w, activity.COUNTERS)
+        rows = await _rows(db, w, SIX)
         assert rows == {
             (monday, a): (1, 1, 0, 0, 0, 0),
             (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
             (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
         }
         assert (await _firsts(db, w))[bob.id] is None
+
+
+async def test_each_kind_counts_in_shares_and_in_its_own_counter(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions.begin() as db:
+        workspace, people, sessions_, _ = await _community(db)
+        anim, ann = people[0], people[1]
+        w = workspace.id
+        made = {}
+        for kind in FREE_KINDS:
+            made[kind] = await contributions.save_share(
+                db,
+                workspace_id=w,
+                member_id=ann.id,
+                text=f"a {kind}",
+                now=START,
+                kind=kind,
+                link="https://example.org/read" if kind == ContributionKind.WATCH else None,
+            )
+        await contributions.save_share(
+            db,
+            workspace_id=w,
+            member_id=ann.id,
+            text="another question",
+            now=START,
+            kind=ContributionKind.QUESTION,
+        )
+    kinds = ("shares", "questions", "experiences", "watches")
+    monday, a = date(2026, 8, 31), sessions_[0]
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, kinds) == {(monday, a): (5, 2, 1, 1)}
+        await contributions.hide(db, made[ContributionKind.WATCH].id, anim.id, "", START)
+    async with db_sessions.begin() as db:
+        kept = await _rows(db, w, kinds)
+        assert kept == {(monday, a): (4, 2, 1, 0)}
+        await activity.rebuild(db, w)
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, kinds) == kept
 
 
 def test_monday() -> None:

@@ -201,7 +201,9 @@ async def test_the_rollup_is_backfilled(empty_database: str) -> None:
     finally:
         await engine.dispose()
 
-    await migrations.migrate_to(url, "0019")
+    # 0019 backfills; on to the head, whose models the reading below uses (0024 adds
+    # counters, 0 for these rows).
+    await migrations.migrate_to(url, "head")
 
     engine = create_engine(url)
     try:

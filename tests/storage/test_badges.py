@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handlers.badges import rules
-from bot.ladder import DEFAULT_LADDER
+from bot.ladder import DEFAULT_LADDER, Ladder, LevelSpec
 from storage import badges
 from storage.db import create_engine, session_factory
 from storage.models import (
@@ -244,3 +244,59 @@ async def test_points_weigh_what_counts_after_the_daily_cap(
         await _pulse_answer(db, member)  # 3 points: 10
         made = await badges.award_due(db, [rule], LADDER.daily_caps, points, NOW)
         assert [(a.level, a.rank) for a in made] == [("star", 1)]
+
+
+async def test_each_kind_of_share_counts_apart_and_in_shares_with_its_cap(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions() as db, db.begin():
+        ann = await _member(db, "ann", 10)
+        for _ in range(5):  # five questions in one day
+            await _contribute(db, ann, "question", 1)
+        await _contribute(db, ann, "experience", 2)
+        await _contribute(db, ann, "watch", 2)
+        await _contribute(db, ann, "watch", 3, hidden=True)  # hidden: never counts
+        await _contribute(db, ann, "share", 2)
+        # The default caps (3 shares a day): the questions' day counts 3, in `shares` too;
+        # `questions` has no cap of its own, so the cap of `shares` applies.
+        counts = await badges.counts_of(db, ann.id, LADDER.daily_caps, LADDER.points)
+        assert counts is not None
+        assert {k: counts[k] for k in ("shares", "questions", "experiences", "watches")} == {
+            "shares": 6,
+            "questions": 3,
+            "experiences": 1,
+            "watches": 1,
+        }
+        assert counts["contributions"] == 6
+        # A cap of its own for questions; none at all for shares.
+        counts = await badges.counts_of(db, ann.id, {"questions": 2}, {})
+        assert counts is not None
+        assert (counts["shares"], counts["questions"]) == (8, 2)
+
+
+async def test_a_level_asking_for_questions_is_met_by_questions_only(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ladder = Ladder(
+        levels=(
+            LevelSpec("curious", "Curious", "Curieux", {"questions": 2}),
+            LevelSpec("reader", "Reader", "Lecteur", {"questions": 2, "watches": 1}),
+        ),
+        daily_caps={"shares": 3},
+    )
+
+    async def evaluate(db: AsyncSession) -> list[str]:
+        made = await badges.award_due(db, rules(ladder), ladder.daily_caps, ladder.points, NOW)
+        return sorted(award.level for award in made)
+
+    async with db_sessions() as db, db.begin():
+        bob = await _member(db, "bob", 10)
+        for day in range(3):
+            await _contribute(db, bob, "share", day)
+        await _contribute(db, bob, "experience", 1)
+        await _contribute(db, bob, "question", 1)
+        assert await evaluate(db) == []
+        await _contribute(db, bob, "question", 2)
+        assert await evaluate(db) == ["curious"]
+        await _contribute(db, bob, "watch", 2)
+        assert await evaluate(db) == ["reader"]

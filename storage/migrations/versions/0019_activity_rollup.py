@@ -117,11 +117,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_contribution_like_member", "contribution_like", ["member_id"])
 
-    from storage.activity import rebuild_statements
+    from storage.activity import COUNTERS_0019, rebuild_statements
 
     bind = op.get_bind()
     for (workspace_id,) in bind.execute(sa.text("SELECT id FROM workspace")).all():
-        for statement in rebuild_statements(int(workspace_id)):
+        # The counters this revision's table has (later ones add columns: 0024).
+        for statement in rebuild_statements(int(workspace_id), COUNTERS_0019):
             bind.execute(statement)
 
 

@@ -87,7 +87,7 @@ async def test_weekly_challenge_in_french_posts_on_time_and_collects_both_outcom
     links = [b["url"] for b in thread[0]["card"]["buttons"] if "url" in b]
     assert links == ["https://example.org/retour"]
     profile = await bot.say("alice", "moi")
-    assert "1 réussite, 0 pas-encore, 0 partage" in profile
+    assert "1 réussite, 0 pas-encore, 0 astuce, 0 question" in profile
     runtime = bot.runtime
     async with runtime.db_sessions() as db:
         workspace = await workspaces.find(db, "local", "local")

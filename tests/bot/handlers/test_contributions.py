@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from storage.models import ContributionLike
+from bot.clock import Clock
+from bot.server import build_app, create_runtime
+from storage.models import Contribution, ContributionLike
+from tests.conftest import FRIDAY, make_settings
 from tests.support.playground import Playground
 
 
@@ -20,11 +29,11 @@ async def test_share_posts_under_the_name_in_the_community_conversation(
     posted = await playground.messages("ambassadors")
     assert len(posted) == 1 and posted[0]["card"]["title"] == "Bob shares"
     assert posted[0]["card"]["body"] == "Tip: start 1:1s with a success"
-    assert "0 successes, 0 not-yets, 1 share" in await playground.say("bob", "me")
+    assert "0 successes, 0 not-yets, 1 tip, 0 questions" in await playground.say("bob", "me")
 
 
 async def test_share_needs_text_and_a_place(playground: Playground) -> None:
-    assert "Write what you want to share" in await playground.say("bob", "share")
+    assert "Write your question" in await playground.say("bob", "share question")
     assert "community here" in await playground.say("bob", "share Hello", "dm:bob")
     assert await playground.messages("dm:bob") == []
 
@@ -91,12 +100,12 @@ async def test_posts_carry_no_hide_button_and_animators_hide_with_the_command(
     assert (await playground.say("alice", f"masquer {number} spam")).startswith(
         "Seuls les animateurs"
     )
-    assert "0 successes, 0 not-yets, 1 share" in await playground.say("bob", "me")
+    assert "0 successes, 0 not-yets, 1 tip, 0 questions" in await playground.say("bob", "me")
     done = await playground.say("anim1", f"hide {number} spam")
     assert f"#{number} is hidden" in done
     post = (await playground.messages())[0]
     assert post["card"]["title"] == "Hidden by an animator." and post["card"]["buttons"] == []
-    assert "0 shares" in await playground.say("bob", "me")
+    assert "0 not-yets, 0 tips" in await playground.say("bob", "me")
     assert "already hidden" in await playground.say("anim1", f"hide {number} again")
     assert "no contribution #999" in await playground.say("anim1", "hide 999 x")
     # The help says where hiding is now: by the number shown on the post.
@@ -117,3 +126,254 @@ async def test_the_hide_button_of_older_posts_still_works_for_animators_only(
     assert f"#{number} is hidden" in done[0]["text"]
     post = (await playground.messages())[0]
     assert post["card"]["title"] == "Hidden by an animator." and post["card"]["buttons"] == []
+
+
+# --- kinds of contribution (issue 19) ------------------------------------------------------
+
+
+async def _contributions(playground: Playground) -> list[tuple[str, str, str | None]]:
+    async with playground.runtime.db_sessions() as db:
+        rows = await db.execute(
+            select(Contribution.kind, Contribution.text, Contribution.link).order_by(
+                Contribution.id
+            )
+        )
+        return [(str(kind), text, link) for kind, text, link in rows.all()]
+
+
+@pytest.mark.parametrize(
+    ("who", "command", "title", "thanks", "kind", "text"),
+    [
+        (
+            "bob",
+            "share question How do you say no kindly?",
+            "Question from Bob",
+            "Your question is posted",
+            "question",
+            "How do you say no kindly?",
+        ),
+        (
+            "alice",
+            "partager question Comment dire non avec tact ?",
+            "Question from Alice",  # the post speaks the community's language
+            "Votre question est publiée",
+            "question",
+            "Comment dire non avec tact ?",
+        ),
+        (
+            "bob",
+            "share experience I asked for feedback at the end of my 1:1",
+            "Experience report from Bob",
+            "Your experience report is shared",
+            "experience",
+            "I asked for feedback at the end of my 1:1",
+        ),
+        (
+            "alice",
+            "partager retour J'ai demandé un retour en fin de 1:1",
+            "Experience report from Alice",
+            "Votre retour d'expérience est partagé",
+            "experience",
+            "J'ai demandé un retour en fin de 1:1",
+        ),
+        (
+            "alice",
+            "partager retour d'expérience J'ai testé la météo d'équipe",
+            "Experience report from Alice",
+            "Votre retour d'expérience est partagé",
+            "experience",
+            "J'ai testé la météo d'équipe",
+        ),
+        (
+            "alice",
+            "partager expérience J'ai testé la météo d'équipe",
+            "Experience report from Alice",
+            "Votre retour d'expérience est partagé",
+            "experience",
+            "J'ai testé la météo d'équipe",
+        ),
+    ],
+)
+async def test_each_kind_is_posted_with_its_title(
+    playground: Playground, who: str, command: str, title: str, thanks: str, kind: str, text: str
+) -> None:
+    await playground.command("anim1", "community here", conversation="ambassadors")
+    assert thanks in await playground.say(who, command, "room-b")
+    [post] = await playground.messages("ambassadors")
+    assert post["card"]["title"] == title
+    assert post["card"]["body"] == text
+    assert await _contributions(playground) == [(kind, text, None)]
+
+
+@pytest.mark.parametrize(
+    ("who", "command"),
+    [
+        ("bob", "share watch https://example.org/feedback A clear take"),
+        ("alice", "partager veille https://example.org/feedback A clear take"),
+        ("alice", "partager watch https://example.org/feedback A clear take"),
+        ("bob", "share veille <https://example.org/feedback|example.org> A clear take"),
+    ],
+)
+async def test_a_watch_is_a_link_with_an_optional_comment_and_a_button(
+    playground: Playground, who: str, command: str
+) -> None:
+    thanks = await playground.say(who, command)
+    assert "watch link is shared" in thanks or "Votre veille est partagée" in thanks
+    [post] = await playground.messages()
+    expected = f"Watch shared by {who.capitalize()}"
+    assert post["card"]["title"] == expected
+    assert post["card"]["body"] == "A clear take"
+    link = post["card"]["buttons"][-1]
+    assert link["url"] == "https://example.org/feedback"
+    assert await _contributions(playground) == [
+        ("watch", "A clear take", "https://example.org/feedback")
+    ]
+    # Without a comment: the link alone.
+    await playground.command(who, "share watch https://example.org/other")
+    assert (await _contributions(playground))[-1] == ("watch", "", "https://example.org/other")
+
+
+@pytest.mark.parametrize(
+    ("who", "command", "refusal"),
+    [
+        ("bob", "share watch", "Give the link"),
+        ("bob", "share watch example.org/feedback Worth it", "A watch needs a link that starts"),
+        ("bob", "share watch ftp://example.org/file", "A watch needs a link that starts"),
+        ("alice", "partager veille", "Donnez le lien"),
+        ("alice", "partager veille www.exemple.fr Super", "Une veille a besoin d'un lien"),
+        ("bob", "share watch https://" + "x" * 500, "A watch needs a link that starts"),
+        ("bob", "share experience", "Tell what you tried"),
+        ("alice", "partager retour", "Racontez ce que vous avez essayé"),
+    ],
+)
+async def test_a_bad_kind_says_how_to_do_it_and_writes_nothing(
+    playground: Playground, who: str, command: str, refusal: str
+) -> None:
+    answer = await playground.say(who, command)
+    assert answer.startswith(refusal), answer
+    assert await _contributions(playground) == []
+    assert await playground.messages() == []
+
+
+async def _form(playground: Playground, who: str) -> dict[str, Any]:
+    [reply] = await playground.command(who, "share")
+    form: dict[str, Any] = reply["form"]
+    return form
+
+
+async def test_share_alone_opens_a_form_that_makes_each_kind(playground: Playground) -> None:
+    form = await _form(playground, "bob")
+    assert form["title"] == "Share with the community"
+    kind, text, link = form["fields"]
+    assert kind["kind"] == "select" and kind["value"] == "share"
+    assert [o["value"] for o in kind["options"]] == ["share", "question", "experience", "watch"]
+    assert [o["label"] for o in kind["options"]][1] == "A question"
+    assert text["kind"] == "multiline" and link["required"] is False
+    french = await _form(playground, "alice")
+    assert french["title"] == "Partager avec la communauté"
+    assert [o["label"] for o in french["fields"][0]["options"]][2] == "Un retour d'expérience"
+
+    submit = form["submit_action_id"]
+    for values in (
+        {"kind": "question", "text": "Who runs retros?", "link": ""},
+        {"kind": "experience", "text": "Retro went well", "link": "https://example.org/retro"},
+        {"kind": "watch", "text": "", "link": "https://example.org/read"},
+        {"kind": "share", "text": "A tip"},
+    ):
+        replies = await playground.action("bob", submit, json.dumps(values))
+        assert "Thank you" in replies[0]["text"], replies
+    assert await _contributions(playground) == [
+        ("question", "Who runs retros?", None),
+        ("experience", "Retro went well", "https://example.org/retro"),
+        ("watch", "", "https://example.org/read"),
+        ("share", "A tip", None),
+    ]
+    titles = [m["card"]["title"] for m in await playground.messages()]
+    assert titles == [
+        "Question from Bob",
+        "Experience report from Bob",
+        "Watch shared by Bob",
+        "Bob shares",
+    ]
+
+
+async def test_the_form_refuses_as_the_command_does(playground: Playground) -> None:
+    submit = (await _form(playground, "bob"))["submit_action_id"]
+    for values, refusal in (
+        ({"kind": "watch", "text": "Nice", "link": ""}, "Give the link"),
+        ({"kind": "watch", "text": "Nice", "link": "example.org"}, "A watch needs a link"),
+        ({"kind": "question", "text": "Hm?", "link": "nope"}, "A link must start with"),
+        ({"kind": "question", "text": ""}, "Write your question"),
+        ({"kind": "rumour", "text": "x"}, "Write what you want to share"),
+    ):
+        replies = await playground.action("bob", submit, json.dumps(values))
+        assert replies[0]["text"].startswith(refusal), (values, replies)
+    french = await playground.action(
+        "alice", submit, json.dumps({"kind": "watch", "text": "x", "link": "exemple.fr"})
+    )
+    assert french[0]["text"].startswith("Une veille a besoin d'un lien")
+    assert await _contributions(playground) == []
+
+
+async def test_me_counts_each_kind_in_both_languages(playground: Playground) -> None:
+    await playground.command("bob", "share A tip")
+    await playground.command("bob", "share question One?")
+    await playground.command("bob", "share question Two?")
+    await playground.command("bob", "share experience It went well")
+    await playground.command("bob", "share watch https://example.org/a")
+    assert (
+        "0 successes, 0 not-yets, 1 tip, 2 questions, 1 experience report, 1 watch link"
+        in await playground.say("bob", "me")
+    )
+    await playground.command("alice", "partager retour Essai")
+    await playground.command("alice", "partager retour Deuxième essai")
+    await playground.command("alice", "partager veille https://exemple.fr")
+    assert "0 astuce, 0 question, 2 retours d'expérience, 1 lien de veille" in await playground.say(
+        "alice", "moi"
+    )
+
+
+@pytest.fixture
+async def bot_fr(database_url: str) -> AsyncIterator[Playground]:
+    """The playground of a community whose language is French."""
+    runtime = create_runtime(
+        make_settings(database_url, AMBASSADOR_LOCALE="fr"), Clock(controllable=True, start=FRIDAY)
+    )
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    yield Playground(client, runtime)
+    await client.close()
+    await runtime.engine.dispose()
+
+
+async def test_a_french_community_reads_each_kind_s_title_in_french(bot_fr: Playground) -> None:
+    await bot_fr.command("bob", "share question How do you say no kindly?")
+    await bot_fr.command("alice", "partager retour J'ai demandé un retour")
+    await bot_fr.command("alice", "partager veille https://exemple.fr/article Très clair")
+    await bot_fr.command("alice", "partager Une astuce")
+    posts = await bot_fr.messages()
+    assert [p["card"]["title"] for p in posts] == [
+        "Question de Bob",
+        "Retour d'expérience de Alice",
+        "Veille partagée par Alice",
+        "Alice partage",
+    ]
+    assert posts[2]["card"]["buttons"][-1] == {
+        **posts[2]["card"]["buttons"][-1],
+        "label": "Ouvrir le lien",
+        "url": "https://exemple.fr/article",
+    }
+
+
+async def test_a_question_or_a_watch_counts_toward_the_ladder_as_a_share(
+    playground: Playground,
+) -> None:
+    # The shipped ladder's junior: one contribution (answers + shares of every kind).
+    await playground.command("anim1", "session start Feedback")
+    for who in ("bob", "alice"):
+        await playground.command(who, "join")
+    assert "Level: none yet" in await playground.say("bob", "me")
+    await playground.command("bob", "share question Who runs retros?")
+    assert "Level: Junior" in await playground.say("bob", "me")
+    await playground.command("alice", "partager veille https://exemple.fr")
+    assert "Niveau\u00a0: Junior" in await playground.say("alice", "moi")

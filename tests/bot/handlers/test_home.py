@@ -23,7 +23,7 @@ async def test_a_learner_sees_their_profile_and_learner_shortcuts(bot: Playgroun
     await bot.command("alice", "join")
     replies = await bot.command("alice", "home")
     assert "Feedback" in replies[0]["text"], "the session they joined"
-    assert [value for _, value in _buttons(replies)] == ["badges", "mentor", "help"]
+    assert [value for _, value in _buttons(replies)] == ["share", "badges", "mentor", "help"]
     assert not any("Sessions" in reply["text"] for reply in replies)
 
 

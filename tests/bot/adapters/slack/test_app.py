@@ -691,3 +691,82 @@ async def test_slacks_verification_token_is_not_kept_in_the_inbox(
         payloads = (await db.execute(select(InboxEvent.payload))).scalars().all()
     assert len(payloads) == 2 and {p.get("team_id") for p in payloads} == {"T1"}
     assert all("token" not in payload for payload in payloads), "the app's verification token"
+
+
+async def test_each_kind_of_share_is_posted_with_its_title_and_a_watch_with_its_link(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    """Issue 19 at the wire: signed `/ambassador share question …`, `share experience …`
+    and `share watch <link> …` (the link as Slack's markup) post under their kind's title."""
+    client, fake, runtime = slack
+    asked = await _ask(client, fake, "U1", "share question How do you say no kindly?")
+    assert "question is posted" in asked["text"]
+    await _ask(client, fake, "U1", "share experience I asked for feedback: it worked")
+    watched = await _ask(
+        client, fake, "U1", "share watch <https://example.org/feedback?a=1&amp;b=2> Worth it"
+    )
+    assert "watch link is shared" in watched["text"]
+    refused = await _ask(client, fake, "U1", "share watch example dot org")
+    assert refused["text"].startswith("A watch needs a link")
+    await runtime.sender.drain()
+    posts = [b for m, b in fake.calls if m == "chat.postMessage"]
+    titles = [b["text"]["text"] for post in posts for b in post["blocks"] if b["type"] == "header"]
+    assert [t.split(" from ")[0].split(" by ")[0] for t in titles] == [
+        "Question",
+        "Experience report",
+        "Watch shared",
+    ], titles
+    buttons = [
+        element
+        for block in posts[-1]["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert any(b.get("url") == "https://example.org/feedback?a=1&b=2" for b in buttons), buttons
+    async with runtime.db_sessions() as db:
+        stored = (await db.execute(select(Contribution.kind, Contribution.link))).all()
+    assert [(str(k), link) for k, link in stored] == [
+        ("question", None),
+        ("experience", None),
+        ("watch", "https://example.org/feedback?a=1&b=2"),
+    ]
+
+
+async def test_share_alone_opens_a_modal_with_the_kind_and_its_submission_shares(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    assert (await _send(client, command("U1", "share"))).status == 200
+    [opened] = [b for m, b in fake.calls if m == "views.open"]
+    view = opened["view"]
+    assert view["callback_id"] == "contribution.share"
+    kind = next(b for b in view["blocks"] if b.get("block_id") == "kind")["element"]
+    assert kind["type"] == "static_select"
+    assert [o["value"] for o in kind["options"]] == ["share", "question", "experience", "watch"]
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "acme"},
+        "user": {"id": "U1", "username": "u1", "name": "u1", "team_id": "T1"},
+        "view": {
+            **view,
+            "id": "V1",
+            "state": {
+                "values": {
+                    "kind": {
+                        "value": {
+                            "type": "static_select",
+                            "selected_option": {"value": "watch"},
+                        }
+                    },
+                    "text": {"value": {"type": "plain_text_input", "value": "Worth it"}},
+                    "link": {
+                        "value": {"type": "plain_text_input", "value": "https://example.org/a"}
+                    },
+                }
+            },
+        },
+    }
+    assert (await _send(client, urlencode({"payload": json.dumps(submission)}))).status == 200
+    await runtime.sender.drain()
+    [post] = [b for m, b in fake.calls if m == "chat.postMessage"]
+    assert "Watch shared by" in post["text"] and "Worth it" in post["text"]
