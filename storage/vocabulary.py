@@ -7,8 +7,9 @@ named ck_<table>_<column>, added by migration 0021). A member is a `str`, so it 
 equal to its value, formats as its value and serializes to JSON as its value.
 
 Adding or removing a value is a schema change: the migration that changes the CHECK
-constraint goes with it (migration 0021 freezes the lists as they were then; a test
-compares them with these enums).
+constraint goes with it (migration 0021 freezes the lists as they were then, and each later
+migration that adds a vocabulary or changes one freezes its own in its `VOCABULARIES`; a test
+compares them, applied in order, with these enums).
 """
 
 from __future__ import annotations
@@ -112,6 +113,19 @@ class ContributionKind(StrEnum):
 
     ANSWER = "answer"
     SHARE = "share"
+
+
+class ReactionKind(StrEnum):
+    """What a member says of someone else's contribution (contribution_like.kind): one
+    reaction per member and contribution, changeable, removable.
+
+    LIKE: 👍 (a button or an approving emoji). DISLIKE: 👎 "not useful to me": its author
+    and the animators see how many, the public post does not, and it never counts toward
+    badges.
+    """
+
+    LIKE = "like"
+    DISLIKE = "dislike"
 
 
 class ContributionOutcome(StrEnum):
