@@ -26,6 +26,7 @@ from storage.models import (
     WeeklyActivity,
     Workspace,
 )
+from storage.vocabulary import ReactionKind
 from tests.support import databases
 
 START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
@@ -152,7 +153,8 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
     for _step in range(160):
         now += timedelta(hours=rng.randint(1, 30))
         op = rng.choices(
-            ["answer", "share", "like", "hide", "rejoin", "erase"], [40, 15, 30, 6, 5, 2]
+            ["answer", "share", "like", "unreact", "hide", "rejoin", "erase"],
+            [40, 15, 30, 8, 6, 5, 2],
         )[0]
         member_id = rng.choice(alive)
         if op == "answer":
@@ -178,7 +180,13 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
                 select(Contribution.member_id).where(Contribution.id == target_id)
             )
             if author != member_id:
-                await contributions.like(db, target_id, member_id, now)
+                # A like or a dislike; given again, a reaction switches (or stays).
+                kind = rng.choice([ReactionKind.LIKE, ReactionKind.LIKE, ReactionKind.DISLIKE])
+                await contributions.react(db, target_id, member_id, kind, now)
+        elif op == "unreact" and made:
+            # Removed, or (an emoji of the other kind taken off) left as it is.
+            either = rng.choice([None, ReactionKind.LIKE, ReactionKind.DISLIKE])
+            await contributions.unreact(db, rng.choice(made), member_id, either)
         elif op == "hide" and made:
             await contributions.hide(db, rng.choice(made), anim, "spam", now)
         elif op == "rejoin" and member_id != anim:
@@ -263,13 +271,13 @@ async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> 
     async with db_sessions.begin() as db:
         rows = await _rows(db, w, activity.COUNTERS)
         a, b = sessions_[0], sessions_[1]
-        # answers, successes, not_yets, shares, likes_given, likes_received
+        # answers, successes, not_yets, shares, likes_given, likes_received, dislikes_received
         assert rows == {
-            (monday, a): (1, 1, 0, 0, 1, 0),
-            (monday, b): (0, 0, 0, 1, 0, 2),
-            (monday, 0): (0, 0, 0, 0, 1, 0),  # the animator joined through no session
-            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
-            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+            (monday, a): (1, 1, 0, 0, 1, 0, 0),
+            (monday, b): (0, 0, 0, 1, 0, 2, 0),
+            (monday, 0): (0, 0, 0, 0, 1, 0, 0),  # the animator joined through no session
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1, 0),
         }
         firsts = await _firsts(db, w)
         assert firsts[ann.id] == START and firsts[bob.id] == START + timedelta(days=1)
@@ -278,11 +286,55 @@ async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> 
     async with db_sessions.begin() as db:
         rows = await _rows(db, w, activity.COUNTERS)
         assert rows == {
-            (monday, a): (1, 1, 0, 0, 0, 0),
-            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
-            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+            (monday, a): (1, 1, 0, 0, 0, 0, 0),
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1, 0),
         }
         assert (await _firsts(db, w))[bob.id] is None
+
+
+async def test_dislikes_count_as_received_only_and_switches_move_between_counters(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions.begin() as db:
+        workspace, people, sessions_, _occurrences = await _community(db)
+        anim, ann, bob = people[0], people[1], people[2]  # ann: AAA1, bob: BBB2
+        w, a, b = workspace.id, sessions_[0], sessions_[1]
+        monday, later = date(2026, 8, 31), date(2026, 9, 7)
+        share = await contributions.save_share(
+            db, workspace_id=w, member_id=bob.id, text="tip", now=START
+        )
+        like, dislike = ReactionKind.LIKE, ReactionKind.DISLIKE
+        assert await contributions.react(db, share.id, ann.id, like, START) is None
+        assert await contributions.react(db, share.id, anim.id, dislike, START) is None
+        assert await contributions.react(db, share.id, anim.id, dislike, START) == dislike
+    async with db_sessions.begin() as db:
+        # answers, successes, not_yets, shares, likes_given, likes_received, dislikes_received
+        assert await _rows(db, w, activity.COUNTERS) == {
+            (monday, b): (0, 0, 0, 1, 0, 1, 1),
+            (monday, a): (0, 0, 0, 0, 1, 0, 0),  # a dislike is given by nobody's count
+        }
+        assert await contributions.reaction_counts(db, share.id) == (
+            contributions.ReactionCounts(likes=1, dislikes=1)
+        )
+        # A week later Ann finds it not useful after all, the animator likes it now.
+        week = START + timedelta(days=7)
+        assert await contributions.react(db, share.id, ann.id, dislike, week) == like
+        assert await contributions.react(db, share.id, anim.id, like, week) == dislike
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, activity.COUNTERS) == {
+            (monday, b): (0, 0, 0, 1, 0, 0, 0),
+            (later, b): (0, 0, 0, 0, 0, 1, 1),
+            (later, 0): (0, 0, 0, 0, 1, 0, 0),
+        }
+        # An emoji of the other kind taken off changes nothing; of its kind, removes it.
+        assert await contributions.unreact(db, share.id, ann.id, like) is None
+        assert await contributions.unreact(db, share.id, ann.id, dislike) == dislike
+        assert await contributions.unreact(db, share.id, anim.id) == like
+        assert await contributions.unreact(db, share.id, anim.id) is None
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, activity.COUNTERS) == {(monday, b): (0, 0, 0, 1, 0, 0, 0)}
+        assert await contributions.reaction_counts(db, share.id) == contributions.ReactionCounts()
 
 
 def test_monday() -> None:

@@ -4,7 +4,8 @@ database, frozen in migration 0021 (and in the later migrations that add one).
 - the code names a vocabulary's values by their enum members, never by string literals
   (an `ast` scan of bot/ and storage/);
 - on both databases, a value outside a column's vocabulary is refused (IntegrityError);
-- the lists migration 0021 froze, with those of later migrations, equal the enums, and its constraints are the models';
+- the lists migration 0021 froze, with those of later migrations, equal the enums, and
+  their constraints are the models';
 - a row read back holds the enum member itself.
 """
 
