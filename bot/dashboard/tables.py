@@ -267,6 +267,7 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                 "shares",
                 "likes_given",
                 "likes_received",
+                "dislikes_received",
                 "contributions",
                 "density",
             ),
@@ -280,6 +281,7 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                     week.shares,
                     week.likes_given,
                     week.likes_received,
+                    week.dislikes_received,
                     week.contributions,
                     round(week.density, 2) if week.density is not None else None,
                 )

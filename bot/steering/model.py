@@ -158,6 +158,8 @@ class ActivityWeek:
     shares: int
     likes_given: int
     likes_received: int
+    # "Not useful to me" their contributions received (never given by anyone's count).
+    dislikes_received: int = 0
 
     @property
     def contributions(self) -> int:
