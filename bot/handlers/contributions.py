@@ -185,7 +185,9 @@ async def _toggle(ctx: Context, contribution: Contribution, kind: ReactionKind) 
         before, said = kind, f"contributions.{kind}_removed"
     else:
         before = await contributions.react(ctx.db, contribution.id, ctx.actor.id, kind, ctx.now)
-        said = f"contributions.{kind}d" if before is None else f"contributions.switched_{kind}"
+        # `before == kind`: a click of the same person at the same moment recorded it first.
+        switched = before is not None and before != kind
+        said = f"contributions.switched_{kind}" if switched else f"contributions.{kind}d"
     await _show_likes(ctx, contribution, kind, before)
     return [Reply(ctx.t(said))]
 

@@ -393,3 +393,34 @@ async def test_the_same_answer_twice_at_once_counts_once(
     async with db_sessions.begin() as db:
         assert await _rows(db, w, activity.COUNTERS) == kept
         assert sum(counts[0] for counts in kept.values()) == 1
+
+
+@pytest.mark.postgres
+async def test_a_like_and_a_dislike_of_one_person_at_once_leave_one_reaction_counted_once(
+    postgres_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two clicks of the same person on PostgreSQL (👍 then 👎 before the first commits):
+    one reaction stays, and the rollup counts exactly it."""
+    db_sessions = postgres_sessions
+    async with db_sessions.begin() as db:
+        workspace, people, _, _ = await _community(db)
+        share = await contributions.save_share(
+            db, workspace_id=workspace.id, member_id=people[2].id, text="tip", now=START
+        )
+    w, ann = workspace.id, people[1].id
+
+    async def click(kind: ReactionKind, pause: float) -> None:
+        async with db_sessions.begin() as db:
+            await asyncio.sleep(pause)
+            await contributions.react(db, share.id, ann, kind, START + timedelta(hours=1))
+            await asyncio.sleep(0.2)  # the other one waits for this commit
+
+    await asyncio.gather(click(ReactionKind.LIKE, 0), click(ReactionKind.DISLIKE, 0.05))
+    async with db_sessions.begin() as db:
+        assert await contributions.reaction_of(db, share.id, ann) == ReactionKind.DISLIKE
+        kept = await _rows(db, w, activity.COUNTERS)
+        await activity.rebuild(db, w)
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, activity.COUNTERS) == kept
+        assert sum(counts[5] for counts in kept.values()) == 0  # no like received
+        assert sum(counts[6] for counts in kept.values()) == 1  # one dislike received
