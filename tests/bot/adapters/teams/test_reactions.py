@@ -131,3 +131,32 @@ async def test_a_reaction_taken_off_takes_the_like_back_and_a_sad_one_is_neither
     assert await _kinds(runtime) == ["like"]
     told = [c for c in fake.calls if c.method == "send" and c.conversation != CHANNEL_ROOT]
     assert not any("like" in c.shown.lower() for c in told), "reactions get no answer"
+
+
+async def test_the_dislike_button_is_the_way_on_teams_and_a_like_reaction_switches_it(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    client, fake, runtime = teams
+    await send(client, fake, activity(fake, ANIM, "share Tip: ask what went well first"))
+    await settle(runtime)
+    post = next(c for c in fake.sent(CHANNEL_ROOT) if "went well first" in c.shown)
+    card = post.body["attachments"][0]["content"]
+    actions = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    actions += list(card.get("actions") or [])
+    dislike = next(
+        a for a in actions if a.get("data", {}).get("action_id") == "contribution.dislike"
+    )
+    assert dislike["type"] == "Action.Submit" and dislike["title"] == "👎 Not useful to me"
+    # Bob clicks it on the channel's post: answered in his 1:1 chat, the post unchanged.
+    assert (await send(client, fake, activity(fake, BOB, value=dislike["data"]))).status == 202
+    await settle(runtime)
+    assert await _kinds(runtime) == ["dislike"]
+    told = [c.shown for c in fake.calls if c.method == "send" and c.conversation != CHANNEL_ROOT]
+    assert any(shown.startswith("Noted: not useful to you.") for shown in told), told
+    # Then a 👍 reaction: his one reaction becomes a like; taken off, it goes.
+    await send(client, fake, _reaction(fake, BOB, "like", post.activity_id, 30))
+    await settle(runtime)
+    assert await _kinds(runtime) == ["like"]
+    await send(client, fake, _removal(fake, BOB, "like", post.activity_id, 31))
+    await settle(runtime)
+    assert await _kinds(runtime) == []
