@@ -6,7 +6,9 @@ reaction per person, by the post's buttons or by an emoji (Slack; Teams has no �
 reaction, its button is the way). A button toggles: the one already chosen takes the
 reaction back, the other switches to it; each click is answered. An emoji sets the
 reaction, taking it off removes the reaction only when it is of that emoji's kind (a 👍
-taken off after a 👎 changed nothing); emojis get no answer.
+taken off after a 👎 changed nothing); emojis get no answer. Slack keeps each emoji apart
+and the bot one reaction per person: someone who put 👍 and ❤️ and takes ❤️ off has taken
+their like back (the bot does not ask Slack which emojis are left).
 
 The public post shows the likes only. A public dislike count would tell everyone that a
 post "is not useful", which discourages its author (most of all a beginner's first
