@@ -8,7 +8,15 @@ docs/COMMANDS.md documents this table; tests/docs/test_commands_doc.py runs its 
 
 from __future__ import annotations
 
-from bot.core.commands import Action, ActionTable, Command, CommandTable, FormAction, FormTable
+from bot.core.commands import (
+    Action,
+    ActionTable,
+    Command,
+    CommandTable,
+    FormAction,
+    FormTable,
+    ReactionRow,
+)
 from bot.core.roles import ADMIN, ANIMATOR
 from bot.core.routing import Router
 from bot.handlers import (
@@ -228,6 +236,8 @@ COMMANDS = CommandTable(
             aliases=(("session", "statut"), ("session", "etat")),
         ),
         Command("share", ("share",), contributions.share, aliases=(("partager",),)),
+        # French `réactions` is the same word once accents are folded (bot/core/parsing.py).
+        Command("reactions", ("reactions",), contributions.reactions),
         Command(
             "share.question",
             ("share", "question"),
@@ -346,6 +356,7 @@ ACTIONS = ActionTable(
         Action(home.SHORTCUT_ACTION, home.shortcut),
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(contributions.LIKE_ACTION, contributions.like),
+        Action(contributions.DISLIKE_ACTION, contributions.dislike),
         Action(contributions.HIDE_FORM_ACTION, contributions.hide_form, role=ANIMATOR),
         Action(pulse_cards.SCORE_ACTION, pulse_answers.score),
         Action(pulse_cards.LSAT_ACTION, pulse_answers.lsat),
@@ -380,8 +391,9 @@ FORMS = FormTable(
     ]
 )
 
-# An approving reaction on a message: a like, when the message is a posted contribution.
-REACTION = Action("contribution.react", contributions.react)
+# A reaction added to a message or taken off it: a like or a dislike, when the message is a
+# posted contribution.
+REACTION = ReactionRow("contribution.react", contributions.react)
 
 
 ROUTER = Router(

@@ -16,8 +16,11 @@ The rules, the same in the writers and in `rebuild`:
   success to not-yet or back, never to another week;
 - a contribution counts for its author's session (`member.joined_session_id`, 0 without
   one); likes given count for the liker's session, likes received for the author's, each in
-  the week of the like;
-- hidden contributions do not count, nor the likes they had (hiding takes them out);
+  the week of the like; dislikes ("not useful to me") count only as received, for the
+  author's session (`dislikes_received`: never in likes, so never toward anything a like
+  counts for), in the week of the dislike; a reaction switched between like and dislike
+  moves from one counter to the other, in the week of the switch (its `created_at`);
+- hidden contributions do not count, nor the reactions they had (hiding takes them out);
 - a member who joins the community again through another session takes their whole history
   to it (`joined`): the rollup always files a member's activity under their current session;
 - answers are also counted per challenge occurrence and session (`activity_occurrence`),
@@ -51,6 +54,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
     update,
 )
@@ -68,7 +72,7 @@ from storage.models import (
     WeeklyActivity,
 )
 from storage.upsert import table_of
-from storage.vocabulary import ContributionKind, ContributionOutcome
+from storage.vocabulary import ContributionKind, ContributionOutcome, ReactionKind
 
 # `shares` counts every free contribution (any kind but answers); `questions`,
 # `experiences` and `watches` those of each of these kinds (so tips = shares less them).
@@ -82,6 +86,7 @@ COUNTERS = (
     "questions",
     "experiences",
     "watches",
+    "dislikes_received",
 )
 # The community's size per week: members who start counting that week, and who leave.
 MEMBER_COUNTERS = ("arrivals", "departures")
@@ -267,31 +272,48 @@ async def share_saved(
     await _first_contributed(db, member_id, created_at)
 
 
-async def liked(db: AsyncSession, contribution_id: int, liker_id: int, at: datetime) -> None:
-    """A like was recorded: given by the liker's session, received by the author's (not
-    counted when the contribution is hidden)."""
+def _count_reaction(
+    deltas: Deltas, kind: ReactionKind, week: date, reactor: int, author: int, n: int
+) -> None:
+    """A like counts as given (the reactor's session) and received (the author's); a
+    dislike only as received."""
+    if kind == ReactionKind.LIKE:
+        deltas.add(week, reactor, "likes_given", n)
+        deltas.add(week, author, "likes_received", n)
+    else:
+        deltas.add(week, author, "dislikes_received", n)
+
+
+async def reacted(
+    db: AsyncSession,
+    contribution_id: int,
+    member_id: int,
+    changes: Iterable[tuple[ReactionKind, datetime, int]],
+) -> None:
+    """A member's reaction to a contribution was recorded, switched or removed: each
+    change is (kind, when it was given, +1 or -1), counted in that week (nothing when the
+    contribution is hidden)."""
     contribution = table_of(Contribution)
     author = aliased(table_of(Member))
-    liker = aliased(table_of(Member))
+    reactor = aliased(table_of(Member))
     query = (
-        select(contribution.c.workspace_id, _cohort(author), _cohort(liker))
+        select(contribution.c.workspace_id, _cohort(author), _cohort(reactor))
         .join(author, author.c.id == contribution.c.member_id)
-        .join(liker, liker.c.id == liker_id)
+        .join(reactor, reactor.c.id == member_id)
         .where(contribution.c.id == contribution_id, contribution.c.hidden_at.is_(None))
     )
     row = (await db.execute(query)).one_or_none()
     if row is None:
         return
-    workspace_id, author_session, liker_session = row
+    workspace_id, author_session, reactor_session = row
     deltas = Deltas()
-    week = monday(at)
-    deltas.add(week, int(liker_session), "likes_given")
-    deltas.add(week, int(author_session), "likes_received")
+    for kind, at, n in changes:
+        _count_reaction(deltas, kind, monday(at), int(reactor_session), int(author_session), n)
     await deltas.write(db, workspace_id)
 
 
 async def hidden(db: AsyncSession, contribution_id: int) -> None:
-    """A contribution was just hidden: take it and its likes out."""
+    """A contribution was just hidden: take it and its reactions out."""
     contribution = table_of(Contribution)
     author = table_of(Member)
     query = select(
@@ -312,13 +334,12 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
     like = table_of(ContributionLike)
     liker = aliased(table_of(Member))
     likes = (
-        select(like.c.created_at, _cohort(liker))
+        select(like.c.kind, like.c.created_at, _cohort(liker))
         .join(liker, liker.c.id == like.c.member_id)
         .where(like.c.contribution_id == contribution_id)
     )
-    for at, liker_session in (await db.execute(likes)).all():
-        deltas.add(monday(at), int(liker_session), "likes_given", -1)
-        deltas.add(monday(at), int(session_id), "likes_received", -1)
+    for kind, at, liker_session in (await db.execute(likes)).all():
+        _count_reaction(deltas, kind, monday(at), int(liker_session), int(session_id), -1)
     await deltas.write(db, workspace_id)
     await _recount_first(db, [member_id])
 
@@ -343,7 +364,7 @@ async def _own_history(
     db: AsyncSession, member_id: int, session_id: int, n: int, deltas: Deltas
 ) -> None:
     """Add `n` times what the member's own session holds of them: their contributions, the
-    likes those received, the likes they gave (on contributions not hidden)."""
+    likes and dislikes those received, the likes they gave (on contributions not hidden)."""
     contribution = table_of(Contribution)
     like = table_of(ContributionLike)
     own = select(
@@ -355,16 +376,21 @@ async def _own_history(
     for kind, outcome, occurrence_id, created_at in (await db.execute(own)).all():
         _take_contribution(deltas, kind, outcome, occurrence_id, created_at, session_id, n)
     received = (
-        select(like.c.created_at)
+        select(like.c.kind, like.c.created_at)
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .where(contribution.c.member_id == member_id, contribution.c.hidden_at.is_(None))
     )
-    for (at,) in (await db.execute(received)).all():
-        deltas.add(monday(at), session_id, "likes_received", n)
+    for kind, at in (await db.execute(received)).all():
+        counter = "likes_received" if kind == ReactionKind.LIKE else "dislikes_received"
+        deltas.add(monday(at), session_id, counter, n)
     given = (
         select(like.c.created_at)
         .join(contribution, contribution.c.id == like.c.contribution_id)
-        .where(like.c.member_id == member_id, contribution.c.hidden_at.is_(None))
+        .where(
+            like.c.member_id == member_id,
+            like.c.kind == ReactionKind.LIKE,
+            contribution.c.hidden_at.is_(None),
+        )
     )
     for (at,) in (await db.execute(given)).all():
         deltas.add(monday(at), session_id, "likes_given", n)
@@ -394,7 +420,7 @@ async def state(db: AsyncSession, member_id: int) -> MemberState | None:
     """The member's state as the rollup counts it (read before a join or a leave)."""
     member = table_of(Member)
     like = table_of(ContributionLike)
-    gave = exists().where(like.c.member_id == member.c.id)
+    gave = exists().where(like.c.member_id == member.c.id, like.c.kind == ReactionKind.LIKE)
     query = select(
         _cohort(member),
         member.c.joined_at,
@@ -507,19 +533,24 @@ async def forget_member(db: AsyncSession, member_id: int) -> None:
         select(like.c.created_at, _cohort(other))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(other, other.c.id == like.c.member_id)
-        .where(contribution.c.member_id == member_id, contribution.c.hidden_at.is_(None))
+        .where(
+            contribution.c.member_id == member_id,
+            like.c.kind == ReactionKind.LIKE,
+            contribution.c.hidden_at.is_(None),
+        )
     )
     for at, liker_session in (await db.execute(likers)).all():
         deltas.add(monday(at), int(liker_session), "likes_given", -1)
-    # Their likes on others' contributions: the authors' "received" goes too.
+    # Their reactions on others' contributions: the authors' "received" goes too.
     authors = (
-        select(like.c.created_at, _cohort(other))
+        select(like.c.kind, like.c.created_at, _cohort(other))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(other, other.c.id == contribution.c.member_id)
         .where(like.c.member_id == member_id, contribution.c.hidden_at.is_(None))
     )
-    for at, author_session in (await db.execute(authors)).all():
-        deltas.add(monday(at), int(author_session), "likes_received", -1)
+    for kind, at, author_session in (await db.execute(authors)).all():
+        counter = "likes_received" if kind == ReactionKind.LIKE else "dislikes_received"
+        deltas.add(monday(at), int(author_session), counter, -1)
     await deltas.write(db, workspace_id)
 
 
@@ -531,7 +562,10 @@ def rebuild_statements(
 ) -> list[Executable]:
     """The statements that recompute the workspace's rollup and first contributions from
     the base tables (plain Core: run by `rebuild`, and by migration 0019 on its sync
-    connection, with the `counters` its table had: `COUNTERS_0019`)."""
+    connection, with the `counters` its table had: `COUNTERS_0019`). Without
+    `dislikes_received` among `counters`, as the schema was before migration 0025: every
+    reaction a like, no `contribution_like.kind` column."""
+    reaction_kinds = "dislikes_received" in counters
     table = table_of(WeeklyActivity)
     contribution = table_of(Contribution)
     like = table_of(ContributionLike)
@@ -569,17 +603,24 @@ def rebuild_statements(
         # One event row counts 1 in its own counter, 0 in the others (UNION ALL by position).
         return [one if name == counter else zero for name in counters]
 
+    is_like = like.c.kind == ReactionKind.LIKE if reaction_kinds else true()
     given = (
         select(week_of(like.c.created_at), _cohort(liker), *only("likes_given"))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(liker, liker.c.id == like.c.member_id)
-        .where(visible)
+        .where(visible, is_like)
     )
     received = (
         select(week_of(like.c.created_at), _cohort(author), *only("likes_received"))
         .join(contribution, contribution.c.id == like.c.contribution_id)
         .join(author, author.c.id == contribution.c.member_id)
-        .where(visible)
+        .where(visible, is_like)
+    )
+    disliked = (
+        select(week_of(like.c.created_at), _cohort(author), *only("dislikes_received"))
+        .join(contribution, contribution.c.id == like.c.contribution_id)
+        .join(author, author.c.id == contribution.c.member_id)
+        .where(visible, like.c.kind == ReactionKind.DISLIKE)
     )
     people = table_of(Member)
     since = case((people.c.joined_at.is_not(None), people.c.joined_at), else_=people.c.created_at)
@@ -590,7 +631,8 @@ def rebuild_statements(
     departures = select(week_of(people.c.left_at), _cohort(people), *only("departures")).where(
         people.c.workspace_id == workspace_id, people.c.left_at.is_not(None)
     )
-    events = union_all(contributions, given, received, arrivals, departures).subquery("events")
+    reactions = [given, received, disliked] if reaction_kinds else [given, received]
+    events = union_all(contributions, *reactions, arrivals, departures).subquery("events")
     totals = select(
         literal(workspace_id),
         events.c.week,
@@ -620,7 +662,7 @@ def rebuild_statements(
     )
     return [
         delete(table).where(table.c.workspace_id == workspace_id),
-        # Without the models' defaults of the other columns: migration 0019's table has
+        # Without the models' defaults of the columns not named: migration 0019's table has
         # only its own counters.
         table.insert().from_select(
             ["workspace_id", "week", "session_id", *counters], totals, include_defaults=False

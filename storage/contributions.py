@@ -1,17 +1,19 @@
 """Learner-generated content: shares (tips, questions, experience reports, watch links),
-likes, hiding; and what counts for a member."""
+reactions (likes and dislikes), hiding; and what counts for a member."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
 from storage.models import Contribution, ContributionLike, OutboxMessage
 from storage.upsert import insert_for, table_of
-from storage.vocabulary import FREE_KINDS, ContributionKind
+from storage.vocabulary import FREE_KINDS, ContributionKind, ReactionKind
 
 
 async def save_share(
@@ -74,24 +76,116 @@ async def hide(
     return done
 
 
-async def like(db: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
-    """Record a like; False when this member already liked it."""
+async def react(
+    db: AsyncSession, contribution_id: int, member_id: int, kind: ReactionKind, now: datetime
+) -> ReactionKind | None:
+    """Record the member's reaction (one per member and contribution: a like or a dislike
+    replaces the other); the reaction they had before, None for none (unchanged when it
+    is `kind`). The rollup counts the change (storage/activity.py)."""
+    table = table_of(ContributionLike)
     insert = insert_for(db, ContributionLike).values(
-        contribution_id=contribution_id, member_id=member_id, created_at=now
+        contribution_id=contribution_id, member_id=member_id, kind=kind, created_at=now
     )
     statement = insert.on_conflict_do_nothing(
         index_elements=["contribution_id", "member_id"]
-    ).returning(table_of(ContributionLike).c.id)
-    done = (await db.execute(statement)).scalar_one_or_none() is not None
-    if done:
-        await activity.liked(db, contribution_id, member_id, now)
-    return done
+    ).returning(table.c.id)
+    if (await db.execute(statement)).scalar_one_or_none() is not None:
+        await activity.reacted(db, contribution_id, member_id, [(kind, now, 1)])
+        return None
+    mine = (table.c.contribution_id == contribution_id) & (table.c.member_id == member_id)
+    # Locked (PostgreSQL): two clicks of the same person at once switch it once.
+    held = (
+        await db.execute(select(table.c.kind, table.c.created_at).where(mine).with_for_update())
+    ).one_or_none()
+    if held is None:  # removed by a concurrent transaction since the insert met it
+        return await react(db, contribution_id, member_id, kind, now)
+    before, given_at = ReactionKind(held.kind), held.created_at
+    if before == kind:
+        return before
+    await db.execute(update(table).where(mine).values(kind=kind, created_at=now))
+    await activity.reacted(
+        db, contribution_id, member_id, [(before, _aware(given_at), -1), (kind, now, 1)]
+    )
+    return before
+
+
+async def unreact(
+    db: AsyncSession, contribution_id: int, member_id: int, kind: ReactionKind | None = None
+) -> ReactionKind | None:
+    """Remove the member's reaction (only when it is `kind`, if given); the reaction
+    removed, None when there was none (or another kind)."""
+    table = table_of(ContributionLike)
+    condition = (table.c.contribution_id == contribution_id) & (table.c.member_id == member_id)
+    if kind is not None:
+        condition &= table.c.kind == kind
+    removed = (
+        await db.execute(delete(table).where(condition).returning(table.c.kind, table.c.created_at))
+    ).one_or_none()
+    if removed is None:
+        return None
+    gone = ReactionKind(removed.kind)
+    await activity.reacted(db, contribution_id, member_id, [(gone, _aware(removed.created_at), -1)])
+    return gone
+
+
+def _aware(at: datetime) -> datetime:
+    """An instant read through the table (Core: SQLite gives it back naive, in UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def like(db: AsyncSession, contribution_id: int, member_id: int, now: datetime) -> bool:
+    """Record a like; False when this member already liked it."""
+    return await react(db, contribution_id, member_id, ReactionKind.LIKE, now) != ReactionKind.LIKE
 
 
 async def like_count(db: AsyncSession, contribution_id: int) -> int:
-    """How many members liked it."""
-    query = select(func.count()).where(ContributionLike.contribution_id == contribution_id)
-    return int((await db.execute(query)).scalar_one())
+    """How many members liked it (the public post shows this count only)."""
+    return (await reaction_counts(db, contribution_id)).likes
+
+
+@dataclass(frozen=True)
+class ReactionCounts:
+    """How many members like something, and how many find it not useful to them."""
+
+    likes: int = 0
+    dislikes: int = 0
+
+
+def _counted(rows: Any) -> ReactionCounts:
+    found = {ReactionKind(kind): int(n) for kind, n in rows}
+    return ReactionCounts(found.get(ReactionKind.LIKE, 0), found.get(ReactionKind.DISLIKE, 0))
+
+
+async def reaction_counts(db: AsyncSession, contribution_id: int) -> ReactionCounts:
+    """The contribution's likes and dislikes."""
+    query = (
+        select(ContributionLike.kind, func.count())
+        .where(ContributionLike.contribution_id == contribution_id)
+        .group_by(ContributionLike.kind)
+    )
+    return _counted((await db.execute(query)).all())
+
+
+async def reactions_received(db: AsyncSession, member_id: int) -> ReactionCounts:
+    """The likes and dislikes the member's visible contributions received (for `me`)."""
+    query = (
+        select(ContributionLike.kind, func.count())
+        .join(Contribution, Contribution.id == ContributionLike.contribution_id)
+        .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))
+        .group_by(ContributionLike.kind)
+    )
+    return _counted((await db.execute(query)).all())
+
+
+async def reaction_of(
+    db: AsyncSession, contribution_id: int, member_id: int
+) -> ReactionKind | None:
+    """The member's reaction to the contribution, if any."""
+    query = select(ContributionLike.kind).where(
+        ContributionLike.contribution_id == contribution_id,
+        ContributionLike.member_id == member_id,
+    )
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def counts_by_outcome(db: AsyncSession, member_id: int) -> dict[str, int]:

@@ -325,7 +325,8 @@ async def mark_asker_joined(
 def _build_mark_asker_joined(insert_into: InsertInto) -> Any:
     # Spelled out: SQLAlchemy does not correlate a subquery of RETURNING to the table written.
     gave_like = (
-        "EXISTS (SELECT 1 FROM contribution_like WHERE contribution_like.member_id = member.id)"
+        "EXISTS (SELECT 1 FROM contribution_like WHERE contribution_like.member_id = member.id"
+        " AND contribution_like.kind = 'like')"
     )
     answered = "EXISTS (SELECT 1 FROM mentee_wish WHERE mentee_wish.member_id = member.id)"
     return _build_mark_joined(insert_into).returning(

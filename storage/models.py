@@ -48,6 +48,7 @@ from storage.vocabulary import (
     PairEndReason,
     PulseAnswerField,
     PulseStatus,
+    ReactionKind,
     ReferralResponse,
     WishStatus,
 )
@@ -447,10 +448,13 @@ class Contribution(Base):
 
 
 class ContributionLike(Base):
-    """A member likes a contribution (the Like button; Slack reactions later)."""
+    """A member's reaction to a contribution: a like or a dislike ("not useful to me"),
+    by a button or an emoji. One per member and contribution (a switch changes `kind`, a
+    removal deletes the row)."""
 
     __tablename__ = "contribution_like"
     __table_args__ = (
+        one_of("kind", ReactionKind),
         UniqueConstraint("contribution_id", "member_id", name="uq_contribution_like"),
         # A member's likes given (the activity rollup when they move or are erased).
         Index("ix_contribution_like_member", "member_id"),
@@ -459,6 +463,10 @@ class ContributionLike(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    kind: Mapped[ReactionKind] = mapped_column(
+        Vocabulary(ReactionKind), default=ReactionKind.LIKE, server_default=ReactionKind.LIKE.value
+    )
+    # When it was given, or last switched between like and dislike (the rollup's week).
     created_at: Mapped[datetime]
 
 
@@ -488,6 +496,7 @@ class WeeklyActivity(Base):
             "shares",
             "likes_given",
             "likes_received",
+            "dislikes_received",
             "arrivals",
             "departures",
             "questions",
@@ -507,6 +516,8 @@ class WeeklyActivity(Base):
     shares: Mapped[int] = mapped_column(Integer, default=0)
     likes_given: Mapped[int] = mapped_column(Integer, default=0)
     likes_received: Mapped[int] = mapped_column(Integer, default=0)
+    # "Not useful to me" received (migration 0025); dislikes given are counted nowhere.
+    dislikes_received: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The community's size: members who start counting that week, and who left that week.
     arrivals: Mapped[int] = mapped_column(Integer, default=0)
     departures: Mapped[int] = mapped_column(Integer, default=0)

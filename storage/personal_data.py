@@ -154,12 +154,14 @@ async def _contributions(db: AsyncSession, member: Member) -> list[dict[str, Any
 
 
 async def _likes(db: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    """Their reactions to others' contributions: likes, and dislikes ("not useful to me"),
+    under the key they always had (`likes_given`), each with its kind."""
     rows = await db.execute(
-        select(ContributionLike.contribution_id, ContributionLike.created_at)
+        select(ContributionLike.contribution_id, ContributionLike.kind, ContributionLike.created_at)
         .where(ContributionLike.member_id == member.id)
         .order_by(ContributionLike.id)
     )
-    return [{"contribution": cid, "at": _iso(at)} for cid, at in rows]
+    return [{"contribution": cid, "kind": str(kind), "at": _iso(at)} for cid, kind, at in rows]
 
 
 async def _pulses(db: AsyncSession, member: Member) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ equal to its value, formats as its value and serializes to JSON as its value.
 
 Adding or removing a value is a schema change: the migration that changes the CHECK
 constraint goes with it (migration 0021 freezes the lists as they were then, and each later
-migration that changes one freezes its new list, as 0024 did for contribution.kind; a test
-compares the latest lists with these enums).
+migration that adds a vocabulary or changes one freezes its own in its `VOCABULARIES`, as
+0024 did for contribution.kind and 0025 for contribution_like.kind; a test compares them,
+applied in order, with these enums).
 """
 
 from __future__ import annotations
@@ -129,6 +130,19 @@ FREE_KINDS = (
     ContributionKind.EXPERIENCE,
     ContributionKind.WATCH,
 )
+
+
+class ReactionKind(StrEnum):
+    """What a member says of someone else's contribution (contribution_like.kind): one
+    reaction per member and contribution, changeable, removable.
+
+    LIKE: 👍 (a button or an approving emoji). DISLIKE: 👎 "not useful to me": its author
+    and the animators see how many, the public post does not, and it never counts toward
+    badges.
+    """
+
+    LIKE = "like"
+    DISLIKE = "dislike"
 
 
 class ContributionOutcome(StrEnum):

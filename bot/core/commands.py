@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.context import Context
+from bot.core.events import Reaction
 from bot.core.parsing import Token, fold, join_tokens
 from bot.core.replies import Reply
 from storage.vocabulary import MemberRole
@@ -28,9 +29,11 @@ class Args:
 
 
 CommandHandler = Callable[[Context, Args], Awaitable[list[Reply]]]
-# A button's handler gets its value; a reaction's, the message reacted to; a form's, the
-# submitted values (the JSON object's text).
+# A button's handler gets its value; a form's, the submitted values (the JSON object's text).
 ActionHandler = Callable[[Context, str], Awaitable[list[Reply]]]
+# The reaction row's handler gets the reaction (the message reacted to, approving or not,
+# added or taken off).
+ReactionHandler = Callable[[Context, Reaction], Awaitable[list[Reply]]]
 # A form whose action_id carries an argument after a colon: `challenge.answer:12:success`.
 ArgumentActionHandler = Callable[[Context, str, str], Awaitable[list[Reply]]]
 
@@ -61,14 +64,20 @@ class Command:
 
 @dataclass(frozen=True)
 class Action:
-    """A button, matched by its action_id; the handler gets the button's value.
-
-    The router's one reaction row is an Action too: its action_id names it in logs (and
-    in the playground's API, which has no emoji), its handler gets the message reacted to.
-    """
+    """A button, matched by its action_id; the handler gets the button's value."""
 
     action_id: str
     handler: ActionHandler
+    role: MemberRole = MemberRole.LEARNER
+
+
+@dataclass(frozen=True)
+class ReactionRow:
+    """The router's one reaction row: its action_id names it in logs (and in the
+    playground's API, which has no emoji), its handler gets the reaction."""
+
+    action_id: str
+    handler: ReactionHandler
     role: MemberRole = MemberRole.LEARNER
 
 

@@ -91,7 +91,7 @@ class Dispatcher:
         return await self._run(event, self._route(event), event.action_id, deliver)
 
     async def reaction(self, event: Reaction, deliver: Deliver | None = None) -> list[Reply]:
-        """Handle a reaction added to a message."""
+        """Handle a reaction added to a message or taken off it."""
         return await self._run(event, self._route(event), "", deliver)
 
     async def handle(self, event: InboundEvent, deliver: Deliver | None = None) -> list[Reply]:
@@ -110,7 +110,7 @@ class Dispatcher:
             return lambda ctx: router.action(ctx, event.action_id, event.value)
         if isinstance(event, FormSubmission):
             return lambda ctx: router.form(ctx, event.action_id, event.values)
-        return lambda ctx: router.reaction(ctx, event.message)
+        return lambda ctx: router.reaction(ctx, event)
 
     async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
         """Refuse `event` without running it (an adapter's own check failed): the message

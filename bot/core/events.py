@@ -2,7 +2,7 @@
 
 Four kinds, each with its own entry point in the dispatcher (bot/core/dispatch.py) and its
 own table in the router (bot/core/routing.py): a command typed, a button clicked, a form
-submitted, a reaction added to a message. An adapter says which one happened in its
+submitted, a reaction added to a message or taken off it. An adapter says which one happened in its
 platform's terms (a Slack modal's submission is a form, a Teams card's submit carrying
 `form` is one too); no string convention stands for a kind.
 """
@@ -75,19 +75,22 @@ class FormSubmission:
 
 @dataclass(frozen=True)
 class Reaction:
-    """An approving reaction added to a message (a Slack emoji, a Teams 👍 ❤️ …).
+    """A reaction added to a message, or taken off it (`removed`): one that approves (a
+    Slack emoji, a Teams 👍 ❤️ …) or one that says "not useful to me" (`approving`
+    False: Slack's 👎).
 
     `message` names the message as the outbox recorded it when posting it (Slack
     `<channel>:<ts>`, Teams `<conversation>|<activity id>`, the playground's message id).
-    Which of its platform's reactions approve is each adapter's word (Slack's 👎 ❌ and
-    Teams' 😢 😠 do not), and only those become events; no adapter listens to a reaction
-    being removed, so there is no such event.
+    Which of its platform's reactions approve, and which disapprove, is each adapter's word
+    (Slack's ❌ and Teams' 😢 😠 are neither), and only those become events.
     """
 
     origin: Origin
     user: PlatformUser
     message: str
     event_id: str | None = None
+    approving: bool = True
+    removed: bool = False
 
 
 InboundEvent = CommandEvent | ActionEvent | FormSubmission | Reaction

@@ -15,15 +15,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.core.commands import (
-    Action,
     ActionTable,
     Args,
     CommandHandler,
     CommandTable,
     FormTable,
+    ReactionRow,
 )
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.events import Reaction
 from bot.core.parsing import Token, strip_prefix, tokenize
 from bot.core.replies import Reply
 
@@ -41,7 +42,7 @@ class Router:
         actions: ActionTable,
         forms: FormTable,
         *,
-        reaction: Action,
+        reaction: ReactionRow,
         on_empty: CommandHandler,
         on_unknown: UnknownHandler,
     ) -> None:
@@ -88,8 +89,8 @@ class Router:
         assert form.handler is not None  # FormTable.get returns a runnable form only
         return await form.handler(ctx, values)
 
-    async def reaction(self, ctx: Context, message: str) -> list[Reply]:
-        """Run the reaction row's handler on the message reacted to."""
+    async def reaction(self, ctx: Context, reaction: Reaction) -> list[Reply]:
+        """Run the reaction row's handler on a reaction added or taken off."""
         ctx.command_key = self.reaction_row.action_id
         ctx.require(self.reaction_row.role)
-        return await self.reaction_row.handler(ctx, message)
+        return await self.reaction_row.handler(ctx, reaction)

@@ -1,13 +1,28 @@
-"""Learner-generated content in the conversation: answers and shares, likes, hiding.
+"""Learner-generated content in the conversation: answers and shares, likes and dislikes,
+hiding.
 
 A share is of one kind (issue 19): a tip (`share <text>`), a question (`share question
 <text>`), an experience report (`share experience <text>`), a watch link (`share watch
 <link> [why]`: an http(s) link, with an optional comment). `share` alone opens a form that
 asks for the kind, the text and a link, and goes through the same checks as the command.
 
-Anyone but the author may like a post (once). Hiding is for animators, with the `hide`
-command and the post's number: the post carries no Hide button, since it looks the same
-to everyone and learners would only be refused.
+Anyone but the author may react to a post: 👍 like it, or 👎 "not useful to me" — one
+reaction per person, by the post's buttons or by an emoji (Slack; Teams has no 👎
+reaction, its button is the way). A button toggles: the one already chosen takes the
+reaction back, the other switches to it; each click is answered. An emoji sets the
+reaction, taking it off removes the reaction only when it is of that emoji's kind (a 👍
+taken off after a 👎 changed nothing); emojis get no answer. Slack keeps each emoji apart
+and the bot one reaction per person: someone who put 👍 and ❤️ and takes ❤️ off has taken
+their like back (the bot does not ask Slack which emojis are left).
+
+The public post shows the likes only. A public dislike count would tell everyone that a
+post "is not useful", which discourages its author (most of all a beginner's first
+share) and invites piling on; "not useful to me" is a signal for the author and the
+animators, who see both counts (`reactions <number>`, `me`, the dashboard). Dislikes never
+count toward badges or as activity given (storage/activity.py).
+
+Hiding is for animators, with the `hide` command and the post's number: the post carries
+no Hide button, since it looks the same to everyone and learners would only be refused.
 
 Each contribution is posted under the learner's name and kept live: its post is
 re-rendered from the database whenever it is sent (likes, an edit, hiding), so every
@@ -25,15 +40,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
+from bot.core.events import Reaction
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
+from bot.core.roles import allows
 from bot.handlers import badges
 from bot.handlers.community import community_conversation
 from bot.i18n import Translator
 from storage import contributions, members, outbox_keys, outbox_store
 from storage.models import Contribution, Member
-from storage.vocabulary import FREE_KINDS, ContributionKind
+from storage.vocabulary import FREE_KINDS, ContributionKind, MemberRole, ReactionKind
 
 LIKE_ACTION = "contribution.like"
+DISLIKE_ACTION = "contribution.dislike"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
 SHARE_FORM_ACTION = "contribution.share"
@@ -100,7 +118,11 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
         else TITLES[contribution.kind]
     )
     title = t(title_key, name=author)
-    buttons = [Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id))]
+    buttons = [
+        Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id)),
+        # No count: the public post shows the likes only (the module's docstring says why).
+        Button(t("contributions.dislike"), DISLIKE_ACTION, str(contribution.id)),
+    ]
     if contribution.link:
         buttons.append(Button(t("challenges.open_link"), url=contribution.link))
     # No Hide button: the post is one message that everyone in the conversation sees the
@@ -283,33 +305,84 @@ async def _contribution(ctx: Context, raw: str) -> Contribution:
 
 
 async def like(ctx: Context, value: str) -> list[Reply]:
-    """The Like button: one like per member, shown on the post."""
-    return await _like(ctx, await _contribution(ctx, value))
+    """The Like button: likes the post, or takes the like back when it was there."""
+    return await _toggle(ctx, await _contribution(ctx, value), ReactionKind.LIKE)
 
 
-async def react(ctx: Context, value: str) -> list[Reply]:
-    """A reaction (an emoji on Slack) on a posted contribution: a like. `value` is the
-    platform id of the message reacted to; a message that is no contribution is ignored,
-    and so is the author's own reaction (reactions get no answer: nothing is said, nothing
-    counts)."""
-    contribution = await contributions.by_posted_message(
-        ctx.db, ctx.workspace.id, ctx.origin.platform, value.strip()[:255]
-    )
-    if contribution is None or contribution.member_id == ctx.actor.id:
-        return []
-    return await _like(ctx, contribution)
+async def dislike(ctx: Context, value: str) -> list[Reply]:
+    """The "Not useful to me" button: the same toggle, for a dislike."""
+    return await _toggle(ctx, await _contribution(ctx, value), ReactionKind.DISLIKE)
 
 
-async def _like(ctx: Context, contribution: Contribution) -> list[Reply]:
+async def _toggle(ctx: Context, contribution: Contribution, kind: ReactionKind) -> list[Reply]:
     value = str(contribution.id)
     if contribution.hidden_at is not None:
         raise UserError("contributions.unknown", id=value[:12])
     if contribution.member_id == ctx.actor.id:
-        raise UserError("contributions.own_like")
-    if not await contributions.like(ctx.db, contribution.id, ctx.actor.id, ctx.now):
-        return [Reply(ctx.t("contributions.already_liked"))]
-    await republish(ctx, contribution, f"like:{ctx.actor.id}")
-    return [Reply(ctx.t("contributions.liked"))]
+        raise UserError(f"contributions.own_{kind}")
+    before: ReactionKind | None
+    if await contributions.unreact(ctx.db, contribution.id, ctx.actor.id, kind) is not None:
+        before, said = kind, f"contributions.{kind}_removed"
+    else:
+        before = await contributions.react(ctx.db, contribution.id, ctx.actor.id, kind, ctx.now)
+        # `before == kind`: a click of the same person at the same moment recorded it first.
+        switched = before is not None and before != kind
+        said = f"contributions.switched_{kind}" if switched else f"contributions.{kind}d"
+    await _show_likes(ctx, contribution, kind, before)
+    return [Reply(ctx.t(said))]
+
+
+async def react(ctx: Context, reaction: Reaction) -> list[Reply]:
+    """An emoji added to a posted contribution, or taken off it: 👍 (and the other
+    approving ones) a like, 👎 a dislike. The message reacted to is named by its platform
+    id; a message that is no contribution is ignored, and so are a hidden post and the
+    author's own reactions. Silent: nothing is said (the post's like count shows it)."""
+    contribution = await contributions.by_posted_message(
+        ctx.db, ctx.workspace.id, ctx.origin.platform, reaction.message.strip()[:255]
+    )
+    if (
+        contribution is None
+        or contribution.hidden_at is not None
+        or contribution.member_id == ctx.actor.id
+    ):
+        return []
+    kind = ReactionKind.LIKE if reaction.approving else ReactionKind.DISLIKE
+    if reaction.removed:
+        # Only a reaction of the emoji's kind goes: a 👍 taken off after a 👎 (which
+        # replaced the like) leaves the dislike.
+        if await contributions.unreact(ctx.db, contribution.id, ctx.actor.id, kind) is not None:
+            await _show_likes(ctx, contribution, kind, kind)
+        return []
+    before = await contributions.react(ctx.db, contribution.id, ctx.actor.id, kind, ctx.now)
+    if before != kind:
+        await _show_likes(ctx, contribution, kind, before)
+    return []
+
+
+async def _show_likes(
+    ctx: Context, contribution: Contribution, kind: ReactionKind, before: ReactionKind | None
+) -> None:
+    """Edit the post when its like count changed (a like came or went)."""
+    if ReactionKind.LIKE in (kind, before):
+        # One edit per change (a reaction can come and go many times): its own key.
+        await republish(ctx, contribution, f"{kind}:{ctx.actor.id}:{ctx.now.isoformat()}")
+
+
+async def reactions(ctx: Context, args: Args) -> list[Reply]:
+    """`reactions <number>`: a post's likes and dislikes, for its author and animators."""
+    if not args:
+        raise UserError("contributions.reactions_usage")
+    contribution = await _contribution(ctx, args.tokens[0].value)
+    if contribution.member_id != ctx.actor.id and not allows(ctx.role, MemberRole.ANIMATOR):
+        raise UserError("contributions.reactions_refused", id=contribution.id)
+    counts = await contributions.reaction_counts(ctx.db, contribution.id)
+    text = ctx.t(
+        "contributions.reactions",
+        id=contribution.id,
+        likes=ctx.t("contributions.count_likes", count=counts.likes),
+        dislikes=ctx.t("contributions.count_dislikes", count=counts.dislikes),
+    )
+    return [Reply(text)]
 
 
 # --- hide ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`me`: a member's own page — level, when and where they joined, what they contributed.
+"""`me`: a member's own page — level, when and where they joined, what they contributed,
+the likes and dislikes ("not useful to me") their posts received.
 
 With the ladder's progress toward the next level ("2 of 5 challenge answers, 12 of 30 days").
 """
@@ -51,6 +52,13 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
         Field(t("profile.joined_label"), joined),
         Field(t("profile.contributions_label"), shared),
     ]
+    # What others said of them: the likes, and the "not useful to me" only they see.
+    received = await contributions.reactions_received(ctx.db, member.id)
+    said = (
+        t("contributions.count_likes", count=received.likes),
+        t("contributions.count_dislikes", count=received.dislikes),
+    )
+    fields.append(Field(t("profile.reactions_label"), ", ".join(said)))
     rank = ladder.rank(level.id) if level else 0
     counted = await badges.counts_of(ctx.db, member.id, ladder.daily_caps, ladder.points)
     if counted is not None and rank < len(ladder.levels):

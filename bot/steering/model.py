@@ -162,6 +162,8 @@ class ActivityWeek:
     questions: int = 0
     experiences: int = 0
     watches: int = 0
+    # "Not useful to me" their contributions received (never given by anyone's count).
+    dislikes_received: int = 0
 
     @property
     def contributions(self) -> int:

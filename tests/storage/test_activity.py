@@ -26,11 +26,19 @@ from storage.models import (
     WeeklyActivity,
     Workspace,
 )
-from storage.vocabulary import FREE_KINDS, ContributionKind
+from storage.vocabulary import FREE_KINDS, ContributionKind, ReactionKind
 from tests.support import databases
 
-# The first six counters (answers, successes, not_yets, shares, likes_given, likes_received).
-SIX = activity.COUNTERS[:6]
+# The counters the tests by hand read, in their tuples' order.
+REACTION_COUNTERS = (
+    "answers",
+    "successes",
+    "not_yets",
+    "shares",
+    "likes_given",
+    "likes_received",
+    "dislikes_received",
+)
 
 START = datetime(2026, 9, 3, 8, 0, tzinfo=UTC)  # a Thursday
 
@@ -156,7 +164,8 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
     for _step in range(160):
         now += timedelta(hours=rng.randint(1, 30))
         op = rng.choices(
-            ["answer", "share", "like", "hide", "rejoin", "erase"], [40, 15, 30, 6, 5, 2]
+            ["answer", "share", "like", "unreact", "hide", "rejoin", "erase"],
+            [40, 15, 30, 8, 6, 5, 2],
         )[0]
         member_id = rng.choice(alive)
         if op == "answer":
@@ -189,7 +198,13 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
                 select(Contribution.member_id).where(Contribution.id == target_id)
             )
             if author != member_id:
-                await contributions.like(db, target_id, member_id, now)
+                # A like or a dislike; given again, a reaction switches (or stays).
+                kind = rng.choice([ReactionKind.LIKE, ReactionKind.LIKE, ReactionKind.DISLIKE])
+                await contributions.react(db, target_id, member_id, kind, now)
+        elif op == "unreact" and made:
+            # Removed, or (an emoji of the other kind taken off) left as it is.
+            either = rng.choice([None, ReactionKind.LIKE, ReactionKind.DISLIKE])
+            await contributions.unreact(db, rng.choice(made), member_id, either)
         elif op == "hide" and made:
             await contributions.hide(db, rng.choice(made), anim, "spam", now)
         elif op == "rejoin" and member_id != anim:
@@ -272,26 +287,26 @@ async def test_counts_by_hand(db_sessions: async_sessionmaker[AsyncSession]) -> 
         await contributions.like(db, share.id, ann.id, START + timedelta(days=2))
         await contributions.like(db, share.id, anim.id, START + timedelta(days=2))
     async with db_sessions.begin() as db:
-        rows = await _rows(db, w, SIX)
+        rows = await _rows(db, w, REACTION_COUNTERS)
         a, b = sessions_[0], sessions_[1]
-        # answers, successes, not_yets, shares, likes_given, likes_received
+        # answers, successes, not_yets, shares, likes_given, likes_received, dislikes_received
         assert rows == {
-            (monday, a): (1, 1, 0, 0, 1, 0),
-            (monday, b): (0, 0, 0, 1, 0, 2),
-            (monday, 0): (0, 0, 0, 0, 1, 0),  # the animator joined through no session
-            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
-            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+            (monday, a): (1, 1, 0, 0, 1, 0, 0),
+            (monday, b): (0, 0, 0, 1, 0, 2, 0),
+            (monday, 0): (0, 0, 0, 0, 1, 0, 0),  # the animator joined through no session
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1, 0),
         }
         firsts = await _firsts(db, w)
         assert firsts[ann.id] == START and firsts[bob.id] == START + timedelta(days=1)
         assert firsts[anim.id] is None
         await contributions.hide(db, share.id, anim.id, "off topic", START + timedelta(days=9))
     async with db_sessions.begin() as db:
-        rows = await _rows(db, w, SIX)
+        rows = await _rows(db, w, REACTION_COUNTERS)
         assert rows == {
-            (monday, a): (1, 1, 0, 0, 0, 0),
-            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0),
-            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1),
+            (monday, a): (1, 1, 0, 0, 0, 0, 0),
+            (monday + timedelta(days=7), b): (0, 0, 0, 0, 1, 0, 0),
+            (monday + timedelta(days=7), a): (0, 0, 0, 0, 0, 1, 0),
         }
         assert (await _firsts(db, w))[bob.id] is None
 
@@ -333,6 +348,49 @@ async def test_each_kind_counts_in_shares_and_in_its_own_counter(
         await activity.rebuild(db, w)
     async with db_sessions.begin() as db:
         assert await _rows(db, w, kinds) == kept
+
+
+async def test_dislikes_count_as_received_only_and_switches_move_between_counters(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db_sessions.begin() as db:
+        workspace, people, sessions_, _occurrences = await _community(db)
+        anim, ann, bob = people[0], people[1], people[2]  # ann: AAA1, bob: BBB2
+        w, a, b = workspace.id, sessions_[0], sessions_[1]
+        monday, later = date(2026, 8, 31), date(2026, 9, 7)
+        share = await contributions.save_share(
+            db, workspace_id=w, member_id=bob.id, text="tip", now=START
+        )
+        like, dislike = ReactionKind.LIKE, ReactionKind.DISLIKE
+        assert await contributions.react(db, share.id, ann.id, like, START) is None
+        assert await contributions.react(db, share.id, anim.id, dislike, START) is None
+        assert await contributions.react(db, share.id, anim.id, dislike, START) == dislike
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, REACTION_COUNTERS) == {
+            (monday, b): (0, 0, 0, 1, 0, 1, 1),
+            (monday, a): (0, 0, 0, 0, 1, 0, 0),  # a dislike is given by nobody's count
+        }
+        assert await contributions.reaction_counts(db, share.id) == (
+            contributions.ReactionCounts(likes=1, dislikes=1)
+        )
+        # A week later Ann finds it not useful after all, the animator likes it now.
+        week = START + timedelta(days=7)
+        assert await contributions.react(db, share.id, ann.id, dislike, week) == like
+        assert await contributions.react(db, share.id, anim.id, like, week) == dislike
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, REACTION_COUNTERS) == {
+            (monday, b): (0, 0, 0, 1, 0, 0, 0),
+            (later, b): (0, 0, 0, 0, 0, 1, 1),
+            (later, 0): (0, 0, 0, 0, 1, 0, 0),
+        }
+        # An emoji of the other kind taken off changes nothing; of its kind, removes it.
+        assert await contributions.unreact(db, share.id, ann.id, like) is None
+        assert await contributions.unreact(db, share.id, ann.id, dislike) == dislike
+        assert await contributions.unreact(db, share.id, anim.id) == like
+        assert await contributions.unreact(db, share.id, anim.id) is None
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, REACTION_COUNTERS) == {(monday, b): (0, 0, 0, 1, 0, 0, 0)}
+        assert await contributions.reaction_counts(db, share.id) == contributions.ReactionCounts()
 
 
 def test_monday() -> None:
@@ -386,8 +444,39 @@ async def test_the_same_answer_twice_at_once_counts_once(
 
     await asyncio.gather(save("success", 0), save("not_yet", 0.05))
     async with db_sessions.begin() as db:
-        kept = await _rows(db, w, activity.COUNTERS)
+        kept = await _rows(db, w, REACTION_COUNTERS)
         await activity.rebuild(db, w)
     async with db_sessions.begin() as db:
-        assert await _rows(db, w, activity.COUNTERS) == kept
+        assert await _rows(db, w, REACTION_COUNTERS) == kept
         assert sum(counts[0] for counts in kept.values()) == 1
+
+
+@pytest.mark.postgres
+async def test_a_like_and_a_dislike_of_one_person_at_once_leave_one_reaction_counted_once(
+    postgres_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two clicks of the same person on PostgreSQL (👍 then 👎 before the first commits):
+    one reaction stays, and the rollup counts exactly it."""
+    db_sessions = postgres_sessions
+    async with db_sessions.begin() as db:
+        workspace, people, _, _ = await _community(db)
+        share = await contributions.save_share(
+            db, workspace_id=workspace.id, member_id=people[2].id, text="tip", now=START
+        )
+    w, ann = workspace.id, people[1].id
+
+    async def click(kind: ReactionKind, pause: float) -> None:
+        async with db_sessions.begin() as db:
+            await asyncio.sleep(pause)
+            await contributions.react(db, share.id, ann, kind, START + timedelta(hours=1))
+            await asyncio.sleep(0.2)  # the other one waits for this commit
+
+    await asyncio.gather(click(ReactionKind.LIKE, 0), click(ReactionKind.DISLIKE, 0.05))
+    async with db_sessions.begin() as db:
+        assert await contributions.reaction_of(db, share.id, ann) == ReactionKind.DISLIKE
+        kept = await _rows(db, w, REACTION_COUNTERS)
+        await activity.rebuild(db, w)
+    async with db_sessions.begin() as db:
+        assert await _rows(db, w, REACTION_COUNTERS) == kept
+        assert sum(counts[5] for counts in kept.values()) == 0  # no like received
+        assert sum(counts[6] for counts in kept.values()) == 1  # one dislike received

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from storage import activity
 from storage.db import create_engine, session_factory
-from storage.models import Member, OccurrenceActivity, UtcDateTime, WeeklyActivity
+from storage.models import (
+    ContributionLike,
+    Member,
+    OccurrenceActivity,
+    UtcDateTime,
+    WeeklyActivity,
+)
+from storage.vocabulary import ReactionKind
 from tests.support import migrations
 
 T = datetime(2026, 9, 2, 10, 0, tzinfo=UTC)  # a Wednesday: week of Monday 08-31
@@ -205,21 +212,19 @@ async def test_the_rollup_is_backfilled(empty_database: str) -> None:
     # counters, 0 for these rows).
     await migrations.migrate_to(url, "head")
 
+    # The columns as they are at 0019 (migration 0025 adds dislikes_received).
+    t = WeeklyActivity
+    at_0019 = (t.answers, t.successes, t.not_yets, t.shares, t.likes_given, t.likes_received)
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as db:
             weeks = {
-                (row.week, row.session_id): (
-                    row.answers,
-                    row.successes,
-                    row.not_yets,
-                    row.shares,
-                    row.likes_given,
-                    row.likes_received,
-                    row.arrivals,
-                    row.departures,
-                )
-                for row in (await db.execute(sa.select(WeeklyActivity))).scalars()
+                (week, session_id): (*counts,)
+                for week, session_id, *counts in (
+                    await db.execute(
+                        sa.select(t.week, t.session_id, *at_0019, t.arrivals, t.departures)
+                    )
+                ).all()
             }
             # bob's hidden not-yet and ann's like on it do not count
             assert weeks == {
@@ -235,6 +240,19 @@ async def test_the_rollup_is_backfilled(empty_database: str) -> None:
                 (await db.execute(sa.select(Member.id, Member.first_contributed_at))).all()
             )
             assert firsts == {1: None, 2: T, 3: T.replace(day=9)}
+    finally:
+        await engine.dispose()
+
+    # Up to the head: every reaction so far a like (migration 0025), the counts unchanged,
+    # and the same as a rebuild of today's gives them.
+    await migrations.migrate_to(url, "head")
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as db:
+            kinds = (await db.execute(sa.select(ContributionLike.kind))).scalars().all()
+            assert kinds == [ReactionKind.LIKE, ReactionKind.LIKE]
+            counted = sa.select(t.week, t.session_id, *at_0019, t.dislikes_received)
+            before = (await db.execute(counted)).all()
             await activity.rebuild(db, 1)
             await db.commit()
             again = {
@@ -242,5 +260,6 @@ async def test_the_rollup_is_backfilled(empty_database: str) -> None:
                 for row in (await db.execute(sa.select(WeeklyActivity))).scalars()
             }
             assert again == {(date(2026, 8, 31), 7): 1, (date(2026, 9, 7), 7): 0}
+            assert sorted((await db.execute(counted)).all()) == sorted(before)
     finally:
         await engine.dispose()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handlers.badges import rules
-from bot.ladder import DEFAULT_LADDER, Ladder, LevelSpec
-from storage import badges
+from bot.ladder import CRITERIA, DEFAULT_LADDER, Ladder, LevelSpec
+from storage import badges, contributions
 from storage.db import create_engine, session_factory
 from storage.models import (
     BadgeAward,
@@ -24,6 +24,7 @@ from storage.models import (
     Referral,
     Workspace,
 )
+from storage.vocabulary import ReactionKind
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LADDER = DEFAULT_LADDER  # junior: 1 contribution; confirmed: 5 answers, 1 pulse, 30 days;
@@ -300,3 +301,33 @@ async def test_a_level_asking_for_questions_is_met_by_questions_only(
         assert await evaluate(db) == ["curious"]
         await _contribute(db, bob, "watch", 2)
         assert await evaluate(db) == ["reader"]
+
+
+async def test_reactions_count_toward_no_badge_and_dislikes_least_of_all(
+    db_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The ladder counts what members do (bot/ladder.py CRITERIA: no reaction among them):
+    a dislike received, given, or switched from a like changes no count and awards
+    nothing."""
+    assert not [name for name in CRITERIA if "like" in name]
+    async with db_sessions() as db, db.begin():
+        author = await _member(db, "author", 40)
+        others = [await _member(db, f"reader{n}", 40) for n in range(4)]
+        await _contribute(db, author, "share", 1)
+        await _evaluate(db)
+        share = (await db.execute(select(Contribution.id))).scalar_one()
+        before = await badges.counts_of(db, author.id, LADDER.daily_caps, LADDER.points)
+        readers = [
+            await badges.counts_of(db, reader.id, LADDER.daily_caps, LADDER.points)
+            for reader in others
+        ]
+        for n, reader in enumerate(others):
+            kind = ReactionKind.DISLIKE if n % 2 else ReactionKind.LIKE
+            await contributions.react(db, share, reader.id, kind, NOW)
+        await contributions.react(db, share, others[0].id, ReactionKind.DISLIKE, NOW)
+        assert await badges.counts_of(db, author.id, LADDER.daily_caps, LADDER.points) == before
+        assert [
+            await badges.counts_of(db, reader.id, LADDER.daily_caps, LADDER.points)
+            for reader in others
+        ] == readers
+        assert await _evaluate(db) == []

@@ -1,10 +1,11 @@
 """The closed vocabularies (storage/vocabulary.py): typed in the code, enforced by the
-database, frozen in migration 0021.
+database, frozen in migration 0021 (and in the later migrations that add one).
 
 - the code names a vocabulary's values by their enum members, never by string literals
   (an `ast` scan of bot/ and storage/);
 - on both databases, a value outside a column's vocabulary is refused (IntegrityError);
-- the lists migration 0021 froze equal the enums, and its constraints are the models';
+- the lists migration 0021 froze, with those of later migrations, equal the enums, and
+  their constraints are the models';
 - a row read back holds the enum member itself.
 """
 
@@ -41,10 +42,6 @@ def _vocabulary_columns() -> dict[tuple[str, str], type[StrEnum]]:
     return found
 
 
-def _migration_0021() -> ModuleType:
-    return _migration("0021_vocabulary_checks")
-
-
 def _migration(name: str) -> ModuleType:
     path = REPO / "storage" / "migrations" / "versions" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
@@ -52,6 +49,22 @@ def _migration(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _migration_0021() -> ModuleType:
+    return _migration("0021_vocabulary_checks")
+
+
+# The migrations after 0021 that add or change a vocabulary, each freezing its own lists.
+LATER_VOCABULARIES = ("0024_contribution_kinds", "0025_contribution_reactions")
+
+
+def _frozen() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The vocabularies as the migrations froze them, applied in order."""
+    frozen = dict(_migration_0021().VOCABULARIES)
+    for name in LATER_VOCABULARIES:
+        frozen.update(_migration(name).VOCABULARIES)
+    return frozen
 
 
 # (a) No string literal stands for a vocabulary's value in bot/ or storage/.
@@ -217,6 +230,11 @@ async def _one_row_each(connection: Any) -> None:
         " 7, :now)",
         "INSERT INTO mentee_wish (id, workspace_id, member_id, status, languages, updated_at)"
         " VALUES (1, 1, 1, 'waiting', '', :now)",
+        "INSERT INTO contribution (id, workspace_id, member_id, kind, text, created_at,"
+        " updated_at) VALUES (1, 1, 1, 'share', 'Tip', :now, :now)",
+        # No kind: the column's default (every like before migration 0025 became one).
+        "INSERT INTO contribution_like (id, contribution_id, member_id, created_at)"
+        " VALUES (1, 1, 1, :now)",
     ]
     for statement in statements:
         await connection.execute(text(statement), common)
@@ -230,6 +248,7 @@ CONSTRAINED = [
     ("pulse", "status"),
     ("challenge", "status"),
     ("mentee_wish", "status"),
+    ("contribution_like", "kind"),
 ]
 
 
@@ -272,16 +291,11 @@ async def test_the_models_refuse_a_value_outside_the_vocabulary(database_url: st
 # (c) The migration's frozen lists are the enums; its constraints are the models'.
 
 
-def _latest_vocabularies() -> dict[tuple[str, str], tuple[str, ...]]:
-    """0021's frozen lists, as later migrations changed them (0024: contribution.kind)."""
-    return {**_migration_0021().VOCABULARIES, **_migration("0024_contribution_kinds").VOCABULARIES}
-
-
-def test_the_migrations_froze_the_vocabularies_as_they_are() -> None:
+def test_the_migration_froze_the_vocabularies_as_they_are() -> None:
     assert {
         key: tuple(member.value for member in vocabulary)
         for key, vocabulary in _vocabulary_columns().items()
-    } == _latest_vocabularies()
+    } == _frozen()
 
 
 def test_the_models_declare_the_migration_s_constraints() -> None:
@@ -294,7 +308,7 @@ def test_the_models_declare_the_migration_s_constraints() -> None:
     }
     assert declared == {
         migration.constraint_name(table, column): migration.condition(column, values)
-        for (table, column), values in _latest_vocabularies().items()
+        for (table, column), values in _frozen().items()
     }
 
 

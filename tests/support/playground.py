@@ -47,8 +47,29 @@ class Playground:
             "/local/api/action", who, conversation, action_id=action_id, value=value
         )
 
+    async def react(
+        self,
+        who: str | dict[str, Any],
+        message_id: str,
+        reaction: str = "like",
+        *,
+        removed: bool = False,
+        conversation: str = "general",
+    ) -> list[dict[str, Any]]:
+        """An emoji on the bot's message `message_id` as `who` (`reaction`: "like" or
+        "dislike"; `removed`: taken off)."""
+        return await self._post(
+            "/local/api/action",
+            who,
+            conversation,
+            action_id="contribution.react",
+            value=message_id,
+            reaction=reaction,
+            removed=removed,
+        )
+
     async def _post(
-        self, path: str, who: str | dict[str, Any], conversation: str, **fields: str
+        self, path: str, who: str | dict[str, Any], conversation: str, **fields: str | bool
     ) -> list[dict[str, Any]]:
         body = {
             "user": user(who) if isinstance(who, str) else who,

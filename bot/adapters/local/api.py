@@ -108,14 +108,30 @@ def _origin(data: dict[str, Any]) -> Origin:
     return Origin(PLATFORM, WORKSPACE, conversation, is_direct=conversation.startswith("dm:"))
 
 
+REACTIONS = {"like": True, "dislike": False}
+
+
 def _interaction(
-    router: Router, origin: Origin, user: PlatformUser, action_id: str, value: str
+    router: Router,
+    origin: Origin,
+    user: PlatformUser,
+    action_id: str,
+    value: str,
+    data: dict[str, Any],
 ) -> ActionEvent | FormSubmission | Reaction:
     """What POST /local/api/action stands for: the playground has one door for a click, a
     form submitted and a reaction (it has no emoji: the reaction row's action_id with the
-    message's id), so the router's tables say which one `action_id` names."""
+    message's id, optionally `"reaction": "like"` (the default) or `"dislike"`, and
+    `"removed": true` for one taken off), so the router's tables say which one
+    `action_id` names."""
     if action_id == router.reaction_row.action_id:
-        return Reaction(origin, user, value)
+        kind = data.get("reaction", "like")
+        removed = data.get("removed", False)
+        if kind not in REACTIONS:
+            raise BadRequest('\'reaction\' must be "like" or "dislike"', "reaction")
+        if not isinstance(removed, bool):
+            raise BadRequest("'removed' must be true or false", "removed")
+        return Reaction(origin, user, value, approving=REACTIONS[kind], removed=removed)
     if router.forms.get(action_id) is not None:
         return FormSubmission(origin, user, action_id, value)
     return ActionEvent(origin, user, action_id, value)
@@ -208,9 +224,9 @@ class LocalApi:
                 value = json.dumps(value)  # a form's values may come as an object
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 raise BadRequest("'value' must be a string (or a JSON object for forms)", "value")
+            event = _interaction(self._dispatcher.router, origin, user, action_id, value, data)
         except BadRequest as exc:
             return _error(400, str(exc), exc.field)
-        event = _interaction(self._dispatcher.router, origin, user, action_id, value)
         return _answer(await self._dispatcher.handle(event))
 
     async def messages(self, request: web.Request) -> web.Response:

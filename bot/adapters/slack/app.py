@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.slack import PLATFORM, validation
-from bot.adapters.slack.handling import SlackHandling
+from bot.adapters.slack.handling import SlackHandling, approval
 from bot.adapters.slack.installations import (
     DatabaseAuthorize,
     DatabaseInstallationStore,
@@ -68,7 +68,7 @@ BOT_SCOPES = (
     "commands",  # /ambassador
     "im:history",  # message.im: commands typed in the DM with the bot
     "mpim:write",  # conversations.open: a group DM introducing a mentor and a novice
-    "reactions:read",  # reaction_added: an emoji on a posted answer or share is a like
+    "reactions:read",  # reaction_added/_removed: an emoji on a posted answer or share
     "users:read",  # users.info: names, language, time zone
     "users:read.email",  # users.info: the email an Open Badge is issued to
 )
@@ -79,10 +79,9 @@ BOT_EVENTS = (
     "app_uninstalled",
     "message.im",
     "reaction_added",
+    "reaction_removed",
     "tokens_revoked",
 )
-# Reactions that say "no": they are not likes.
-NOT_LIKES = frozenset({"-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed"})
 
 
 class NotInstalledIsNoError(logging.Filter):
@@ -211,6 +210,7 @@ class SlackAdapter:
         self.app.event("app_home_opened")(self._record_event)
         self.app.event("message")(self._record_direct_message)
         self.app.event("reaction_added")(self._record_reaction)
+        self.app.event("reaction_removed")(self._record_reaction)
         self._acknowledge_the_rest()
 
     def _acknowledge_the_rest(self) -> None:
@@ -343,11 +343,12 @@ class SlackAdapter:
     async def _record_reaction(
         self, body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        """An emoji on a message: maybe a like of a posted contribution (the core decides)."""
+        """An emoji added to a message or taken off it: maybe a like or a dislike of a posted
+        contribution (the core decides); an emoji that is neither is not recorded."""
         item = event.get("item") or {}
         if not isinstance(item, dict) or item.get("type") != "message":
             return
-        if str(event.get("reaction", "")).split("::")[0] in NOT_LIKES:
+        if approval(str(event.get("reaction", ""))) is None:
             return
         await self._record("event", body, request)
 

@@ -1,7 +1,8 @@
 """What the bot does with a Slack request recorded in the inbox (after its ack).
 
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
-neutral event for the core (a modal's submission is a form, `reaction_added` a reaction);
+neutral event for the core (a modal's submission is a form, `reaction_added` and
+`reaction_removed` a reaction: `approval` says which emojis like and which dislike);
 the replies, each for the asker alone (bot/core/replies.py), are written to the outbox in
 the core's transaction (replies.py) and go back the Slack way, one message each, in
 order: to the response_url (ephemeral), or ephemeral in the channel, or in the DM with
@@ -47,6 +48,22 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
+# 👎: "not useful to me" (Slack's names for it: https://api.slack.com/events/reaction_added
+# gives the emoji's name without colons, a skin tone after `::`).
+DISLIKES = frozenset({"-1", "thumbsdown"})
+# Emojis that say "no" in other ways: neither a like nor a dislike (a ❌ on a post may
+# mean "wrong", "done", "off-topic"… — not "not useful to me").
+NEITHER = frozenset({"x", "no_entry", "no_entry_sign", "disappointed"})
+
+
+def approval(reaction: str) -> bool | None:
+    """What a Slack emoji says of a post: True a like (👍 `+1`/`thumbsup`, ❤️ `heart`, and
+    any other emoji, as the bot always took them), False a dislike (👎), None neither."""
+    name = reaction.split("::")[0]
+    if not name or name in NEITHER:
+        return None
+    return name not in DISLIKES
+
 
 ApiFor = Callable[[str], Awaitable[AsyncWebClient | None]]
 """The Web API client acting in a workspace (None: the app is not installed there)."""
@@ -187,12 +204,18 @@ class SlackHandling:
             view = blocks.home(await self._run(home, api))
             await images.sending(api.views_publish, user_id=user_id, view=view)
             return
-        if kind == "reaction_added":
+        if kind in ("reaction_added", "reaction_removed"):
+            approving = approval(str(event.get("reaction", "")))
+            if approving is None:
+                return
             item = event.get("item") or {}
             channel = str(item.get("channel", ""))
             message = f"{channel}:{item.get('ts', '')}"
-            liked = Reaction(origin_of(team, channel), user, message, event_id)
-            await self._run(liked, api)  # silent: the post's like count is the answer
+            removed = kind == "reaction_removed"
+            reacted = Reaction(
+                origin_of(team, channel), user, message, event_id, approving, removed
+            )
+            await self._run(reacted, api)  # silent: the post's like count is the answer
             return
         channel = str(event.get("channel", ""))
         text = str(event.get("text", ""))

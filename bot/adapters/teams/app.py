@@ -163,6 +163,7 @@ _SHAPES: dict[str, type] = {
     "entities": list,
     "membersAdded": list,
     "reactionsAdded": list,
+    "reactionsRemoved": list,
     "attachments": list,
     "text": str,
     "serviceUrl": str,

@@ -9,7 +9,8 @@ Then:
   Connector's members call, and they are remembered so that a 1:1 chat can be opened with
   them later); or, when it carries a `value`, a card's Action.Submit — a button's click
   (the same action_id and value as a Slack click) or a form's submission;
-- a `messageReaction` adding a reaction that approves is a reaction on the message;
+- a `messageReaction` adding a reaction that approves, or taking one off, is a reaction on
+  the message (a like; Teams has no 👎 reaction, so its dislikes are the post's button);
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
   added: Teams store rules count that as spam);
 - the bot removed from a team or a chat (`installationUpdate` remove, or the bot among
@@ -64,7 +65,11 @@ from storage.teams_references import Reference
 
 log = logging.getLogger(__name__)
 
-# Teams' reactions that say "no": not likes.
+# Teams' reactions (its documented six: like, heart, laugh, surprised, sad, angry —
+# https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/subscribe-to-conversation-events#message-reaction-events,
+# botbuilder's MessageActionsPayloadReaction.reactionType) that are not likes. None is a
+# 👎: 😢 and 😠 say something else than "not useful to me", so they are neither; on Teams
+# a dislike is the post's "Not useful to me" button.
 NOT_LIKES = frozenset({"sad", "angry"})
 # Where a person mentioned in a 1:1 chat is looked for, besides that chat.
 LOOK_UP_CONVERSATIONS = 3
@@ -152,9 +157,16 @@ class TeamsHandling:
 
     async def _reactions(self, activity: dict[str, Any], inbox_id: int) -> None:
         """A reaction (👍 ❤️ 😆 😮) on a posted answer or share is a like, as on Slack; 😢
-        and 😠 are not. Silent: the post's like count is the answer."""
-        added = [r for r in activity.get("reactionsAdded") or [] if isinstance(r, dict)]
-        if not any(str(r.get("type", "")) not in NOT_LIKES for r in added):
+        and 😠 are not. Taken off (`reactionsRemoved`), it takes the person's like back
+        (a dislike given with the button stays: only a reaction of the same kind goes).
+        Silent: the post's like count is the answer."""
+
+        def likes(field: str) -> bool:
+            given = [r for r in activity.get(field) or [] if isinstance(r, dict)]
+            return any(str(r.get("type", "")) not in NOT_LIKES for r in given)
+
+        added, removed = likes("reactionsAdded"), likes("reactionsRemoved")
+        if not added and not removed:
             return
         conversation = str((activity.get("conversation") or {}).get("id") or "")
         # Teams names the message in two forms: `replyToId` (now its numeric id) and
@@ -174,10 +186,14 @@ class TeamsHandling:
         candidates = dict.fromkeys([conversation, conversation.split(";")[0]])
         pairs = [(where, on) for where in candidates for on in reacted_to]
         for n, (where, on) in enumerate(pairs):
-            liked = Reaction(
-                _origin(activity), person_of(activity), f"{where}|{on}", f"inbox-{inbox_id}:{n}"
-            )
-            await self._dispatcher.reaction(liked)
+            # A like taken off and one added in the same activity: the one added stays.
+            changes = [(True, f"inbox-{inbox_id}:r{n}")] if removed else []
+            changes += [(False, f"inbox-{inbox_id}:{n}")] if added else []
+            for taken_off, key in changes:
+                reaction = Reaction(
+                    _origin(activity), person_of(activity), f"{where}|{on}", key, removed=taken_off
+                )
+                await self._dispatcher.reaction(reaction)
 
     async def run(
         self, activity: dict[str, Any], key: str, deliver: Deliver | None = None

@@ -148,7 +148,7 @@ def _unhandled_invoke(activity: dict[str, Any]) -> bool:
 
 
 def test_every_public_fixture_is_replayed_or_skipped_by_rule() -> None:
-    assert len(SLACK) + len(TEAMS) == 137, "PROVENANCE.md lists 137 payloads"
+    assert len(SLACK) + len(TEAMS) == 138, "PROVENANCE.md lists 138 payloads"
     skipped = {_name(p) for p in TEAMS if json.loads(p.read_text()).get("type") in NOT_INBOUND}
     assert skipped == {"teams/teams.net/Command__CommandResultActivity.json"}
     for path in SLACK:  # a form string, an Events API callback or an interaction payload

@@ -188,6 +188,23 @@ def test_long_tables_fold_under_their_title_short_ones_stay_open() -> None:
     assert funnel.startswith(">\n<details open>\n")
 
 
+def test_the_weekly_table_shows_dislikes_received_next_to_likes() -> None:
+    sample = dashboards.sample()
+    weeks = (replace(sample.activity.weeks[0], likes_received=5, dislikes_received=2),)
+    sample = replace(sample, activity=replace(sample.activity, weeks=weeks))
+    for locale, likes, dislikes in (
+        ("en", "Likes received", "“Not useful” received"),
+        ("fr", "J'aime reçus", "«\u00a0Pas utile\u00a0» reçus"),
+    ):
+        reader = Reader(Translator(locale), "Europe/Paris", DEFAULT_LADDER)
+        html = page.render(sample, reader, workspace_name="Acme")
+        weekly = html.split('id="table-lgc_weeks"', 1)[1].split("</table>", 1)[0]
+        shown = weekly.replace("&#39;", "'")
+        assert shown.index(likes) < shown.index(dislikes), locale
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", weekly)
+        assert cells[7:9] == ["5", "2"], cells
+
+
 def _cut_sample(filters: Filters | None = None) -> object:
     """The sample as the page's view of a large workspace: every list cut."""
     d = dashboards.sample(filters)

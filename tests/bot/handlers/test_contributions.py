@@ -1,4 +1,4 @@
-"""Shares, likes and hiding: learner-generated content that counts, until hidden."""
+"""Shares, likes and dislikes, hiding: learner-generated content that counts, until hidden."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.server import build_app, create_runtime
-from storage.models import Contribution, ContributionLike
+from storage.models import Contribution, ContributionLike, Member
+from storage.vocabulary import ReactionKind
 from tests.conftest import FRIDAY, make_settings
 from tests.support.playground import Playground
 
@@ -38,54 +39,176 @@ async def test_share_needs_text_and_a_place(playground: Playground) -> None:
     assert await playground.messages("dm:bob") == []
 
 
-async def test_likes_count_once_per_member_and_show_on_the_post(playground: Playground) -> None:
+def _buttons(post: dict) -> list[str]:  # type: ignore[type-arg]
+    return [button["label"] for button in post["card"]["buttons"]]
+
+
+async def _click(playground: Playground, who: str, post: dict, n: int) -> str:  # type: ignore[type-arg]
+    button = post["card"]["buttons"][n]
+    replies = await playground.action(who, button["action_id"], button["value"])
+    assert len(replies) == 1, replies
+    return str(replies[0]["text"])
+
+
+LIKE, DISLIKE = 0, 1
+
+
+async def test_the_buttons_like_dislike_switch_and_take_back_and_the_post_shows_likes_only(
+    playground: Playground,
+) -> None:
     await playground.command("bob", "share A question: how do you say no kindly?")
     post = (await playground.messages())[0]
-    like = post["card"]["buttons"][0]
-    assert like["label"] == "👍 0"
-    first = await playground.action("alice", like["action_id"], like["value"])
-    assert first[0]["text"] == "Vous avez aimé cette contribution."
-    await playground.action("chloe", like["action_id"], like["value"])
-    again = await playground.action("alice", like["action_id"], like["value"])
-    assert again[0]["text"] == "Vous avez déjà aimé cette contribution."
-    post = (await playground.messages())[0]
-    assert post["card"]["buttons"][0]["label"] == "👍 2"
+    assert _buttons(post) == ["👍 0", "👎 Not useful to me"]
+    assert [b["action_id"] for b in post["card"]["buttons"]] == [
+        "contribution.like",
+        "contribution.dislike",
+    ]
+    assert await _click(playground, "alice", post, LIKE) == "Vous avez aimé cette contribution."
+    assert await _click(playground, "anim1", post, LIKE) == "You like it."
+    # The same button again takes the like back.
+    taken_back = await _click(playground, "alice", post, LIKE)
+    assert taken_back == "Votre «\u00a0j'aime\u00a0» est retiré."
+    assert _buttons((await playground.messages())[0]) == ["👍 1", "👎 Not useful to me"]
+    # "Not useful to me": said privately, not shown on the post.
+    disliked = await _click(playground, "chloe", post, DISLIKE)
+    assert disliked.startswith("C'est noté\u00a0: pas utile pour vous.")
+    # The other button switches: one reaction per person.
+    switched = await _click(playground, "anim1", post, DISLIKE)
+    assert switched.startswith("Noted: not useful to you now (your like is taken back)")
+    assert _buttons((await playground.messages())[0]) == ["👍 0", "👎 Not useful to me"]
+    back = await _click(playground, "anim1", post, LIKE)
+    assert back == "You like it now (your “not useful to me” is taken back)."
+    assert await _click(playground, "chloe", post, DISLIKE) == (
+        "Votre «\u00a0pas utile pour moi\u00a0» est retiré."
+    )
+    assert await _reactions(playground) == [("anim1", ReactionKind.LIKE)]
+    assert _buttons((await playground.messages())[0]) == ["👍 1", "👎 Not useful to me"]
 
 
-async def test_the_author_cannot_like_their_own_contribution_in_either_language(
+async def test_the_author_cannot_react_to_their_own_contribution_in_either_language(
     playground: Playground,
 ) -> None:
     await playground.command("bob", "share Ask one open question per meeting")
     await playground.command("alice", "share Je note mes réussites chaque vendredi")
     bob_post, alice_post = await playground.messages()
-    for who, post, refusal in (
-        ("bob", bob_post, "You cannot like your own contribution"),
-        ("alice", alice_post, "Impossible d'aimer votre propre contribution\u00a0:"),
+    for who, post, refusals in (
+        (
+            "bob",
+            bob_post,
+            ("You cannot like your own contribution", "You cannot mark your own contribution"),
+        ),
+        (
+            "alice",
+            alice_post,
+            (
+                "Impossible d'aimer votre propre contribution\u00a0:",
+                "Impossible de marquer votre propre contribution comme pas utile\u00a0:",
+            ),
+        ),
     ):
-        like = post["card"]["buttons"][0]
-        replies = await playground.action(who, like["action_id"], like["value"])
-        assert len(replies) == 1 and replies[0]["text"].startswith(refusal), replies
-        assert (
-            "Nothing was counted" in replies[0]["text"]
-            or "Rien n'a été compté" in (replies[0]["text"])
-        )
-        # A reaction of the author's own on the post: silent, and it counts nothing either.
-        assert await playground.action(who, "contribution.react", post["id"]) == []
-    assert await _likes(playground) == 0
-    assert [m["card"]["buttons"][0]["label"] for m in await playground.messages()] == ["👍 0"] * 2
-    # Someone else's like and reaction count (once).
-    like = bob_post["card"]["buttons"][0]
-    assert (await playground.action("alice", like["action_id"], like["value"]))[0]["text"] == (
-        "Vous avez aimé cette contribution."
+        for n, refusal in enumerate(refusals):
+            refused = await _click(playground, who, post, n)
+            assert refused.startswith(refusal), refused
+            assert "Nothing was counted" in refused or "Rien n'a été compté" in refused
+        # Reactions of the author's own on the post: silent, and they count nothing either.
+        assert await playground.react(who, post["id"]) == []
+        assert await playground.react(who, post["id"], "dislike") == []
+    assert await _reactions(playground) == []
+    assert [_buttons(m)[0] for m in await playground.messages()] == ["👍 0"] * 2
+
+
+async def test_emojis_set_a_reaction_silently_and_taking_one_off_removes_only_its_kind(
+    playground: Playground,
+) -> None:
+    await playground.command("bob", "share Tip: thank people by name")
+    post = (await playground.messages())[0]
+    assert await playground.react("chloe", post["id"]) == []  # 👍: a like, no answer
+    assert await playground.react("chloe", post["id"]) == []  # a second like emoji: still one
+    assert await _reactions(playground) == [("chloe", ReactionKind.LIKE)]
+    assert _buttons((await playground.messages())[0])[0] == "👍 1"
+    assert await playground.react("chloe", post["id"], "dislike") == []  # 👎: switches
+    assert await _reactions(playground) == [("chloe", ReactionKind.DISLIKE)]
+    # The 👍 taken off afterwards: it is no longer her reaction, nothing changes.
+    assert await playground.react("chloe", post["id"], removed=True) == []
+    assert await _reactions(playground) == [("chloe", ReactionKind.DISLIKE)]
+    assert await playground.react("chloe", post["id"], "dislike", removed=True) == []
+    assert await _reactions(playground) == []
+    # A removal with nothing to remove, and a reaction on a message that is no post.
+    assert await playground.react("alice", post["id"], removed=True) == []
+    assert await playground.react("alice", "999999") == []
+    assert await _reactions(playground) == []
+    assert _buttons((await playground.messages())[0])[0] == "👍 0"
+
+
+async def test_the_playground_refuses_an_unknown_reaction(playground: Playground) -> None:
+    body = {
+        "user": {"id": "alice", "name": "Alice"},
+        "conversation": "general",
+        "action_id": "contribution.react",
+        "value": "1",
+    }
+    for bad, field in (({"reaction": "love"}, "reaction"), ({"removed": "yes"}, "removed")):
+        response = await playground.client.post("/local/api/action", json={**body, **bad})
+        assert response.status == 400
+        assert (await response.json())["field"] == field
+
+
+async def test_a_hidden_post_takes_no_reaction(playground: Playground) -> None:
+    await playground.command("bob", "share Buy my crypto")
+    post = (await playground.messages())[0]
+    number = _number(post)
+    await playground.say("anim1", f"hide {number} spam")
+    for n in (LIKE, DISLIKE):
+        refused = await playground.action("chloe", post["card"]["buttons"][n]["action_id"], number)
+        assert refused[0]["text"] == f"Il n'y a pas de contribution n°\u00a0{number}."
+    assert await playground.react("chloe", post["id"]) == []
+    assert await playground.react("chloe", post["id"], "dislike") == []
+    assert await _reactions(playground) == []
+
+
+async def test_reactions_shows_both_counts_to_the_author_and_animators_only(
+    playground: Playground,
+) -> None:
+    await playground.command("bob", "share Tip: write down one win a day")
+    post = (await playground.messages())[0]
+    number = _number(post)
+    await _click(playground, "alice", post, LIKE)
+    await _click(playground, "anim1", post, LIKE)
+    await _click(playground, "chloe", post, DISLIKE)
+    assert await playground.say("bob", f"reactions {number}") == (
+        f"Contribution #{number}: 2 likes, 1 “not useful to me”."
     )
-    reacted = await playground.action("chloe", "contribution.react", bob_post["id"])
-    assert [r["text"] for r in reacted] == ["Vous avez aimé cette contribution."]
-    assert await _likes(playground) == 2
+    assert await playground.say("anim1", f"reactions #{number}") == (
+        f"Contribution #{number}: 2 likes, 1 “not useful to me”."
+    )
+    refused = await playground.say("alice", f"réactions {number}")
+    assert refused == (
+        f"Les réactions à la contribution n°\u00a0{number} ne sont visibles que par la personne"
+        " qui l'a publiée et par les animateurs."
+    )
+    assert (await playground.say("chloe", f"reactions {number}")).startswith("Les réactions")
+    assert "`reactions 12`" in await playground.say("bob", "reactions")
+    assert "no contribution #999" in await playground.say("bob", "reactions 999")
+    # `me`: what the author's posts received, in the reader's language and plural rules.
+    assert "Reactions received: 2 likes, 1 “not useful to me”" in await playground.say("bob", "me")
+    await _click(playground, "anim1", post, LIKE)  # taken back
+    await _click(playground, "chloe", post, DISLIKE)  # taken back
+    assert "Reactions received: 1 like, 0 “not useful to me”" in await playground.say("bob", "me")
+    await playground.command("alice", "share Je partage aussi")
+    alice_post = (await playground.messages())[1]
+    await _click(playground, "bob", alice_post, DISLIKE)
+    received = "Réactions reçues\u00a0: 0 «\u00a0j'aime\u00a0», 1 «\u00a0pas utile pour moi\u00a0»"
+    assert received in await playground.say("alice", "moi")
 
 
-async def _likes(playground: Playground) -> int:
+async def _reactions(playground: Playground) -> list[tuple[str, ReactionKind]]:
     async with playground.runtime.db_sessions() as db:
-        return int((await db.execute(select(func.count(ContributionLike.id)))).scalar_one())
+        rows = await db.execute(
+            select(Member.user_id, ContributionLike.kind)
+            .join(Member, Member.id == ContributionLike.member_id)
+            .order_by(Member.user_id)
+        )
+        return [(user_id, kind) for user_id, kind in rows.all()]
 
 
 async def test_posts_carry_no_hide_button_and_animators_hide_with_the_command(
@@ -95,7 +218,10 @@ async def test_posts_carry_no_hide_button_and_animators_hide_with_the_command(
     post = (await playground.messages())[0]
     number = _number(post)
     # The post looks the same to everyone: no button that would refuse learners.
-    assert [b["action_id"] for b in post["card"]["buttons"]] == ["contribution.like"]
+    assert [b["action_id"] for b in post["card"]["buttons"]] == [
+        "contribution.like",
+        "contribution.dislike",
+    ]
     assert (await playground.say("bob", f"hide {number}")).startswith("Only animators")
     assert (await playground.say("alice", f"masquer {number} spam")).startswith(
         "Seuls les animateurs"

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage import activity, badges, challenges, contributions, members, training_sessions
 from storage.db import create_engine, session_factory
 from storage.models import Challenge, Member, Workspace
+from storage.vocabulary import ReactionKind
 
 
 def at(day: int, hour: int = 10, month: int = 9) -> datetime:
@@ -146,6 +147,8 @@ async def build(db: AsyncSession) -> Community:
     await contributions.like(db, ann_o1, ids["bob"], at(3))
     await contributions.like(db, ann_share.id, ids["fay"], at(17))
     await contributions.like(db, dan_o3, ids["ann"], at(17))
+    # Gus finds ann's share not useful to him: received by her cohort, given by nobody's.
+    await contributions.react(db, ann_share.id, ids["gus"], ReactionKind.DISLIKE, at(17))
 
     # Eve leaves (what the `leave` handler does).
     await activity.left(db, ids["eve"], at(20, 12))

@@ -25,13 +25,15 @@ async def _activity(
 
 async def test_the_whole_workspace(made: Made) -> None:
     result = await _activity(made, Filters())
-    # week, members, answers, successes, not-yets, shares, likes given, likes received
+    # week, members, answers, successes, not-yets, shares, likes given, likes received,
+    # dislikes received
     assert result.weeks == (
         ActivityWeek(W1, 3, 2, 1, 1, 0, 1, 1),  # ann, bob, cat joined; bob liked ann's
         # fay's share hidden: not counted; ann's answer edited to a success in its week
         ActivityWeek(W2, 5, 2, 2, 0, 0, 0, 0),
-        # dan and eve joined, eve left by Sunday: ann, bob, cat, fay, gus, dan
-        ActivityWeek(W3, 6, 1, 1, 0, 1, 2, 2),
+        # dan and eve joined, eve left by Sunday: ann, bob, cat, fay, gus, dan; gus found
+        # ann's share not useful to him (a dislike is neither a like nor a contribution)
+        ActivityWeek(W3, 6, 1, 1, 0, 1, 2, 2, dislikes_received=1),
     )
     assert [w.density for w in result.weeks] == [2 / 3, 2 / 5, 2 / 6]
     # The community now: the six above; contributed at least once: ann, bob, fay, dan.

@@ -28,6 +28,7 @@ from storage.models import (
     OutboxMessage,
     Workspace,
 )
+from storage.vocabulary import ReactionKind
 from tests.conftest import make_settings
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
@@ -35,6 +36,7 @@ from tests.support.slack_requests import (
     button_click,
     command,
     event,
+    interaction,
     json_headers,
     sign,
 )
@@ -569,66 +571,139 @@ async def test_a_shared_mention_and_link_are_posted_as_real_ones_and_typed_text_
     )
 
 
-async def test_an_emoji_on_a_posted_share_is_a_like_once(
+async def _posted_share(
+    client: TestClient,  # type: ignore[type-arg]
+    fake: FakeSlack,
+    runtime: Runtime,
+    text: str,
+) -> tuple[str, str]:
+    """`share <text>` as U1: the channel and ts of its post (as the outbox stored them)."""
+    await _ask(client, fake, "U1", f"share {text}")
+    await runtime.sender.drain()
+    post = next(b for m, b in fake.calls if m == "chat.postMessage" and text in b["text"])
+    channel = post["channel"]
+    async with runtime.db_sessions() as db:
+        found = await db.execute(
+            select(OutboxMessage.platform_message_id).where(
+                OutboxMessage.platform_message_id.like(f"{channel}:%")
+            )
+        )
+        stored = found.scalars().first()
+    assert stored
+    return channel, stored.split(":", 1)[1]
+
+
+async def _reactions(runtime: Runtime) -> list[tuple[str, ReactionKind]]:
+    async with runtime.db_sessions() as db:
+        rows = await db.execute(
+            select(Member.user_id, ContributionLike.kind)
+            .join(Member, Member.id == ContributionLike.member_id)
+            .order_by(Member.user_id)
+        )
+        return [(user_id, kind) for user_id, kind in rows.all()]
+
+
+PUBLIC_SLACK = Path(__file__).parents[3] / "fixtures" / "public" / "slack"
+
+
+def _replayed(template: str, user: str, emoji: str, on: tuple[str, str], event_id: str) -> str:
+    """A reaction event as Slack sent it (a public fixture: bolt's reaction_added, the
+    java-slack-sdk reaction_removed skeleton), for this workspace, person, emoji and post.
+    The enterprise id goes: this workspace is no Enterprise Grid's."""
+    body = json.loads((PUBLIC_SLACK / template).read_text())
+    body.pop("enterprise_id", None)
+    body.update(team_id="T1", api_app_id="A1", event_id=event_id)
+    channel, ts = on
+    body["event"].update(
+        user=user,
+        reaction=emoji,
+        item_user="U1",
+        item={"type": "message", "channel": channel, "ts": ts},
+    )
+    return json.dumps(body)
+
+
+ADDED = "bolt/event__reaction_added.json"
+REMOVED = "java_skeletons/ReactionRemovedPayload.json"
+
+
+async def test_emojis_on_a_posted_share_like_dislike_and_come_off_silently(
     slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
 ) -> None:
     client, fake, runtime = slack
-    shared = await _ask(client, fake, "U1", "share I gave my first feedback today")
-    assert "shared" in shared["text"].lower() or "partag" in shared["text"].lower()
-    await runtime.sender.drain()
-    post = next(b for m, b in fake.calls if m == "chat.postMessage" and "feedback" in b["text"])
-    channel = post["channel"]
-    async with runtime.db_sessions() as db:
-        row = (
-            (
-                await db.execute(
-                    select(OutboxMessage).where(
-                        OutboxMessage.platform_message_id.like(f"{channel}:%")
-                    )
-                )
-            )
-            .scalars()
-            .first()
-        )
-    assert row is not None and row.platform_message_id
-    ts = row.platform_message_id.split(":", 1)[1]
-
-    def reaction(user: str, emoji: str, event_id: str, on_ts: str = ts) -> str:
-        added = {
-            "type": "reaction_added",
-            "user": user,
-            "reaction": emoji,
-            "item_user": "U1",
-            "item": {"type": "message", "channel": channel, "ts": on_ts},
-            "event_ts": "1700000100.000100",
-        }
-        return event(added, event_id)
-
-    await _send_json(client, reaction("U2", "tada", "EvR1"))
-    await _send_json(client, reaction("U2", "heart", "EvR2"))  # the same person: one like
-    await _send_json(client, reaction("U3", "-1", "EvR3"))  # not a like
-    await _send_json(client, reaction("U3", "tada", "EvR4", on_ts="1.000001"))  # not a share
-    async with runtime.db_sessions() as db:
-        likes = (await db.execute(select(func.count()).select_from(ContributionLike))).scalar_one()
-    assert likes == 1
+    post = await _posted_share(client, fake, runtime, "I gave my first feedback today")
+    added = [
+        ("U2", "tada"),  # any approving emoji: a like
+        ("U2", "heart"),  # the same person: still one like
+        ("U3", "+1"),
+        ("U3", "-1::skin-tone-2"),  # 👎 (with a skin tone): switches to a dislike
+        ("U4", "x"),  # neither
+    ]
+    for n, (user, emoji) in enumerate(added):
+        assert (
+            await _send_json(client, _replayed(ADDED, user, emoji, post, f"EvA{n}"))
+        ).status == 200
+    other = (post[0], "1.000001")  # not a share: nothing
+    await _send_json(client, _replayed(ADDED, "U4", "+1", other, "EvA9"))
+    assert await _reactions(runtime) == [("U2", ReactionKind.LIKE), ("U3", ReactionKind.DISLIKE)]
     await runtime.clock.advance(2)
     await runtime.sender.drain()
+    assert _like_labels(fake) == [Translator("en")("contributions.like", count=1)]
+
+    removed = [
+        ("U3", "+1"),  # her 👍 taken off: no longer her reaction, the dislike stays
+        ("U4", "x"),
+    ]
+    for n, (user, emoji) in enumerate(removed):
+        assert (
+            await _send_json(client, _replayed(REMOVED, user, emoji, post, f"EvR{n}"))
+        ).status == 200
+    assert await _reactions(runtime) == [("U2", ReactionKind.LIKE), ("U3", ReactionKind.DISLIKE)]
+    await _send_json(client, _replayed(REMOVED, "U3", "-1", post, "EvR3"))
+    await _send_json(client, _replayed(REMOVED, "U2", "heart", post, "EvR4"))
+    assert await _reactions(runtime) == []
+    await runtime.clock.advance(2)
+    await runtime.sender.drain()
+    assert _like_labels(fake) == [Translator("en")("contributions.like", count=0)]
+    told = [
+        m
+        for m, b in fake.calls
+        if m == "chat.postEphemeral" or (m == "chat.postMessage" and b["channel"] != post[0])
+    ]
+    assert told == [], "a reaction gets no answer"
+
+
+def _like_labels(fake: FakeSlack) -> list[str]:
+    """The Like button's label on the post's latest edit."""
     edits = [b for m, b in fake.calls if m == "chat.update"]
-    assert edits, "the post is edited to show its like"
-    buttons = [
-        element
+    assert edits, "the post is edited to show its likes"
+    return [
+        element["text"]["text"]
         for block in edits[-1]["blocks"]
         if block["type"] == "actions"
         for element in block["elements"]
         if element["action_id"].startswith("contribution.like")
     ]
-    assert [b["text"]["text"] for b in buttons] == [Translator("en")("contributions.like", count=1)]
-    told = [
-        m
-        for m, b in fake.calls
-        if m == "chat.postEphemeral" or (m == "chat.postMessage" and b["channel"] == "U2")
-    ]
-    assert told == [], "a reaction gets no answer"
+
+
+async def test_the_dislike_button_is_a_signed_click_answered_privately(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+) -> None:
+    client, fake, runtime = slack
+    await _posted_share(client, fake, runtime, "Ask one open question per meeting")
+    card = next(
+        b for m, b in fake.calls if m == "chat.postMessage" and "open question" in b["text"]
+    )
+    buttons = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
+    dislike = next(b for b in buttons if b["action_id"].startswith("contribution.dislike"))
+    assert dislike["text"]["text"] == "👎 Not useful to me"
+    for n, expected in enumerate(("Noted: not useful to you.", "Your “not useful to me” is")):
+        name = f"dislike{n}"
+        click = button_click("U2", dislike, fake.response_url(name), channel=card["channel"])
+        assert (await _send(client, interaction(click))).status == 200
+        [answer] = fake.responses[name]
+        assert answer["text"].startswith(expected) and answer["response_type"] == "ephemeral"
+        assert await _reactions(runtime) == ([("U2", ReactionKind.DISLIKE)] if n == 0 else [])
 
 
 async def _count(runtime: Runtime, model: Any) -> int:

@@ -127,7 +127,8 @@ _KEYS = (
 )  # fmt: skip
 _WORDS = (
     "block_actions", "view_submission", "view_closed", "event_callback", "message",
-    "app_mention", "app_home_opened", "reaction_added", "shortcut", "block_suggestion",
+    "app_mention", "app_home_opened", "reaction_added", "reaction_removed", "shortcut",
+    "block_suggestion",
     "url_verification", "home", "im", "app_uninstalled", "tokens_revoked", "signup.join#0",
     "/ambassador", "join", "U1", "T1", "C1", "",
 )  # fmt: skip
