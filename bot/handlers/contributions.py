@@ -103,8 +103,25 @@ def _leading_link(text: str) -> tuple[str, str]:
     found = _LEADING_LINK.fullmatch(text)
     if found is None:
         return "", text.strip()
-    link = found.group("auto") or found.group("target") or found.group("plain") or ""
-    return link, found.group("rest").strip()
+    rest = found.group("rest").strip()
+    link = found.group("auto") or found.group("target") or ""
+    if not link:
+        # Typed plain, a link is often followed by punctuation of the sentence
+        # ("https://example.org/a, a great read"): it is not part of the link.
+        link = _without_trailing_punctuation(found.group("plain") or "")
+    return link, rest
+
+
+def _without_trailing_punctuation(link: str) -> str:
+    """`link` without the sentence's punctuation it ends with (a closing parenthesis
+    only when it opens none: Wikipedia's links end with one)."""
+    end = len(link)
+    while end and (
+        link[end - 1] in ".,;:!?"
+        or (link[end - 1] == ")" and link.count("(", 0, end) < link.count(")", 0, end))
+    ):
+        end -= 1
+    return link[:end]
 
 
 def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
@@ -131,16 +148,19 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
     # https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/user-specific-views),
     # so learners would see a button that refuses them. Animators hide with
     # `hide <number> [reason]`, the number shown on the post.
+    # A watch shows its address too, not only a button: people see where it leads.
+    body = contribution.text
+    if contribution.kind == ContributionKind.WATCH and contribution.link:
+        body = (
+            f"{contribution.text}\n{contribution.link}" if contribution.text else contribution.link
+        )
     card = Card(
         title=title,
-        body=contribution.text,
+        body=body,
         fields=(Field(t("contributions.number"), f"#{contribution.id}"),),
         buttons=tuple(buttons),
     )
-    return OutboundMessage(
-        text=t("general.labelled", label=title, value=contribution.text or contribution.link),
-        card=card,
-    )
+    return OutboundMessage(text=t("general.labelled", label=title, value=body), card=card)
 
 
 async def refresh(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | None:

@@ -28,7 +28,7 @@ async def test_share_posts_under_the_name_in_the_community_conversation(
     await playground.command("anim1", "community here", conversation="ambassadors")
     assert "Shared" in await playground.say("bob", "share Tip: start 1:1s with a success", "room-b")
     posted = await playground.messages("ambassadors")
-    assert len(posted) == 1 and posted[0]["card"]["title"] == "Bob shares"
+    assert len(posted) == 1 and posted[0]["card"]["title"] == "Tip from Bob"
     assert posted[0]["card"]["body"] == "Tip: start 1:1s with a success"
     assert "0 successes, 0 not-yets, 1 tip, 0 questions" in await playground.say("bob", "me")
 
@@ -348,7 +348,8 @@ async def test_a_watch_is_a_link_with_an_optional_comment_and_a_button(
     [post] = await playground.messages()
     expected = f"Watch shared by {who.capitalize()}"
     assert post["card"]["title"] == expected
-    assert post["card"]["body"] == "A clear take"
+    # The comment, then the address itself (not only behind a button).
+    assert post["card"]["body"] == "A clear take\nhttps://example.org/feedback"
     link = post["card"]["buttons"][-1]
     assert link["url"] == "https://example.org/feedback"
     assert await _contributions(playground) == [
@@ -357,6 +358,33 @@ async def test_a_watch_is_a_link_with_an_optional_comment_and_a_button(
     # Without a comment: the link alone.
     await playground.command(who, "share watch https://example.org/other")
     assert (await _contributions(playground))[-1] == ("watch", "", "https://example.org/other")
+
+
+@pytest.mark.parametrize(
+    ("typed", "link", "comment"),
+    [
+        ("https://example.org/a, a great read", "https://example.org/a", "a great read"),
+        ("https://example.org/a. Read it!", "https://example.org/a", "Read it!"),
+        ("https://example.org/a!", "https://example.org/a", ""),
+        ("(https://example.org/a) worth it", "(https://example.org/a)", "worth it"),
+        (
+            "https://en.wikipedia.org/wiki/Feedback_(disambiguation); see",
+            "https://en.wikipedia.org/wiki/Feedback_(disambiguation)",
+            "see",
+        ),
+    ],
+)
+async def test_a_watch_link_leaves_the_sentence_s_punctuation_out(
+    playground: Playground, typed: str, link: str, comment: str
+) -> None:
+    reply = await playground.say("bob", f"share watch {typed}")
+    if link.startswith("("):  # not a link at all: refused, nothing written
+        assert "A watch needs a link that starts" in reply
+        assert await _contributions(playground) == []
+        return
+    assert await _contributions(playground) == [("watch", comment, link)]
+    [post] = await playground.messages()
+    assert post["card"]["buttons"][-1]["url"] == link
 
 
 @pytest.mark.parametrize(
@@ -419,7 +447,7 @@ async def test_share_alone_opens_a_form_that_makes_each_kind(playground: Playgro
         "Question from Bob",
         "Experience report from Bob",
         "Watch shared by Bob",
-        "Bob shares",
+        "Tip from Bob",
     ]
 
 
@@ -479,10 +507,10 @@ async def test_a_french_community_reads_each_kind_s_title_in_french(bot_fr: Play
     await bot_fr.command("alice", "partager Une astuce")
     posts = await bot_fr.messages()
     assert [p["card"]["title"] for p in posts] == [
-        "Question de Bob",
-        "Retour d'expérience de Alice",
+        "Question posée par Bob",
+        "Retour d'expérience partagé par Alice",
         "Veille partagée par Alice",
-        "Alice partage",
+        "Astuce partagée par Alice",
     ]
     assert posts[2]["card"]["buttons"][-1] == {
         **posts[2]["card"]["buttons"][-1],
