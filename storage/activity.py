@@ -74,8 +74,9 @@ from storage.models import (
 from storage.upsert import table_of
 from storage.vocabulary import ContributionKind, ContributionOutcome, ReactionKind
 
-# `shares` counts every free contribution (any kind but answers); `questions`,
-# `experiences` and `watches` those of each of these kinds (so tips = shares less them).
+# `shares` counts every free contribution (any kind but answers and replies); `questions`,
+# `experiences` and `watches` those of each of these kinds (so tips = shares less them);
+# `replies` the replies to questions (migration 0026), apart from `shares`.
 COUNTERS = (
     "answers",
     "successes",
@@ -87,6 +88,7 @@ COUNTERS = (
     "experiences",
     "watches",
     "dislikes_received",
+    "replies",
 )
 # The community's size per week: members who start counting that week, and who leave.
 MEMBER_COUNTERS = ("arrivals", "departures")
@@ -160,7 +162,10 @@ class Deltas:
         self.rows[(week, session_id)][counter] += n
 
     def shared(self, week: date, session_id: int, kind: ContributionKind, n: int) -> None:
-        """Add `n` free contributions of `kind` to (week, session)."""
+        """Add `n` free contributions of `kind` (or replies) to (week, session)."""
+        if kind == ContributionKind.REPLY:
+            self.add(week, session_id, "replies", n)
+            return
         self.add(week, session_id, "shares", n)
         counter = KIND_COUNTER.get(kind)
         if counter is not None:
@@ -583,7 +588,8 @@ def rebuild_statements(
         "not_yets": case(
             (is_answer & (contribution.c.outcome == ContributionOutcome.NOT_YET), 1), else_=0
         ),
-        "shares": case((is_answer, 0), else_=1),
+        "shares": case((is_answer | (contribution.c.kind == ContributionKind.REPLY), 0), else_=1),
+        "replies": case((contribution.c.kind == ContributionKind.REPLY, 1), else_=0),
         **{
             name: case((contribution.c.kind == kind, 1), else_=0)
             for kind, name in KIND_COUNTER.items()
