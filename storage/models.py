@@ -450,9 +450,7 @@ class Contribution(Base):
     # Replies only: the question replied to (its thread); when the asker marked this reply
     # as the one that helped (at most one reply of a question has it: moving the mark is
     # one UPDATE over the question's replies, storage/contributions.py mark_helped).
-    parent_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contribution.id", ondelete="CASCADE")
-    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
     helped_at: Mapped[datetime | None]
 
 

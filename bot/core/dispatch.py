@@ -28,7 +28,14 @@ from bot.clock import Clock
 from bot.core import roles
 from bot.core.context import Context, PresenceCounter, WorkspaceContext
 from bot.core.errors import UserError
-from bot.core.events import ActionEvent, CommandEvent, FormSubmission, InboundEvent, Reaction
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    FormSubmission,
+    InboundEvent,
+    Reaction,
+    ThreadReply,
+)
 from bot.core.replies import Reply
 from bot.core.routing import Router
 from bot.i18n import Translator, pick_locale
@@ -110,6 +117,8 @@ class Dispatcher:
             return lambda ctx: router.action(ctx, event.action_id, event.value)
         if isinstance(event, FormSubmission):
             return lambda ctx: router.form(ctx, event.action_id, event.values)
+        if isinstance(event, ThreadReply):
+            return lambda ctx: router.thread_reply(ctx, event)
         return lambda ctx: router.reaction(ctx, event)
 
     async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
@@ -266,4 +275,5 @@ _KINDS: dict[type, str] = {
     ActionEvent: "action",
     FormSubmission: "form",
     Reaction: "reaction",
+    ThreadReply: "thread_reply",
 }
