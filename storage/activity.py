@@ -319,6 +319,14 @@ async def reacted(
 
 async def hidden(db: AsyncSession, contribution_id: int) -> None:
     """A contribution was just hidden: take it and its reactions out."""
+    member_id = await _take_out(db, contribution_id)
+    if member_id is not None:
+        await _recount_first(db, [member_id])
+
+
+async def _take_out(db: AsyncSession, contribution_id: int) -> int | None:
+    """Take the contribution and its reactions out of the rollup (it is being hidden or
+    deleted); its author, None when there is no such contribution."""
     contribution = table_of(Contribution)
     author = table_of(Member)
     query = select(
@@ -332,7 +340,7 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
     ).where(contribution.c.id == contribution_id, author.c.id == contribution.c.member_id)
     row = (await db.execute(query)).one_or_none()
     if row is None:
-        return
+        return None
     workspace_id, member_id, kind, outcome, occurrence_id, created_at, session_id = row
     deltas = Deltas()
     _take_contribution(deltas, kind, outcome, occurrence_id, created_at, int(session_id), -1)
@@ -346,7 +354,28 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
     for kind, at, liker_session in (await db.execute(likes)).all():
         _count_reaction(deltas, kind, monday(at), int(liker_session), int(session_id), -1)
     await deltas.write(db, workspace_id)
-    await _recount_first(db, [member_id])
+    return int(member_id)
+
+
+async def _forget_replies_to(db: AsyncSession, member_id: int) -> None:
+    """Others' replies to the member's questions, which their erasure deletes (ON DELETE
+    CASCADE of `parent_id`): deleted here first, taken out of the rollup (the visible ones,
+    with their reactions), their authors' first contribution recounted without them."""
+    contribution = table_of(Contribution)
+    question = aliased(table_of(Contribution), name="question")
+    replies = (
+        select(contribution.c.id, contribution.c.member_id, contribution.c.hidden_at)
+        .join(question, question.c.id == contribution.c.parent_id)
+        .where(question.c.member_id == member_id, contribution.c.member_id != member_id)
+    )
+    found = (await db.execute(replies)).all()
+    if not found:
+        return
+    for reply_id, _, hidden_at in found:
+        if hidden_at is None:
+            await _take_out(db, int(reply_id))
+    await db.execute(delete(contribution).where(contribution.c.id.in_([r[0] for r in found])))
+    await _recount_first(db, [int(r[1]) for r in found])
 
 
 def _take_contribution(
@@ -525,6 +554,8 @@ async def forget_member(db: AsyncSession, member_id: int) -> None:
     if row is None:
         return
     workspace_id, session_id = int(row[0]), int(row[1])
+    # First, so that what follows does not count what those replies held (their reactions).
+    await _forget_replies_to(db, member_id)
     deltas = Deltas()
     current = await state(db, member_id)
     if current is not None:
