@@ -4,7 +4,8 @@ Criteria are minimum counts of what the bot records (`CRITERIA`). Each level nee
 of its `requires` and, when given, at least one of its `requires_one_of` — and what every
 lower level needs, so a senior has always met the confirmed criteria too. `shares` counts
 every free contribution (tips, questions, experience reports, watch links); `questions`,
-`experiences` and `watches` count each kind. A daily cap limits how many answers or shares
+`experiences` and `watches` count each kind; `replies` the replies to questions (not
+shares). A daily cap limits how many answers or shares
 of one day count, so spam cannot climb the ladder; hidden contributions never count. A
 wrong ladder raises SettingsError with one line.
 """
@@ -27,6 +28,7 @@ CRITERIA = (
     "questions",
     "experiences",
     "watches",
+    "replies",  # replies to questions, in their threads (not shares)
     "pulse_answers",
     "converted_referrals",
     "novices_mentored",  # mentoring pairs whose check-in says they met (mentoring issue)
@@ -38,7 +40,8 @@ CRITERIA = (
 SHARE_KINDS = ("questions", "experiences", "watches")
 # What is capped per day, and what earns points. A kind of share without a cap of its own
 # takes the cap of `shares` (storage/badges.py), so no kind escapes the cap the ladder had.
-CAPPED = ("challenge_answers", "shares", *SHARE_KINDS)
+# Replies take the cap of `shares` the same way.
+CAPPED = ("challenge_answers", "shares", *SHARE_KINDS, "replies")
 POINTED = (
     "challenge_answers",
     "shares",

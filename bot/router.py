@@ -16,6 +16,7 @@ from bot.core.commands import (
     FormAction,
     FormTable,
     ReactionRow,
+    ThreadReplyRow,
 )
 from bot.core.roles import ADMIN, ANIMATOR
 from bot.core.routing import Router
@@ -238,6 +239,9 @@ COMMANDS = CommandTable(
         Command("share", ("share",), contributions.share, aliases=(("partager",),)),
         # French `réactions` is the same word once accents are folded (bot/core/parsing.py).
         Command("reactions", ("reactions",), contributions.reactions),
+        Command("reply", ("reply",), contributions.reply, aliases=(("repondre",),)),
+        # Not French `aidé`: folded, it is `aide` (help). `utile 14`: "the useful reply".
+        Command("helped", ("helped",), contributions.helped, aliases=(("utile",),)),
         Command(
             "share.question",
             ("share", "question"),
@@ -357,6 +361,8 @@ ACTIONS = ActionTable(
         Action(challenges.ANSWER_FORM_ACTION, challenges.answer_form),
         Action(contributions.LIKE_ACTION, contributions.like),
         Action(contributions.DISLIKE_ACTION, contributions.dislike),
+        Action(contributions.REPLY_FORM_ACTION, contributions.reply_form),
+        Action(contributions.HELPED_ACTION, contributions.helped_button),
         Action(contributions.HIDE_FORM_ACTION, contributions.hide_form, role=ANIMATOR),
         Action(pulse_cards.SCORE_ACTION, pulse_answers.score),
         Action(pulse_cards.LSAT_ACTION, pulse_answers.lsat),
@@ -386,6 +392,7 @@ FORMS = FormTable(
             contributions.HIDE_ACTION, with_argument=contributions.hide_submitted, role=ANIMATOR
         ),
         FormAction(contributions.SHARE_FORM_ACTION, contributions.share_submitted),
+        FormAction(contributions.REPLY_ACTION, with_argument=contributions.reply_submitted),
         FormAction(pulses.FORM_ACTION, pulses.form_submitted, role=ANIMATOR),
         FormAction(pulse_cards.DETAILS_ACTION, with_argument=pulse_answers.details),
     ]
@@ -394,6 +401,8 @@ FORMS = FormTable(
 # A reaction added to a message or taken off it: a like or a dislike, when the message is a
 # posted contribution.
 REACTION = ReactionRow("contribution.react", contributions.react)
+# A message written in the thread of a posted question (Slack, Teams): a reply.
+THREAD_REPLY = ThreadReplyRow(contributions.THREAD_REPLY, contributions.thread_reply)
 
 
 ROUTER = Router(
@@ -401,6 +410,7 @@ ROUTER = Router(
     ACTIONS,
     FORMS,
     reaction=REACTION,
+    thread_reply=THREAD_REPLY,
     on_empty=general.help_,
     on_unknown=general.unknown,
 )

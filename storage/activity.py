@@ -74,8 +74,9 @@ from storage.models import (
 from storage.upsert import table_of
 from storage.vocabulary import ContributionKind, ContributionOutcome, ReactionKind
 
-# `shares` counts every free contribution (any kind but answers); `questions`,
-# `experiences` and `watches` those of each of these kinds (so tips = shares less them).
+# `shares` counts every free contribution (any kind but answers and replies); `questions`,
+# `experiences` and `watches` those of each of these kinds (so tips = shares less them);
+# `replies` the replies to questions (migration 0026), apart from `shares`.
 COUNTERS = (
     "answers",
     "successes",
@@ -87,6 +88,7 @@ COUNTERS = (
     "experiences",
     "watches",
     "dislikes_received",
+    "replies",
 )
 # The community's size per week: members who start counting that week, and who leave.
 MEMBER_COUNTERS = ("arrivals", "departures")
@@ -160,7 +162,10 @@ class Deltas:
         self.rows[(week, session_id)][counter] += n
 
     def shared(self, week: date, session_id: int, kind: ContributionKind, n: int) -> None:
-        """Add `n` free contributions of `kind` to (week, session)."""
+        """Add `n` free contributions of `kind` (or replies) to (week, session)."""
+        if kind == ContributionKind.REPLY:
+            self.add(week, session_id, "replies", n)
+            return
         self.add(week, session_id, "shares", n)
         counter = KIND_COUNTER.get(kind)
         if counter is not None:
@@ -314,6 +319,14 @@ async def reacted(
 
 async def hidden(db: AsyncSession, contribution_id: int) -> None:
     """A contribution was just hidden: take it and its reactions out."""
+    member_id = await _take_out(db, contribution_id)
+    if member_id is not None:
+        await _recount_first(db, [member_id])
+
+
+async def _take_out(db: AsyncSession, contribution_id: int) -> int | None:
+    """Take the contribution and its reactions out of the rollup (it is being hidden or
+    deleted); its author, None when there is no such contribution."""
     contribution = table_of(Contribution)
     author = table_of(Member)
     query = select(
@@ -327,7 +340,7 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
     ).where(contribution.c.id == contribution_id, author.c.id == contribution.c.member_id)
     row = (await db.execute(query)).one_or_none()
     if row is None:
-        return
+        return None
     workspace_id, member_id, kind, outcome, occurrence_id, created_at, session_id = row
     deltas = Deltas()
     _take_contribution(deltas, kind, outcome, occurrence_id, created_at, int(session_id), -1)
@@ -341,7 +354,28 @@ async def hidden(db: AsyncSession, contribution_id: int) -> None:
     for kind, at, liker_session in (await db.execute(likes)).all():
         _count_reaction(deltas, kind, monday(at), int(liker_session), int(session_id), -1)
     await deltas.write(db, workspace_id)
-    await _recount_first(db, [member_id])
+    return int(member_id)
+
+
+async def _forget_replies_to(db: AsyncSession, member_id: int) -> None:
+    """Others' replies to the member's questions, which their erasure deletes (ON DELETE
+    CASCADE of `parent_id`): deleted here first, taken out of the rollup (the visible ones,
+    with their reactions), their authors' first contribution recounted without them."""
+    contribution = table_of(Contribution)
+    question = aliased(table_of(Contribution), name="question")
+    replies = (
+        select(contribution.c.id, contribution.c.member_id, contribution.c.hidden_at)
+        .join(question, question.c.id == contribution.c.parent_id)
+        .where(question.c.member_id == member_id, contribution.c.member_id != member_id)
+    )
+    found = (await db.execute(replies)).all()
+    if not found:
+        return
+    for reply_id, _, hidden_at in found:
+        if hidden_at is None:
+            await _take_out(db, int(reply_id))
+    await db.execute(delete(contribution).where(contribution.c.id.in_([r[0] for r in found])))
+    await _recount_first(db, [int(r[1]) for r in found])
 
 
 def _take_contribution(
@@ -520,6 +554,8 @@ async def forget_member(db: AsyncSession, member_id: int) -> None:
     if row is None:
         return
     workspace_id, session_id = int(row[0]), int(row[1])
+    # First, so that what follows does not count what those replies held (their reactions).
+    await _forget_replies_to(db, member_id)
     deltas = Deltas()
     current = await state(db, member_id)
     if current is not None:
@@ -583,7 +619,8 @@ def rebuild_statements(
         "not_yets": case(
             (is_answer & (contribution.c.outcome == ContributionOutcome.NOT_YET), 1), else_=0
         ),
-        "shares": case((is_answer, 0), else_=1),
+        "shares": case((is_answer | (contribution.c.kind == ContributionKind.REPLY), 0), else_=1),
+        "replies": case((contribution.c.kind == ContributionKind.REPLY, 1), else_=0),
         **{
             name: case((contribution.c.kind == kind, 1), else_=0)
             for kind, name in KIND_COUNTER.items()

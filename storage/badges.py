@@ -53,11 +53,13 @@ from storage.vocabulary import (
     OutboxKind,
 )
 
-# The ladder's criteria for each kind of free contribution (all of them are `shares` too).
+# The ladder's criteria for each kind of free contribution (all of them are `shares` too),
+# and for replies to questions (not `shares`; capped by the cap of `shares` unless their own).
 SHARE_KINDS = {
     ContributionKind.QUESTION: "questions",
     ContributionKind.EXPERIENCE: "experiences",
     ContributionKind.WATCH: "watches",
+    ContributionKind.REPLY: "replies",
 }
 
 COUNTED = (
@@ -66,6 +68,7 @@ COUNTED = (
     "questions",
     "experiences",
     "watches",
+    "replies",
     "contributions",
     "pulse_answers",
     "converted_referrals",
@@ -153,12 +156,13 @@ def member_counts(
 
     day = _utc_day(db, Contribution.created_at)
     is_answer = Contribution.kind == ContributionKind.ANSWER
+    is_reply = Contribution.kind == ContributionKind.REPLY
     # Per member and UTC day: answers, free contributions (any kind), and each kind of them.
     daily = (
         select(
             Contribution.member_id.label("member_id"),
             func.sum(case((is_answer, 1), else_=0)).label("answers"),
-            func.sum(case((is_answer, 0), else_=1)).label("shares"),
+            func.sum(case((is_answer | is_reply, 0), else_=1)).label("shares"),
             *(
                 func.sum(case((Contribution.kind == kind, 1), else_=0)).label(name)
                 for kind, name in SHARE_KINDS.items()

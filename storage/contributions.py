@@ -1,5 +1,6 @@
 """Learner-generated content: shares (tips, questions, experience reports, watch links),
-reactions (likes and dislikes), hiding; and what counts for a member."""
+replies to questions and the one that helped, reactions (likes and dislikes), hiding; and
+what counts for a member."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import activity
@@ -44,6 +45,68 @@ async def save_share(
         db, workspace_id=workspace_id, member_id=member_id, created_at=now, kind=kind
     )
     return contribution
+
+
+async def save_reply(
+    db: AsyncSession,
+    *,
+    workspace_id: int,
+    member_id: int,
+    question_id: int,
+    text: str,
+    now: datetime,
+) -> Contribution:
+    """Store a reply to the question `question_id` (counted in the rollup's `replies`)."""
+    reply = Contribution(
+        workspace_id=workspace_id,
+        member_id=member_id,
+        kind=ContributionKind.REPLY,
+        parent_id=question_id,
+        text=text,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(reply)
+    await db.flush()
+    await activity.share_saved(
+        db,
+        workspace_id=workspace_id,
+        member_id=member_id,
+        created_at=now,
+        kind=ContributionKind.REPLY,
+    )
+    return reply
+
+
+async def mark_helped(
+    db: AsyncSession, question_id: int, reply_id: int, now: datetime
+) -> list[int]:
+    """Mark the reply as the one that helped the asker, taking the mark off any other reply
+    of the question (one statement: at most one reply of a question has it). The replies
+    whose mark changed (the one marked first, when it was not already; the one that had
+    it); [] when it was already this one."""
+    table = table_of(Contribution)
+    thread = table.c.parent_id == question_id
+    changed = (table.c.id == reply_id) & table.c.helped_at.is_(None)
+    changed |= (table.c.id != reply_id) & table.c.helped_at.is_not(None)
+    result = await db.execute(
+        update(table)
+        .where(thread, changed)
+        .values(helped_at=case((table.c.id == reply_id, now), else_=None))
+        .returning(table.c.id)
+    )
+    return sorted(result.scalars().all(), key=lambda found: found != reply_id)
+
+
+async def helped_count(db: AsyncSession, member_id: int) -> int:
+    """How many of the member's visible replies helped their asker (for `me`)."""
+    query = select(func.count()).where(
+        Contribution.member_id == member_id,
+        Contribution.kind == ContributionKind.REPLY,
+        Contribution.helped_at.is_not(None),
+        Contribution.hidden_at.is_(None),
+    )
+    return int((await db.execute(query)).scalar_one())
 
 
 async def by_id(db: AsyncSession, workspace_id: int, contribution_id: int) -> Contribution | None:
@@ -190,7 +253,7 @@ async def reaction_of(
 
 async def counts_by_outcome(db: AsyncSession, member_id: int) -> dict[str, int]:
     """A member's visible contributions: answers by outcome (success, not_yet), and free
-    contributions by kind (share: the tips, question, experience, watch)."""
+    contributions by kind (share: the tips, question, experience, watch), and replies."""
     query = (
         select(Contribution.kind, Contribution.outcome, func.count())
         .where(Contribution.member_id == member_id, Contribution.hidden_at.is_(None))

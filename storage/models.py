@@ -424,6 +424,8 @@ class Contribution(Base):
         Index("ix_contribution_member", "member_id", "kind"),
         # The dashboard's answers per occurrence by outcome, from the index alone.
         Index("ix_contribution_occurrence", "occurrence_id", "outcome", "hidden_at"),
+        # A question's replies (its thread, moving the "helped" mark).
+        Index("ix_contribution_parent_id", "parent_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -445,6 +447,11 @@ class Contribution(Base):
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     # Where it was posted (the outbox key of its post), so it can be edited or hidden.
     post_key: Mapped[str | None] = mapped_column(String(255))
+    # Replies only: the question replied to (its thread); when the asker marked this reply
+    # as the one that helped (at most one reply of a question has it: moving the mark is
+    # one UPDATE over the question's replies, storage/contributions.py mark_helped).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id", ondelete="CASCADE"))
+    helped_at: Mapped[datetime | None]
 
 
 class ContributionLike(Base):
@@ -502,6 +509,7 @@ class WeeklyActivity(Base):
             "questions",
             "experiences",
             "watches",
+            "replies",
         ),
     )
 
@@ -526,6 +534,8 @@ class WeeklyActivity(Base):
     questions: Mapped[int] = mapped_column(Integer, default=0)
     experiences: Mapped[int] = mapped_column(Integer, default=0)
     watches: Mapped[int] = mapped_column(Integer, default=0)
+    # Replies to questions (migration 0026): not in `shares` (nothing shared with `share`).
+    replies: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OccurrenceActivity(Base):

@@ -64,7 +64,7 @@ def welcome(member_id: int, joins: int | None = None) -> str:
 
 
 def contribution_post(kind: str, contribution_id: int) -> str:
-    """A contribution's post (`kind`: answer, or share, question, experience, watch)."""
+    """A contribution's post (`kind`: answer, or share, question, experience, watch, reply)."""
     return f"{kind}:{contribution_id}"
 
 
@@ -79,15 +79,19 @@ def contribution_edits(post_key: str) -> str:
 
 
 def contribution_refresh(
-    contribution_id: int, locale: str, in_reply_to: str | None
+    contribution_id: int, locale: str, in_reply_to: str | None, compact: bool = False
 ) -> dict[str, Any]:
-    """How a contribution's post is rendered at send time (its likes, hidden or not)."""
-    return {
+    """How a contribution's post is rendered at send time (its likes, hidden or not;
+    `compact`: the card under a reply written in a thread)."""
+    refresh: dict[str, Any] = {
         "name": CONTRIBUTION,
         "id": contribution_id,
         "locale": locale,
         "in_reply_to": in_reply_to,
     }
+    if compact:
+        refresh["compact"] = True
+    return refresh
 
 
 # --- challenges -------------------------------------------------------------------------------

@@ -113,6 +113,8 @@ class ContributionKind(StrEnum):
     SHARE: a tip (plain `share <text>`). QUESTION: a question to the community. EXPERIENCE:
     an experience report ("retour d'expérience"). WATCH: a link the learner found worth
     reading (their own "veille"), in `contribution.link`, with an optional comment.
+    REPLY: a reply to a question, in the question's thread (`contribution.parent_id`);
+    not a free kind (it is not shared with `share`), counted apart (`replies`).
     """
 
     ANSWER = "answer"
@@ -120,6 +122,7 @@ class ContributionKind(StrEnum):
     QUESTION = "question"
     EXPERIENCE = "experience"
     WATCH = "watch"
+    REPLY = "reply"
 
 
 # What is shared freely, as opposed to challenge answers: the ladder's `shares` and the

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.context import Context
-from bot.core.events import Reaction
+from bot.core.events import Reaction, ThreadReply
 from bot.core.parsing import Token, fold, join_tokens
 from bot.core.replies import Reply
 from storage.vocabulary import MemberRole
@@ -34,6 +34,7 @@ ActionHandler = Callable[[Context, str], Awaitable[list[Reply]]]
 # The reaction row's handler gets the reaction (the message reacted to, approving or not,
 # added or taken off).
 ReactionHandler = Callable[[Context, Reaction], Awaitable[list[Reply]]]
+ThreadReplyHandler = Callable[[Context, ThreadReply], Awaitable[list[Reply]]]
 # A form whose action_id carries an argument after a colon: `challenge.answer:12:success`.
 ArgumentActionHandler = Callable[[Context, str, str], Awaitable[list[Reply]]]
 
@@ -78,6 +79,16 @@ class ReactionRow:
 
     action_id: str
     handler: ReactionHandler
+    role: MemberRole = MemberRole.LEARNER
+
+
+@dataclass(frozen=True)
+class ThreadReplyRow:
+    """The router's one row for messages posted in a thread (`ThreadReply`): its action_id
+    names it in logs."""
+
+    action_id: str
+    handler: ThreadReplyHandler
     role: MemberRole = MemberRole.LEARNER
 
 

@@ -28,13 +28,21 @@ from bot.clock import Clock
 from bot.core import roles
 from bot.core.context import Context, PresenceCounter, WorkspaceContext
 from bot.core.errors import UserError
-from bot.core.events import ActionEvent, CommandEvent, FormSubmission, InboundEvent, Reaction
+from bot.core.events import (
+    ActionEvent,
+    CommandEvent,
+    FormSubmission,
+    InboundEvent,
+    Reaction,
+    ThreadReply,
+)
 from bot.core.replies import Reply
 from bot.core.routing import Router
 from bot.i18n import Translator, pick_locale
 from bot.outbox.queue import Outbox
 from bot.settings import Settings
-from storage import members, replay_keys, workspaces
+from storage import contributions, members, replay_keys, workspaces
+from storage.vocabulary import ContributionKind
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +118,8 @@ class Dispatcher:
             return lambda ctx: router.action(ctx, event.action_id, event.value)
         if isinstance(event, FormSubmission):
             return lambda ctx: router.form(ctx, event.action_id, event.values)
+        if isinstance(event, ThreadReply):
+            return lambda ctx: router.thread_reply(ctx, event)
         return lambda ctx: router.reaction(ctx, event)
 
     async def refuse(self, event: InboundEvent, key: str, **params: object) -> Reply:
@@ -170,6 +180,11 @@ class Dispatcher:
         self, event: InboundEvent, route: Route, deliver: Deliver | None
     ) -> tuple[list[Reply], str]:
         async with self._db_sessions() as db, db.begin():
+            if isinstance(event, ThreadReply) and not await _in_question_thread(db, event):
+                # Conversation under anything but a posted question (Slack and Teams send
+                # every thread message of the channels the bot is in): it leaves no trace,
+                # not even its writer as a member.
+                return [], "thread_ignored"
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
                 if not await replay_keys.first_time(db, key, self.clock.now()):
@@ -241,6 +256,18 @@ class Dispatcher:
         )
 
 
+async def _in_question_thread(db: AsyncSession, event: ThreadReply) -> bool:
+    """Whether `event` was written under the post of a question (read only)."""
+    origin = event.origin
+    workspace = await workspaces.find(db, origin.platform, origin.workspace)
+    if workspace is None:
+        return False
+    posted = await contributions.by_posted_message(
+        db, workspace.id, origin.platform, event.parent.strip()[:255]
+    )
+    return posted is not None and posted.kind == ContributionKind.QUESTION
+
+
 def _is_transient(exc: DBAPIError) -> bool:
     if isinstance(exc, IntegrityError):
         return True
@@ -266,4 +293,5 @@ _KINDS: dict[type, str] = {
     ActionEvent: "action",
     FormSubmission: "form",
     Reaction: "reaction",
+    ThreadReply: "thread_reply",
 }

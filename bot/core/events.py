@@ -1,8 +1,9 @@
 """Neutral inbound events: what every adapter turns its platform's payloads into.
 
-Four kinds, each with its own entry point in the dispatcher (bot/core/dispatch.py) and its
+Five kinds, each with its own entry point in the dispatcher (bot/core/dispatch.py) and its
 own table in the router (bot/core/routing.py): a command typed, a button clicked, a form
-submitted, a reaction added to a message or taken off it. An adapter says which one happened in its
+submitted, a reaction added to a message or taken off it, a message posted in another's
+thread. An adapter says which one happened in its
 platform's terms (a Slack modal's submission is a form, a Teams card's submit carrying
 `form` is one too); no string convention stands for a kind.
 """
@@ -93,4 +94,22 @@ class Reaction:
     removed: bool = False
 
 
-InboundEvent = CommandEvent | ActionEvent | FormSubmission | Reaction
+@dataclass(frozen=True)
+class ThreadReply:
+    """A message someone posted in the thread of another message (a Slack thread reply, a
+    Teams channel reply): maybe a reply to a posted question.
+
+    `parent` names the message replied to as the outbox recorded it when posting it (as
+    `Reaction.message`: Slack `<channel>:<ts>`, Teams `<conversation>|<activity id>`).
+    `text` is the reply as written, made neutral by the adapter. The playground has no
+    such event: its replies are the `reply` command (its post's Reply button).
+    """
+
+    origin: Origin
+    user: PlatformUser
+    parent: str
+    text: str
+    event_id: str | None = None
+
+
+InboundEvent = CommandEvent | ActionEvent | FormSubmission | Reaction | ThreadReply

@@ -21,10 +21,11 @@ from bot.core.commands import (
     CommandTable,
     FormTable,
     ReactionRow,
+    ThreadReplyRow,
 )
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.events import Reaction
+from bot.core.events import Reaction, ThreadReply
 from bot.core.parsing import Token, strip_prefix, tokenize
 from bot.core.replies import Reply
 
@@ -43,6 +44,7 @@ class Router:
         forms: FormTable,
         *,
         reaction: ReactionRow,
+        thread_reply: ThreadReplyRow | None = None,
         on_empty: CommandHandler,
         on_unknown: UnknownHandler,
     ) -> None:
@@ -50,6 +52,7 @@ class Router:
         self.actions = actions
         self.forms = forms
         self.reaction_row = reaction
+        self.thread_reply_row = thread_reply
         self._on_empty = on_empty
         self._on_unknown = on_unknown
 
@@ -94,3 +97,12 @@ class Router:
         ctx.command_key = self.reaction_row.action_id
         ctx.require(self.reaction_row.role)
         return await self.reaction_row.handler(ctx, reaction)
+
+    async def thread_reply(self, ctx: Context, reply: ThreadReply) -> list[Reply]:
+        """Run the thread row's handler on a message posted in a thread (none: ignored)."""
+        row = self.thread_reply_row
+        if row is None:
+            return []
+        ctx.command_key = row.action_id
+        ctx.require(row.role)
+        return await row.handler(ctx, reply)

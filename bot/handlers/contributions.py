@@ -21,6 +21,20 @@ share) and invites piling on; "not useful to me" is a signal for the author and 
 animators, who see both counts (`reactions <number>`, `me`, the dashboard). Dislikes never
 count toward badges or as activity given (storage/activity.py).
 
+A question can be answered in its thread (issue 19): `reply <number> <text>` (`répondre`),
+the question post's Reply button (a form), or, on Slack and Teams, a message written in the
+question post's thread (a `ThreadReply` event). A reply is a contribution of kind `reply`
+(its own counter `replies`, not a share). The bot posts a reply made by command or form in
+the question's thread, under its author's name, with the like buttons and "This helped".
+A message written in the thread is already there: the bot does not post its text again, but
+a compact card under it ("<name>'s reply counts as contribution #14") with "This helped",
+so the asker has the number and the button. The asker's own messages in their question's
+thread are conversation, not replies: not recorded; a message in the thread of a post that
+is no question is ignored (people talk under tips too), while `reply` on it is refused
+with how to do it right. The asker (only) marks the reply that helped: the button, or
+`helped <reply number>` (`aidé`); marking another moves the mark; the reply's post shows
+"✅ Helped the asker"; the replier's `me` counts their replies that helped.
+
 Hiding is for animators, with the `hide` command and the post's number: the post carries
 no Hide button, since it looks the same to everyone and learners would only be refused.
 
@@ -40,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.commands import Args
 from bot.core.context import Context
 from bot.core.errors import UserError
-from bot.core.events import Reaction
+from bot.core.events import Reaction, ThreadReply
 from bot.core.replies import Button, Card, Field, Form, FormField, OutboundMessage, Reply
 from bot.core.roles import allows
 from bot.handlers import badges
@@ -55,6 +69,10 @@ DISLIKE_ACTION = "contribution.dislike"
 HIDE_FORM_ACTION = "contribution.hide_form"
 HIDE_ACTION = "contribution.hide"
 SHARE_FORM_ACTION = "contribution.share"
+REPLY_FORM_ACTION = "contribution.reply_form"
+REPLY_ACTION = "contribution.reply"
+HELPED_ACTION = "contribution.helped"
+THREAD_REPLY = "contribution.thread_reply"
 MAX_TEXT = 3000
 MAX_LINK = 500
 _LINK = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -124,22 +142,46 @@ def _without_trailing_punctuation(link: str) -> str:
     return link[:end]
 
 
-def render(t: Translator, contribution: Contribution, author: str, likes: int) -> OutboundMessage:
-    """The post as it should look now (hidden content shows only that it was hidden)."""
+def render(
+    t: Translator, contribution: Contribution, author: str, likes: int, compact: bool = False
+) -> OutboundMessage:
+    """The post as it should look now (hidden content shows only that it was hidden).
+    `compact`: the card under a reply written in the thread (its text is already there)."""
     if contribution.hidden_at is not None:
         text = t("contributions.hidden")
         return OutboundMessage(text=text, card=Card(title=text))
-    title_key = (
-        f"challenges.posted_{contribution.outcome}"
-        if contribution.kind == ContributionKind.ANSWER
-        else TITLES[contribution.kind]
+    value = str(contribution.id)
+    helped = (
+        (t("contributions.helped_mark"),)
+        if contribution.kind == ContributionKind.REPLY and contribution.helped_at is not None
+        else ()
     )
+    if compact:
+        title = t("contributions.reply_counted_title", name=author, id=contribution.id)
+        card = Card(
+            title=title,
+            body="\n".join(helped),
+            buttons=(Button(t("contributions.helped_button"), HELPED_ACTION, value),),
+        )
+        return OutboundMessage(text="\n".join((title, *helped)), card=card)
+    if contribution.kind == ContributionKind.ANSWER:
+        title_key = f"challenges.posted_{contribution.outcome}"
+    elif contribution.kind == ContributionKind.REPLY:
+        title_key = "contributions.reply_title"
+    else:
+        title_key = TITLES[contribution.kind]
     title = t(title_key, name=author)
     buttons = [
-        Button(t("contributions.like", count=likes), LIKE_ACTION, str(contribution.id)),
+        Button(t("contributions.like", count=likes), LIKE_ACTION, value),
         # No count: the public post shows the likes only (the module's docstring says why).
-        Button(t("contributions.dislike"), DISLIKE_ACTION, str(contribution.id)),
+        Button(t("contributions.dislike"), DISLIKE_ACTION, value),
     ]
+    if contribution.kind == ContributionKind.QUESTION:
+        buttons.append(Button(t("contributions.reply_button"), REPLY_FORM_ACTION, value))
+    elif contribution.kind == ContributionKind.REPLY:
+        # Seen by everyone, refused (translated) to anyone but the asker: one message looks
+        # the same to all (the Hide button's comment below says why).
+        buttons.append(Button(t("contributions.helped_button"), HELPED_ACTION, value))
     if contribution.link:
         buttons.append(Button(t("challenges.open_link"), url=contribution.link))
     # No Hide button: the post is one message that everyone in the conversation sees the
@@ -149,18 +191,22 @@ def render(t: Translator, contribution: Contribution, author: str, likes: int) -
     # so learners would see a button that refuses them. Animators hide with
     # `hide <number> [reason]`, the number shown on the post.
     # A watch shows its address too, not only a button: people see where it leads.
-    body = contribution.text
+    text = contribution.text
     if contribution.kind == ContributionKind.WATCH and contribution.link:
-        body = (
+        text = (
             f"{contribution.text}\n{contribution.link}" if contribution.text else contribution.link
         )
+    body = "\n\n".join((text, *helped)) if text else "\n".join(helped)
     card = Card(
         title=title,
         body=body,
         fields=(Field(t("contributions.number"), f"#{contribution.id}"),),
         buttons=tuple(buttons),
     )
-    return OutboundMessage(text=t("general.labelled", label=title, value=body), card=card)
+    return OutboundMessage(
+        text=t("general.labelled", label=title, value=body or contribution.link),
+        card=card,
+    )
 
 
 async def refresh(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | None:
@@ -175,6 +221,7 @@ async def refresh(db: AsyncSession, args: dict[str, Any]) -> OutboundMessage | N
         contribution,
         author.display_name if author else "?",
         likes,
+        compact=bool(args.get("compact")),
     )
     thread = args.get("in_reply_to")
     return OutboundMessage(message.text, message.card, in_reply_to=thread) if thread else message
@@ -186,19 +233,21 @@ async def publish(
     conversation: str,
     locale: str,
     in_reply_to: str | None = None,
+    compact: bool = False,
 ) -> None:
-    """Post the contribution under its author's name (a thread reply for answers)."""
+    """Post the contribution under its author's name (a thread reply for answers and
+    replies; `compact`, see `render`)."""
     key = outbox_keys.contribution_post(contribution.kind, contribution.id)
     await contributions.set_post_key(ctx.db, contribution.id, key)
     likes = 0
-    message = render(Translator(locale), contribution, ctx.actor.display_name, likes)
+    message = render(Translator(locale), contribution, ctx.actor.display_name, likes, compact)
     if in_reply_to:
         message = OutboundMessage(message.text, message.card, in_reply_to=in_reply_to)
     await ctx.outbox.post(
         key,
         conversation,
         message,
-        refresh=outbox_keys.contribution_refresh(contribution.id, locale, in_reply_to),
+        refresh=outbox_keys.contribution_refresh(contribution.id, locale, in_reply_to, compact),
     )
 
 
@@ -307,6 +356,157 @@ async def _share(ctx: Context, kind: ContributionKind, text: str, link: str | No
     await publish(ctx, contribution, conversation, ctx.community_translator.locale)
     await badges.promote_after(ctx, CRITERIA[kind], ctx.actor.id)
     return [Reply(ctx.t(f"contributions.shared_{kind}"))]
+
+
+# --- reply and helped --------------------------------------------------------------------------
+
+
+async def reply(ctx: Context, args: Args) -> list[Reply]:
+    """`reply <number> <text>` (`répondre`): a reply to question <number>, in its thread."""
+    if len(args.tokens) < 2:
+        raise UserError("contributions.reply_usage")
+    question = await _contribution(ctx, args.tokens[0].value)
+    return await _reply(ctx, question, Args(args.tokens[1:]).text)
+
+
+async def reply_form(ctx: Context, value: str) -> list[Reply]:
+    """The question post's Reply button: a form for the reply's text."""
+    question = await _question(ctx, await _contribution(ctx, value))
+    title = ctx.t("contributions.reply_form_title", id=question.id)
+    fields = (FormField("text", ctx.t("contributions.reply_form_text"), "multiline"),)
+    form = Form(title=title, submit_action_id=f"{REPLY_ACTION}:{question.id}", fields=fields)
+    return [Reply(title, form=form)]
+
+
+async def reply_submitted(ctx: Context, value: str, argument: str) -> list[Reply]:
+    """The Reply form, submitted: as `reply <number> <text>`."""
+    question = await _contribution(ctx, argument)
+    try:
+        fields = json.loads(value) if value else {}
+    except json.JSONDecodeError:
+        fields = {}
+    text = str(fields.get("text") or "").strip() if isinstance(fields, dict) else ""
+    return await _reply(ctx, question, text)
+
+
+async def _question(ctx: Context, question: Contribution) -> Contribution:
+    """`question` when it can take replies: visible, a question, not the actor's own."""
+    if question.hidden_at is not None:
+        raise UserError("contributions.unknown", id=str(question.id))
+    if question.kind != ContributionKind.QUESTION:
+        raise UserError("contributions.reply_not_question", id=question.id)
+    if question.member_id == ctx.actor.id:
+        raise UserError("contributions.reply_own", id=question.id)
+    return question
+
+
+async def _reply(ctx: Context, question: Contribution, text: str) -> list[Reply]:
+    """Check, store and post a reply in the question's thread."""
+    await _question(ctx, question)
+    if not text:
+        raise UserError("contributions.reply_usage")
+    if len(text) > MAX_TEXT:
+        raise UserError("challenges.too_long", max=MAX_TEXT)
+    await _save_reply(ctx, question, text, compact=False)
+    return [Reply(ctx.t("contributions.replied", id=question.id))]
+
+
+async def _save_reply(ctx: Context, question: Contribution, text: str, *, compact: bool) -> None:
+    """Store the reply, post it (or its compact card) in the question's thread, count it."""
+    saved = await contributions.save_reply(
+        ctx.db,
+        workspace_id=ctx.workspace.id,
+        member_id=ctx.actor.id,
+        question_id=question.id,
+        text=text,
+        now=ctx.now,
+    )
+    await members.record_event(
+        ctx.db,
+        ctx.actor.id,
+        "replied",
+        ctx.now,
+        detail={"contribution": saved.id, "question": question.id},
+    )
+    posted = await outbox_store.by_key(ctx.db, question.post_key) if question.post_key else None
+    conversation: str | None
+    thread: str | None
+    if posted is not None:
+        conversation, thread = posted.target, question.post_key
+    else:  # a question never posted (a bulk load): the community conversation, unthreaded
+        conversation, thread = await community_conversation(ctx.db, ctx.workspace), None
+    conversation = conversation or ctx.origin.conversation
+    locale = ctx.community_translator.locale
+    await publish(ctx, saved, conversation, locale, in_reply_to=thread, compact=compact)
+    await badges.promote_after(ctx, "replies", ctx.actor.id)
+
+
+async def thread_reply(ctx: Context, event: ThreadReply) -> list[Reply]:
+    """A message written in a thread (Slack, Teams): a reply when the thread is a question's
+    post and the writer is not the asker; anything else is conversation, ignored. Silent:
+    the compact card the bot posts under it is the answer."""
+    question = await contributions.by_posted_message(
+        ctx.db, ctx.workspace.id, ctx.origin.platform, event.parent.strip()[:255]
+    )
+    text = event.text.strip()
+    if (
+        question is None
+        or question.kind != ContributionKind.QUESTION
+        or question.hidden_at is not None
+        or question.member_id == ctx.actor.id
+        or not text
+    ):
+        return []
+    await _save_reply(ctx, question, text[:MAX_TEXT], compact=True)
+    return []
+
+
+async def helped(ctx: Context, args: Args) -> list[Reply]:
+    """`helped <reply number>` (`aidé`): the asker marks the reply that helped."""
+    if not args:
+        raise UserError("contributions.helped_usage")
+    return await _helped(ctx, await _contribution(ctx, args.tokens[0].value))
+
+
+async def helped_button(ctx: Context, value: str) -> list[Reply]:
+    """The reply post's "This helped" button: the same, refused to anyone but the asker."""
+    return await _helped(ctx, await _contribution(ctx, value))
+
+
+async def _helped(ctx: Context, reply_: Contribution) -> list[Reply]:
+    if reply_.hidden_at is not None:
+        raise UserError("contributions.unknown", id=str(reply_.id))
+    if reply_.kind != ContributionKind.REPLY or reply_.parent_id is None:
+        raise UserError("contributions.helped_not_reply", id=reply_.id)
+    question = await db_get(ctx, reply_.parent_id)
+    if question is None or question.member_id != ctx.actor.id:
+        raise UserError("contributions.helped_refused", id=reply_.parent_id)
+    if reply_.member_id == ctx.actor.id:
+        raise UserError("contributions.helped_own", id=reply_.id)
+    changed = await contributions.mark_helped(ctx.db, question.id, reply_.id, ctx.now)
+    if not changed:
+        return [Reply(ctx.t("contributions.helped_already", id=reply_.id))]
+    await members.record_event(
+        ctx.db,
+        reply_.member_id,
+        "reply_helped",
+        ctx.now,
+        actor_id=ctx.actor.id,
+        detail={"contribution": reply_.id, "question": question.id},
+    )
+    for reply_id in changed:
+        found = await db_get(ctx, reply_id)
+        if found is not None:
+            await republish(ctx, found, f"helped:{ctx.now.isoformat()}")
+    moved = [reply_id for reply_id in changed if reply_id != reply_.id]
+    if moved:
+        return [Reply(ctx.t("contributions.helped_moved", id=reply_.id, before=moved[0]))]
+    return [Reply(ctx.t("contributions.helped_done", id=reply_.id))]
+
+
+async def db_get(ctx: Context, contribution_id: int) -> Contribution | None:
+    """The workspace's contribution, as stored now."""
+    return await contributions.by_id(ctx.db, ctx.workspace.id, contribution_id)
 
 
 # --- like ------------------------------------------------------------------------------------

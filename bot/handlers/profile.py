@@ -44,8 +44,12 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
             ("questions", ContributionKind.QUESTION),
             ("experiences", ContributionKind.EXPERIENCE),
             ("watches", ContributionKind.WATCH),
+            ("replies", ContributionKind.REPLY),
         )
     )
+    helped = await contributions.helped_count(ctx.db, member.id)
+    if helped:
+        shared = ", ".join((shared, t("profile.count_helped", count=helped)))
     fields = [
         Field(t("profile.role_label"), t(f"roles.{ctx.role}")),
         Field(t("profile.level_label"), level.name(t.locale) if level else t("profile.no_level")),

@@ -164,6 +164,8 @@ class ActivityWeek:
     watches: int = 0
     # "Not useful to me" their contributions received (never given by anyone's count).
     dislikes_received: int = 0
+    # Replies to questions (not in `shares`; not shown by the dashboard yet).
+    replies: int = 0
 
     @property
     def contributions(self) -> int:

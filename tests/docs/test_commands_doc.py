@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.parsing import tokenize
-from bot.router import ACTIONS, COMMANDS, FORMS, REACTION
+from bot.router import ACTIONS, COMMANDS, FORMS, REACTION, THREAD_REPLY
 from tests.support.commands_doc import DOC, FAILURES, code, examples, rows
 from tests.support.playground import Playground
 
@@ -25,7 +25,7 @@ def test_every_command_and_action_is_documented() -> None:
     documented = {_key(code(row[0])[0]) for row in rows()}
     assert documented == {command.key for command in COMMANDS.commands}
     text = DOC.read_text(encoding="utf-8")
-    for action_id in [*ACTIONS.ids(), *FORMS.ids(), REACTION.action_id]:
+    for action_id in [*ACTIONS.ids(), *FORMS.ids(), REACTION.action_id, THREAD_REPLY.action_id]:
         assert f"`{action_id}`" in text
 
 

@@ -164,8 +164,8 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
     for _step in range(160):
         now += timedelta(hours=rng.randint(1, 30))
         op = rng.choices(
-            ["answer", "share", "like", "unreact", "hide", "rejoin", "erase"],
-            [40, 15, 30, 8, 6, 5, 2],
+            ["answer", "share", "reply", "like", "unreact", "hide", "rejoin", "erase"],
+            [40, 15, 12, 30, 8, 6, 5, 2],
         )[0]
         member_id = rng.choice(alive)
         if op == "answer":
@@ -192,6 +192,25 @@ async def _random_series(db: AsyncSession, seed: int) -> int:
                 link="https://example.org/a" if kind == ContributionKind.WATCH else None,
             )
             made.append(share.id)
+        elif op == "reply":
+            # A reply to a question (an erasure of its asker deletes it with the question).
+            questions = list(
+                await db.scalars(
+                    select(Contribution.id).where(
+                        Contribution.workspace_id == w, Contribution.kind == "question"
+                    )
+                )
+            )
+            if questions:
+                reply = await contributions.save_reply(
+                    db,
+                    workspace_id=w,
+                    member_id=member_id,
+                    question_id=rng.choice(questions),
+                    text="try this",
+                    now=now,
+                )
+                made.append(reply.id)
         elif op == "like" and made:
             target_id = rng.choice(made)
             author = await db.scalar(

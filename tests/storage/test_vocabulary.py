@@ -56,7 +56,11 @@ def _migration_0021() -> ModuleType:
 
 
 # The migrations after 0021 that add or change a vocabulary, each freezing its own lists.
-LATER_VOCABULARIES = ("0024_contribution_kinds", "0025_contribution_reactions")
+LATER_VOCABULARIES = (
+    "0024_contribution_kinds",
+    "0025_contribution_reactions",
+    "0026_question_replies",
+)
 
 
 def _frozen() -> dict[tuple[str, str], tuple[str, ...]]:

@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.slack import PLATFORM, validation
-from bot.adapters.slack.handling import SlackHandling, approval
+from bot.adapters.slack.handling import SlackHandling, approval, thread_reply
 from bot.adapters.slack.installations import (
     DatabaseAuthorize,
     DatabaseInstallationStore,
@@ -64,8 +64,10 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 BOT_SCOPES = (
     "app_mentions:read",  # app_mention events: `@Ambassador join`
     "chat:write",  # posts, DMs (to a user id), edits, ephemeral answers
+    "channels:history",  # message.channels: replies in a question's thread (public channels)
     "chat:write.public",  # post in a public channel the bot was not invited to
     "commands",  # /ambassador
+    "groups:history",  # message.groups: replies in a question's thread (private channels)
     "im:history",  # message.im: commands typed in the DM with the bot
     "mpim:write",  # conversations.open: a group DM introducing a mentor and a novice
     "reactions:read",  # reaction_added/_removed: an emoji on a posted answer or share
@@ -77,6 +79,11 @@ BOT_EVENTS = (
     "app_home_opened",
     "app_mention",
     "app_uninstalled",
+    # A channel's messages (https://api.slack.com/events/message.channels, message.groups
+    # for private channels), each needing its scope (channels:history, groups:history);
+    # only those in a thread are recorded (a reply to a posted question, maybe).
+    "message.channels",
+    "message.groups",
     "message.im",
     "reaction_added",
     "reaction_removed",
@@ -335,9 +342,14 @@ class SlackAdapter:
     async def _record_direct_message(
         self, body: dict[str, Any], event: dict[str, Any], request: AsyncBoltRequest
     ) -> None:
-        """Only what people type in their DM with the bot (Messages tab) is a command."""
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins, the bot's own posts
+        """What people type in their DM with the bot (Messages tab) is a command; what they
+        write in a thread of a channel the bot is in may be a reply to a posted question
+        (`thread_reply`); any other message is not recorded."""
+        if event.get("channel_type") == "im":
+            if event.get("subtype") or event.get("bot_id"):
+                return  # edits, joins, the bot's own posts
+        elif not thread_reply(event):
+            return
         await self._record("event", body, request)
 
     async def _record_reaction(

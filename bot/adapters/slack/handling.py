@@ -2,7 +2,8 @@
 
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
 neutral event for the core (a modal's submission is a form, `reaction_added` and
-`reaction_removed` a reaction: `approval` says which emojis like and which dislike);
+`reaction_removed` a reaction: `approval` says which emojis like and which dislike; a
+person's message in a channel thread a `ThreadReply`: `thread_reply` says which);
 the replies, each for the asker alone (bot/core/replies.py), are written to the outbox in
 the core's transaction (replies.py) and go back the Slack way, one message each, in
 order: to the response_url (ephemeral), or ephemeral in the channel, or in the DM with
@@ -39,6 +40,7 @@ from bot.core.events import (
     Origin,
     PlatformUser,
     Reaction,
+    ThreadReply,
 )
 from bot.core.replies import Reply
 from bot.i18n import pick_locale
@@ -63,6 +65,23 @@ def approval(reaction: str) -> bool | None:
     if not name or name in NEITHER:
         return None
     return name not in DISLIKES
+
+
+def thread_reply(event: dict[str, Any]) -> bool:
+    """Whether a `message` event is a person's reply in a channel thread: in a channel or a
+    private channel (message.channels, message.groups), in a thread (`thread_ts`, not the
+    thread's own first message), written by a person (no `bot_id`; no subtype but
+    `thread_broadcast`, a reply also sent to the channel: edits, deletions, joins and files
+    are not replies), and not starting with a mention (that one is a command: the bot also
+    receives it as `app_mention`).
+    https://api.slack.com/events/message/message_replied explains `thread_ts`."""
+    if event.get("type") != "message" or event.get("channel_type") not in ("channel", "group"):
+        return False
+    if event.get("bot_id") or event.get("subtype") not in (None, "thread_broadcast"):
+        return False
+    thread = str(event.get("thread_ts") or "")
+    text = str(event.get("text") or "")
+    return bool(thread) and thread != event.get("ts") and not _MENTION.match(text)
 
 
 ApiFor = Callable[[str], Awaitable[AsyncWebClient | None]]
@@ -219,6 +238,16 @@ class SlackHandling:
             return
         channel = str(event.get("channel", ""))
         text = str(event.get("text", ""))
+        if kind == "message" and event.get("channel_type") != "im":
+            if thread_reply(event):
+                # A reply in a question's thread, maybe: the core decides; it answers with a
+                # card in the thread, not to the person (like a reaction, silent).
+                parent = f"{channel}:{event.get('thread_ts', '')}"
+                replied = ThreadReply(
+                    origin_of(team, channel), user, parent, markup.to_neutral(text), event_id
+                )
+                await self._run(replied, api)
+            return
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
         command = CommandEvent(origin_of(team, channel), user, markup.to_neutral(text), event_id)

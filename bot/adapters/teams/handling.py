@@ -9,6 +9,14 @@ Then:
   Connector's members call, and they are remembered so that a 1:1 chat can be opened with
   them later); or, when it carries a `value`, a card's Action.Submit — a button's click
   (the same action_id and value as a Slack click) or a form's submission;
+- a person's message in the thread of a channel post that does not @mention the bot is a
+  `ThreadReply` (maybe a reply to a posted question: the core decides). Teams sends a bot
+  the channel messages that do not @mention it only when the app has the resource-specific
+  consent permission ChannelMessage.Read.Group (config/teams/manifest.json asks for it:
+  https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/channel-messages-with-rsc);
+  without it, people reply with `reply <number> <text>`, or @mention the bot in the thread
+  (a command, as ever). Any other channel message without the mention is no command: it is
+  ignored;
 - a `messageReaction` adding a reaction that approves, or taking one off, is a reaction on
   the message (a like; Teams has no 👎 reaction, so its dislikes are the post's button);
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
@@ -52,6 +60,7 @@ from bot.core.events import (
     Origin,
     PlatformUser,
     Reaction,
+    ThreadReply,
 )
 from bot.core.replies import Card, OutboundMessage, Reply
 from bot.i18n import Translator, pick_locale
@@ -59,7 +68,7 @@ from bot.inbox.request import Request
 from bot.outbox.delivery import PermanentFailure, RetryLater
 from bot.settings import Settings
 from storage import members, outbox_keys, teams_references, workspaces
-from storage.conversations import channel_of
+from storage.conversations import THREAD, channel_of
 from storage.sealing import Sealer
 from storage.teams_references import Reference
 
@@ -144,6 +153,8 @@ class TeamsHandling:
         kind = activity.get("type")
         if kind == "conversationUpdate":
             await self._conversation_update(activity)
+        elif kind == "message" and _in_channel_unaddressed(activity):
+            await self._thread_reply(activity, inbox_id)
         elif kind == "message":
             # The replies are written to the outbox in the core's transaction, with the
             # effects and the request's "done" (bot/core/dispatch.py,
@@ -154,6 +165,21 @@ class TeamsHandling:
             await self.deliver(activity, left, replies_key)
         elif kind == "messageReaction":
             await self._reactions(activity, inbox_id)
+
+    async def _thread_reply(self, activity: dict[str, Any], inbox_id: int) -> None:
+        """A channel message not addressed to the bot: in a post's thread (its conversation
+        `<channel>;messageid=<root>`, the root not the message itself), a `ThreadReply` on
+        that post, which the sender stored as `<channel>|<root>`; elsewhere, nothing. Silent:
+        the core's card in the thread is the answer."""
+        conversation = str((activity.get("conversation") or {}).get("id") or "")
+        channel, _, root = conversation.partition(THREAD)
+        if not root or root == str(activity.get("id") or ""):
+            return
+        text = command_text(activity)
+        replied = ThreadReply(
+            _origin(activity), person_of(activity), f"{channel}|{root}", text, f"inbox-{inbox_id}"
+        )
+        await self._dispatcher.handle(replied)
 
     async def _reactions(self, activity: dict[str, Any], inbox_id: int) -> None:
         """A reaction (👍 ❤️ 😆 😮) on a posted answer or share is a like, as on Slack; 😢
@@ -405,6 +431,20 @@ class TeamsHandling:
                 await ctx.outbox.reply(outbox_keys.reply(key, n), target, message)
 
         return enqueue
+
+
+def _in_channel_unaddressed(activity: dict[str, Any]) -> bool:
+    """A person's channel message that does not @mention the bot (and is no card's submit):
+    what only the RSC permission brings (the module's docstring)."""
+    conversation = activity.get("conversation") or {}
+    if conversation.get("conversationType") != "channel" or activity.get("value") is not None:
+        return False
+    bot = str((activity.get("recipient") or {}).get("id") or "")
+    mentions = [e for e in activity.get("entities") or [] if isinstance(e, dict)]
+    return not any(
+        e.get("type") == "mention" and str((e.get("mentioned") or {}).get("id") or "") == bot
+        for e in mentions
+    )
 
 
 def _team_of(activity: dict[str, Any]) -> str | None:

@@ -44,6 +44,9 @@ def manifest_for(app_id: str, public_url: str, config: Path = CONFIG) -> dict[st
     manifest["id"] = app_id
     for bot in manifest.get("bots", []):
         bot["botId"] = app_id
+    if "webApplicationInfo" in manifest:
+        # Resource-specific consent (ChannelMessage.Read.Group) names the bot's app.
+        manifest["webApplicationInfo"]["id"] = app_id
     manifest["validDomains"] = [address.hostname]
     return manifest
 
