@@ -63,8 +63,8 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # Only what the bot uses (config/slack/manifest.json asks for the same).
 BOT_SCOPES = (
     "app_mentions:read",  # app_mention events: `@Ambassador join`
-    "chat:write",  # posts, DMs (to a user id), edits, ephemeral answers
     "channels:history",  # message.channels: replies in a question's thread (public channels)
+    "chat:write",  # posts, DMs (to a user id), edits, ephemeral answers
     "chat:write.public",  # post in a public channel the bot was not invited to
     "commands",  # /ambassador
     "groups:history",  # message.groups: replies in a question's thread (private channels)
