@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from bot.adapters.slack.app import BOT_SCOPES
 from bot.adapters.slack.installations import SlackTokens
 from bot.adapters.slack.sender import client as slack_client
 from bot.server import Runtime
@@ -40,7 +41,8 @@ async def _start_install(client: Client) -> tuple[str, str]:
     html = await page.text()
     link = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', html)
     assert link, html
-    assert "scope=app_mentions:read,chat:write," in link.group(1)
+    # Exactly the scopes the code uses, in their order (config/slack/manifest.json's).
+    assert "scope=" + ",".join(BOT_SCOPES) + "&" in link.group(1)
     state = re.search(r"state=([^&]+)", link.group(1))
     assert state
     cookie = page.headers["Set-Cookie"].split(";")[0]
