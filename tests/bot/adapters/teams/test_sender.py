@@ -110,8 +110,13 @@ async def test_posts_updates_and_dms_reach_the_connector(
 
 
 async def test_one_conversation_is_paced_without_using_attempts(
-    runtime: Runtime, teams: FakeConnector
+    runtime: Runtime, teams: FakeConnector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The per-conversation window reads the bot's clock, which follows real time: on a
+    # loaded machine a slow first drain let the window move (10 sent where 8 were due).
+    # Time stands still here but for the test's own advances.
+    frozen = runtime.clock.real_now()
+    monkeypatch.setattr(runtime.clock, "_wall", lambda: frozen)
     for n in range(10):
         await _post(runtime, f"c{n}", CHANNEL, OutboundMessage(f"Post {n}"))
     await runtime.sender.drain()
