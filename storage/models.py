@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -50,6 +51,7 @@ from storage.vocabulary import (
     PulseStatus,
     ReactionKind,
     ReferralResponse,
+    Sentiment,
     WishStatus,
 )
 
@@ -475,6 +477,59 @@ class ContributionLike(Base):
     )
     # When it was given, or last switched between like and dislike (the rollup's week).
     created_at: Mapped[datetime]
+
+
+class ContributionVoice(Base):
+    """What the community's voice reads of a contribution (bot/voice/): its language, its
+    sentiment and the vector of its content words, computed once, after it is written
+    (bot/voice/service.py), and its theme in the workspace's latest `ThemeMap`.
+
+    Derived from the post's text, so personal data like the text: it goes with the
+    contribution (ON DELETE CASCADE: erasing a person erases their vectors), and hidden
+    contributions are left out where themes are read.
+    """
+
+    __tablename__ = "contribution_voice"
+    __table_args__ = (
+        one_of("sentiment", Sentiment),
+        # A workspace's posts by theme (the themes view, the regrouping).
+        Index("ix_contribution_voice_workspace_id", "workspace_id", "theme"),
+    )
+
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contribution.id", ondelete="CASCADE"), primary_key=True
+    )
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    sentiment: Mapped[Sentiment] = mapped_column(Vocabulary(Sentiment))
+    # The encoder's unit vector of the post's content words, float16 (1 KiB).
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    # Its theme's number in the workspace's theme map (None until it has one).
+    theme: Mapped[int | None]
+
+
+class ThemeMap(Base):
+    """A workspace's themes, as last found (bot/voice/service.py regroups when the posts
+    have grown or a day has passed): each theme's centre, the corrections applied before
+    comparing (each language's mean), and each theme's key words per language. A new
+    post is placed in the nearest centre without regrouping."""
+
+    __tablename__ = "theme_map"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime]
+    # How many posts it was found from.
+    posts: Mapped[int]
+    # The encoder it was found with (a new one means regrouping).
+    model: Mapped[str] = mapped_column(String(32))
+    # float32 rows: the themes' centres, then each language's mean (`languages` order).
+    centres: Mapped[bytes] = mapped_column(LargeBinary)
+    means: Mapped[bytes] = mapped_column(LargeBinary)
+    languages: Mapped[str] = mapped_column(String(64))
+    # {"<theme>": {"<language>": [key words]}}: names in each language the theme has.
+    names: Mapped[dict[str, Any]]
 
 
 class WeeklyActivity(Base):

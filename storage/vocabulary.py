@@ -250,3 +250,12 @@ class ActorKind(StrEnum):
 
     MEMBER = "member"
     SYSTEM = "system"
+
+
+class Sentiment(StrEnum):
+    """How a post's author feels about what they write (contribution_voice.sentiment), as
+    the voice's classifier reads it (bot/voice/sentiment.py)."""
+
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from enum import StrEnum
 from importlib import resources
 
 import numpy as np
@@ -22,15 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot.voice.encoder import Encoder, Vectors
 from bot.voice.text import word_set, words
-
-
-class Sentiment(StrEnum):
-    """A post's mood, as stored (`contribution_voice.sentiment`)."""
-
-    POSITIVE = "positive"
-    NEUTRAL = "neutral"
-    NEGATIVE = "negative"
-
+from storage.vocabulary import Sentiment
 
 POSITIVE_CUES = word_set(
     """merci super génial top ravi ravie content contente fier fière réussi réussie

@@ -60,6 +60,7 @@ LATER_VOCABULARIES = (
     "0024_contribution_kinds",
     "0025_contribution_reactions",
     "0026_question_replies",
+    "0027_community_voice",
 )
 
 

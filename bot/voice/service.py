@@ -1,0 +1,204 @@
+"""The voice at work on a workspace: read the contributions not read yet (language,
+sentiment, vector, placed in the current themes), and regroup the themes when the posts
+have grown or a day has passed.
+
+The computation runs in a worker thread (`asyncio.to_thread`): numpy and scikit-learn
+release the GIL for most of it, so the event loop keeps answering meanwhile. Callers: the
+scheduler's voice job (bot/jobs/voice.py) keeps every workspace read and grouped; the
+`themes` command and the dashboard call `bring_up_to_date` with a small budget first, so
+that what was shared a second ago is already there in a small community.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.voice import clustering, naming
+from bot.voice.clustering import Grouping, Space
+from bot.voice.encoder import DIMENSIONS, MODEL, Encoder, Vectors, shared_encoder
+from bot.voice.sentiment import SentimentModel, shared_sentiment
+from bot.voice.text import content_text, language_of
+from storage import voice as store
+from storage.models import ThemeMap
+
+# Contributions read per step (a step is one transaction).
+READ_BATCH = 256
+# Regroup when the posts grew by this factor since the themes were found, or a day passed.
+GROWTH = 1.25
+REGROUP_AFTER = timedelta(days=1)
+
+
+def to_bytes(vectors: Vectors) -> list[bytes]:
+    """Each row as stored: float16 (half the size, the same themes to 3 decimals)."""
+    return [row.astype(np.float16).tobytes() for row in vectors]
+
+
+def from_bytes(stored: Sequence[bytes]) -> Vectors:
+    """Stored rows back as float32."""
+    if not stored:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    joined = np.frombuffer(b"".join(stored), dtype=np.float16)
+    return joined.reshape(len(stored), DIMENSIONS).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Found:
+    """Themes found: each post's theme, the map to store."""
+
+    labels: NDArray[np.int64]
+    grouping: Grouping
+    names: dict[str, dict[str, list[str]]]
+
+
+class Voice:
+    """The encoder, the sentiment classifier and the phrasing directions, loaded once."""
+
+    def __init__(self, encoder: Encoder, sentiment: SentimentModel) -> None:
+        self.encoder = encoder
+        self.sentiment = sentiment
+        self._nuisance: NDArray[np.float32] | None = None
+        self._lock = threading.Lock()
+
+    def nuisance(self) -> NDArray[np.float32]:
+        """The phrasing directions removed before comparing posts."""
+        with self._lock:
+            if self._nuisance is None:
+                self._nuisance = clustering.phrasing_directions(self.encoder)
+            return self._nuisance
+
+    def read(
+        self, pending: Sequence[store.Unread], grouping: Grouping | None
+    ) -> list[store.Reading]:
+        """Language, sentiment, vector (and theme, when there are themes) of each post."""
+        texts = [row.text for row in pending]
+        languages = [language_of(row.text, row.writer_language or "en") for row in pending]
+        vectors = self.encoder.embed([content_text(text) for text in texts])
+        moods = self.sentiment.predict(texts)
+        themes: list[int | None] = (
+            [int(theme) for theme in grouping.place(vectors, languages)]
+            if grouping is not None
+            else [None] * len(pending)
+        )
+        return [
+            store.Reading(row.contribution_id, language, mood, vector, theme)
+            for row, language, mood, vector, theme in zip(
+                pending, languages, moods, to_bytes(vectors), themes, strict=True
+            )
+        ]
+
+    def group(self, rows: Sequence[store.Stored]) -> Found:
+        """Themes of these posts, named in each language they have."""
+        vectors = from_bytes([row.vector for row in rows])
+        languages = [row.language for row in rows]
+        grouping = clustering.group(vectors, languages, self.nuisance())
+        keys = naming.key_words(
+            [row.text for row in rows], languages, grouping.labels.tolist(), len(grouping.centres)
+        )
+        names: dict[str, dict[str, list[str]]] = {}
+        for (theme, language), words in keys.items():
+            names.setdefault(str(theme), {})[language] = words
+        return Found(labels=grouping.labels, grouping=grouping, names=names)
+
+    def restore(self, found: ThemeMap) -> Grouping:
+        """The stored themes, ready to place new posts."""
+        centres = np.frombuffer(found.centres, dtype=np.float32).reshape(-1, DIMENSIONS)
+        means = np.frombuffer(found.means, dtype=np.float32).reshape(-1, DIMENSIONS)
+        languages = found.languages.split(",") if found.languages else []
+        space = Space(
+            language_means={lang: means[i] for i, lang in enumerate(languages)},
+            nuisance=self.nuisance(),
+        )
+        return Grouping(labels=np.zeros(0, dtype=np.int64), centres=centres, space=space)
+
+
+_shared: Voice | None = None
+
+
+def shared_voice() -> Voice:
+    """The process's voice (models loaded on first use)."""
+    global _shared
+    if _shared is None:
+        encoder = shared_encoder()
+        _shared = Voice(encoder, shared_sentiment(encoder))
+    return _shared
+
+
+async def read_some(db: AsyncSession, voice: Voice, workspace_id: int, limit: int) -> int:
+    """Read up to `limit` contributions not read yet; how many were read."""
+    pending = await store.unread(db, workspace_id, limit)
+    if not pending:
+        return 0
+    current = await store.theme_map(db, workspace_id)
+    grouping = voice.restore(current) if current is not None and current.model == MODEL else None
+    readings = await asyncio.to_thread(voice.read, pending, grouping)
+    await store.add(db, workspace_id, readings)
+    return len(pending)
+
+
+def is_stale(current: ThemeMap | None, posts: int, now: datetime) -> bool:
+    """Whether the themes should be found again for `posts` read posts."""
+    if posts < clustering.MIN_POSTS:
+        return False
+    if current is None or current.model != MODEL:
+        return True
+    if posts >= current.posts * GROWTH:
+        return True
+    return posts != current.posts and now - current.computed_at >= REGROUP_AFTER
+
+
+async def regroup(db: AsyncSession, voice: Voice, workspace_id: int, now: datetime) -> bool:
+    """Find the workspace's themes again from the stored vectors; False when there are
+    too few posts (fewer than `clustering.MIN_POSTS` shown ones)."""
+    rows = await store.stored(db, workspace_id)
+    if len(rows) < clustering.MIN_POSTS:
+        return False
+    found = await asyncio.to_thread(voice.group, rows)
+    space = found.grouping.space
+    languages = sorted(space.language_means)
+    means = (
+        np.vstack([space.language_means[lang] for lang in languages])
+        if languages
+        else np.zeros((0, DIMENSIONS), dtype=np.float32)
+    )
+    await store.save_theme_map(
+        db,
+        workspace_id,
+        computed_at=now,
+        posts=len(rows),
+        model=MODEL,
+        centres=found.grouping.centres.astype(np.float32).tobytes(),
+        means=means.astype(np.float32).tobytes(),
+        languages=",".join(languages),
+        names=found.names,
+    )
+    members: dict[int, list[int]] = {}
+    for row, label in zip(rows, found.labels, strict=True):
+        members.setdefault(int(label), []).append(row.contribution_id)
+    await store.set_themes(db, workspace_id, members)
+    return True
+
+
+async def bring_up_to_date(
+    db: AsyncSession, voice: Voice, workspace_id: int, now: datetime, *, budget: int
+) -> bool:
+    """Read up to `budget` unread contributions, then regroup if the themes are stale.
+    True when everything is read (the themes cover every post)."""
+    done = 0
+    while done < budget:
+        read = await read_some(db, voice, workspace_id, min(READ_BATCH, budget - done))
+        if not read:
+            break
+        done += read
+    complete = not await store.unread(db, workspace_id, 1)
+    posts = await store.read_count(db, workspace_id)
+    if is_stale(await store.theme_map(db, workspace_id), posts, now):
+        await regroup(db, voice, workspace_id, now)
+    return complete
