@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib import resources
 
 import stopwordsiso
 
@@ -37,8 +38,15 @@ def _stop_words(language: str) -> frozenset[str]:
 
 
 @cache
-def _function_words() -> frozenset[str]:
-    return _stop_words("fr") | _stop_words("en") | _CHAT_WORDS
+def function_words() -> frozenset[str]:
+    """The words a post's topic is not in, in both languages (data/function_words.txt,
+    and chat filler)."""
+    source = resources.files("bot.voice").joinpath("data/function_words.txt")
+    found: set[str] = set()
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            found.update(line.partition(":")[2].split())
+    return frozenset(found) | _CHAT_WORDS
 
 
 def words(text: str) -> list[str]:
@@ -72,7 +80,7 @@ def language_of(text: str, default: str = "en") -> str:
 def content_words(text: str) -> list[str]:
     """The words that carry the topic: function words of both languages and chat filler
     removed (a post is grouped by what it talks about, not by "I finally managed")."""
-    stop = _function_words()
+    stop = function_words()
     return [word for word in words(text) if len(word) >= MIN_WORD and word not in stop]
 
 
