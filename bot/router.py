@@ -42,6 +42,7 @@ from bot.handlers import (
     pulses,
     referral_invites,
     signup,
+    themes,
 )
 
 COMMANDS = CommandTable(
@@ -242,6 +243,15 @@ COMMANDS = CommandTable(
         Command("reply", ("reply",), contributions.reply, aliases=(("repondre",),)),
         # Not French `aidé`: folded, it is `aide` (help). `utile 14`: "the useful reply".
         Command("helped", ("helped",), contributions.helped, aliases=(("utile",),)),
+        # French `thèmes` folds to `themes`: one word for both languages.
+        Command("themes", ("themes",), themes.themes, aliases=(("theme",),)),
+        Command(
+            "themes.export",
+            ("themes", "export"),
+            themes.export,
+            role=ANIMATOR,
+            aliases=(("themes", "exporter"),),
+        ),
         Command(
             "share.question",
             ("share", "question"),

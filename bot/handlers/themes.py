@@ -1,0 +1,318 @@
+"""`themes [training] [period]` (`thèmes`): what the community talks about — its themes
+across French and English, each with its key words in the reader's language, its size and
+trend, its share of questions and experience reports, how people feel, and example quotes
+(authors named for animators only). `themes export` (animators): every post with its theme
+as CSV, behind a one-hour link.
+
+The themes are found by bot/voice/ (without labels, from packaged models) and kept up to
+date by the scheduler's voice job; the command first reads what was shared since, within a
+small budget, so that a post shared a second ago counts in a small community.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, csv_safe
+from bot.core.commands import Args
+from bot.core.context import Context
+from bot.core.errors import UserError
+from bot.core.parsing import fold
+from bot.core.replies import Button, Card, Reply
+from bot.core.roles import ANIMATOR, allows
+from bot.steering import scope as steering_scope
+from bot.steering.filters import Filters
+from bot.steering.in_scope import member_in_scope
+from bot.steering.model import Scope
+from bot.steering.themes import Feeling, Theme, Themes
+from bot.steering.themes import themes as themes_of
+from bot.voice import clustering
+from bot.voice.naming import name_for
+from bot.voice.service import bring_up_to_date, shared_voice
+from storage import downloads
+from storage import voice as voice_store
+from storage.models import Contribution, ContributionVoice, TrainingSession
+
+KIND = "themes"
+LINK_LIFETIME = timedelta(hours=1)
+HEADER = ("id", "kind", "language", "theme", "theme_words", "sentiment", "created_at", "text")
+# Posts read on the spot before answering (the voice job reads the rest).
+READ_BUDGET = 256
+DEFAULT_DAYS = 90
+SHOWN = 8
+# Period words, folded (accents removed), English and French.
+PERIOD_DAYS = {
+    "week": 7,
+    "semaine": 7,
+    "month": 30,
+    "mois": 30,
+    "quarter": 91,
+    "trimestre": 91,
+    "year": 365,
+    "an": 365,
+    "annee": 365,
+}
+ALL_TIME = frozenset({"all", "tout", "toujours"})
+DAYS = re.compile(r"^(\d{1,4})(d|j|days|jours)?$")
+DAY_WORDS = frozenset({"d", "j", "day", "days", "jour", "jours"})
+MAX_DAYS = 3_650
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What `themes` was asked for: a training (None: all) and a period in days (None: all
+    time)."""
+
+    training: str | None
+    days: int | None
+
+
+def _days(token: str) -> int | None:
+    found = DAYS.match(token)
+    if found is None:
+        return None
+    return int(found.group(1))
+
+
+def parse(args: Args) -> Asked:
+    """The training and period of `themes [training] [period]`; UserError when the period
+    is out of range."""
+    keys = [token.key for token in args.tokens]
+    words = [token.value for token in args.tokens]
+    days: int | None = DEFAULT_DAYS
+    if keys:
+        last = keys[-1]
+        if last in ALL_TIME:
+            days, keys, words = None, keys[:-1], words[:-1]
+        elif last in PERIOD_DAYS:
+            days, keys, words = PERIOD_DAYS[last], keys[:-1], words[:-1]
+        elif _days(last) is not None:
+            days, keys, words = _days(last), keys[:-1], words[:-1]
+        elif last in DAY_WORDS and len(keys) >= 2 and keys[-2].isdigit():
+            days, keys, words = int(keys[-2]), keys[:-2], words[:-2]
+        if days is not None and not 1 <= days <= MAX_DAYS:
+            raise UserError("themes.bad_period", max=MAX_DAYS)
+    training = " ".join(words).strip() or None
+    return Asked(training, days)
+
+
+async def _training_name(ctx: Context, asked: str) -> str:
+    """The training's name as sessions carry it (accents and case do not matter)."""
+    names = list(
+        (
+            await ctx.db.execute(
+                select(TrainingSession.name)
+                .where(TrainingSession.workspace_id == ctx.workspace.id)
+                .distinct()
+                .order_by(TrainingSession.name)
+            )
+        ).scalars()
+    )
+    for name in names:
+        if fold(name) == fold(asked):
+            return name
+    known = ", ".join(f"“{name}”" for name in names[:10]) or "—"
+    raise UserError("themes.unknown_training", name=asked, trainings=known)
+
+
+async def _scope_of(ctx: Context, asked: Asked) -> Scope:
+    training = await _training_name(ctx, asked.training) if asked.training else None
+    scope = await steering_scope.resolve(
+        ctx.db, ctx.workspace.id, Filters(training=training), ctx.timezone
+    )
+    if asked.days is None:
+        return scope
+    return replace(scope, start=ctx.now - timedelta(days=asked.days), end=ctx.now)
+
+
+async def themes(ctx: Context, args: Args) -> list[Reply]:
+    """Reply with the community's themes over the period asked (90 days by default)."""
+    asked = parse(args)
+    scope = await _scope_of(ctx, asked)
+    voice = shared_voice()
+    await bring_up_to_date(ctx.db, voice, ctx.workspace.id, ctx.now, budget=READ_BUDGET)
+    found = await themes_of(
+        ctx.db,
+        ctx.workspace.id,
+        scope,
+        ctx.now,
+        ctx.t.locale,
+        with_names=allows(ctx.role, ANIMATOR),
+    )
+    return [render(ctx, asked, found)]
+
+
+def _period(ctx: Context, asked: Asked) -> str:
+    if asked.days is None:
+        return ctx.t("themes.period_all")
+    return ctx.t("themes.period_days", count=asked.days)
+
+
+def feeling_text(ctx: Context, feeling: Feeling) -> str:
+    """ "feeling +32 (45 % positive · 42 % neutral · 13 % negative)" in the reader's words."""
+    if feeling.net is None:
+        return ctx.t("themes.feeling_none")
+    total = feeling.total
+    return ctx.t(
+        "themes.feeling",
+        net=f"{feeling.net:+d}",
+        positive=round(100 * feeling.positive / total),
+        neutral=round(100 * feeling.neutral / total),
+        negative=round(100 * feeling.negative / total),
+    )
+
+
+def trend_text(ctx: Context, theme: Theme) -> str:
+    """ "↗ +50 %", "↘ −20 %", "→ steady" or "new" against the window before."""
+    if theme.now is None or theme.before is None:
+        return ""
+    if not theme.before:
+        return ctx.t("themes.trend_new") if theme.now else ""
+    change = theme.trend or 0
+    if abs(change) < 10:
+        return ctx.t("themes.trend_steady")
+    key = "themes.trend_up" if change > 0 else "themes.trend_down"
+    return ctx.t(key, change=f"{abs(change)}")
+
+
+def theme_words(ctx: Context, theme: Theme) -> str:
+    """The theme's key words, or its number when it has none."""
+    return " · ".join(theme.words) or ctx.t("themes.unnamed", number=theme.number + 1)
+
+
+def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
+    """The themes as a reply (the biggest `SHOWN`)."""
+    t = ctx.t
+    scope_text = f" — “{asked.training}”" if asked.training else ""
+    title = t("themes.title", period=_period(ctx, asked)) + scope_text
+    if not found.themes:
+        needed = clustering.MIN_POSTS
+        body = t("themes.none_yet", count=needed) if found.found_at is None else t("themes.empty")
+        return Reply(f"{title}\n{body}", card=Card(title=title, body=body))
+    lines = [t("themes.summary", count=found.posts, themes=len(found.themes))]
+    for index, theme in enumerate(found.themes[:SHOWN], start=1):
+        trend = trend_text(ctx, theme)
+        lines.append(
+            t(
+                "themes.line",
+                index=index,
+                words=theme_words(ctx, theme),
+                count=theme.posts,
+                trend=f" {trend}" if trend else "",
+                questions=theme.questions,
+                experiences=theme.experiences,
+                feeling=feeling_text(ctx, theme.feeling),
+            )
+        )
+        for quote in theme.quotes:
+            lines.append(
+                t("themes.quote_named", text=quote.text, name=quote.author)
+                if quote.author
+                else t("themes.quote", text=quote.text)
+            )
+    if len(found.themes) > SHOWN:
+        lines.append(t("themes.more", count=len(found.themes) - SHOWN))
+    lines.append(t("themes.overall", feeling=feeling_text(ctx, found.feeling)))
+    if found.unread:
+        lines.append(t("themes.reading"))
+    body = "\n".join(lines)
+    return Reply(f"{title}\n{body}", card=Card(title=title, body=body))
+
+
+async def export(ctx: Context, args: Args) -> list[Reply]:
+    """Reply with a one-hour link to every post and its theme as CSV (animators)."""
+    asked = parse(args)
+    training = await _training_name(ctx, asked.training) if asked.training else None
+    voice = shared_voice()
+    await bring_up_to_date(ctx.db, voice, ctx.workspace.id, ctx.now, budget=READ_BUDGET)
+    token = await downloads.create(
+        ctx.db,
+        workspace_id=ctx.workspace.id,
+        member_id=ctx.actor.id,
+        kind=KIND,
+        params={
+            "workspace_id": ctx.workspace.id,
+            "training": training,
+            "days": asked.days,
+            "at": ctx.now.isoformat(),
+            "language": ctx.t.locale,
+        },
+        expires_at=ctx.now + LINK_LIFETIME,
+        now=ctx.now,
+    )
+    await audit.record(ctx, "themes.export")
+    url = f"{ctx.settings.base_url}/downloads/{token}"
+    title = ctx.t("themes.export_title")
+    body = ctx.t("themes.export_body")
+    card = Card(title=title, body=body, buttons=(Button(ctx.t("themes.export_button"), url=url),))
+    return [Reply(f"{title} {body} {url}", card=card)]
+
+
+async def csv_chunks(db: AsyncSession, params: dict[str, Any]) -> AsyncIterator[bytes]:
+    """The CSV of an export link: one row per post shown in the community (hidden ones
+    left out), with its theme's number and key words, oldest first."""
+    workspace_id = int(params["workspace_id"])
+    found = await voice_store.theme_map(db, workspace_id)
+    names = found.names if found is not None else {}
+    language = str(params.get("language") or "en")
+    query = (
+        select(
+            Contribution.id,
+            Contribution.kind,
+            ContributionVoice.language,
+            ContributionVoice.theme,
+            ContributionVoice.sentiment,
+            Contribution.created_at,
+            Contribution.text,
+        )
+        .join(ContributionVoice, ContributionVoice.contribution_id == Contribution.id)
+        .where(Contribution.workspace_id == workspace_id, Contribution.hidden_at.is_(None))
+        .order_by(Contribution.id)
+    )
+    if params.get("training"):
+        filters = Filters(training=str(params["training"]))
+        scope = await steering_scope.resolve(db, workspace_id, filters, "UTC")
+        query = query.where(member_in_scope(Contribution.member_id, scope))
+    if params.get("days"):
+        at = datetime.fromisoformat(str(params["at"]))
+        query = query.where(Contribution.created_at >= at - timedelta(days=int(params["days"])))
+    keyed = {
+        (int(theme), lang): words
+        for theme, by_language in names.items()
+        for lang, words in by_language.items()
+    }
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(csv_safe.row(HEADER))
+    for row in (await db.execute(query)).all():
+        theme = row[3]
+        words = " · ".join(name_for(keyed, theme, language)) if theme is not None else ""
+        writer.writerow(
+            csv_safe.row(
+                (
+                    str(row[0]),
+                    str(row[1]),
+                    row[2],
+                    "" if theme is None else str(theme + 1),
+                    words,
+                    str(row[4]),
+                    row[5].isoformat(),
+                    row[6],
+                )
+            )
+        )
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")

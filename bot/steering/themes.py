@@ -1,0 +1,258 @@
+"""The community's themes in a scope: for each theme, its key words in the reader's
+language, how many posts (and in the period before, for the trend), the share of
+questions and experience reports, how people feel (sentiment) and a few quotes.
+
+Read from the themes the voice found (bot/voice/service.py keeps `contribution_voice.theme`
+and the workspace's `theme_map`), filtered like every dashboard figure: the scope's
+sessions (their participants' posts) and period. Hidden posts are left out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.steering.in_scope import member_in_scope, nothing_matches
+from bot.steering.model import Scope
+from bot.voice.naming import name_for
+from storage import voice as voice_store
+from storage.models import Contribution, ContributionVoice, Member
+from storage.vocabulary import ContributionKind, Sentiment
+
+# Without a period, the trend compares the last TREND_DAYS with the ones before.
+TREND_DAYS = 30
+QUOTES = 3
+QUOTE_CHARS = 160
+# Posts read for quotes (the newest in scope): enough for every theme to have some.
+QUOTE_POOL = 2_000
+
+
+@dataclass(frozen=True)
+class Feeling:
+    """How many posts are positive, neutral, negative; `net` from -100 to +100 (the
+    share of positive minus the share of negative, read like an NPS)."""
+
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+
+    @property
+    def total(self) -> int:
+        """Posts counted."""
+        return self.positive + self.neutral + self.negative
+
+    @property
+    def net(self) -> int | None:
+        """Positive share minus negative share, in points (None without posts)."""
+        if not self.total:
+            return None
+        return round(100 * (self.positive - self.negative) / self.total)
+
+    def plus(self, sentiment: Sentiment, count: int = 1) -> Feeling:
+        """This feeling with `count` more posts of `sentiment`."""
+        return Feeling(
+            self.positive + (count if sentiment == Sentiment.POSITIVE else 0),
+            self.neutral + (count if sentiment == Sentiment.NEUTRAL else 0),
+            self.negative + (count if sentiment == Sentiment.NEGATIVE else 0),
+        )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A post quoted as an example: its words (shortened), its kind, and its author's
+    name (for animators only: None otherwise)."""
+
+    contribution_id: int
+    text: str
+    kind: ContributionKind
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme in the scope."""
+
+    number: int
+    words: tuple[str, ...]
+    posts: int
+    # Posts in the window before (the trend); None when there is no window to compare.
+    before: int | None
+    now: int | None
+    questions: int
+    experiences: int
+    feeling: Feeling
+    quotes: tuple[Quote, ...] = ()
+
+    @property
+    def trend(self) -> int | None:
+        """Change in posts from the window before to the latest one, in % (None: no
+        window or nothing before)."""
+        if self.before is None or self.now is None or not self.before:
+            return None
+        return round(100 * (self.now - self.before) / self.before)
+
+
+@dataclass(frozen=True)
+class Themes:
+    """The themes of a scope, biggest first, and what they were found from."""
+
+    themes: tuple[Theme, ...]
+    posts: int
+    feeling: Feeling
+    found_at: datetime | None
+    # Posts of the workspace the voice has not read yet (not in any theme).
+    unread: bool = False
+    languages: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _windows(scope: Scope, now: datetime) -> tuple[datetime, datetime, datetime]:
+    """(before, start, end): the latest window and the one before, of the same length."""
+    end = scope.end or now
+    start = scope.start or end - timedelta(days=TREND_DAYS)
+    return start - (end - start), start, end
+
+
+def _shorten(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= QUOTE_CHARS:
+        return flat
+    return flat[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+async def themes(
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    now: datetime,
+    language: str,
+    *,
+    with_names: bool,
+) -> Themes:
+    """The scope's themes for a reader of `language` (authors' names `with_names`)."""
+    found = await voice_store.theme_map(db, workspace_id)
+    if found is None or nothing_matches(scope):
+        return Themes((), 0, Feeling(), found.computed_at if found else None)
+    before_start, window_start, window_end = _windows(scope, now)
+    conditions = [
+        ContributionVoice.workspace_id == workspace_id,
+        ContributionVoice.theme.is_not(None),
+        Contribution.hidden_at.is_(None),
+        member_in_scope(Contribution.member_id, scope),
+    ]
+    if scope.end is not None:
+        conditions.append(Contribution.created_at < scope.end)
+    lower = min(before_start, scope.start) if scope.start is not None else None
+    if lower is not None:
+        conditions.append(Contribution.created_at >= lower)
+    rows = await db.execute(
+        select(
+            ContributionVoice.theme,
+            Contribution.kind,
+            ContributionVoice.sentiment,
+            Contribution.created_at,
+        )
+        .join(Contribution, Contribution.id == ContributionVoice.contribution_id)
+        .where(*conditions)
+    )
+    posts: Counter[int] = Counter()
+    before: Counter[int] = Counter()
+    latest: Counter[int] = Counter()
+    questions: Counter[int] = Counter()
+    experiences: Counter[int] = Counter()
+    feelings: dict[int, Feeling] = {}
+    overall = Feeling()
+    for theme_or_none, kind, sentiment, created_at in rows:
+        theme = int(theme_or_none or 0)  # never None: filtered above
+        at = created_at if created_at.tzinfo else created_at.replace(tzinfo=now.tzinfo)
+        if before_start <= at < window_start:
+            before[theme] += 1
+        elif window_start <= at < window_end:
+            latest[theme] += 1
+        if scope.start is not None and at < scope.start:
+            continue
+        posts[theme] += 1
+        questions[theme] += kind == ContributionKind.QUESTION
+        experiences[theme] += kind == ContributionKind.EXPERIENCE
+        feelings[theme] = feelings.get(theme, Feeling()).plus(sentiment)
+        overall = overall.plus(sentiment)
+    quotes = await _quotes(db, workspace_id, scope, list(posts), language, with_names)
+    listed = tuple(
+        Theme(
+            number=theme,
+            words=tuple(name_for(_names(found.names), theme, language)),
+            posts=count,
+            before=before[theme],
+            now=latest[theme],
+            questions=questions[theme],
+            experiences=experiences[theme],
+            feeling=feelings[theme],
+            quotes=tuple(quotes.get(theme, ())),
+        )
+        for theme, count in sorted(posts.items(), key=lambda item: (-item[1], item[0]))
+    )
+    unread = bool(await voice_store.unread(db, workspace_id, 1))
+    return Themes(listed, sum(posts.values()), overall, found.computed_at, unread)
+
+
+def _names(stored: dict[str, dict[str, list[str]]]) -> dict[tuple[int, str], list[str]]:
+    return {
+        (int(theme), language): words
+        for theme, by_language in stored.items()
+        for language, words in by_language.items()
+    }
+
+
+async def _quotes(
+    db: AsyncSession,
+    workspace_id: int,
+    scope: Scope,
+    themes_in_scope: list[int],
+    language: str,
+    with_names: bool,
+) -> dict[int, list[Quote]]:
+    """Up to QUOTES recent posts per theme, in the reader's language first, one per author."""
+    if not themes_in_scope:
+        return {}
+    conditions = [
+        ContributionVoice.workspace_id == workspace_id,
+        ContributionVoice.theme.in_(themes_in_scope),
+        Contribution.hidden_at.is_(None),
+        Contribution.kind != ContributionKind.REPLY,
+        member_in_scope(Contribution.member_id, scope),
+    ]
+    if scope.start is not None:
+        conditions.append(Contribution.created_at >= scope.start)
+    if scope.end is not None:
+        conditions.append(Contribution.created_at < scope.end)
+    rows = await db.execute(
+        select(
+            ContributionVoice.theme,
+            ContributionVoice.language,
+            Contribution.id,
+            Contribution.text,
+            Contribution.kind,
+            Contribution.member_id,
+            Member.display_name,
+        )
+        .join(Contribution, Contribution.id == ContributionVoice.contribution_id)
+        .join(Member, Member.id == Contribution.member_id)
+        .where(*conditions)
+        .order_by(Contribution.id.desc())
+        .limit(QUOTE_POOL)
+    )
+    candidates = sorted(rows, key=lambda row: row[1] != language)  # stable: newest first
+    chosen: dict[int, list[Quote]] = {}
+    authors: dict[int, set[int]] = {}
+    for theme_or_none, _, contribution_id, text, kind, member_id, name in candidates:
+        theme = int(theme_or_none or 0)  # never None: filtered above
+        picked = chosen.setdefault(theme, [])
+        seen = authors.setdefault(theme, set())
+        if len(picked) >= QUOTES or member_id in seen or not text.strip():
+            continue
+        seen.add(member_id)
+        picked.append(Quote(contribution_id, _shorten(text), kind, name if with_names else None))
+    return chosen
