@@ -50,6 +50,7 @@ ACTIONS: dict[str, Subject] = {
     "member.leave": Subject.SELF_OR_MEMBER,
     "member.forget": Subject.SELF_OR_MEMBER,
     "dashboard.open": Subject.NONE,
+    "themes.export": Subject.NONE,
 }
 
 # Set in `detail` when a person acted about themself (`forget me`): after an erasure both

@@ -1,5 +1,5 @@
-"""GET /downloads/{token}: files the bot made for someone (a pulse's CSV, a person's own
-data as JSON), while valid."""
+"""GET /downloads/{token}: files the bot made for someone (a pulse's CSV, the themes' CSV,
+a person's own data as JSON), while valid."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.handlers import personal_data, pulse_export
+from bot.handlers import personal_data, pulse_export, themes
 from bot.i18n import SUPPORTED, translate
 from bot.settings import Settings
 from storage import downloads
@@ -45,6 +45,19 @@ class Downloads:
                             "Cache-Control": "no-store",
                         },
                     )
+            if found is not None and found.kind == themes.KIND:
+                response = web.StreamResponse(
+                    headers={
+                        "Content-Type": "text/csv; charset=utf-8",
+                        "Content-Disposition": 'attachment; filename="themes.csv"',
+                        "Cache-Control": "no-store",
+                    }
+                )
+                await response.prepare(request)
+                async for chunk in themes.csv_chunks(db, found.params):
+                    await response.write(chunk)
+                await response.write_eof()
+                return response
             if found is None or found.kind != pulse_export.KIND:
                 # No reader's language here: say it in both.
                 text = "\n".join(translate(lang, "privacy.link_expired") for lang in SUPPORTED)

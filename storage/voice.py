@@ -127,7 +127,9 @@ async def read_count(db: AsyncSession, workspace_id: int) -> int:
     return int((await db.execute(query)).scalar_one())
 
 
-async def set_themes(db: AsyncSession, workspace_id: int, themes: Mapping[int, Iterable[int]]) -> None:
+async def set_themes(
+    db: AsyncSession, workspace_id: int, themes: Mapping[int, Iterable[int]]
+) -> None:
     """Put each contribution in its theme (`themes`: theme → contribution ids); the
     workspace's other read contributions (hidden ones) lose theirs."""
     await db.execute(

@@ -157,6 +157,11 @@ def _period(ctx: Context, asked: Asked) -> str:
     return ctx.t("themes.period_days", count=asked.days)
 
 
+def signed(points: int) -> str:
+    """+32, −17 (a true minus sign), 0."""
+    return f"{points:+d}".replace("-", "−") if points else "0"
+
+
 def feeling_text(ctx: Context, feeling: Feeling) -> str:
     """ "feeling +32 (45 % positive · 42 % neutral · 13 % negative)" in the reader's words."""
     if feeling.net is None:
@@ -164,7 +169,7 @@ def feeling_text(ctx: Context, feeling: Feeling) -> str:
     total = feeling.total
     return ctx.t(
         "themes.feeling",
-        net=f"{feeling.net:+d}",
+        net=signed(feeling.net),
         positive=round(100 * feeling.positive / total),
         neutral=round(100 * feeling.neutral / total),
         negative=round(100 * feeling.negative / total),
@@ -207,7 +212,7 @@ def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
                 index=index,
                 words=theme_words(ctx, theme),
                 count=theme.posts,
-                trend=f" {trend}" if trend else "",
+                trend=f" ({trend})" if trend else "",
                 questions=theme.questions,
                 experiences=theme.experiences,
                 feeling=feeling_text(ctx, theme.feeling),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.jobs import badges, challenges, erasure, mentoring, pulses
+from bot.jobs import badges, challenges, erasure, mentoring, pulses, voice
 from bot.jobs.job import Job
 from bot.scheduling.service import Scheduler
 from bot.settings import Settings
@@ -30,6 +30,7 @@ def all_jobs(
         badges.job(db_sessions, settings),
         mentoring.job(db_sessions, settings),
         erasure.job(db_sessions, engine),
+        voice.job(db_sessions, settings),
     ]
 
 

@@ -90,7 +90,7 @@ class SentimentModel:
             if self._model is None:
                 rows = seeds()
                 texts = [row["text"] for row in rows]
-                model = LogisticRegression(C=2.0, max_iter=2_000, class_weight="balanced")
+                model = LogisticRegression(C=1.0, max_iter=2_000, class_weight="balanced")
                 labels = [row["sentiment"] for row in rows]
                 model.fit(features(texts, self._encoder.embed(texts)), labels)
                 self._model = model

@@ -1,0 +1,138 @@
+"""`themes` and `themes export` in the playground, end to end: the real models read the
+posts (bot/voice/), the themes come back translated, names for animators only, the CSV
+behind its link.
+
+The posts are written here for these tests (not the evaluation set): two subjects a
+training produces, in both languages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.handlers.themes import HEADER
+from storage.models import ContributionVoice, ThemeMap
+from tests.support.playground import Playground, user
+
+DELEGATION = [
+    (
+        "alice",
+        "partager question Comment confier un dossier à un collègue sans tout vérifier derrière lui ?",
+    ),
+    (
+        "chloe",
+        "partager retour J'ai laissé mon équipe piloter le budget du projet, j'ai lâché prise et ça a marché.",
+    ),
+    ("bob", "share question How do I delegate a project to my team without micromanaging them?"),
+    (
+        "dan",
+        "share experience I handed the client report over to a junior colleague and resisted checking every line.",
+    ),
+    ("alice", "partager Déléguer une tâche, c'est aussi déléguer la décision qui va avec."),
+    ("bob", "share Delegating the decision, not only the task, gave my team real ownership."),
+]
+MEETINGS = [
+    (
+        "chloe",
+        "partager question Nos réunions d'équipe durent deux heures sans ordre du jour, comment les raccourcir ?",
+    ),
+    (
+        "alice",
+        "partager retour J'ai imposé un ordre du jour et une fin à l'heure : la réunion hebdo a duré 30 minutes.",
+    ),
+    (
+        "dan",
+        "share question Our weekly meetings always overrun and nobody decides anything, any tips?",
+    ),
+    (
+        "bob",
+        "share experience I cancelled the status meeting and replaced it with a written update; nobody missed it.",
+    ),
+    ("chloe", "partager Une réunion sans décision notée est une réunion à refaire."),
+    ("dan", "share Every meeting ends with who does what by when, written in the invite."),
+]
+LOCALES = {"alice": "fr", "chloe": "fr", "bob": "en", "dan": "en"}
+
+
+def _who(name: str) -> dict[str, Any]:
+    return user(name, LOCALES[name], name.capitalize())
+
+
+async def _share_all(bot: Playground) -> None:
+    await bot.command("anim1", "session start Management 101")
+    for name in LOCALES:
+        await bot.command(_who(name), "join")
+    for name, text in DELEGATION + MEETINGS:
+        replies = await bot.command(_who(name), text)
+        assert replies, text
+
+
+async def test_no_themes_before_enough_posts_says_how_to_get_some(bot: Playground) -> None:
+    text = await bot.say(_who("alice"), "thèmes")
+    assert "Pas encore de thèmes" in text
+    assert "6 contributions" in text
+    assert "`partager question`" in text
+
+
+async def test_themes_group_the_posts_and_name_authors_for_animators_only(bot: Playground) -> None:
+    await _share_all(bot)
+    animator = await bot.say("anim1", "themes all")
+    assert animator.startswith("What the community talks about — since the start")
+    assert "12 posts in" in animator
+    # Every post is in one theme: the themes' sizes add up to the posts.
+    async with bot.runtime.db_sessions() as db:
+        read = (await db.execute(select(func.count()).select_from(ContributionVoice))).scalar()
+        themed = (
+            await db.execute(select(func.count()).where(ContributionVoice.theme.is_not(None)))
+        ).scalar()
+        assert read == themed == 12
+        assert (await db.execute(select(func.count()).select_from(ThemeMap))).scalar() == 1
+    # Quotes name their authors for animators…
+    assert any(f"— {name.capitalize()}" in animator for name in LOCALES)
+    # …never for learners, who read it in their language.
+    learner = await bot.say(_who("alice"), "thèmes tout")
+    assert learner.startswith("Ce dont parle la communauté — depuis le début")
+    assert "12 publications en" in learner
+    assert not any(f"— {name.capitalize()}" in learner for name in LOCALES)
+    assert "ressenti" in learner
+
+
+async def test_a_training_filter_and_a_period_narrow_the_themes(bot: Playground) -> None:
+    await _share_all(bot)
+    narrowed = await bot.say("anim1", "themes management 101 week")
+    assert "last 7 days" in narrowed
+    assert "12 posts" in narrowed
+    await bot.runtime.clock.advance(10 * 24 * 3600)
+    later = await bot.say("anim1", "themes week")
+    assert "Nothing was shared in this period" in later
+
+
+async def test_bad_arguments_say_how_to_write_them(bot: Playground) -> None:
+    await _share_all(bot)
+    refused = await bot.say("anim1", "themes 0d")
+    assert "number of days from 1 to 3650" in refused and "Nothing was changed" in refused
+    unknown = await bot.say(_who("alice"), "thèmes Excel avancé")
+    assert "Aucune formation ne s'appelle" in unknown
+    assert "Management 101" in unknown
+
+
+async def test_export_is_a_csv_of_every_shown_post_behind_a_link(bot: Playground) -> None:
+    await _share_all(bot)
+    await bot.command("anim1", "hide 1 off-topic")
+    refused = await bot.say(_who("bob"), "themes export")
+    assert "animator" in refused.lower()
+    card = (await bot.command("anim1", "themes export"))[0]["card"]
+    url = card["buttons"][0]["url"]
+    response = await bot.client.get(url[url.index("/downloads/") :])
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO((await response.text()).lstrip("\ufeff"))))
+    assert tuple(rows[0]) == HEADER
+    assert len(rows) == 1 + 11  # the hidden post is left out
+    assert {row[2] for row in rows[1:]} == {"fr", "en"}
+    assert all(row[3].isdigit() and row[4] for row in rows[1:])
+    assert {row[5] for row in rows[1:]} <= {"positive", "neutral", "negative"}
