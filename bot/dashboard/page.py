@@ -197,6 +197,28 @@ def _correlation_text(d: Dashboard, t: Translator) -> str:
     return t("dashboard.scatter_too_few", n=found.n)
 
 
+def _voice_notes(d: Dashboard, t: Translator) -> tuple[str, ...]:
+    """What the themes are, how they were found, and the overall feeling."""
+    voice = d.voice
+    notes = [t("dashboard.voice_note")]
+    if voice.found_at is None:
+        notes.append(t("dashboard.voice_none"))
+        return tuple(notes)
+    net = voice.feeling.net
+    notes.append(
+        t(
+            "dashboard.voice_summary",
+            count=voice.posts,
+            posts=t.number(voice.posts),
+            themes=t.number(len(voice.themes)),
+            feeling="—" if net is None else (f"{net:+d}".replace("-", "−") if net else "0"),
+        )
+    )
+    if voice.unread:
+        notes.append(t("themes.reading"))
+    return tuple(notes)
+
+
 def _cut(t: Translator, key: str, shown: int, total: int | None, **more: str) -> tuple[str, ...]:
     """The note saying a list is cut (`total` long, `shown` on the page), or nothing."""
     if total is None or total <= shown:
@@ -269,6 +291,13 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
             ),
             activity_charts(d, reader),
             views("lgc_weeks", "lgc_heat"),
+        ),
+        Section(
+            "voice",
+            t("dashboard.section_voice"),
+            _voice_notes(d, t),
+            (),
+            views("themes"),
         ),
         Section(
             "challenges",

@@ -40,6 +40,7 @@ KEYS = (
     "nps_lsat",
     "lgc_weeks",
     "lgc_heat",
+    "themes",
     "challenges",
     "referrals",
     "badge_levels",
@@ -186,6 +187,14 @@ def _pulse_rows(points: tuple[PulsePoint, ...], t: Translator) -> tuple[tuple[Ce
     )
 
 
+def _feeling_cells(d: Dashboard, training: str | None) -> tuple[Cell, ...]:
+    """The feeling of a training's posts next to its NPS (net points, posts read)."""
+    feeling = d.voice.by_training.get(training or "")
+    if feeling is None:
+        return (None, 0)
+    return (feeling.net, feeling.total)
+
+
 def _funnel_row(
     step: FunnelStep, label: str, training: str | None, opened_at: datetime | None
 ) -> tuple[Cell, ...]:
@@ -253,10 +262,14 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
         ),
         Table(
             "nps_trainings",
-            ("training", *_PULSE_COLUMNS),
+            ("training", *_PULSE_COLUMNS, "feeling", "feeling_posts"),
             tuple(
-                row[:1] + row[2:]
-                for row in _pulse_rows(tuple(getattr(d.pulses, "per_training", ())), t)
+                row[:1] + row[2:] + _feeling_cells(d, point.label)
+                for row, point in zip(
+                    _pulse_rows(tuple(getattr(d.pulses, "per_training", ())), t),
+                    tuple(getattr(d.pulses, "per_training", ())),
+                    strict=True,
+                )
             ),
         ),
         Table(
@@ -306,6 +319,41 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
             tuple(
                 (week, training, round(value, 2))
                 for (week, training), value in sorted(d.activity.heat.items())
+            ),
+        ),
+        Table(
+            "themes",
+            (
+                "theme",
+                "words",
+                "posts",
+                "trend",
+                "questions",
+                "experiences",
+                "positive",
+                "neutral",
+                "negative",
+                "feeling",
+                "quotes",
+            ),
+            tuple(
+                (
+                    theme.number + 1,
+                    " · ".join(theme.words_in(t.locale)),
+                    theme.posts,
+                    theme.trend,
+                    theme.questions,
+                    theme.experiences,
+                    theme.feeling.positive,
+                    theme.feeling.neutral,
+                    theme.feeling.negative,
+                    theme.feeling.net,
+                    " / ".join(
+                        f"“{quote.text}” — {quote.author}" if quote.author else f"“{quote.text}”"
+                        for quote in theme.quotes
+                    ),
+                )
+                for theme in d.voice.themes
             ),
         ),
         Table(

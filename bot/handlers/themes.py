@@ -191,7 +191,8 @@ def trend_text(ctx: Context, theme: Theme) -> str:
 
 def theme_words(ctx: Context, theme: Theme) -> str:
     """The theme's key words, or its number when it has none."""
-    return " · ".join(theme.words) or ctx.t("themes.unnamed", number=theme.number + 1)
+    words = theme.words_in(ctx.t.locale)
+    return " · ".join(words) or ctx.t("themes.unnamed", number=theme.number + 1)
 
 
 def render(ctx: Context, asked: Asked, found: Themes) -> Reply:

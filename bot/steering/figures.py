@@ -23,6 +23,7 @@ from bot.steering.mentoring import mentoring
 from bot.steering.model import Dashboard, Scope
 from bot.steering.pulses import pulses
 from bot.steering.referrals import referrals
+from bot.steering.themes import themes
 
 # What the page lists (a steering committee reads the trends; each CSV holds every row):
 # the latest pulses, the biggest trainings of the heat map, the novices waiting longest
@@ -59,6 +60,7 @@ def _sections(
         "mentoring": lambda db: mentoring(
             db, workspace_id, scope, now, limit=None if full else PAGE_MENTORING
         ),
+        "voice": lambda db: themes(db, workspace_id, scope, now, None, with_names=True),
     }
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from bot.steering.filters import Filters
 from storage.pulses import PulseSums
+from storage.vocabulary import ContributionKind, Sentiment
 
 # A table cell: text, a count, a figure, a day or an instant, or nothing to say.
 Cell = str | int | float | date | datetime | None
@@ -316,6 +317,99 @@ class Mentoring:
 # --- the page -----------------------------------------------------------------------------
 
 
+# --- community voice (themes, feeling) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Feeling:
+    """How many posts are positive, neutral, negative; `net` from -100 to +100 (the
+    share of positive minus the share of negative, read like an NPS)."""
+
+    positive: int = 0
+    neutral: int = 0
+    negative: int = 0
+
+    @property
+    def total(self) -> int:
+        """Posts counted."""
+        return self.positive + self.neutral + self.negative
+
+    @property
+    def net(self) -> int | None:
+        """Positive share minus negative share, in points (None without posts)."""
+        if not self.total:
+            return None
+        return round(100 * (self.positive - self.negative) / self.total)
+
+    def plus(self, sentiment: Sentiment, count: int = 1) -> Feeling:
+        """This feeling with `count` more posts of `sentiment`."""
+        return Feeling(
+            self.positive + (count if sentiment == Sentiment.POSITIVE else 0),
+            self.neutral + (count if sentiment == Sentiment.NEUTRAL else 0),
+            self.negative + (count if sentiment == Sentiment.NEGATIVE else 0),
+        )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A post quoted as an example: its words (shortened), its kind, and its author's
+    name (for animators only: None otherwise)."""
+
+    contribution_id: int
+    text: str
+    kind: ContributionKind
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme in the scope."""
+
+    number: int
+    # Its key words in each language it has posts in.
+    names: dict[str, tuple[str, ...]]
+    posts: int
+    # Posts in the window before (the trend); None when there is no window to compare.
+    before: int | None
+    now: int | None
+    questions: int
+    experiences: int
+    feeling: Feeling
+    quotes: tuple[Quote, ...] = ()
+
+    def words_in(self, language: str) -> tuple[str, ...]:
+        """Its key words for a reader of `language`: in that language when the theme has
+        posts in it, else in another."""
+        if self.names.get(language):
+            return self.names[language]
+        for _, words in sorted(self.names.items()):
+            if words:
+                return words
+        return ()
+
+    @property
+    def trend(self) -> int | None:
+        """Change in posts from the window before to the latest one, in % (None: no
+        window or nothing before)."""
+        if self.before is None or self.now is None or not self.before:
+            return None
+        return round(100 * (self.now - self.before) / self.before)
+
+
+@dataclass(frozen=True)
+class Themes:
+    """The themes of a scope, biggest first, and what they were found from."""
+
+    themes: tuple[Theme, ...]
+    posts: int
+    feeling: Feeling
+    found_at: datetime | None
+    # Posts of the workspace the voice has not read yet (not in any theme).
+    unread: bool = False
+    # The feeling of the posts of each training (the trainings of their authors' sessions).
+    by_training: dict[str, Feeling] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Dashboard:
     """Everything the page shows for one scope."""
@@ -329,3 +423,4 @@ class Dashboard:
     referrals: tuple[ReferralRow, ...]
     badges: Badges
     mentoring: Mentoring
+    voice: Themes

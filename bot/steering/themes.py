@@ -10,18 +10,16 @@ sessions (their participants' posts) and period. Hidden posts are left out.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.steering.in_scope import member_in_scope, nothing_matches
-from bot.steering.model import Scope
-from bot.voice.naming import name_for
+from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
+from bot.steering.model import Feeling, Quote, Scope, Theme, Themes
 from storage import voice as voice_store
-from storage.models import Contribution, ContributionVoice, Member
-from storage.vocabulary import ContributionKind, Sentiment
+from storage.models import Contribution, ContributionVoice, Member, TrainingSession
+from storage.vocabulary import ContributionKind
 
 # Without a period, the trend compares the last TREND_DAYS with the ones before.
 TREND_DAYS = 30
@@ -29,84 +27,6 @@ QUOTES = 3
 QUOTE_CHARS = 160
 # Posts read for quotes (the newest in scope): enough for every theme to have some.
 QUOTE_POOL = 2_000
-
-
-@dataclass(frozen=True)
-class Feeling:
-    """How many posts are positive, neutral, negative; `net` from -100 to +100 (the
-    share of positive minus the share of negative, read like an NPS)."""
-
-    positive: int = 0
-    neutral: int = 0
-    negative: int = 0
-
-    @property
-    def total(self) -> int:
-        """Posts counted."""
-        return self.positive + self.neutral + self.negative
-
-    @property
-    def net(self) -> int | None:
-        """Positive share minus negative share, in points (None without posts)."""
-        if not self.total:
-            return None
-        return round(100 * (self.positive - self.negative) / self.total)
-
-    def plus(self, sentiment: Sentiment, count: int = 1) -> Feeling:
-        """This feeling with `count` more posts of `sentiment`."""
-        return Feeling(
-            self.positive + (count if sentiment == Sentiment.POSITIVE else 0),
-            self.neutral + (count if sentiment == Sentiment.NEUTRAL else 0),
-            self.negative + (count if sentiment == Sentiment.NEGATIVE else 0),
-        )
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A post quoted as an example: its words (shortened), its kind, and its author's
-    name (for animators only: None otherwise)."""
-
-    contribution_id: int
-    text: str
-    kind: ContributionKind
-    author: str | None
-
-
-@dataclass(frozen=True)
-class Theme:
-    """One theme in the scope."""
-
-    number: int
-    words: tuple[str, ...]
-    posts: int
-    # Posts in the window before (the trend); None when there is no window to compare.
-    before: int | None
-    now: int | None
-    questions: int
-    experiences: int
-    feeling: Feeling
-    quotes: tuple[Quote, ...] = ()
-
-    @property
-    def trend(self) -> int | None:
-        """Change in posts from the window before to the latest one, in % (None: no
-        window or nothing before)."""
-        if self.before is None or self.now is None or not self.before:
-            return None
-        return round(100 * (self.now - self.before) / self.before)
-
-
-@dataclass(frozen=True)
-class Themes:
-    """The themes of a scope, biggest first, and what they were found from."""
-
-    themes: tuple[Theme, ...]
-    posts: int
-    feeling: Feeling
-    found_at: datetime | None
-    # Posts of the workspace the voice has not read yet (not in any theme).
-    unread: bool = False
-    languages: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _windows(scope: Scope, now: datetime) -> tuple[datetime, datetime, datetime]:
@@ -128,11 +48,12 @@ async def themes(
     workspace_id: int,
     scope: Scope,
     now: datetime,
-    language: str,
+    language: str | None,
     *,
     with_names: bool,
 ) -> Themes:
-    """The scope's themes for a reader of `language` (authors' names `with_names`)."""
+    """The scope's themes, quotes in the reader's `language` first (None: newest first;
+    authors' names `with_names`), and the feeling per training."""
     found = await voice_store.theme_map(db, workspace_id)
     if found is None or nothing_matches(scope):
         return Themes((), 0, Feeling(), found.computed_at if found else None)
@@ -183,7 +104,7 @@ async def themes(
     listed = tuple(
         Theme(
             number=theme,
-            words=tuple(name_for(_names(found.names), theme, language)),
+            names={lang: tuple(words) for lang, words in found.names.get(str(theme), {}).items()},
             posts=count,
             before=before[theme],
             now=latest[theme],
@@ -195,15 +116,34 @@ async def themes(
         for theme, count in sorted(posts.items(), key=lambda item: (-item[1], item[0]))
     )
     unread = bool(await voice_store.unread(db, workspace_id, 1))
-    return Themes(listed, sum(posts.values()), overall, found.computed_at, unread)
+    by_training = await feeling_by_training(db, workspace_id, scope)
+    return Themes(listed, sum(posts.values()), overall, found.computed_at, unread, by_training)
 
 
-def _names(stored: dict[str, dict[str, list[str]]]) -> dict[tuple[int, str], list[str]]:
-    return {
-        (int(theme), language): words
-        for theme, by_language in stored.items()
-        for language, words in by_language.items()
-    }
+async def feeling_by_training(
+    db: AsyncSession, workspace_id: int, scope: Scope
+) -> dict[str, Feeling]:
+    """The feeling of the posts in scope per training: the training of the session each
+    author joined the community through (as the activity's heat map counts them)."""
+    conditions = [
+        ContributionVoice.workspace_id == workspace_id,
+        Contribution.hidden_at.is_(None),
+        member_in_scope(Contribution.member_id, scope),
+        in_period(Contribution.created_at, scope),
+    ]
+    rows = await db.execute(
+        select(TrainingSession.name, ContributionVoice.sentiment, func.count())
+        .select_from(ContributionVoice)
+        .join(Contribution, Contribution.id == ContributionVoice.contribution_id)
+        .join(Member, Member.id == Contribution.member_id)
+        .join(TrainingSession, TrainingSession.id == Member.joined_session_id)
+        .where(*conditions)
+        .group_by(TrainingSession.name, ContributionVoice.sentiment)
+    )
+    found: dict[str, Feeling] = {}
+    for training, sentiment, count in rows:
+        found[training] = found.get(training, Feeling()).plus(sentiment, int(count))
+    return found
 
 
 async def _quotes(
@@ -211,7 +151,7 @@ async def _quotes(
     workspace_id: int,
     scope: Scope,
     themes_in_scope: list[int],
-    language: str,
+    language: str | None,
     with_names: bool,
 ) -> dict[int, list[Quote]]:
     """Up to QUOTES recent posts per theme, in the reader's language first, one per author."""
@@ -244,7 +184,7 @@ async def _quotes(
         .order_by(Contribution.id.desc())
         .limit(QUOTE_POOL)
     )
-    candidates = sorted(rows, key=lambda row: row[1] != language)  # stable: newest first
+    candidates = sorted(rows, key=lambda row: language is not None and row[1] != language)
     chosen: dict[int, list[Quote]] = {}
     authors: dict[int, set[int]] = {}
     for theme_or_none, _, contribution_id, text, kind, member_id, name in candidates:
