@@ -1,4 +1,4 @@
-"""`make bench`: eleven suites (most on SQLite and PostgreSQL), written to bench/results.json.
+"""`make bench`: twelve suites (most on SQLite and PostgreSQL), written to bench/results.json.
 
 - joins: throughput and latency of `join`, next to a bare aiohttp handler measured in
   the same run (below);
@@ -26,9 +26,13 @@
   `--responsiveness-quick` for a run of seconds);
 - floor: the CPU of each part a Slack join is made of (a statement, a transaction, an
   outbound and an inbound HTTP call), through SQLAlchemy and through the driver alone,
-  added up as a join needs them (bench/floor.py).
+  added up as a join needs them (bench/floor.py);
+- themes: the voice engine's purity, cross-lingual share and sentiment accuracy on the
+  held-out set, then 100,000 synthetic contributions embedded, grouped and named, and a
+  new one placed (issue 19: bench/themes.py; no database yet; `--themes-quick` for
+  10,000).
 
-Choose with --suites (default: all eleven).
+Choose with --suites (default: all twelve).
 
 Every run starts a fresh server process on a fresh database (an empty SQLite file, or a
 PostgreSQL database with a random name, dropped afterwards), opens a session as the
@@ -73,6 +77,7 @@ from bench import (
     retention,
     slack,
     teams,
+    themes,
 )
 from bench.loadgen import (
     LoadResult,
@@ -102,6 +107,7 @@ SUITES = (
     "dashboard",
     "responsiveness",
     "floor",
+    "themes",
 )
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 150.0
@@ -170,6 +176,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     dashboard.add_arguments(parser)
     responsiveness.add_arguments(parser)
     floor.add_arguments(parser)
+    themes.add_arguments(parser)
     args = parser.parse_args(argv)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = sorted(set(args.backends) - set(BACKENDS))
@@ -486,6 +493,9 @@ async def bench(args: argparse.Namespace, workdir: Path, results: dict[str, Any]
     if "floor" in args.suites:
         print("floor:", flush=True)
         await floor.run_suite(args, workdir, results, skipped)
+    if "themes" in args.suites:
+        print("themes:", flush=True)
+        await themes.run_suite(args, workdir, results, skipped)
 
 
 async def bench_joins(
@@ -608,6 +618,8 @@ def summary_table(results: dict[str, Any]) -> str:
         lines += ["", *responsiveness.summary_lines(results["responsiveness"])]
     if "floor" in results:
         lines += ["", *floor.summary_lines(results["floor"])]
+    if "themes" in results:
+        lines += ["", *themes.summary_lines(results["themes"])]
     return "\n".join(lines)
 
 
@@ -714,6 +726,7 @@ SECTIONS = {
     "dashboard": ("dashboard",),
     "responsiveness": ("responsiveness",),
     "floor": ("floor",),
+    "themes": ("themes",),
 }
 
 
