@@ -105,6 +105,12 @@ def activity_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     )
 
 
+def voice_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
+    """The biggest themes, their posts stacked by feeling."""
+    t = reader.t
+    return _svg(t, section_charts.theme_feelings(d.voice.themes, t))
+
+
 def challenge_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
     """Success against not yet, per challenge occurrence."""
     chart = section_charts.challenges(d.challenges, reader.t, zone=d.scope.timezone)
@@ -296,7 +302,7 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
             "voice",
             t("dashboard.section_voice"),
             _voice_notes(d, t),
-            (),
+            voice_charts(d, reader),
             views("themes"),
         ),
         Section(

@@ -39,6 +39,7 @@ from bot.steering.model import (
     PulsePoint,
     Pulses,
     ReferralRow,
+    Theme,
 )
 
 KEY = "dashboard.chart."
@@ -411,3 +412,25 @@ def _week_labels(weeks: Sequence[date], t: Translator) -> list[str]:
     than one."""
     pattern = "d MMM" if len({week.year for week in weeks}) <= 1 else "d MMM y"
     return [format_date(week, pattern, locale=t.locale) for week in weeks]
+
+
+def theme_feelings(
+    themes: Sequence[Theme], t: Translator, *, width: float = 640, shown: int = 12
+) -> Chart:
+    """The biggest themes, each a bar of its posts stacked by feeling (positive, neutral,
+    negative), labelled by its key words in the reader's language."""
+    listed = list(themes[:shown])
+    labels = [" · ".join(theme.words_in(t.locale)) or f"#{theme.number + 1}" for theme in listed]
+    return bar_chart(
+        t(KEY + "themes"),
+        labels,
+        [
+            (t(KEY + "feeling_" + part), [getattr(theme.feeling, part) for theme in listed])
+            for part in ("positive", "neutral", "negative")
+        ],
+        stacked=True,
+        horizontal=True,
+        format_number=locale_number(t.locale),
+        empty=t(KEY + "empty"),
+        width=width,
+    )

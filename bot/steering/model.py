@@ -423,4 +423,4 @@ class Dashboard:
     referrals: tuple[ReferralRow, ...]
     badges: Badges
     mentoring: Mentoring
-    voice: Themes
+    voice: Themes = field(default_factory=lambda: Themes((), 0, Feeling(), None))

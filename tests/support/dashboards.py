@@ -13,6 +13,7 @@ from bot.steering.model import (
     ChallengeRun,
     Challenges,
     Dashboard,
+    Feeling,
     Funnel,
     FunnelStep,
     LevelFigures,
@@ -21,11 +22,15 @@ from bot.steering.model import (
     NamedAnswer,
     PulsePoint,
     Pulses,
+    Quote,
     ReferralRow,
     Scope,
+    Theme,
+    Themes,
     WaitingNovice,
 )
 from storage.pulses import PulseSums
+from storage.vocabulary import ContributionKind
 
 HOSTILE = '<script>alert("x")</script>'
 OPENED = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -136,5 +141,24 @@ def sample(filters: Filters | None = None, session_ids: tuple[int, ...] | None =
             repeats_avoided=0,
             waiting=(WaitingNovice(HOSTILE, OPENED, "mentors_full"),),
             loads=(MentorLoad("Nina", 2, 3),),
+        ),
+        voice=Themes(
+            themes=(
+                Theme(
+                    number=0,
+                    names={"fr": ("délégation", "équipe"), "en": ("delegation", HOSTILE)},
+                    posts=5,
+                    before=2,
+                    now=4,
+                    questions=2,
+                    experiences=1,
+                    feeling=Feeling(positive=3, neutral=1, negative=1),
+                    quotes=(Quote(7, HOSTILE, ContributionKind.QUESTION, "Dana"),),
+                ),
+            ),
+            posts=5,
+            feeling=Feeling(positive=3, neutral=1, negative=1),
+            found_at=GENERATED,
+            by_training={"Excel avancé": Feeling(positive=2, neutral=1, negative=0)},
         ),
     )

@@ -167,6 +167,7 @@ async def test_a_link_clicked_in_the_chat_opens_the_dashboard(
         "funnel",
         "pulses",
         "activity",
+        "voice",
         "challenges",
         "referrals",
         "badges",

@@ -60,6 +60,7 @@ SECTIONS = (
     "funnel",
     "pulses",
     "activity",
+    "voice",
     "challenges",
     "referrals",
     "badges",

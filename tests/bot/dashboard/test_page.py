@@ -23,6 +23,7 @@ ORDER = [
     "funnel",
     "pulses",
     "activity",
+    "voice",
     "challenges",
     "referrals",
     "badges",
