@@ -52,6 +52,8 @@ async def load_postgres(url: str, data: dict[str, list[dict[str, Any]]]) -> None
             columns, records = tuples(table, rows)
             await connection.copy_records_to_table(table, records=records, columns=columns)
         for table in data:
+            if "id" not in Base.metadata.tables[table].columns:
+                continue  # keyed by another table's id (contribution_voice): no sequence
             highest = f"(SELECT max(id) FROM {table})"
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {highest})"

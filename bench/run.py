@@ -29,8 +29,9 @@
   added up as a join needs them (bench/floor.py);
 - themes: the voice engine's purity, cross-lingual share and sentiment accuracy on the
   held-out set, then 100,000 synthetic contributions embedded, grouped and named, and a
-  new one placed (issue 19: bench/themes.py; no database yet; `--themes-quick` for
-  10,000).
+  new one placed, and the bot's own path on SQLite and PostgreSQL: the themes found again
+  from the stored vectors, new contributions read and placed (issue 19: bench/themes.py;
+  `--themes-quick` for 10,000).
 
 Choose with --suites (default: all twelve).
 
