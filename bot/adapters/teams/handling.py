@@ -137,20 +137,25 @@ class TeamsHandling:
     async def process(self, _kind: str, activity: dict[str, Any], request: Request) -> None:
         """Handle one recorded activity (the inbox worker's processor for Teams)."""
         inbox_id = request.id
+        kind = activity.get("type")
+        unaddressed = kind == "message" and in_channel_unaddressed(activity)
         if (problem := protocol.problem_with(activity)) is not None:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
+            if unaddressed:
+                request.forget()  # a channel message not for the bot: nothing of it is kept
             return
         if not tenant_of(activity):
             # Teams always names the tenant; without one nothing can be remembered or
             # answered (references, workspaces and the outbox are per tenant).
             log.warning("teams_activity_without_tenant", extra={"inbox_id": inbox_id})
+            if unaddressed:
+                request.forget()
             return
         if installs.is_removal(activity):
             await self._removed(activity)
             return
-        kind = activity.get("type")
-        if kind == "message" and in_channel_unaddressed(activity):
+        if unaddressed:
             # Not addressed to the bot: a reply to a posted question, or conversation, of
             # which nothing is kept, not even its raw request (README, "Replies to
             # questions"), nor the conversation's reference and its writer's Teams id.

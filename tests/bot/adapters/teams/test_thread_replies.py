@@ -235,3 +235,19 @@ async def test_a_channel_message_recorded_before_threads_were_turned_off_is_forg
         assert not [p for p in await _inbox(runtime) if "STALE" in p]
         assert await _traces(runtime) == traces
         assert await _replies(runtime) == []
+
+
+async def test_a_channel_message_the_bot_cannot_read_is_forgotten_too(
+    teams: tuple[Client, FakeConnector, Runtime],
+) -> None:
+    """Without a tenant (Teams always names one) an activity is dropped unhandled: when it is
+    a channel message not for the bot, its raw activity goes too."""
+    client, fake, runtime = teams
+    root = await _posted_question(client, fake, runtime)
+    nameless = _channel_reply(fake, BOB, "Say NO-TENANT first", root)
+    nameless["conversation"].pop("tenantId", None)
+    nameless["channelData"].pop("tenant", None)
+    assert (await send(client, fake, nameless)).status == 202
+    await settle(runtime)
+    assert not [p for p in await _inbox(runtime) if "NO-TENANT" in p]
+    assert await _replies(runtime) == []
