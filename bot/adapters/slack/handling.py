@@ -3,7 +3,9 @@
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
 neutral event for the core (a modal's submission is a form, `reaction_added` and
 `reaction_removed` a reaction: `approval` says which emojis like and which dislike; a
-person's message in a channel thread a `ThreadReply`: `thread_reply` says which);
+person's message in a channel thread a `ThreadReply`: `thread_reply` says which, and only
+with AMBASSADOR_THREAD_REPLIES=1; any other channel message is forgotten at once, its raw
+request deleted: `Request.forget`);
 the replies, each for the asker alone (bot/core/replies.py), are written to the outbox in
 the core's transaction (replies.py) and go back the Slack way, one message each, in
 order: to the response_url (ephemeral), or ephemeral in the channel, or in the DM with

@@ -12,11 +12,12 @@ Then:
 - a person's message in the thread of a channel post that does not @mention the bot is a
   `ThreadReply` (maybe a reply to a posted question: the core decides). Teams sends a bot
   the channel messages that do not @mention it only when the app has the resource-specific
-  consent permission ChannelMessage.Read.Group (config/teams/manifest.json asks for it:
+  consent permission ChannelMessage.Read.Group (the package asks for it only with
+  AMBASSADOR_THREAD_REPLIES=1, package.py:
   https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/channel-messages-with-rsc);
   without it, people reply with `reply <number> <text>`, or @mention the bot in the thread
   (a command, as ever). Any other channel message without the mention is no command: it is
-  ignored;
+  forgotten at once, its raw activity deleted (`Request.forget`), nothing of it remembered;
 - a `messageReaction` adding a reaction that approves, or taking one off, is a reaction on
   the message (a like; Teams has no 👎 reaction, so its dislikes are the post's button);
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
