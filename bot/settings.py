@@ -157,6 +157,12 @@ class Settings:
     playground: bool = True
     # With it, every page and API call of the playground needs this token.
     playground_token: str = ""
+    # AMBASSADOR_THREAD_REPLIES=1: read the messages people write in channel threads, so
+    # that one under a posted question counts as a reply (Slack's channels:history and
+    # groups:history scopes, Teams' RSC permission ChannelMessage.Read.Group: the platform
+    # then sends the bot every message of its channels). Off by default: replies are
+    # typed with `reply` or the question's Reply button, and no channel message is read.
+    thread_replies: bool = False
     # AMBASSADOR_SECRET_KEY: seals tokens and the signing key at rest. None: a SQLite
     # deployment's key file, resolved at start-up (bot/secret_key.py). Never in a repr.
     secret_key: SecretKey | None = field(default=None, repr=False)
@@ -502,6 +508,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         teams=teams,
         playground=playground,
         playground_token=playground_token,
+        thread_replies=parse_bool(
+            "AMBASSADOR_THREAD_REPLIES", env.get("AMBASSADOR_THREAD_REPLIES", "0")
+        ),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

@@ -1,13 +1,13 @@
 """The inbox table: record many requests in one statement (some already leased to this
 process's worker, which is handed them in memory), claim due ones with a lease, extend or
-release a lease, mark them done or due again later."""
+release a lease, mark them done or due again later, or forget them at once."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage import leases
@@ -76,6 +76,14 @@ async def finish_many(db: AsyncSession, event_ids: list[int], now: datetime) -> 
     )
 
 
+async def forget_many(db: AsyncSession, event_ids: list[int]) -> None:
+    """Delete these handled requests, raw payload and all, instead of keeping them until the
+    retention purge: what turned out not to be for the bot (a channel message that is no
+    reply to a question) leaves nothing behind. Ids are never given again (the table's
+    autoincrement), so no effect's key can name another request."""
+    await db.execute(delete(InboxEvent).where(InboxEvent.id.in_(event_ids)))
+
+
 async def extend(db: AsyncSession, event_id: int, held: datetime, until: datetime) -> bool:
     """Extend a lease to `until` if it is still the one held (`claimed_until` unchanged
     since: nobody claimed the row after it ran out, and it is not done); whether it was."""
@@ -120,6 +128,7 @@ async def retry_later(
 
 
 async def is_done(db: AsyncSession, event_id: int) -> bool:
-    """Whether the request was handled (its replies are in the outbox)."""
+    """Whether the request no longer waits: handled (its replies are in the outbox), or
+    gone (forgotten at once, or purged)."""
     status = await db.scalar(select(InboxEvent.status).where(InboxEvent.id == event_id))
-    return status == InboxStatus.DONE
+    return status is None or status == InboxStatus.DONE

@@ -102,6 +102,14 @@ class Dispatcher:
         """Handle a reaction added to a message or taken off it."""
         return await self._run(event, self._route(event), "", deliver)
 
+    async def is_reply(self, event: ThreadReply) -> bool:
+        """Whether a message written in a thread would be recorded as a reply to a posted
+        question (read only). What is not is conversation the platform sent because the bot
+        reads its channels' threads: the adapter forgets its raw request at once, without
+        running it (nothing of it is written)."""
+        async with self._db_sessions() as db:
+            return await _counts_as_reply(db, event)
+
     async def handle(self, event: InboundEvent, deliver: Deliver | None = None) -> list[Reply]:
         """Handle any event, by its kind. With `deliver`, a handled event's replies are
         written to the outbox in its transaction and what is returned is only what is left
@@ -180,10 +188,10 @@ class Dispatcher:
         self, event: InboundEvent, route: Route, deliver: Deliver | None
     ) -> tuple[list[Reply], str]:
         async with self._db_sessions() as db, db.begin():
-            if isinstance(event, ThreadReply) and not await _in_question_thread(db, event):
-                # Conversation under anything but a posted question (Slack and Teams send
-                # every thread message of the channels the bot is in): it leaves no trace,
-                # not even its writer as a member.
+            if isinstance(event, ThreadReply) and not await _counts_as_reply(db, event):
+                # Conversation, not a reply (Slack and Teams send every thread message of
+                # the channels the bot is in): under anything but a posted question, or
+                # the asker's own. It leaves no trace, not even its writer as a member.
                 return [], "thread_ignored"
             if event.event_id is not None:
                 key = f"{event.origin.platform}:{event.event_id}"
@@ -256,16 +264,23 @@ class Dispatcher:
         )
 
 
-async def _in_question_thread(db: AsyncSession, event: ThreadReply) -> bool:
-    """Whether `event` was written under the post of a question (read only)."""
+async def _counts_as_reply(db: AsyncSession, event: ThreadReply) -> bool:
+    """Whether `event` is a reply to a question (read only): text written under the post of
+    a question still shown, by someone other than its asker — the conditions of the thread
+    reply's handler (bot/handlers/contributions.py), checked before anything is written."""
     origin = event.origin
+    if not event.text.strip():
+        return False
     workspace = await workspaces.find(db, origin.platform, origin.workspace)
     if workspace is None:
         return False
     posted = await contributions.by_posted_message(
         db, workspace.id, origin.platform, event.parent.strip()[:255]
     )
-    return posted is not None and posted.kind == ContributionKind.QUESTION
+    if posted is None or posted.kind != ContributionKind.QUESTION or posted.hidden_at is not None:
+        return False
+    writer = await members.find(db, workspace.id, event.user.id)
+    return writer is None or writer.id != posted.member_id
 
 
 def _is_transient(exc: DBAPIError) -> bool:

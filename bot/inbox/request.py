@@ -12,6 +12,11 @@ The worker learns it was committed (an after_commit listener on that session) an
 no separate "done" for it; requests whose handling opened no such transaction are marked
 done by the worker afterwards, all of a round's in one statement (storage/inbox.py's
 `finish_many`).
+
+A processor that finds the request was not for the bot after all (a channel message that is
+no reply to a posted question: Slack and Teams send the bot every message of its channels
+when it reads threads) calls `forget`: the worker then deletes the row, raw payload and
+all, as soon as it is handled, instead of keeping it until the retention purge.
 """
 
 from __future__ import annotations
@@ -35,9 +40,14 @@ class Request:
     def __init__(self, event_id: int) -> None:
         self.id = event_id
         self.finished = False
+        self.forgotten = False
 
     def __repr__(self) -> str:
-        return f"Request({self.id}, finished={self.finished})"
+        return f"Request({self.id}, finished={self.finished}, forgotten={self.forgotten})"
+
+    def forget(self) -> None:
+        """Not for the bot: delete the request (its raw payload with it) once handled."""
+        self.forgotten = True
 
     async def finish(self, db: AsyncSession, now: datetime) -> None:
         """Mark the request done in `db`'s transaction; `finished` once that commits (a

@@ -30,10 +30,12 @@ Each request's processor runs it (the core's own transaction dedupes on the requ
 writes its replies to the outbox, so a second run after a crash has no second effect and
 sends nothing twice). A processor that marks its request done in that transaction
 (bot/inbox/request.py) needs nothing more; the round's other handled requests are marked
-done together, in one statement. A processor that raises is retried with backoff, then
-parked as failed with its error — never dropped silently. `stop` releases the leases of
-the requests it holds but did not handle, so that the next start or another replica takes
-them at once.
+done together, in one statement; those it found were not for the bot (`Request.forget`)
+are deleted in that same transaction, raw payload and all. A processor that raises is
+retried with backoff, then parked as failed with its error — never dropped silently
+(unless it had forgotten its request: that one is deleted all the same). `stop` releases
+the leases of the requests it holds but did not handle, so that the next start or another
+replica takes them at once.
 """
 
 from __future__ import annotations
@@ -195,10 +197,15 @@ class InboxWorker:
                 for (row, held), request in zip(batch, requests, strict=True)
             )
         )
-        left = [r.id for r, ok in zip(requests, outcomes, strict=True) if ok and not r.finished]
-        if left:
+        handled = [r for r, ok in zip(requests, outcomes, strict=True) if ok]
+        forgotten = [r.id for r in handled if r.forgotten]
+        left = [r.id for r in handled if not r.finished and not r.forgotten]
+        if left or forgotten:
             async with self._db_sessions() as db, db.begin():
-                await inbox.finish_many(db, left, self._clock.now())
+                if forgotten:  # not for the bot: nothing of it is kept (request.py)
+                    await inbox.forget_many(db, forgotten)
+                if left:
+                    await inbox.finish_many(db, left, self._clock.now())
         self._holding.difference_update(row.id for row, _ in batch)
         return len(batch)
 
@@ -239,6 +246,9 @@ class InboxWorker:
             except Exception as exc:
                 if request.finished:  # done with its effects, committed: nothing to redo
                     log.exception("inbox_event_failed_after_done", extra={"kind": event.kind})
+                    return True
+                if request.forgotten:  # not for the bot: forgotten, never parked with it
+                    log.exception("inbox_event_failed_forgotten", extra={"kind": event.kind})
                     return True
                 await self._failed(event, exc)
                 return False

@@ -21,6 +21,7 @@ def test_defaults() -> None:
     assert [level.id for level in settings.ladder.levels] == ["junior", "confirmed", "senior"]
     assert settings.ladder.levels[1].name("fr") == "Confirmé"
     assert not settings.local_clock_control
+    assert not settings.thread_replies, "nothing open by default: no channel's messages read"
 
 
 def test_environment_overrides_the_config_file() -> None:
@@ -33,9 +34,10 @@ def test_environment_overrides_the_config_file() -> None:
             "DATABASE_URL": "postgresql://u@h/db",
             "AMBASSADOR_SECRET_KEY": TEST_SECRET_KEY,
             "LOG_FORMAT": "json",
+            "AMBASSADOR_THREAD_REPLIES": "1",
         }
     )
-    assert settings.port == 8080 and settings.locale == "fr"
+    assert settings.port == 8080 and settings.locale == "fr" and settings.thread_replies
     assert settings.timezone == "America/Montreal"
     assert settings.database_url == "postgresql://u@h/db" and settings.log_format == "json"
 
@@ -60,6 +62,7 @@ def test_admins_are_scoped_to_their_platform() -> None:
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT"),
         ("LOCAL_CLOCK_CONTROL", "maybe", "LOCAL_CLOCK_CONTROL"),
+        ("AMBASSADOR_THREAD_REPLIES", "maybe", "AMBASSADOR_THREAD_REPLIES"),
         ("AMBASSADOR_CONFIG", "/nonexistent.toml", "AMBASSADOR_CONFIG"),
         ("AMBASSADOR_SECRET_KEY", "hunter2", r"AMBASSADOR_SECRET_KEY.*token_urlsafe"),
         ("AMBASSADOR_SECRET_KEY", TEST_SECRET_KEY[:-4], "AMBASSADOR_SECRET_KEY"),

@@ -127,3 +127,12 @@ def test_compose_passes_the_public_address_an_admin_slot_and_the_probe() -> None
     test = re.search(r"^\s+healthcheck:\n\s+test: (\[.*\])$", bot, re.MULTILINE)
     assert test is not None
     assert json.loads(test.group(1)) == ["CMD", *_healthcheck()]
+
+
+def test_compose_reads_no_channel_thread_unless_asked() -> None:
+    """AMBASSADOR_THREAD_REPLIES passes through, off unless the environment turns it on."""
+    assert re.search(
+        r"^\s+AMBASSADOR_THREAD_REPLIES: \$\{AMBASSADOR_THREAD_REPLIES:-0\}$",
+        _bot_service(),
+        re.MULTILINE,
+    )

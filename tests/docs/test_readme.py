@@ -71,3 +71,24 @@ async def test_the_readme_sign_up_and_mentoring_steps_run_as_written(bot: Playgr
     assert "pairs introduced by DM: 1" in done
     stats = await bot.say(anim1, _said("mentoring stats"))
     assert "Pairs made: 1" in stats
+
+
+def test_every_environment_setting_is_in_the_settings_table() -> None:
+    """Each variable the settings read (bot/settings.py and the platforms' sections) has its
+    row in the README's settings table, with its default."""
+    sources = [REPO / "bot" / "settings.py", *(REPO / "bot" / "adapters").glob("*/settings.py")]
+    read = set()
+    for source in sources:
+        read |= set(
+            re.findall(
+                r'"((?:AMBASSADOR|SLACK|TEAMS|LOCAL|LOG|DATABASE|PUBLIC)_[A-Z_]+|MicrosoftApp\w*)"',
+                source.read_text(encoding="utf-8"),
+            )
+        )
+    table = README[README.index("## Settings") : README.index("### PostgreSQL")]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`(\w+)`", row.split(" | ")[0])}
+    assert "AMBASSADOR_THREAD_REPLIES" in read
+    assert read - documented == set()
+    [threads] = [row for row in rows if row.startswith("| `AMBASSADOR_THREAD_REPLIES` |")]
+    assert threads.split(" | ")[1] == "`0`", "off by default"

@@ -43,6 +43,7 @@ from bot.adapters.slack.installations import (
     DatabaseInstallationStore,
     SlackTokens,
 )
+from bot.adapters.slack.manifest import bot_scopes
 from bot.adapters.slack.oauth_state import SignedStateStore
 from bot.adapters.slack.profiles import SlackProfiles
 from bot.adapters.slack.recordable import DirectAcks, InstalledWorkspaces, ProvenToken, kept
@@ -60,35 +61,6 @@ ANYTHING = re.compile(r".*")
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-# Only what the bot uses (config/slack/manifest.json asks for the same).
-BOT_SCOPES = (
-    "app_mentions:read",  # app_mention events: `@Ambassador join`
-    "channels:history",  # message.channels: replies in a question's thread (public channels)
-    "chat:write",  # posts, DMs (to a user id), edits, ephemeral answers
-    "chat:write.public",  # post in a public channel the bot was not invited to
-    "commands",  # /ambassador
-    "groups:history",  # message.groups: replies in a question's thread (private channels)
-    "im:history",  # message.im: commands typed in the DM with the bot
-    "mpim:write",  # conversations.open: a group DM introducing a mentor and a novice
-    "reactions:read",  # reaction_added/_removed: an emoji on a posted answer or share
-    "users:read",  # users.info: names, language, time zone
-    "users:read.email",  # users.info: the email an Open Badge is issued to
-)
-# Events the manifest subscribes to (app_uninstalled/tokens_revoked: OAuth installs).
-BOT_EVENTS = (
-    "app_home_opened",
-    "app_mention",
-    "app_uninstalled",
-    # A channel's messages (https://api.slack.com/events/message.channels, message.groups
-    # for private channels), each needing its scope (channels:history, groups:history);
-    # only those in a thread are recorded (a reply to a posted question, maybe).
-    "message.channels",
-    "message.groups",
-    "message.im",
-    "reaction_added",
-    "reaction_removed",
-    "tokens_revoked",
-)
 
 
 class NotInstalledIsNoError(logging.Filter):
@@ -166,7 +138,7 @@ class SlackAdapter:
             oauth = AsyncOAuthSettings(
                 client_id=slack.client_id,
                 client_secret=slack.client_secret,
-                scopes=list(BOT_SCOPES),
+                scopes=list(bot_scopes(settings.thread_replies)),
                 redirect_uri=redirect,
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
@@ -344,11 +316,12 @@ class SlackAdapter:
     ) -> None:
         """What people type in their DM with the bot (Messages tab) is a command; what they
         write in a thread of a channel the bot is in may be a reply to a posted question
-        (`thread_reply`); any other message is not recorded."""
+        (`thread_reply`), when the bot reads threads (AMBASSADOR_THREAD_REPLIES); any other
+        message is acknowledged and dropped: never recorded, its text never stored."""
         if event.get("channel_type") == "im":
             if event.get("subtype") or event.get("bot_id"):
                 return  # edits, joins, the bot's own posts
-        elif not thread_reply(event):
+        elif not (self._settings.thread_replies and thread_reply(event)):
             return
         await self._record("event", body, request)
 

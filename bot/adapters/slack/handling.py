@@ -3,7 +3,9 @@
 The slash command, click, modal submission or event, exactly as Slack sent it, becomes a
 neutral event for the core (a modal's submission is a form, `reaction_added` and
 `reaction_removed` a reaction: `approval` says which emojis like and which dislike; a
-person's message in a channel thread a `ThreadReply`: `thread_reply` says which);
+person's message in a channel thread a `ThreadReply`: `thread_reply` says which, and only
+with AMBASSADOR_THREAD_REPLIES=1; any other channel message is forgotten at once, its raw
+request deleted: `Request.forget`);
 the replies, each for the asker alone (bot/core/replies.py), are written to the outbox in
 the core's transaction (replies.py) and go back the Slack way, one message each, in
 order: to the response_url (ephemeral), or ephemeral in the channel, or in the DM with
@@ -124,6 +126,8 @@ class SlackHandling:
         api = await self._api_for(team)
         if api is None:
             log.warning("slack_not_installed", extra={"workspace": team, "kind": kind})
+            if kind == "event" and _in_channel(payload.get("event") or {}):
+                request.forget()  # a channel's message: nothing of it is kept
             return  # uninstalled since: nobody to answer, nothing to do
         handler = {
             "command": self._command,
@@ -238,15 +242,21 @@ class SlackHandling:
             return
         channel = str(event.get("channel", ""))
         text = str(event.get("text", ""))
-        if kind == "message" and event.get("channel_type") != "im":
-            if thread_reply(event):
+        if _in_channel(event):
+            if self._settings.thread_replies and thread_reply(event):
                 # A reply in a question's thread, maybe: the core decides; it answers with a
                 # card in the thread, not to the person (like a reaction, silent).
                 parent = f"{channel}:{event.get('thread_ts', '')}"
                 replied = ThreadReply(
                     origin_of(team, channel), user, parent, markup.to_neutral(text), event_id
                 )
-                await self._run(replied, api)
+                if await self._dispatcher.is_reply(replied):
+                    await self._run(replied, api)
+                    return
+            # Conversation in a channel the bot is in, not a reply to a question (or threads
+            # are not read): nothing of it is kept, its raw request neither (README,
+            # "Replies to questions"); no directory lookup of its writer.
+            request.forget()
             return
         if kind == "app_mention":
             text = _MENTION.sub("", text, count=1)
@@ -255,6 +265,11 @@ class SlackHandling:
         # the bot: answered in that DM. Without a channel there is nowhere to answer.
         address = self._address(inbox_id, user, channel, {}) if channel else None
         await self._run(command, api, address, request)
+
+
+def _in_channel(event: dict[str, Any]) -> bool:
+    """Whether an event is a message written anywhere but the DM with the bot."""
+    return event.get("type") == "message" and event.get("channel_type") != "im"
 
 
 def _team_of(kind: str, payload: dict[str, Any]) -> str:

@@ -33,7 +33,12 @@ from bot import json_input
 from bot.adapters.teams import PLATFORM, protocol
 from bot.adapters.teams.auth import BotFrameworkAuth, IdentityUnavailable
 from bot.adapters.teams.connector import Connector
-from bot.adapters.teams.handling import TeamsHandling, tenant_of
+from bot.adapters.teams.handling import (
+    TeamsHandling,
+    in_channel_unaddressed,
+    maybe_thread_reply,
+    tenant_of,
+)
 from bot.adapters.teams.service_urls import ServiceUrls
 from bot.adapters.teams.typing import TypingIndicator
 from bot.clock import Clock
@@ -117,12 +122,18 @@ class TeamsAdapter:
             return _refused(403, "this tenant may not use this bot")
         if activity["type"] == "invoke":
             return await self._invoke(activity)
+        unaddressed = activity["type"] == "message" and in_channel_unaddressed(activity)
+        if unaddressed and not (self._settings.thread_replies and maybe_thread_reply(activity)):
+            # A channel message not for the bot (the RSC permission brings them: the package
+            # asks for it only with AMBASSADOR_THREAD_REPLIES=1), and no thread reply the bot
+            # reads: answered, never recorded (README, "Replies to questions").
+            return web.Response(status=202)
         inbox_id = await self._journal.record(
             PLATFORM, "activity", activity, replay_key=replay_key(activity)
         )
         if inbox_id is None:
             return web.Response(status=202)  # delivered before (a Bot Connector retry)
-        if activity["type"] == "message" and activity.get("value") is None:
+        if activity["type"] == "message" and activity.get("value") is None and not unaddressed:
             self.typing.watch(inbox_id, tenant_of(activity), activity)  # a typed command
         return web.Response(status=202)
 

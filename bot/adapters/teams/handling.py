@@ -12,11 +12,12 @@ Then:
 - a person's message in the thread of a channel post that does not @mention the bot is a
   `ThreadReply` (maybe a reply to a posted question: the core decides). Teams sends a bot
   the channel messages that do not @mention it only when the app has the resource-specific
-  consent permission ChannelMessage.Read.Group (config/teams/manifest.json asks for it:
+  consent permission ChannelMessage.Read.Group (the package asks for it only with
+  AMBASSADOR_THREAD_REPLIES=1, package.py:
   https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/channel-messages-with-rsc);
   without it, people reply with `reply <number> <text>`, or @mention the bot in the thread
   (a command, as ever). Any other channel message without the mention is no command: it is
-  ignored;
+  forgotten at once, its raw activity deleted (`Request.forget`), nothing of it remembered;
 - a `messageReaction` adding a reaction that approves, or taking one off, is a reaction on
   the message (a like; Teams has no 👎 reaction, so its dislikes are the post's button);
 - `conversationUpdate` adding the bot posts one welcome per install (never one per member
@@ -137,24 +138,34 @@ class TeamsHandling:
     async def process(self, _kind: str, activity: dict[str, Any], request: Request) -> None:
         """Handle one recorded activity (the inbox worker's processor for Teams)."""
         inbox_id = request.id
+        kind = activity.get("type")
+        unaddressed = kind == "message" and in_channel_unaddressed(activity)
         if (problem := protocol.problem_with(activity)) is not None:
             # The Bot Connector never sends this: nothing to retry, nothing to do.
             log.warning("teams_activity_refused", extra={"inbox_id": inbox_id, "error": problem})
+            if unaddressed:
+                request.forget()  # a channel message not for the bot: nothing of it is kept
             return
         if not tenant_of(activity):
             # Teams always names the tenant; without one nothing can be remembered or
             # answered (references, workspaces and the outbox are per tenant).
             log.warning("teams_activity_without_tenant", extra={"inbox_id": inbox_id})
+            if unaddressed:
+                request.forget()
             return
         if installs.is_removal(activity):
             await self._removed(activity)
             return
+        if unaddressed:
+            # Not addressed to the bot: a reply to a posted question, or conversation, of
+            # which nothing is kept, not even its raw request (README, "Replies to
+            # questions"), nor the conversation's reference and its writer's Teams id.
+            if not await self._thread_reply(activity, inbox_id):
+                request.forget()
+            return
         await self.remember(activity)
-        kind = activity.get("type")
         if kind == "conversationUpdate":
             await self._conversation_update(activity)
-        elif kind == "message" and _in_channel_unaddressed(activity):
-            await self._thread_reply(activity, inbox_id)
         elif kind == "message":
             # The replies are written to the outbox in the core's transaction, with the
             # effects and the request's "done" (bot/core/dispatch.py,
@@ -166,20 +177,26 @@ class TeamsHandling:
         elif kind == "messageReaction":
             await self._reactions(activity, inbox_id)
 
-    async def _thread_reply(self, activity: dict[str, Any], inbox_id: int) -> None:
+    async def _thread_reply(self, activity: dict[str, Any], inbox_id: int) -> bool:
         """A channel message not addressed to the bot: in a post's thread (its conversation
         `<channel>;messageid=<root>`, the root not the message itself), a `ThreadReply` on
-        that post, which the sender stored as `<channel>|<root>`; elsewhere, nothing. Silent:
-        the core's card in the thread is the answer."""
+        that post, which the sender stored as `<channel>|<root>`, when the bot reads threads
+        (AMBASSADOR_THREAD_REPLIES); elsewhere, nothing. Whether it was run as a reply to a
+        question (else nothing of it was written). Silent: the core's card in the thread is
+        the answer."""
+        if not self._settings.thread_replies or not maybe_thread_reply(activity):
+            return False
         conversation = str((activity.get("conversation") or {}).get("id") or "")
         channel, _, root = conversation.partition(THREAD)
-        if not root or root == str(activity.get("id") or ""):
-            return
         text = command_text(activity)
         replied = ThreadReply(
             _origin(activity), person_of(activity), f"{channel}|{root}", text, f"inbox-{inbox_id}"
         )
+        if not await self._dispatcher.is_reply(replied):
+            return False
+        await self.remember(activity)
         await self._dispatcher.handle(replied)
+        return True
 
     async def _reactions(self, activity: dict[str, Any], inbox_id: int) -> None:
         """A reaction (👍 ❤️ 😆 😮) on a posted answer or share is a like, as on Slack; 😢
@@ -433,18 +450,39 @@ class TeamsHandling:
         return enqueue
 
 
-def _in_channel_unaddressed(activity: dict[str, Any]) -> bool:
+def in_channel_unaddressed(activity: dict[str, Any]) -> bool:
     """A person's channel message that does not @mention the bot (and is no card's submit):
-    what only the RSC permission brings (the module's docstring)."""
-    conversation = activity.get("conversation") or {}
-    if conversation.get("conversationType") != "channel" or activity.get("value") is not None:
+    what only the RSC permission brings (the module's docstring). Also read at the door
+    (app.py), before anything is checked but the activity's shape: any JSON answers."""
+    conversation = activity.get("conversation")
+    if not isinstance(conversation, dict) or conversation.get("conversationType") != "channel":
         return False
-    bot = str((activity.get("recipient") or {}).get("id") or "")
-    mentions = [e for e in activity.get("entities") or [] if isinstance(e, dict)]
-    return not any(
-        e.get("type") == "mention" and str((e.get("mentioned") or {}).get("id") or "") == bot
-        for e in mentions
-    )
+    if activity.get("value") is not None:
+        return False
+    recipient = activity.get("recipient")
+    bot = str(recipient.get("id") or "") if isinstance(recipient, dict) else ""
+    entities = activity.get("entities")
+    for entity in entities if isinstance(entities, list) else []:
+        mentioned = entity.get("mentioned") if isinstance(entity, dict) else None
+        if (
+            isinstance(entity, dict)
+            and entity.get("type") == "mention"
+            and isinstance(mentioned, dict)
+            and str(mentioned.get("id") or "") == bot
+        ):
+            return False
+    return True
+
+
+def maybe_thread_reply(activity: dict[str, Any]) -> bool:
+    """A channel message not addressed to the bot, written in a post's thread (its
+    conversation `<channel>;messageid=<root>`, the root not the message itself): maybe a
+    reply to a posted question (the core decides). A new post is no reply."""
+    if not in_channel_unaddressed(activity):
+        return False
+    conversation = activity.get("conversation") or {}
+    _, _, root = str(conversation.get("id") or "").partition(THREAD)
+    return bool(root) and root != str(activity.get("id") or "")
 
 
 def _team_of(activity: dict[str, Any]) -> str | None:

@@ -28,6 +28,7 @@ from bot.adapters.teams.app import TeamsAdapter
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.roster import Roster
 from bot.adapters.teams.sender import TeamsSender
+from bot.env_values import SettingsError, parse_bool
 from bot.settings import Settings
 
 
@@ -109,8 +110,11 @@ def _package(args: argparse.Namespace) -> int:
             os.environ.get(package.APP_ID_VARIABLE, "").strip(),
             (public_url or "").strip(),
             Path(args.output),
+            thread_replies=parse_bool(
+                "AMBASSADOR_THREAD_REPLIES", os.environ.get("AMBASSADOR_THREAD_REPLIES", "0")
+            ),
         )
-    except package.PackageError as exc:
+    except (package.PackageError, SettingsError) as exc:
         raise CommandError(str(exc)) from None
     print(f"Teams app package: {written} (upload it in Teams: Apps > Manage your apps)")
     return 0
@@ -118,9 +122,11 @@ def _package(args: argparse.Namespace) -> int:
 
 PACKAGE = Command(
     name="teams-package",
-    help="build the Teams app zip to upload (MicrosoftAppId, PUBLIC_BASE_URL)",
+    help="build the Teams app zip to upload (MicrosoftAppId, PUBLIC_BASE_URL, "
+    "AMBASSADOR_THREAD_REPLIES)",
     description="Write the Teams app package (manifest.json and icons, with this bot's "
-    "Microsoft App ID and public address) to upload in Teams or its admin center.",
+    "Microsoft App ID and public address; with AMBASSADOR_THREAD_REPLIES=1 the permission to "
+    "read channel messages) to upload in Teams or its admin center.",
     arguments=_package_arguments,
     run=_package,
 )

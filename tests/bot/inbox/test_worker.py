@@ -1,6 +1,7 @@
 """The inbox worker on both databases: handled requests are marked done; a processor that
-fails is retried later, then parked with its error; a request claimed by a worker that
-crashed is handled once its lease runs out."""
+fails is retried later, then parked with its error; a request its processor forgets (not
+for the bot) is deleted once handled, even when the processor fails after; a request
+claimed by a worker that crashed is handled once its lease runs out."""
 
 from __future__ import annotations
 
@@ -53,6 +54,29 @@ async def test_handled_requests_are_done_and_failures_retried_then_parked(
     rows = {row.id: row for row in await _rows(runtime)}
     assert rows[bad].status == "failed" and rows[bad].attempts == worker_module.MAX_ATTEMPTS
     assert len(seen) == 1, "the good one was never handled twice"
+
+
+async def test_a_forgotten_request_is_deleted_once_handled_never_parked(
+    runtime: Runtime,
+) -> None:
+    async def process(_kind: str, payload: dict[str, Any], request: Request) -> None:
+        if payload.get("chat"):
+            request.forget()
+        if payload.get("fail"):
+            raise ValueError("cannot")
+
+    worker = InboxWorker(runtime.db_sessions, runtime.clock)
+    worker.register("slack", process)
+    journal = Journal(runtime.engine, runtime.clock, on_recorded=worker.wake)
+    kept = await journal.record("slack", "command", {"text": "join"})
+    chat = await journal.record("slack", "event", {"chat": "Lunch?"})
+    failing = await journal.record("slack", "event", {"chat": "Lunch!", "fail": True})
+    assert await worker.drain() == 3
+    rows = {row.id: row for row in await _rows(runtime)}
+    assert list(rows) == [kept] and rows[kept].status == "done"
+    async with runtime.db_sessions() as db:
+        assert await inbox.is_done(db, chat) and await inbox.is_done(db, failing)
+    assert chat is not None and failing is not None
 
 
 async def test_a_request_claimed_by_a_crashed_worker_is_handled_after_its_lease(

@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.adapters.slack.app import BOT_SCOPES
 from bot.adapters.slack.installations import SlackTokens
+from bot.adapters.slack.manifest import BOT_SCOPES, bot_scopes
 from bot.adapters.slack.sender import client as slack_client
 from bot.server import Runtime
 from storage import slack_installations, workspaces
@@ -47,6 +47,28 @@ async def _start_install(client: Client) -> tuple[str, str]:
     assert state
     cookie = page.headers["Set-Cookie"].split(";")[0]
     return state.group(1), cookie
+
+
+@pytest.mark.parametrize("thread_replies", ["0", "1"])
+async def test_the_install_link_asks_for_thread_scopes_only_when_threads_are_read(
+    database_url: str, thread_replies: str
+) -> None:
+    """AMBASSADOR_THREAD_REPLIES off (the default): no channels:history nor groups:history;
+    on: both, in the manifest's order."""
+    async with slack_app(database_url, oauth=True, AMBASSADOR_THREAD_REPLIES=thread_replies) as (
+        client,
+        _fake,
+        _runtime,
+    ):
+        page = await client.get("/slack/install")
+        link = re.search(r'href="(https://slack.com/oauth/v2/authorize\?[^"]+)"', await page.text())
+        assert link
+        scopes = re.search(r"scope=([^&]+)&", link.group(1))
+        assert scopes
+        asked = scopes.group(1).split(",")
+    assert asked == list(bot_scopes(thread_replies == "1"))
+    history = {"channels:history", "groups:history"}
+    assert history & set(asked) == (history if thread_replies == "1" else set())
 
 
 async def _redirect(client: Client, code: str, state: str, cookie: str) -> Any:

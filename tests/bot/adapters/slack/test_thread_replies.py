@@ -1,13 +1,16 @@
-"""Issue 19 on Slack, at the wire: a person's message in the thread of a posted question (a
-signed `message` event replayed from a public fixture: bolt's channel thread message) is
-recorded as a reply, with a compact card in the thread and no answer to the person; a
-retried event has one effect; the asker's own messages, other threads, top-level and bot
-messages are not replies; the asker marks it with the card's "This helped" (a signed
-click), anyone else is refused privately."""
+"""Issue 19 on Slack, at the wire: with AMBASSADOR_THREAD_REPLIES=1, a person's message in
+the thread of a posted question (a signed `message` event replayed from a public fixture:
+bolt's channel thread message) is recorded as a reply, with a compact card in the thread
+and no answer to the person; a retried event has one effect; the asker's own messages,
+other threads, top-level and bot messages are not replies, and nothing of them is kept —
+not their raw request either, nor a log line with their text; the asker marks it with the
+card's "This helped" (a signed click), anyone else is refused privately. Off (the default),
+channel messages are acknowledged and never recorded, and replies go by `reply`."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.server import RUNTIME, Runtime
-from storage.models import Contribution, Member, OutboxMessage, ReplayKey
+from storage.models import Contribution, InboxEvent, Member, OutboxMessage, ReplayKey
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import button_click, command, interaction, sign
 from tests.support.slack_wire import handle_recorded, slack_app
@@ -28,7 +31,8 @@ THREAD = "bolt/event__message_channel_thread_enterprise.json"
 
 @pytest.fixture
 async def slack(database_url: str) -> AsyncIterator[tuple[TestClient, FakeSlack, Runtime]]:  # type: ignore[type-arg]
-    async with slack_app(database_url) as app:
+    """The bot reading channel threads (AMBASSADOR_THREAD_REPLIES=1)."""
+    async with slack_app(database_url, AMBASSADOR_THREAD_REPLIES="1") as app:
         yield app
 
 
@@ -166,3 +170,92 @@ async def test_a_thread_under_a_tip_is_conversation(
         keys = list((await db.execute(select(ReplayKey.key))).scalars())
     assert "U2" not in people and "U3" not in people
     assert not [key for key in keys if key.endswith(("Ev000011", "Ev000012"))]
+
+
+async def _inbox(runtime: Runtime) -> list[str]:
+    """Every raw request the inbox holds, as text."""
+    async with runtime.db_sessions() as db:
+        payloads = (await db.execute(select(InboxEvent.payload))).scalars().all()
+    return [json.dumps(payload, ensure_ascii=False) for payload in payloads]
+
+
+def _logged(records: list[logging.LogRecord]) -> str:
+    """Everything the log records say, their extra fields included (the bot's handling was
+    heard: a check on nothing would pass)."""
+    assert any(record.getMessage() == "event_handled" for record in records)
+    return "\n".join(
+        f"{record.getMessage()} {' '.join(str(value) for value in vars(record).values())}"
+        for record in records
+    )
+
+
+async def test_a_message_that_is_no_reply_leaves_no_raw_request_nor_log_line(
+    slack: tuple[TestClient, FakeSlack, Runtime],  # type: ignore[type-arg]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, fake, runtime = slack
+    channel, ts = await _question(client, fake, runtime)
+    caplog.set_level(logging.DEBUG)
+    said = {
+        "Ev000021": ("U2", "Say WHY-FIRST then no", ts),  # a reply: kept as today
+        "Ev000022": ("U1", "Thanks ASKER-SECRET", ts),  # the asker's own
+        "Ev000023": ("U3", "Lunch OTHER-THREAD?", "1700000000.000100"),  # not a question's
+    }
+    for event_id, (user, text, thread) in said.items():
+        assert (
+            await _send_json(client, _message(user, text, channel, thread, event_id))
+        ).status == 200
+    kept = await _inbox(runtime)
+    assert [p for p in kept if "WHY-FIRST" in p], "a recorded reply keeps its raw request"
+    for secret in ("ASKER-SECRET", "OTHER-THREAD"):
+        assert not [p for p in kept if secret in p], secret
+        assert secret not in _logged(caplog.records)
+    async with runtime.db_sessions() as db:
+        keys = list((await db.execute(select(ReplayKey.key))).scalars())
+        people = set((await db.execute(select(Member.user_id))).scalars())
+    assert [k for k in keys if k.endswith("Ev000021")]
+    assert not [k for k in keys if k.endswith(("Ev000022", "Ev000023"))]
+    assert "U3" not in people
+    assert [text for text, _, _ in await _replies(runtime)] == ["Say WHY-FIRST then no"]
+
+
+async def test_threads_are_not_read_by_default_and_reply_still_works(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with slack_app(database_url) as (client, fake, runtime):
+        assert not runtime.settings.thread_replies
+        channel, ts = await _question(client, fake, runtime)
+        caplog.set_level(logging.DEBUG)
+        before = await _inbox(runtime)
+        message = _message("U2", "Say NOT-READ first", channel, ts, "Ev000031")
+        assert (await _send_json(client, message)).status == 200
+        assert await _inbox(runtime) == before, "acknowledged, never recorded"
+        assert await _replies(runtime) == []
+        async with runtime.db_sessions() as db:
+            keys = list((await db.execute(select(ReplayKey.key))).scalars())
+            question = (
+                await db.execute(select(Contribution.id).where(Contribution.kind == "question"))
+            ).scalar_one()
+        assert not [k for k in keys if k.endswith("Ev000031")]
+        # Replying by command works as ever.
+        typed = command(
+            "U2", f"reply {question} Say why first", response_url=fake.response_url("r")
+        )
+        assert (await _send(client, typed)).status == 200
+        assert await _replies(runtime) == [("Say why first", question, False)]
+        assert "NOT-READ" not in _logged(caplog.records)
+
+
+async def test_a_channel_message_recorded_before_threads_were_turned_off_is_forgotten(
+    database_url: str,
+) -> None:
+    """Recorded while the bot read threads, handled after a restart without: dropped, its
+    raw request deleted as it is handled."""
+    async with slack_app(database_url) as (client, fake, runtime):
+        channel, ts = await _question(client, fake, runtime)
+        body = json.loads(_message("U2", "Say STALE first", channel, ts, "Ev000041"))
+        await runtime.journal.record("slack", "event", body)
+        assert [p for p in await _inbox(runtime) if "STALE" in p]
+        await handle_recorded(runtime)
+        assert not [p for p in await _inbox(runtime) if "STALE" in p]
+        assert await _replies(runtime) == []

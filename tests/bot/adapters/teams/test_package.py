@@ -44,6 +44,53 @@ def test_the_zip_holds_a_valid_manifest_with_this_bots_id_and_address(tmp_path: 
     assert "help" in titles and "join" in titles
 
 
+@pytest.mark.parametrize("thread_replies", [False, True])
+def test_the_permission_to_read_channel_messages_only_when_threads_are_read(
+    tmp_path: Path, thread_replies: bool
+) -> None:
+    """AMBASSADOR_THREAD_REPLIES off (the default): no resource-specific permission, Teams
+    sends the bot only what @mentions it; on: ChannelMessage.Read.Group, naming this bot's
+    app. Valid against Microsoft's schema either way."""
+    built = package.build(
+        APP_ID, "https://bot.acme.example/", tmp_path / "t.zip", thread_replies=thread_replies
+    )
+    manifest = json.loads(zipfile.ZipFile(built).read("manifest.json"))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    assert [error.message for error in validator.iter_errors(manifest)] == []
+    if thread_replies:
+        assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
+            {"name": "ChannelMessage.Read.Group", "type": "Application"}
+        ]
+        assert manifest["webApplicationInfo"] == {
+            "id": APP_ID,
+            "resource": "https://bot.acme.example",
+        }
+    else:
+        assert "authorization" not in manifest and "webApplicationInfo" not in manifest
+        assert "ChannelMessage" not in json.dumps(manifest)
+    assert manifest["validDomains"] == ["bot.acme.example"]
+
+
+@pytest.mark.parametrize(("value", "reads"), [(None, False), ("0", False), ("1", True)])
+def test_the_command_reads_the_setting(tmp_path: Path, value: str | None, reads: bool) -> None:
+    env = {**os.environ, "MicrosoftAppId": APP_ID, "PUBLIC_BASE_URL": "https://bot.acme.example"}
+    env.pop("AMBASSADOR_THREAD_REPLIES", None)
+    if value is not None:
+        env["AMBASSADOR_THREAD_REPLIES"] = value
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "teams-package", "--output", str(tmp_path / "t.zip")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(zipfile.ZipFile(tmp_path / "t.zip").read("manifest.json"))
+    assert ("authorization" in manifest) is reads
+
+
 def test_the_icons_have_teams_sizes_and_the_outline_is_white_on_transparent(
     tmp_path: Path,
 ) -> None:
