@@ -136,3 +136,25 @@ async def test_export_is_a_csv_of_every_shown_post_behind_a_link(bot: Playground
     assert {row[2] for row in rows[1:]} == {"fr", "en"}
     assert all(row[3].isdigit() and row[4] for row in rows[1:])
     assert {row[5] for row in rows[1:]} <= {"positive", "neutral", "negative"}
+
+
+async def test_erasing_a_person_erases_their_posts_vectors(bot: Playground) -> None:
+    await _share_all(bot)
+    await bot.say("anim1", "themes all")  # the posts are read: 12 vectors stored
+    [confirm] = await bot.command(_who("bob"), "forget me")
+    erase = confirm["card"]["buttons"][0]
+    await bot.action(_who("bob"), erase["action_id"], erase["value"])
+    async with bot.runtime.db_sessions() as db:
+        left = (await db.execute(select(func.count()).select_from(ContributionVoice))).scalar()
+    assert left == 12 - 3  # Bob's three posts, and their vectors, are gone
+    text = await bot.say("anim1", "themes all")
+    assert "9 posts in" in text
+    assert "Bob" not in text
+
+
+async def test_hidden_posts_leave_the_themes(bot: Playground) -> None:
+    await _share_all(bot)
+    await bot.command("anim1", "hide 1 off-topic")
+    await bot.command("anim1", "hide 2 off-topic")
+    text = await bot.say("anim1", "themes all")
+    assert "10 posts in" in text

@@ -1,0 +1,56 @@
+"""The scheduler's voice job (bot/jobs/voice.py): new contributions are read and grouped in
+a background task, outside the tick; a tick with nothing new starts nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.jobs.voice import LOOK_EVERY, VoiceJob
+from storage.models import ContributionVoice, ThemeMap
+from tests.bot.handlers.test_themes import _share_all
+from tests.support.playground import Playground
+
+
+async def _counts(bot: Playground) -> tuple[int, int]:
+    async with bot.runtime.db_sessions() as db:
+        read = (await db.execute(select(func.count()).select_from(ContributionVoice))).scalar()
+        maps = (await db.execute(select(func.count()).select_from(ThemeMap))).scalar()
+    return int(read or 0), int(maps or 0)
+
+
+async def test_new_contributions_are_read_and_grouped_in_the_background(bot: Playground) -> None:
+    await _share_all(bot)  # 12 posts in two languages, none read yet
+    assert await _counts(bot) == (0, 0)
+    job = VoiceJob(bot.runtime.db_sessions)
+    now = bot.runtime.clock.now()
+    assert await job.run_due(now) == 0, "the tick only starts the work"
+    assert job._task is not None
+    read = await job._task
+    assert read == 12
+    assert await _counts(bot) == (12, 1)
+    # The next tick reports what the finished run read, and starts nothing new.
+    assert await job.run_due(now + LOOK_EVERY) == 12
+    assert job._task is None
+
+
+async def test_a_tick_with_nothing_new_starts_nothing(bot: Playground) -> None:
+    await _share_all(bot)
+    job = VoiceJob(bot.runtime.db_sessions)
+    now = bot.runtime.clock.now()
+    await job.run_due(now)
+    assert job._task is not None
+    await job._task
+    await job.run_due(now + LOOK_EVERY)
+    # Nothing new, the stale look done an hour ago at most: no task.
+    assert await job.run_due(now + 2 * LOOK_EVERY) == 0
+    assert job._task is None
+    # Too early for another look even with a new post: nothing either.
+    await bot.command("anim1", "share One more tip about meetings: stand up")
+    assert await job.run_due(now + 2 * LOOK_EVERY + timedelta(seconds=1)) == 0
+    assert job._task is None
+    await job.run_due(now + 4 * LOOK_EVERY)
+    assert job._task is not None
+    assert await job._task == 1
+    assert (await _counts(bot))[0] == 13
