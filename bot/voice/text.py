@@ -8,8 +8,6 @@ import re
 from functools import cache
 from importlib import resources
 
-import stopwordsiso
-
 
 def word_set(spaced: str) -> frozenset[str]:
     """The words of a space-separated list (lists of words read better that way)."""
@@ -33,20 +31,20 @@ MIN_WORD = 3
 
 
 @cache
-def _stop_words(language: str) -> frozenset[str]:
-    return frozenset(stopwordsiso.stopwords(language))
+def function_words_of(language: str) -> frozenset[str]:
+    """The function words of one language ("en", "fr"), from data/function_words.txt."""
+    source = resources.files("bot.voice").joinpath("data/function_words.txt")
+    for line in source.read_text(encoding="utf-8").splitlines():
+        code, _, listed = line.partition(":")
+        if code.strip() == language and not line.startswith("#"):
+            return frozenset(listed.split())
+    return frozenset()
 
 
 @cache
 def function_words() -> frozenset[str]:
-    """The words a post's topic is not in, in both languages (data/function_words.txt,
-    and chat filler)."""
-    source = resources.files("bot.voice").joinpath("data/function_words.txt")
-    found: set[str] = set()
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            found.update(line.partition(":")[2].split())
-    return frozenset(found) | _CHAT_WORDS
+    """The words a post's topic is not in, in both languages, and chat filler."""
+    return function_words_of("en") | function_words_of("fr") | _CHAT_WORDS
 
 
 def words(text: str) -> list[str]:
@@ -64,8 +62,8 @@ def language_of(text: str, default: str = "en") -> str:
     for French); `default` (the writer's own language) when the text says nothing."""
     french = english = 0
     for word in words(text):
-        in_french = word in _stop_words("fr")
-        in_english = word in _stop_words("en")
+        in_french = word in function_words_of("fr")
+        in_english = word in function_words_of("en")
         if in_french and not in_english:
             french += 1
         elif in_english and not in_french:
