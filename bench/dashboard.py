@@ -321,6 +321,9 @@ async def _over_http(
         "AMBASSADOR_PLAYGROUND": "1",
         "AMBASSADOR_LOCALE": "en",
         "LOG_FORMAT": "json",
+        # The page is measured, not the voice job reading the million posts just loaded
+        # (the themes suite measures that).
+        "AMBASSADOR_VOICE": "0",
     }
     log_path = workdir / f"dashboard-{backend}.log"
     server = ServerProcess(

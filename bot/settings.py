@@ -163,6 +163,10 @@ class Settings:
     # then sends the bot every message of its channels). Off by default: replies are
     # typed with `reply` or the question's Reply button, and no channel message is read.
     thread_replies: bool = False
+    # AMBASSADOR_VOICE=0: the community's themes and feeling are not computed (no model
+    # loaded, no post read by the voice job; `themes` says so). On by default; the dashboard
+    # bench turns it off so that it measures the page, not the reading of its million posts.
+    voice: bool = True
     # AMBASSADOR_SECRET_KEY: seals tokens and the signing key at rest. None: a SQLite
     # deployment's key file, resolved at start-up (bot/secret_key.py). Never in a repr.
     secret_key: SecretKey | None = field(default=None, repr=False)
@@ -511,6 +515,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         thread_replies=parse_bool(
             "AMBASSADOR_THREAD_REPLIES", env.get("AMBASSADOR_THREAD_REPLIES", "0")
         ),
+        voice=parse_bool("AMBASSADOR_VOICE", env.get("AMBASSADOR_VOICE", "1")),
         locale=locale,
         timezone=timezone,
         config_path=config_path,

@@ -136,6 +136,8 @@ async def _scope_of(ctx: Context, asked: Asked) -> Scope:
 
 async def themes(ctx: Context, args: Args) -> list[Reply]:
     """Reply with the community's themes over the period asked (90 days by default)."""
+    if not ctx.settings.voice:
+        raise UserError("themes.off")
     asked = parse(args)
     scope = await _scope_of(ctx, asked)
     voice = shared_voice()
@@ -236,6 +238,8 @@ def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
 
 async def export(ctx: Context, args: Args) -> list[Reply]:
     """Reply with a one-hour link to every post and its theme as CSV (animators)."""
+    if not ctx.settings.voice:
+        raise UserError("themes.off")
     asked = parse(args)
     training = await _training_name(ctx, asked.training) if asked.training else None
     voice = shared_voice()

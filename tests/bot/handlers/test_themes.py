@@ -12,25 +12,34 @@ import csv
 import io
 from typing import Any
 
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bot.clock import Clock
 from bot.handlers.themes import HEADER
+from bot.jobs import voice as voice_job
+from bot.server import build_app, create_runtime
+from bot.settings import Settings
 from storage.models import ContributionVoice, ThemeMap
+from tests.conftest import FRIDAY
 from tests.support.playground import Playground, user
 
 DELEGATION = [
     (
         "alice",
-        "partager question Comment confier un dossier à un collègue sans tout vérifier derrière lui ?",
+        "partager question Comment confier un dossier à un collègue"
+        " sans tout vérifier derrière lui ?",
     ),
     (
         "chloe",
-        "partager retour J'ai laissé mon équipe piloter le budget du projet, j'ai lâché prise et ça a marché.",
+        "partager retour J'ai laissé mon équipe piloter le budget du"
+        " projet, j'ai lâché prise et ça a marché.",
     ),
     ("bob", "share question How do I delegate a project to my team without micromanaging them?"),
     (
         "dan",
-        "share experience I handed the client report over to a junior colleague and resisted checking every line.",
+        "share experience I handed the client report over to a"
+        " junior colleague and resisted checking every line.",
     ),
     ("alice", "partager Déléguer une tâche, c'est aussi déléguer la décision qui va avec."),
     ("bob", "share Delegating the decision, not only the task, gave my team real ownership."),
@@ -38,11 +47,13 @@ DELEGATION = [
 MEETINGS = [
     (
         "chloe",
-        "partager question Nos réunions d'équipe durent deux heures sans ordre du jour, comment les raccourcir ?",
+        "partager question Nos réunions d'équipe durent deux heures"
+        " sans ordre du jour, comment les raccourcir ?",
     ),
     (
         "alice",
-        "partager retour J'ai imposé un ordre du jour et une fin à l'heure : la réunion hebdo a duré 30 minutes.",
+        "partager retour J'ai imposé un ordre du jour et une fin à"
+        " l'heure : la réunion hebdo a duré 30 minutes.",
     ),
     (
         "dan",
@@ -50,7 +61,8 @@ MEETINGS = [
     ),
     (
         "bob",
-        "share experience I cancelled the status meeting and replaced it with a written update; nobody missed it.",
+        "share experience I cancelled the status meeting and"
+        " replaced it with a written update; nobody missed it.",
     ),
     ("chloe", "partager Une réunion sans décision notée est une réunion à refaire."),
     ("dan", "share Every meeting ends with who does what by when, written in the invite."),
@@ -158,3 +170,26 @@ async def test_hidden_posts_leave_the_themes(bot: Playground) -> None:
     await bot.command("anim1", "hide 2 off-topic")
     text = await bot.say("anim1", "themes all")
     assert "10 posts in" in text
+
+
+async def test_turned_off_the_themes_say_so_and_read_nothing(settings: Settings) -> None:
+    from dataclasses import replace
+
+    off = replace(settings, voice=False)
+    runtime = create_runtime(off, Clock(controllable=True, start=FRIDAY))
+    client = TestClient(TestServer(build_app(runtime, start_sender=False), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        bot = Playground(client, runtime)
+        await _share_all(bot)
+        text = await bot.say(_who("alice"), "thèmes")
+        assert "désactivés sur cette installation" in text
+        async with runtime.db_sessions() as db:
+            read = (await db.execute(select(func.count()).select_from(ContributionVoice))).scalar()
+        assert read == 0
+        job = voice_job.job(runtime.db_sessions, off)
+        assert await job.due_work(runtime.clock.now()) == 0
+        assert await job.next_due() is None
+    finally:
+        await client.close()
+        await runtime.engine.dispose()
