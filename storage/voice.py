@@ -56,13 +56,14 @@ def _unread_query(workspace_id: int) -> Any:
         select(Contribution.id, Contribution.text, Member.locale, Member.platform_locale)
         .join(Member, Member.id == Contribution.member_id)
         .where(Contribution.workspace_id == workspace_id, ~read)
-        .order_by(Contribution.id)
+        .order_by(Contribution.id.desc())
     )
 
 
 async def unread(db: AsyncSession, workspace_id: int, limit: int) -> list[Unread]:
-    """The oldest `limit` contributions of the workspace the voice has not read (hidden
-    ones included: they may be shown again, and are left out where themes are read)."""
+    """The newest `limit` contributions of the workspace the voice has not read (newest
+    first: what was just shared gets its theme first; hidden ones included: they may be
+    shown again, and are left out where themes are read)."""
     rows = await db.execute(_unread_query(workspace_id).limit(limit))
     return [Unread(int(row[0]), row[1], row[2] or (row[3] or "")[:2] or None) for row in rows]
 
@@ -105,8 +106,9 @@ async def add(db: AsyncSession, workspace_id: int, readings: Sequence[Reading]) 
         await db.execute(statement, values)
 
 
-async def stored(db: AsyncSession, workspace_id: int) -> list[Stored]:
-    """Every read contribution of the workspace that is not hidden, oldest first."""
+async def stored(db: AsyncSession, workspace_id: int, limit: int) -> list[Stored]:
+    """The newest `limit` read contributions of the workspace that are not hidden, oldest
+    first."""
     rows = await db.execute(
         select(
             ContributionVoice.contribution_id,
@@ -116,9 +118,10 @@ async def stored(db: AsyncSession, workspace_id: int) -> list[Stored]:
         )
         .join(Contribution, Contribution.id == ContributionVoice.contribution_id)
         .where(ContributionVoice.workspace_id == workspace_id, Contribution.hidden_at.is_(None))
-        .order_by(ContributionVoice.contribution_id)
+        .order_by(ContributionVoice.contribution_id.desc())
+        .limit(limit)
     )
-    return [Stored(int(row[0]), row[1], row[2], row[3]) for row in rows]
+    return [Stored(int(row[0]), row[1], row[2], row[3]) for row in rows][::-1]
 
 
 async def read_count(db: AsyncSession, workspace_id: int) -> int:
@@ -131,10 +134,11 @@ async def set_themes(
     db: AsyncSession, workspace_id: int, themes: Mapping[int, Iterable[int]]
 ) -> None:
     """Put each contribution in its theme (`themes`: theme → contribution ids); the
-    workspace's other read contributions (hidden ones) lose theirs."""
+    workspace's other read contributions (hidden ones, and those older than what was
+    grouped: their theme's number meant another map) lose theirs."""
     await db.execute(
         update(ContributionVoice)
-        .where(ContributionVoice.workspace_id == workspace_id)
+        .where(ContributionVoice.workspace_id == workspace_id, ContributionVoice.theme.is_not(None))
         .values(theme=None)
     )
     for theme, ids in themes.items():

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # How often a tick looks for new contributions, and for day-old themes.
 LOOK_EVERY = timedelta(seconds=5)
 STALE_EVERY = timedelta(hours=1)
+# Posts read per workspace and look: a backlog (an upgrade over years of posts, a bulk
+# import) is read at most this fast, about a third of a core, the rest left to requests.
+PER_LOOK = 2_048
 
 
 class VoiceJob:
@@ -74,13 +77,19 @@ class VoiceJob:
                         ThemeMap.computed_at < now - service.REGROUP_AFTER
                     )
                     workspaces.update(int(w) for w in (await db.execute(old)).scalars())
+            complete = True
             for workspace_id in sorted(workspaces):
-                while True:
+                budget = PER_LOOK
+                while budget > 0:
                     async with self._db_sessions() as db, db.begin():
-                        done = await service.read_some(db, voice, workspace_id, service.READ_BATCH)
+                        step = min(service.READ_BATCH, budget)
+                        done = await service.read_some(db, voice, workspace_id, step)
                     read += done
-                    if done < service.READ_BATCH:
+                    budget -= done
+                    if done < step:
                         break
+                else:
+                    complete = False  # more to read: the next look goes on
                 async with self._db_sessions() as db, db.begin():
                     posts = await store.read_count(db, workspace_id)
                     current = await store.theme_map(db, workspace_id)
@@ -89,7 +98,8 @@ class VoiceJob:
                         log.info(
                             "voice_regrouped", extra={"workspace": workspace_id, "posts": posts}
                         )
-            self._read_up_to = max(self._read_up_to, newest)
+            if complete:
+                self._read_up_to = max(self._read_up_to, newest)
         except Exception:  # the next look tries again; the tick must not see this
             log.exception("voice_failed")
         if read:

@@ -34,6 +34,9 @@ READ_BATCH = 256
 # Regroup when the posts grew by this factor since the themes were found, or a day passed.
 GROWTH = 1.25
 REGROUP_AFTER = timedelta(days=1)
+# Themes are found from the newest posts, at most this many (100,000 take about 10 s and
+# 300 MB): older ones are in no theme (the themes are of the community's recent voice).
+MAX_GROUPED = 100_000
 
 
 def to_bytes(vectors: Vectors) -> list[bytes]:
@@ -149,7 +152,7 @@ def is_stale(current: ThemeMap | None, posts: int, now: datetime) -> bool:
         return False
     if current is None or current.model != MODEL:
         return True
-    if posts >= current.posts * GROWTH:
+    if posts >= current.posts * GROWTH and current.posts < MAX_GROUPED:
         return True
     return posts != current.posts and now - current.computed_at >= REGROUP_AFTER
 
@@ -157,7 +160,7 @@ def is_stale(current: ThemeMap | None, posts: int, now: datetime) -> bool:
 async def regroup(db: AsyncSession, voice: Voice, workspace_id: int, now: datetime) -> bool:
     """Find the workspace's themes again from the stored vectors; False when there are
     too few posts (fewer than `clustering.MIN_POSTS` shown ones)."""
-    rows = await store.stored(db, workspace_id)
+    rows = await store.stored(db, workspace_id, MAX_GROUPED)
     if len(rows) < clustering.MIN_POSTS:
         return False
     found = await asyncio.to_thread(voice.group, rows)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.jobs import voice as voice_module
 from bot.jobs.voice import LOOK_EVERY, VoiceJob
 from storage.models import ContributionVoice, ThemeMap
 from tests.bot.handlers.test_themes import _share_all
@@ -54,3 +56,21 @@ async def test_a_tick_with_nothing_new_starts_nothing(bot: Playground) -> None:
     assert job._task is not None
     assert await job._task == 1
     assert (await _counts(bot))[0] == 13
+
+
+async def test_a_backlog_is_read_a_slice_per_look(
+    bot: Playground, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(voice_module, "PER_LOOK", 5)
+    await _share_all(bot)  # 12 unread posts
+    job = VoiceJob(bot.runtime.db_sessions)
+    now = bot.runtime.clock.now()
+    await job.run_due(now)
+    assert job._task is not None and await job._task == 5
+    assert (await _counts(bot))[0] == 5
+    # Not all read: the next look goes on, without waiting for a new post.
+    await job.run_due(now + LOOK_EVERY)
+    assert job._task is not None and await job._task == 5
+    await job.run_due(now + 2 * LOOK_EVERY)
+    assert job._task is not None and await job._task == 2
+    assert await _counts(bot) == (12, 1)
