@@ -282,7 +282,8 @@ function renderCard(card, conv) {
   if (Array.isArray(card.fields) && card.fields.length) {
     const table = el('table', { class: 'card-fields' });
     for (const f of card.fields) {
-      table.append(el('tr', {}, el('th', { scope: 'row', text: f.label ?? '' }), el('td', { text: f.value ?? '' })));
+      // A field's value carries the same markup as a text (`me`: "type `join`"), as on Slack.
+      table.append(el('tr', {}, el('th', { scope: 'row', text: f.label ?? '' }), appendFormatted(el('td'), f.value)));
     }
     box.append(table);
   }

@@ -474,3 +474,20 @@ async def test_the_badge_page_a_person_opens_is_readable(
     await expect(badge.locator("img").first).to_be_visible()
     await badge.screenshot(path=shots / "01-badge-page.png", full_page=True)
     await badge.close()
+
+
+@pytest.mark.parametrize("base_url", [{"AMBASSADOR_LOCALE": "fr"}], indirect=True, ids=["fr"])
+async def test_me_shows_the_command_to_type_as_code_not_backticks(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    """`me`'s card fields carry the catalogue's markup ("tapez `rejoindre`"): the page
+    renders it as in a text, a <code>, as Slack renders its fields' mrkdwn."""
+    await _run(page, "bob", "réglages langue fr")
+    await _expect_private_reply(page, "français")
+    await _type(page, "moi")
+    card = page.locator("div.msg.ephemeral").last.locator(".card")
+    fields = card.locator("table.card-fields")
+    await expect(fields).to_contain_text("pas encore", timeout=TIMEOUT_MS)
+    await expect(fields.locator("td code")).to_have_text(["rejoindre"])
+    assert "`" not in await card.inner_text()
+    await page.screenshot(path=shots / "01-me-not-joined.png")
