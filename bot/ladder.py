@@ -66,8 +66,10 @@ class LevelSpec:
     requires_one_of: Mapping[str, int] = field(default_factory=dict)
     description_en: str = ""
     description_fr: str = ""
-    # The badge image (PNG), relative to the config file's folder.
+    # The badge image (PNG), relative to the config file's folder; `image_fr`, the one a
+    # French reader's cards show (its words in French), when there is one.
     image: str = ""
+    image_fr: str = ""
 
     def name(self, locale: str) -> str:
         """The level's display name in `locale`."""
@@ -129,8 +131,10 @@ class Ladder:
                 groups.append(rung.requires_one_of)
         return requires, groups
 
-    def image_path(self, level: LevelSpec) -> Path:
-        """Where the level's badge image is."""
+    def image_path(self, level: LevelSpec, locale: str | None = None) -> Path:
+        """Where the level's badge image is (in `locale`'s words when there is one)."""
+        if locale == "fr" and level.image_fr:
+            return Path(self.config_dir) / level.image_fr
         return Path(self.config_dir) / (level.image or f"badges/{level.id}.png")
 
 
@@ -224,6 +228,7 @@ def parse_ladder(config: Mapping[str, Any], path: str) -> Ladder:
                 description_en=str(raw.get("description_en", "")),
                 description_fr=str(raw.get("description_fr", "")),
                 image=str(raw.get("image", "")),
+                image_fr=str(raw.get("image_fr", "")),
             )
         )
     if len({level.id for level in levels}) != len(levels):
@@ -235,9 +240,12 @@ def parse_ladder(config: Mapping[str, Any], path: str) -> Ladder:
     points = _counts(section.get("points"), f"{path}: [ladder.points]", allowed=POINTED)
     ladder = Ladder(tuple(levels), caps, points, config_dir)
     for level in levels:
-        if not ladder.image_path(level).is_file():
-            raise LadderError(
-                f"{path}: ladder level {level.id!r}: badge image {ladder.image_path(level)} "
-                'not found (set image = "badges/<file>.png", relative to the config file)'
-            )
+        for locale in (None, "fr"):
+            if not ladder.image_path(level, locale).is_file():
+                raise LadderError(
+                    f"{path}: ladder level {level.id!r}: badge image"
+                    f" {ladder.image_path(level, locale)} not found (set"
+                    f' {"image_fr" if locale else "image"} = "badges/<file>.png",'
+                    " relative to the config file)"
+                )
     return ladder

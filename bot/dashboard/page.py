@@ -40,6 +40,28 @@ STYLESHEET = "/dashboard/dashboard.css"
 # Tables longer than this fold under their title (<details>, no script): the page reads as
 # charts and short tables first; the CSV link stays in view.
 UNFOLDED_ROWS = 12
+# Tables with more columns than this are set compact (`.table.wide`).
+WIDE_COLUMNS = 10
+# Tables whose columns the page heads in groups: each group's label (`dashboard.col_group.
+# <code>`) over its columns' short headers (`dashboard.col_short.<column>`, the full one as
+# a tooltip), so that the weekly LGC table's twenty columns fit a laptop's width; None: a
+# column standing alone, headed in full on both rows. The CSV keeps the full headers.
+GROUPS: dict[str, tuple[tuple[str | None, tuple[str, ...]], ...]] = {
+    "lgc_weeks": (
+        (None, ("week",)),
+        (None, ("members",)),
+        ("challenge_answers", ("answers", "successes", "not_yets")),
+        ("shares", ("shares", "tips", "questions", "experiences", "watches")),
+        ("contributions", ("contributions", "density")),
+        (
+            "per_member",
+            ("tips_density", "questions_density", "experiences_density", "watches_density"),
+        ),
+        (None, ("replies",)),
+        ("likes", ("likes_given", "likes_received")),
+        (None, ("dislikes_received",)),
+    ),
+}
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -142,6 +164,18 @@ def mentoring_charts(d: Dashboard, reader: Reader) -> tuple[Markup, ...]:
 
 
 @dataclass(frozen=True)
+class HeaderCell:
+    """One `<th>` of a table's head: its text, span, and full header as a tooltip."""
+
+    text: str
+    colspan: int = 1
+    rowspan: int = 1
+    numeric: bool = False
+    group: bool = False  # heads a group of columns (scope="colgroup")
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class TableView:
     """A table as the page shows it: headers and cells in words, and its CSV's address."""
 
@@ -155,6 +189,11 @@ class TableView:
     csv_url: str
     # Columns read as numbers (right-aligned).
     numeric: tuple[bool, ...]
+    # Many columns (the weekly LGC table): set compact, so that it fits a laptop's width;
+    # its box scrolls sideways, the first column staying in view, when it still does not.
+    wide: bool = False
+    # The head's rows (one, or two when its columns are grouped).
+    head: tuple[tuple[HeaderCell, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +208,31 @@ class Section:
     kpis: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
+def _head(
+    table: Table, t: Translator, headers: tuple[str, ...], numeric: tuple[bool, ...]
+) -> tuple[tuple[HeaderCell, ...], ...]:
+    groups = GROUPS.get(table.key)
+    if groups is None:
+        return (tuple(HeaderCell(h, numeric=n) for h, n in zip(headers, numeric, strict=True)),)
+    grouped = [column for _, columns in groups for column in columns]
+    if grouped != list(table.columns):
+        raise ValueError(f"GROUPS[{table.key!r}] does not list the table's columns in order")
+    full = dict(zip(table.columns, headers, strict=True))
+    number = dict(zip(table.columns, numeric, strict=True))
+    top: list[HeaderCell] = []
+    below: list[HeaderCell] = []
+    for group, columns in groups:
+        if group is None:
+            top.extend(HeaderCell(full[c], rowspan=2, numeric=number[c]) for c in columns)
+            continue
+        top.append(HeaderCell(t(f"dashboard.col_group.{group}"), colspan=len(columns), group=True))
+        below.extend(
+            HeaderCell(t(f"dashboard.col_short.{c}"), numeric=number[c], title=full[c])
+            for c in columns
+        )
+    return (tuple(top), tuple(below))
+
+
 def _table_view(table: Table, reader: Reader, query: str) -> TableView:
     t = reader.t
     numeric = tuple(
@@ -176,12 +240,14 @@ def _table_view(table: Table, reader: Reader, query: str) -> TableView:
         and any(row[i] is not None for row in table.rows)
         for i in range(len(table.columns))
     )
+    headers = tuple(t(f"dashboard.col.{column}") for column in table.columns)
     return TableView(
         key=table.key,
         title=t(f"dashboard.table.{table.key}"),
         summary=t("dashboard.rows", count=len(table.rows)),
         unfolded=len(table.rows) <= UNFOLDED_ROWS,
-        headers=tuple(t(f"dashboard.col.{column}") for column in table.columns),
+        headers=headers,
+        head=_head(table, t, headers, numeric),
         rows=tuple(
             tuple(
                 tables_.page_text(reader, column, cell)
@@ -191,6 +257,7 @@ def _table_view(table: Table, reader: Reader, query: str) -> TableView:
         ),
         csv_url=f"/dashboard/{table.key}.csv" + (f"?{query}" if query else ""),
         numeric=numeric,
+        wide=len(table.columns) > WIDE_COLUMNS,
     )
 
 

@@ -225,9 +225,9 @@ def density(
     per_kind: bool = False,
 ) -> Chart:
     """LGC density: contributions per member, week by week; with `per_kind` (the page),
-    also that of each kind of share (questions, experience reports, watch links)."""
+    also that of each kind of share (tips, questions, experience reports, watch links)."""
     weeks = sorted(activity.weeks, key=lambda week: week.week)
-    kinds = ("questions", "experiences", "watches") if per_kind else ()
+    kinds = ("tips", "questions", "experiences", "watches") if per_kind else ()
     return line_chart(
         t(KEY + "density_week"),
         _week_labels([week.week for week in weeks], t),

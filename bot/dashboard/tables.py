@@ -56,11 +56,10 @@ NOT_ENOUGH = frozenset({"nps", "lsat", "value"})
 # Columns holding a percentage (0-100).
 PERCENT = frozenset({"response_rate"})
 # Columns with two decimals on the page; "nps" is rounded and signed as in the chat.
-TWO_DECIMALS = frozenset(
-    {"lsat", "density", "questions_density", "experiences_density", "watches_density"}
-)
-# The kinds of share the LGC table gives counts and densities of (bot/steering/model.py).
-SHARE_KINDS = ("questions", "experiences", "watches")
+# The kinds of share the LGC table gives counts and densities of (bot/steering/model.py):
+# every kind, tips included (the shares that are none of the others).
+SHARE_KINDS = ("tips", "questions", "experiences", "watches")
+TWO_DECIMALS = frozenset({"lsat", "density", *(f"{kind}_density" for kind in SHARE_KINDS)})
 
 
 @cache
@@ -286,13 +285,14 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                 "successes",
                 "not_yets",
                 "shares",
+                *SHARE_KINDS,
+                "contributions",
+                "density",
+                *(f"{kind}_density" for kind in SHARE_KINDS),
+                "replies",
                 "likes_given",
                 "likes_received",
                 "dislikes_received",
-                "contributions",
-                "density",
-                *SHARE_KINDS,
-                *(f"{kind}_density" for kind in SHARE_KINDS),
             ),
             tuple(
                 (
@@ -302,13 +302,14 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                     week.successes,
                     week.not_yets,
                     week.shares,
+                    *(getattr(week, kind) for kind in SHARE_KINDS),
+                    week.contributions,
+                    _rounded(week.density),
+                    *(_rounded(week.density_of(kind)) for kind in SHARE_KINDS),
+                    week.replies,
                     week.likes_given,
                     week.likes_received,
                     week.dislikes_received,
-                    week.contributions,
-                    _rounded(week.density),
-                    *(getattr(week, kind) for kind in SHARE_KINDS),
-                    *(_rounded(week.density_of(kind)) for kind in SHARE_KINDS),
                 )
                 for week in d.activity.weeks
             ),

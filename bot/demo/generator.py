@@ -2,8 +2,10 @@
 
 `community` returns rows per table (explicit ids, for bulk loading) for one workspace:
 trainings and their sessions over the last six months, learners in French and English,
-weekly challenges and their answers, shares and likes, pulses 30 days after each session
-with named answers, comments and referrals, badges along the ladder, mentoring rounds.
+weekly challenges and their answers, shares of every kind (tips, questions, experience
+reports, watch links), replies to questions and the askers' "helped" marks, likes and a few
+dislikes, pulses 30 days after each session with named answers, comments and referrals,
+badges along the ladder, mentoring rounds.
 
 The rows respect what the bot's own code writes, so that the dashboard, `pulse results`,
 `mentoring stats` and the hourly promotion read them as real history:
@@ -54,6 +56,7 @@ from storage.vocabulary import (
     PairEndReason,
     PulseAnswerField,
     PulseStatus,
+    ReactionKind,
     ReferralResponse,
     WishStatus,
 )
@@ -103,6 +106,8 @@ class Volume:
     contributions: int | None = None
     pulse_answers: int | None = None
     likes_per_contribution: float = 1.6
+    # Of the reactions, the share that are "not useful to me" (dislikes): rare.
+    dislike_share: float = 0.06
     # The per-event history rows (answered / shared events, pulse answer changes): what the
     # bot writes, but nothing the dashboard reads; the bench may leave them out.
     history: bool = True
@@ -249,6 +254,10 @@ class _Generator:
         self.now = now.astimezone(UTC)
         self.seed = seed
         self.rng = random.Random(seed)
+        # The learner voice (kinds of share, replies, the helped mark, dislikes) draws from
+        # a stream of its own, so that adding it left the rest of a seed's community as it
+        # was (the same members, sessions, pulses and referrals).
+        self.voice = random.Random(f"voice:{seed}")
         self.ids = _Ids(first_ids)
         self.ladder = ladder
         self.volume = volume
@@ -692,19 +701,15 @@ class _Generator:
                 at = week + timedelta(seconds=self.rng.uniform(0, 7 * 86400))
                 if at > self.now or (member.left_at is not None and at >= member.left_at):
                     continue
-                made.append(
-                    self._contribution(
-                        member_id,
-                        ContributionKind.SHARE,
-                        at,
-                        text=self.rng.choice(texts.SHARES[member.locale]),
-                        link=self.rng.choice(texts.LINKS),
-                    )
-                )
+                made.append(self._free_contribution(member_id, member.locale, at))
             week += timedelta(days=7)
+        replies = self._replies(made)
+        made += replies
         self.rows["contribution"] = self.ids.number("contribution", made, "created_at")
         for row in made:
             row["post_key"] = f"{row['kind']}:{row['id']}"
+            parent = row.pop("parent", None)
+            row["parent_id"] = parent["id"] if parent is not None else None
             hidden = row["hidden_at"] is not None
             if not hidden:
                 self.members[row["member_id"]].events.append((row["created_at"], row["kind"]))
@@ -712,8 +717,22 @@ class _Generator:
                 detail: dict[str, Any] = {"contribution": row["id"]}
                 if row["kind"] == ContributionKind.ANSWER:
                     detail["outcome"] = row["outcome"]
-                kind = "answered" if row["kind"] == ContributionKind.ANSWER else "shared"
+                    kind = "answered"
+                elif row["kind"] == ContributionKind.REPLY:
+                    detail["question"] = row["parent_id"]
+                    kind = "replied"
+                else:
+                    detail["kind"] = row["kind"]
+                    kind = "shared"
                 self._event(row["member_id"], kind, row["created_at"], detail=detail)
+                if row["helped_at"] is not None and parent is not None:
+                    self._event(
+                        row["member_id"],
+                        "reply_helped",
+                        row["helped_at"],
+                        actor=parent["member_id"],
+                        detail={"contribution": row["id"], "question": parent["id"]},
+                    )
                 if hidden:
                     self._event(
                         row["member_id"],
@@ -723,6 +742,85 @@ class _Generator:
                         detail={"contribution": row["id"], "reason": row["hidden_reason"]},
                     )
         self._likes()
+
+    # How free contributions split among their kinds: mostly tips, then questions, then
+    # experience reports and watch links (a community's first months).
+    FREE_KINDS: tuple[ContributionKind, ...] = (
+        ContributionKind.SHARE,
+        ContributionKind.QUESTION,
+        ContributionKind.EXPERIENCE,
+        ContributionKind.WATCH,
+    )
+    FREE_WEIGHTS: tuple[float, ...] = (0.5, 0.2, 0.15, 0.15)
+
+    def _free_contribution(self, member_id: int, locale: str, at: datetime) -> dict[str, Any]:
+        """A tip, question, experience report or watch link, in the member's language."""
+        # The main stream draws a tip's text and link as it always did; the kind, and the
+        # words of any other kind, come from the voice's stream.
+        text, link = self.rng.choice(texts.SHARES[locale]), self.rng.choice(texts.LINKS)
+        voice = self.voice
+        kind = voice.choices(self.FREE_KINDS, self.FREE_WEIGHTS)[0]
+        if kind == ContributionKind.WATCH:
+            text, link = voice.choice(texts.WATCHES[locale]), voice.choice(texts.WATCH_LINKS)
+        elif kind != ContributionKind.SHARE:
+            pool = texts.QUESTIONS if kind == ContributionKind.QUESTION else texts.EXPERIENCES
+            text, link = voice.choice(pool[locale]), None
+        return self._contribution(member_id, kind, at, text=text, link=link)
+
+    def _replies(self, made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Replies to each visible question by other members (one to three for four
+        questions in five, within a few days, mostly in the question's language), and, for
+        about six answered questions in ten, the asker's "this helped" on one of the replies
+        (the mark on the reply, as the bot keeps it). Each reply carries its question as
+        `parent` until ids are given."""
+        replies: list[dict[str, Any]] = []
+        questions = [
+            row
+            for row in made
+            if row["kind"] == ContributionKind.QUESTION and row["hidden_at"] is None
+        ]
+        for question in questions:
+            asked = question["created_at"]
+            asker = self.members[question["member_id"]]
+            pool = bisect_right(self._join_times, asked)
+            # Most questions find someone: one reply, sometimes two or three; one in five none.
+            unanswered = self.voice.random() < 0.2
+            wanted = 0 if unanswered else 1 + min(2, int(self.voice.expovariate(1 / 0.7)))
+            if pool < 2 or wanted == 0:
+                continue
+            repliers: set[int] = set()
+            for _ in range(wanted * 3):
+                if len(repliers) >= wanted:
+                    break
+                member_id = self.learners[self.voice.randrange(pool)]
+                if member_id != asker.id:
+                    repliers.add(member_id)
+            these = []
+            for member_id in sorted(repliers):
+                member = self.members[member_id]
+                at = asked + timedelta(hours=min(120.0, self.voice.expovariate(1 / 18)))
+                if at > self.now or (member.left_at is not None and at >= member.left_at):
+                    continue
+                language = asker.locale if self.voice.random() < 0.8 else member.locale
+                reply = self._contribution(
+                    member_id,
+                    ContributionKind.REPLY,
+                    at,
+                    text=self.voice.choice(texts.REPLIES[language]),
+                    rng=self.voice,
+                )
+                reply["parent"] = question
+                these.append(reply)
+            replies += these
+            visible = [reply for reply in these if reply["hidden_at"] is None]
+            if visible and self.voice.random() < 0.6:
+                chosen = self.voice.choice(visible)
+                last = max(reply["created_at"] for reply in these)
+                marked = last + timedelta(hours=self.voice.expovariate(1 / 10))
+                gone = asker.left_at
+                if marked <= self.now and (gone is None or marked < gone):
+                    chosen["helped_at"] = marked
+        return replies
 
     def _challenge_locale(self, challenge_id: int) -> str:
         for challenge in self.rows["challenge"]:
@@ -757,11 +855,13 @@ class _Generator:
         outcome: str | None = None,
         occurrence: int | None = None,
         link: str | None = None,
+        rng: random.Random | None = None,
     ) -> dict[str, Any]:
+        rng = rng or self.rng
         hidden_at = hidden_reason = hidden_by = None
-        if self.rng.random() < 0.006:
-            hidden_at = min(self.now, at + timedelta(hours=self.rng.uniform(1, 30)))
-            hidden_reason = self.rng.choice(texts.HIDE_REASONS)
+        if rng.random() < 0.006:
+            hidden_at = min(self.now, at + timedelta(hours=rng.uniform(1, 30)))
+            hidden_reason = rng.choice(texts.HIDE_REASONS)
             hidden_by = self.animator_id
         return {
             "workspace_id": self.workspace_id,
@@ -777,6 +877,8 @@ class _Generator:
             "hidden_by_id": hidden_by,
             "hidden_reason": hidden_reason,
             "post_key": None,
+            "parent_id": None,
+            "helped_at": None,
         }
 
     def _likes(self) -> None:
@@ -785,9 +887,17 @@ class _Generator:
         for row in self.rows["contribution"]:
             if row["hidden_at"] is not None or mean <= 0:
                 continue
+            # A reply, read in its question's thread, draws fewer reactions; its draws come
+            # from the voice's stream (the rest of the community stays the seed's).
+            reply = row["kind"] == ContributionKind.REPLY
+            rng = self.voice if reply else self.rng
             author = self.members[row["member_id"]]
             wanted = min(
-                15, int(self.rng.expovariate(1 / mean) * (0.6 + 0.4 * min(3.0, author.engagement)))
+                15,
+                int(
+                    rng.expovariate(1 / (mean / 2 if reply else mean))
+                    * (0.6 + 0.4 * min(3.0, author.engagement))
+                ),
             )
             pool = bisect_right(self._join_times, row["created_at"])
             if wanted == 0 or pool < 2:
@@ -796,15 +906,28 @@ class _Generator:
             for _ in range(wanted * 2):
                 if len(likers) >= wanted:
                     break
-                liker = self.learners[self.rng.randrange(pool)]
+                liker = self.learners[rng.randrange(pool)]
                 if liker != author.id:
                     likers.add(liker)
             for liker in sorted(likers):
-                at = row["created_at"] + timedelta(hours=self.rng.expovariate(1 / 14))
+                at = row["created_at"] + timedelta(hours=rng.expovariate(1 / 14))
                 left = self.members[liker].left_at
                 if at > self.now or (left is not None and at >= left):
                     continue
-                likes.append({"contribution_id": row["id"], "member_id": liker, "created_at": at})
+                # One reaction per person: now and then a "not useful to me" instead.
+                kind = (
+                    ReactionKind.DISLIKE
+                    if self.voice.random() < self.volume.dislike_share
+                    else ReactionKind.LIKE
+                )
+                likes.append(
+                    {
+                        "contribution_id": row["id"],
+                        "member_id": liker,
+                        "created_at": at,
+                        "kind": kind,
+                    }
+                )
         self.rows["contribution_like"] = self.ids.number("contribution_like", likes, "created_at")
 
     # --- pulses, answers, referrals ----------------------------------------------------------
@@ -1422,14 +1545,22 @@ def final_grid(answers: Sequence[Mapping[str, Any]]) -> list[list[int | None]]:
     ]
 
 
-_KIND_COUNTS = {
-    "answer": "challenge_answers",
-    "share": "shares",
-    "pulse": "pulse_answers",
-    "referral": "converted_referrals",
-    "mentored": "novices_mentored",
-    "sessions": "sessions",
+# What each ladder event counts toward (storage/badges.member_counts): a question is a
+# share and a question; a reply counts as a reply only.
+_KIND_COUNTS: dict[str, tuple[str, ...]] = {
+    "answer": ("challenge_answers",),
+    "share": ("shares",),
+    "question": ("shares", "questions"),
+    "experience": ("shares", "experiences"),
+    "watch": ("shares", "watches"),
+    "reply": ("replies",),
+    "pulse": ("pulse_answers",),
+    "referral": ("converted_referrals",),
+    "mentored": ("novices_mentored",),
+    "sessions": ("sessions",),
 }
+# Counters whose daily cap, when they have none of their own, is that of `shares`.
+_CAPPED_AS_SHARES = ("questions", "experiences", "watches", "replies")
 
 
 def award_times(
@@ -1467,9 +1598,10 @@ def award_times(
     found: dict[str, datetime] = {}
     rules = [(level, *ladder.cumulative(level)) for level in ladder.levels]
     for at, kind in moments:
-        counted = _KIND_COUNTS.get(kind)
-        if counted is not None:
+        for counted in _KIND_COUNTS.get(kind, ()):
             cap = caps.get(counted)
+            if cap is None and counted in _CAPPED_AS_SHARES:
+                cap = caps.get("shares")
             key = (counted, at.astimezone(UTC).date())
             per_day[key] += 1
             if cap is None or per_day[key] <= cap:

@@ -123,20 +123,84 @@ ANSWERS = {
         "Halfway there, will finish next week.",
     ),
 }
+# Free contributions, by kind (`share`, `share question`, `share experience`, `share watch`)
+# and language; a watch link always has its address (WATCH_LINKS), a tip sometimes (LINKS).
 SHARES = {
     "fr": (
-        "Un article très clair sur la visualisation de données.",
         "Ma check-list pour les réunions à distance, si ça peut servir.",
         "Un modèle de tableau de bord que j'utilise chaque semaine.",
+        "Astuce : Ctrl+Maj+L pose les filtres d'un tableau en un geste.",
+        "Je commence mes entretiens individuels par une réussite de la semaine.",
+        "Pour les visios longues : une pause de 5 minutes toutes les 45 minutes.",
+    ),
+    "en": (
+        "My template for one-to-one meetings, feel free to reuse it.",
+        "Cheat sheet for pivot tables.",
+        "Tip: Ctrl+Shift+L turns filters on for a whole table.",
+        "I open every team meeting with one win from the week.",
+        "For long calls: a 5-minute break every 45 minutes.",
+    ),
+}
+QUESTIONS = {
+    "fr": (
+        "Comment dites-vous non à une demande urgente sans froisser ?",
+        "Quelqu'un a-t-il un modèle de compte rendu de réunion qui marche vraiment ?",
+        "Comment faire parler les personnes discrètes en visio ?",
+        "Quelle formule utilisez-vous pour un taux de croissance mensuel ?",
+        "Comment relancer un client qui ne répond plus sans insister lourdement ?",
+    ),
+    "en": (
+        "How do you say no to an urgent request without upsetting anyone?",
+        "Does anyone have a meeting-notes template that actually works?",
+        "How do you get quieter people to speak up on video calls?",
+        "Which formula do you use for month-over-month growth?",
+        "How do you follow up with a client who went silent without being pushy?",
+    ),
+}
+EXPERIENCES = {
+    "fr": (
+        "J'ai testé la météo d'équipe en début de réunion : dix minutes, et tout le monde a parlé.",
+        "Mon premier entretien individuel en visio : la caméra coupée au début a tout compliqué.",
+        "Trois fichiers Excel remplacés par un tableau croisé : une heure gagnée par semaine.",
+        "J'ai demandé un retour à la fin de ma présentation : deux idées que je n'avais pas vues.",
+    ),
+    "en": (
+        "I tried a team check-in at the start of the meeting: ten minutes, and everyone spoke.",
+        "My first remote one-to-one: starting with cameras off made everything harder.",
+        "I replaced three spreadsheets with one pivot table; the team saved an hour a week.",
+        "I asked for feedback at the end of my talk: two ideas I had not seen.",
+    ),
+}
+WATCHES = {
+    "fr": (
+        "Un article très clair sur la visualisation de données.",
         "Une vidéo de 5 minutes sur les raccourcis Excel.",
-        "Retour d'expérience : mon premier entretien individuel en visio.",
+        "Une étude sur le télétravail et la cohésion d'équipe.",
+        "",
     ),
     "en": (
         "A great read on storytelling with data.",
-        "My template for one-to-one meetings, feel free to reuse it.",
         "Short video on objection handling that helped me a lot.",
-        "Cheat sheet for pivot tables.",
-        "What I learned running my first remote workshop.",
+        "A study on remote work and team cohesion.",
+        "",
+    ),
+}
+REPLIES = {
+    "fr": (
+        "Je propose toujours une autre date : ça passe mieux qu'un non sec.",
+        "J'utilise le modèle de l'équipe qualité, je peux vous l'envoyer.",
+        "Un tour de table rapide au début, chacun un mot : ça lance tout le monde.",
+        "=(B2-B1)/B1, puis format pourcentage.",
+        "Un message court avec une question précise, une semaine plus tard.",
+        "Même question de mon côté, la réponse m'intéresse aussi.",
+    ),
+    "en": (
+        "I always offer another date: it lands better than a flat no.",
+        "I use the quality team's template, happy to send it over.",
+        "A quick round at the start, one word each: it gets everyone going.",
+        "=(B2-B1)/B1, then percentage format.",
+        "A short note with one precise question, a week later.",
+        "A chat-only round first, then voices: it worked for my team.",
     ),
 }
 LINKS = (
@@ -145,6 +209,12 @@ LINKS = (
     "https://example.org/videos/shortcuts",
     None,
     None,
+)
+WATCH_LINKS = (
+    "https://example.org/articles/visualisation",
+    "https://example.org/videos/shortcuts",
+    "https://example.org/studies/remote-teams",
+    "https://example.org/articles/feedback",
 )
 HIDE_REASONS = ("Hors sujet", "Doublon", "Off topic", "Contient des données clients")
 

@@ -52,9 +52,14 @@ def rules(ladder: Ladder) -> list[LevelRule]:
 # --- links of an award (served by bot/open_badges/routes.py) --------------------------------
 
 
-def image_url(settings: Settings, level_id: str) -> str:
-    """The level's badge image."""
-    return documents.urls(settings).image(level_id)
+def image_url(settings: Settings, level_id: str, locale: str | None = None) -> str:
+    """The level's badge image; for a French reader, the one in French words when the
+    ladder has one (the Open Badges documents name the plain image)."""
+    url = documents.urls(settings).image(level_id)
+    level = settings.ladder.find(level_id)
+    if locale == "fr" and level is not None and level.image_fr:
+        return f"{url}?lang=fr"
+    return url
 
 
 def linkedin_url(settings: Settings, award: BadgeAward, level: LevelSpec, issuer: str) -> str:
@@ -224,7 +229,7 @@ async def render(
         t = Translator(community_locale(workspace, settings))
         title = t("badges.celebration_title", name=member.display_name, level=level.name(t.locale))
         body = _why(t, award, counts, level, "celebration", name=member.display_name)
-        card = Card(title=title, body=body, image_url=image_url(settings, level.id))
+        card = Card(title=title, body=body, image_url=image_url(settings, level.id, t.locale))
         return OutboundMessage(text=f"{title} {body}", card=card)
     t = Translator(member_locale(member, workspace, settings))
     at = documents.urls(settings)
@@ -235,7 +240,7 @@ async def render(
     card = Card(
         title=title,
         body=body,
-        image_url=image_url(settings, level.id),
+        image_url=image_url(settings, level.id, t.locale),
         buttons=(
             Button(t("badges.linkedin"), url=linkedin_url(settings, award, level, issuer)),
             Button(t("badges.download"), url=at.baked(award.uid)),

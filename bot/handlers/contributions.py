@@ -74,6 +74,8 @@ REPLY_ACTION = "contribution.reply"
 HELPED_ACTION = "contribution.helped"
 THREAD_REPLY = "contribution.thread_reply"
 MAX_TEXT = 3000
+# How much of a post's text a confirmation quotes to name it ("#12 by Bob (“Who runs…”)").
+EXCERPT = 40
 MAX_LINK = 500
 _LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 # The post's title of each free kind (answers' say their outcome).
@@ -251,6 +253,28 @@ async def publish(
     )
 
 
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """The first words of `text` on one line, at most `limit` characters (… when cut, at a
+    word's end when one is near), without the markup characters a platform would read."""
+    words = " ".join(text.replace("`", "").replace("*", "").split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= limit // 2 else cut).rstrip(" ,;:.") + "…"
+
+
+async def post_name(ctx: Context, contribution: Contribution) -> str:
+    """How a confirmation names a post: its number, its author, its first words
+    ("#12 by Bob (“Who runs retros?”)"; a watch without text, its link)."""
+    author = await ctx.db.get(Member, contribution.member_id)
+    name = author.display_name if author is not None else "?"
+    quoted = excerpt(contribution.text or contribution.link or "")
+    if not quoted:
+        return ctx.t("contributions.post_name_no_text", id=contribution.id, name=name)
+    return ctx.t("contributions.post_name", id=contribution.id, name=name, excerpt=quoted)
+
+
 # --- share -----------------------------------------------------------------------------------
 
 
@@ -355,7 +379,7 @@ async def _share(ctx: Context, kind: ContributionKind, text: str, link: str | No
     )
     await publish(ctx, contribution, conversation, ctx.community_translator.locale)
     await badges.promote_after(ctx, CRITERIA[kind], ctx.actor.id)
-    return [Reply(ctx.t(f"contributions.shared_{kind}"))]
+    return [Reply(ctx.t(f"contributions.shared_{kind}", id=contribution.id))]
 
 
 # --- reply and helped --------------------------------------------------------------------------
@@ -407,11 +431,14 @@ async def _reply(ctx: Context, question: Contribution, text: str) -> list[Reply]
         raise UserError("contributions.reply_usage")
     if len(text) > MAX_TEXT:
         raise UserError("challenges.too_long", max=MAX_TEXT)
-    await _save_reply(ctx, question, text, compact=False)
-    return [Reply(ctx.t("contributions.replied", id=question.id))]
+    saved = await _save_reply(ctx, question, text, compact=False)
+    question_name = await post_name(ctx, question)
+    return [Reply(ctx.t("contributions.replied", id=saved.id, question=question_name))]
 
 
-async def _save_reply(ctx: Context, question: Contribution, text: str, *, compact: bool) -> None:
+async def _save_reply(
+    ctx: Context, question: Contribution, text: str, *, compact: bool
+) -> Contribution:
     """Store the reply, post it (or its compact card) in the question's thread, count it."""
     saved = await contributions.save_reply(
         ctx.db,
@@ -439,6 +466,7 @@ async def _save_reply(ctx: Context, question: Contribution, text: str, *, compac
     locale = ctx.community_translator.locale
     await publish(ctx, saved, conversation, locale, in_reply_to=thread, compact=compact)
     await badges.promote_after(ctx, "replies", ctx.actor.id)
+    return saved
 
 
 async def thread_reply(ctx: Context, event: ThreadReply) -> list[Reply]:
@@ -484,8 +512,9 @@ async def _helped(ctx: Context, reply_: Contribution) -> list[Reply]:
     if reply_.member_id == ctx.actor.id:
         raise UserError("contributions.helped_own", id=reply_.id)
     changed = await contributions.mark_helped(ctx.db, question.id, reply_.id, ctx.now)
+    named = await post_name(ctx, reply_)
     if not changed:
-        return [Reply(ctx.t("contributions.helped_already", id=reply_.id))]
+        return [Reply(ctx.t("contributions.helped_already", reply=named))]
     await members.record_event(
         ctx.db,
         reply_.member_id,
@@ -500,8 +529,8 @@ async def _helped(ctx: Context, reply_: Contribution) -> list[Reply]:
             await republish(ctx, found, f"helped:{ctx.now.isoformat()}")
     moved = [reply_id for reply_id in changed if reply_id != reply_.id]
     if moved:
-        return [Reply(ctx.t("contributions.helped_moved", id=reply_.id, before=moved[0]))]
-    return [Reply(ctx.t("contributions.helped_done", id=reply_.id))]
+        return [Reply(ctx.t("contributions.helped_moved", reply=named, before=moved[0]))]
+    return [Reply(ctx.t("contributions.helped_done", reply=named))]
 
 
 async def db_get(ctx: Context, contribution_id: int) -> Contribution | None:
@@ -549,7 +578,7 @@ async def _toggle(ctx: Context, contribution: Contribution, kind: ReactionKind) 
         switched = before is not None and before != kind
         said = f"contributions.switched_{kind}" if switched else f"contributions.{kind}d"
     await _show_likes(ctx, contribution, kind, before)
-    return [Reply(ctx.t(said))]
+    return [Reply(ctx.t(said, post=await post_name(ctx, contribution)))]
 
 
 async def react(ctx: Context, reaction: Reaction) -> list[Reply]:

@@ -75,5 +75,5 @@ async def me(ctx: Context, _args: Args) -> list[Reply]:
     text = "\n".join(
         [title, *(t("general.labelled", label=f.label, value=f.value) for f in fields)]
     )
-    image = image_url(ctx.settings, level.id) if level else None
+    image = image_url(ctx.settings, level.id, t.locale) if level else None
     return [Reply(text, card=Card(title=title, fields=tuple(fields), image_url=image))]

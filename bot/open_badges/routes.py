@@ -280,11 +280,13 @@ class OpenBadgesRoutes:
         )
 
     async def image(self, request: web.Request) -> web.StreamResponse:
-        """GET /badges/images/{level}.png: the level's badge image."""
+        """GET /badges/images/{level}.png: the level's badge image (`?lang=fr`: the one in
+        French words, for a French reader's cards, when the ladder has one)."""
         level = self._level(request)
         if level is None:
             return _not_found("badge image")
-        return web.FileResponse(self._settings.ladder.image_path(level))
+        locale = request.query.get("lang")
+        return web.FileResponse(self._settings.ladder.image_path(level, locale))
 
     async def key(self, request: web.Request) -> web.Response:
         """GET /badges/keys/{kid}: one public key, as a JWK."""

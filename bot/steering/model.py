@@ -165,8 +165,13 @@ class ActivityWeek:
     watches: int = 0
     # "Not useful to me" their contributions received (never given by anyone's count).
     dislikes_received: int = 0
-    # Replies to questions (not in `shares`; not shown by the dashboard yet).
+    # Replies to questions (neither in `shares` nor in `contributions`: shown beside them).
     replies: int = 0
+
+    @property
+    def tips(self) -> int:
+        """Plain tips: the shares that are none of the other kinds."""
+        return self.shares - self.questions - self.experiences - self.watches
 
     @property
     def contributions(self) -> int:
@@ -179,7 +184,7 @@ class ActivityWeek:
         return self.contributions / self.members if self.members else None
 
     def density_of(self, kind: str) -> float | None:
-        """Shares of one kind (`questions`, `experiences`, `watches`) per member that week;
+        """Shares of one kind (`tips`, `questions`, `experiences`, `watches`) per member that week;
         None without members."""
         return getattr(self, kind) / self.members if self.members else None
 

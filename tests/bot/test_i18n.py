@@ -172,12 +172,20 @@ def test_french_wording_does_not_assume_the_reader_is_a_man() -> None:
     gendered = re.compile(
         r"\bravie?\b|vous êtes (déjà )?ambassadeur|est désormais ambassadeur|Bienvenue, ambassadeur"
         r"|\bprésenté\b|\bseul\b|nouvel ambassadeur|Vous l'aimez|Merci à tous\b|à tous les deux"
-        r"|votre formateur",
+        r"|votre formateur"
+        # A reader's role or quality as a masculine noun or adjective ("vous êtes
+        # apprenant", "assez expérimenté", "mentor actif"), or in the "(e)" form, which
+        # reads as an afterthought: an épicène turn says it for everyone.
+        r"|vous êtes \{role\}|vous êtes (assez |très |bien )?\w+é\b|\bmentor actif"
+        r"|\w\(e\)|\(e\)s?\b|votre animateur",
         re.IGNORECASE,
     )
     for key, message in catalogue("fr").items():
         for text in _texts(message):
             assert not gendered.search(text), f"fr {key}: {text!r}"
+    # What the bot says of a colleague someone recommended: a state, not an adjective.
+    states = [translate("fr", f"pulses.ref_{state}") for state in ("invited", "interested")]
+    assert states == ["invitation envoyée", "a dit oui"]
 
 
 def test_french_dates_write_the_first_of_the_month_1er() -> None:

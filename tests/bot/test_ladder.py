@@ -40,6 +40,10 @@ def test_the_shipped_ladder() -> None:
     }
     assert groups == [{"converted_referrals": 1, "novices_mentored": 1}]
     assert all(ladder.image_path(level).is_file() for level in ladder.levels)
+    # Each shipped level has its image in French words for French readers' cards.
+    french = [ladder.image_path(level, "fr") for level in ladder.levels]
+    assert [path.name for path in french] == ["junior.fr.png", "confirmed.fr.png", "senior.fr.png"]
+    assert ladder.image_path(ladder.levels[0], "en").name == "junior.png"
 
 
 @pytest.mark.parametrize(
@@ -62,6 +66,10 @@ def test_the_shipped_ladder() -> None:
         (
             LEVEL.format(id="a", req="{ shares = 1 }").replace("junior.png", "missing.png"),
             "badge image",
+        ),
+        (
+            LEVEL.format(id="a", req="{ shares = 1 }") + 'image_fr = "badges/missing.fr.png"\n',
+            "missing.fr.png not found (set image_fr",
         ),
         (
             LEVEL.format(id="a", req="{ shares = 1 }") + LEVEL.format(id="a", req="{ shares = 2 }"),

@@ -256,6 +256,10 @@ class LocalApi:
             names = await local_messages.conversations(db)
         return web.json_response({"conversations": names})
 
+    def _level_names(self, code: str | None) -> dict[str, str]:
+        level = self._settings.ladder.find(code) if code else None
+        return {locale: level.name(locale) for locale in SUPPORTED} if level else {}
+
     async def users(self, _request: web.Request) -> web.Response:
         """GET /local/api/users: the people the bot knows in the playground."""
         async with self._db_sessions() as db:
@@ -272,6 +276,8 @@ class LocalApi:
                         if self._settings.is_admin(PLATFORM, member.user_id)
                         else member.role,
                         "level": member.level,
+                        # The level's name in each language the page speaks.
+                        "level_names": self._level_names(member.level),
                         "joined": member.joined_at is not None,
                     }
                     for member in known

@@ -201,3 +201,49 @@ async def test_without_the_link_the_browser_reads_the_refusal(bot: Bot, browser:
     # The 403 itself is the one console error Chromium reports.
     assert all("403" in error for error in errors)
     await page.context.close()
+
+
+@pytest.mark.parametrize(("who", "locale"), [
+    ("anim1", "en"),
+    ({"id": "carol", "name": "Carol", "locale": "fr"}, "fr"),
+])  # fmt: skip
+async def test_the_weekly_table_fits_a_laptop_s_width(
+    bot: Bot, browser: Browser, shots: Path, who: str | dict[str, str], locale: str
+) -> None:
+    """The weekly LGC table's twenty columns (every kind of share, the replies) fit the
+    page's box on a 1280-pixel-wide screen, nothing overflows sideways; narrower, its box
+    scrolls with the week kept in view."""
+    if who != "anim1":
+        await bot.playground.command("anim1", "role add @carol animator")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+    page = await context.new_page()
+    await page.goto(await _link(bot, who))
+    await page.wait_for_selector("#table-lgc_weeks")
+    await page.eval_on_selector("#table-lgc_weeks details", "n => { n.open = true; }")
+    widths = await page.eval_on_selector(
+        "#table-lgc_weeks",
+        """box => ({
+            page: document.documentElement.scrollWidth,
+            view: document.documentElement.clientWidth,
+            box: box.clientWidth,
+            scroll: box.querySelector('.table-scroll').scrollWidth,
+            table: box.querySelector('table').getBoundingClientRect().width,
+        })""",
+    )
+    await page.locator("#table-lgc_weeks").screenshot(path=str(shots / f"weekly-{locale}.png"))
+    assert widths["page"] <= widths["view"], widths
+    assert widths["scroll"] <= widths["box"] and widths["table"] <= widths["box"] + 0.5, widths
+
+    await page.set_viewport_size({"width": 800, "height": 800})
+    scroller = page.locator("#table-lgc_weeks .table-scroll")
+    assert await scroller.evaluate("n => n.scrollWidth > n.clientWidth")
+    await scroller.evaluate("n => { n.scrollLeft = n.scrollWidth; }")
+    week = page.locator("#table-lgc_weeks tbody tr:first-child td:first-child")
+    box = await week.bounding_box()
+    frame = await scroller.bounding_box()
+    assert box is not None and frame is not None and abs(box["x"] - frame["x"]) < 1, (box, frame)
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    await page.locator("#table-lgc_weeks").screenshot(
+        path=str(shots / f"weekly-{locale}-narrow.png")
+    )
+    await context.close()

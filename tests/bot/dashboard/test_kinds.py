@@ -120,3 +120,33 @@ async def test_the_page_and_its_csv_show_each_kind(bot: Playground) -> None:
         "1",
     )
     assert values["Questions per member"] == "0.5"
+
+
+async def test_the_page_and_its_csv_show_the_tips_and_the_replies(bot: Playground) -> None:
+    """The weekly table's tips (the shares of no other kind) and replies to questions, in
+    both languages, on the page and in its CSV (issue 19: the dashboard showed neither)."""
+    await _share_each_kind(bot)
+    [question] = [
+        m for m in await bot.messages() if "Who runs retros?" in str(m.get("card", {}).get("body"))
+    ]
+    number = str(question["card"]["fields"][0]["value"]).lstrip("#")
+    await bot.command("chloe", f"reply {number} The team, in turns")
+    await bot.command("anim1", f"reply {number} Whoever volunteers")
+    replies = await bot.command("anim1", "dashboard")
+    url: str = replies[0]["card"]["buttons"][0]["url"]
+    assert (await bot.client.get(url[url.index("/dashboard/open/") :])).status == 200
+    html = await (await bot.client.get("/dashboard")).text()
+    assert 'title="Tips"' in html and ">Replies to questions<" in html
+    body = (await (await bot.client.get("/dashboard/lgc_weeks.csv")).read()).decode("utf-8")
+    header, row = list(csv.reader(io.StringIO(body[1:])))
+    values = dict(zip(header, row, strict=True))
+    assert (values["Shares"], values["Tips"], values["Replies to questions"]) == ("5", "1", "2")
+    assert values["Tips per member"] == "0.25"
+    assert values["Contributions"] == "5"  # replies are counted beside, not in the density
+
+    await bot.command("anim1", "settings language fr")
+    replies = await bot.command("anim1", "tableau de bord")
+    url = replies[0]["card"]["buttons"][0]["url"]
+    assert (await bot.client.get(url[url.index("/dashboard/open/") :])).status == 200
+    html = await (await bot.client.get("/dashboard")).text()
+    assert 'title="Astuces"' in html and ">Réponses aux questions<" in html

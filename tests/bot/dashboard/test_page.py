@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -189,6 +190,24 @@ def test_long_tables_fold_under_their_title_short_ones_stay_open() -> None:
     assert funnel.startswith(">\n<details open>\n")
 
 
+def _weekly_head(html: str) -> list[list[tuple[dict[str, str], str]]]:
+    """The weekly table's head: each row's cells as (attributes, text)."""
+    head = html.split('id="table-lgc_weeks"', 1)[1].split("</thead>", 1)[0]
+    return [
+        [
+            (
+                {
+                    name: unescape(value)
+                    for name, value in re.findall(r'(\w+)="([^"]*)"', attributes)
+                },
+                unescape(text),
+            )
+            for attributes, text in re.findall(r"<th([^>]*)>([^<]*)</th>", row)
+        ]
+        for row in head.split("</tr>")[:-1]
+    ]
+
+
 def test_the_weekly_table_shows_dislikes_received_next_to_likes() -> None:
     sample = dashboards.sample()
     weeks = (replace(sample.activity.weeks[0], likes_received=5, dislikes_received=2),)
@@ -199,11 +218,52 @@ def test_the_weekly_table_shows_dislikes_received_next_to_likes() -> None:
     ):
         reader = Reader(Translator(locale), "Europe/Paris", DEFAULT_LADDER)
         html = page.render(sample, reader, workspace_name="Acme")
+        table = tables.tables(sample, reader)["lgc_weeks"]
+        headers = [reader.t(f"dashboard.col.{column}") for column in table.columns]
+        assert headers.index(dislikes) == headers.index(likes) + 1, locale
+        # The page's two-row head: the last cell of each row heads the last columns.
+        top, below = _weekly_head(html)
+        assert below[-1][0]["title"] == likes and top[-1][1] == dislikes, locale
         weekly = html.split('id="table-lgc_weeks"', 1)[1].split("</table>", 1)[0]
-        shown = weekly.replace("&#39;", "'")
-        assert shown.index(likes) < shown.index(dislikes), locale
         cells = re.findall(r"<td[^>]*>([^<]*)</td>", weekly)
-        assert cells[7:9] == ["5", "2"], cells
+        assert cells[-2:] == ["5", "2"], cells
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_weekly_table_gives_every_kind_and_the_replies_under_grouped_headers(
+    locale: str,
+) -> None:
+    """Tips, questions, experience reports and watch links, their densities, and the
+    replies to questions, each in its column; the head groups them so that the table fits
+    (short headers, the full one as a tooltip), the CSV keeps the full headers."""
+    sample = dashboards.sample()
+    week = replace(
+        sample.activity.weeks[0], shares=7, questions=3, experiences=1, watches=1, replies=4
+    )
+    sample = replace(sample, activity=replace(sample.activity, weeks=(week,)))
+    reader = Reader(Translator(locale), "Europe/Paris", DEFAULT_LADDER)
+    table = tables.tables(sample, reader)["lgc_weeks"]
+    [row] = table.rows
+    values = dict(zip(table.columns, row, strict=True))
+    assert (values["tips"], values["questions"], values["replies"]) == (2, 3, 4)
+    assert (values["tips_density"], values["questions_density"]) == (0.2, 0.3)
+
+    html = page.render(sample, reader, workspace_name="Acme")
+    top, below = _weekly_head(html)
+    spans = [int(attributes.get("colspan", "1")) for attributes, _ in top]
+    alone = [attributes for attributes, _ in top if attributes.get("rowspan") == "2"]
+    assert sum(spans) == len(table.columns) == len(alone) + len(below)
+    titles = [attributes["title"] for attributes, _ in below]
+    t = reader.t
+    for column in ("tips", "questions", "experiences", "watches", "tips_density"):
+        assert t(f"dashboard.col.{column}") in titles, column
+    assert t("dashboard.col.replies") in [text for _, text in top]
+    assert 'class="table wide" id="table-lgc_weeks"' in html
+    weekly = html.split('id="table-lgc_weeks"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", weekly)
+    assert len(cells) == len(table.columns)
+    assert cells[table.columns.index("replies")] == "4"
+    assert cells[table.columns.index("tips")] == "2"
 
 
 def _cut_sample(filters: Filters | None = None) -> object:

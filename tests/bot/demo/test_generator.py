@@ -8,18 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.core import stats
-from bot.demo import community
+from bot.demo import community, texts
 from bot.demo.generator import TABLES, Rows, final_sums, session_code
-from bot.demo.loader import insert_rows, move_sequences
+from bot.demo.loader import insert_rows, move_sequences, rebuild_rollups
 from bot.handlers.badges import rules
 from bot.ladder import DEFAULT_LADDER
 from bot.mentoring.matcher import LANGUAGE_FULL, NO_LANGUAGE, ONLY_PREVIOUS, OUTNUMBERED
 from storage import badges, pulses
 from storage.db import create_engine, session_factory
-from storage.models import Pulse
+from storage.models import Contribution, Pulse, WeeklyActivity
 from storage.pulses import PulseSums
 
 NOW = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
@@ -225,3 +225,98 @@ async def test_loaded_the_bot_reads_it_as_its_own_history(rows: Rows, database_u
             await db.rollback()
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def larger() -> Rows:
+    """A community big enough for every kind of the learner voice to show."""
+    return community(300, NOW, 2026, {})
+
+
+def _language(text: str) -> str | None:
+    pools = (texts.SHARES, texts.QUESTIONS, texts.EXPERIENCES, texts.WATCHES, texts.REPLIES)
+    return next((lang for pool in pools for lang in pool if text in pool[lang]), None)
+
+
+def test_every_kind_of_contribution_shows_in_both_languages_in_proportion(larger: Rows) -> None:
+    made = larger["contribution"]
+    kinds = Counter(row["kind"] for row in made)
+    free = sum(kinds[kind] for kind in ("share", "question", "experience", "watch"))
+    assert kinds["answer"] > free > 0
+    # Mostly tips, then questions, experience reports and watch links.
+    assert kinds["share"] > max(kinds["question"], kinds["experience"], kinds["watch"]) > 0
+    assert min(kinds["question"], kinds["experience"], kinds["watch"]) >= free * 0.08
+    for kind in ("share", "question", "experience", "watch", "reply"):
+        languages = {_language(row["text"]) for row in made if row["kind"] == kind}
+        assert {"fr", "en"} <= languages, kind
+    assert all(row["link"] for row in made if row["kind"] == "watch")
+    assert not any(row["link"] for row in made if row["kind"] in ("question", "experience"))
+
+
+def test_questions_get_replies_and_their_askers_mark_the_one_that_helped(larger: Rows) -> None:
+    by_id = {row["id"]: row for row in larger["contribution"]}
+    replies = [row for row in larger["contribution"] if row["kind"] == "reply"]
+    questions = [row for row in by_id.values() if row["kind"] == "question"]
+    answered = {reply["parent_id"] for reply in replies}
+    assert len(answered) >= len(questions) / 2  # most questions find someone
+    helped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for reply in replies:
+        question = by_id[reply["parent_id"]]
+        assert question["kind"] == "question" and question["hidden_at"] is None
+        assert reply["member_id"] != question["member_id"]
+        assert question["created_at"] < reply["created_at"] <= NOW
+        assert reply["id"] > question["id"]  # ids follow time, as the bot's do
+        if reply["helped_at"] is not None:
+            assert reply["hidden_at"] is None and reply["created_at"] < reply["helped_at"] <= NOW
+            helped[question["id"]].append(reply)
+    assert helped and all(len(marked) == 1 for marked in helped.values())
+    assert len(helped) < len(answered)  # not every asker says which one helped
+    assert all(row["parent_id"] is None for row in by_id.values() if row["kind"] != "reply")
+
+
+def test_some_reactions_are_not_useful_to_me_and_nobody_reacts_to_their_own(
+    larger: Rows,
+) -> None:
+    reactions = larger["contribution_like"]
+    kinds = Counter(reaction["kind"] for reaction in reactions)
+    assert 0 < kinds["dislike"] < kinds["like"] * 0.15
+    authors = {row["id"]: row["member_id"] for row in larger["contribution"]}
+    assert all(authors[r["contribution_id"]] != r["member_id"] for r in reactions)
+    on_replies = {r["contribution_id"] for r in reactions} & {
+        row["id"] for row in larger["contribution"] if row["kind"] == "reply"
+    }
+    assert on_replies  # replies are reacted to as well
+
+
+async def test_loaded_the_rollup_counts_each_kind_replies_and_dislikes(
+    larger: Rows, database_url: str
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as db, db.begin():
+            await insert_rows(db, larger)
+            await move_sequences(db, larger)
+            [workspace] = larger["workspace"]
+            assert await rebuild_rollups(db, workspace["id"])
+        async with session_factory(engine)() as db:
+            columns = ("shares", "questions", "experiences", "watches", "replies")
+            query = select(*(func.sum(getattr(WeeklyActivity, c)) for c in columns))
+            sums = dict(zip(columns, (await db.execute(query)).one(), strict=True))
+            query = select(func.sum(WeeklyActivity.dislikes_received))
+            dislikes = (await db.execute(query)).scalar_one()
+            # The "helped" marks, as the bot reads them (storage/contributions.helped_count).
+            helped = (
+                await db.execute(select(func.count()).where(Contribution.helped_at.is_not(None)))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    visible = [row for row in larger["contribution"] if row["hidden_at"] is None]
+    kinds = Counter(row["kind"] for row in visible)
+    assert sums == {
+        "shares": kinds["share"] + kinds["question"] + kinds["experience"] + kinds["watch"],
+        "questions": kinds["question"],
+        "experiences": kinds["experience"],
+        "watches": kinds["watch"],
+        "replies": kinds["reply"],
+    }
+    assert dislikes and helped == sum(row["helped_at"] is not None for row in visible)

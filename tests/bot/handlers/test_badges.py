@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.server import build_app, create_runtime
 from storage.models import BadgeAward, MembershipEvent
-from tests.conftest import FRIDAY, make_settings
+from tests.conftest import FRIDAY, REPO, make_settings
 from tests.support.playground import Playground
 
 DAY = 24 * 3600
@@ -216,3 +216,24 @@ async def test_the_french_community_reads_the_reason_in_french_typography(
     )
     assert celebrations[1].endswith("Bravo Bob\u202f! L'équipe d'animation lui attribue ce badge.")
     assert celebrations[2].endswith("Bravo Zoé\u00a0: 1 contribution.")
+
+
+async def test_a_french_reader_s_cards_show_the_badge_in_french_words(bot: Playground) -> None:
+    """The shipped images say "AMBASSADOR CONFIRMED": a French reader's `moi` card and
+    badge DM show the level's image in French (`image_fr`), the English reader's the plain
+    one, which the Open Badges documents keep naming."""
+    await _join_session(bot, ["alice", "bob"])  # alice writes in French, bob in English
+    for who in ("alice", "bob"):
+        await bot.command("anim1", f"badge grant @{who} confirmed Ran the workshop")
+    [alice_me] = await bot.command("alice", "moi")
+    [bob_me] = await bot.command("bob", "me")
+    french, english = alice_me["card"]["image_url"], bob_me["card"]["image_url"]
+    assert french.endswith("/badges/images/confirmed.png?lang=fr"), french
+    assert english.endswith("/badges/images/confirmed.png"), english
+    dm = [m["card"] for m in await bot.messages("dm:alice") if m["card"]]
+    images = [card.get("image_url") or card.get("image") for card in dm]
+    assert any(str(image).endswith("confirmed.png?lang=fr") for image in images), dm
+    config = REPO / "config" / "badges"
+    for url, file in ((french, "confirmed.fr.png"), (english, "confirmed.png")):
+        served = await bot.client.get(url[url.index("/badges/") :])
+        assert served.status == 200 and await served.read() == (config / file).read_bytes()

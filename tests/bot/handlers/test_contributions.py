@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.clock import Clock
+from bot.handlers import contributions as contributions_handler
 from bot.server import build_app, create_runtime
 from storage.models import Contribution, ContributionLike, Member
 from storage.vocabulary import ReactionKind
@@ -26,8 +27,9 @@ async def test_share_posts_under_the_name_in_the_community_conversation(
     playground: Playground,
 ) -> None:
     await playground.command("anim1", "community here", conversation="ambassadors")
-    assert "Shared" in await playground.say("bob", "share Tip: start 1:1s with a success", "room-b")
+    said = await playground.say("bob", "share Tip: start 1:1s with a success", "room-b")
     posted = await playground.messages("ambassadors")
+    assert said == f"Your tip is shared with the community as #{_number(posted[0])}. Thank you!"
     assert len(posted) == 1 and posted[0]["card"]["title"] == "Tip from Bob"
     assert posted[0]["card"]["body"] == "Tip: start 1:1s with a success"
     assert "0 successes, 0 not-yets, 1 tip, 0 questions" in await playground.say("bob", "me")
@@ -63,23 +65,29 @@ async def test_the_buttons_like_dislike_switch_and_take_back_and_the_post_shows_
         "contribution.like",
         "contribution.dislike",
     ]
-    assert await _click(playground, "alice", post, LIKE) == "Vous avez aimé cette contribution."
-    assert await _click(playground, "anim1", post, LIKE) == "You like it."
+    # Each confirmation names the post: its number, its author, its first words.
+    number = _number(post)
+    fr = f"n°\u00a0{number} de Bob («\u00a0A question: how do you say no kindly?\u00a0»)"
+    en = f"#{number} by Bob (“A question: how do you say no kindly?”)"
+    assert await _click(playground, "alice", post, LIKE) == (
+        f"Votre 👍 sur la contribution {fr} est compté."
+    )
+    assert await _click(playground, "anim1", post, LIKE) == f"Your 👍 on post {en} is counted."
     # The same button again takes the like back.
     taken_back = await _click(playground, "alice", post, LIKE)
-    assert taken_back == "Votre «\u00a0j'aime\u00a0» est retiré."
+    assert taken_back == f"Votre 👍 sur la contribution {fr} est retiré."
     assert _buttons((await playground.messages())[0]) == ["👍 1", "👎 Not useful to me"]
     # "Not useful to me": said privately, not shown on the post.
     disliked = await _click(playground, "chloe", post, DISLIKE)
-    assert disliked.startswith("C'est noté\u00a0: pas utile pour vous.")
+    assert disliked.startswith(f"C'est noté\u00a0: la contribution {fr} n'est pas utile pour vous.")
     # The other button switches: one reaction per person.
     switched = await _click(playground, "anim1", post, DISLIKE)
-    assert switched.startswith("Noted: not useful to you now (your like is taken back)")
+    assert switched.startswith(f"Noted: post {en} is not useful to you now (your 👍 is taken back)")
     assert _buttons((await playground.messages())[0]) == ["👍 0", "👎 Not useful to me"]
     back = await _click(playground, "anim1", post, LIKE)
-    assert back == "You like it now (your “not useful to me” is taken back)."
+    assert back == f"Your 👍 on post {en} is counted (your “not useful to me” is taken back)."
     assert await _click(playground, "chloe", post, DISLIKE) == (
-        "Votre «\u00a0pas utile pour moi\u00a0» est retiré."
+        f"Votre «\u00a0pas utile pour moi\u00a0» sur la contribution {fr} est retiré."
     )
     assert await _reactions(playground) == [("anim1", ReactionKind.LIKE)]
     assert _buttons((await playground.messages())[0]) == ["👍 1", "👎 Not useful to me"]
@@ -531,3 +539,10 @@ async def test_a_question_or_a_watch_counts_toward_the_ladder_as_a_share(
     assert "Level: Junior" in await playground.say("bob", "me")
     await playground.command("alice", "partager veille https://exemple.fr")
     assert "Niveau\u00a0: Junior" in await playground.say("alice", "moi")
+
+
+def test_a_confirmation_quotes_the_first_words_of_a_long_post_on_one_line() -> None:
+    long = "How do you   say *no* kindly\nto a manager who keeps `asking` for more?"
+    assert contributions_handler.excerpt(long) == "How do you say no kindly to a manager…"
+    assert contributions_handler.excerpt("Short one") == "Short one"
+    assert contributions_handler.excerpt("x" * 60) == "x" * 39 + "…"

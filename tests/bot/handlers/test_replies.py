@@ -45,9 +45,14 @@ async def test_a_reply_is_posted_in_the_question_s_thread_and_counts(
     number = _number(question)
     assert "💬 Reply" in [b["label"] for b in question["card"]["buttons"]]
     said = await playground.say("alice", f"répondre {number} Je propose une alternative")
-    thanks = f"Votre réponse est publiée dans le fil de la question n°\u00a0{number}. Merci\u202f!"
-    assert said == thanks
     reply = (await playground.messages())[-1]
+    # The confirmation names the reply by its number, and the question by its number,
+    # author and first words.
+    thanks = (
+        f"Votre réponse (n°\u00a0{_number(reply)}) est publiée dans le fil de la question"
+        f" n°\u00a0{number} de Bob («\u00a0How do you say no kindly?\u00a0»). Merci\u202f!"
+    )
+    assert said == thanks
     assert reply["in_reply_to"] == question["id"]
     assert reply["card"]["title"] == "Reply from Alice"  # the community's language
     assert reply["card"]["body"] == "Je propose une alternative"
@@ -111,14 +116,20 @@ async def test_the_asker_alone_marks_the_reply_that_helped_and_the_mark_moves(
     assert await _rows(playground) == [("reply", int(number), False)] * 2
     # The asker marks the first one: its post says so.
     [done] = await playground.action("bob", helped["action_id"], helped["value"])
-    assert done["text"].startswith(f"Noted: reply #{_number(first)} is the one that helped you")
+    assert done["text"].startswith(
+        f"Noted: reply #{_number(first)} by Alice (“Première idée”) is the one that helped you"
+    )
     first_now = next(m for m in await playground.messages() if m["id"] == first["id"])
     assert "✅ Helped the asker" in first_now["card"]["body"]
     assert "1 réponse utile à la personne qui demandait" in await playground.say("alice", "moi")
-    assert "already marked" in await playground.say("bob", f"helped {_number(first)}")
+    already = await playground.say("bob", f"helped {_number(first)}")
+    assert already.startswith(f"Reply #{_number(first)} by Alice (“Première idée”) is already")
     # The command moves the mark to the second one.
     moved = await playground.say("bob", f"helped {_number(second)}")
-    assert f"(the mark moved from reply #{_number(first)})" in moved
+    assert moved == (
+        f"Noted: reply #{_number(second)} by Anim1 (“Second idea”) is now the one that helped"
+        f" you (the mark moved from reply #{_number(first)})."
+    )
     assert await _rows(playground) == [("reply", int(number), False), ("reply", int(number), True)]
     posts = {m["id"]: m for m in await playground.messages()}
     assert "✅" not in posts[first["id"]]["card"]["body"]

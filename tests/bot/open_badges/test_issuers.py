@@ -35,7 +35,8 @@ PLAYGROUND_NAME = "Ambassador playground (test badges, not a real issuer)"
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """The usual settings, with a real organisation configured as the badges' issuer."""
     text = (REPO / "config" / "ambassador.toml").read_text()
-    text = text.replace('image = "badges/', f'image = "{REPO}/config/badges/')
+    for key in ("image", "image_fr"):
+        text = text.replace(f'{key} = "badges/', f'{key} = "{REPO}/config/badges/')
     for old, new in (
         ('issuer_name = ""', f'issuer_name = "{ACME["name"]}"'),
         ('issuer_email = "badges@example.org"', f'issuer_email = "{ACME["email"]}"'),

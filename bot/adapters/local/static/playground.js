@@ -52,8 +52,15 @@ function t(key, vars = {}) {
 // Static controls carry data-i18n (text) and data-i18n-aria (aria-label) keys.
 function applyLanguage() {
   document.documentElement.lang = lang();
-  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(node.dataset.i18n); });
+  const vars = (node) => { try { return JSON.parse(node.dataset.i18nVars || '{}'); } catch { return {}; } };
+  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(node.dataset.i18n, vars(node)); });
   document.querySelectorAll('[data-i18n-aria]').forEach((node) => node.setAttribute('aria-label', t(node.dataset.i18nAria)));
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((node) => { node.placeholder = t(node.dataset.i18nPlaceholder); });
+}
+
+// A role as the page names it, in its language ("learner" → "en formation").
+function roleLabel(role) {
+  return t(`role_${role || 'learner'}`);
 }
 
 // ---------- small helpers ----------
@@ -269,7 +276,7 @@ function renderButton(b, conv) {
   const btn = el('button', { type: 'button', class: cls, text: label });
   btn.addEventListener('click', async () => {
     btn.disabled = true;  // avoid double clicks posting the action twice
-    try { await sendAction(conv, b.action_id, b.value ?? '', t('you_clicked', { label })); } catch (e) { showError(e.message, e.field); }
+    try { await sendAction(conv, b.action_id, b.value ?? '', { key: 'you_clicked', vars: { label } }); } catch (e) { showError(e.message, e.field); }
     btn.disabled = false;
   });
   return btn;
@@ -282,7 +289,8 @@ function renderCard(card, conv) {
   if (Array.isArray(card.fields) && card.fields.length) {
     const table = el('table', { class: 'card-fields' });
     for (const f of card.fields) {
-      table.append(el('tr', {}, el('th', { scope: 'row', text: f.label ?? '' }), el('td', { text: f.value ?? '' })));
+      // A field's value carries the same markup as a text (`me`: "type `join`"), as on Slack.
+      table.append(el('tr', {}, el('th', { scope: 'row', text: f.label ?? '' }), appendFormatted(el('td'), f.value)));
     }
     box.append(table);
   }
@@ -349,7 +357,7 @@ function renderForm(form, conv) {
     fieldset.disabled = true;
     status.textContent = t('sending');
     try {
-      await sendAction(conv, form.submit_action_id, JSON.stringify(value), t('you_submitted', { title: form.title || t('a_form') }));
+      await sendAction(conv, form.submit_action_id, JSON.stringify(value), { key: 'you_submitted', vars: { title: form.title || t('a_form') } });
       status.textContent = t('submitted');
       f.classList.add('submitted');
     } catch (e) {
@@ -465,9 +473,10 @@ function addEphemeral(conv, reply, origin) {
   };
   ep.node = el('div', { class: 'msg ephemeral' },
     el('div', { class: 'msg-meta' },
-      el('span', { class: 'badge', text: t('only_you') }),
-      origin ? el('span', { class: 'origin', text: origin }) : null,
-      el('button', { type: 'button', class: 'link-btn', text: t('dismiss'), 'aria-label': t('dismiss_private'), onclick: dismiss })),
+      // Marked with their keys, so that they follow the page's language when it changes.
+      el('span', { class: 'badge', 'data-i18n': 'only_you', text: t('only_you') }),
+      origin ? el('span', { class: 'origin', 'data-i18n': origin.key, 'data-i18n-vars': JSON.stringify(origin.vars), text: t(origin.key, origin.vars) }) : null,
+      el('button', { type: 'button', class: 'link-btn', 'data-i18n': 'dismiss', 'data-i18n-aria': 'dismiss_private', text: t('dismiss'), 'aria-label': t('dismiss_private'), onclick: dismiss })),
     // A form's text is its title, which the form already shows as its legend: once, not twice.
     reply.card ? renderCard(reply.card, conv) : (reply.text && !reply.form ? richText(reply.text) : null),
     reply.form ? renderForm(reply.form, conv) : null);
@@ -501,7 +510,7 @@ async function sendCommand(text) {
   const conv = state.conversation;
   const data = await api('POST', '/local/api/command', { user: userPayload(), conversation: conv, text });
   clearError();
-  handleReplies(data.replies, conv, t('you_ran', { text }));
+  handleReplies(data.replies, conv, { key: 'you_ran', vars: { text } });
   pollMessages();
 }
 
@@ -546,7 +555,7 @@ async function refreshUsers(force = false) {
   state.users = users;
   const sel = $('known-users');
   sel.replaceChildren(el('option', { value: '', 'data-i18n': 'pick_known', text: t('pick_known') }),
-    ...users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id}) · ${u.role || 'learner'}` })));
+    ...users.map((u) => el('option', { value: u.id, text: `${u.name} (${u.id}) · ${roleLabel(u.role)}` })));
   sel.value = users.some((u) => u.id === state.user.id) ? state.user.id : '';
   renderCurrentUser();
   updateLabels();  // the user's kept language may have changed: the page follows it
@@ -622,8 +631,8 @@ function renderCurrentUser() {
     el('div', { id: 'current-user-name', class: 'current-name', text: u.name }),
     el('div', { class: 'muted' }, el('span', { id: 'current-user-id', text: `@${u.id}` }), ` · ${u.locale}`),
     el('div', { class: 'badges' },
-      el('span', { id: 'current-user-role', class: `badge role-${known ? known.role : 'new'}`, text: known ? known.role : t('not_known') }),
-      known && known.level ? el('span', { id: 'current-user-level', class: 'badge', text: known.level }) : null));
+      el('span', { id: 'current-user-role', class: `badge role-${known ? known.role : 'new'}`, text: known ? roleLabel(known.role) : t('not_known') }),
+      known && known.level ? el('span', { id: 'current-user-level', class: 'badge', text: (known.level_names || {})[lang()] || known.level }) : null));
   $('known-users').value = known ? u.id : '';
 }
 

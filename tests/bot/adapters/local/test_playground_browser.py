@@ -474,3 +474,65 @@ async def test_the_badge_page_a_person_opens_is_readable(
     await expect(badge.locator("img").first).to_be_visible()
     await badge.screenshot(path=shots / "01-badge-page.png", full_page=True)
     await badge.close()
+
+
+@pytest.mark.parametrize("base_url", [{"AMBASSADOR_LOCALE": "fr"}], indirect=True, ids=["fr"])
+async def test_me_shows_the_command_to_type_as_code_not_backticks(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    """`me`'s card fields carry the catalogue's markup ("tapez `rejoindre`"): the page
+    renders it as in a text, a <code>, as Slack renders its fields' mrkdwn."""
+    await _run(page, "bob", "réglages langue fr")
+    await _expect_private_reply(page, "français")
+    await _type(page, "moi")
+    card = page.locator("div.msg.ephemeral").last.locator(".card")
+    fields = card.locator("table.card-fields")
+    await expect(fields).to_contain_text("pas encore", timeout=TIMEOUT_MS)
+    await expect(fields.locator("td code")).to_have_text(["rejoindre"])
+    assert "`" not in await card.inner_text()
+    await page.screenshot(path=shots / "01-me-not-joined.png")
+
+
+@pytest.mark.parametrize("base_url", [{"AMBASSADOR_LOCALE": "fr"}], indirect=True, ids=["fr"])
+async def test_the_page_in_french_names_roles_levels_and_its_own_words_in_french(
+    base_url: str, page: Page, shots: Path
+) -> None:
+    """Role and level labels, the command box's placeholder, the status, and the private
+    replies' own words (written before the page changed language) all follow the page's
+    language; no role name assumes a gender."""
+    await _type(page, "réglages langue fr")
+    await expect(page.locator("#user-heading")).to_have_text(
+        "Vous écrivez en tant que", timeout=TIMEOUT_MS
+    )
+    await expect(page.locator("#connection-status")).to_have_text("En ligne")
+    await expect(page.locator("#command-input")).to_have_attribute(
+        "placeholder", "/ambassador aide"
+    )
+    await expect(page.locator("#current-user-role")).to_have_text("administration")
+    first = page.locator("div.msg.ephemeral").first
+    await expect(first.locator(".badge")).to_have_text("👁 Visible uniquement par vous")
+    await expect(first.locator(".origin")).to_have_text("Vous avez tapé\u00a0: réglages langue fr")
+    await expect(first.locator(".link-btn")).to_have_text("Fermer")
+    # The badge's image is named at PUBLIC_BASE_URL (the bot's default port): this
+    # test's server answers it.
+    await page.route(
+        "http://127.0.0.1:3978/badges/**",
+        lambda route: route.continue_(url=base_url + route.request.url.split("/", 3)[3]),
+    )
+    await _run(page, "alice", "rejoindre")
+    await _run(page, "anim1", "badge attribuer @alice confirmé Atelier animé")
+    await _expect_private_reply(page, "Alice")
+    await _run(page, "alice", "moi")
+    await _expect_private_reply(page, "Confirmé")
+    await expect(page.locator("#current-user-role")).to_have_text("en formation")
+    await expect(page.locator("#current-user-level")).to_have_text("Confirmé")
+    options = await page.locator("#known-users option").all_inner_texts()
+    assert "Anim1 (anim1) · administration" in options and "Alice (alice) · en formation" in (
+        options
+    ), options
+    assert not any(word in " ".join(options) for word in ("learner", "animator", "admin)"))
+    image = page.locator("div.msg.ephemeral").last.locator("img.card-image")
+    assert (await image.get_attribute("src") or "").endswith("confirmed.png?lang=fr")
+    await expect(image).to_have_js_property("complete", True)
+    assert await image.evaluate("img => img.naturalWidth") == 400
+    await page.screenshot(path=shots / "01-french-page.png")

@@ -697,7 +697,10 @@ async def test_the_dislike_button_is_a_signed_click_answered_privately(
     buttons = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
     dislike = next(b for b in buttons if b["action_id"].startswith("contribution.dislike"))
     assert dislike["text"]["text"] == "👎 Not useful to me"
-    for n, expected in enumerate(("Noted: not useful to you.", "Your “not useful to me” is")):
+    named = "post #1 by u1 (“Ask one open question per meeting”)"
+    for n, expected in enumerate(
+        (f"Noted: {named} is not useful", f"Your “not useful to me” on {named} is taken back")
+    ):
         name = f"dislike{n}"
         click = button_click("U2", dislike, fake.response_url(name), channel=card["channel"])
         assert (await _send(client, interaction(click))).status == 200
