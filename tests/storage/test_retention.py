@@ -21,6 +21,7 @@ from storage.models import (
     ChallengeOccurrence,
     Contribution,
     ContributionLike,
+    ContributionVoice,
     ConversationPresence,
     Download,
     ErasedBadge,
@@ -45,6 +46,7 @@ from storage.models import (
     SlackInstallation,
     TeamsConversation,
     TeamsMember,
+    ThemeMap,
     TrainingSession,
     Workspace,
 )
@@ -374,6 +376,24 @@ async def _populate(db_sessions: Sessions, w: int, prefix: str) -> None:
                 SessionParticipation(session_id=session.id, member_id=bob.id, joined_at=at),
                 MembershipEvent(member_id=bob.id, kind="joined", created_at=at),
                 ContributionLike(contribution_id=contribution.id, member_id=ann.id, created_at=at),
+                ContributionVoice(
+                    contribution_id=contribution.id,
+                    workspace_id=w,
+                    language="en",
+                    sentiment="positive",
+                    vector=bytes(1024),
+                    theme=0,
+                ),
+                ThemeMap(
+                    workspace_id=w,
+                    computed_at=at,
+                    posts=1,
+                    model="use-m3",
+                    centres=bytes(2048),
+                    means=bytes(2048),
+                    languages="en",
+                    names={"0": {"en": ["done"]}},
+                ),
                 PulseRecipient(pulse_id=pulse.id, member_id=bob.id, asked_at=at),
                 PulseAnswer(
                     pulse_id=pulse.id, member_id=bob.id, score=9, created_at=at, updated_at=at
