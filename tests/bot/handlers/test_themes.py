@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,6 +24,10 @@ from bot.settings import Settings
 from storage.models import ContributionVoice, ThemeMap
 from tests.conftest import FRIDAY
 from tests.support.playground import Playground, user
+from tests.support.slack_requests import command as slack_command
+from tests.support.slack_requests import sign
+from tests.support.slack_wire import handle_recorded, slack_app
+from tests.support.teams_wire import ANIM, activity, send, settle, teams_app
 
 DELEGATION = [
     (
@@ -193,3 +198,51 @@ async def test_turned_off_the_themes_say_so_and_read_nothing(settings: Settings)
     finally:
         await client.close()
         await runtime.engine.dispose()
+
+
+# --- at the wire: the same command through Slack and Teams ---------------------------------
+
+WIRE_POSTS = [
+    "share question How do I delegate a whole project without checking every detail?",
+    "share experience I handed the client report to a junior colleague and let go.",
+    "share Delegating the decision, not only the task, builds real ownership.",
+    "share question Our weekly meeting overruns every time, how do I keep it short?",
+    "share experience I wrote an agenda with end times and the meeting took 30 minutes.",
+    "share Every meeting ends with who does what by when, written down.",
+]
+
+
+async def test_themes_through_slack_come_back_on_the_response_url(database_url: str) -> None:
+    async with slack_app(database_url) as (client, fake, runtime):
+        for n, text in enumerate(WIRE_POSTS):
+            body = slack_command(f"U{n}", text, response_url=fake.response_url(f"s{n}"))
+            assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
+        await handle_recorded(runtime)
+        body = slack_command("UANIM", "themes all", response_url=fake.response_url("themes"))
+        assert (await client.post("/slack/events", data=body, headers=sign(body))).status == 200
+        await handle_recorded(runtime)
+    [answer] = fake.responses["themes"]
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert "What the community talks about" in shown
+    assert "6 posts in" in shown
+    assert answer.get("response_type", "ephemeral") == "ephemeral"
+
+
+async def test_themes_through_teams_come_back_in_the_askers_chat(
+    database_url: str,
+) -> None:
+    async with teams_app(database_url) as (client, fake, runtime):
+        for n, text in enumerate(WIRE_POSTS):
+            who = f"0000000{n}-0000-4000-8000-000000000000"
+            assert (await send(client, fake, activity(fake, who, text))).status == 202
+            await settle(runtime)
+            await runtime.clock.advance(3)
+        assert (await send(client, fake, activity(fake, ANIM, "themes all"))).status == 202
+        await settle(runtime)
+        await runtime.clock.advance(3)
+        await settle(runtime)
+        chats = {
+            c.body["members"][0]["id"]: c.conversation for c in fake.calls if c.method == "create"
+        }
+        shown = [call.shown for call in fake.sent(chats[f"29:{ANIM}"])]
+    assert any("What the community talks about" in text and "6 posts in" in text for text in shown)
