@@ -37,6 +37,9 @@ REGROUP_AFTER = timedelta(days=1)
 # Themes are found from the newest posts, at most this many (100,000 take about 10 s and
 # 300 MB): older ones are in no theme (the themes are of the community's recent voice).
 MAX_GROUPED = 100_000
+# A command regroups on the spot only a community this small (a fraction of a second): its
+# transaction holds the database's write lock on SQLite meanwhile.
+INLINE_REGROUP = 2_000
 
 
 def to_bytes(vectors: Vectors) -> list[bytes]:
@@ -190,10 +193,17 @@ async def regroup(db: AsyncSession, voice: Voice, workspace_id: int, now: dateti
 
 
 async def bring_up_to_date(
-    db: AsyncSession, voice: Voice, workspace_id: int, now: datetime, *, budget: int
+    db: AsyncSession,
+    voice: Voice,
+    workspace_id: int,
+    now: datetime,
+    *,
+    budget: int,
+    regroup_up_to: int = INLINE_REGROUP,
 ) -> bool:
-    """Read up to `budget` unread contributions, then regroup if the themes are stale.
-    True when everything is read (the themes cover every post)."""
+    """Read up to `budget` unread contributions, then regroup if the themes are stale and
+    the workspace has at most `regroup_up_to` posts (a command's transaction must stay
+    short: larger ones are regrouped by the voice job). True when everything is read."""
     done = 0
     while done < budget:
         read = await read_some(db, voice, workspace_id, min(READ_BATCH, budget - done))
@@ -202,6 +212,6 @@ async def bring_up_to_date(
         done += read
     complete = not await store.unread(db, workspace_id, 1)
     posts = await store.read_count(db, workspace_id)
-    if is_stale(await store.theme_map(db, workspace_id), posts, now):
+    if posts <= regroup_up_to and is_stale(await store.theme_map(db, workspace_id), posts, now):
         await regroup(db, voice, workspace_id, now)
     return complete
