@@ -474,9 +474,10 @@ def _database_rows(count: int, vectors: Any) -> dict[str, list[dict[str, Any]]]:
 
 def part_database(count: int, backend: str, server_url: str, workdir: Path) -> dict[str, Any]:
     """The bot's own path on a database holding `count` read contributions: the themes
-    found again from the stored vectors (`service.regroup`: read, group, name, store the
-    map and every post's theme), then 256 new contributions read as the voice job reads
-    them (language, sentiment, vector, placed in the themes, stored)."""
+    found again from the stored vectors as the voice job does (`service.regroup_apart`:
+    read, group, name, store the map and every post's theme), then 256 new contributions
+    read as the job reads them (`read_apart`: language, sentiment, vector, placed in the
+    themes, stored)."""
     import numpy as np
 
     vectors = np.load(workdir / "themes-vectors.npy")[:count]
@@ -508,8 +509,7 @@ async def _database(
         voice.sentiment.predict(["warm-up"])
         voice.nuisance()
         cpu, wall = time.process_time(), time.perf_counter()
-        async with sessions() as db, db.begin():
-            await service.regroup(db, voice, 1, now)
+        await service.regroup_apart(sessions, voice, 1, now)
         regroup = {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
         async with sessions() as db:
             themes = len((await db.get(ThemeMap, 1)).names)  # type: ignore[union-attr]
@@ -531,8 +531,7 @@ async def _database(
                 ],
             )
         cpu, wall = time.process_time(), time.perf_counter()
-        async with sessions() as db, db.begin():
-            read = await service.read_some(db, voice, 1, service.READ_BATCH)
+        read = await service.read_apart(sessions, voice, 1, service.READ_BATCH)
         step = {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall}
         async with sessions() as db:
             placed = (

@@ -81,23 +81,20 @@ class VoiceJob:
             for workspace_id in sorted(workspaces):
                 budget = PER_LOOK
                 while budget > 0:
-                    async with self._db_sessions() as db, db.begin():
-                        step = min(service.READ_BATCH, budget)
-                        done = await service.read_some(db, voice, workspace_id, step)
+                    step = min(service.READ_BATCH, budget)
+                    done = await service.read_apart(self._db_sessions, voice, workspace_id, step)
                     read += done
                     budget -= done
                     if done < step:
                         break
                 else:
                     complete = False  # more to read: the next look goes on
-                async with self._db_sessions() as db, db.begin():
+                async with self._db_sessions() as db:
                     posts = await store.read_count(db, workspace_id)
                     current = await store.theme_map(db, workspace_id)
-                    if service.is_stale(current, posts, now):
-                        await service.regroup(db, voice, workspace_id, now)
-                        log.info(
-                            "voice_regrouped", extra={"workspace": workspace_id, "posts": posts}
-                        )
+                if service.is_stale(current, posts, now):
+                    await service.regroup_apart(self._db_sessions, voice, workspace_id, now)
+                    log.info("voice_regrouped", extra={"workspace": workspace_id, "posts": posts})
             if complete:
                 self._read_up_to = max(self._read_up_to, newest)
         except Exception:  # the next look tries again; the tick must not see this

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.voice import clustering, naming
 from bot.voice.clustering import Grouping, Space
@@ -137,8 +137,12 @@ def shared_voice() -> Voice:
     return _shared
 
 
+Sessions = async_sessionmaker[AsyncSession]
+
+
 async def read_some(db: AsyncSession, voice: Voice, workspace_id: int, limit: int) -> int:
-    """Read up to `limit` contributions not read yet; how many were read."""
+    """Read up to `limit` contributions not read yet, in the transaction of `db` (a
+    command's: the computation holds its connection meanwhile); how many were read."""
     pending = await store.unread(db, workspace_id, limit)
     if not pending:
         return 0
@@ -146,6 +150,25 @@ async def read_some(db: AsyncSession, voice: Voice, workspace_id: int, limit: in
     grouping = voice.restore(current) if current is not None and current.model == MODEL else None
     readings = await asyncio.to_thread(voice.read, pending, grouping)
     await store.add(db, workspace_id, readings)
+    return len(pending)
+
+
+async def read_apart(db_sessions: Sessions, voice: Voice, workspace_id: int, limit: int) -> int:
+    """`read_some` holding no connection while it computes: one short transaction to find
+    the posts, one to store what was read (SQLite's engine has a single connection: a
+    background job must not keep it for the seconds a batch takes). A post read meanwhile
+    by another process, or erased, is skipped when storing."""
+    async with db_sessions() as db:
+        pending = await store.unread(db, workspace_id, limit)
+        current = await store.theme_map(db, workspace_id) if pending else None
+        grouping = (
+            voice.restore(current) if current is not None and current.model == MODEL else None
+        )
+    if not pending:
+        return 0
+    readings = await asyncio.to_thread(voice.read, pending, grouping)
+    async with db_sessions() as db, db.begin():
+        await store.add(db, workspace_id, readings)
     return len(pending)
 
 
@@ -161,12 +184,40 @@ def is_stale(current: ThemeMap | None, posts: int, now: datetime) -> bool:
 
 
 async def regroup(db: AsyncSession, voice: Voice, workspace_id: int, now: datetime) -> bool:
-    """Find the workspace's themes again from the stored vectors; False when there are
-    too few posts (fewer than `clustering.MIN_POSTS` shown ones)."""
+    """Find the workspace's themes again from the stored vectors, in the transaction of
+    `db`; False when there are too few posts (fewer than `clustering.MIN_POSTS` shown)."""
     rows = await store.stored(db, workspace_id, MAX_GROUPED)
     if len(rows) < clustering.MIN_POSTS:
         return False
     found = await asyncio.to_thread(voice.group, rows)
+    await _store_found(db, workspace_id, now, rows, found)
+    return True
+
+
+async def regroup_apart(
+    db_sessions: Sessions, voice: Voice, workspace_id: int, now: datetime
+) -> bool:
+    """`regroup` holding no connection while it computes (seconds for a large community):
+    the vectors read in one transaction, the themes stored in another. A post erased
+    meanwhile simply has no row to update."""
+    async with db_sessions() as db:
+        rows = await store.stored(db, workspace_id, MAX_GROUPED)
+    if len(rows) < clustering.MIN_POSTS:
+        return False
+    found = await asyncio.to_thread(voice.group, rows)
+    async with db_sessions() as db, db.begin():
+        await _store_found(db, workspace_id, now, rows, found)
+    return True
+
+
+async def _store_found(
+    db: AsyncSession,
+    workspace_id: int,
+    now: datetime,
+    rows: Sequence[store.Stored],
+    found: Found,
+) -> None:
+    """The map and every post's theme."""
     space = found.grouping.space
     languages = sorted(space.language_means)
     means = (
@@ -189,7 +240,6 @@ async def regroup(db: AsyncSession, voice: Voice, workspace_id: int, now: dateti
     for row, label in zip(rows, found.labels, strict=True):
         members.setdefault(int(label), []).append(row.contribution_id)
     await store.set_themes(db, workspace_id, members)
-    return True
 
 
 async def bring_up_to_date(

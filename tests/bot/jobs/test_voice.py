@@ -3,13 +3,17 @@ a background task, outside the tick; a tick with nothing new starts nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.jobs import voice as voice_module
 from bot.jobs.voice import LOOK_EVERY, VoiceJob
+from bot.voice.service import Voice
 from storage.models import ContributionVoice, ThemeMap
 from tests.bot.handlers.test_themes import _share_all
 from tests.support.playground import Playground
@@ -74,3 +78,29 @@ async def test_a_backlog_is_read_a_slice_per_look(
     await job.run_due(now + 2 * LOOK_EVERY)
     assert job._task is not None and await job._task == 2
     assert await _counts(bot) == (12, 1)
+
+
+async def test_the_database_is_free_while_the_job_computes(
+    bot: Playground, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's engine has one connection: while the voice reads a batch (a second or so
+    of CPU in a thread), requests must still reach the database."""
+    await _share_all(bot)
+    computing, release = threading.Event(), threading.Event()
+    real_read = Voice.read
+
+    def slow_read(self: Voice, *args: Any) -> Any:
+        computing.set()
+        assert release.wait(10)
+        return real_read(self, *args)
+
+    monkeypatch.setattr(Voice, "read", slow_read)
+    job = VoiceJob(bot.runtime.db_sessions)
+    await job.run_due(bot.runtime.clock.now())
+    assert job._task is not None
+    assert await asyncio.to_thread(computing.wait, 10)
+    # The batch is being computed: another request's query goes through meanwhile.
+    reply = await asyncio.wait_for(bot.say("anim1", "session status"), timeout=5)
+    assert reply
+    release.set()
+    assert await job._task == 12
