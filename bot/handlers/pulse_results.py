@@ -21,8 +21,9 @@ from bot.handlers.pulse_cards import training_name
 from bot.handlers.pulses import default_pulse, pulse_arg
 from bot.i18n import Translator
 from bot.steering.filters import Filters
-from bot.steering.model import Scope
+from bot.steering.model import Feeling, Scope
 from bot.steering.pulses import pulses as steering_pulses
+from bot.steering.themes import feeling_by_training
 from storage import pulses, referrals
 from storage.models import Pulse
 from storage.pulses import PulseSums
@@ -186,6 +187,14 @@ async def _trend(ctx: Context, pulse: Pulse) -> list[str]:
     return lines
 
 
+def _feeling(t: Translator, feeling: Feeling | None) -> str:
+    """ " · feeling +12 over 40 posts", or nothing when no post of it was read."""
+    if feeling is None or feeling.net is None:
+        return ""
+    net = f"{feeling.net:+d}".replace("-", "−") if feeling.net else "0"
+    return t("pulses.feeling_suffix", net=net, count=feeling.total)
+
+
 def _line(t: Translator, label: str, sums: PulseSums) -> str:
     value = nps(sums)
     mean = lsat_mean(sums)
@@ -213,8 +222,11 @@ async def _overview(ctx: Context) -> list[Reply]:
     lines.append(t("pulses.overview_lsat", lsat=lsat_text(t, total)))
     lines.append(t("pulses.r_correlation") + ": " + correlation_text(t, total))
     lines.append(t("pulses.overview_sessions"))
+    # How the training's learners feel about what they write, next to its NPS (issue 19).
+    feelings = await feeling_by_training(ctx.db, ctx.workspace.id, everything)
     lines += [
         _line(t, t("pulses.the_community") if point.community else point.label, point.sums)
+        + _feeling(t, None if point.community else feelings.get(point.label))
         for point in found.per_training
     ]
     lines.append(t("pulses.overview_months"))

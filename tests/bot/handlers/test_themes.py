@@ -246,3 +246,21 @@ async def test_themes_through_teams_come_back_in_the_askers_chat(
         }
         shown = [call.shown for call in fake.sent(chats[f"29:{ANIM}"])]
     assert any("What the community talks about" in text and "6 posts in" in text for text in shown)
+
+
+async def test_the_feeling_of_a_training_stands_next_to_its_nps_in_the_chat(
+    bot: Playground,
+) -> None:
+    await _share_all(bot)  # everyone joined through "Management 101"
+    await bot.command("anim1", "session close")
+    await bot.command("anim1", "pulse send")
+    for name in LOCALES:
+        await bot.action(_who(name), "pulse.score", "1:9", f"dm:{name}")
+    before = await bot.say("anim1", "pulse results all")
+    line = next(x for x in before.splitlines() if x.startswith("Management 101"))
+    assert "feeling" not in line, "no post read yet: no feeling to show"
+    await bot.say("anim1", "themes")  # reads the posts
+    after = await bot.say("anim1", "pulse results all")
+    line = next(x for x in after.splitlines() if x.startswith("Management 101"))
+    assert line.startswith("Management 101 · 4 answers · NPS +100")
+    assert " · feeling " in line and line.endswith("over 12 posts")
