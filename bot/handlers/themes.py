@@ -16,7 +16,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,8 +32,8 @@ from bot.core.roles import ANIMATOR, allows
 from bot.steering import scope as steering_scope
 from bot.steering.filters import Filters
 from bot.steering.in_scope import member_in_scope
-from bot.steering.model import Scope
-from bot.steering.themes import Feeling, Theme, Themes
+from bot.steering.model import MIN_POSTS_FOR_FIGURES, Scope
+from bot.steering.themes import TREND_DAYS, Feeling, Theme, Themes
 from bot.steering.themes import themes as themes_of
 from bot.voice import clustering
 from bot.voice.naming import name_for
@@ -44,7 +44,17 @@ from storage.models import Contribution, ContributionVoice, TrainingSession
 
 KIND = "themes"
 LINK_LIFETIME = timedelta(hours=1)
-HEADER = ("id", "kind", "language", "theme", "theme_words", "sentiment", "created_at", "text")
+HEADER = (
+    "id",
+    "kind",
+    "language",
+    "theme",
+    "theme_words",
+    "sentiment",
+    "created_at",
+    "link",
+    "text",
+)
 # Posts read on the spot before answering, about 0.2 s of CPU inside the command's
 # transaction (on SQLite it holds the write lock): the voice job reads the rest.
 READ_BUDGET = 64
@@ -63,7 +73,11 @@ PERIOD_DAYS = {
     "annee": 365,
 }
 ALL_TIME = frozenset({"all", "tout", "toujours"})
-DAYS = re.compile(r"^(\d{1,4})(d|j|days|jours)?$")
+DAYS = re.compile(r"^(\d+)(d|j|days|jours)?$")
+# Words around a period that say nothing more ("semaine dernière", "last month").
+PERIOD_FILLER = frozenset(
+    {"last", "this", "past", "derniere", "dernier", "derniers", "cette", "ce"}
+)
 DAY_WORDS = frozenset({"d", "j", "day", "days", "jour", "jours"})
 MAX_DAYS = 3_650
 
@@ -90,6 +104,10 @@ def parse(args: Args) -> Asked:
     keys = [token.key for token in args.tokens]
     words = [token.value for token in args.tokens]
     days: int | None = DEFAULT_DAYS
+    if len(keys) >= 2 and keys[-1] in PERIOD_FILLER:  # "semaine dernière"
+        keys, words = keys[:-1], words[:-1]
+    if len(keys) >= 2 and keys[-2] in PERIOD_FILLER and keys[-1] in PERIOD_DAYS:  # "last month"
+        keys, words = keys[:-2] + keys[-1:], words[:-2] + words[-1:]
     if keys:
         last = keys[-1]
         if last in ALL_TIME:
@@ -121,8 +139,9 @@ async def _training_name(ctx: Context, asked: str) -> str:
     for name in names:
         if fold(name) == fold(asked):
             return name
-    known = ", ".join(f"“{name}”" for name in names[:10]) or "—"
-    raise UserError("themes.unknown_training", name=asked, trainings=known)
+    known = ", ".join(ctx.t("themes.named", name=name) for name in names[:10]) or "—"
+    example = names[0] if names else "Management 101"
+    raise UserError("themes.unknown_training", name=asked, trainings=known, example=example)
 
 
 async def _scope_of(ctx: Context, asked: Asked) -> Scope:
@@ -140,6 +159,8 @@ async def themes(ctx: Context, args: Args) -> list[Reply]:
     if not ctx.settings.voice:
         raise UserError("themes.off")
     asked = parse(args)
+    if asked.training:  # the name as the sessions carry it, for the title too
+        asked = replace(asked, training=await _training_name(ctx, asked.training))
     scope = await _scope_of(ctx, asked)
     voice = shared_voice()
     await bring_up_to_date(ctx.db, voice, ctx.workspace.id, ctx.now, budget=READ_BUDGET)
@@ -157,7 +178,14 @@ async def themes(ctx: Context, args: Args) -> list[Reply]:
 def _period(ctx: Context, asked: Asked) -> str:
     if asked.days is None:
         return ctx.t("themes.period_all")
+    if asked.days == 1:
+        return ctx.t("themes.period_day")
     return ctx.t("themes.period_days", count=asked.days)
+
+
+def _window(asked: Asked) -> int:
+    """The days the trend compares: the period asked, or TREND_DAYS for all time."""
+    return asked.days or TREND_DAYS
 
 
 def signed(points: int) -> str:
@@ -166,9 +194,10 @@ def signed(points: int) -> str:
 
 
 def feeling_text(ctx: Context, feeling: Feeling) -> str:
-    """ "feeling +32 (45 % positive · 42 % neutral · 13 % negative)" in the reader's words."""
+    """ "feeling +32 (45 % positive · 42 % neutral · 13 % negative)" in the reader's words;
+    under MIN_POSTS_FOR_FIGURES posts, says there are too few."""
     if feeling.net is None:
-        return ctx.t("themes.feeling_none")
+        return ctx.t("themes.feeling_too_few", count=MIN_POSTS_FOR_FIGURES)
     total = feeling.total
     return ctx.t(
         "themes.feeling",
@@ -179,46 +208,59 @@ def feeling_text(ctx: Context, feeling: Feeling) -> str:
     )
 
 
-def trend_text(ctx: Context, theme: Theme) -> str:
-    """ "↗ +50 %", "↘ −20 %", "→ steady" or "new" against the window before."""
+def trend_text(ctx: Context, theme: Theme, days: int) -> str:
+    """ "↗ +50 % on the 30 days before", "→ steady", "new" — or nothing when either window
+    has too few posts to say."""
     if theme.now is None or theme.before is None:
         return ""
     if not theme.before:
-        return ctx.t("themes.trend_new") if theme.now else ""
-    change = theme.trend or 0
-    if abs(change) < 10:
-        return ctx.t("themes.trend_steady")
-    key = "themes.trend_up" if change > 0 else "themes.trend_down"
-    return ctx.t(key, change=f"{abs(change)}")
+        return ctx.t("themes.trend_new") if theme.now >= MIN_POSTS_FOR_FIGURES else ""
+    if theme.trend is None:
+        return ""
+    if abs(theme.trend) < 10:
+        return ctx.t("themes.trend_steady", count=days)
+    key = "themes.trend_up" if theme.trend > 0 else "themes.trend_down"
+    return ctx.t(key, change=f"{abs(theme.trend)}", count=days)
+
+
+def kinds_text(ctx: Context, theme: Theme) -> str:
+    """ "questions: 2, experience reports: 1", with the challenge answers when it has some."""
+    text = ctx.t("themes.kinds", questions=theme.questions, experiences=theme.experiences)
+    if theme.answers:
+        text += ctx.t("themes.kinds_answers", count=theme.answers)
+    return text
 
 
 def theme_words(ctx: Context, theme: Theme) -> str:
-    """The theme's key words, or its number when it has none."""
-    words = theme.words_in(ctx.t.locale)
-    return " · ".join(words) or ctx.t("themes.unnamed", number=theme.number + 1)
+    """The theme's key words in the reader's language, then two in the other language
+    (readers of either can tell they mean the same theme); its number when it has none."""
+    words = " · ".join(theme.words_in(ctx.t.locale))
+    if not words:
+        return ctx.t("themes.unnamed", number=theme.number + 1)
+    other = theme.other_words(ctx.t.locale)[:2]
+    return f"{words} / {' · '.join(other)}" if other else words
 
 
 def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
     """The themes as a reply (the biggest `SHOWN`)."""
     t = ctx.t
-    scope_text = f" — “{asked.training}”" if asked.training else ""
+    scope_text = f" — {t('themes.named', name=asked.training)}" if asked.training else ""
     title = t("themes.title", period=_period(ctx, asked)) + scope_text
     if not found.themes:
         needed = clustering.MIN_POSTS
         body = t("themes.none_yet", count=needed) if found.found_at is None else t("themes.empty")
         return Reply(f"{title}\n{body}", card=Card(title=title, body=body))
     lines = [t("themes.summary", count=found.posts, themes=len(found.themes))]
-    for index, theme in enumerate(found.themes[:SHOWN], start=1):
-        trend = trend_text(ctx, theme)
+    for theme in found.themes[:SHOWN]:
+        trend = trend_text(ctx, theme, _window(asked))
         lines.append(
             t(
                 "themes.line",
-                index=index,
+                number=theme.number + 1,
                 words=theme_words(ctx, theme),
                 count=theme.posts,
                 trend=f" ({trend})" if trend else "",
-                questions=theme.questions,
-                experiences=theme.experiences,
+                kinds=kinds_text(ctx, theme),
                 feeling=feeling_text(ctx, theme.feeling),
             )
         )
@@ -231,6 +273,7 @@ def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
     if len(found.themes) > SHOWN:
         lines.append(t("themes.more", count=len(found.themes) - SHOWN))
     lines.append(t("themes.overall", feeling=feeling_text(ctx, found.feeling)))
+    lines.append(t("themes.legend"))
     if found.unread:
         lines.append(t("themes.reading"))
     body = "\n".join(lines)
@@ -283,6 +326,7 @@ async def csv_chunks(db: AsyncSession, params: dict[str, Any]) -> AsyncIterator[
             ContributionVoice.theme,
             ContributionVoice.sentiment,
             Contribution.created_at,
+            Contribution.link,
             Contribution.text,
         )
         .join(ContributionVoice, ContributionVoice.contribution_id == Contribution.id)
@@ -317,8 +361,11 @@ async def csv_chunks(db: AsyncSession, params: dict[str, Any]) -> AsyncIterator[
                     "" if theme is None else str(theme + 1),
                     words,
                     str(row[4]),
-                    row[5].isoformat(),
-                    row[6],
+                    row[5].astimezone(UTC).isoformat(timespec="seconds")
+                    if row[5].tzinfo
+                    else row[5].isoformat(timespec="seconds"),
+                    row[6] or "",
+                    row[7],
                 )
             )
         )

@@ -324,6 +324,9 @@ class Mentoring:
 
 # --- community voice (themes, feeling) -------------------------------------------------
 
+# Under this many posts, a feeling or a trend is not given (as NPS under 3 answers).
+MIN_POSTS_FOR_FIGURES = 5
+
 
 @dataclass(frozen=True)
 class Feeling:
@@ -341,8 +344,9 @@ class Feeling:
 
     @property
     def net(self) -> int | None:
-        """Positive share minus negative share, in points (None without posts)."""
-        if not self.total:
+        """Positive share minus negative share, in points; None under
+        MIN_POSTS_FOR_FIGURES posts (one misread post would read as ±100)."""
+        if self.total < MIN_POSTS_FOR_FIGURES:
             return None
         return round(100 * (self.positive - self.negative) / self.total)
 
@@ -381,6 +385,16 @@ class Theme:
     experiences: int
     feeling: Feeling
     quotes: tuple[Quote, ...] = ()
+    # Challenge answers among its posts (they often share a challenge's words).
+    answers: int = 0
+
+    def other_words(self, language: str) -> tuple[str, ...]:
+        """Its key words in another language than `language` (so that readers of either
+        language can tell they speak of the same theme), or nothing."""
+        for other, words in sorted(self.names.items()):
+            if other != language and words and self.names.get(language):
+                return words
+        return ()
 
     def words_in(self, language: str) -> tuple[str, ...]:
         """Its key words for a reader of `language`: in that language when the theme has
@@ -394,9 +408,12 @@ class Theme:
 
     @property
     def trend(self) -> int | None:
-        """Change in posts from the window before to the latest one, in % (None: no
-        window or nothing before)."""
-        if self.before is None or self.now is None or not self.before:
+        """Change in posts from the window before to the latest one, in %; None when
+        either window has fewer than MIN_POSTS_FOR_FIGURES posts (a change from 1 to 19
+        posts is no "+1,800 %")."""
+        if self.before is None or self.now is None:
+            return None
+        if min(self.before, self.now) < MIN_POSTS_FOR_FIGURES:
             return None
         return round(100 * (self.now - self.before) / self.before)
 

@@ -84,6 +84,7 @@ async def themes(
     latest: Counter[int] = Counter()
     questions: Counter[int] = Counter()
     experiences: Counter[int] = Counter()
+    answers: Counter[int] = Counter()
     feelings: dict[int, Feeling] = {}
     overall = Feeling()
     for theme_or_none, kind, sentiment, created_at in rows:
@@ -98,6 +99,7 @@ async def themes(
         posts[theme] += 1
         questions[theme] += kind == ContributionKind.QUESTION
         experiences[theme] += kind == ContributionKind.EXPERIENCE
+        answers[theme] += kind == ContributionKind.ANSWER
         feelings[theme] = feelings.get(theme, Feeling()).plus(sentiment)
         overall = overall.plus(sentiment)
     quotes = await _quotes(db, workspace_id, scope, list(posts), language, with_names)
@@ -112,6 +114,7 @@ async def themes(
             experiences=experiences[theme],
             feeling=feelings[theme],
             quotes=tuple(quotes.get(theme, ())),
+            answers=answers[theme],
         )
         for theme, count in sorted(posts.items(), key=lambda item: (-item[1], item[0]))
     )
@@ -184,15 +187,27 @@ async def _quotes(
         .order_by(Contribution.id.desc())
         .limit(QUOTE_POOL)
     )
-    candidates = sorted(rows, key=lambda row: language is not None and row[1] != language)
+    # The reader's language first, then what people brought of their own before challenge
+    # answers (which often repeat a challenge's words); newest first within each.
+    candidates = sorted(
+        rows,
+        key=lambda row: (
+            language is not None and row[1] != language,
+            row[4] == ContributionKind.ANSWER,
+        ),
+    )
+    said: dict[int, set[str]] = {}
     chosen: dict[int, list[Quote]] = {}
     authors: dict[int, set[int]] = {}
     for theme_or_none, _, contribution_id, text, kind, member_id, name in candidates:
         theme = int(theme_or_none or 0)  # never None: filtered above
         picked = chosen.setdefault(theme, [])
         seen = authors.setdefault(theme, set())
-        if len(picked) >= QUOTES or member_id in seen or not text.strip():
+        texts = said.setdefault(theme, set())
+        flat = " ".join(text.lower().split())
+        if len(picked) >= QUOTES or member_id in seen or not flat or flat in texts:
             continue
         seen.add(member_id)
+        texts.add(flat)
         picked.append(Quote(contribution_id, _shorten(text), kind, name if with_names else None))
     return chosen

@@ -43,8 +43,15 @@ def key_words(
             spellings.setdefault(stem, Counter())[word] += 1
     total = sum(across.values()) or 1
     average = total / max(1, themes)
+    # A word found in most themes of a language ("équipe", "team") names none of them.
+    spread: Counter[tuple[str, str]] = Counter(
+        (language, stem) for (_, language), seen in counts.items() for stem in seen
+    )
+    themes_of: Counter[str] = Counter(language for _, language in counts)
     names: dict[tuple[int, str], list[str]] = {}
     for key, seen in counts.items():
+        language = key[1]
+        common = max(2, themes_of[language] // 2)
         size = sum(seen.values()) or 1
         scored = sorted(
             seen,
@@ -54,7 +61,8 @@ def key_words(
             ),
         )
         # A word said once in the theme names it only when the theme is that small.
-        chosen = [stem for stem in scored if seen[stem] > 1] or scored
+        distinctive = [s for s in scored if spread[(language, s)] <= common] or scored
+        chosen = [stem for stem in distinctive if seen[stem] > 1] or distinctive
         names[key] = [spellings[stem].most_common(1)[0][0] for stem in chosen[:KEY_WORDS]]
     return names
 

@@ -104,7 +104,14 @@ class Voice:
         """Themes of these posts, named in each language they have."""
         vectors = from_bytes([row.vector for row in rows])
         languages = [row.language for row in rows]
-        grouping = clustering.group(vectors, languages, self.nuisance())
+        found = clustering.group(vectors, languages, self.nuisance())
+        # Numbered by size (theme 1 the biggest), as the chat, the page and the CSV list them.
+        order = np.argsort(-np.bincount(found.labels, minlength=len(found.centres)), kind="stable")
+        renumber = np.empty_like(order)
+        renumber[order] = np.arange(len(order))
+        grouping = Grouping(
+            labels=renumber[found.labels], centres=found.centres[order], space=found.space
+        )
         keys = naming.key_words(
             [row.text for row in rows], languages, grouping.labels.tolist(), len(grouping.centres)
         )

@@ -131,10 +131,13 @@ async def test_a_training_filter_and_a_period_narrow_the_themes(bot: Playground)
 async def test_bad_arguments_say_how_to_write_them(bot: Playground) -> None:
     await _share_all(bot)
     refused = await bot.say("anim1", "themes 0d")
-    assert "number of days from 1 to 3650" in refused and "Nothing was changed" in refused
+    assert "number of days from 1 to 3650" in refused
+    assert "number of days" in await bot.say("anim1", "themes 10000d")
+    assert "last 7 days" in await bot.say("anim1", "themes last week")
+    assert "7 derniers jours" in await bot.say(_who("alice"), "thèmes semaine dernière")
     unknown = await bot.say(_who("alice"), "thèmes Excel avancé")
-    assert "Aucune formation ne s'appelle" in unknown
-    assert "Management 101" in unknown
+    assert "Aucune formation ne s'appelle «\u00a0Excel avancé\u00a0»" in unknown
+    assert "`thèmes Management 101 mois`" in unknown, "the example names a real training"
 
 
 async def test_export_is_a_csv_of_every_shown_post_behind_a_link(bot: Playground) -> None:
