@@ -270,8 +270,9 @@ def _correlation_text(d: Dashboard, t: Translator) -> str:
     return t("dashboard.scatter_too_few", n=found.n)
 
 
-def _voice_notes(d: Dashboard, t: Translator) -> tuple[str, ...]:
+def _voice_notes(d: Dashboard, reader: Reader) -> tuple[str, ...]:
     """What the themes are, how they were found, and the overall feeling."""
+    t = reader.t
     voice = d.voice
     notes = [t("dashboard.voice_note")]
     if voice.found_at is None:
@@ -284,7 +285,7 @@ def _voice_notes(d: Dashboard, t: Translator) -> tuple[str, ...]:
             count=voice.posts,
             posts=t.number(voice.posts),
             themes=t.number(len(voice.themes)),
-            feeling="—" if net is None else (f"{net:+d}".replace("-", "−") if net else "0"),
+            feeling="—" if net is None else reader.signed(net),
         )
     )
     if voice.unread:
@@ -368,9 +369,9 @@ def sections(d: Dashboard, reader: Reader, query: str) -> tuple[Section, ...]:
         Section(
             "voice",
             t("dashboard.section_voice"),
-            _voice_notes(d, t),
+            _voice_notes(d, reader),
             voice_charts(d, reader),
-            views("themes"),
+            views("themes", "themes_trainings"),
         ),
         Section(
             "challenges",

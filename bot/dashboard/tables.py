@@ -27,7 +27,16 @@ from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_s
 from bot.core import stats
 from bot.i18n import Translator
 from bot.ladder import Ladder
-from bot.steering.model import COMMUNITY, Cell, Dashboard, FunnelStep, PulsePoint, Table
+from bot.steering.model import (
+    COMMUNITY,
+    Cell,
+    Dashboard,
+    Feeling,
+    FunnelStep,
+    PulsePoint,
+    Table,
+    Theme,
+)
 from storage.pulses import PulseSums
 
 # The order of the page; `named_answers` only for animators (the page is animators-only).
@@ -41,6 +50,7 @@ KEYS = (
     "lgc_weeks",
     "lgc_heat",
     "themes",
+    "themes_trainings",
     "challenges",
     "referrals",
     "badge_levels",
@@ -55,6 +65,8 @@ KEYS = (
 NOT_ENOUGH = frozenset({"nps", "lsat", "value"})
 # Columns holding a percentage (0-100).
 PERCENT = frozenset({"response_rate"})
+# Columns signed like an NPS (+25, −17): the NPS, the feeling, a theme's trend (%).
+SIGNED = frozenset({"nps", "feeling", "trend"})
 # Columns with two decimals on the page; "nps" is rounded and signed as in the chat.
 # The kinds of share the LGC table gives counts and densities of (bot/steering/model.py):
 # every kind, tips included (the shares that are none of the others).
@@ -186,12 +198,24 @@ def _pulse_rows(points: tuple[PulsePoint, ...], t: Translator) -> tuple[tuple[Ce
     )
 
 
+def _theme_words(theme: Theme, t: Translator) -> str:
+    """A theme's key words in the reader's language, then two in the other (as the chat)."""
+    words = " · ".join(theme.words_in(t.locale))
+    other = theme.other_words(t.locale)[:2]
+    return f"{words} / {' · '.join(other)}" if words and other else words
+
+
 def _feeling_cells(d: Dashboard, training: str | None) -> tuple[Cell, ...]:
     """The feeling of a training's posts next to its NPS (net points, posts read)."""
     feeling = d.voice.by_training.get(training or "")
     if feeling is None:
         return (None, 0)
-    return (feeling.net, feeling.total)
+    return (_net(feeling), feeling.total)
+
+
+def _net(feeling: Feeling) -> float | None:
+    """A feeling's net points as a float, so that the page signs it like an NPS."""
+    return None if feeling.net is None else float(feeling.net)
 
 
 def _funnel_row(
@@ -331,6 +355,7 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
                 "trend",
                 "questions",
                 "experiences",
+                "challenge_answers",
                 "positive",
                 "neutral",
                 "negative",
@@ -340,21 +365,38 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
             tuple(
                 (
                     theme.number + 1,
-                    " · ".join(theme.words_in(t.locale)),
+                    _theme_words(theme, t),
                     theme.posts,
-                    theme.trend,
+                    None if theme.trend is None else float(theme.trend),
                     theme.questions,
                     theme.experiences,
+                    theme.answers,
                     theme.feeling.positive,
                     theme.feeling.neutral,
                     theme.feeling.negative,
-                    theme.feeling.net,
+                    _net(theme.feeling),
                     " / ".join(
-                        f"“{quote.text}” — {quote.author}" if quote.author else f"“{quote.text}”"
+                        t("themes.named", name=quote.text)
+                        + (f" — {quote.author}" if quote.author else "")
                         for quote in theme.quotes
                     ),
                 )
                 for theme in d.voice.themes
+            ),
+        ),
+        Table(
+            "themes_trainings",
+            ("training", "posts", "positive", "neutral", "negative", "feeling"),
+            tuple(
+                (
+                    training,
+                    feeling.total,
+                    feeling.positive,
+                    feeling.neutral,
+                    feeling.negative,
+                    _net(feeling),
+                )
+                for training, feeling in sorted(d.voice.by_training.items())
             ),
         ),
         Table(
@@ -490,7 +532,7 @@ def page_text(reader: Reader, column: str, value: Cell) -> str:
     if isinstance(value, int):
         return reader.number(value)
     if isinstance(value, float):
-        if column == "nps":
+        if column in SIGNED:
             return reader.signed(value)
         if column in PERCENT:
             return t("dashboard.percent", value=reader.number(value, 1))

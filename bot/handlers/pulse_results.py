@@ -191,8 +191,7 @@ def _feeling(t: Translator, feeling: Feeling | None) -> str:
     """ " · feeling +12 over 40 posts", or nothing when no post of it was read."""
     if feeling is None or feeling.net is None:
         return ""
-    net = f"{feeling.net:+d}".replace("-", "−") if feeling.net else "0"
-    return t("pulses.feeling_suffix", net=net, count=feeling.total)
+    return t("pulses.feeling_suffix", net=signed(t, feeling.net), count=feeling.total)
 
 
 def _line(t: Translator, label: str, sums: PulseSums) -> str:

@@ -29,6 +29,7 @@ from bot.core.errors import UserError
 from bot.core.parsing import fold
 from bot.core.replies import Button, Card, Reply
 from bot.core.roles import ANIMATOR, allows
+from bot.handlers.pulse_results import signed
 from bot.steering import scope as steering_scope
 from bot.steering.filters import Filters
 from bot.steering.in_scope import member_in_scope
@@ -188,11 +189,6 @@ def _window(asked: Asked) -> int:
     return asked.days or TREND_DAYS
 
 
-def signed(points: int) -> str:
-    """+32, −17 (a true minus sign), 0."""
-    return f"{points:+d}".replace("-", "−") if points else "0"
-
-
 def feeling_text(ctx: Context, feeling: Feeling) -> str:
     """ "feeling +32 (45 % positive · 42 % neutral · 13 % negative)" in the reader's words;
     under MIN_POSTS_FOR_FIGURES posts, says there are too few."""
@@ -201,7 +197,7 @@ def feeling_text(ctx: Context, feeling: Feeling) -> str:
     total = feeling.total
     return ctx.t(
         "themes.feeling",
-        net=signed(feeling.net),
+        net=signed(ctx.t, feeling.net),
         positive=round(100 * feeling.positive / total),
         neutral=round(100 * feeling.neutral / total),
         negative=round(100 * feeling.negative / total),

@@ -159,6 +159,6 @@ def sample(filters: Filters | None = None, session_ids: tuple[int, ...] | None =
             posts=5,
             feeling=Feeling(positive=3, neutral=1, negative=1),
             found_at=GENERATED,
-            by_training={"Excel avancé": Feeling(positive=2, neutral=1, negative=0)},
+            by_training={"Excel avancé": Feeling(positive=3, neutral=1, negative=1)},
         ),
     )

@@ -122,3 +122,16 @@ def test_the_readers_numbers_are_the_translators(locale: str) -> None:
             assert reader.number(value, digits) == reader.t.number(value, digits), (value, digits)
     for nps in (16.7, -25.0, 0.4, -0.5, 0.5, 99.5, -99.5, 33.3):
         assert reader.signed(nps) == signed(reader.t, nps), nps
+
+
+def test_the_voice_tables_sign_the_feeling_and_name_themes_in_both_languages() -> None:
+    reader = _reader("fr")
+    built = tables.tables(dashboards.sample(), reader)
+    [theme] = built["themes"].rows
+    assert theme[:3] == (1, "délégation · équipe / delegation · " + dashboards.HOSTILE, 5)
+    assert theme[-2] == 40.0  # (3 positive − 1 negative) / 5 posts
+    assert tables.page_text(reader, "feeling", theme[-2]) == "+40"
+    assert theme[3] is None, "2 posts before, 4 now: too few for a trend"
+    assert built["themes_trainings"].rows == (("Excel avancé", 5, 3, 1, 1, 40.0),)
+    negative = tables.page_text(reader, "feeling", -17.0)
+    assert negative == signed(reader.t, -17), "signed as the chat signs it"
