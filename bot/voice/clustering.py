@@ -13,6 +13,7 @@ then every new one, goes to its nearest theme centre (cosine).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,7 +168,11 @@ def group(
         assign_labels="cluster_qr",
         random_state=seed,
     )
-    sample_labels = clustering.fit_predict(adjusted[sample])
+    with warnings.catch_warnings():
+        # A small community's neighbourhood graph is often in pieces: scikit-learn warns,
+        # and the pieces are exactly what spectral clustering then finds.
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        sample_labels = clustering.fit_predict(adjusted[sample])
     centres = np.zeros((k, DIMENSIONS), dtype=np.float32)
     for theme in range(k):
         members = adjusted[sample][sample_labels == theme]
