@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core import roles
 from bot.core.commands import Args
 from bot.core.context import Context
-from bot.core.parsing import Token
+from bot.core.parsing import Token, fold
 from bot.core.replies import Button, Card, Reply
 
 HELP_ACTION = "help.show"
@@ -22,7 +22,12 @@ def _next_step(ctx: Context) -> str:
 
 def _help_lines(ctx: Context, group: str | None) -> list[str]:
     table = ctx.router.commands
-    commands = table.group(group) if group else table.commands
+    if group:
+        # The group's own command too (`themes` beside `themes export`), listed first.
+        alone = [c for c in table.commands if (fold(group),) in c.forms()]
+        commands = alone + [c for c in table.group(group) if c not in alone]
+    else:
+        commands = list(table.commands)
     lines = []
     for command in commands:
         if not command.listed or not roles.allows(ctx.role, command.role):

@@ -48,3 +48,11 @@ async def test_unknown_words_get_a_suggestion_and_a_next_step(playground: Playgr
 async def test_help_button(playground: Playground) -> None:
     replies = await playground.action("bob", "help.show", "help")
     assert "join [CODE]" in replies[0]["text"]
+
+
+async def test_a_groups_help_lists_its_own_command_first(playground: Playground) -> None:
+    text = await playground.say("anim1", "help themes")
+    lines = [line for line in text.splitlines() if line.startswith("•")]
+    assert lines[0].startswith("• `themes [<training>]"), lines
+    assert lines[1].startswith("• `themes export"), lines
+    assert len(lines) == 2
