@@ -177,7 +177,9 @@ def test_french_wording_does_not_assume_the_reader_is_a_man() -> None:
         # apprenant", "assez expérimenté", "mentor actif"), or in the "(e)" form, which
         # reads as an afterthought: an épicène turn says it for everyone.
         r"|vous êtes \{role\}|vous êtes (assez |très |bien )?\w+é\b|\bmentor actif"
-        r"|\w\(e\)|\(e\)s?\b|votre animateur",
+        r"|\w\(e\)|\(e\)s?\b|votre animateur"
+        # The reader as "an animator" or among "the animators": the role is a team's.
+        r"|en tant qu'animateur|seuls les animateurs",
         re.IGNORECASE,
     )
     for key, message in catalogue("fr").items():

@@ -232,7 +232,7 @@ async def test_posts_carry_no_hide_button_and_animators_hide_with_the_command(
     ]
     assert (await playground.say("bob", f"hide {number}")).startswith("Only animators")
     assert (await playground.say("alice", f"masquer {number} spam")).startswith(
-        "Seuls les animateurs"
+        "Cela est réservé à l'équipe d'animation"
     )
     assert "0 successes, 0 not-yets, 1 tip, 0 questions" in await playground.say("bob", "me")
     done = await playground.say("anim1", f"hide {number} spam")
@@ -254,7 +254,7 @@ async def test_the_hide_button_of_older_posts_still_works_for_animators_only(
     await playground.command("bob", "share Buy my crypto")
     number = _number((await playground.messages())[0])
     refused = await playground.action("alice", "contribution.hide_form", number)
-    assert refused[0]["text"].startswith("Seuls les animateurs")
+    assert refused[0]["text"].startswith("Cela est réservé à l'équipe d'animation")
     form = (await playground.action("anim1", "contribution.hide_form", number))[0]["form"]
     done = await playground.action("anim1", form["submit_action_id"], '{"reason": "spam"}')
     assert f"#{number} is hidden" in done[0]["text"]

@@ -88,7 +88,7 @@ async def test_learners_cannot_start_or_close_a_session(playground: Playground) 
     assert await playground.messages() == []
     await playground.command("anim1", "session start Real")
     refused = await playground.say("alice", "session fermer")
-    assert refused.startswith("Seuls les animateurs")
+    assert refused.startswith("Cela est réservé à l'équipe d'animation")
     assert "open" in await playground.say("anim1", "session list")
 
 
