@@ -145,7 +145,8 @@ async def test_the_page_is_in_the_viewers_language(bot: Playground, recorded: Re
 async def test_learners_are_refused_in_the_chat(bot: Playground, recorded: Recorded) -> None:
     text = await bot.say("bob", "dashboard")
     assert text.startswith("Only animators")
-    assert (await bot.say("chloe", "tableau de bord")).startswith("Cela est réservé à l'équipe d'animation")
+    refused = await bot.say("chloe", "tableau de bord")
+    assert refused.startswith("Cela est réservé à l'équipe d'animation")
     assert await _audited(bot) == 0
 
 

@@ -77,7 +77,8 @@ async def test_grant_and_revoke_by_hand_with_reasons_kept(bot: Playground) -> No
     assert "already holds" in await bot.say("anim1", "badge grant @bob confirmed")
     assert "has not joined" in await bot.say("anim1", "badge grant @dana junior")
     assert "not a level" in await bot.say("anim1", "badge grant @bob expert")
-    assert "Cela est réservé à l'équipe d'animation" in await bot.say("alice", "badge grant @alice senior")
+    refused = await bot.say("alice", "badge grant @alice senior")
+    assert "Cela est réservé à l'équipe d'animation" in refused
     assert "Say why" in await bot.say("anim1", "badge revoke @bob junior")
     assert "does not hold" in await bot.say("anim1", "badge revoke @alice junior oops")
     # One celebration for the highest level granted, not one per level.
