@@ -75,6 +75,13 @@ async def workspaces_with_unread(db: AsyncSession) -> list[int]:
     return [int(workspace_id) for workspace_id in (await db.execute(query)).scalars()]
 
 
+async def workspaces_written_after(db: AsyncSession, contribution_id: int) -> list[int]:
+    """The workspaces with a contribution newer than `contribution_id` (a range of the
+    primary key: cheap however many contributions there are)."""
+    query = select(Contribution.workspace_id).where(Contribution.id > contribution_id).distinct()
+    return [int(workspace_id) for workspace_id in (await db.execute(query)).scalars()]
+
+
 async def add(db: AsyncSession, workspace_id: int, readings: Sequence[Reading]) -> None:
     """Store what the voice read (a contribution read meanwhile by another process, or
     erased, is skipped)."""

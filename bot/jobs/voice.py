@@ -43,6 +43,8 @@ class VoiceJob:
         self._next_look: datetime | None = None
         self._next_stale: datetime | None = None
         self._read_up_to = 0
+        # Workspaces whose backlog the last look did not finish (read on at the next one).
+        self._backlog: set[int] = set()
 
     async def run_due(self, now: datetime) -> int:
         """Start the background work when there may be some; how many posts the last
@@ -59,7 +61,7 @@ class VoiceJob:
         async with self._db_sessions() as db:
             newest = int((await db.execute(select(func.max(Contribution.id)))).scalar() or 0)
         check_stale = self._next_stale is None or now >= self._next_stale
-        if newest <= self._read_up_to and not check_stale:
+        if newest <= self._read_up_to and not self._backlog and not check_stale:
             return finished
         if check_stale:
             self._next_stale = now + STALE_EVERY
@@ -71,13 +73,19 @@ class VoiceJob:
         read = 0
         try:
             async with self._db_sessions() as db:
-                workspaces = set(await store.workspaces_with_unread(db))
+                if self._read_up_to:
+                    # Where something was written since the last look (the primary key's
+                    # range: no scan of every contribution), and the unfinished backlogs.
+                    since = await store.workspaces_written_after(db, self._read_up_to)
+                    workspaces = set(since) | self._backlog
+                else:  # this process's first look: every workspace with something unread
+                    workspaces = set(await store.workspaces_with_unread(db))
                 if check_stale:
                     old = select(ThemeMap.workspace_id).where(
                         ThemeMap.computed_at < now - service.REGROUP_AFTER
                     )
                     workspaces.update(int(w) for w in (await db.execute(old)).scalars())
-            complete = True
+            backlog: set[int] = set()
             for workspace_id in sorted(workspaces):
                 budget = PER_LOOK
                 while budget > 0:
@@ -88,15 +96,15 @@ class VoiceJob:
                     if done < step:
                         break
                 else:
-                    complete = False  # more to read: the next look goes on
+                    backlog.add(workspace_id)  # more to read: the next look goes on
                 async with self._db_sessions() as db:
                     posts = await store.read_count(db, workspace_id)
                     current = await store.theme_map(db, workspace_id)
                 if service.is_stale(current, posts, now):
                     await service.regroup_apart(self._db_sessions, voice, workspace_id, now)
                     log.info("voice_regrouped", extra={"workspace": workspace_id, "posts": posts})
-            if complete:
-                self._read_up_to = max(self._read_up_to, newest)
+            self._backlog = backlog
+            self._read_up_to = max(self._read_up_to, newest)
         except Exception:  # the next look tries again; the tick must not see this
             log.exception("voice_failed")
         if read:
