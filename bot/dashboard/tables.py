@@ -35,7 +35,6 @@ from bot.steering.model import (
     FunnelStep,
     PulsePoint,
     Table,
-    Theme,
 )
 from storage.pulses import PulseSums
 
@@ -198,13 +197,6 @@ def _pulse_rows(points: tuple[PulsePoint, ...], t: Translator) -> tuple[tuple[Ce
     )
 
 
-def _theme_words(theme: Theme, t: Translator) -> str:
-    """A theme's key words in the reader's language, then two in the other (as the chat)."""
-    words = " · ".join(theme.words_in(t.locale))
-    other = theme.other_words(t.locale)[:2]
-    return f"{words} / {' · '.join(other)}" if words and other else words
-
-
 def _feeling_cells(d: Dashboard, training: str | None) -> tuple[Cell, ...]:
     """The feeling of a training's posts next to its NPS (net points, posts read)."""
     feeling = d.voice.by_training.get(training or "")
@@ -365,7 +357,7 @@ def tables(d: Dashboard, reader: Reader) -> dict[str, Table]:
             tuple(
                 (
                     theme.number + 1,
-                    _theme_words(theme, t),
+                    theme.label(t.locale),
                     theme.posts,
                     None if theme.trend is None else float(theme.trend),
                     theme.questions,

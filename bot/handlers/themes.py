@@ -32,16 +32,15 @@ from bot.core.roles import ANIMATOR, allows
 from bot.handlers.pulse_results import signed
 from bot.steering import scope as steering_scope
 from bot.steering.filters import Filters
-from bot.steering.in_scope import member_in_scope
 from bot.steering.model import MIN_POSTS_FOR_FIGURES, Scope
-from bot.steering.themes import TREND_DAYS, Feeling, Theme, Themes
+from bot.steering.themes import TREND_DAYS, Feeling, Theme, Themes, exported
 from bot.steering.themes import themes as themes_of
 from bot.voice import clustering
 from bot.voice.naming import name_for
 from bot.voice.service import bring_up_to_date, shared_voice
 from storage import downloads
 from storage import voice as voice_store
-from storage.models import Contribution, ContributionVoice, TrainingSession
+from storage.models import TrainingSession
 
 KIND = "themes"
 LINK_LIFETIME = timedelta(hours=1)
@@ -228,13 +227,9 @@ def kinds_text(ctx: Context, theme: Theme) -> str:
 
 
 def theme_words(ctx: Context, theme: Theme) -> str:
-    """The theme's key words in the reader's language, then two in the other language
-    (readers of either can tell they mean the same theme); its number when it has none."""
-    words = " · ".join(theme.words_in(ctx.t.locale))
-    if not words:
-        return ctx.t("themes.unnamed", number=theme.number + 1)
-    other = theme.other_words(ctx.t.locale)[:2]
-    return f"{words} / {' · '.join(other)}" if other else words
+    """The theme's label in the reader's language (`Theme.label`), or its number when it
+    has no key words."""
+    return theme.label(ctx.t.locale) or ctx.t("themes.unnamed", number=theme.number + 1)
 
 
 def render(ctx: Context, asked: Asked, found: Themes) -> Reply:
@@ -314,28 +309,11 @@ async def csv_chunks(db: AsyncSession, params: dict[str, Any]) -> AsyncIterator[
     found = await voice_store.theme_map(db, workspace_id)
     names = found.names if found is not None else {}
     language = str(params.get("language") or "en")
-    query = (
-        select(
-            Contribution.id,
-            Contribution.kind,
-            ContributionVoice.language,
-            ContributionVoice.theme,
-            ContributionVoice.sentiment,
-            Contribution.created_at,
-            Contribution.link,
-            Contribution.text,
-        )
-        .join(ContributionVoice, ContributionVoice.contribution_id == Contribution.id)
-        .where(Contribution.workspace_id == workspace_id, Contribution.hidden_at.is_(None))
-        .order_by(Contribution.id)
-    )
-    if params.get("training"):
-        filters = Filters(training=str(params["training"]))
-        scope = await steering_scope.resolve(db, workspace_id, filters, "UTC")
-        query = query.where(member_in_scope(Contribution.member_id, scope))
+    training = str(params["training"]) if params.get("training") else None
+    scope = await steering_scope.resolve(db, workspace_id, Filters(training=training), "UTC")
     if params.get("days"):
         at = datetime.fromisoformat(str(params["at"]))
-        query = query.where(Contribution.created_at >= at - timedelta(days=int(params["days"])))
+        scope = replace(scope, start=at - timedelta(days=int(params["days"])))
     keyed = {
         (int(theme), lang): words
         for theme, by_language in names.items()
@@ -345,23 +323,24 @@ async def csv_chunks(db: AsyncSession, params: dict[str, Any]) -> AsyncIterator[
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(csv_safe.row(HEADER))
-    for row in (await db.execute(query)).all():
-        theme = row[3]
+    for post in await exported(db, workspace_id, scope):
+        theme = post.theme
         words = " · ".join(name_for(keyed, theme, language)) if theme is not None else ""
+        created = post.created_at
         writer.writerow(
             csv_safe.row(
                 (
-                    str(row[0]),
-                    str(row[1]),
-                    row[2],
+                    str(post.id),
+                    str(post.kind),
+                    post.language,
                     "" if theme is None else str(theme + 1),
                     words,
-                    str(row[4]),
-                    row[5].astimezone(UTC).isoformat(timespec="seconds")
-                    if row[5].tzinfo
-                    else row[5].isoformat(timespec="seconds"),
-                    row[6] or "",
-                    row[7],
+                    str(post.sentiment),
+                    (created.astimezone(UTC) if created.tzinfo else created).isoformat(
+                        timespec="seconds"
+                    ),
+                    post.link or "",
+                    post.text,
                 )
             )
         )

@@ -388,6 +388,14 @@ class Theme:
     # Challenge answers among its posts (they often share a challenge's words).
     answers: int = 0
 
+    def label(self, language: str) -> str:
+        """Its key words in the reader's language, then two in another ("déléguer /
+        team"), so that readers of either language can tell they mean the same theme;
+        "" when it has none."""
+        words = " · ".join(self.words_in(language))
+        other = self.other_words(language)[:2]
+        return f"{words} / {' · '.join(other)}" if words and other else words
+
     def other_words(self, language: str) -> tuple[str, ...]:
         """Its key words in another language than `language` (so that readers of either
         language can tell they speak of the same theme), or nothing."""

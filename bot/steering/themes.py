@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from bot.steering.in_scope import in_period, member_in_scope, nothing_matches
 from bot.steering.model import Feeling, Quote, Scope, Theme, Themes
 from storage import voice as voice_store
 from storage.models import Contribution, ContributionVoice, Member, TrainingSession
-from storage.vocabulary import ContributionKind
+from storage.vocabulary import ContributionKind, Sentiment
 
 # Without a period, the trend compares the last TREND_DAYS with the ones before.
 TREND_DAYS = 30
@@ -211,3 +212,44 @@ async def _quotes(
         texts.add(flat)
         picked.append(Quote(contribution_id, _shorten(text), kind, name if with_names else None))
     return chosen
+
+
+class ExportedPost(NamedTuple):
+    """A post as the themes' CSV gives it."""
+
+    id: int
+    kind: ContributionKind
+    language: str
+    theme: int | None
+    sentiment: Sentiment
+    created_at: datetime
+    link: str | None
+    text: str
+
+
+async def exported(db: AsyncSession, workspace_id: int, scope: Scope) -> list[ExportedPost]:
+    """Every read post of the scope that is shown (hidden ones left out), oldest first —
+    the themes' CSV."""
+    if nothing_matches(scope):
+        return []
+    query = (
+        select(
+            Contribution.id,
+            Contribution.kind,
+            ContributionVoice.language,
+            ContributionVoice.theme,
+            ContributionVoice.sentiment,
+            Contribution.created_at,
+            Contribution.link,
+            Contribution.text,
+        )
+        .join(ContributionVoice, ContributionVoice.contribution_id == Contribution.id)
+        .where(
+            Contribution.workspace_id == workspace_id,
+            Contribution.hidden_at.is_(None),
+            member_in_scope(Contribution.member_id, scope),
+            in_period(Contribution.created_at, scope),
+        )
+        .order_by(Contribution.id)
+    )
+    return [ExportedPost(*row) for row in (await db.execute(query)).all()]

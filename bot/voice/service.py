@@ -4,9 +4,10 @@ have grown or a day has passed.
 
 The computation runs in a worker thread (`asyncio.to_thread`): numpy and scikit-learn
 release the GIL for most of it, so the event loop keeps answering meanwhile. Callers: the
-scheduler's voice job (bot/jobs/voice.py) keeps every workspace read and grouped; the
-`themes` command and the dashboard call `bring_up_to_date` with a small budget first, so
-that what was shared a second ago is already there in a small community.
+scheduler's voice job (bot/jobs/voice.py) keeps every workspace read and grouped, holding
+no connection while it computes (`read_apart`, `regroup_apart`); the `themes` command calls
+`bring_up_to_date` with a small budget first, so that what was shared a second ago is
+already there in a small community.
 """
 
 from __future__ import annotations
@@ -57,9 +58,8 @@ def from_bytes(stored: Sequence[bytes]) -> Vectors:
 
 @dataclass(frozen=True)
 class Found:
-    """Themes found: each post's theme, the map to store."""
+    """Themes found: each post's theme and the centres (`grouping`), the names to store."""
 
-    labels: NDArray[np.int64]
     grouping: Grouping
     names: dict[str, dict[str, list[str]]]
 
@@ -118,7 +118,7 @@ class Voice:
         names: dict[str, dict[str, list[str]]] = {}
         for (theme, language), words in keys.items():
             names.setdefault(str(theme), {})[language] = words
-        return Found(labels=grouping.labels, grouping=grouping, names=names)
+        return Found(grouping=grouping, names=names)
 
     def restore(self, found: ThemeMap) -> Grouping:
         """The stored themes, ready to place new posts."""
@@ -147,14 +147,25 @@ def shared_voice() -> Voice:
 Sessions = async_sessionmaker[AsyncSession]
 
 
+async def _pending(
+    db: AsyncSession, voice: Voice, workspace_id: int, limit: int
+) -> tuple[list[store.Unread], Grouping | None]:
+    """The posts to read, and the themes to place them in (None before any, or when the
+    themes were found with another encoder)."""
+    pending = await store.unread(db, workspace_id, limit)
+    if not pending:
+        return [], None
+    current = await store.theme_map(db, workspace_id)
+    grouping = voice.restore(current) if current is not None and current.model == MODEL else None
+    return pending, grouping
+
+
 async def read_some(db: AsyncSession, voice: Voice, workspace_id: int, limit: int) -> int:
     """Read up to `limit` contributions not read yet, in the transaction of `db` (a
     command's: the computation holds its connection meanwhile); how many were read."""
-    pending = await store.unread(db, workspace_id, limit)
+    pending, grouping = await _pending(db, voice, workspace_id, limit)
     if not pending:
         return 0
-    current = await store.theme_map(db, workspace_id)
-    grouping = voice.restore(current) if current is not None and current.model == MODEL else None
     readings = await asyncio.to_thread(voice.read, pending, grouping)
     await store.add(db, workspace_id, readings)
     return len(pending)
@@ -166,11 +177,7 @@ async def read_apart(db_sessions: Sessions, voice: Voice, workspace_id: int, lim
     background job must not keep it for the seconds a batch takes). A post read meanwhile
     by another process, or erased, is skipped when storing."""
     async with db_sessions() as db:
-        pending = await store.unread(db, workspace_id, limit)
-        current = await store.theme_map(db, workspace_id) if pending else None
-        grouping = (
-            voice.restore(current) if current is not None and current.model == MODEL else None
-        )
+        pending, grouping = await _pending(db, voice, workspace_id, limit)
     if not pending:
         return 0
     readings = await asyncio.to_thread(voice.read, pending, grouping)
@@ -244,7 +251,7 @@ async def _store_found(
         names=found.names,
     )
     members: dict[int, list[int]] = {}
-    for row, label in zip(rows, found.labels, strict=True):
+    for row, label in zip(rows, found.grouping.labels, strict=True):
         members.setdefault(int(label), []).append(row.contribution_id)
     await store.set_themes(db, workspace_id, members)
 
@@ -257,18 +264,17 @@ async def bring_up_to_date(
     *,
     budget: int,
     regroup_up_to: int = INLINE_REGROUP,
-) -> bool:
+) -> int:
     """Read up to `budget` unread contributions, then regroup if the themes are stale and
     the workspace has at most `regroup_up_to` posts (a command's transaction must stay
-    short: larger ones are regrouped by the voice job). True when everything is read."""
+    short: larger ones are regrouped by the voice job). How many posts were read."""
     done = 0
     while done < budget:
         read = await read_some(db, voice, workspace_id, min(READ_BATCH, budget - done))
         if not read:
             break
         done += read
-    complete = not await store.unread(db, workspace_id, 1)
     posts = await store.read_count(db, workspace_id)
     if posts <= regroup_up_to and is_stale(await store.theme_map(db, workspace_id), posts, now):
         await regroup(db, voice, workspace_id, now)
-    return complete
+    return done

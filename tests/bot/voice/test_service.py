@@ -54,14 +54,14 @@ async def test_a_command_does_not_regroup_a_large_community_inline(bot: Playgrou
     voice = service.shared_voice()
     now = bot.runtime.clock.now()
     async with bot.runtime.db_sessions() as db, db.begin():
-        complete = await service.bring_up_to_date(db, voice, 1, now, budget=5, regroup_up_to=4)
-    assert not complete, "5 of 12 read"
+        read = await service.bring_up_to_date(db, voice, 1, now, budget=5, regroup_up_to=4)
+    assert read == 5, "5 of 12 read"
     async with bot.runtime.db_sessions() as db:
         read = (await db.execute(select(func.count()).select_from(ContributionVoice))).scalar()
         maps = (await db.execute(select(func.count()).select_from(ThemeMap))).scalar()
     assert (read, maps) == (5, 0), "read within the budget, not regrouped: left to the job"
     async with bot.runtime.db_sessions() as db, db.begin():
-        assert await service.bring_up_to_date(db, voice, 1, now, budget=64)
+        assert await service.bring_up_to_date(db, voice, 1, now, budget=64) == 7, "the rest"
     async with bot.runtime.db_sessions() as db:
         languages = dict(
             (
